@@ -1,0 +1,56 @@
+/**
+ * The one registry of API error codes. Codes are stable and never reused; a test fails when one
+ * is missing from the README or the OpenAPI document.
+ */
+export const ERROR_CODES = {
+  VALIDATION_ERROR: { status: 400, description: 'The request does not match the route schema.' },
+  INVALID_JSON: { status: 400, description: 'The request body is not valid JSON.' },
+  UNAUTHORIZED: { status: 401, description: 'Missing, malformed, unknown or revoked API key.' },
+  FORBIDDEN: { status: 403, description: "The key's role does not allow this operation." },
+  NOT_FOUND: { status: 404, description: 'No such route.' },
+  AGENT_NOT_FOUND: { status: 404, description: 'No such agent (or version) in this tenant.' },
+  ENDPOINT_NOT_FOUND: { status: 404, description: 'The agent has no such endpoint.' },
+  RUN_NOT_FOUND: { status: 404, description: 'No such run in this tenant.' },
+  KEY_NOT_FOUND: { status: 404, description: 'No such API key in this tenant.' },
+  LEASE_NOT_FOUND: { status: 404, description: 'No such lease in this tenant.' },
+  LEASE_LOST: { status: 409, description: 'The lease expired or was replaced; the call changed nothing.' },
+  RUN_ALREADY_TERMINAL: { status: 409, description: 'The run already ended; terminal states never change.' },
+  ENDPOINT_DISABLED: { status: 409, description: 'The endpoint is disabled; no new runs are accepted.' },
+  IDEMPOTENCY_IN_FLIGHT: { status: 409, description: 'A request with this Idempotency-Key is still being processed.' },
+  PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body is larger than the configured limit.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not accepted by this route.' },
+  IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was used with a different request.' },
+  MANIFEST_INVALID: { status: 422, description: 'The agent manifest is invalid; details list each field path.' },
+  INPUT_INVALID: { status: 422, description: "The run input does not match the endpoint's input schema." },
+  OUTPUT_INVALID: { status: 422, description: "The output does not match the endpoint's output schema." },
+  RATE_LIMITED: { status: 429, description: 'Too many requests; retry after the Retry-After header.' },
+  INTERNAL: { status: 500, description: 'An unexpected server error; the request id identifies it in the logs.' },
+  UNAVAILABLE: { status: 503, description: 'The server is starting, stopping or cannot reach its database.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/** The one error body every route answers with. */
+export interface ErrorBody {
+  error: {
+    code: ErrorCode | string;
+    message: string;
+    details: unknown;
+    request_id: string;
+  };
+}
+
+/** A problem at one place in a document: `path` is a JSON pointer-like dotted path. */
+export interface FieldProblem {
+  path: string;
+  message: string;
+}
+
+/** How a run attempt failed. Retryability is data, not a class. */
+export interface RunFailure {
+  type: string;
+  message: string;
+  non_retryable: boolean;
+  details: unknown;
+}

@@ -1,0 +1,48 @@
+/** Event types: dotted, lower-case, one namespace per resource. */
+export const EventType = {
+  runQueued: 'run.queued',
+  runStarted: 'run.started',
+  runLog: 'run.log',
+  runProgress: 'run.progress',
+  runOutputDelta: 'run.output.delta',
+  runWaiting: 'run.waiting',
+  runResumed: 'run.resumed',
+  runRetrying: 'run.retrying',
+  runSucceeded: 'run.succeeded',
+  runFailed: 'run.failed',
+  runCancelled: 'run.cancelled',
+  runTimedOut: 'run.timed_out',
+} as const;
+export type EventType = (typeof EventType)[keyof typeof EventType];
+
+export const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set([
+  EventType.runSucceeded,
+  EventType.runFailed,
+  EventType.runCancelled,
+  EventType.runTimedOut,
+]);
+
+/** Event types a worker may append through its lease. */
+export const WORKER_EVENT_TYPES: ReadonlySet<string> = new Set([
+  EventType.runLog,
+  EventType.runProgress,
+  EventType.runOutputDelta,
+]);
+
+/** `custom.<name>`: lower-case letters, digits, `_`, `-` and dots. */
+export const CUSTOM_EVENT_PATTERN = /^custom\.[a-z0-9_][a-z0-9_.-]{0,99}$/;
+
+export function isWorkerEventType(type: string): boolean {
+  return WORKER_EVENT_TYPES.has(type) || CUSTOM_EVENT_PATTERN.test(type);
+}
+
+/** Every event: `seq` is per run, gap-free and starts at 1; `id` orders a tenant's stream. */
+export interface RunEvent {
+  id: string;
+  seq: number;
+  type: string;
+  run_id: string;
+  agent: string;
+  at: string;
+  data: Record<string, unknown>;
+}

@@ -1,0 +1,5 @@
+export * from './states.ts';
+export * from './errors.ts';
+export * from './events.ts';
+export * from './duration.ts';
+export type * from './wire.ts';

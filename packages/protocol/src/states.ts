@@ -1,0 +1,45 @@
+/** Run lifecycle: queued → running → terminal, with running ⇄ waiting. */
+export const RunStatus = {
+  queued: 'queued',
+  running: 'running',
+  waiting: 'waiting',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  timed_out: 'timed_out',
+} as const;
+export type RunStatus = (typeof RunStatus)[keyof typeof RunStatus];
+
+export const RUN_STATUSES = Object.values(RunStatus) as RunStatus[];
+
+export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>([
+  RunStatus.succeeded,
+  RunStatus.failed,
+  RunStatus.cancelled,
+  RunStatus.timed_out,
+]);
+
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL_STATUSES.has(status);
+}
+
+/** Why a run is waiting; a waiting run always carries one. */
+export const WaitingReason = {
+  approval: 'approval',
+  child: 'child',
+  signal: 'signal',
+  sleep: 'sleep',
+} as const;
+export type WaitingReason = (typeof WaitingReason)[keyof typeof WaitingReason];
+
+/** API key roles. `worker` may use the worker protocol and nothing else. */
+export const Role = {
+  admin: 'admin',
+  developer: 'developer',
+  operator: 'operator',
+  approver: 'approver',
+  viewer: 'viewer',
+  worker: 'worker',
+} as const;
+export type Role = (typeof Role)[keyof typeof Role];
+export const ROLES = Object.values(Role) as Role[];
