@@ -1,0 +1,39 @@
+import type { ClientOptions } from './core/client-options.ts';
+import { HttpClient } from './core/http-client.ts';
+import { AgentsResource } from './resources/agents-resource.ts';
+import { EventsResource } from './resources/events-resource.ts';
+import { KeysResource } from './resources/keys-resource.ts';
+import { LeasesResource } from './resources/leases-resource.ts';
+import { RunsResource } from './resources/runs-resource.ts';
+import { WorkerResource } from './resources/worker-resource.ts';
+
+/**
+ * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
+ *
+ * @example
+ * import { Agentd } from '@agentd/sdk';
+ * const client = new Agentd({ apiKey: process.env.AGENTD_API_KEY });
+ * const run = await client.runs.createAndWait({ agent: 'greeter', endpoint: 'greet', input: { name: 'Ada' } });
+ */
+export class Agentd extends HttpClient {
+  readonly agents: AgentsResource;
+  readonly runs: RunsResource;
+  readonly keys: KeysResource;
+  readonly events: EventsResource;
+  readonly worker: WorkerResource;
+  readonly leases: LeasesResource;
+
+  constructor(options: ClientOptions = {}) {
+    super(options);
+    this.agents = new AgentsResource(this);
+    this.runs = new RunsResource(this);
+    this.keys = new KeysResource(this);
+    this.events = new EventsResource(this);
+    this.worker = new WorkerResource(this);
+    this.leases = new LeasesResource(this);
+  }
+}
+
+/** The same class under a descriptive name. */
+export const AgentdClient = Agentd;
+export type AgentdClient = Agentd;

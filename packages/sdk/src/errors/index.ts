@@ -1,0 +1,2 @@
+export * from './api-errors.ts';
+export { makeAPIError } from './make-api-error.ts';

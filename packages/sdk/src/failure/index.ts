@@ -1,0 +1,1 @@
+export { ensureRunFailure, NonRetryableError } from './run-failure.ts';

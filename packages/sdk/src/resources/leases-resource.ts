@@ -1,0 +1,43 @@
+import type { HeartbeatResult, Run } from '@agentd/protocol';
+import type { HttpClient } from '../core/http-client.ts';
+import type { RequestOptions } from '../core/request-options.ts';
+import type { AppendEventsResponse, RunFailureInput, WorkerEventInput } from './resource-types.ts';
+
+const seg = encodeURIComponent;
+
+/**
+ * `/v1/leases/{id}/*`: calls fenced by a lease. A lease that is no longer the run's current one
+ * gets `409 LEASE_LOST` (a `ConflictError` with that code), which is never retried.
+ */
+export class LeasesResource {
+  readonly #client: HttpClient;
+
+  constructor(client: HttpClient) {
+    this.#client = client;
+  }
+
+  /** Extends the lease; `status: 'cancelled'` means stop. @example const hb = await client.leases.heartbeat(task.lease_id); */
+  heartbeat(id: string, options?: RequestOptions): Promise<HeartbeatResult> {
+    return this.#client.request<HeartbeatResult>({ method: 'POST', path: `/v1/leases/${seg(id)}/heartbeat`, body: {} }, options);
+  }
+
+  /** @example await client.leases.complete(task.lease_id, { greeting: 'hi' }); */
+  complete(id: string, output: unknown, options?: RequestOptions): Promise<Run> {
+    return this.#client.request<Run>({ method: 'POST', path: `/v1/leases/${seg(id)}/complete`, body: { output } }, options);
+  }
+
+  /** @example await client.leases.fail(task.lease_id, { type: 'upstream', message: 'HTTP 502' }); */
+  fail(id: string, error: RunFailureInput, options?: RequestOptions): Promise<Run> {
+    return this.#client.request<Run>({ method: 'POST', path: `/v1/leases/${seg(id)}/fail`, body: { error } }, options);
+  }
+
+  /** Gives the run back at once without spending an attempt. @example await client.leases.release(task.lease_id); */
+  release(id: string, options?: RequestOptions): Promise<Run> {
+    return this.#client.request<Run>({ method: 'POST', path: `/v1/leases/${seg(id)}/release`, body: {} }, options);
+  }
+
+  /** 1–100 events. @example await client.leases.appendEvents(task.lease_id, [{ type: 'run.log', data: { level: 'info', message: 'hi' } }]); */
+  appendEvents(id: string, events: WorkerEventInput[], options?: RequestOptions): Promise<AppendEventsResponse> {
+    return this.#client.request<AppendEventsResponse>({ method: 'POST', path: `/v1/leases/${seg(id)}/events`, body: { events } }, options);
+  }
+}

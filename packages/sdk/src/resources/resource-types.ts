@@ -1,0 +1,141 @@
+/**
+ * Parameter and response shapes of the resource methods, named like openai-node's
+ * (`RunCreateParams`, `RunListParams`, …). Wire objects themselves come from `@agentd/protocol`.
+ */
+import type { Role, Run, RunFailure, RunStatus, Task } from '@agentd/protocol';
+
+/** Cursor pagination shared by every list: `limit` 1–500 (server default 50). */
+export interface ListParams {
+  limit?: number;
+  cursor?: string;
+}
+
+export type AgentListParams = ListParams;
+export type AgentVersionListParams = ListParams;
+export type KeyListParams = ListParams;
+
+export interface AgentDeleteResponse {
+  name: string;
+  deleted: true;
+}
+
+export interface RunCreateParams {
+  agent: string;
+  endpoint: string;
+  input: unknown;
+  metadata?: Record<string, unknown>;
+  /** −100…100, higher runs first. */
+  priority?: number;
+  /** Overrides the endpoint's per-attempt timeout. */
+  timeout_ms?: number;
+  /** ISO time bounding the whole run, retries included. */
+  deadline?: string;
+}
+
+export interface RunListParams extends ListParams {
+  agent?: string;
+  status?: RunStatus;
+  /** ISO time. */
+  created_after?: string;
+  /** ISO time. */
+  created_before?: string;
+}
+
+export interface RunCancelParams {
+  reason?: string;
+}
+
+/** `{ data }` wrapper of the batch and attempts answers. */
+export interface DataList<T> {
+  data: T[];
+}
+
+export interface RunEventsParams {
+  /** Start after this seq (exclusive). Default: from the first event. */
+  after?: number | string;
+  /** Stops the stream; iteration then ends quietly. */
+  signal?: AbortSignal;
+}
+
+export interface RunEventsPageParams {
+  after?: number | string;
+  /** Up to 1000. */
+  limit?: number;
+}
+
+export interface RunWaitOptions {
+  /** Give up waiting (the run keeps going) with `RunWaitTimeoutError`. Default: wait as long as it takes. */
+  timeoutMs?: number;
+  /** Stops waiting with `APIUserAbortError`. */
+  signal?: AbortSignal;
+}
+
+export interface KeyCreateParams {
+  role: Role;
+  name?: string;
+}
+
+export interface EventStreamParams {
+  agent?: string;
+  run?: string;
+  /** An event type, or a prefix ending in `*` (`run.*`). */
+  type?: string;
+  /** Start after this event id (exclusive). Default: only new events. */
+  after?: string;
+  signal?: AbortSignal;
+}
+
+export interface EventListParams {
+  agent?: string;
+  run?: string;
+  type?: string;
+  after?: string;
+  limit?: number;
+}
+
+export interface LeaseParams {
+  agent: string;
+  /** Only these endpoints. Default: all of the agent's. */
+  endpoints?: string[];
+  /** 1–100. */
+  max_tasks?: number;
+  /** Long-poll time, 0–30000 ms; server default 20000. */
+  wait_ms?: number;
+  worker_id?: string;
+  /** 1000–600000 ms; server default 30000. */
+  lease_ttl_ms?: number;
+}
+
+export interface LeaseResponse {
+  tasks: Task[];
+}
+
+/** A failure as a worker reports it; the server fills in the defaults. */
+export interface RunFailureInput {
+  type: string;
+  message: string;
+  non_retryable?: boolean;
+  details?: unknown;
+}
+
+/** An event a worker appends: `run.log`, `run.progress`, `run.output.delta` or `custom.<name>`. */
+export interface WorkerEventInput {
+  type: string;
+  data: Record<string, unknown>;
+}
+
+export interface AppendEventsResponse {
+  seqs: number[];
+}
+
+export type CompletionItem = { lease_id: string; output: unknown } | { lease_id: string; error: RunFailureInput | RunFailure };
+
+export type CompletionResult =
+  | { lease_id: string; ok: true }
+  | { lease_id: string; ok: false; error: { code: string; message: string; details?: unknown } };
+
+export interface CompleteBatchResponse {
+  results: CompletionResult[];
+}
+
+export type { Run };
