@@ -1,0 +1,39 @@
+import type { Store } from '../store/store.ts';
+import { AgentService } from './agent-service.ts';
+import type { Clock } from './clock.ts';
+import { EventService } from './event-service.ts';
+import { KeyService } from './key-service.ts';
+import { LeaseService } from './lease-service.ts';
+import { RunService } from './run-service.ts';
+import { Sweeper } from './sweeper.ts';
+import { TenantService } from './tenant-service.ts';
+
+/** Everything the API needs, built from one store and one clock. No module-level state. */
+export interface Engine {
+  store: Store;
+  clock: Clock;
+  tenants: TenantService;
+  keys: KeyService;
+  agents: AgentService;
+  runs: RunService;
+  leases: LeaseService;
+  events: EventService;
+  sweeper: Sweeper;
+}
+
+export function createEngine(opts: { store: Store; clock: Clock; random?: () => number }): Engine {
+  const { store, clock } = opts;
+  const agents = new AgentService(store);
+  const leases = new LeaseService(store, agents, clock, opts.random);
+  return {
+    store,
+    clock,
+    tenants: new TenantService(store, clock),
+    keys: new KeyService(store, clock),
+    agents,
+    runs: new RunService(store, agents, clock),
+    leases,
+    events: new EventService(store),
+    sweeper: new Sweeper(store, leases, clock),
+  };
+}

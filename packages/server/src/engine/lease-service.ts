@@ -1,0 +1,330 @@
+import { EventType, isWorkerEventType, type HeartbeatResult, type Run, type RunFailure, type Task } from '@agentd/protocol';
+import { schemaProblems } from '@agentd/protocol/manifest';
+import { sql } from 'kysely';
+import type { Store } from '../store/store.ts';
+import type { RunAttemptsTable, RunsTable } from '../store/db-types.ts';
+import { DomainError, type WriteContext } from '../store/write-queue.ts';
+import type { AgentService } from './agent-service.ts';
+import { isFinalFailure, retryDelayMs } from './backoff.ts';
+import type { Clock } from './clock.ts';
+import { newId } from './ids.ts';
+import { iso, isoOrNull, toRun } from './run-codec.ts';
+import { appendRunEvents, endAttempt, transitionRun, wakeKey } from './run-writes.ts';
+
+export interface LeaseRequest {
+  tenantId: string;
+  agent: string;
+  endpoints?: string[];
+  maxTasks: number;
+  waitMs: number;
+  workerId: string | null;
+  leaseTtlMs: number;
+  signal?: AbortSignal;
+}
+
+export type CompletionItem = { lease_id: string; output: unknown } | { lease_id: string; error: RunFailure };
+export type CompletionResult = { lease_id: string; ok: true } | { lease_id: string; ok: false; error: { code: string; message: string } };
+
+/** Re-check for runs this often while long-polling, for runs whose backoff ends (no wake-up for that). */
+const POLL_RECHECK_MS = 250;
+
+const lost = (leaseId: string) => new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`);
+
+export class LeaseService {
+  readonly #store: Store;
+  readonly #agents: AgentService;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+
+  constructor(store: Store, agents: AgentService, clock: Clock, random: () => number = Math.random) {
+    this.#store = store;
+    this.#agents = agents;
+    this.#clock = clock;
+    this.#random = random;
+  }
+
+  /** Leases up to `maxTasks` runs, waiting up to `waitMs` for one to become available. */
+  async lease(req: LeaseRequest): Promise<Task[]> {
+    const until = Date.now() + req.waitMs;
+    for (;;) {
+      const tasks = await this.leaseOnce(req);
+      const remaining = until - Date.now();
+      if (tasks.length > 0 || remaining <= 0 || req.signal?.aborted) return tasks;
+      await this.#waitForWork(req, Math.min(remaining, POLL_RECHECK_MS));
+    }
+  }
+
+  #waitForWork(req: LeaseRequest, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        req.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = this.#store.notifier.on(`queue:${wakeKey(req.tenantId, req.agent)}`, done);
+      req.signal?.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async #candidates(req: LeaseRequest, now: number, db = this.#store.db, lock = false): Promise<string[]> {
+    const disabled = await this.#agents.disabledEndpoints(req.tenantId, req.agent);
+    let endpoints = req.endpoints;
+    if (disabled.size > 0) {
+      if (!endpoints) {
+        const agent = await this.#agents.get(req.tenantId, req.agent).catch(() => null);
+        endpoints = agent ? Object.keys(agent.endpoints) : [];
+      }
+      endpoints = endpoints.filter((e) => !disabled.has(e));
+    }
+    if (endpoints && endpoints.length === 0) return [];
+    let q = db
+      .selectFrom('runs')
+      .select('id')
+      .where('tenant_id', '=', req.tenantId)
+      .where('agent', '=', req.agent)
+      .where('status', '=', 'queued')
+      .where('available_at', '<=', now)
+      .where((eb) => eb.or([eb('deadline_at', 'is', null), eb('deadline_at', '>', now)]));
+    if (endpoints) q = q.where('endpoint', 'in', endpoints);
+    q = q.orderBy('priority', 'desc').orderBy('available_at').orderBy('id').limit(req.maxTasks);
+    // On PostgreSQL concurrent pollers skip each other's rows instead of queueing on them.
+    if (lock && this.#store.capabilities.skipLocked) q = q.forUpdate().skipLocked();
+    return (await q.execute()).map((r) => r.id);
+  }
+
+  /** One attempt to lease, without waiting. A cheap read first keeps idle polls off the writer. */
+  async leaseOnce(req: LeaseRequest): Promise<Task[]> {
+    const peek = await this.#candidates(req, this.#clock.now());
+    if (peek.length === 0) return [];
+    return this.#store.writer.write(async (ctx) => {
+      const ids = await this.#candidates(req, ctx.now, ctx.trx, true);
+      const tasks: Task[] = [];
+      const attempts: RunAttemptsTable[] = [];
+      for (const id of ids) {
+        const leaseId = newId('lse', ctx.now);
+        const run = { id, tenant_id: req.tenantId, agent: req.agent } as RunsTable;
+        const updated = await transitionRun(
+          ctx,
+          run,
+          { status: ['queued'] },
+          {
+            status: 'running',
+            attempts: sql<number>`attempts + 1` as unknown as number,
+            lease_id: leaseId,
+            lease_expires_at: ctx.now + req.leaseTtlMs,
+            lease_ttl_ms: req.leaseTtlMs,
+            attempt_deadline_at: sql<number>`${ctx.now} + timeout_ms` as unknown as number,
+            worker_id: req.workerId,
+            started_at: sql<number>`coalesce(started_at, ${ctx.now})` as unknown as number,
+            waiting_reason: null,
+          },
+          { type: EventType.runStarted, data: { lease_id: leaseId, worker_id: req.workerId } },
+        );
+        if (!updated) continue;
+        // The event was pushed before we knew the attempt number; fill it in.
+        ctx.events[ctx.events.length - 1].data.attempt = updated.attempts;
+        attempts.push({ tenant_id: req.tenantId, run_id: id, attempt: updated.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
+        tasks.push(toTask(updated, req.leaseTtlMs));
+      }
+      if (attempts.length > 0) await ctx.trx.insertInto('run_attempts').values(attempts).execute();
+      return tasks;
+    });
+  }
+
+  async #runByLease(ctx: WriteContext | null, tenantId: string, leaseId: string): Promise<RunsTable | undefined> {
+    return (ctx ? ctx.trx : this.#store.db).selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+  }
+
+  async #attempt(ctx: WriteContext, tenantId: string, leaseId: string): Promise<RunAttemptsTable | undefined> {
+    return ctx.trx.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+  }
+
+  /** Why a lease no longer works: unknown to this tenant (404) or no longer the run's (409). */
+  async #staleLease(ctx: WriteContext, tenantId: string, leaseId: string): Promise<DomainError> {
+    const attempt = await this.#attempt(ctx, tenantId, leaseId);
+    return attempt ? lost(leaseId) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
+  }
+
+  async heartbeat(tenantId: string, leaseId: string): Promise<HeartbeatResult> {
+    return this.#store.writer.write(async (ctx) => {
+      const run = await this.#runByLease(ctx, tenantId, leaseId);
+      if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: iso(ctx.now) };
+      if (!run || run.status !== 'running') throw await this.#staleLease(ctx, tenantId, leaseId);
+      const expires = ctx.now + (run.lease_ttl_ms ?? 30_000);
+      await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
+      return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: iso(expires) };
+    });
+  }
+
+  /** Checks output against the run's pinned endpoint schema before anything is written. */
+  async #checkOutput(tenantId: string, leaseId: string, output: unknown): Promise<void> {
+    const run = await this.#runByLease(null, tenantId, leaseId);
+    if (!run || run.status !== 'running') return; // the write will report the lease state
+    const ep = await this.#agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint);
+    if (!ep.validateOutput(output === undefined ? null : output)) {
+      throw new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors));
+    }
+  }
+
+  async complete(tenantId: string, leaseId: string, output: unknown): Promise<Run> {
+    await this.#checkOutput(tenantId, leaseId, output);
+    return this.#store.writer.write((ctx) => this.#completeOp(ctx, tenantId, leaseId, output));
+  }
+
+  async #completeOp(ctx: WriteContext, tenantId: string, leaseId: string, output: unknown): Promise<Run> {
+    const value = output === undefined ? null : output;
+    const run = await this.#runByLease(ctx, tenantId, leaseId);
+    if (run && run.status === 'running') {
+      const updated = await transitionRun(
+        ctx,
+        run,
+        { status: ['running'], leaseId },
+        { status: 'succeeded', output: JSON.stringify(value), finished_at: ctx.now, lease_expires_at: null },
+        { type: EventType.runSucceeded, data: { output: value, attempt: run.attempts } },
+      );
+      if (updated) {
+        await endAttempt(ctx, leaseId, 'succeeded', null);
+        return toRun(updated);
+      }
+    }
+    // A repeated complete (its first response was lost) succeeds again and changes nothing.
+    if (run && run.status === 'succeeded') {
+      const attempt = await this.#attempt(ctx, tenantId, leaseId);
+      if (attempt?.outcome === 'succeeded') return toRun(run);
+    }
+    throw await this.#staleLease(ctx, tenantId, leaseId);
+  }
+
+  async fail(tenantId: string, leaseId: string, failure: RunFailure): Promise<Run> {
+    return this.#store.writer.write((ctx) => this.#failOp(ctx, tenantId, leaseId, failure));
+  }
+
+  async #failOp(ctx: WriteContext, tenantId: string, leaseId: string, failure: RunFailure): Promise<Run> {
+    const run = await this.#runByLease(ctx, tenantId, leaseId);
+    if (!run || run.status !== 'running') {
+      const attempt = await this.#attempt(ctx, tenantId, leaseId);
+      if (attempt?.outcome === 'failed') {
+        const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', attempt.run_id).executeTakeFirstOrThrow();
+        return toRun(current); // a repeated fail: already recorded
+      }
+      throw await this.#staleLease(ctx, tenantId, leaseId);
+    }
+    const updated = await this.failAttempt(ctx, run, failure, 'failed');
+    if (!updated) throw lost(leaseId);
+    return toRun(updated);
+  }
+
+  /**
+   * Ends the run's current attempt with a failure: retried with backoff, or final. Also used by
+   * the sweeper for expired leases (`retryAt` now) and attempt timeouts (final → `timed_out`).
+   */
+  async failAttempt(
+    ctx: WriteContext,
+    run: RunsTable,
+    failure: RunFailure,
+    outcome: 'failed' | 'lease_expired' | 'timed_out',
+    opts: { immediateRetry?: boolean } = {},
+  ): Promise<RunsTable | undefined> {
+    const policy = JSON.parse(run.retry) as import('@agentd/protocol').RetryPolicy;
+    const leaseId = run.lease_id!;
+    const final = isFinalFailure({ ...policy, max_attempts: run.max_attempts }, run.attempts, failure);
+    let updated: RunsTable | undefined;
+    if (final) {
+      const timedOut = outcome === 'timed_out';
+      updated = await transitionRun(
+        ctx,
+        run,
+        { status: ['running'], leaseId },
+        { status: timedOut ? 'timed_out' : 'failed', error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
+        { type: timedOut ? EventType.runTimedOut : EventType.runFailed, data: { error: failure, attempt: run.attempts } },
+      );
+    } else {
+      const next = ctx.now + (opts.immediateRetry ? 0 : retryDelayMs(policy, run.attempts, this.#random));
+      updated = await transitionRun(
+        ctx,
+        run,
+        { status: ['running'], leaseId },
+        { status: 'queued', error: JSON.stringify(failure), available_at: next, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
+        { type: EventType.runRetrying, data: { attempt: run.attempts, error: failure, next_attempt_at: iso(next) } },
+      );
+      ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
+    }
+    if (updated) await endAttempt(ctx, leaseId, outcome, failure);
+    return updated;
+  }
+
+  /** Gives a run back at once (graceful shutdown); the attempt is not charged to the retry budget. */
+  async release(tenantId: string, leaseId: string): Promise<Run> {
+    return this.#store.writer.write(async (ctx) => {
+      const run = await this.#runByLease(ctx, tenantId, leaseId);
+      if (!run || run.status !== 'running') throw await this.#staleLease(ctx, tenantId, leaseId);
+      const updated = await transitionRun(
+        ctx,
+        run,
+        { status: ['running'], leaseId },
+        // Attempt numbers only grow; extending max_attempts keeps the budget whole instead.
+        { status: 'queued', available_at: ctx.now, max_attempts: run.max_attempts + 1, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
+        { type: EventType.runQueued, data: { reason: 'released', attempt: run.attempts } },
+      );
+      if (!updated) throw lost(leaseId);
+      await endAttempt(ctx, leaseId, 'released', null);
+      ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
+      return toRun(updated);
+    });
+  }
+
+  async appendEvents(tenantId: string, leaseId: string, events: { type: string; data?: Record<string, unknown> }[]): Promise<number[]> {
+    events.forEach((e, i) => {
+      if (!isWorkerEventType(e.type)) {
+        throw new DomainError('VALIDATION_ERROR', `event type ${JSON.stringify(e.type)} is not one a worker may send`, [
+          { path: `events.${i}.type`, message: 'must be run.log, run.progress, run.output.delta or custom.<name>' },
+        ]);
+      }
+    });
+    return this.#store.writer.write(async (ctx) => {
+      const run = await this.#runByLease(ctx, tenantId, leaseId);
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
+      return appendRunEvents(ctx, run, events.map((e) => ({ type: e.type, data: e.data ?? {} })));
+    });
+  }
+
+  /** Batched completion: one transaction for many results, each fenced by its own lease. */
+  async completeBatch(tenantId: string, items: CompletionItem[]): Promise<CompletionResult[]> {
+    const checks = await Promise.all(
+      items.map((it) => ('output' in it ? this.#checkOutput(tenantId, it.lease_id, it.output).then(() => null, (e: unknown) => e) : Promise.resolve(null))),
+    );
+    return Promise.all(
+      items.map(async (it, i): Promise<CompletionResult> => {
+        const checkError = checks[i];
+        try {
+          if (checkError) throw checkError;
+          await this.#store.writer.write((ctx) => ('error' in it ? this.#failOp(ctx, tenantId, it.lease_id, it.error) : this.#completeOp(ctx, tenantId, it.lease_id, it.output)));
+          return { lease_id: it.lease_id, ok: true };
+        } catch (err) {
+          if (err instanceof DomainError) return { lease_id: it.lease_id, ok: false, error: { code: err.code, message: err.message } };
+          throw err;
+        }
+      }),
+    );
+  }
+}
+
+export function toTask(run: RunsTable, leaseTtlMs: number): Task {
+  return {
+    lease_id: run.lease_id!,
+    run_id: run.id,
+    agent: run.agent,
+    agent_version: run.agent_version,
+    endpoint: run.endpoint,
+    input: JSON.parse(run.input),
+    metadata: JSON.parse(run.metadata) as Record<string, unknown>,
+    attempt: run.attempts,
+    max_attempts: run.max_attempts,
+    lease_expires_at: iso(run.lease_expires_at!),
+    deadline_at: isoOrNull(run.deadline_at),
+    attempt_deadline_at: iso(run.attempt_deadline_at!),
+    heartbeat_interval_ms: Math.max(250, Math.floor(leaseTtlMs / 3)),
+  };
+}

@@ -1,0 +1,201 @@
+import { EventType, RUN_STATUSES, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
+import { schemaProblems } from '@agentd/protocol/manifest';
+import type { Store } from '../store/store.ts';
+import type { RunsTable } from '../store/db-types.ts';
+import { DomainError, type WriteContext } from '../store/write-queue.ts';
+import type { AgentService } from './agent-service.ts';
+import { newId } from './ids.ts';
+import { decodeCursor, encodeCursor, toAttempt, toRun } from './run-codec.ts';
+import { transitionRun, endAttempt, wakeKey } from './run-writes.ts';
+import type { Clock } from './clock.ts';
+
+export interface RunCreateInput {
+  agent: string;
+  endpoint: string;
+  input?: unknown;
+  metadata?: Record<string, unknown>;
+  priority?: number;
+  timeout_ms?: number;
+  deadline?: string;
+}
+
+export interface RunListFilter {
+  agent?: string;
+  status?: RunStatus[];
+  createdAfter?: number;
+  createdBefore?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/** Called inside the creating transaction with the response (the idempotency record rides along). */
+export type AfterWrite<T> = (ctx: WriteContext, response: T) => Promise<void>;
+
+const ACTIVE: string[] = ['queued', 'running', 'waiting'];
+const RUN_INSERT_CHUNK = 100;
+
+export class RunService {
+  readonly #store: Store;
+  readonly #agents: AgentService;
+  readonly #clock: Clock;
+
+  constructor(store: Store, agents: AgentService, clock: Clock) {
+    this.#store = store;
+    this.#agents = agents;
+    this.#clock = clock;
+  }
+
+  /** Validates one item and builds its row; writes nothing. `path` prefixes field paths (batch). */
+  async #prepare(tenantId: string, item: RunCreateInput, path: string): Promise<RunsTable> {
+    const at = (p: string) => (path ? `${path}.${p}` : p);
+    const ep = await this.#agents.resolveLatest(tenantId, item.agent, item.endpoint).catch((err: unknown) => {
+      if (err instanceof DomainError && path) throw new DomainError(err.code, `${path}: ${err.message}`, [{ path: at(err.code === 'AGENT_NOT_FOUND' ? 'agent' : 'endpoint'), message: err.message }]);
+      throw err;
+    });
+    if (!ep.enabled) throw new DomainError('ENDPOINT_DISABLED', `endpoint ${item.agent}/${item.endpoint} is disabled`, [{ path: at('endpoint'), message: 'is disabled' }]);
+    const input = item.input === undefined ? null : item.input;
+    if (!ep.validateInput(input)) {
+      throw new DomainError('INPUT_INVALID', `input does not match the schema of ${item.agent}/${item.endpoint}`, schemaProblems(at('input'), ep.validateInput.errors));
+    }
+    const now = this.#clock.now();
+    let deadline: number | null = null;
+    if (item.deadline !== undefined) {
+      deadline = Date.parse(item.deadline);
+      if (!Number.isFinite(deadline)) throw new DomainError('VALIDATION_ERROR', 'deadline must be an ISO-8601 time', [{ path: at('deadline'), message: 'must be an ISO-8601 time' }]);
+    }
+    return {
+      id: newId('run', now),
+      tenant_id: tenantId,
+      agent: ep.agent,
+      agent_version: ep.version,
+      endpoint: ep.endpoint,
+      status: 'queued',
+      waiting_reason: null,
+      input: JSON.stringify(input),
+      output: null,
+      error: null,
+      metadata: JSON.stringify(item.metadata ?? {}),
+      priority: item.priority ?? 0,
+      attempts: 0,
+      max_attempts: ep.spec.retry.max_attempts,
+      retry: JSON.stringify(ep.spec.retry),
+      timeout_ms: item.timeout_ms ?? ep.spec.timeout_ms,
+      deadline_at: deadline,
+      available_at: now,
+      lease_id: null,
+      lease_expires_at: null,
+      lease_ttl_ms: null,
+      attempt_deadline_at: null,
+      worker_id: null,
+      last_seq: 1,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      updated_at: now,
+    };
+  }
+
+  async create(tenantId: string, item: RunCreateInput, after?: AfterWrite<Run>): Promise<Run> {
+    const row = await this.#prepare(tenantId, item, '');
+    const [run] = await this.#insert([row], after ? (ctx, runs) => after(ctx, runs[0]) : undefined);
+    return run;
+  }
+
+  /** All-or-nothing: every item is validated before any is written; one transaction holds them all. */
+  async createBatch(tenantId: string, items: RunCreateInput[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+    const rows: RunsTable[] = [];
+    const problems: FieldProblem[] = [];
+    let firstError: DomainError | null = null;
+    for (let i = 0; i < items.length; i++) {
+      try {
+        rows.push(await this.#prepare(tenantId, items[i], `runs.${i}`));
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        firstError ??= err;
+        problems.push(...(Array.isArray(err.details) ? (err.details as FieldProblem[]) : [{ path: `runs.${i}`, message: err.message }]));
+      }
+    }
+    if (firstError) {
+      const code = firstError.code === 'INPUT_INVALID' || problems.length === 1 ? firstError.code : 'INPUT_INVALID';
+      throw new DomainError(code, `${problems.length} problem(s) in the batch; nothing was created`, problems);
+    }
+    return this.#insert(rows, after);
+  }
+
+  async #insert(rows: RunsTable[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+    return this.#store.writer.write(async (ctx) => {
+      const stamped = rows.map((r) => ({ ...r, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now }));
+      for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
+        await ctx.trx.insertInto('runs').values(stamped.slice(i, i + RUN_INSERT_CHUNK)).execute();
+      }
+      for (const r of stamped) {
+        ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: 1, type: EventType.runQueued, at: ctx.now, data: { agent_version: r.agent_version, endpoint: r.endpoint } });
+        ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
+      }
+      const runs = stamped.map(toRun);
+      if (after) await after(ctx, runs);
+      return runs;
+    });
+  }
+
+  async #row(tenantId: string, id: string): Promise<RunsTable> {
+    const row = await this.#store.db.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
+    return row;
+  }
+
+  async get(tenantId: string, id: string): Promise<Run> {
+    return toRun(await this.#row(tenantId, id));
+  }
+
+  async list(tenantId: string, f: RunListFilter): Promise<Page<Run>> {
+    let q = this.#store.db.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId);
+    if (f.agent) q = q.where('agent', '=', f.agent);
+    if (f.status && f.status.length > 0) {
+      const bad = f.status.filter((s) => !RUN_STATUSES.includes(s));
+      if (bad.length) throw new DomainError('VALIDATION_ERROR', `unknown status ${bad.join(', ')}`, [{ path: 'status', message: `must be one of ${RUN_STATUSES.join(', ')}` }]);
+      q = q.where('status', 'in', f.status);
+    }
+    if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
+    if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);
+    if (f.cursor) {
+      const c = decodeCursor(f.cursor);
+      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
+      q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return { data: page.map(toRun), next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  async attempts(tenantId: string, id: string): Promise<RunAttempt[]> {
+    await this.#row(tenantId, id);
+    const rows = await this.#store.db.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('run_id', '=', id).orderBy('attempt').orderBy('started_at').execute();
+    return rows.map(toAttempt);
+  }
+
+  /**
+   * Cancels a run that has not ended. A running attempt keeps its lease id on the row, so its
+   * next heartbeat answers `cancelled` instead of `LEASE_LOST`.
+   */
+  async cancel(tenantId: string, id: string, reason: string | null, after?: AfterWrite<Run>): Promise<Run> {
+    return this.#store.writer.write(async (ctx) => {
+      const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
+      const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
+      const updated = await transitionRun(
+        ctx,
+        run,
+        { status: ACTIVE },
+        { status: 'cancelled', waiting_reason: null, finished_at: ctx.now, lease_expires_at: null },
+        { type: EventType.runCancelled, data: { reason } },
+      );
+      if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
+      if (run.status === 'running' && run.lease_id) await endAttempt(ctx, run.lease_id, 'cancelled', failure);
+      const result = toRun(updated);
+      if (after) await after(ctx, result);
+      return result;
+    });
+  }
+}

@@ -1,0 +1,120 @@
+import type { Migration } from '../migrate.ts';
+
+/** Forward-only. Never edit a migration that has shipped; add the next number. */
+export const POSTGRES_MIGRATIONS: Migration[] = [
+  {
+    id: 1,
+    name: 'core',
+    sql: `
+CREATE TABLE tenants (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  event_seq BIGINT NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL
+);
+CREATE TABLE api_keys (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT,
+  role TEXT NOT NULL,
+  prefix TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  last_used_at BIGINT
+);
+CREATE INDEX api_keys_tenant ON api_keys (tenant_id, created_at);
+CREATE TABLE agents (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  latest_version INTEGER NOT NULL,
+  disabled_endpoints TEXT NOT NULL DEFAULT '[]',
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  deleted_at BIGINT,
+  PRIMARY KEY (tenant_id, name)
+);
+CREATE TABLE agent_versions (
+  tenant_id TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  manifest TEXT NOT NULL,
+  endpoints TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, agent, version)
+);
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  agent TEXT NOT NULL,
+  agent_version INTEGER NOT NULL,
+  endpoint TEXT NOT NULL,
+  status TEXT NOT NULL,
+  waiting_reason TEXT,
+  input TEXT NOT NULL,
+  output TEXT,
+  error TEXT,
+  metadata TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  retry TEXT NOT NULL,
+  timeout_ms BIGINT NOT NULL,
+  deadline_at BIGINT,
+  available_at BIGINT NOT NULL,
+  lease_id TEXT,
+  lease_expires_at BIGINT,
+  lease_ttl_ms BIGINT,
+  attempt_deadline_at BIGINT,
+  worker_id TEXT,
+  last_seq INTEGER NOT NULL DEFAULT 0,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  finished_at BIGINT,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX runs_ready ON runs (tenant_id, agent, priority DESC, available_at, id) WHERE status = 'queued';
+CREATE INDEX runs_leased ON runs (lease_expires_at) WHERE status = 'running';
+CREATE INDEX runs_deadline ON runs (deadline_at) WHERE deadline_at IS NOT NULL AND status IN ('queued', 'running', 'waiting');
+CREATE INDEX runs_list ON runs (tenant_id, created_at DESC, id DESC);
+CREATE INDEX runs_lease_id ON runs (lease_id);
+CREATE TABLE run_attempts (
+  tenant_id TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  lease_id TEXT NOT NULL,
+  worker_id TEXT,
+  started_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  outcome TEXT NOT NULL,
+  error TEXT,
+  PRIMARY KEY (lease_id)
+);
+CREATE INDEX run_attempts_run ON run_attempts (run_id, attempt);
+CREATE TABLE run_events (
+  tenant_id TEXT NOT NULL,
+  id BIGINT NOT NULL,
+  run_id TEXT NOT NULL,
+  agent TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, id),
+  UNIQUE (run_id, seq)
+);
+CREATE TABLE idempotency_keys (
+  tenant_id TEXT NOT NULL,
+  route TEXT NOT NULL,
+  key TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  response TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, route, key)
+);
+CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+`,
+  },
+];

@@ -1,0 +1,61 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+
+export interface SqliteOptions {
+  /** Path of the database file. */
+  file: string;
+  /**
+   * `FULL` (default): an acknowledged write survives power loss. `NORMAL` in WAL mode survives a
+   * process crash but may lose the last transactions on power loss; it is faster.
+   */
+  synchronous: 'FULL' | 'NORMAL';
+}
+
+/** How many prepared statements to keep; Kysely compiles a small, fixed set of query shapes. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Gives Kysely's SQLite dialect Node's built-in `node:sqlite`: no native module to build.
+ * Kysely asks each statement whether it returns rows (`reader`); `columns()` answers that.
+ */
+class NodeSqliteAdapter implements SqliteDatabase {
+  readonly db: DatabaseSync;
+  readonly #cache = new Map<string, StatementSync>();
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  close(): void {
+    this.#cache.clear();
+    if (this.db.isOpen) this.db.close();
+  }
+
+  prepare(sqlText: string): SqliteStatement {
+    let stmt = this.#cache.get(sqlText);
+    if (!stmt) {
+      stmt = this.db.prepare(sqlText);
+      if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
+      this.#cache.set(sqlText, stmt);
+    }
+    const s = stmt;
+    return {
+      reader: s.columns().length > 0,
+      all: (params) => s.all(...(params as never[])),
+      run: (params) => s.run(...(params as never[])),
+      iterate: (params) => s.iterate(...(params as never[])) as IterableIterator<unknown>,
+    };
+  }
+}
+
+export function openSqlite(options: SqliteOptions): { dialect: SqliteDialect; raw: DatabaseSync } {
+  mkdirSync(dirname(options.file), { recursive: true });
+  const raw = new DatabaseSync(options.file, { timeout: 5000 });
+  raw.exec('PRAGMA journal_mode = WAL');
+  raw.exec(`PRAGMA synchronous = ${options.synchronous}`);
+  raw.exec('PRAGMA foreign_keys = ON');
+  const adapter = new NodeSqliteAdapter(raw);
+  return { dialect: new SqliteDialect({ database: adapter }), raw };
+}

@@ -1,0 +1,152 @@
+import { join } from 'node:path';
+import { Kysely, sql, type Transaction } from 'kysely';
+import type { Database } from './db-types.ts';
+import { migrate } from './migrate.ts';
+import { openSqlite } from './sqlite/sqlite-dialect.ts';
+import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
+import { createPgPool, postgresDialect } from './postgres/postgres-dialect.ts';
+import { POSTGRES_MIGRATIONS } from './postgres/migrations.ts';
+import { PgListener } from './postgres/pg-listener.ts';
+import { WriteQueue, type CommitResult } from './write-queue.ts';
+import { Notifier } from './notifier.ts';
+
+export interface StoreOptions {
+  /** PostgreSQL connection string; when absent, SQLite in `dataDir`. */
+  databaseUrl?: string;
+  /** Data directory for the SQLite file (default `./.agentd`). */
+  dataDir: string;
+  /** SQLite durability; see sqlite-dialect.ts. Default FULL. */
+  sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /** PostgreSQL pool size. Default 10. */
+  poolSize?: number;
+  now: () => number;
+}
+
+/** What a dialect can do, so engine code never asks which dialect it is on. */
+export interface StoreCapabilities {
+  dialect: 'sqlite' | 'postgres';
+  /** `FOR UPDATE SKIP LOCKED` when choosing runs to lease. */
+  skipLocked: boolean;
+  /** Other nodes may write: wake-ups travel over LISTEN/NOTIFY. */
+  listenNotify: boolean;
+}
+
+export interface Store {
+  db: Kysely<Database>;
+  capabilities: StoreCapabilities;
+  writer: WriteQueue;
+  notifier: Notifier;
+  /** Runs `fn` only on the one node holding the leader lock (always on SQLite). */
+  asLeader<T>(fn: () => Promise<T>): Promise<T | undefined>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_TENANT = 'default';
+
+/** Advisory lock keys (arbitrary constants, unique to agentd). */
+const MIGRATION_LOCK = 7_401_001;
+const LEADER_LOCK = 7_401_002;
+
+export async function openStore(opts: StoreOptions): Promise<Store> {
+  const notifier = new Notifier();
+  if (!opts.databaseUrl) return openSqliteStore(opts, notifier);
+  return openPostgresStore(opts, opts.databaseUrl, notifier);
+}
+
+async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<void> {
+  await db
+    .insertInto('tenants')
+    .values({ id: DEFAULT_TENANT, name: 'Default', event_seq: 0, created_at: now })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<Store> {
+  const { dialect } = openSqlite({ file: join(opts.dataDir, 'agentd.db'), synchronous: opts.sqliteSynchronous ?? 'FULL' });
+  const db = new Kysely<Database>({ dialect });
+  await migrate(db, SQLITE_MIGRATIONS, (fn) => fn());
+  await seedDefaultTenant(db, opts.now());
+  const writer = new WriteQueue({ db, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r) });
+  return {
+    db,
+    capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false },
+    writer,
+    notifier,
+    asLeader: (fn) => fn(),
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: async () => {
+      await writer.drain();
+      await db.destroy();
+    },
+  };
+}
+
+async function openPostgresStore(opts: StoreOptions, url: string, notifier: Notifier): Promise<Store> {
+  const pool = createPgPool(url, opts.poolSize ?? 10);
+  const db = new Kysely<Database>({ dialect: postgresDialect(pool) });
+  const lockClient = await pool.connect();
+  try {
+    await migrate(db, POSTGRES_MIGRATIONS, async (fn) => {
+      await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+      try {
+        return await fn();
+      } finally {
+        await lockClient.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+      }
+    });
+  } finally {
+    lockClient.release();
+  }
+  await seedDefaultTenant(db, opts.now());
+  const listener = new PgListener(url, notifier);
+  await listener.start();
+  const writer = new WriteQueue({
+    db,
+    now: opts.now,
+    concurrency: 4,
+    maxBatch: 1000,
+    onCommit: (r) => notifier.publishCommit(r),
+    beforeCommit: (trx: Transaction<Database>, r: CommitResult) => listener.notifyInTransaction(trx, r),
+  });
+  let leaderClient: import('pg').PoolClient | null = null;
+  return {
+    db,
+    capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true },
+    writer,
+    notifier,
+    asLeader: async (fn) => {
+      // A session-level advisory lock held on a dedicated connection: the node holding it runs
+      // the timers; if it dies, its connection closes and another node takes over.
+      if (!leaderClient) {
+        const client = await pool.connect();
+        const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK]);
+        if (!got.rows[0].ok) {
+          client.release();
+          return undefined;
+        }
+        client.on('error', () => {
+          leaderClient = null;
+        });
+        leaderClient = client;
+      }
+      return fn();
+    },
+    ping: async () => {
+      await sql`SELECT 1`.execute(db);
+    },
+    close: async () => {
+      await writer.drain();
+      await listener.stop();
+      if (leaderClient) {
+        const c = leaderClient;
+        leaderClient = null;
+        await c.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK]).catch(() => {});
+        c.release();
+      }
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,206 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './db-types.ts';
+
+/** An event an operation wants recorded; its tenant-wide `id` is assigned when the batch commits. */
+export interface PendingEvent {
+  tenant_id: string;
+  run_id: string;
+  agent: string;
+  seq: number;
+  type: string;
+  at: number;
+  data: Record<string, unknown>;
+}
+
+export interface CommittedEvent extends PendingEvent {
+  id: number;
+}
+
+/** What one operation sees: the shared transaction, the batch's clock reading, its own events. */
+export interface WriteContext {
+  trx: Transaction<Database>;
+  now: number;
+  events: PendingEvent[];
+  /** `tenant\u0000agent` pairs that gained runs ready to lease. */
+  wakes: Set<string>;
+}
+
+export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
+
+/**
+ * An error an operation throws on purpose (not found, conflict…). It must be thrown before the
+ * operation writes anything: the batch then carries on without it. Any other error aborts the
+ * batch, which is retried one operation per transaction so one bad operation fails alone.
+ */
+export class DomainError extends Error {
+  readonly code: string;
+  readonly details: unknown;
+  constructor(code: string, message: string, details: unknown = null) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface CommitResult {
+  events: CommittedEvent[];
+  wakes: Set<string>;
+}
+
+interface Pending {
+  op: WriteOp<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface WriteQueueOptions {
+  db: Kysely<Database>;
+  now: () => number;
+  /** Batches committing at once: 1 on SQLite (one writer), a few on PostgreSQL. */
+  concurrency: number;
+  /** Most operations per transaction. */
+  maxBatch: number;
+  /** Called after each commit with what it recorded (fan-out to streams and pollers). */
+  onCommit: (result: CommitResult) => void;
+  /** Runs inside the transaction after the events are inserted (PostgreSQL NOTIFY). */
+  beforeCommit?: (trx: Transaction<Database>, result: CommitResult) => Promise<void>;
+}
+
+/**
+ * Group commit: operations that arrive while a transaction is committing wait and then commit
+ * together in the next one, so a burst of N writes costs one fsync instead of N — the only way
+ * to be durable (synchronous=FULL, synchronous_commit=on) and fast at once.
+ */
+export class WriteQueue {
+  readonly #opts: WriteQueueOptions;
+  #pending: Pending[] = [];
+  #active = 0;
+  #scheduled = false;
+  #idle: (() => void)[] = [];
+
+  constructor(opts: WriteQueueOptions) {
+    this.#opts = opts;
+  }
+
+  /** Runs `op` in a transaction shared with other operations; resolves after the commit. */
+  write<T>(op: WriteOp<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves when nothing is pending or committing. */
+  drain(): Promise<void> {
+    if (this.#active === 0 && this.#pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idle.push(resolve));
+  }
+
+  #schedule(): void {
+    if (this.#scheduled || this.#active >= this.#opts.concurrency || this.#pending.length === 0) return;
+    this.#scheduled = true;
+    // One macrotask of delay lets requests parsed in the same I/O turn share the commit.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#active < this.#opts.concurrency && this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, this.#opts.maxBatch);
+      this.#active++;
+      void this.#commitBatch(batch).finally(() => {
+        this.#active--;
+        if (this.#pending.length > 0) this.#schedule();
+        else if (this.#active === 0) for (const fn of this.#idle.splice(0)) fn();
+      });
+    }
+  }
+
+  async #commitBatch(batch: Pending[]): Promise<void> {
+    try {
+      const outcomes = await this.#runInTransaction(batch);
+      batch.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].error)));
+    } catch (batchError) {
+      if (batch.length === 1) {
+        batch[0].reject(batchError);
+        return;
+      }
+      // One operation broke the shared transaction: give each its own so only it fails.
+      for (const p of batch) {
+        try {
+          const [outcome] = await this.#runInTransaction([p]);
+          if (outcome.ok) p.resolve(outcome.value);
+          else p.reject(outcome.error);
+        } catch (err) {
+          p.reject(err);
+        }
+      }
+    }
+  }
+
+  async #runInTransaction(batch: Pending[]): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
+    const result: CommitResult = { events: [], wakes: new Set() };
+    const outcomes = await this.#opts.db.transaction().execute(async (trx) => {
+      const now = this.#opts.now();
+      const pending: PendingEvent[] = [];
+      const out: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+      for (const p of batch) {
+        const ctx: WriteContext = { trx, now, events: [], wakes: new Set() };
+        try {
+          out.push({ ok: true, value: await p.op(ctx) });
+          pending.push(...ctx.events);
+          for (const w of ctx.wakes) result.wakes.add(w);
+        } catch (err) {
+          if (!(err instanceof DomainError)) throw err;
+          out.push({ ok: false, error: err });
+        }
+      }
+      result.events = await insertEvents(trx, pending);
+      if (this.#opts.beforeCommit) await this.#opts.beforeCommit(trx, result);
+      return out;
+    });
+    this.#opts.onCommit(result);
+    return outcomes;
+  }
+}
+
+/** Rows per INSERT: 8 parameters each keeps us far below both dialects' parameter limits. */
+const EVENT_INSERT_CHUNK = 500;
+
+/**
+ * Assigns tenant-wide ids from the tenant row's counter and inserts the events. The counter's
+ * row lock is held to commit, so ids become visible in id order: a tenant stream that reads
+ * `id > cursor` can never skip an event that commits later with a smaller id.
+ */
+async function insertEvents(trx: Transaction<Database>, events: PendingEvent[]): Promise<CommittedEvent[]> {
+  if (events.length === 0) return [];
+  const byTenant = new Map<string, PendingEvent[]>();
+  for (const e of events) {
+    const list = byTenant.get(e.tenant_id);
+    if (list) list.push(e);
+    else byTenant.set(e.tenant_id, [e]);
+  }
+  const committed: CommittedEvent[] = [];
+  for (const tenant of [...byTenant.keys()].sort()) {
+    const list = byTenant.get(tenant)!;
+    const row = await trx
+      .updateTable('tenants')
+      .set((eb) => ({ event_seq: eb('event_seq', '+', list.length) }))
+      .where('id', '=', tenant)
+      .returning('event_seq')
+      .executeTakeFirstOrThrow();
+    let id = Number(row.event_seq) - list.length;
+    for (const e of list) committed.push({ ...e, id: ++id });
+  }
+  for (let i = 0; i < committed.length; i += EVENT_INSERT_CHUNK) {
+    const chunk = committed.slice(i, i + EVENT_INSERT_CHUNK);
+    await trx
+      .insertInto('run_events')
+      .values(chunk.map((e) => ({ tenant_id: e.tenant_id, id: e.id, run_id: e.run_id, agent: e.agent, seq: e.seq, type: e.type, at: e.at, data: JSON.stringify(e.data) })))
+      .execute();
+  }
+  return committed;
+}
