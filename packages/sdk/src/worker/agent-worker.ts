@@ -1,0 +1,165 @@
+import type { Task } from '@agentd/protocol';
+import { sleepUntilAborted } from '../core/abort-utils.ts';
+import { backoffDelayMs } from '../core/retry-policy.ts';
+import { CompletionBatcher } from './completion-batcher.ts';
+import { installSignalHandlers } from './signal-handlers.ts';
+import { TaskExecution } from './task-execution.ts';
+import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
+import { errorFields } from './worker-logger.ts';
+
+/** The server caps `max_tasks` at 100 per lease request. */
+const MAX_TASKS_PER_LEASE = 100;
+/** The lease call may legitimately take `pollWaitMs`; this margin covers the round trip. */
+const LEASE_TIMEOUT_MARGIN_MS = 15_000;
+/** Lease failures back off up to this: an outage is noticed within seconds of its end. */
+const MAX_LEASE_BACKOFF_MS = 15_000;
+
+/**
+ * Pulls runs of one agent and runs them with your handlers: long-polls for as many tasks as it
+ * has free slots, heartbeats each lease, batches completions, and shuts down gracefully.
+ *
+ * @example
+ * import { Agentd } from '@agentd/sdk';
+ * import { Worker } from '@agentd/sdk/worker';
+ * const worker = new Worker({
+ *   client: new Agentd(),
+ *   agent: 'greeter',
+ *   endpoints: { greet: async (input: { name: string }, ctx) => { await ctx.log('greeting'); return { text: `Hello ${input.name}` }; } },
+ * });
+ * await worker.run(); // until SIGTERM/SIGINT or worker.stop()
+ */
+export class Worker {
+  readonly id: string;
+  readonly #options: ResolvedWorkerOptions;
+  readonly #batcher: CompletionBatcher;
+  readonly #active = new Map<string, TaskExecution>();
+  /** Aborts the pending long-poll and backoff sleeps the moment stop() is called. */
+  readonly #stopController = new AbortController();
+  /** Ends the grace period early (a second signal). */
+  readonly #graceController = new AbortController();
+  #wakeLeaseLoop: (() => void) | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(options: WorkerOptions) {
+    this.#options = resolveWorkerOptions(options);
+    this.id = this.#options.workerId;
+    this.#batcher = new CompletionBatcher(this.#options.client);
+  }
+
+  /** Handlers running right now. */
+  get activeTasks(): number {
+    return this.#active.size;
+  }
+
+  /** Runs until stopped; resolves once every handler has finished or been released. */
+  run(): Promise<void> {
+    this.#running ??= this.#run();
+    return this.#running;
+  }
+
+  /**
+   * Stops leasing at once, gives running handlers `shutdownGraceMs` to finish, then aborts and
+   * releases the rest. Resolves when the worker has fully stopped.
+   */
+  stop(): Promise<void> {
+    this.#stopController.abort();
+    this.#wakeLeaseLoop?.();
+    return this.#running ?? Promise.resolve();
+  }
+
+  async #run(): Promise<void> {
+    const { handleSignals, logger, agent } = this.#options;
+    const removeSignalHandlers = handleSignals
+      ? installSignalHandlers(() => void this.stop(), () => this.#graceController.abort())
+      : () => {};
+    logger.info('worker started', { worker_id: this.id, agent, endpoints: Object.keys(this.#options.endpoints) });
+    try {
+      await this.#leaseLoop();
+      await this.#drain();
+    } finally {
+      removeSignalHandlers();
+      logger.info('worker stopped', { worker_id: this.id });
+    }
+  }
+
+  get #stopping(): boolean {
+    return this.#stopController.signal.aborted;
+  }
+
+  async #leaseLoop(): Promise<void> {
+    const { client, agent, endpoints, concurrency, pollWaitMs, leaseTtlMs, logger } = this.#options;
+    let failures = 0;
+    while (!this.#stopping) {
+      const free = concurrency - this.#active.size;
+      if (free <= 0) {
+        await this.#slotFreed();
+        continue;
+      }
+      try {
+        const { tasks } = await client.worker.lease(
+          {
+            agent,
+            endpoints: Object.keys(endpoints),
+            max_tasks: Math.min(free, MAX_TASKS_PER_LEASE),
+            wait_ms: pollWaitMs,
+            worker_id: this.id,
+            lease_ttl_ms: leaseTtlMs,
+          },
+          { signal: this.#stopController.signal, timeout: pollWaitMs + LEASE_TIMEOUT_MARGIN_MS, maxRetries: 0 },
+        );
+        failures = 0;
+        // Tasks that arrive after stop() (an answer racing the abort) get the same grace as the rest.
+        for (const task of tasks) this.#start(task);
+      } catch (err) {
+        if (this.#stopping) break;
+        const delay = backoffDelayMs(failures++, { maxMs: MAX_LEASE_BACKOFF_MS });
+        logger.warn('lease request failed; retrying', { delay_ms: delay, ...errorFields(err) });
+        await sleepUntilAborted(delay, this.#stopController.signal);
+      }
+    }
+  }
+
+  #start(task: Task): void {
+    const execution = new TaskExecution(task, this.#options.endpoints[task.endpoint], {
+      client: this.#options.client,
+      batcher: this.#batcher,
+      logger: this.#options.logger,
+    });
+    this.#active.set(task.lease_id, execution);
+    void execution.done.finally(() => {
+      this.#active.delete(task.lease_id);
+      this.#wakeLeaseLoop?.();
+    });
+  }
+
+  /** Resolves when a slot frees up or stop() is called. */
+  #slotFreed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.#wakeLeaseLoop = () => {
+        this.#wakeLeaseLoop = undefined;
+        resolve();
+      };
+    });
+  }
+
+  async #drain(): Promise<void> {
+    const { shutdownGraceMs, logger } = this.#options;
+    if (this.#active.size > 0) {
+      logger.info('waiting for running tasks', { count: this.#active.size, grace_ms: shutdownGraceMs });
+      // The grace sleep is cut short when every task is done (so no timer outlives stop()) or
+      // by a second signal.
+      const allDone = new AbortController();
+      void Promise.all([...this.#active.values()].map((e) => e.done)).then(() => allDone.abort());
+      await sleepUntilAborted(shutdownGraceMs, AbortSignal.any([allDone.signal, this.#graceController.signal]));
+      allDone.abort();
+      const leftover = [...this.#active.values()];
+      if (leftover.length > 0) {
+        logger.warn('grace period over; releasing unfinished tasks', { count: leftover.length });
+        await Promise.all(leftover.map((e) => e.releaseForShutdown()));
+        // Tasks already reporting their outcome are let through: their work is done.
+        await Promise.all(leftover.filter((e) => e.phase === 'settling').map((e) => e.done));
+      }
+    }
+    await this.#batcher.flush();
+  }
+}

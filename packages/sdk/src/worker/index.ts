@@ -1,0 +1,9 @@
+/**
+ * `@agentd/sdk/worker`: run agent endpoints in this process. Node-only (signals, hostname).
+ */
+export { Worker } from './agent-worker.ts';
+export type { EndpointHandler, WorkerOptions } from './worker-options.ts';
+export type { LogLevel, TaskContext } from './task-context.ts';
+export { createConsoleLogger, silentLogger, type WorkerLogger } from './worker-logger.ts';
+export { LeaseLostError, RunCancelledError, TaskAbortedError, WorkerShutdownError, type TaskAbortCode } from './abort-reasons.ts';
+export { ensureRunFailure, NonRetryableError } from '../failure/index.ts';

@@ -1,0 +1,54 @@
+import { CUSTOM_EVENT_PATTERN, type Task } from '@agentd/protocol';
+import type { LeaseEventBuffer } from './lease-event-buffer.ts';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * What a handler gets besides its input. The event methods return promises that resolve once
+ * the event is stored and never reject, so awaiting them is optional.
+ */
+export interface TaskContext<I = unknown> {
+  runId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  input: I;
+  /**
+   * Aborts when the run is cancelled, the lease is lost, or shutdown's grace ran out;
+   * `signal.reason` is a `TaskAbortedError` saying which. Afterwards the result is discarded.
+   */
+  signal: AbortSignal;
+  /** The whole leased task (agent, endpoint, deadlines, metadata). */
+  task: Task;
+  /** Appends a `run.log` event. `level` default: `info`. */
+  log(message: string, fields?: Record<string, unknown>, level?: LogLevel): Promise<void>;
+  /** Appends a `run.progress` event; `progress` is the caller's own scale (0–1 by convention). */
+  progress(progress?: number, message?: string): Promise<void>;
+  /** Appends a `custom.<name>` event. Throws a TypeError for a name the server would refuse. */
+  emit(name: string, data?: Record<string, unknown>): Promise<void>;
+  /** Appends a `run.output.delta` event (streamed output such as model tokens). */
+  outputDelta(delta: unknown): Promise<void>;
+}
+
+export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer): TaskContext {
+  return {
+    runId: task.run_id,
+    attempt: task.attempt,
+    input: task.input,
+    signal,
+    task,
+    log: (message, fields, level = 'info') =>
+      events.push({ type: 'run.log', data: fields === undefined ? { level, message } : { level, message, fields } }),
+    progress: (progress, message) => events.push({ type: 'run.progress', data: dropUndefined({ progress, message }) }),
+    emit: (name, data = {}) => {
+      const type = name.startsWith('custom.') ? name : `custom.${name}`;
+      // Checked here because one bad type makes the server refuse the whole batch of events.
+      if (!CUSTOM_EVENT_PATTERN.test(type)) throw new TypeError(`Invalid custom event name: ${JSON.stringify(name)}`);
+      return events.push({ type, data });
+    },
+    outputDelta: (delta) => events.push({ type: 'run.output.delta', data: { delta } }),
+  };
+}
+
+function dropUndefined(data: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(data).filter(([, v]) => v !== undefined));
+}

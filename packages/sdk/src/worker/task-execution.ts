@@ -1,0 +1,155 @@
+import type { RunFailure, Task } from '@agentd/protocol';
+import type { Agentd } from '../agentd-client.ts';
+import { ensureRunFailure } from '../failure/run-failure.ts';
+import type { CompletionItem } from '../resources/resource-types.ts';
+import { LeaseLostError, RunCancelledError, WorkerShutdownError } from './abort-reasons.ts';
+import type { CompletionBatcher } from './completion-batcher.ts';
+import { HeartbeatLoop } from './heartbeat-loop.ts';
+import { LeaseEventBuffer } from './lease-event-buffer.ts';
+import { createTaskContext } from './task-context.ts';
+import type { EndpointHandler } from './worker-options.ts';
+import { errorFields, type WorkerLogger } from './worker-logger.ts';
+
+export interface TaskExecutionDeps {
+  client: Agentd;
+  batcher: CompletionBatcher;
+  logger: WorkerLogger;
+}
+
+type Outcome = { output: unknown } | { failure: RunFailure };
+
+/**
+ * One leased attempt: runs the handler with heartbeats going, then reports the outcome through
+ * the batcher. Phases: `running` (the handler has the lease), `settling` (reporting; shutdown
+ * waits for it), `done`. After an abort the outcome is discarded, never reported: the lease
+ * belongs to someone else, or the run is cancelled, or shutdown released it.
+ */
+export class TaskExecution {
+  readonly task: Task;
+  /** Resolves when the handler has returned and its outcome is reported or discarded. Never rejects. */
+  readonly done: Promise<void>;
+  #phase: 'running' | 'settling' | 'done' = 'running';
+  readonly #controller = new AbortController();
+  readonly #deps: TaskExecutionDeps;
+  readonly #events: LeaseEventBuffer;
+  readonly #heartbeat: HeartbeatLoop;
+
+  constructor(task: Task, handler: EndpointHandler | undefined, deps: TaskExecutionDeps) {
+    this.task = task;
+    this.#deps = deps;
+    const lost = () => this.#abort(new LeaseLostError(task.run_id, task.lease_id));
+    this.#events = new LeaseEventBuffer({ client: deps.client, leaseId: task.lease_id, logger: deps.logger, onLeaseLost: lost });
+    this.#heartbeat = new HeartbeatLoop({
+      client: deps.client,
+      task,
+      logger: deps.logger,
+      onCancelled: () => this.#abort(new RunCancelledError(task.run_id)),
+      onLeaseLost: lost,
+    });
+    this.#heartbeat.start();
+    this.done = this.#run(handler).catch((err) => deps.logger.error('task execution failed unexpectedly', { run_id: task.run_id, ...errorFields(err) }));
+  }
+
+  get phase(): 'running' | 'settling' | 'done' {
+    return this.#phase;
+  }
+
+  /**
+   * Shutdown's grace ran out: aborts a still-running handler, sends its pending events, and
+   * releases the lease so the run starts again at once elsewhere. Does nothing once settling.
+   */
+  async releaseForShutdown(): Promise<void> {
+    if (this.#phase !== 'running') return;
+    this.#abort(new WorkerShutdownError(this.task.run_id));
+    await this.#events.flush();
+    this.#events.close();
+    try {
+      await this.#deps.client.leases.release(this.task.lease_id);
+    } catch (err) {
+      // The lease then simply expires and the sweeper re-queues the run: slower, not lost.
+      this.#deps.logger.warn('could not release the lease at shutdown', { run_id: this.task.run_id, ...errorFields(err) });
+    }
+  }
+
+  #abort(reason: Error): void {
+    if (this.#controller.signal.aborted || this.#phase === 'done') return;
+    this.#heartbeat.stop();
+    this.#controller.abort(reason);
+    this.#deps.logger.info('task aborted', { run_id: this.task.run_id, reason: reason.message });
+  }
+
+  async #run(handler: EndpointHandler | undefined): Promise<void> {
+    const outcome = await this.#invoke(handler);
+    if (this.#controller.signal.aborted) return this.#finish();
+    this.#phase = 'settling';
+    try {
+      await this.#events.flush();
+      // An event flush may have found the lease gone.
+      if (!this.#controller.signal.aborted) await this.#report(outcome);
+    } finally {
+      this.#finish();
+    }
+  }
+
+  async #invoke(handler: EndpointHandler | undefined): Promise<Outcome> {
+    const { task } = this;
+    if (!handler) {
+      return { failure: { type: 'no_handler', message: `This worker has no handler for endpoint ${task.endpoint}.`, non_retryable: false, details: null } };
+    }
+    try {
+      const ctx = createTaskContext(task, this.#controller.signal, this.#events);
+      const output = (await handler(task.input, ctx)) ?? null;
+      return checkSerializable(output);
+    } catch (err) {
+      return { failure: ensureRunFailure(err) };
+    }
+  }
+
+  async #report(outcome: Outcome): Promise<void> {
+    const { task } = this;
+    const item: CompletionItem = 'output' in outcome ? { lease_id: task.lease_id, output: outcome.output } : { lease_id: task.lease_id, error: outcome.failure };
+    const result = await this.#submit(item);
+    if (!result || result.ok) return;
+    if ('output' in outcome && result.error.code === 'OUTPUT_INVALID') {
+      // The run stays leased after OUTPUT_INVALID; retrying would produce the same output, so
+      // the run fails for good and says why.
+      const failure: RunFailure = { type: 'output_invalid', message: result.error.message, non_retryable: true, details: result.error.details ?? null };
+      const second = await this.#submit({ lease_id: task.lease_id, error: failure });
+      if (second && !second.ok) this.#refused(second.error);
+      return;
+    }
+    this.#refused(result.error);
+  }
+
+  async #submit(item: CompletionItem) {
+    try {
+      return await this.#deps.batcher.submit(item);
+    } catch (err) {
+      this.#deps.logger.error('could not report the outcome; the lease will lapse and the run be retried', {
+        run_id: this.task.run_id,
+        ...errorFields(err),
+      });
+      return undefined;
+    }
+  }
+
+  #refused(error: { code: string; message: string }): void {
+    this.#deps.logger.warn('the server refused the outcome', { run_id: this.task.run_id, lease_id: this.task.lease_id, code: error.code, message: error.message });
+  }
+
+  #finish(): void {
+    this.#phase = 'done';
+    this.#heartbeat.stop();
+    this.#events.close();
+  }
+}
+
+/** Output that JSON cannot carry would sink the whole completion batch, so it fails this run alone. */
+function checkSerializable(output: unknown): Outcome {
+  try {
+    JSON.stringify(output);
+    return { output };
+  } catch (err) {
+    return { failure: { type: 'output_unserializable', message: `The output is not JSON-serialisable: ${(err as Error).message}`, non_retryable: true, details: null } };
+  }
+}
