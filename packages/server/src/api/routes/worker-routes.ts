@@ -1,0 +1,135 @@
+import type { FastifyInstance } from 'fastify';
+import type { RunFailure } from '@agentd/protocol';
+import type { AppDeps } from '../app.ts';
+import { tenantOf } from '../auth.ts';
+import type { CompletionItem as Completion } from '../../engine/lease-service.ts';
+import { CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../schemas.ts';
+
+const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
+const EmptyBody = Type.Optional(Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]));
+
+function normaliseFailure(e: Static<typeof RunFailureInput>): RunFailure {
+  return { type: e.type, message: e.message, non_retryable: e.non_retryable ?? false, details: e.details ?? null };
+}
+
+/**
+ * The worker protocol. Idempotency-Key is not used here: every call is fenced by its lease,
+ * and complete/fail repeated with the same lease are idempotent by themselves.
+ */
+export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps): void {
+  app.post(
+    '/v1/worker/lease',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Long-poll for runs to execute',
+        body: LeaseRequest,
+        response: { 200: Type.Object({ tasks: Type.Array(Task) }), ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof LeaseRequest>;
+      const abort = new AbortController();
+      // The client hung up: stop waiting so its slot is not leased to nobody.
+      reply.raw.once('close', () => abort.abort());
+      const tasks = await engine.leases.lease({
+        tenantId: tenantOf(request),
+        agent: body.agent,
+        endpoints: body.endpoints,
+        maxTasks: body.max_tasks ?? 1,
+        waitMs: body.wait_ms ?? config.leaseWaitMs,
+        workerId: body.worker_id ?? null,
+        leaseTtlMs: body.lease_ttl_ms ?? config.leaseTtlMs,
+        signal: abort.signal,
+      });
+      if (abort.signal.aborted && tasks.length > 0) {
+        // Nobody will receive these: give them back at once rather than after the lease TTL.
+        await Promise.all(tasks.map((t) => engine.leases.release(tenantOf(request), t.lease_id).catch(() => undefined)));
+        return { tasks: [] };
+      }
+      return { tasks };
+    },
+  );
+  app.post(
+    '/v1/leases/:lease_id/heartbeat',
+    {
+      config: { permission: 'worker' },
+      schema: { tags: ['worker'], summary: 'Extend a lease; learn about cancellation', params: LeaseParams, body: EmptyBody, response: { 200: HeartbeatResult, ...errors(401, 403, 404, 409) } },
+    },
+    async (request) => engine.leases.heartbeat(tenantOf(request), (request.params as { lease_id: string }).lease_id),
+  );
+  app.post(
+    '/v1/leases/:lease_id/complete',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Complete the run with its output',
+        params: LeaseParams,
+        body: Type.Object({ output: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+        response: { 200: Run, ...errors(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => engine.leases.complete(tenantOf(request), (request.params as { lease_id: string }).lease_id, (request.body as { output?: unknown }).output),
+  );
+  app.post(
+    '/v1/leases/:lease_id/fail',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Fail the attempt; retried by policy unless non-retryable',
+        params: LeaseParams,
+        body: Type.Object({ error: RunFailureInput }, { additionalProperties: false }),
+        response: { 200: Run, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { error: Static<typeof RunFailureInput> };
+      return engine.leases.fail(tenantOf(request), (request.params as { lease_id: string }).lease_id, normaliseFailure(body.error));
+    },
+  );
+  app.post(
+    '/v1/leases/:lease_id/release',
+    {
+      config: { permission: 'worker' },
+      schema: { tags: ['worker'], summary: 'Give the run back at once (graceful shutdown)', params: LeaseParams, body: EmptyBody, response: { 200: Run, ...errors(401, 403, 404, 409) } },
+    },
+    async (request) => engine.leases.release(tenantOf(request), (request.params as { lease_id: string }).lease_id),
+  );
+  app.post(
+    '/v1/leases/:lease_id/events',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Append log, progress, output-delta or custom events',
+        params: LeaseParams,
+        body: Type.Object({ events: Type.Array(WorkerEvent, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ seqs: Type.Array(Type.Integer()) }), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { events: { type: string; data?: Record<string, unknown> }[] };
+      return { seqs: await engine.leases.appendEvents(tenantOf(request), (request.params as { lease_id: string }).lease_id, body.events) };
+    },
+  );
+  app.post(
+    '/v1/worker/complete',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Complete or fail many leases at once',
+        body: Type.Object({ results: Type.Array(CompletionItem, { minItems: 1, maxItems: 500 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ results: Type.Array(CompletionResult) }), ...errors(400, 401, 403) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { results: ({ lease_id: string; output: unknown } | { lease_id: string; error: Static<typeof RunFailureInput> })[] };
+      const items: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
+      return { results: await engine.leases.completeBatch(tenantOf(request), items) };
+    },
+  );
+}

@@ -1,0 +1,62 @@
+import { resolve } from 'node:path';
+import { parseDuration } from '@agentd/protocol';
+
+/** Everything `agentd serve` can be told, from flags or the environment. */
+export interface ServeConfig {
+  /** TCP port. Flag --port, env AGENTD_PORT. Default 7070. */
+  port: number;
+  /** Interface to bind. Flag --host, env AGENTD_HOST. Default 127.0.0.1. */
+  host: string;
+  /** Data directory (SQLite file, admin.key). Flag --data-dir, env AGENTD_DATA_DIR. Default ./.agentd. */
+  dataDir: string;
+  /** PostgreSQL URL; absent means SQLite. Flag --database-url, env AGENTD_DATABASE_URL. */
+  databaseUrl?: string;
+  /** SQLite durability FULL or NORMAL. Flag --sqlite-synchronous, env AGENTD_SQLITE_SYNCHRONOUS. Default FULL. */
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** Log level (fatal…trace, or silent). Flag --log-level, env AGENTD_LOG_LEVEL. Default info. */
+  logLevel: string;
+  /** Idempotency-Key retention. Flag --idempotency-retention, env AGENTD_IDEMPOTENCY_RETENTION. Default 24h. */
+  idempotencyRetentionMs: number;
+  /** Sweeper interval (expired leases, timeouts). Env AGENTD_SWEEP_INTERVAL. Default 1s. */
+  sweepIntervalMs: number;
+  /** Seeds this admin key instead of generating one. Env AGENTD_ADMIN_KEY. */
+  adminKey?: string;
+}
+
+export interface ServeFlags {
+  port?: string;
+  host?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+  sqliteSynchronous?: string;
+  logLevel?: string;
+  idempotencyRetention?: string;
+}
+
+function fail(message: string): never {
+  throw new Error(`configuration: ${message}`);
+}
+
+export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const port = Number(flags.port ?? env.AGENTD_PORT ?? 7070);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
+  const sync = (flags.sqliteSynchronous ?? env.AGENTD_SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
+  if (sync !== 'FULL' && sync !== 'NORMAL') fail('--sqlite-synchronous must be FULL or NORMAL');
+  const retention = parseDuration(flags.idempotencyRetention ?? env.AGENTD_IDEMPOTENCY_RETENTION ?? '24h');
+  if (retention === undefined || retention < 60_000) fail('--idempotency-retention must be a duration of at least 1m');
+  const sweep = parseDuration(env.AGENTD_SWEEP_INTERVAL ?? '1s');
+  if (sweep === undefined || sweep < 10) fail('AGENTD_SWEEP_INTERVAL must be a duration of at least 10ms');
+  const adminKey = env.AGENTD_ADMIN_KEY || undefined;
+  if (adminKey !== undefined && adminKey.length < 16) fail('AGENTD_ADMIN_KEY must be at least 16 characters');
+  return {
+    port,
+    host: flags.host ?? env.AGENTD_HOST ?? '127.0.0.1',
+    dataDir: resolve(flags.dataDir ?? env.AGENTD_DATA_DIR ?? '.agentd'),
+    databaseUrl: flags.databaseUrl ?? (env.AGENTD_DATABASE_URL || undefined),
+    sqliteSynchronous: sync,
+    logLevel: flags.logLevel ?? env.AGENTD_LOG_LEVEL ?? 'info',
+    idempotencyRetentionMs: retention,
+    sweepIntervalMs: sweep,
+    adminKey,
+  };
+}

@@ -1,0 +1,66 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './api/app.ts';
+import type { ServeConfig } from './config.ts';
+import { systemClock } from './engine/clock.ts';
+import { createEngine, type Engine } from './engine/engine.ts';
+import { DEFAULT_TENANT, openStore } from './store/store.ts';
+
+export interface RunningServer {
+  app: FastifyInstance;
+  engine: Engine;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Makes sure an admin can get in: AGENTD_ADMIN_KEY is seeded as given; otherwise, when the
+ * default tenant has no admin key, one is generated, printed once and written to
+ * `<data-dir>/admin.key` with mode 0600.
+ */
+async function bootstrapAdminKey(engine: Engine, config: ServeConfig, print: (line: string) => void): Promise<void> {
+  if (config.adminKey) {
+    if (!(await engine.keys.findByPlaintext(config.adminKey))) {
+      await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'AGENTD_ADMIN_KEY', key: config.adminKey });
+    }
+    return;
+  }
+  if ((await engine.keys.countActiveAdmins(DEFAULT_TENANT)) > 0) return;
+  const created = await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'bootstrap admin' });
+  const file = join(config.dataDir, 'admin.key');
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, `${created.key}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // an existing file keeps its old mode through writeFileSync
+  print(`agentd: created an admin API key (shown once, also saved to ${file}):\n  ${created.key}`);
+}
+
+export async function startServer(config: ServeConfig, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, now: () => systemClock.now() });
+  const engine = createEngine({ store, clock: systemClock });
+  await bootstrapAdminKey(engine, config, print);
+  const app = await buildApp({
+    engine,
+    config: { idempotencyRetentionMs: config.idempotencyRetentionMs, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } },
+  });
+  await app.listen({ port: config.port, host: config.host });
+  engine.sweeper.start(config.sweepIntervalMs);
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const where = config.databaseUrl ? 'postgresql' : `sqlite ${join(config.dataDir, 'agentd.db')}`;
+  print(`agentd listening on ${url} (${where})${existsSync(join(config.dataDir, 'admin.key')) ? `; admin key in ${join(config.dataDir, 'admin.key')}` : ''}`);
+  let closing: Promise<void> | null = null;
+  return {
+    app,
+    engine,
+    url,
+    close: () =>
+      (closing ??= (async () => {
+        await app.close();
+        await engine.sweeper.stop();
+        await store.close();
+      })()),
+  };
+}
