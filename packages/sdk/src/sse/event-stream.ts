@@ -93,8 +93,7 @@ export class EventStream<T> implements AsyncIterable<T> {
       if (!delivered && ++failures > maxReconnects) {
         throw failure ?? new AgentdError(`The event stream ${this.#config.path} closed ${failures} times without an event.`);
       }
-      const retryAfter = failure instanceof APIError ? parseRetryAfterMs(failure.headers) : undefined;
-      await sleepUntilAborted(Math.max(serverRetryMs ?? 0, retryAfter ?? backoffDelayMs(Math.max(0, failures - 1))), signal);
+      await sleepUntilAborted(reconnectDelayMs(failure, failures, serverRetryMs), signal);
     }
   }
 
@@ -116,6 +115,17 @@ export class EventStream<T> implements AsyncIterable<T> {
     if (!response.body) throw new AgentdError(`The event stream ${path} answered without a body.`);
     return response.body;
   }
+}
+
+/**
+ * After a healthy connection ends, the server's `retry:` (if any) is the wait, as the SSE spec
+ * has it; repeated failures back off, never below it; a Retry-After header wins over both.
+ */
+function reconnectDelayMs(failure: unknown, failures: number, serverRetryMs: number | undefined): number {
+  const retryAfter = failure instanceof APIError ? parseRetryAfterMs(failure.headers) : undefined;
+  if (retryAfter !== undefined) return retryAfter;
+  if (failures === 0 && serverRetryMs !== undefined) return serverRetryMs;
+  return Math.max(serverRetryMs ?? 0, backoffDelayMs(Math.max(0, failures - 1)));
 }
 
 /** A parse error or a final HTTP answer ends the stream; anything else is a dropped connection. */

@@ -1,6 +1,7 @@
 import type { Task } from '@agentd/protocol';
 import { sleepUntilAborted } from '../core/abort-utils.ts';
-import { backoffDelayMs } from '../core/retry-policy.ts';
+import { backoffDelayMs, parseRetryAfterMs } from '../core/retry-policy.ts';
+import { APIError } from '../errors/index.ts';
 import { CompletionBatcher } from './completion-batcher.ts';
 import { installSignalHandlers } from './signal-handlers.ts';
 import { TaskExecution } from './task-execution.ts';
@@ -112,7 +113,9 @@ export class Worker {
         for (const task of tasks) this.#start(task);
       } catch (err) {
         if (this.#stopping) break;
-        const delay = backoffDelayMs(failures++, { maxMs: MAX_LEASE_BACKOFF_MS });
+        const retryAfter = err instanceof APIError ? parseRetryAfterMs(err.headers) : undefined;
+        const delay = retryAfter ?? backoffDelayMs(failures, { maxMs: MAX_LEASE_BACKOFF_MS });
+        failures += 1;
         logger.warn('lease request failed; retrying', { delay_ms: delay, ...errorFields(err) });
         await sleepUntilAborted(delay, this.#stopController.signal);
       }

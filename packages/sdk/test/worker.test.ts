@@ -1,0 +1,259 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { Agentd, ensureRunFailure, NonRetryableError } from '../src/index.ts';
+import { LeaseLostError, RunCancelledError, silentLogger, Worker, WorkerShutdownError, type WorkerOptions } from '../src/worker/index.ts';
+import { FakeWorkerServer, makeTask, waitFor } from './helpers/fake-worker-server.ts';
+import { assertNoLeaks } from './helpers/leak-check.ts';
+
+let fake: FakeWorkerServer;
+
+beforeEach(async () => {
+  fake = await FakeWorkerServer.start();
+});
+
+afterEach(async () => {
+  await fake.close();
+  await assertNoLeaks();
+});
+
+function startWorker(options: Partial<WorkerOptions> & Pick<WorkerOptions, 'endpoints'>): { worker: Worker; running: Promise<void> } {
+  const worker = new Worker({
+    client: new Agentd({ baseURL: fake.url }),
+    agent: 'greeter',
+    handleSignals: false,
+    logger: silentLogger,
+    pollWaitMs: 1000,
+    ...options,
+  });
+  return { worker, running: worker.run() };
+}
+
+describe('Worker', () => {
+  it('runs handlers, appends their events before completing, and batches completions', async () => {
+    const { worker, running } = startWorker({
+      workerId: 'w-1',
+      endpoints: {
+        greet: async (input: { name: string }, ctx) => {
+          void ctx.log('greeting', { who: input.name });
+          void ctx.progress(0.5, 'half');
+          void ctx.emit('mood', { happy: true });
+          await ctx.outputDelta('Hel');
+          return { text: `Hello ${input.name}` };
+        },
+      },
+    });
+    fake.push(makeTask('greet', { name: 'Ada' }), makeTask('greet', { name: 'Bob' }), makeTask('greet', { name: 'Cy' }));
+    await waitFor(() => fake.completions.length === 3);
+    await worker.stop();
+    await running;
+
+    assert.deepEqual(fake.completions.map((c) => ('output' in c ? c.output : c)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))), [
+      { text: 'Hello Ada' },
+      { text: 'Hello Bob' },
+      { text: 'Hello Cy' },
+    ]);
+    const lease = fake.requests.find((r) => r.url.pathname === '/v1/worker/lease')!.json as Record<string, unknown>;
+    assert.deepEqual(lease.endpoints, ['greet']);
+    assert.equal(lease.agent, 'greeter');
+    assert.equal(lease.worker_id, 'w-1');
+    assert.equal(lease.wait_ms, 1000);
+    const first = fake.appended.find((a) => a.lease_id === fake.completions[0].lease_id)!;
+    assert.deepEqual(first.events.map((e) => e.type), ['run.log', 'run.progress', 'custom.mood', 'run.output.delta']);
+    const log = first.events[0].data;
+    assert.equal(log.level, 'info');
+    assert.equal(log.message, 'greeting');
+    assert.ok(['Ada', 'Bob', 'Cy'].includes((log.fields as { who: string }).who));
+    assert.deepEqual(first.events[1].data, { progress: 0.5, message: 'half' });
+    assert.deepEqual(first.events[3].data, { delta: 'Hel' });
+    // Every append for a lease happened before that lease's completion.
+    const order = fake.requests.map((r) => r.url.pathname);
+    assert.ok(order.lastIndexOf(`/v1/leases/${first.lease_id}/events`) < order.indexOf('/v1/worker/complete'));
+    assert.ok(fake.requests.filter((r) => r.url.pathname === '/v1/worker/complete').length <= 3);
+  });
+
+  it('fails runs with a normalised failure', async () => {
+    const { worker, running } = startWorker({
+      endpoints: {
+        bad: () => {
+          throw new NonRetryableError('no such customer', { type: 'customer_not_found', details: { id: 7 } });
+        },
+        flaky: async () => {
+          throw new Error('upstream 502');
+        },
+        opted: async () => {
+          throw Object.assign(new Error('quota'), { non_retryable: true });
+        },
+      },
+    });
+    const [bad, flaky, opted] = [makeTask('bad', {}), makeTask('flaky', {}), makeTask('opted', {})];
+    fake.push(bad, flaky, opted);
+    await waitFor(() => fake.completions.length === 3);
+    await worker.stop();
+    await running;
+    const byLease = new Map(fake.completions.map((c) => [c.lease_id, 'error' in c ? c.error : undefined]));
+    assert.deepEqual(byLease.get(bad.lease_id), { type: 'customer_not_found', message: 'no such customer', non_retryable: true, details: { id: 7 } });
+    assert.deepEqual(byLease.get(flaky.lease_id), { type: 'Error', message: 'upstream 502', non_retryable: false, details: null });
+    assert.equal(byLease.get(opted.lease_id)?.non_retryable, true);
+  });
+
+  it('fails the run non-retryably as output_invalid when the server refuses the output', async () => {
+    fake.completeItem = (item) =>
+      'output' in item
+        ? { lease_id: item.lease_id, ok: false, error: { code: 'OUTPUT_INVALID', message: 'output.text is required' } }
+        : { lease_id: item.lease_id, ok: true };
+    const { worker, running } = startWorker({ endpoints: { greet: () => ({ wrong: true }) } });
+    fake.push(makeTask('greet', {}));
+    await waitFor(() => fake.completions.length === 2);
+    await worker.stop();
+    await running;
+    const second = fake.completions[1];
+    assert.ok('error' in second);
+    assert.deepEqual(second.error, { type: 'output_invalid', message: 'output.text is required', non_retryable: true, details: null });
+  });
+
+  for (const [answer, ReasonClass] of [
+    ['cancelled', RunCancelledError],
+    ['lost', LeaseLostError],
+  ] as const) {
+    it(`aborts ctx.signal when a heartbeat says ${answer}, and reports nothing`, async () => {
+      let reason: unknown;
+      const task = makeTask('greet', {}, { heartbeat_interval_ms: 20 });
+      fake.heartbeats.set(task.lease_id, answer);
+      const { worker, running } = startWorker({
+        endpoints: {
+          greet: async (_input, ctx) => {
+            await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+            reason = ctx.signal.reason;
+            return 'too late';
+          },
+        },
+      });
+      fake.push(task);
+      await waitFor(() => reason !== undefined);
+      await worker.stop();
+      await running;
+      assert.ok(reason instanceof ReasonClass);
+      assert.equal(fake.completions.length, 0);
+      assert.equal(fake.released.length, 0);
+    });
+  }
+
+  it('keeps a lease alive with heartbeats while the handler runs', async () => {
+    const task = makeTask('greet', {}, { heartbeat_interval_ms: 20 });
+    const { worker, running } = startWorker({
+      // The worker floors the interval at 100 ms; 350 ms leaves room for three beats.
+      endpoints: { greet: () => new Promise((resolve) => setTimeout(() => resolve('done'), 350)) },
+    });
+    fake.push(task);
+    await waitFor(() => fake.completions.length === 1);
+    await worker.stop();
+    await running;
+    const beats = fake.requests.filter((r) => r.url.pathname === `/v1/leases/${task.lease_id}/heartbeat`).length;
+    assert.ok(beats >= 3, `expected several heartbeats, got ${beats}`);
+  });
+
+  it('on stop, aborts the long-poll at once and lets running handlers finish', async () => {
+    let finish!: () => void;
+    const { worker, running } = startWorker({
+      pollWaitMs: 30_000,
+      endpoints: { greet: () => new Promise<string>((resolve) => (finish = () => resolve('finished'))) },
+    });
+    fake.push(makeTask('greet', {}));
+    await waitFor(() => finish !== undefined && worker.activeTasks === 1);
+    const stopped = worker.stop();
+    setTimeout(() => finish(), 50);
+    const started = Date.now();
+    await stopped;
+    await running;
+    assert.ok(Date.now() - started < 2000);
+    assert.deepEqual(fake.completions.map((c) => ('output' in c ? c.output : null)), ['finished']);
+    assert.equal(fake.released.length, 0);
+  });
+
+  it('after the grace period, aborts the rest and releases their leases', async () => {
+    let reason: unknown;
+    const task = makeTask('greet', {});
+    const { worker, running } = startWorker({
+      shutdownGraceMs: 50,
+      endpoints: {
+        greet: (_input, ctx) =>
+          new Promise((_resolve, reject) =>
+            ctx.signal.addEventListener('abort', () => {
+              reason = ctx.signal.reason;
+              reject(ctx.signal.reason);
+            }),
+          ),
+      },
+    });
+    fake.push(task);
+    await waitFor(() => worker.activeTasks === 1);
+    await worker.stop();
+    await running;
+    assert.ok(reason instanceof WorkerShutdownError);
+    assert.deepEqual(fake.released, [task.lease_id]);
+    assert.equal(fake.completions.length, 0);
+  });
+
+  it('backs off and keeps leasing after lease errors', async () => {
+    fake.leaseFailures = 2;
+    const { worker, running } = startWorker({ endpoints: { greet: () => 'ok' } });
+    fake.push(makeTask('greet', {}));
+    await waitFor(() => fake.completions.length === 1);
+    await worker.stop();
+    await running;
+    assert.ok(fake.requests.filter((r) => r.url.pathname === '/v1/worker/lease').length >= 3);
+  });
+
+  it('never runs more handlers than its concurrency, and leases only free slots', async () => {
+    let active = 0;
+    let peak = 0;
+    const { worker, running } = startWorker({
+      concurrency: 2,
+      endpoints: {
+        greet: async () => {
+          peak = Math.max(peak, ++active);
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          active--;
+          return 'ok';
+        },
+      },
+    });
+    fake.push(...Array.from({ length: 6 }, () => makeTask('greet', {})));
+    await waitFor(() => fake.completions.length === 6);
+    await worker.stop();
+    await running;
+    assert.equal(peak, 2);
+    for (const r of fake.requests.filter((r) => r.url.pathname === '/v1/worker/lease')) {
+      assert.ok(Number((r.json as { max_tasks: number }).max_tasks) <= 2);
+    }
+  });
+
+  it('stops on SIGTERM and removes its signal listeners', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const { running } = startWorker({ handleSignals: true, endpoints: { greet: () => 'ok' } });
+    assert.equal(process.listenerCount('SIGTERM'), before + 1);
+    await waitFor(() => fake.requests.length > 0);
+    process.emit('SIGTERM');
+    await running;
+    assert.equal(process.listenerCount('SIGTERM'), before);
+  });
+
+  it('validates its options', () => {
+    const client = new Agentd({ baseURL: fake.url });
+    assert.throws(() => new Worker({ client, agent: 'a', endpoints: {} }), TypeError);
+    assert.throws(() => new Worker({ client, agent: 'a', endpoints: { e: () => 1 }, pollWaitMs: 60_000 }), RangeError);
+    assert.throws(() => new Worker({ client, agent: 'a', endpoints: { e: () => 1 }, concurrency: 0 }), RangeError);
+  });
+});
+
+describe('ensureRunFailure', () => {
+  it('normalises strings, plain objects and cyclic details', () => {
+    assert.deepEqual(ensureRunFailure('boom'), { type: 'Error', message: 'boom', non_retryable: false, details: null });
+    assert.deepEqual(ensureRunFailure({ type: 'x', message: 'y', non_retryable: true }), { type: 'x', message: 'y', non_retryable: true, details: null });
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    const failure = ensureRunFailure(Object.assign(new TypeError('t'), { details: cyclic }));
+    assert.equal(failure.type, 'TypeError');
+    assert.deepEqual(failure.details, { unserializable: '[object Object]' });
+  });
+});
