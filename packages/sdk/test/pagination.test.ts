@@ -35,6 +35,8 @@ describe('pagination', () => {
     const q = server!.requests[0].url.searchParams;
     assert.equal(q.get('status'), 'failed');
     assert.equal(q.get('cursor'), null);
+    await client.runs.list({ status: ['failed', 'timed_out'] });
+    assert.equal(server!.requests[1].url.searchParams.get('status'), 'failed,timed_out');
   });
 
   it('for await iterates every item of every page, fetching lazily', async () => {

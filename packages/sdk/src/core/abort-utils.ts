@@ -1,6 +1,9 @@
 /**
  * Waits `ms`, or rejects with the signal's reason as soon as it aborts. The timer is cleared on
  * abort so a cancelled wait leaves nothing behind that keeps the process alive.
+ *
+ * @example
+ * await sleep(500, controller.signal);
  */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -17,19 +20,22 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Like `sleep`, but resolves (never rejects) when the signal aborts: for loops that check it after. */
+/**
+ * Like `sleep`, but resolves (never rejects) when the signal aborts: for loops that check it after.
+ * @example
+ * while (!signal.aborted) { await poll(); await sleepUntilAborted(1000, signal); }
+ */
 export function sleepUntilAborted(ms: number, signal?: AbortSignal): Promise<void> {
   return sleep(ms, signal).catch(() => undefined);
 }
 
-/** Signals combined with `AbortSignal.any`, ignoring the missing ones. */
+/**
+ * Signals combined with `AbortSignal.any`, ignoring the missing ones.
+ * @example
+ * const signal = anySignal([options.signal, timeoutController.signal]);
+ */
 export function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal | undefined {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
   if (present.length <= 1) return present[0];
   return AbortSignal.any(present);
-}
-
-/** True for the errors `fetch` and readers throw when their signal aborts. */
-export function isAbortError(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && ((err as { name?: unknown }).name === 'AbortError' || (err as { name?: unknown }).name === 'TimeoutError');
 }

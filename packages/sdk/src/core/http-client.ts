@@ -3,6 +3,7 @@ import type { Page } from '@agentd/protocol';
 import { anySignal, sleep } from './abort-utils.ts';
 import { resolveClientOptions, type ClientOptions, type Fetch } from './client-options.ts';
 import { PagePromise } from './page-promise.ts';
+import { randomUUID } from './random-uuid.ts';
 import type { QueryValue, RequestOptions, RequestSpec } from './request-options.ts';
 import { backoffDelayMs, isRetryableStatus, retryDelayMs } from './retry-policy.ts';
 
@@ -14,7 +15,11 @@ interface AttemptResult {
 
 /**
  * The transport under every resource: URLs, auth, timeouts, retries and idempotency keys.
- * Uses only `fetch`, `AbortController` and `crypto.randomUUID`, so it runs in any fetch runtime.
+ * Uses only `fetch`, `AbortController` and Web Crypto, so it runs in any fetch runtime.
+ * `request` is public for routes the resources do not cover yet.
+ *
+ * @example
+ * const health = await client.request<{ status: string }>({ method: 'GET', path: '/v1/health' });
  */
 export class HttpClient {
   readonly baseURL: string;
@@ -73,7 +78,7 @@ export class HttpClient {
     const maxRetries = options.maxRetries ?? this.maxRetries;
     // One key per logical call, reused by its retries: that is what lets the server recognise a
     // retry of a POST whose answer was lost and replay it instead of doing the work twice.
-    const idempotencyKey = spec.method === 'POST' ? (options.idempotencyKey ?? crypto.randomUUID()) : undefined;
+    const idempotencyKey = spec.method === 'POST' ? (options.idempotencyKey ?? randomUUID()) : undefined;
     for (let retry = 0; ; retry++) {
       let result: AttemptResult;
       try {

@@ -16,6 +16,10 @@ export const MAX_RETRY_AFTER_MS = 60_000;
 /**
  * Exponential backoff with jitter: `initial * 2^retry`, capped, then reduced by up to 25% at
  * random so many clients that failed together do not come back together.
+ *
+ * @example
+ * backoffDelayMs(0); // 375–500
+ * backoffDelayMs(6); // 6000–8000
  */
 export function backoffDelayMs(
   retry: number,
@@ -31,6 +35,9 @@ export function backoffDelayMs(
 /**
  * Reads `retry-after-ms`, then `Retry-After` as seconds or an HTTP date. Returns undefined when
  * neither is usable, so the caller falls back to backoff.
+ *
+ * @example
+ * parseRetryAfterMs(new Headers({ 'retry-after': '2' })); // 2000
  */
 export function parseRetryAfterMs(headers: Headers | undefined, now: number = Date.now()): number | undefined {
   if (!headers) return undefined;
@@ -48,7 +55,11 @@ export function parseRetryAfterMs(headers: Headers | undefined, now: number = Da
   return Math.min(Math.max(0, date - now), MAX_RETRY_AFTER_MS);
 }
 
-/** The delay before retry number `retry` (0-based): the server's word first, else backoff. */
+/**
+ * The delay before retry number `retry` (0-based): the server's word first, else backoff.
+ * @example
+ * await sleep(retryDelayMs(attempt, response.headers));
+ */
 export function retryDelayMs(retry: number, headers?: Headers): number {
   return parseRetryAfterMs(headers) ?? backoffDelayMs(retry);
 }
@@ -57,6 +68,10 @@ export function retryDelayMs(retry: number, headers?: Headers): number {
  * Whether an answer is worth another try. 409 is retried only for IDEMPOTENCY_IN_FLIGHT (the
  * first request is still running; the replay will return its answer); every other conflict, such
  * as LEASE_LOST or RUN_ALREADY_TERMINAL, is final and would fail the same way again.
+ *
+ * @example
+ * isRetryableStatus(409, 'IDEMPOTENCY_IN_FLIGHT'); // true
+ * isRetryableStatus(409, 'LEASE_LOST');            // false
  */
 export function isRetryableStatus(status: number, code: string | undefined): boolean {
   if (status === 408 || status === 429 || status >= 500) return true;

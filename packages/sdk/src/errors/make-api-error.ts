@@ -26,6 +26,9 @@ const BY_STATUS: Record<number, APIErrorClass> = {
  * Builds the error for a non-2xx answer. `body` is the raw response text: a proxy in front of the
  * server may answer with HTML or nothing, so a body that is not our error shape still gives an
  * error with the status and the text as its message.
+ *
+ * @example
+ * if (!response.ok) throw makeAPIError(response.status, await response.text(), response.headers);
  */
 export function makeAPIError(status: number, bodyText: string, headers: Headers): APIError {
   const parsed = parseErrorBody(bodyText);

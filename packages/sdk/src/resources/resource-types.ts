@@ -34,7 +34,8 @@ export interface RunCreateParams {
 
 export interface RunListParams extends ListParams {
   agent?: string;
-  status?: RunStatus;
+  /** One status, or several (sent comma-separated). */
+  status?: RunStatus | RunStatus[];
   /** ISO time. */
   created_after?: string;
   /** ISO time. */

@@ -44,7 +44,8 @@ export class RunsResource {
 
   /** Newest first. @example for await (const run of client.runs.list({ status: 'failed' })) console.log(run.id); */
   list(params: RunListParams = {}, options?: RequestOptions): PagePromise<Run> {
-    return this.#client.requestPage<Run>('/v1/runs', { ...params }, options);
+    const status = Array.isArray(params.status) ? params.status.join(',') : params.status;
+    return this.#client.requestPage<Run>('/v1/runs', { ...params, status }, options);
   }
 
   /** @example await client.runs.cancel('run_123', { reason: 'superseded' }); */

@@ -4,6 +4,9 @@ import { SseDecoder, type SseMessage } from './sse-decoder.ts';
  * Reads SSE messages from a response body as they arrive. Bytes are decoded with a streaming
  * TextDecoder so a UTF-8 character split across chunks is not mangled. `onChunk` is called for
  * every chunk received.
+ *
+ * @example
+ * for await (const message of readSseMessages(response.body!)) console.log(message.event, message.data);
  */
 export async function* readSseMessages(
   body: ReadableStream<Uint8Array>,

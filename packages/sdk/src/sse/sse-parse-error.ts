@@ -17,7 +17,11 @@ export class SseParseError extends AgentdError {
   }
 }
 
-/** Parses a frame's data as JSON, throwing `SseParseError` when it is not. */
+/**
+ * Parses a frame's data as JSON, throwing `SseParseError` when it is not.
+ * @example
+ * const event = parseSseJson<RunEvent>(message);
+ */
 export function parseSseJson<T>(message: SseMessage): T {
   try {
     return JSON.parse(message.data) as T;

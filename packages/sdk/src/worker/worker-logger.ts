@@ -19,7 +19,11 @@ function safeJson(fields: Record<string, unknown>): string {
   }
 }
 
-/** The default: info and up to the console, debug only with `AGENTD_DEBUG` set. */
+/**
+ * The default: info and up to the console, debug only with `AGENTD_DEBUG` set.
+ * @example
+ * new Worker({ client, agent: 'greeter', endpoints, logger: createConsoleLogger({ debug: true }) });
+ */
 export function createConsoleLogger(options: { debug?: boolean } = {}): WorkerLogger {
   const debug = options.debug ?? Boolean(process.env.AGENTD_DEBUG);
   return {
