@@ -1,6 +1,7 @@
 import { EventType, isWorkerEventType, type HeartbeatResult, type Run, type RunFailure, type Task } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
-import { sql } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../store/db-types.ts';
 import type { Store } from '../store/store.ts';
 import type { RunAttemptsTable, RunsTable } from '../store/db-types.ts';
 import { DomainError, type WriteContext } from '../store/write-queue.ts';
@@ -68,16 +69,22 @@ export class LeaseService {
     });
   }
 
-  async #candidates(req: LeaseRequest, now: number, db = this.#store.db, lock = false): Promise<string[]> {
+  /**
+   * The endpoints to lease from, minus disabled ones; `undefined` means all. Read before the
+   * write transaction: on SQLite the transaction holds the only connection.
+   */
+  async #endpointFilter(req: LeaseRequest): Promise<string[] | undefined> {
     const disabled = await this.#agents.disabledEndpoints(req.tenantId, req.agent);
+    if (disabled.size === 0) return req.endpoints;
     let endpoints = req.endpoints;
-    if (disabled.size > 0) {
-      if (!endpoints) {
-        const agent = await this.#agents.get(req.tenantId, req.agent).catch(() => null);
-        endpoints = agent ? Object.keys(agent.endpoints) : [];
-      }
-      endpoints = endpoints.filter((e) => !disabled.has(e));
+    if (!endpoints) {
+      const agent = await this.#agents.get(req.tenantId, req.agent).catch(() => null);
+      endpoints = agent ? Object.keys(agent.endpoints) : [];
     }
+    return endpoints.filter((e) => !disabled.has(e));
+  }
+
+  async #candidates(req: LeaseRequest, endpoints: string[] | undefined, now: number, db: Kysely<Database> | Transaction<Database>, lock: boolean): Promise<string[]> {
     if (endpoints && endpoints.length === 0) return [];
     let q = db
       .selectFrom('runs')
@@ -96,10 +103,11 @@ export class LeaseService {
 
   /** One attempt to lease, without waiting. A cheap read first keeps idle polls off the writer. */
   async leaseOnce(req: LeaseRequest): Promise<Task[]> {
-    const peek = await this.#candidates(req, this.#clock.now());
+    const endpoints = await this.#endpointFilter(req);
+    const peek = await this.#candidates(req, endpoints, this.#clock.now(), this.#store.db, false);
     if (peek.length === 0) return [];
     return this.#store.writer.write(async (ctx) => {
-      const ids = await this.#candidates(req, ctx.now, ctx.trx, true);
+      const ids = await this.#candidates(req, endpoints, ctx.now, ctx.trx, true);
       const tasks: Task[] = [];
       const attempts: RunAttemptsTable[] = [];
       for (const id of ids) {
