@@ -5,6 +5,7 @@ import { newId } from '../engine/ids.ts';
 import { authHook } from './auth.ts';
 import { handleError, sendError } from './errors.ts';
 import { Idempotency } from './idempotency.ts';
+import { registerJsonParser } from './json-body.ts';
 import { ErrorBody } from './schemas.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { keyRoutes } from './routes/key-routes.ts';
@@ -78,6 +79,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
   });
 
+  registerJsonParser(app);
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);

@@ -1,0 +1,76 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Role } from '@agentd/protocol';
+import { buildApp, type ApiConfig } from '../../src/api/app.ts';
+import { ManualClock, systemClock, type Clock } from '../../src/engine/clock.ts';
+import { createEngine, type Engine } from '../../src/engine/engine.ts';
+import { DEFAULT_TENANT, type Store } from '../../src/store/store.ts';
+import type { TestDatabase } from './dialects.ts';
+
+export interface TestApp {
+  app: FastifyInstance;
+  engine: Engine;
+  store: Store;
+  clock: Clock;
+  adminKey: string;
+  tenantId: string;
+  /** In-process request (no socket); `key` defaults to the admin key, `null` sends none. */
+  call(method: string, url: string, opts?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { json<T = any>(): T }>;
+  keyFor(role: Role, tenantId?: string): Promise<string>;
+  /** Listens on 127.0.0.1:0 and returns the base URL, for socket-level tests. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const HELLO_MANIFEST = {
+  apiVersion: 'agentd.dev/v1',
+  kind: 'Agent',
+  metadata: { name: 'hello' },
+  spec: {
+    runtime: 'worker',
+    endpoints: {
+      greet: {
+        input: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'], additionalProperties: false },
+        output: { type: 'object', properties: { greeting: { type: 'string' } }, required: ['greeting'] },
+        timeout: '30s',
+        retry: { max_attempts: 3, initial_interval: '1s', max_interval: '10s', backoff_coefficient: 2, jitter: 0 },
+      },
+    },
+  },
+};
+
+export async function startTestApp(db: TestDatabase, opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number } = {}): Promise<TestApp> {
+  const clock = opts.clock ?? systemClock;
+  const store = await db.open(() => clock.now());
+  const engine = createEngine({ store, clock, random: opts.random });
+  const app = await buildApp({ engine, config: { sseHeartbeatMs: 60_000, streamRecheckMs: 500, ...opts.config } });
+  const admin = await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'test admin' });
+  const t: TestApp = {
+    app,
+    engine,
+    store,
+    clock,
+    adminKey: admin.key,
+    tenantId: DEFAULT_TENANT,
+    call: async (method, url, o = {}) => {
+      const headers: Record<string, string> = { ...o.headers };
+      const key = o.key === undefined ? admin.key : o.key;
+      if (key !== null) headers.authorization = `Bearer ${key}`;
+      const res = await app.inject({ method: method as 'GET', url, headers, ...(o.body !== undefined ? { payload: o.body as string } : {}) });
+      return res as LightMyRequestResponse & { json<T = any>(): T };
+    },
+    keyFor: async (role, tenantId = DEFAULT_TENANT) => (await engine.keys.create({ tenantId, role })).key,
+    listen: async () => {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const a = app.server.address();
+      return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
+    },
+    close: async () => {
+      await app.close();
+      await engine.sweeper.stop();
+      await store.close();
+    },
+  };
+  return t;
+}
+
+export { ManualClock };

@@ -1,0 +1,26 @@
+/**
+ * `npm test`: every package's node:test suites, on SQLite and PostgreSQL.
+ * PostgreSQL comes from AGENTD_TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test);
+ * under CI=true it must be reachable, elsewhere its half of the suite is skipped with a notice.
+ */
+import { spawn } from 'node:child_process';
+import { globSync } from 'node:fs';
+import pg from 'pg';
+
+const url = process.env.AGENTD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+try {
+  await client.connect();
+  await client.end();
+} catch (err) {
+  const msg = `PostgreSQL is not reachable at ${url}: ${(err as Error).message}`;
+  if (process.env.CI === 'true') {
+    process.stderr.write(`${msg}\nCI=true requires it (see README: Running the tests).\n`);
+    process.exit(1);
+  }
+  process.stderr.write(`${msg}\nThe PostgreSQL half of the suite will be skipped.\n`);
+}
+
+const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : globSync('packages/*/test/**/*.test.ts').sort();
+const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', '--test-timeout=180000', ...files], { stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
