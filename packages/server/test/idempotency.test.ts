@@ -1,0 +1,96 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { dialects, type TestDatabase } from './helpers/dialects.ts';
+import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
+
+for (const d of await dialects()) {
+  describe(`Idempotency-Key (${d.name})`, { skip: d.skip }, () => {
+    let db: TestDatabase;
+    let t: TestApp;
+    const clock = new ManualClock(Date.UTC(2026, 2, 1));
+    const body = (name: string) => ({ agent: 'hello', endpoint: 'greet', input: { name } });
+    const post = (key: string, b: unknown, apiKey?: string) => t.call('POST', '/v1/runs', { body: b, headers: { 'idempotency-key': key }, key: apiKey });
+    const count = async () => (await t.call('GET', '/v1/runs?limit=500')).json().data.length as number;
+
+    before(async () => {
+      db = await d.create();
+      t = await startTestApp(db, { clock });
+      await t.call('POST', '/v1/agents', { body: HELLO_MANIFEST });
+    });
+    after(async () => {
+      await t?.close();
+      await db?.cleanup();
+    });
+
+    it('100 sequential requests with one key make one run and identical responses', async () => {
+      const key = randomUUID();
+      const first = await post(key, body('seq'));
+      assert.equal(first.statusCode, 201);
+      assert.equal(first.headers['idempotent-replayed'], undefined);
+      const before = await count();
+      for (let i = 0; i < 99; i++) {
+        const r = await post(key, body('seq'));
+        assert.equal(r.statusCode, 201);
+        assert.equal(r.headers['idempotent-replayed'], 'true');
+        assert.equal(r.body, first.body);
+      }
+      assert.equal(await count(), before);
+    });
+
+    it('50 parallel requests with one key make one run; the others replay it or get 409 while it is in flight', async () => {
+      const key = randomUUID();
+      const before = await count();
+      const results = await Promise.all(Array.from({ length: 50 }, () => post(key, body('par'))));
+      const codes = results.map((r) => r.statusCode);
+      assert.ok(codes.every((c) => c === 201 || c === 409), codes.join(','));
+      const created = results.filter((r) => r.statusCode === 201);
+      assert.ok(created.length >= 1);
+      assert.equal(new Set(created.map((r) => r.json().id)).size, 1, 'every success names the same run');
+      for (const r of results.filter((x) => x.statusCode === 409)) assert.equal(r.json().error.code, 'IDEMPOTENCY_IN_FLIGHT');
+      assert.equal(await count(), before + 1);
+      const again = await post(key, body('par'));
+      assert.equal(again.statusCode, 201);
+      assert.equal(again.json().id, created[0].json().id);
+    });
+
+    it('the same key with another body is 422, from another tenant is independent, after retention is new', async () => {
+      const key = randomUUID();
+      const first = (await post(key, body('one'))).json();
+      const other = await post(key, body('two'));
+      assert.equal(other.statusCode, 422);
+      assert.equal(other.json().error.code, 'IDEMPOTENCY_KEY_REUSED');
+      const tenant = (await t.engine.tenants.create('T2')).id;
+      const admin2 = await t.keyFor('admin', tenant);
+      await t.call('POST', '/v1/agents', { key: admin2, body: HELLO_MANIFEST });
+      const theirs = await post(key, body('one'), admin2);
+      assert.equal(theirs.statusCode, 201);
+      assert.notEqual(theirs.json().id, first.id);
+      assert.equal(theirs.headers['idempotent-replayed'], undefined);
+      clock.advance(24 * 3_600_000 + 1);
+      const later = await post(key, body('one'));
+      assert.equal(later.statusCode, 201);
+      assert.notEqual(later.json().id, first.id, 'after retention the key makes a new run');
+      await t.engine.sweeper.sweepOnce();
+    });
+
+    it('does not keep a request that failed, so the key can be used again', async () => {
+      const key = randomUUID();
+      const bad = await post(key, { agent: 'hello', endpoint: 'greet', input: {} });
+      assert.equal(bad.statusCode, 422);
+      const good = await post(key, body('fixed'));
+      assert.equal(good.statusCode, 201);
+      assert.equal(good.headers['idempotent-replayed'], undefined);
+    });
+
+    it('scopes keys by route: the same key on cancel is independent of create', async () => {
+      const key = randomUUID();
+      const run = (await post(key, body('scoped'))).json();
+      const c1 = await t.call('POST', `/v1/runs/${run.id}/cancel`, { body: {}, headers: { 'idempotency-key': key } });
+      assert.equal(c1.statusCode, 200);
+      const c2 = await t.call('POST', `/v1/runs/${run.id}/cancel`, { body: {}, headers: { 'idempotency-key': key } });
+      assert.equal(c2.statusCode, 200, 'a replayed cancel answers like the first, not 409');
+      assert.equal(c2.headers['idempotent-replayed'], 'true');
+    });
+  });
+}
