@@ -6,8 +6,11 @@ import { ApiError } from '../errors.ts';
 import { RunEvent, Type, errors } from '../schemas.ts';
 import { SseStream, Waker, wantsJson } from '../sse.ts';
 
+/** Streams read a small first page (a reconnecting client wants its next frame now), then bigger ones. */
+const FIRST_PAGE = 50;
 const STREAM_PAGE = 500;
 const JSON_PAGE_MAX = 1000;
+const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** The resume point: `Last-Event-ID` wins over `?after=`. Both must be non-negative integers. */
 function resumeFrom(request: FastifyRequest, fallback: number): number {
@@ -65,15 +68,20 @@ export function eventRoutes(app: FastifyInstance, { engine, config }: AppDeps): 
       waker.wake();
     });
     let after = startAfter;
+    let pageSize = FIRST_PAGE;
     try {
       while (!stream.closed) {
-        const events = await engine.events.runEvents(tenantId, runId, after, STREAM_PAGE);
+        const events = await engine.events.runEvents(tenantId, runId, after, pageSize);
         for (const e of events) {
           await stream.send(String(e.seq), e.type, e);
           after = e.seq;
           if (TERMINAL_EVENT_TYPES.has(e.type)) return;
         }
-        if (events.length === STREAM_PAGE) continue;
+        if (events.length === pageSize) {
+          pageSize = STREAM_PAGE;
+          await yieldToIo(); // notice a client that hung up before reading the next page
+          continue;
+        }
         await waker.wait(config.streamRecheckMs);
       }
     } catch (err) {
@@ -113,14 +121,19 @@ export function eventRoutes(app: FastifyInstance, { engine, config }: AppDeps): 
         waker.wake();
       });
       let after = start;
+      let pageSize = FIRST_PAGE;
       try {
         while (!stream.closed) {
-          const events = await engine.events.tenantEvents(tenantId, after, filter, STREAM_PAGE);
+          const events = await engine.events.tenantEvents(tenantId, after, filter, pageSize);
           for (const e of events) {
             await stream.send(e.id, e.type, e);
             after = Number(e.id);
           }
-          if (events.length === STREAM_PAGE) continue;
+          if (events.length === pageSize) {
+            pageSize = STREAM_PAGE;
+            await yieldToIo();
+            continue;
+          }
           await waker.wait(config.streamRecheckMs);
         }
       } catch (err) {
