@@ -96,7 +96,7 @@ for (const d of await dialects()) {
       const run = await create('flaky', 'work', { x: 1 });
       const delays: number[] = [];
       for (let attempt = 1; attempt <= 4; attempt++) {
-        let [task] = await lease('flaky');
+        const [task] = await lease('flaky');
         assert.ok(task, `attempt ${attempt} is leasable`);
         assert.equal(task.attempt, attempt);
         const f = await w('POST', `/v1/leases/${task.lease_id}/fail`, { error: { type: 'boom', message: `failure ${attempt}`, details: { attempt } } });
@@ -112,7 +112,6 @@ for (const d of await dialects()) {
           assert.equal(after.status, 'failed');
           assert.deepEqual(after.error, { type: 'boom', message: 'failure 4', non_retryable: false, details: { attempt: 4 } });
         }
-        [task] = [];
       }
       // base 1s, 2s, 3s (capped) with jitter ±50%: draws 0 → −50%, 1 → +50% but capped at 3s, 0.5 → 0.
       assert.deepEqual(delays, [500, 3000, 3000]);
