@@ -45,6 +45,12 @@ export const DEFAULT_API_CONFIG: ApiConfig = {
   logger: false,
 };
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    registeredRoutes: string[];
+  }
+}
+
 export interface AppDeps {
   engine: Engine;
   config: ApiConfig;
@@ -68,6 +74,13 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
   });
   const deps: AppDeps = { engine: opts.engine, config, idempotency: new Idempotency(opts.engine, { retentionMs: config.idempotencyRetentionMs }) };
 
+  // Every route, as `METHOD /path/{param}`: the OpenAPI test checks each one is documented.
+  const routes: string[] = [];
+  app.decorate('registeredRoutes', routes);
+  app.addHook('onRoute', (r) => {
+    const methods = Array.isArray(r.method) ? r.method : [r.method];
+    for (const m of methods) if (m !== 'HEAD') routes.push(`${m} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
+  });
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
