@@ -1,3 +1,16 @@
-import type { Command } from "commander";
-/** Commands that talk to a server through the SDK (agents, run, runs, keys). */
-export function registerClientCommands(_program: Command): void {}
+import type { Command } from 'commander';
+import { registerAgentsCommand } from './agents-command.ts';
+import { registerKeysCommand } from './keys-command.ts';
+import { registerRunCommand } from './run-command.ts';
+import { registerRunsCommand } from './runs-command.ts';
+
+/**
+ * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
+ * database: they work the same against a laptop server and a remote cluster.
+ */
+export function registerClientCommands(program: Command): void {
+  registerAgentsCommand(program);
+  registerRunCommand(program);
+  registerRunsCommand(program);
+  registerKeysCommand(program);
+}
