@@ -115,19 +115,26 @@ after(async () => {
   await server?.close();
   await rm(dataDir, { recursive: true, force: true });
   await rm(workDir, { recursive: true, force: true });
+  await assertNoLeakedHandles();
 });
+
+/** Children, sockets, servers and timers this file started must all be gone (pipes are not checked: the test runner's own stdio is one). */
+async function assertNoLeakedHandles(): Promise<void> {
+  const leaky = () => process.getActiveResourcesInfo().filter((r) => /^(Timeout|TCPSocketWrap|TCPServerWrap|TCPWrap|ProcessWrap)$/.test(r));
+  // Sockets closed by the peer take a few turns of the event loop to go.
+  for (let i = 0; i < 100 && leaky().length > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(leaky(), [], 'leaked handles');
+}
 
 describe('agentd client commands', () => {
   it('has help for the program and for each command and option', async () => {
-    const top = await agentd(['--help']);
+    const [top, run, list] = await Promise.all([agentd(['--help']), agentd(['run', '--help']), agentd(['runs', 'list', '--help'])]);
     assert.equal(top.code, 0, show(top));
     for (const command of ['agents', 'run', 'runs', 'keys']) assert.match(top.stdout, new RegExp(`\\n  ${command} `));
-    const run = await agentd(['run', '--help']);
     assert.equal(run.code, 0, show(run));
     for (const option of ['--input', '--wait', '--follow', '--json', '--idempotency-key', '--priority', '--metadata', '--url', '--api-key', '--data-dir']) {
       assert.ok(run.stdout.includes(option), `run --help lacks ${option}`);
     }
-    const list = await agentd(['runs', 'list', '--help']);
     assert.match(list.stdout, /--status/);
     assert.match(list.stdout, /--api-key/, 'a subcommand shows its group\'s connection options');
   });
@@ -266,8 +273,9 @@ describe('agentd client commands', () => {
       [['keys', 'create'], /required option '--role/],
       [['agents', 'list', '--url', 'ftp://example.com'], /--url must be http/],
     ];
-    for (const [args, message] of cases) {
-      const r = await agentd(args);
+    const results = await Promise.all(cases.map(([args]) => agentd(args)));
+    for (const [i, [args, message]] of cases.entries()) {
+      const r = results[i];
       assert.equal(r.code, 2, `${args.join(' ')}\n${show(r)}`);
       assert.match(r.stderr, message, args.join(' '));
       assert.match(r.stderr, /^agentd: /, args.join(' '));
