@@ -272,6 +272,7 @@ describe('agentd client commands', () => {
       [['runs', 'list', '--limit', '5', '--all'], /cannot be used with/],
       [['keys', 'create'], /required option '--role/],
       [['agents', 'list', '--url', 'ftp://example.com'], /--url must be http/],
+      [['agents', 'list', '--url', 'http://user:hunter2@127.0.0.1:7070'], /--url must not contain user:password@/],
     ];
     const results = await Promise.all(cases.map(([args]) => agentd(args)));
     for (const [i, [args, message]] of cases.entries()) {

@@ -66,6 +66,8 @@ function checkURL(url: string): void {
     throw new UsageError(`--url / AGENTD_URL is not a URL: ${JSON.stringify(url)}`);
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new UsageError(`--url must be http:// or https://, not ${parsed.protocol}`);
+  // fetch refuses such URLs, and its error would print the password back.
+  if (parsed.username || parsed.password) throw new UsageError('--url must not contain user:password@; pass the API key with --api-key or AGENTD_API_KEY');
 }
 
 /** A missing file means "no key here"; any other read failure is worth saying (never the contents). */
