@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { resolveServeConfig, type ServeFlags } from '../config.ts';
-import { startServer } from '../server.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -14,6 +13,8 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env AGENTD_LOG_LEVEL; default info)')
     .option('--idempotency-retention <duration>', 'how long Idempotency-Key responses are kept (default 24h)')
     .action(async (flags: ServeFlags) => {
+      // Loaded here, not at the top: every other command would pay for Fastify, Kysely and pg.
+      const { startServer } = await import('../server.ts');
       const server = await startServer(resolveServeConfig(flags));
       let stopping = false;
       const stop = (signal: string) => {

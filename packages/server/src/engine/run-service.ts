@@ -188,7 +188,7 @@ export class RunService {
         ctx,
         run,
         { status: ACTIVE },
-        { status: 'cancelled', waiting_reason: null, finished_at: ctx.now, lease_expires_at: null },
+        { status: 'cancelled', waiting_reason: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
         { type: EventType.runCancelled, data: { reason } },
       );
       if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
