@@ -13,7 +13,7 @@ export class TenantService {
 
   async create(name: string, id: string = newId('ten', this.#clock.now())): Promise<{ id: string; name: string }> {
     await this.#store.writer.write(async ({ trx, now }) => {
-      await trx.insertInto('tenants').values({ id, name, event_seq: 0, created_at: now }).execute();
+      await trx.insertInto('tenants').values({ id, name, event_seq: 0, finding_seq: 0, created_at: now }).execute();
     });
     return { id, name };
   }

@@ -3,6 +3,7 @@ export interface TenantsTable {
   id: string;
   name: string;
   event_seq: number;
+  finding_seq: number;
   created_at: number;
 }
 
@@ -102,6 +103,109 @@ export interface IdempotencyKeysTable {
   expires_at: number;
 }
 
+export interface ApprovalsTable {
+  id: string;
+  tenant_id: string;
+  run_id: string;
+  agent: string;
+  approval_key: string;
+  /** `manifest` (declared on the endpoint) or `worker` (ctx.approval). */
+  source: string;
+  status: string;
+  prompt: string;
+  payload: string;
+  assignees: string;
+  required_approvals: number;
+  on_timeout: string;
+  expires_at: number | null;
+  lease_id: string | null;
+  decided_by: string | null;
+  comment: string | null;
+  reason: string | null;
+  created_at: number;
+  decided_at: number | null;
+}
+
+export interface ApprovalVotesTable {
+  approval_id: string;
+  tenant_id: string;
+  voter: string;
+  voter_name: string | null;
+  decision: string;
+  comment: string | null;
+  at: number;
+}
+
+export interface ApprovalLinksUsedTable {
+  jti: string;
+  tenant_id: string;
+  approval_id: string;
+  used_at: number;
+}
+
+export interface SecretsTable {
+  tenant_id: string;
+  name: string;
+  current_version: number;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface SecretVersionsTable {
+  tenant_id: string;
+  name: string;
+  version: number;
+  ciphertext: string;
+  iv: string;
+  tag: string;
+  wrapped_dek: string;
+  dek_iv: string;
+  dek_tag: string;
+  kek_id: string;
+  created_at: number;
+}
+
+export interface GrantsTable {
+  id: string;
+  tenant_id: string;
+  secret: string;
+  agent: string;
+  endpoint: string | null;
+  created_by: string | null;
+  created_at: number;
+  revoked_at: number | null;
+}
+
+export interface FindingsTable {
+  tenant_id: string;
+  id: number;
+  run_id: string;
+  agent: string;
+  severity: string;
+  source: string | null;
+  file: string | null;
+  summary: string;
+  details: string;
+  created_at: number;
+}
+
+export interface AuditLogTable {
+  tenant_id: string;
+  id: string;
+  at: number;
+  actor: string | null;
+  actor_role: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  status_code: number | null;
+  request_id: string | null;
+  details: string;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -111,4 +215,12 @@ export interface Database {
   run_attempts: RunAttemptsTable;
   run_events: RunEventsTable;
   idempotency_keys: IdempotencyKeysTable;
+  approvals: ApprovalsTable;
+  approval_votes: ApprovalVotesTable;
+  approval_links_used: ApprovalLinksUsedTable;
+  secrets: SecretsTable;
+  secret_versions: SecretVersionsTable;
+  grants: GrantsTable;
+  findings: FindingsTable;
+  audit_log: AuditLogTable;
 }

@@ -57,7 +57,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<void> {
   await db
     .insertInto('tenants')
-    .values({ id: DEFAULT_TENANT, name: 'Default', event_seq: 0, created_at: now })
+    .values({ id: DEFAULT_TENANT, name: 'Default', event_seq: 0, finding_seq: 0, created_at: now })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
 }

@@ -1,4 +1,5 @@
 import type { Migration } from '../migrate.ts';
+import { POSTGRES_002 } from './migration-002.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -117,4 +118,5 @@ CREATE TABLE idempotency_keys (
 CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
 `,
   },
+  { id: 2, name: 'approvals-secrets-findings-audit', sql: POSTGRES_002 },
 ];
