@@ -5,13 +5,25 @@ import type { Engine } from '../engine/engine.ts';
 import { sendError } from './errors.ts';
 
 /** What a route needs. Every route declares one; a route without one is refused to everybody. */
-export type Permission = 'public' | 'any' | 'read' | 'runs:write' | 'agents:write' | 'keys:manage' | 'worker';
+export type Permission =
+  | 'public'
+  | 'any'
+  | 'read'
+  | 'runs:write'
+  | 'agents:write'
+  | 'keys:manage'
+  | 'worker'
+  | 'approvals:decide'
+  | 'secrets:read'
+  | 'secrets:manage'
+  | 'audit:read';
 
+/** Secret metadata is readable by admins and developers; values are readable by nobody. */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'keys:manage', 'worker']),
-  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'worker']),
+  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read']),
+  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'worker', 'secrets:read']),
   operator: new Set(['any', 'read', 'runs:write']),
-  approver: new Set(['any', 'read']),
+  approver: new Set(['any', 'read', 'approvals:decide']),
   viewer: new Set(['any', 'read']),
   worker: new Set(['any', 'worker']),
 };

@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.ts';
 import { AgentService } from './agent-service.ts';
+import { AuditService } from './audit-service.ts';
 import type { Clock } from './clock.ts';
 import { EventService } from './event-service.ts';
 import { KeyService } from './key-service.ts';
@@ -19,6 +20,7 @@ export interface Engine {
   leases: LeaseService;
   events: EventService;
   sweeper: Sweeper;
+  audit: AuditService;
 }
 
 export function createEngine(opts: { store: Store; clock: Clock; random?: () => number }): Engine {
@@ -35,5 +37,6 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     leases,
     events: new EventService(store),
     sweeper: new Sweeper(store, leases, clock),
+    audit: new AuditService(store, clock),
   };
 }

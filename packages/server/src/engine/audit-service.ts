@@ -1,0 +1,131 @@
+import type { Page } from '@agentd/protocol';
+import type { Store } from '../store/store.ts';
+import type { AuditLogTable } from '../store/db-types.ts';
+import { DomainError, type WriteContext } from '../store/write-queue.ts';
+import type { Clock } from './clock.ts';
+import { newId } from './ids.ts';
+import { decodeCursor, encodeCursor, iso } from './run-codec.ts';
+
+/** One audit record: who did what to which target, when, with what outcome. */
+export interface AuditEntry {
+  tenantId: string;
+  /** The API key id, or null for a system action (sweeper, signed link). */
+  actor: string | null;
+  actorRole: string | null;
+  /** `POST /v1/runs`, `secret.delivered`, … */
+  action: string;
+  targetType: string | null;
+  targetId: string | null;
+  /** `ok`, `denied`, `error`. */
+  outcome: string;
+  statusCode: number | null;
+  requestId: string | null;
+  /** Never secret values or keys. */
+  details?: Record<string, unknown>;
+}
+
+export interface AuditRecord {
+  id: string;
+  at: string;
+  actor: string | null;
+  actor_role: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: string;
+  status_code: number | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  actor?: string;
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  outcome?: string;
+  since?: number;
+  until?: number;
+  limit: number;
+  cursor?: string;
+}
+
+function toRecord(r: AuditLogTable): AuditRecord {
+  return {
+    id: r.id,
+    at: iso(r.at),
+    actor: r.actor,
+    actor_role: r.actor_role,
+    action: r.action,
+    target_type: r.target_type,
+    target_id: r.target_id,
+    outcome: r.outcome,
+    status_code: r.status_code,
+    request_id: r.request_id,
+    details: JSON.parse(r.details) as Record<string, unknown>,
+  };
+}
+
+/** The append-only audit trail (the table refuses UPDATE and DELETE by trigger). */
+export class AuditService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  #row(e: AuditEntry, at: number): AuditLogTable {
+    return {
+      tenant_id: e.tenantId,
+      id: newId('aud', at),
+      at,
+      actor: e.actor,
+      actor_role: e.actorRole,
+      action: e.action,
+      target_type: e.targetType,
+      target_id: e.targetId,
+      outcome: e.outcome,
+      status_code: e.statusCode,
+      request_id: e.requestId,
+      details: JSON.stringify(e.details ?? {}),
+    };
+  }
+
+  /** Records inside an operation's transaction: the record and the change commit together. */
+  async recordIn(ctx: WriteContext, entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await ctx.trx.insertInto('audit_log').values(entries.map((e) => this.#row(e, ctx.now))).execute();
+  }
+
+  /** Records on its own (after a response, for a denied request…), group-committed. */
+  async record(entries: AuditEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.#store.writer.write((ctx) => this.recordIn(ctx, entries));
+  }
+
+  async list(tenantId: string, f: AuditFilter): Promise<Page<AuditRecord>> {
+    let q = this.#store.db.selectFrom('audit_log').selectAll().where('tenant_id', '=', tenantId);
+    if (f.actor) q = q.where('actor', '=', f.actor);
+    if (f.action) q = q.where('action', '=', f.action);
+    if (f.targetType) q = q.where('target_type', '=', f.targetType);
+    if (f.targetId) q = q.where('target_id', '=', f.targetId);
+    if (f.outcome) q = q.where('outcome', '=', f.outcome);
+    if (f.since !== undefined) q = q.where('at', '>=', f.since);
+    if (f.until !== undefined) q = q.where('at', '<', f.until);
+    if (f.cursor) {
+      const c = decodeCursor(f.cursor);
+      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
+      q = q.where((eb) => eb.or([eb('at', '<', c.createdAt), eb.and([eb('at', '=', c.createdAt), eb('id', '<', c.id)])]));
+    }
+    const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return { data: page.map(toRecord), next_cursor: rows.length > f.limit && last ? encodeCursor(last.at, last.id) : null };
+  }
+
+  now(): number {
+    return this.#clock.now();
+  }
+}
