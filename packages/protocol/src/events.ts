@@ -12,6 +12,9 @@ export const EventType = {
   runFailed: 'run.failed',
   runCancelled: 'run.cancelled',
   runTimedOut: 'run.timed_out',
+  approvalRequested: 'approval.requested',
+  approvalDecided: 'approval.decided',
+  approvalExpired: 'approval.expired',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 

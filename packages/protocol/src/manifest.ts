@@ -7,7 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.ts';
 import type { FieldProblem } from './errors.ts';
-import type { AgentManifest, EndpointSpec, RetryPolicy } from './wire.ts';
+import type { AgentManifest, ApprovalSpec, EndpointSpec, RetryPolicy } from './wire.ts';
 
 export const MANIFEST_API_VERSION = 'agentd.dev/v1';
 export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -113,6 +113,41 @@ function validateRetry(raw: unknown, path: string, problems: FieldProblem[]): Re
   return policy;
 }
 
+export const APPROVAL_TIMEOUT_POLICIES = ['reject', 'approve', 'fail_run'] as const;
+
+/** Shared by manifests (`approval:` on an endpoint) and worker requests (`ctx.approval`). */
+export function validateApprovalSpec(raw: unknown, path: string, problems: FieldProblem[]): ApprovalSpec | undefined {
+  if (!isObject(raw)) {
+    problems.push({ path, message: 'must be an object' });
+    return undefined;
+  }
+  checkKeys(raw, ['prompt', 'timeout', 'on_timeout', 'assignees', 'required_approvals'], path, problems);
+  const spec: ApprovalSpec = { prompt: '', timeout_ms: null, on_timeout: 'reject', assignees: [], required_approvals: 1 };
+  if (typeof raw.prompt !== 'string' || raw.prompt.length === 0 || raw.prompt.length > 10_000) problems.push({ path: `${path}.prompt`, message: 'is required: a string of 1 to 10000 characters' });
+  else spec.prompt = raw.prompt;
+  if (raw.timeout !== undefined && raw.timeout !== null) {
+    const ms = parseDuration(raw.timeout);
+    if (ms === undefined || ms < 1000) problems.push({ path: `${path}.timeout`, message: 'must be a duration of at least 1s' });
+    else spec.timeout_ms = ms;
+  }
+  if (raw.on_timeout !== undefined) {
+    if (!APPROVAL_TIMEOUT_POLICIES.includes(raw.on_timeout as never)) problems.push({ path: `${path}.on_timeout`, message: `must be one of ${APPROVAL_TIMEOUT_POLICIES.join(', ')}` });
+    else spec.on_timeout = raw.on_timeout as ApprovalSpec['on_timeout'];
+  }
+  if (raw.assignees !== undefined) {
+    const a = raw.assignees;
+    if (!Array.isArray(a) || a.length > 100 || !a.every((x) => typeof x === 'string' && x.length > 0 && x.length <= 200)) problems.push({ path: `${path}.assignees`, message: 'must be a list of up to 100 key names or ids' });
+    else spec.assignees = a as string[];
+  }
+  if (raw.required_approvals !== undefined) {
+    const n = raw.required_approvals;
+    if (!Number.isInteger(n) || (n as number) < 1 || (n as number) > 20) problems.push({ path: `${path}.required_approvals`, message: 'must be an integer from 1 to 20' });
+    else spec.required_approvals = n as number;
+  }
+  if (spec.assignees.length > 0 && spec.required_approvals > spec.assignees.length) problems.push({ path: `${path}.required_approvals`, message: 'cannot exceed the number of assignees' });
+  return spec;
+}
+
 function validateSchema(ajv: Ajv2020, raw: unknown, path: string, problems: FieldProblem[]): Record<string, unknown> {
   if (raw === undefined) return {};
   if (!isObject(raw)) {
@@ -134,7 +169,11 @@ function validateEndpoint(ajv: Ajv2020, raw: unknown, path: string, problems: Fi
     problems.push({ path, message: 'must be an object' });
     return spec;
   }
-  checkKeys(raw, ['description', 'input', 'output', 'timeout', 'retry'], path, problems);
+  checkKeys(raw, ['description', 'input', 'output', 'timeout', 'retry', 'approval'], path, problems);
+  if (raw.approval !== undefined) {
+    const approval = validateApprovalSpec(raw.approval, `${path}.approval`, problems);
+    if (approval) spec.approval = approval;
+  }
   if (raw.description !== undefined) {
     if (typeof raw.description !== 'string') problems.push({ path: `${path}.description`, message: 'must be a string' });
     else spec.description = raw.description;

@@ -50,8 +50,56 @@ export interface RetryPolicy {
   non_retryable_types: string[];
 }
 
+/** What happens to an approval nobody decided in time. */
+export type ApprovalTimeoutPolicy = 'reject' | 'approve' | 'fail_run';
+
+/** A human decision declared on an endpoint: runs wait for it before any worker may lease them. */
+export interface ApprovalSpec {
+  prompt: string;
+  timeout_ms: number | null;
+  on_timeout: ApprovalTimeoutPolicy;
+  assignees: string[];
+  required_approvals: number;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled';
+
+export interface ApprovalVote {
+  voter: string;
+  voter_name: string | null;
+  decision: 'approve' | 'reject';
+  comment: string | null;
+  at: string;
+}
+
+export interface Approval {
+  id: string;
+  run_id: string;
+  agent: string;
+  key: string;
+  /** `manifest` (declared on the endpoint) or `worker` (asked by worker code). */
+  source: 'manifest' | 'worker';
+  status: ApprovalStatus;
+  /** The outcome once settled: true = go ahead. null while pending. */
+  approved: boolean | null;
+  prompt: string;
+  payload: unknown;
+  assignees: string[];
+  required_approvals: number;
+  votes: ApprovalVote[];
+  on_timeout: ApprovalTimeoutPolicy;
+  expires_at: string | null;
+  decided_by: string | null;
+  comment: string | null;
+  reason: string | null;
+  created_at: string;
+  decided_at: string | null;
+}
+
 export interface EndpointSpec {
   description?: string;
+  /** A decision every run of this endpoint waits for before it is leased. */
+  approval?: ApprovalSpec;
   input: Record<string, unknown>;
   output: Record<string, unknown>;
   timeout_ms: number;

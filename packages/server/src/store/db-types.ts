@@ -46,6 +46,7 @@ export interface RunsTable {
   endpoint: string;
   status: string;
   waiting_reason: string | null;
+  waiting_since?: number | null;
   input: string;
   output: string | null;
   error: string | null;

@@ -119,4 +119,10 @@ CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
 `,
   },
   { id: 2, name: 'approvals-secrets-findings-audit', sql: SQLITE_002 },
+  {
+    id: 3,
+    name: 'run-waiting-since',
+    // While a run waits (approval), its attempt timeout is suspended; this is when the wait began.
+    sql: 'ALTER TABLE runs ADD COLUMN waiting_since INTEGER',
+  },
 ];
