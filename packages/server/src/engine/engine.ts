@@ -1,5 +1,6 @@
 import type { Store } from '../store/store.ts';
 import { AgentService } from './agent-service.ts';
+import { ApprovalService } from './approval-service.ts';
 import { AuditService } from './audit-service.ts';
 import type { Clock } from './clock.ts';
 import { EventService } from './event-service.ts';
@@ -21,12 +22,14 @@ export interface Engine {
   events: EventService;
   sweeper: Sweeper;
   audit: AuditService;
+  approvals: ApprovalService;
 }
 
 export function createEngine(opts: { store: Store; clock: Clock; random?: () => number }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
   const leases = new LeaseService(store, agents, clock, opts.random);
+  const approvals = new ApprovalService(store, clock);
   return {
     store,
     clock,
@@ -36,7 +39,8 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     runs: new RunService(store, agents, clock),
     leases,
     events: new EventService(store),
-    sweeper: new Sweeper(store, leases, clock),
+    sweeper: new Sweeper(store, leases, approvals, clock),
+    approvals,
     audit: new AuditService(store, clock),
   };
 }

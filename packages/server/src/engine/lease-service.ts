@@ -10,7 +10,7 @@ import { isFinalFailure, retryDelayMs } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { newId } from './ids.ts';
 import { iso, isoOrNull, toRun } from './run-codec.ts';
-import { appendRunEvents, endAttempt, transitionRun, wakeKey } from './run-writes.ts';
+import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from './run-writes.ts';
 
 export interface LeaseRequest {
   tenantId: string;
@@ -159,7 +159,7 @@ export class LeaseService {
     return this.#store.writer.write(async (ctx) => {
       const run = await this.#runByLease(ctx, tenantId, leaseId);
       if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: iso(ctx.now) };
-      if (!run || run.status !== 'running') throw await this.#staleLease(ctx, tenantId, leaseId);
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
       const expires = ctx.now + (run.lease_ttl_ms ?? 30_000);
       await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
       return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: iso(expires) };
@@ -169,7 +169,7 @@ export class LeaseService {
   /** Checks output against the run's pinned endpoint schema before anything is written. */
   async #checkOutput(tenantId: string, leaseId: string, output: unknown): Promise<void> {
     const run = await this.#runByLease(null, tenantId, leaseId);
-    if (!run || run.status !== 'running') return; // the write will report the lease state
+    if (!run || (run.status !== 'running' && run.status !== 'waiting')) return; // the write will report the lease state
     const ep = await this.#agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint);
     if (!ep.validateOutput(output === undefined ? null : output)) {
       throw new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors));
@@ -184,12 +184,14 @@ export class LeaseService {
   async #completeOp(ctx: WriteContext, tenantId: string, leaseId: string, output: unknown): Promise<Run> {
     const value = output === undefined ? null : output;
     const run = await this.#runByLease(ctx, tenantId, leaseId);
-    if (run && run.status === 'running') {
+    if (run && (run.status === 'running' || run.status === 'waiting')) {
+      await cancelPendingApprovals(ctx, run, 'the run completed');
+      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
       const updated = await transitionRun(
         ctx,
-        run,
-        { status: ['running'], leaseId },
-        { status: 'succeeded', output: JSON.stringify(value), finished_at: ctx.now, lease_expires_at: null },
+        current,
+        { status: ['running', 'waiting'], leaseId },
+        { status: 'succeeded', output: JSON.stringify(value), waiting_reason: null, waiting_since: null, finished_at: ctx.now, lease_expires_at: null },
         { type: EventType.runSucceeded, data: { output: value, attempt: run.attempts } },
       );
       if (updated) {
@@ -211,7 +213,7 @@ export class LeaseService {
 
   async #failOp(ctx: WriteContext, tenantId: string, leaseId: string, failure: RunFailure): Promise<Run> {
     const run = await this.#runByLease(ctx, tenantId, leaseId);
-    if (!run || run.status !== 'running') {
+    if (!run || (run.status !== 'running' && run.status !== 'waiting')) {
       const attempt = await this.#attempt(ctx, tenantId, leaseId);
       if (attempt?.outcome === 'failed') {
         const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', attempt.run_id).executeTakeFirstOrThrow();
@@ -230,22 +232,25 @@ export class LeaseService {
    */
   async failAttempt(
     ctx: WriteContext,
-    run: RunsTable,
+    initial: RunsTable,
     failure: RunFailure,
     outcome: 'failed' | 'lease_expired' | 'timed_out',
     opts: { immediateRetry?: boolean } = {},
   ): Promise<RunsTable | undefined> {
+    let run = initial;
     const policy = JSON.parse(run.retry) as import('@agentd/protocol').RetryPolicy;
     const leaseId = run.lease_id!;
     const final = isFinalFailure({ ...policy, max_attempts: run.max_attempts }, run.attempts, failure);
     let updated: RunsTable | undefined;
     if (final) {
       const timedOut = outcome === 'timed_out';
+      await cancelPendingApprovals(ctx, run, 'the run ended');
+      run = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
       updated = await transitionRun(
         ctx,
         run,
-        { status: ['running'], leaseId },
-        { status: timedOut ? 'timed_out' : 'failed', error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
+        { status: ['running', 'waiting'], leaseId },
+        { status: timedOut ? 'timed_out' : 'failed', error: JSON.stringify(failure), waiting_reason: null, waiting_since: null, finished_at: ctx.now, lease_expires_at: null },
         { type: timedOut ? EventType.runTimedOut : EventType.runFailed, data: { error: failure, attempt: run.attempts } },
       );
     } else {
@@ -253,8 +258,8 @@ export class LeaseService {
       updated = await transitionRun(
         ctx,
         run,
-        { status: ['running'], leaseId },
-        { status: 'queued', error: JSON.stringify(failure), available_at: next, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
+        { status: ['running', 'waiting'], leaseId },
+        { status: 'queued', error: JSON.stringify(failure), available_at: next, waiting_reason: null, waiting_since: null, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
         { type: EventType.runRetrying, data: { attempt: run.attempts, error: failure, next_attempt_at: iso(next) } },
       );
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
@@ -267,13 +272,13 @@ export class LeaseService {
   async release(tenantId: string, leaseId: string): Promise<Run> {
     return this.#store.writer.write(async (ctx) => {
       const run = await this.#runByLease(ctx, tenantId, leaseId);
-      if (!run || run.status !== 'running') throw await this.#staleLease(ctx, tenantId, leaseId);
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
       const updated = await transitionRun(
         ctx,
         run,
-        { status: ['running'], leaseId },
+        { status: ['running', 'waiting'], leaseId },
         // Attempt numbers only grow; extending max_attempts keeps the budget whole instead.
-        { status: 'queued', available_at: ctx.now, max_attempts: run.max_attempts + 1, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
+        { status: 'queued', waiting_reason: null, waiting_since: null, available_at: ctx.now, max_attempts: run.max_attempts + 1, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
         { type: EventType.runQueued, data: { reason: 'released', attempt: run.attempts } },
       );
       if (!updated) throw lost(leaseId);

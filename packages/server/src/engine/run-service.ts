@@ -1,12 +1,13 @@
-import { EventType, RUN_STATUSES, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
+import { EventType, RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { Store } from '../store/store.ts';
-import type { RunsTable } from '../store/db-types.ts';
+import type { ApprovalsTable, RunsTable } from '../store/db-types.ts';
+import { approvalRow, requestedEventData } from './approval-service.ts';
 import { DomainError, type WriteContext } from '../store/write-queue.ts';
 import type { AgentService } from './agent-service.ts';
 import { newId } from './ids.ts';
 import { decodeCursor, encodeCursor, toAttempt, toRun } from './run-codec.ts';
-import { transitionRun, endAttempt, wakeKey } from './run-writes.ts';
+import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
 import type { Clock } from './clock.ts';
 
 export interface RunCreateInput {
@@ -34,6 +35,11 @@ export type AfterWrite<T> = (ctx: WriteContext, response: T) => Promise<void>;
 const ACTIVE: string[] = ['queued', 'running', 'waiting'];
 const RUN_INSERT_CHUNK = 100;
 
+interface Prepared {
+  row: RunsTable;
+  approval?: ApprovalSpec;
+}
+
 export class RunService {
   readonly #store: Store;
   readonly #agents: AgentService;
@@ -46,7 +52,7 @@ export class RunService {
   }
 
   /** Validates one item and builds its row; writes nothing. `path` prefixes field paths (batch). */
-  async #prepare(tenantId: string, item: RunCreateInput, path: string): Promise<RunsTable> {
+  async #prepare(tenantId: string, item: RunCreateInput, path: string): Promise<Prepared> {
     const at = (p: string) => (path ? `${path}.${p}` : p);
     const ep = await this.#agents.resolveLatest(tenantId, item.agent, item.endpoint).catch((err: unknown) => {
       if (err instanceof DomainError && path) throw new DomainError(err.code, `${path}: ${err.message}`, [{ path: at(err.code === 'AGENT_NOT_FOUND' ? 'agent' : 'endpoint'), message: err.message }]);
@@ -63,7 +69,7 @@ export class RunService {
       deadline = Date.parse(item.deadline);
       if (!Number.isFinite(deadline)) throw new DomainError('VALIDATION_ERROR', 'deadline must be an ISO-8601 time', [{ path: at('deadline'), message: 'must be an ISO-8601 time' }]);
     }
-    return {
+    const row: RunsTable = {
       id: newId('run', now),
       tenant_id: tenantId,
       agent: ep.agent,
@@ -93,17 +99,18 @@ export class RunService {
       finished_at: null,
       updated_at: now,
     };
+    return { row, approval: ep.spec.approval };
   }
 
   async create(tenantId: string, item: RunCreateInput, after?: AfterWrite<Run>): Promise<Run> {
-    const row = await this.#prepare(tenantId, item, '');
-    const [run] = await this.#insert([row], after ? (ctx, runs) => after(ctx, runs[0]) : undefined);
+    const prepared = await this.#prepare(tenantId, item, '');
+    const [run] = await this.#insert([prepared], after ? (ctx, runs) => after(ctx, runs[0]) : undefined);
     return run;
   }
 
   /** All-or-nothing: every item is validated before any is written; one transaction holds them all. */
   async createBatch(tenantId: string, items: RunCreateInput[], after?: AfterWrite<Run[]>): Promise<Run[]> {
-    const rows: RunsTable[] = [];
+    const rows: Prepared[] = [];
     const problems: FieldProblem[] = [];
     let firstError: DomainError | null = null;
     for (let i = 0; i < items.length; i++) {
@@ -122,15 +129,32 @@ export class RunService {
     return this.#insert(rows, after);
   }
 
-  async #insert(rows: RunsTable[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+  /**
+   * Inserts runs with their `run.queued` event. A run whose endpoint declares an approval starts
+   * `waiting` (reason approval) with its approval requested: no worker can lease it until decided.
+   */
+  async #insert(prepared: Prepared[], after?: AfterWrite<Run[]>): Promise<Run[]> {
     return this.#store.writer.write(async (ctx) => {
-      const stamped = rows.map((r) => ({ ...r, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now }));
+      const approvals: ApprovalsTable[] = [];
+      const stamped = prepared.map(({ row, approval }) => {
+        const r: RunsTable = { ...row, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
+        if (!approval) return r;
+        const a = approvalRow(r, 'manifest', 'manifest', approval, r.input === null ? null : { input: JSON.parse(r.input) }, ctx.now, null);
+        approvals.push(a);
+        return { ...r, status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now, last_seq: 3 };
+      });
       for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
         await ctx.trx.insertInto('runs').values(stamped.slice(i, i + RUN_INSERT_CHUNK)).execute();
       }
+      if (approvals.length > 0) await ctx.trx.insertInto('approvals').values(approvals).execute();
       for (const r of stamped) {
-        ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: 1, type: EventType.runQueued, at: ctx.now, data: { agent_version: r.agent_version, endpoint: r.endpoint } });
-        ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
+        const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
+        event(1, EventType.runQueued, { agent_version: r.agent_version, endpoint: r.endpoint });
+        const a = approvals.find((x) => x.run_id === r.id);
+        if (a) {
+          event(2, EventType.approvalRequested, requestedEventData(a));
+          event(3, EventType.runWaiting, { reason: 'approval', approval_id: a.id });
+        } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
       }
       const runs = stamped.map(toRun);
       if (after) await after(ctx, runs);
@@ -184,15 +208,18 @@ export class RunService {
       const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
       if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
       const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
+      if (!ACTIVE.includes(run.status)) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
+      await cancelPendingApprovals(ctx, run, 'the run was cancelled');
+      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       const updated = await transitionRun(
         ctx,
-        run,
+        current,
         { status: ACTIVE },
-        { status: 'cancelled', waiting_reason: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
+        { status: 'cancelled', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
         { type: EventType.runCancelled, data: { reason } },
       );
       if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
-      if (run.status === 'running' && run.lease_id) await endAttempt(ctx, run.lease_id, 'cancelled', failure);
+      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.lease_id, 'cancelled', failure);
       const result = toRun(updated);
       if (after) await after(ctx, result);
       return result;

@@ -52,3 +52,23 @@ export async function endAttempt(ctx: WriteContext, leaseId: string, outcome: st
 }
 
 export const wakeKey = (tenantId: string, agent: string): string => `${tenantId}\u0000${agent}`;
+
+/**
+ * Settles a run's pending approvals as `cancelled` (the run is ending). Call it before the
+ * terminal transition, so the terminal event stays the run's last.
+ */
+export async function cancelPendingApprovals(ctx: WriteContext, run: RunsTable, reason: string): Promise<void> {
+  const pending = await ctx.trx
+    .updateTable('approvals')
+    .set({ status: 'cancelled', reason, decided_at: ctx.now, decided_by: 'system' })
+    .where('run_id', '=', run.id)
+    .where('status', '=', 'pending')
+    .returning(['id'])
+    .execute();
+  if (pending.length === 0) return;
+  await appendRunEvents(
+    ctx,
+    run,
+    pending.map((a) => ({ type: 'approval.decided', data: { approval_id: a.id, status: 'cancelled', approved: false, decided_by: 'system', reason } })),
+  );
+}

@@ -3,7 +3,8 @@ import type { Store } from '../store/store.ts';
 import type { RunsTable } from '../store/db-types.ts';
 import type { Clock } from './clock.ts';
 import type { LeaseService } from './lease-service.ts';
-import { endAttempt, transitionRun } from './run-writes.ts';
+import type { ApprovalService } from './approval-service.ts';
+import { cancelPendingApprovals, endAttempt, transitionRun } from './run-writes.ts';
 
 /** Rows handled per sweep step; a backlog drains over successive ticks without long transactions. */
 const SWEEP_BATCH = 200;
@@ -13,6 +14,7 @@ export interface SweepResult {
   attemptTimeouts: number;
   deadlines: number;
   idempotencyKeysDeleted: number;
+  approvalsExpired: number;
 }
 
 /**
@@ -24,12 +26,14 @@ export class Sweeper {
   readonly #store: Store;
   readonly #leases: LeaseService;
   readonly #clock: Clock;
+  readonly #approvals: ApprovalService;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
 
-  constructor(store: Store, leases: LeaseService, clock: Clock) {
+  constructor(store: Store, leases: LeaseService, approvals: ApprovalService, clock: Clock) {
     this.#store = store;
     this.#leases = leases;
+    this.#approvals = approvals;
     this.#clock = clock;
   }
 
@@ -54,7 +58,8 @@ export class Sweeper {
   async sweepOnce(): Promise<SweepResult> {
     const now = this.#clock.now();
     const db = this.#store.db;
-    const expired = await db.selectFrom('runs').selectAll().where('status', '=', 'running').where('lease_expires_at', '<', now).limit(SWEEP_BATCH).execute();
+    // A waiting run (worker approval) keeps its lease alive by heartbeats too; a dead worker's lapses.
+    const expired = await db.selectFrom('runs').selectAll().where('status', 'in', ['running', 'waiting']).where('lease_expires_at', '<', now).limit(SWEEP_BATCH).execute();
     const timeouts = await db.selectFrom('runs').selectAll().where('status', '=', 'running').where('attempt_deadline_at', '<', now).limit(SWEEP_BATCH).execute();
     const overdue = await db
       .selectFrom('runs')
@@ -64,7 +69,7 @@ export class Sweeper {
       .where('status', 'in', ['queued', 'running', 'waiting'])
       .limit(SWEEP_BATCH)
       .execute();
-    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0 };
+    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0 };
     const done = new Set<string>();
     for (const run of overdue) {
       done.add(run.id);
@@ -81,6 +86,7 @@ export class Sweeper {
       const failure = { type: 'lease_expired', message: 'the worker stopped heartbeating before its lease expired', non_retryable: false, details: null };
       if (await this.#failAttempt(run, failure, 'lease_expired', true)) result.expiredLeases++;
     }
+    result.approvalsExpired = await this.#approvals.expireDue(SWEEP_BATCH);
     const del = await this.#store.writer.write(({ trx }) => trx.deleteFrom('idempotency_keys').where('expires_at', '<', now).executeTakeFirst());
     result.idempotencyKeysDeleted = Number(del.numDeletedRows);
     return result;
@@ -90,7 +96,8 @@ export class Sweeper {
     const updated = await this.#store.writer.write(async (ctx) => {
       // Re-read inside the transaction: the worker may have completed or heartbeated meanwhile.
       const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).where('lease_id', '=', run.lease_id).executeTakeFirst();
-      if (!current || current.status !== 'running') return undefined;
+      if (!current || !['running', 'waiting'].includes(current.status)) return undefined;
+      if (outcome === 'timed_out' && current.status !== 'running') return undefined; // the attempt timeout pauses while waiting
       const stillDue = outcome === 'lease_expired' ? (current.lease_expires_at ?? Infinity) < ctx.now : (current.attempt_deadline_at ?? Infinity) < ctx.now;
       if (!stillDue) return undefined;
       return this.#leases.failAttempt(ctx, current, failure, outcome, { immediateRetry: immediate });
@@ -101,14 +108,16 @@ export class Sweeper {
   async #deadline(run: RunsTable): Promise<boolean> {
     const updated = await this.#store.writer.write(async (ctx) => {
       const failure = { type: 'deadline_exceeded', message: 'the run passed its deadline', non_retryable: true, details: null };
+      await cancelPendingApprovals(ctx, run, 'the run passed its deadline');
+      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
       const u = await transitionRun(
         ctx,
-        run,
+        current,
         { status: ['queued', 'running', 'waiting'] },
-        { status: 'timed_out', waiting_reason: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
+        { status: 'timed_out', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
         { type: EventType.runTimedOut, data: { error: failure } },
       );
-      if (u && run.status === 'running' && run.lease_id) await endAttempt(ctx, run.lease_id, 'timed_out', failure);
+      if (u && (current.status === 'running' || current.status === 'waiting') && current.lease_id) await endAttempt(ctx, current.lease_id, 'timed_out', failure);
       return u;
     });
     return updated !== undefined;
