@@ -1,6 +1,7 @@
 import type { ClientOptions } from './core/client-options.ts';
 import { HttpClient } from './core/http-client.ts';
 import { AgentsResource } from './resources/agents-resource.ts';
+import { ApprovalsResource } from './resources/approvals-resource.ts';
 import { EventsResource } from './resources/events-resource.ts';
 import { KeysResource } from './resources/keys-resource.ts';
 import { LeasesResource } from './resources/leases-resource.ts';
@@ -22,6 +23,7 @@ export class Agentd extends HttpClient {
   readonly events: EventsResource;
   readonly worker: WorkerResource;
   readonly leases: LeasesResource;
+  readonly approvals: ApprovalsResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -31,6 +33,7 @@ export class Agentd extends HttpClient {
     this.events = new EventsResource(this);
     this.worker = new WorkerResource(this);
     this.leases = new LeasesResource(this);
+    this.approvals = new ApprovalsResource(this);
   }
 }
 

@@ -1,4 +1,4 @@
-import type { HeartbeatResult, Run } from '@agentd/protocol';
+import type { Approval, HeartbeatResult, Run } from '@agentd/protocol';
 import type { HttpClient } from '../core/http-client.ts';
 import type { RequestOptions } from '../core/request-options.ts';
 import type { AppendEventsResponse, RunFailureInput, WorkerEventInput } from './resource-types.ts';
@@ -40,4 +40,27 @@ export class LeasesResource {
   appendEvents(id: string, events: WorkerEventInput[], options?: RequestOptions): Promise<AppendEventsResponse> {
     return this.#client.request<AppendEventsResponse>({ method: 'POST', path: `/v1/leases/${seg(id)}/events`, body: { events } }, options);
   }
+
+  /**
+   * Asks for a human decision for the leased run. The same `key` always names the same approval
+   * (after a retry or a crash the existing one comes back, decided if it was).
+   */
+  requestApproval(id: string, body: WorkerApprovalInput, options?: RequestOptions): Promise<Approval> {
+    return this.#client.request<Approval>({ method: 'POST', path: `/v1/leases/${seg(id)}/approvals`, body }, options);
+  }
+
+  /** Long-polls until the approval is settled or `waitMs` (≤ 30 s) passes. */
+  waitApproval(id: string, approvalId: string, waitMs = 20_000, options?: RequestOptions): Promise<Approval> {
+    return this.#client.request<Approval>({ method: 'GET', path: `/v1/leases/${seg(id)}/approvals/${seg(approvalId)}`, query: { wait_ms: waitMs } }, { timeout: waitMs + 15_000, ...options });
+  }
+}
+
+export interface WorkerApprovalInput {
+  key: string;
+  prompt: string;
+  payload?: unknown;
+  timeout_ms?: number | null;
+  on_timeout?: 'reject' | 'approve' | 'fail_run';
+  assignees?: string[];
+  required_approvals?: number;
 }

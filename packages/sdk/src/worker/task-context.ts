@@ -1,5 +1,6 @@
 import { CUSTOM_EVENT_PATTERN, type Task } from '@agentd/protocol';
 import type { LeaseEventBuffer } from './lease-event-buffer.ts';
+import type { ApprovalOptions, ApprovalResult } from './task-approval.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -27,10 +28,16 @@ export interface TaskContext<I = unknown> {
   emit(name: string, data?: Record<string, unknown>): Promise<void>;
   /** Appends a `run.output.delta` event (streamed output such as model tokens). */
   outputDelta(delta: unknown): Promise<void>;
+  /**
+   * Asks a person to decide and waits (the run is `waiting`, the lease kept alive).
+   * @example const { approved, reason } = await ctx.approval({ prompt: `Refund ${input.amount}?`, payload: input });
+   */
+  approval(opts: ApprovalOptions): Promise<ApprovalResult>;
 }
 
-export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer): TaskContext {
+export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, approval: TaskContext['approval']): TaskContext {
   return {
+    approval,
     runId: task.run_id,
     attempt: task.attempt,
     input: task.input,

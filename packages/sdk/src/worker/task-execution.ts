@@ -7,6 +7,7 @@ import type { CompletionBatcher } from './completion-batcher.ts';
 import { HeartbeatLoop } from './heartbeat-loop.ts';
 import { LeaseEventBuffer } from './lease-event-buffer.ts';
 import { createTaskContext } from './task-context.ts';
+import { createApprovalAsker } from './task-approval.ts';
 import type { EndpointHandler } from './worker-options.ts';
 import { errorFields, type WorkerLogger } from './worker-logger.ts';
 
@@ -97,7 +98,7 @@ export class TaskExecution {
       return { failure: { type: 'no_handler', message: `This worker has no handler for endpoint ${task.endpoint}.`, non_retryable: false, details: null } };
     }
     try {
-      const ctx = createTaskContext(task, this.#controller.signal, this.#events);
+      const ctx = createTaskContext(task, this.#controller.signal, this.#events, createApprovalAsker(this.#deps.client, task, this.#controller.signal));
       const output = (await handler(task.input, ctx)) ?? null;
       return checkSerializable(output);
     } catch (err) {

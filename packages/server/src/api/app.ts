@@ -13,6 +13,7 @@ import { agentRoutes } from './routes/agent-routes.ts';
 import { runRoutes } from './routes/run-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { workerRoutes } from './routes/worker-routes.ts';
+import { approvalRoutes } from './routes/approval-routes.ts';
 import { openapiRoutes, OPENAPI_INFO } from './routes/openapi-routes.ts';
 
 export interface ApiConfig {
@@ -108,6 +109,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     runRoutes(scope, deps);
     eventRoutes(scope, deps);
     workerRoutes(scope, deps);
+    approvalRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

@@ -1,6 +1,8 @@
 import type { Store } from '../store/store.ts';
 import { AgentService } from './agent-service.ts';
 import { ApprovalService } from './approval-service.ts';
+import { ApprovalLinks } from './approval-links.ts';
+import { randomBytes } from 'node:crypto';
 import { AuditService } from './audit-service.ts';
 import type { Clock } from './clock.ts';
 import { EventService } from './event-service.ts';
@@ -23,9 +25,14 @@ export interface Engine {
   sweeper: Sweeper;
   audit: AuditService;
   approvals: ApprovalService;
+  approvalLinks: ApprovalLinks;
 }
 
-export function createEngine(opts: { store: Store; clock: Clock; random?: () => number }): Engine {
+/**
+ * `linkKey` signs approval decision links; every node must share it (the server derives it from
+ * the master key). Without one, links are signed with a key that lives as long as this process.
+ */
+export function createEngine(opts: { store: Store; clock: Clock; random?: () => number; linkKey?: Buffer }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
   const leases = new LeaseService(store, agents, clock, opts.random);
@@ -41,6 +48,7 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     events: new EventService(store),
     sweeper: new Sweeper(store, leases, approvals, clock),
     approvals,
+    approvalLinks: new ApprovalLinks(opts.linkKey ?? randomBytes(32)),
     audit: new AuditService(store, clock),
   };
 }

@@ -11,6 +11,8 @@ import { decodeCursor, encodeCursor, iso, isoOrNull } from './run-codec.ts';
 export interface Principal {
   tenantId: string;
   keyId: string;
+  /** The key's name, if it was given one (assignee lists may use names). */
+  keyName: string | null;
   role: Role;
 }
 
@@ -108,7 +110,7 @@ export class KeyService {
         })
         .catch(() => {});
     }
-    return { tenantId: row.tenant_id, keyId: row.id, role: row.role as Role };
+    return { tenantId: row.tenant_id, keyId: row.id, keyName: row.name, role: row.role as Role };
   }
 
   async countActiveAdmins(tenantId: string): Promise<number> {
