@@ -12,6 +12,8 @@ export const EventType = {
   runFailed: 'run.failed',
   runCancelled: 'run.cancelled',
   runTimedOut: 'run.timed_out',
+  /** A structured finding the run posted (`POST /v1/leases/{id}/findings`); data is the finding. */
+  runFinding: 'run.finding',
   approvalRequested: 'approval.requested',
   approvalDecided: 'approval.decided',
   approvalExpired: 'approval.expired',
@@ -31,6 +33,15 @@ export const WORKER_EVENT_TYPES: ReadonlySet<string> = new Set([
   EventType.runProgress,
   EventType.runOutputDelta,
 ]);
+
+/** How much a finding matters, most first. */
+export const FindingSeverity = {
+  critical: 'critical',
+  warning: 'warning',
+  info: 'info',
+} as const;
+export type FindingSeverity = (typeof FindingSeverity)[keyof typeof FindingSeverity];
+export const FINDING_SEVERITIES = Object.values(FindingSeverity) as FindingSeverity[];
 
 /** `custom.<name>`: lower-case letters, digits, `_`, `-` and dots. */
 export const CUSTOM_EVENT_PATTERN = /^custom\.[a-z0-9_][a-z0-9_.-]{0,99}$/;

@@ -1,4 +1,5 @@
 import type { RunFailure } from './errors.ts';
+import type { FindingSeverity } from './events.ts';
 import type { Role, RunStatus, WaitingReason } from './states.ts';
 
 /** A page of a list; pass `next_cursor` back as `cursor` for the next one. */
@@ -170,4 +171,46 @@ export interface HeartbeatResult {
   /** `active`: keep going. `cancelled`: the run was cancelled; stop and abandon it. */
   status: 'active' | 'cancelled';
   lease_expires_at: string;
+}
+
+/** A structured result a run posted through its lease. `id` is tenant-wide and commit-ordered. */
+export interface Finding {
+  id: string;
+  run_id: string;
+  agent: string;
+  severity: FindingSeverity;
+  source: string | null;
+  file: string | null;
+  summary: string;
+  details: unknown;
+  created_at: string;
+}
+
+/** A `run.log` event seen as a log line. `id` is the tenant-wide event id, `seq` the run's. */
+export interface LogLine {
+  id: string;
+  seq: number;
+  run_id: string;
+  agent: string;
+  at: string;
+  level: string;
+  message: string;
+  fields: Record<string, unknown> | null;
+}
+
+/** One row of the append-only audit trail. */
+export interface AuditRecord {
+  id: string;
+  at: string;
+  /** The API key id; null for the system. */
+  actor: string | null;
+  actor_role: string | null;
+  /** `METHOD /route/{pattern}`, or a named action such as `secret.delivered`. */
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  outcome: 'ok' | 'denied' | 'error';
+  status_code: number | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
 }
