@@ -23,6 +23,14 @@ export interface WriteContext {
   events: PendingEvent[];
   /** `tenant\u0000agent` pairs that gained runs ready to lease. */
   wakes: Set<string>;
+  /**
+   * Steps run after every operation of the batch, just before its events are inserted: for
+   * writes that lock the tenant row (a tenant-wide counter such as `finding_seq`). Taken
+   * mid-batch, that lock would be held while later operations wait for run rows that another
+   * batch holds, and that batch waits for the tenant row to insert its events: a deadlock on
+   * PostgreSQL. Taken last, like the event counter, it cannot be.
+   */
+  deferred: ((trx: Transaction<Database>) => Promise<void>)[];
 }
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
@@ -146,18 +154,21 @@ export class WriteQueue {
     const outcomes = await this.#opts.db.transaction().execute(async (trx) => {
       const now = this.#opts.now();
       const pending: PendingEvent[] = [];
+      const deferred: ((trx: Transaction<Database>) => Promise<void>)[] = [];
       const out: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
       for (const p of batch) {
-        const ctx: WriteContext = { trx, now, events: [], wakes: new Set() };
+        const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [] };
         try {
           out.push({ ok: true, value: await p.op(ctx) });
           pending.push(...ctx.events);
+          deferred.push(...ctx.deferred);
           for (const w of ctx.wakes) result.wakes.add(w);
         } catch (err) {
           if (!(err instanceof DomainError)) throw err;
           out.push({ ok: false, error: err });
         }
       }
+      for (const step of deferred) await step(trx);
       result.events = await insertEvents(trx, pending);
       if (this.#opts.beforeCommit) await this.#opts.beforeCommit(trx, result);
       return out;
