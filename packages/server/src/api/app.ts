@@ -14,7 +14,11 @@ import { runRoutes } from './routes/run-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { workerRoutes } from './routes/worker-routes.ts';
 import { approvalRoutes } from './routes/approval-routes.ts';
+import { secretRoutes } from './routes/secret-routes.ts';
+import { grantRoutes } from './routes/grant-routes.ts';
 import { openapiRoutes, OPENAPI_INFO } from './routes/openapi-routes.ts';
+import { findingsLogsAuditRoutes } from './routes/findings-logs-audit-routes.ts';
+import { registerAuditHooks } from './audit-hook.ts';
 
 export interface ApiConfig {
   /** Largest request body, bytes. Default 1 MiB. */
@@ -65,6 +69,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     logger: config.logger,
     bodyLimit: config.bodyLimit,
     genReqId: () => newId('req'),
+    // Decision-link tokens travel in the path.
+    maxParamLength: 2048,
     requestIdHeader: false,
     // Slow or stalled clients are cut off instead of holding sockets forever.
     connectionTimeout: 0,
@@ -99,6 +105,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     reply.header('x-request-id', request.id);
   });
   app.addHook('onRequest', authHook(opts.engine));
+  registerAuditHooks(app, opts.engine);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
@@ -110,6 +117,9 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     eventRoutes(scope, deps);
     workerRoutes(scope, deps);
     approvalRoutes(scope, deps);
+    secretRoutes(scope, deps);
+    grantRoutes(scope, deps);
+    findingsLogsAuditRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();
