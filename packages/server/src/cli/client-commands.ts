@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerAgentsCommand } from './agents-command.ts';
+import { registerApprovalsCommand } from './approvals-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerRunsCommand } from './runs-command.ts';
@@ -13,4 +14,5 @@ export function registerClientCommands(program: Command): void {
   registerRunCommand(program);
   registerRunsCommand(program);
   registerKeysCommand(program);
+  registerApprovalsCommand(program);
 }
