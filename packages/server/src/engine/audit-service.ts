@@ -70,6 +70,7 @@ function toRecord(r: AuditLogTable): AuditRecord {
 export class AuditService {
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #background = new Set<Promise<void>>();
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
@@ -103,6 +104,30 @@ export class AuditService {
   async record(entries: AuditEntry[]): Promise<void> {
     if (entries.length === 0) return;
     await this.#store.writer.write((ctx) => this.recordIn(ctx, entries));
+  }
+
+  /**
+   * Records without anyone waiting (the API's after-response hook): `entry` may still be
+   * resolving (a lookup of the actor); null records nothing. A failure goes to `onError`, never
+   * to a caller. `settled()` waits for every one started so far.
+   */
+  recordInBackground(entry: Promise<AuditEntry | null>, onError: (err: unknown) => void): void {
+    const done: Promise<void> = entry
+      .then((e) => (e ? this.record([e]) : undefined))
+      .catch(onError)
+      .finally(() => this.#background.delete(done));
+    this.#background.add(done);
+  }
+
+  /** Resolves when every background record started so far has been written (or has failed). */
+  async settled(): Promise<void> {
+    while (this.#background.size > 0) await Promise.all([...this.#background]);
+  }
+
+  /** The tenant, id and role of a key by its hash, revoked or not: who a refused revoked key was. */
+  async keyOwner(hash: string): Promise<{ tenantId: string; keyId: string; role: string } | null> {
+    const row = await this.#store.db.selectFrom('api_keys').select(['tenant_id', 'id', 'role']).where('hash', '=', hash).executeTakeFirst();
+    return row ? { tenantId: row.tenant_id, keyId: row.id, role: row.role } : null;
   }
 
   async list(tenantId: string, f: AuditFilter): Promise<Page<AuditRecord>> {

@@ -6,6 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { AuditService } from './audit-service.ts';
 import type { Clock } from './clock.ts';
 import { EventService } from './event-service.ts';
+import { FindingService } from './finding-service.ts';
+import { LogService } from './log-service.ts';
 import { KeyService } from './key-service.ts';
 import { LeaseService } from './lease-service.ts';
 import { RunService } from './run-service.ts';
@@ -22,6 +24,8 @@ export interface Engine {
   runs: RunService;
   leases: LeaseService;
   events: EventService;
+  findings: FindingService;
+  logs: LogService;
   sweeper: Sweeper;
   audit: AuditService;
   approvals: ApprovalService;
@@ -46,6 +50,8 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     runs: new RunService(store, agents, clock),
     leases,
     events: new EventService(store),
+    findings: new FindingService(store),
+    logs: new LogService(store),
     sweeper: new Sweeper(store, leases, approvals, clock),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? randomBytes(32)),

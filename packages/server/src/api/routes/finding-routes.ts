@@ -1,0 +1,126 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FindingSeverity } from '@agentd/protocol';
+import type { AppDeps } from '../app.ts';
+import { tenantOf } from '../auth.ts';
+import { ApiError } from '../errors.ts';
+import type { FindingFilter } from '../../engine/finding-service.ts';
+import { Cursor, Finding, FindingInput, csv, followPage } from '../findings-audit-schemas.ts';
+import { Type, errors, type Static } from '../schemas.ts';
+import { SseStream, Waker } from '../sse.ts';
+
+const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
+const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 }));
+const Severities = Type.Optional(csv('(critical|warning|info)', 'One severity or several separated by commas.'));
+
+const FindingsQuery = Type.Object(
+  { since: Type.Optional(Cursor), severity: Severities, agent: Type.Optional(Type.String({ maxLength: 63 })), run: Type.Optional(Type.String({ maxLength: 100 })), limit: Limit },
+  { additionalProperties: false },
+);
+const RunFindingsQuery = Type.Object({ since: Type.Optional(Cursor), severity: Severities, limit: Limit }, { additionalProperties: false });
+const FindingPage = followPage(Finding);
+
+/** Streams re-read the database at most this many findings at a time. */
+const STREAM_PAGE = 200;
+
+const severities = (raw: string | undefined): FindingSeverity[] | undefined => (raw ? (raw.split(',') as FindingSeverity[]) : undefined);
+
+/** Only an explicit `Accept: text/event-stream` gets a stream; a plain GET gets a JSON page. */
+function wantsStream(request: FastifyRequest): boolean {
+  const accept = request.headers.accept ?? '';
+  return accept.includes('text/event-stream') && !accept.includes('application/json');
+}
+
+export function findingRoutes(app: FastifyInstance, { engine, idempotency, config }: AppDeps): void {
+  app.post(
+    '/v1/leases/:lease_id/findings',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Post findings for the leased run',
+        description: 'Fenced by the lease like its events. Each finding also appends a `run.finding` event to the run. An `Idempotency-Key` makes a retried post safe.',
+        params: LeaseParams,
+        body: Type.Object({ findings: Type.Array(FindingInput, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+        response: { 201: Type.Object({ data: Type.Array(Finding) }), ...errors(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { lease_id: leaseId } = request.params as { lease_id: string };
+      const body = request.body as { findings: Static<typeof FindingInput>[] };
+      return idempotency.run(request, reply, 201, (record) => engine.findings.post(tenantOf(request), leaseId, body.findings, record));
+    },
+  );
+
+  app.get(
+    '/v1/findings',
+    {
+      config: { permission: 'read' },
+      schema: {
+        tags: ['findings'],
+        summary: "The tenant's findings, oldest first; follow them with `since`",
+        description:
+          'Pass `next_cursor` back as `since` to get only newer findings, each exactly once. With `Accept: text/event-stream`, a live SSE stream instead (id = finding id, event = `finding`; resume with `Last-Event-ID` or `since`; without either it starts at the newest).',
+        querystring: FindingsQuery,
+        response: { 200: FindingPage, ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = tenantOf(request);
+      const q = request.query as Static<typeof FindingsQuery> & { limit: number };
+      const filter: Omit<FindingFilter, 'since' | 'limit'> = { severity: severities(q.severity), agent: q.agent, run: q.run };
+      if (!wantsStream(request)) return engine.findings.list(tenantId, { ...filter, since: q.since === undefined ? 0 : Number(q.since), limit: q.limit });
+      const start = resumeFrom(request, q.since) ?? (await engine.findings.latestId(tenantId));
+      return streamFindings(request, reply, tenantId, filter, start);
+    },
+  );
+
+  app.get(
+    '/v1/runs/:id/findings',
+    {
+      config: { permission: 'read' },
+      schema: { tags: ['findings'], summary: "A run's findings, oldest first", params: IdParams, querystring: RunFindingsQuery, response: { 200: FindingPage, ...errors(400, 401, 403, 404) } },
+    },
+    async (request) => {
+      const q = request.query as Static<typeof RunFindingsQuery> & { limit: number };
+      const runId = (request.params as { id: string }).id;
+      return engine.findings.listForRun(tenantOf(request), runId, { since: q.since === undefined ? 0 : Number(q.since), severity: severities(q.severity), limit: q.limit });
+    },
+  );
+
+  /** `Last-Event-ID` wins over `since`; undefined when neither is given. */
+  function resumeFrom(request: FastifyRequest, since: string | undefined): number | undefined {
+    const header = request.headers['last-event-id'];
+    const raw = typeof header === 'string' && header !== '' ? header : since;
+    if (raw === undefined) return undefined;
+    if (!/^\d{1,15}$/.test(raw)) throw new ApiError('VALIDATION_ERROR', 'Last-Event-ID must be a non-negative integer', [{ path: 'headers.last-event-id', message: 'must be a non-negative integer' }]);
+    return Number(raw);
+  }
+
+  async function streamFindings(request: FastifyRequest, reply: FastifyReply, tenantId: string, filter: Omit<FindingFilter, 'since' | 'limit'>, start: number): Promise<void> {
+    const stream = new SseStream(request, reply, { heartbeatMs: config.sseHeartbeatMs });
+    const waker = new Waker();
+    // A finding commits with its run.finding event, so the tenant's event wake-up covers it.
+    const off = engine.store.notifier.on(`tenant:${tenantId}`, () => waker.wake());
+    stream.onClose(() => {
+      off();
+      waker.wake();
+    });
+    let after = start;
+    try {
+      while (!stream.closed) {
+        const page = await engine.findings.list(tenantId, { ...filter, since: after, limit: STREAM_PAGE });
+        for (const f of page.data) {
+          await stream.send(f.id, 'finding', f);
+          after = Number(f.id);
+        }
+        if (page.data.length < STREAM_PAGE) await waker.wait(config.streamRecheckMs);
+      }
+    } catch (err) {
+      request.log.warn({ err }, 'finding stream ended by an error');
+    } finally {
+      off();
+      stream.end();
+    }
+  }
+}

@@ -1,0 +1,16 @@
+import type { RunsTable } from '../store/db-types.ts';
+import { DomainError, type WriteContext } from '../store/write-queue.ts';
+
+/**
+ * The run a lease still holds, read inside the write, or the reason it holds none: a lease this
+ * tenant never issued is 404 LEASE_NOT_FOUND; one that expired, was released or replaced, or whose
+ * run left `statuses`, is 409 LEASE_LOST. Either is thrown before anything is written, as
+ * DomainError requires. The same fence LeaseService applies to events and heartbeats.
+ */
+export async function runByLease(ctx: WriteContext, tenantId: string, leaseId: string, statuses: readonly string[]): Promise<RunsTable> {
+  const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+  if (run && statuses.includes(run.status)) return run;
+  const attempt = await ctx.trx.selectFrom('run_attempts').select('run_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+  if (attempt) throw new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`);
+  throw new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
+}
