@@ -14,9 +14,22 @@ interface ResponseNote {
   emptyLease?: boolean;
 }
 
+/** Who acted, when no API key says so: a public route that authenticates by other means sets it. */
+export interface AuditActor {
+  tenantId: string;
+  /** Recorded as `actor`, e.g. `link:<jti prefix>` for a signed decision link. */
+  actor: string;
+  role: string | null;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     auditNote: ResponseNote | null;
+    /**
+     * Set by a public route once it knows the tenant (a signed link's claims), so its request is
+     * audited like a keyed one. Without it, a request with no API key has no tenant to file under.
+     */
+    auditActor: AuditActor | null;
   }
 }
 
@@ -108,6 +121,7 @@ const routeKey = (request: FastifyRequest): string => `${request.method} ${reque
  */
 export function registerAuditHooks(app: FastifyInstance, engine: Engine): void {
   app.decorateRequest('auditNote', null);
+  app.decorateRequest('auditActor', null);
   app.addHook('onSend', async (request, reply, payload) => {
     if (MUTATING.has(request.method) && request.routeOptions.url) request.auditNote = noteFromPayload(request, reply, payload);
     return payload;
@@ -125,7 +139,11 @@ export function registerAuditHooks(app: FastifyInstance, engine: Engine): void {
 async function entryFor(engine: Engine, request: FastifyRequest, reply: FastifyReply, outcome: 'ok' | 'denied' | 'error'): Promise<AuditEntry | null> {
   const status = reply.statusCode;
   const replayed = reply.getHeader('idempotent-replayed') === 'true';
-  let principal = request.principal ? { tenantId: request.principal.tenantId, keyId: request.principal.keyId, role: request.principal.role as string } : null;
+  let principal: { tenantId: string; keyId: string; role: string | null } | null = request.principal
+    ? { tenantId: request.principal.tenantId, keyId: request.principal.keyId, role: request.principal.role }
+    : request.auditActor
+      ? { tenantId: request.auditActor.tenantId, keyId: request.auditActor.actor, role: request.auditActor.role }
+      : null;
   const details: Record<string, unknown> = {};
   if (!principal && status === 401) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
