@@ -7,6 +7,9 @@ import { KeysResource } from './resources/keys-resource.ts';
 import { LeasesResource } from './resources/leases-resource.ts';
 import { RunsResource } from './resources/runs-resource.ts';
 import { WorkerResource } from './resources/worker-resource.ts';
+import { AuditResource } from './resources/audit-resource.ts';
+import { FindingsResource } from './resources/findings-resource.ts';
+import { LogsResource } from './resources/logs-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -24,6 +27,9 @@ export class Agentd extends HttpClient {
   readonly worker: WorkerResource;
   readonly leases: LeasesResource;
   readonly approvals: ApprovalsResource;
+  readonly findings: FindingsResource;
+  readonly logs: LogsResource;
+  readonly audit: AuditResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -34,6 +40,9 @@ export class Agentd extends HttpClient {
     this.worker = new WorkerResource(this);
     this.leases = new LeasesResource(this);
     this.approvals = new ApprovalsResource(this);
+    this.findings = new FindingsResource(this);
+    this.logs = new LogsResource(this);
+    this.audit = new AuditResource(this);
   }
 }
 

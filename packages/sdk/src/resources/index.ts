@@ -7,3 +7,7 @@ export { WorkerResource } from './worker-resource.ts';
 export { LeasesResource, type WorkerApprovalInput } from './leases-resource.ts';
 export { ApprovalsResource, type ApprovalListParams, type ApprovalLink } from './approvals-resource.ts';
 export type * from './resource-types.ts';
+export { FindingsResource } from './findings-resource.ts';
+export { LogsResource } from './logs-resource.ts';
+export { AuditResource } from './audit-resource.ts';
+export type * from './finding-log-audit-types.ts';

@@ -1,4 +1,5 @@
-import { CUSTOM_EVENT_PATTERN, type Task } from '@agentd/protocol';
+import { CUSTOM_EVENT_PATTERN, type Finding, type Task } from '@agentd/protocol';
+import type { FindingCreateParams } from '../resources/finding-log-audit-types.ts';
 import type { LeaseEventBuffer } from './lease-event-buffer.ts';
 import type { ApprovalOptions, ApprovalResult } from './task-approval.ts';
 
@@ -33,11 +34,25 @@ export interface TaskContext<I = unknown> {
    * @example const { approved, reason } = await ctx.approval({ prompt: `Refund ${input.amount}?`, payload: input });
    */
   approval(opts: ApprovalOptions): Promise<ApprovalResult>;
+  /**
+   * Posts a finding through the lease (batched; also a `run.finding` event). Resolves with the
+   * stored finding, or null if it could not be stored; never rejects. Every finding is stored
+   * before the run completes. Throws a TypeError for a finding the server would refuse.
+   * @example ctx.finding({ severity: 'warning', summary: 'Hard-coded credential', file: 'src/db.ts:14', source: 'secret-scan' });
+   */
+  finding(finding: FindingCreateParams): Promise<Finding | null>;
 }
 
-export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, approval: TaskContext['approval']): TaskContext {
+export function createTaskContext(
+  task: Task,
+  signal: AbortSignal,
+  events: LeaseEventBuffer,
+  approval: TaskContext['approval'],
+  finding: TaskContext['finding'],
+): TaskContext {
   return {
     approval,
+    finding,
     runId: task.run_id,
     attempt: task.attempt,
     input: task.input,

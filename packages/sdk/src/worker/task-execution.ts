@@ -6,6 +6,7 @@ import { LeaseLostError, RunCancelledError, WorkerShutdownError } from './abort-
 import type { CompletionBatcher } from './completion-batcher.ts';
 import { HeartbeatLoop } from './heartbeat-loop.ts';
 import { LeaseEventBuffer } from './lease-event-buffer.ts';
+import { LeaseFindingBuffer } from './lease-finding-buffer.ts';
 import { createTaskContext } from './task-context.ts';
 import { createApprovalAsker } from './task-approval.ts';
 import type { EndpointHandler } from './worker-options.ts';
@@ -33,6 +34,7 @@ export class TaskExecution {
   readonly #controller = new AbortController();
   readonly #deps: TaskExecutionDeps;
   readonly #events: LeaseEventBuffer;
+  readonly #findings: LeaseFindingBuffer;
   readonly #heartbeat: HeartbeatLoop;
 
   constructor(task: Task, handler: EndpointHandler | undefined, deps: TaskExecutionDeps) {
@@ -40,6 +42,8 @@ export class TaskExecution {
     this.#deps = deps;
     const lost = () => this.#abort(new LeaseLostError(task.run_id, task.lease_id));
     this.#events = new LeaseEventBuffer({ client: deps.client, leaseId: task.lease_id, logger: deps.logger, onLeaseLost: lost });
+    const events = this.#events;
+    this.#findings = new LeaseFindingBuffer({ client: deps.client, leaseId: task.lease_id, logger: deps.logger, onLeaseLost: lost, beforeSend: () => events.flush() });
     this.#heartbeat = new HeartbeatLoop({
       client: deps.client,
       task,
@@ -63,7 +67,9 @@ export class TaskExecution {
     if (this.#phase !== 'running') return;
     this.#abort(new WorkerShutdownError(this.task.run_id));
     await this.#events.flush();
+    await this.#findings.flush();
     this.#events.close();
+    this.#findings.close();
     try {
       await this.#deps.client.leases.release(this.task.lease_id);
     } catch (err) {
@@ -85,7 +91,9 @@ export class TaskExecution {
     this.#phase = 'settling';
     try {
       await this.#events.flush();
-      // An event flush may have found the lease gone.
+      // Findings are stored before the outcome: a completed run's findings are all there.
+      await this.#findings.flush();
+      // An event or finding flush may have found the lease gone.
       if (!this.#controller.signal.aborted) await this.#report(outcome);
     } finally {
       this.#finish();
@@ -98,7 +106,7 @@ export class TaskExecution {
       return { failure: { type: 'no_handler', message: `This worker has no handler for endpoint ${task.endpoint}.`, non_retryable: false, details: null } };
     }
     try {
-      const ctx = createTaskContext(task, this.#controller.signal, this.#events, createApprovalAsker(this.#deps.client, task, this.#controller.signal));
+      const ctx = createTaskContext(task, this.#controller.signal, this.#events, createApprovalAsker(this.#deps.client, task, this.#controller.signal), (f) => this.#findings.push(f));
       const output = (await handler(task.input, ctx)) ?? null;
       return checkSerializable(output);
     } catch (err) {
@@ -142,6 +150,7 @@ export class TaskExecution {
     this.#phase = 'done';
     this.#heartbeat.stop();
     this.#events.close();
+    this.#findings.close();
   }
 }
 
