@@ -163,6 +163,8 @@ export interface Task {
   /** When the attempt's own timeout ends it. */
   attempt_deadline_at: string;
   heartbeat_interval_ms: number;
+  /** Values of the secrets granted to this agent (and endpoint), by name: for this run only. */
+  secrets?: Record<string, string>;
 }
 
 export interface HeartbeatResult {

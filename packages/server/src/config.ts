@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseDuration } from '@agentd/protocol';
+import { parseMasterKey } from './engine/master-key.ts';
 
 /** Everything `agentd serve` can be told, from flags or the environment. */
 export interface ServeConfig {
@@ -21,6 +22,10 @@ export interface ServeConfig {
   sweepIntervalMs: number;
   /** Seeds this admin key instead of generating one. Env AGENTD_ADMIN_KEY. */
   adminKey?: string;
+  /** Master key of the secrets vault (32 bytes, hex or base64). Env AGENTD_MASTER_KEY. Default: `<data-dir>/master.key`, made on first start. */
+  masterKey?: Buffer;
+  /** Earlier master keys, still accepted for reading (comma-separated). Env AGENTD_MASTER_KEY_PREVIOUS. Default none. */
+  previousMasterKeys: Buffer[];
 }
 
 export interface ServeFlags {
@@ -35,6 +40,14 @@ export interface ServeFlags {
 
 function fail(message: string): never {
   throw new Error(`configuration: ${message}`);
+}
+
+function parseKey(text: string, what: string): Buffer {
+  try {
+    return parseMasterKey(text, what);
+  } catch (err) {
+    fail((err as Error).message);
+  }
 }
 
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -58,5 +71,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     idempotencyRetentionMs: retention,
     sweepIntervalMs: sweep,
     adminKey,
+    masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
+    previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
   };
 }

@@ -5,6 +5,7 @@ import { buildApp } from './api/app.ts';
 import type { ServeConfig } from './config.ts';
 import { systemClock } from './engine/clock.ts';
 import { createEngine, type Engine } from './engine/engine.ts';
+import { loadKeyring, warnAboutUnreadableSecrets } from './engine/master-key-file.ts';
 import { DEFAULT_TENANT, openStore } from './store/store.ts';
 
 export interface RunningServer {
@@ -37,9 +38,11 @@ async function bootstrapAdminKey(engine: Engine, config: ServeConfig, print: (li
 
 export async function startServer(config: ServeConfig, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
+  const keyring = loadKeyring({ ...config, shared: Boolean(config.databaseUrl) }, print);
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, now: () => systemClock.now() });
-  const engine = createEngine({ store, clock: systemClock });
+  const engine = createEngine({ store, clock: systemClock, keyring });
   await bootstrapAdminKey(engine, config, print);
+  await warnAboutUnreadableSecrets(engine.secrets, print);
   const app = await buildApp({
     engine,
     config: { idempotencyRetentionMs: config.idempotencyRetentionMs, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } },

@@ -13,6 +13,10 @@ import { LeaseService } from './lease-service.ts';
 import { RunService } from './run-service.ts';
 import { Sweeper } from './sweeper.ts';
 import { TenantService } from './tenant-service.ts';
+import { GrantService } from './grant-service.ts';
+import type { Keyring } from './master-key.ts';
+import { SecretDelivery } from './secret-delivery.ts';
+import { SecretService } from './secret-service.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -29,6 +33,9 @@ export interface Engine {
   sweeper: Sweeper;
   audit: AuditService;
   approvals: ApprovalService;
+  secrets: SecretService;
+  grants: GrantService;
+  secretDelivery: SecretDelivery;
   approvalLinks: ApprovalLinks;
 }
 
@@ -36,11 +43,14 @@ export interface Engine {
  * `linkKey` signs approval decision links; every node must share it (the server derives it from
  * the master key). Without one, links are signed with a key that lives as long as this process.
  */
-export function createEngine(opts: { store: Store; clock: Clock; random?: () => number; linkKey?: Buffer }): Engine {
+export function createEngine(opts: { store: Store; clock: Clock; random?: () => number; linkKey?: Buffer; keyring?: Keyring }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
   const leases = new LeaseService(store, agents, clock, opts.random);
   const approvals = new ApprovalService(store, clock);
+  // No keyring (the OpenAPI generator): secret routes answer 500 instead of inventing a key.
+  const secrets = new SecretService(store, opts.keyring ?? null);
+  const audit = new AuditService(store, clock);
   return {
     store,
     clock,
@@ -55,6 +65,9 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     sweeper: new Sweeper(store, leases, approvals, clock),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? randomBytes(32)),
-    audit: new AuditService(store, clock),
+    audit,
+    secrets,
+    grants: new GrantService(store, agents),
+    secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
   };
 }

@@ -1,0 +1,136 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { DomainError } from '../store/write-queue.ts';
+import type { Keyring } from './master-key.ts';
+
+/**
+ * Envelope encryption of secret values, AES-256-GCM throughout (node:crypto):
+ * - each version gets a random 256-bit data key (DEK) that encrypts the value;
+ * - the DEK is wrapped (encrypted) by the master key (KEK), whose id is stored beside it;
+ * - both encryptions authenticate an AAD naming the tenant, the secret, the version and the
+ *   purpose, so a ciphertext copied to another secret, version or tenant fails to decrypt, and a
+ *   wrapped key cannot be passed off as a value or the reverse.
+ * Rotating the master key re-wraps DEKs only; values are never re-encrypted.
+ */
+
+const ALGORITHM = 'aes-256-gcm';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const DEK_BYTES = 32;
+
+/** Where a ciphertext belongs; bound into its AAD. */
+export interface SecretAddress {
+  tenantId: string;
+  name: string;
+  version: number;
+}
+
+/** The stored columns of one version (base64 text, so both dialects hold them the same way). */
+export interface SealedSecret {
+  ciphertext: string;
+  iv: string;
+  tag: string;
+  wrapped_dek: string;
+  dek_iv: string;
+  dek_tag: string;
+  kek_id: string;
+}
+
+/** JSON of an array: unambiguous whatever the names contain (no separator can be forged). */
+function aad(purpose: 'value' | 'dek', a: SecretAddress): Buffer {
+  return Buffer.from(JSON.stringify(['agentd.secret.v1', purpose, a.tenantId, a.name, a.version]), 'utf8');
+}
+
+function seal(key: Buffer, plaintext: Buffer, additional: Buffer): { data: Buffer; iv: Buffer; tag: Buffer } {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(additional);
+  const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { data, iv, tag: cipher.getAuthTag() };
+}
+
+/** Throws on any mismatch (tag, AAD, key); the caller turns that into SECRET_UNREADABLE. */
+function open(key: Buffer, data: Buffer, iv: Buffer, tag: Buffer, additional: Buffer): Buffer {
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new Error('malformed iv or tag');
+  const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+  decipher.setAAD(additional);
+  decipher.setAuthTag(tag);
+  return Buffer.concat([decipher.update(data), decipher.final()]);
+}
+
+const b64 = (b: Buffer): string => b.toString('base64');
+/** Strict: Node's decoder skips junk, so a damaged column is caught by re-encoding. */
+function unb64(text: string): Buffer {
+  const b = Buffer.from(text, 'base64');
+  if (b64(b) !== text) throw new Error('malformed base64');
+  return b;
+}
+
+export function unreadable(a: SecretAddress, why: string, kekId?: string): DomainError {
+  return new DomainError('SECRET_UNREADABLE', `version ${a.version} of secret ${JSON.stringify(a.name)} cannot be decrypted: ${why}`, {
+    secret: a.name,
+    version: a.version,
+    ...(kekId ? { kek_id: kekId } : {}),
+  });
+}
+
+/** Encrypts a value for one address under a fresh data key wrapped by the current master key. */
+export function sealSecret(keyring: Keyring, a: SecretAddress, value: string): SealedSecret {
+  const dek = randomBytes(DEK_BYTES);
+  try {
+    const body = seal(dek, Buffer.from(value, 'utf8'), aad('value', a));
+    const wrapped = seal(keyring.current.key, dek, aad('dek', a));
+    return {
+      ciphertext: b64(body.data),
+      iv: b64(body.iv),
+      tag: b64(body.tag),
+      wrapped_dek: b64(wrapped.data),
+      dek_iv: b64(wrapped.iv),
+      dek_tag: b64(wrapped.tag),
+      kek_id: keyring.current.id,
+    };
+  } finally {
+    dek.fill(0);
+  }
+}
+
+function unwrapDek(keyring: Keyring, a: SecretAddress, s: SealedSecret): Buffer {
+  const kek = keyring.get(s.kek_id);
+  if (!kek) throw unreadable(a, `its data key is wrapped by master key ${s.kek_id}, which this server was not given (AGENTD_MASTER_KEY_PREVIOUS)`, s.kek_id);
+  try {
+    const dek = open(kek, unb64(s.wrapped_dek), unb64(s.dek_iv), unb64(s.dek_tag), aad('dek', a));
+    if (dek.length !== DEK_BYTES) throw new Error('bad data key length');
+    return dek;
+  } catch {
+    throw unreadable(a, 'the wrapped data key failed authentication (tampered, or copied from another secret, version or tenant)', s.kek_id);
+  }
+}
+
+/** The plaintext, or SECRET_UNREADABLE: a tampered or moved row never decrypts to anything. */
+export function openSecret(keyring: Keyring, a: SecretAddress, s: SealedSecret): string {
+  const dek = unwrapDek(keyring, a, s);
+  try {
+    return open(dek, unb64(s.ciphertext), unb64(s.iv), unb64(s.tag), aad('value', a)).toString('utf8');
+  } catch {
+    throw unreadable(a, 'the value failed authentication (tampered, or copied from another secret, version or tenant)', s.kek_id);
+  } finally {
+    dek.fill(0);
+  }
+}
+
+/** The same version with its data key wrapped by the current master key; the value is untouched. */
+export function rewrapSecret(keyring: Keyring, a: SecretAddress, s: SealedSecret): Pick<SealedSecret, 'wrapped_dek' | 'dek_iv' | 'dek_tag' | 'kek_id'> {
+  const dek = unwrapDek(keyring, a, s);
+  try {
+    // The value must still open: rewrapping a damaged version would only hide the damage.
+    open(dek, unb64(s.ciphertext), unb64(s.iv), unb64(s.tag), aad('value', a)).fill(0);
+  } catch {
+    dek.fill(0);
+    throw unreadable(a, 'the value failed authentication (tampered, or copied from another secret, version or tenant)', s.kek_id);
+  }
+  try {
+    const wrapped = seal(keyring.current.key, dek, aad('dek', a));
+    return { wrapped_dek: b64(wrapped.data), dek_iv: b64(wrapped.iv), dek_tag: b64(wrapped.tag), kek_id: keyring.current.id };
+  } finally {
+    dek.fill(0);
+  }
+}
