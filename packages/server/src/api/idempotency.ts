@@ -48,6 +48,8 @@ export class Idempotency {
     reply: FastifyReply,
     statusCode: number,
     work: (record: Recorder<T> | undefined) => Promise<T>,
+    /** `bodyForHash`: what to hash instead of the body (a secret's value replaced by a keyed fingerprint). */
+    opts: { bodyForHash?: unknown } = {},
   ): Promise<T | FastifyReply> {
     const raw = request.headers['idempotency-key'];
     if (raw === undefined) return reply.code(statusCode).send(await work(undefined));
@@ -57,7 +59,7 @@ export class Idempotency {
     }
     const tenantId = request.principal!.tenantId;
     const route = `${request.method} ${request.routeOptions.url}`;
-    const hash = createHash('sha256').update(`${request.url}\n${canonical(request.body ?? null)}`).digest('hex');
+    const hash = createHash('sha256').update(`${request.url}\n${canonical(opts.bodyForHash ?? request.body ?? null)}`).digest('hex');
     const replayed = await this.#replay(reply, tenantId, route, key, hash);
     if (replayed) return replayed;
     const flightKey = `${tenantId}\u0000${route}\u0000${key}`;

@@ -149,6 +149,7 @@ export const Task = Type.Object({
   deadline_at: Nullable(Time),
   attempt_deadline_at: Time,
   heartbeat_interval_ms: Type.Integer(),
+  secrets: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'The values of the secrets granted to this agent and endpoint, for this run only (by name).' })),
 });
 
 export const LeaseRequest = Type.Object(

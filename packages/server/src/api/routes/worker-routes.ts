@@ -3,6 +3,7 @@ import type { RunFailure } from '@agentd/protocol';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth.ts';
 import type { CompletionItem as Completion } from '../../engine/lease-service.ts';
+import { scrubCompletions, scrubForLease } from '../worker-scrubbing.ts';
 import { CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../schemas.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
@@ -48,7 +49,8 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         await Promise.all(tasks.map((t) => engine.leases.release(tenantOf(request), t.lease_id).catch(() => undefined)));
         return { tasks: [] };
       }
-      return { tasks };
+      // Granted secrets travel only inside a lease; each delivery is audited.
+      return { tasks: await engine.secretDelivery.forTasks({ tenantId: tenantOf(request), tasks, actor: request.principal?.keyId ?? null, actorRole: request.principal?.role ?? null, requestId: request.id }) };
     },
   );
   app.post(
@@ -71,7 +73,10 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         response: { 200: Run, ...errors(400, 401, 403, 404, 409, 422) },
       },
     },
-    async (request) => engine.leases.complete(tenantOf(request), (request.params as { lease_id: string }).lease_id, (request.body as { output?: unknown }).output),
+    async (request) => {
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      return engine.leases.complete(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, (request.body as { output?: unknown }).output));
+    },
   );
   app.post(
     '/v1/leases/:lease_id/fail',
@@ -87,7 +92,8 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
     },
     async (request) => {
       const body = request.body as { error: Static<typeof RunFailureInput> };
-      return engine.leases.fail(tenantOf(request), (request.params as { lease_id: string }).lease_id, normaliseFailure(body.error));
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      return engine.leases.fail(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, normaliseFailure(body.error)));
     },
   );
   app.post(
@@ -112,7 +118,8 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
     },
     async (request) => {
       const body = request.body as { events: { type: string; data?: Record<string, unknown> }[] };
-      return { seqs: await engine.leases.appendEvents(tenantOf(request), (request.params as { lease_id: string }).lease_id, body.events) };
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      return { seqs: await engine.leases.appendEvents(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, body.events)) };
     },
   );
   app.post(
@@ -129,7 +136,7 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
     async (request) => {
       const body = request.body as { results: ({ lease_id: string; output: unknown } | { lease_id: string; error: Static<typeof RunFailureInput> })[] };
       const items: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
-      return { results: await engine.leases.completeBatch(tenantOf(request), items) };
+      return { results: await engine.leases.completeBatch(tenantOf(request), await scrubCompletions(engine, tenantOf(request), items)) };
     },
   );
 }
