@@ -3,6 +3,7 @@ import type { Role } from '@agentd/protocol';
 import { buildApp, type ApiConfig } from '../../src/api/app.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/engine/clock.ts';
 import { createEngine, type Engine } from '../../src/engine/engine.ts';
+import { Keyring } from '../../src/engine/master-key.ts';
 import { DEFAULT_TENANT, type Store } from '../../src/store/store.ts';
 import type { TestDatabase } from './dialects.ts';
 
@@ -38,10 +39,10 @@ export const HELLO_MANIFEST = {
   },
 };
 
-export async function startTestApp(db: TestDatabase, opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number } = {}): Promise<TestApp> {
+export async function startTestApp(db: TestDatabase, opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring } = {}): Promise<TestApp> {
   const clock = opts.clock ?? systemClock;
   const store = await db.open(() => clock.now());
-  const engine = createEngine({ store, clock, random: opts.random });
+  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate() });
   const app = await buildApp({ engine, config: { sseHeartbeatMs: 60_000, streamRecheckMs: 500, ...opts.config } });
   const admin = await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'test admin' });
   const t: TestApp = {
