@@ -7,6 +7,8 @@ import { KeysResource } from './resources/keys-resource.ts';
 import { LeasesResource } from './resources/leases-resource.ts';
 import { RunsResource } from './resources/runs-resource.ts';
 import { WorkerResource } from './resources/worker-resource.ts';
+import { SecretsResource } from './resources/secrets-resource.ts';
+import { GrantsResource } from './resources/grants-resource.ts';
 import { AuditResource } from './resources/audit-resource.ts';
 import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
@@ -27,6 +29,8 @@ export class Agentd extends HttpClient {
   readonly worker: WorkerResource;
   readonly leases: LeasesResource;
   readonly approvals: ApprovalsResource;
+  readonly secrets: SecretsResource;
+  readonly grants: GrantsResource;
   readonly findings: FindingsResource;
   readonly logs: LogsResource;
   readonly audit: AuditResource;
@@ -40,6 +44,8 @@ export class Agentd extends HttpClient {
     this.worker = new WorkerResource(this);
     this.leases = new LeasesResource(this);
     this.approvals = new ApprovalsResource(this);
+    this.secrets = new SecretsResource(this);
+    this.grants = new GrantsResource(this);
     this.findings = new FindingsResource(this);
     this.logs = new LogsResource(this);
     this.audit = new AuditResource(this);

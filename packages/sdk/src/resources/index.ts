@@ -11,3 +11,6 @@ export { FindingsResource } from './findings-resource.ts';
 export { LogsResource } from './logs-resource.ts';
 export { AuditResource } from './audit-resource.ts';
 export type * from './finding-log-audit-types.ts';
+export { SecretsResource } from './secrets-resource.ts';
+export { GrantsResource } from './grants-resource.ts';
+export type * from './secret-grant-types.ts';

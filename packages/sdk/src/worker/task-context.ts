@@ -2,6 +2,7 @@ import { CUSTOM_EVENT_PATTERN, type Finding, type Task } from '@agentd/protocol'
 import type { FindingCreateParams } from '../resources/finding-log-audit-types.ts';
 import type { LeaseEventBuffer } from './lease-event-buffer.ts';
 import type { ApprovalOptions, ApprovalResult } from './task-approval.ts';
+import { createTaskSecrets, withoutSecrets, type TaskSecrets } from './task-secrets.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -19,8 +20,13 @@ export interface TaskContext<I = unknown> {
    * `signal.reason` is a `TaskAbortedError` saying which. Afterwards the result is discarded.
    */
   signal: AbortSignal;
-  /** The whole leased task (agent, endpoint, deadlines, metadata). */
+  /** The whole leased task (agent, endpoint, deadlines, metadata), without its secret values. */
   task: Task;
+  /**
+   * The secrets granted to this agent (and endpoint), delivered with this lease only.
+   * @example const apiKey = ctx.secrets.get('openai_key'); // throws SecretNotGrantedError, naming the missing grant
+   */
+  secrets: TaskSecrets;
   /** Appends a `run.log` event. `level` default: `info`. */
   log(message: string, fields?: Record<string, unknown>, level?: LogLevel): Promise<void>;
   /** Appends a `run.progress` event; `progress` is the caller's own scale (0–1 by convention). */
@@ -57,7 +63,8 @@ export function createTaskContext(
     attempt: task.attempt,
     input: task.input,
     signal,
-    task,
+    task: withoutSecrets(task),
+    secrets: createTaskSecrets(task),
     log: (message, fields, level = 'info') =>
       events.push({ type: 'run.log', data: fields === undefined ? { level, message } : { level, message, fields } }),
     progress: (progress, message) => events.push({ type: 'run.progress', data: dropUndefined({ progress, message }) }),

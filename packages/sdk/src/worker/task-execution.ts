@@ -8,6 +8,7 @@ import { HeartbeatLoop } from './heartbeat-loop.ts';
 import { LeaseEventBuffer } from './lease-event-buffer.ts';
 import { LeaseFindingBuffer } from './lease-finding-buffer.ts';
 import { createTaskContext } from './task-context.ts';
+import { redactingLogger } from './task-secrets.ts';
 import { createApprovalAsker } from './task-approval.ts';
 import type { EndpointHandler } from './worker-options.ts';
 import { errorFields, type WorkerLogger } from './worker-logger.ts';
@@ -38,6 +39,8 @@ export class TaskExecution {
   readonly #heartbeat: HeartbeatLoop;
 
   constructor(task: Task, handler: EndpointHandler | undefined, deps: TaskExecutionDeps) {
+    // This task's log lines never show its secret values, whatever an error message holds.
+    deps = { ...deps, logger: redactingLogger(deps.logger, task.secrets) };
     this.task = task;
     this.#deps = deps;
     const lost = () => this.#abort(new LeaseLostError(task.run_id, task.lease_id));
