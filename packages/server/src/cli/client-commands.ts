@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { registerAgentsCommand } from './agents-command.ts';
 import { registerApprovalsCommand } from './approvals-command.ts';
 import { registerKeysCommand } from './keys-command.ts';
+import { registerSecretsCommand } from './secrets-command.ts';
+import { registerGrantsCommand } from './grants-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerRunsCommand } from './runs-command.ts';
 
@@ -14,5 +16,7 @@ export function registerClientCommands(program: Command): void {
   registerRunCommand(program);
   registerRunsCommand(program);
   registerKeysCommand(program);
+  registerSecretsCommand(program);
+  registerGrantsCommand(program);
   registerApprovalsCommand(program);
 }
