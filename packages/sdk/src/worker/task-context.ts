@@ -49,16 +49,10 @@ export interface TaskContext<I = unknown> {
   finding(finding: FindingCreateParams): Promise<Finding | null>;
 }
 
-export function createTaskContext(
-  task: Task,
-  signal: AbortSignal,
-  events: LeaseEventBuffer,
-  approval: TaskContext['approval'],
-  finding: TaskContext['finding'],
-): TaskContext {
+export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, approval: TaskContext['approval']): TaskContext {
   return {
     approval,
-    finding,
+    finding: (finding) => events.pushFinding(finding),
     runId: task.run_id,
     attempt: task.attempt,
     input: task.input,

@@ -6,7 +6,6 @@ import { LeaseLostError, RunCancelledError, WorkerShutdownError } from './abort-
 import type { CompletionBatcher } from './completion-batcher.ts';
 import { HeartbeatLoop } from './heartbeat-loop.ts';
 import { LeaseEventBuffer } from './lease-event-buffer.ts';
-import { LeaseFindingBuffer } from './lease-finding-buffer.ts';
 import { createTaskContext } from './task-context.ts';
 import { redactingLogger } from './task-secrets.ts';
 import { createApprovalAsker } from './task-approval.ts';
@@ -35,7 +34,6 @@ export class TaskExecution {
   readonly #controller = new AbortController();
   readonly #deps: TaskExecutionDeps;
   readonly #events: LeaseEventBuffer;
-  readonly #findings: LeaseFindingBuffer;
   readonly #heartbeat: HeartbeatLoop;
 
   constructor(task: Task, handler: EndpointHandler | undefined, deps: TaskExecutionDeps) {
@@ -45,8 +43,6 @@ export class TaskExecution {
     this.#deps = deps;
     const lost = () => this.#abort(new LeaseLostError(task.run_id, task.lease_id));
     this.#events = new LeaseEventBuffer({ client: deps.client, leaseId: task.lease_id, logger: deps.logger, onLeaseLost: lost });
-    const events = this.#events;
-    this.#findings = new LeaseFindingBuffer({ client: deps.client, leaseId: task.lease_id, logger: deps.logger, onLeaseLost: lost, beforeSend: () => events.flush() });
     this.#heartbeat = new HeartbeatLoop({
       client: deps.client,
       task,
@@ -70,9 +66,7 @@ export class TaskExecution {
     if (this.#phase !== 'running') return;
     this.#abort(new WorkerShutdownError(this.task.run_id));
     await this.#events.flush();
-    await this.#findings.flush();
     this.#events.close();
-    this.#findings.close();
     try {
       await this.#deps.client.leases.release(this.task.lease_id);
     } catch (err) {
@@ -93,10 +87,9 @@ export class TaskExecution {
     if (this.#controller.signal.aborted) return this.#finish();
     this.#phase = 'settling';
     try {
+      // Events and findings are stored before the outcome: a completed run's findings are all there.
       await this.#events.flush();
-      // Findings are stored before the outcome: a completed run's findings are all there.
-      await this.#findings.flush();
-      // An event or finding flush may have found the lease gone.
+      // A flush may have found the lease gone.
       if (!this.#controller.signal.aborted) await this.#report(outcome);
     } finally {
       this.#finish();
@@ -109,7 +102,7 @@ export class TaskExecution {
       return { failure: { type: 'no_handler', message: `This worker has no handler for endpoint ${task.endpoint}.`, non_retryable: false, details: null } };
     }
     try {
-      const ctx = createTaskContext(task, this.#controller.signal, this.#events, createApprovalAsker(this.#deps.client, task, this.#controller.signal), (f) => this.#findings.push(f));
+      const ctx = createTaskContext(task, this.#controller.signal, this.#events, createApprovalAsker(this.#deps.client, task, this.#controller.signal));
       const output = (await handler(task.input, ctx)) ?? null;
       return checkSerializable(output);
     } catch (err) {
@@ -153,7 +146,6 @@ export class TaskExecution {
     this.#phase = 'done';
     this.#heartbeat.stop();
     this.#events.close();
-    this.#findings.close();
   }
 }
 
