@@ -118,40 +118,65 @@ export class SecretDelivery {
    * lease call itself then fails.
    */
   async scrubberFor(tenantId: string, leaseId: string): Promise<Scrubber> {
-    const key = `${tenantId}\u0000${leaseId}`;
+    return (await this.scrubbersFor(tenantId, [leaseId])).get(leaseId) ?? noScrubbing;
+  }
+
+  /** `scrubberFor` for many leases (a batched completion) in two queries, whatever their number. */
+  async scrubbersFor(tenantId: string, leaseIds: string[]): Promise<Map<string, Scrubber>> {
     const now = this.#clock.now();
-    const cached = this.#scrubbers.get(key);
-    if (cached && now - cached.at < SCRUBBER_TTL_MS) return cached.scrub;
-    const attempt = await this.#store.db
+    const result = new Map<string, Scrubber>();
+    const missing: string[] = [];
+    for (const id of new Set(leaseIds)) {
+      const cached = this.#scrubbers.get(`${tenantId}\u0000${id}`);
+      if (cached && now - cached.at < SCRUBBER_TTL_MS) result.set(id, cached.scrub);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return result;
+    const attempts = await this.#store.db
       .selectFrom('run_attempts as a')
       .innerJoin('runs as r', 'r.id', 'a.run_id')
-      .select(['r.agent', 'r.endpoint', 'a.started_at'])
+      .select(['a.lease_id', 'r.agent', 'r.endpoint', 'a.started_at'])
       .where('a.tenant_id', '=', tenantId)
-      .where('a.lease_id', '=', leaseId)
-      .executeTakeFirst();
-    if (!attempt) return noScrubbing;
+      .where('a.lease_id', 'in', missing)
+      .execute();
+    if (attempts.length === 0) return result;
+    const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));
     const rows = await this.#store.db
       .selectFrom('grants as g')
       .innerJoin('secret_versions as v', (j) => j.onRef('v.tenant_id', '=', 'g.tenant_id').onRef('v.name', '=', 'g.secret'))
+      .select(['g.agent as grant_agent', 'g.endpoint as grant_endpoint', 'g.revoked_at as grant_revoked_at'])
       .selectAll('v')
-      .distinct()
       .where('g.tenant_id', '=', tenantId)
-      .where('g.agent', '=', attempt.agent)
-      .where((eb) => eb.or([eb('g.endpoint', 'is', null), eb('g.endpoint', '=', attempt.endpoint)]))
-      .where((eb) => eb.or([eb('g.revoked_at', 'is', null), eb('g.revoked_at', '>=', attempt.started_at)]))
+      .where('g.agent', 'in', [...new Set(attempts.map((a) => a.agent))])
+      .where((eb) => eb.or([eb('g.revoked_at', 'is', null), eb('g.revoked_at', '>=', earliest)]))
       .execute();
-    const entries: ScrubEntry[] = [];
-    for (const row of rows) {
-      try {
-        entries.push({ name: row.name, value: this.#secrets.decrypt(row) });
-      } catch (err) {
-        // A version that cannot be decrypted was never delivered either: nothing to scrub.
-        if (!(err instanceof DomainError)) throw err;
+    const plaintexts = new Map<string, string | null>();
+    const open = (row: SecretVersionsTable): string | null => {
+      const key = `${row.name}\u0000${row.version}`;
+      if (!plaintexts.has(key)) {
+        try {
+          plaintexts.set(key, this.#secrets.decrypt(row));
+        } catch (err) {
+          // A version that cannot be decrypted was never delivered either: nothing to scrub.
+          if (!(err instanceof DomainError)) throw err;
+          plaintexts.set(key, null);
+        }
       }
+      return plaintexts.get(key)!;
+    };
+    for (const a of attempts) {
+      const entries: ScrubEntry[] = [];
+      for (const g of rows) {
+        if (g.grant_agent !== a.agent || (g.grant_endpoint !== null && g.grant_endpoint !== a.endpoint)) continue;
+        if (g.grant_revoked_at !== null && Number(g.grant_revoked_at) < Number(a.started_at)) continue;
+        const value = open(g);
+        if (value !== null) entries.push({ name: g.name, value });
+      }
+      const scrub = createScrubber(entries);
+      if (this.#scrubbers.size >= SCRUBBER_CACHE_SIZE) this.#scrubbers.delete(this.#scrubbers.keys().next().value as string);
+      this.#scrubbers.set(`${tenantId}\u0000${a.lease_id}`, { at: now, scrub });
+      result.set(a.lease_id, scrub);
     }
-    const scrub = createScrubber(entries);
-    if (this.#scrubbers.size >= SCRUBBER_CACHE_SIZE) this.#scrubbers.delete(this.#scrubbers.keys().next().value as string);
-    this.#scrubbers.set(key, { at: now, scrub });
-    return scrub;
+    return result;
   }
 }
