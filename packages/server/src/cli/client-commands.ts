@@ -6,6 +6,9 @@ import { registerSecretsCommand } from './secrets-command.ts';
 import { registerGrantsCommand } from './grants-command.ts';
 import { registerRunCommand } from './run-command.ts';
 import { registerRunsCommand } from './runs-command.ts';
+import { registerAuditCommand } from './audit-command.ts';
+import { registerFindingsCommand } from './findings-command.ts';
+import { registerLogsCommand } from './logs-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -19,4 +22,7 @@ export function registerClientCommands(program: Command): void {
   registerSecretsCommand(program);
   registerGrantsCommand(program);
   registerApprovalsCommand(program);
+  registerFindingsCommand(program);
+  registerLogsCommand(program);
+  registerAuditCommand(program);
 }
