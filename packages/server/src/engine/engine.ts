@@ -64,7 +64,7 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     logs: new LogService(store),
     sweeper: new Sweeper(store, leases, approvals, clock),
     approvals,
-    approvalLinks: new ApprovalLinks(opts.linkKey ?? randomBytes(32)),
+    approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,
     secrets,
     grants: new GrantService(store, agents),
