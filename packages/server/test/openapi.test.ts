@@ -26,7 +26,8 @@ describe('OpenAPI document', () => {
         for (const [method, op] of Object.entries(ops)) {
           documented.add(`${method.toUpperCase()} ${path}`);
           const security = op.security ?? served.security;
-          if (path.startsWith('/v1/health')) assert.deepEqual(op.security, [], `${path} is public`);
+          // Public on purpose: liveness/readiness, and decision links (the signed token is the credential).
+          if (path.startsWith('/v1/health') || path.startsWith('/v1/approval-links/')) assert.deepEqual(op.security, [], `${path} is public`);
           else assert.deepEqual(security, [{ bearer: [] }], `${method} ${path} declares bearer auth`);
         }
       }

@@ -70,7 +70,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     bodyLimit: config.bodyLimit,
     genReqId: () => newId('req'),
     // Decision-link tokens travel in the path.
-    maxParamLength: 2048,
+    routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
     // Slow or stalled clients are cut off instead of holding sockets forever.
     connectionTimeout: 0,

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth.ts';
 import { ApiError } from '../errors.ts';
+import { scrubForLease } from '../worker-scrubbing.ts';
 import { ListQuery, Type, errors, page, type Static } from '../schemas.ts';
 import { Approval, ApproveBody, LinkBody, LinkDecisionBody, RejectBody, WorkerApprovalBody } from '../approval-schemas.ts';
 
@@ -118,13 +119,15 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       schema: { tags: ['worker'], summary: 'Ask for a human decision; the same key returns the same approval', params: LeaseParams, body: WorkerApprovalBody, response: { 200: Approval, ...errors(400, 401, 403, 404, 409) } },
     },
     async (request) => {
-      const body = request.body as Static<typeof WorkerApprovalBody>;
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      // What a worker reports is scrubbed of its granted secrets before it is stored or shown.
+      const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body as Static<typeof WorkerApprovalBody>);
       const assignees = body.assignees ?? [];
       const required = body.required_approvals ?? 1;
       if (assignees.length > 0 && required > assignees.length) {
         throw new ApiError('VALIDATION_ERROR', 'required_approvals cannot exceed the number of assignees', [{ path: 'body.required_approvals', message: 'exceeds assignees' }]);
       }
-      return engine.approvals.requestForLease(tenantOf(request), (request.params as { lease_id: string }).lease_id, {
+      return engine.approvals.requestForLease(tenantOf(request), leaseId, {
         key: body.key,
         prompt: body.prompt,
         payload: body.payload ?? null,
