@@ -86,6 +86,10 @@ for (const d of await dialects()) {
       const events = (await t.call('GET', `/v1/runs/${run.id}/events`, { headers: { accept: 'application/json' } })).json().data;
       assert.deepEqual(events.map((e: { type: string }) => e.type), ['run.queued', 'run.started', 'run.log', 'custom.step', 'run.succeeded']);
       assert.deepEqual(events.map((e: { seq: number }) => e.seq), [1, 2, 3, 4, 5]);
+      const pageOf = async (type: string) => (await t.call('GET', `/v1/events?after=0&run=${run.id}&type=${encodeURIComponent(type)}`, { headers: { accept: 'application/json' } })).json().data.map((e: { type: string }) => e.type);
+      assert.deepEqual(await pageOf('custom.st*'), ['custom.step']);
+      assert.deepEqual(await pageOf('custom.s_ep*'), [], '_ in a prefix is literal, not a wildcard');
+      assert.deepEqual(await pageOf('run.s*'), ['run.started', 'run.succeeded']);
       const unknown = await w('POST', '/v1/leases/lse_nope/heartbeat');
       assert.equal(unknown.statusCode, 404);
       assert.equal(unknown.json().error.code, 'LEASE_NOT_FOUND');

@@ -1,4 +1,5 @@
 import type { RunEvent } from '@agentd/protocol';
+import { sql } from 'kysely';
 import type { Store } from '../store/store.ts';
 import { DomainError } from '../store/write-queue.ts';
 import { toEvent } from './run-codec.ts';
@@ -45,7 +46,10 @@ export class EventService {
       .where('id', '>', afterId);
     if (filter.agent) q = q.where('agent', '=', filter.agent);
     if (filter.run) q = q.where('run_id', '=', filter.run);
-    if (filter.type) q = filter.type.endsWith('*') ? q.where('type', 'like', `${filter.type.slice(0, -1).replace(/[%_]/g, '')}%`) : q.where('type', '=', filter.type);
+    if (filter.type) {
+      const prefix = filter.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+      q = filter.type.endsWith('*') ? q.where(sql<boolean>`type LIKE ${`${prefix}%`} ESCAPE '\\'`) : q.where('type', '=', filter.type);
+    }
     const rows = await q.orderBy('id').limit(limit).execute();
     return rows.map(toEvent);
   }

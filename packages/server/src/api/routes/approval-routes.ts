@@ -106,6 +106,8 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       if (claims.d && body.decision && body.decision !== claims.d) throw new ApiError('VALIDATION_ERROR', `this link can only ${claims.d}`, [{ path: 'body.decision', message: `must be ${claims.d}` }]);
       if (decision === 'reject' && !body.reason) throw new ApiError('VALIDATION_ERROR', 'a rejection needs a reason', [{ path: 'body.reason', message: 'is required' }]);
       const who = { id: `link:${claims.jti.slice(0, 12)}`, name: claims.for };
+      // No API key here: the audit trail files the decision under the link's tenant and id.
+      request.auditActor = { tenantId: claims.t, actor: who.id, role: null };
       return engine.approvals.decide(claims.t, claims.a, who, decision, { comment: body.comment ?? null, reason: body.reason ?? null }, { jti: claims.jti });
     },
   );

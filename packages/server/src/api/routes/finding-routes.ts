@@ -7,6 +7,7 @@ import type { FindingFilter } from '../../engine/finding-service.ts';
 import { Cursor, Finding, FindingInput, csv, followPage } from '../findings-audit-schemas.ts';
 import { Type, errors, type Static } from '../schemas.ts';
 import { SseStream, Waker } from '../sse.ts';
+import { scrubForLease } from '../worker-scrubbing.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
@@ -47,7 +48,8 @@ export function findingRoutes(app: FastifyInstance, { engine, idempotency, confi
     },
     async (request, reply) => {
       const { lease_id: leaseId } = request.params as { lease_id: string };
-      const body = request.body as { findings: Static<typeof FindingInput>[] };
+      // Findings come from worker code: scrub granted secret values before they are stored.
+      const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body as { findings: Static<typeof FindingInput>[] });
       return idempotency.run(request, reply, 201, (record) => engine.findings.post(tenantOf(request), leaseId, body.findings, record));
     },
   );
