@@ -1,0 +1,72 @@
+/** What `npm run bench` can be told, all from the environment (see bench/README.md). */
+export type Backend = 'sqlite' | 'postgres';
+export type Phase = 'e2e' | 'batch' | 'dispatch';
+
+export interface BenchConfig {
+  /** Runs per throughput phase. AGENTD_BENCH_RUNS, default 10000. */
+  runs: number;
+  /** Backends in order. AGENTD_BENCH_BACKENDS, default `sqlite,postgres`. */
+  backends: Backend[];
+  /** Phases to run. AGENTD_BENCH_PHASES, default `e2e,batch,dispatch`. */
+  phases: Phase[];
+  /** Create requests in flight in the e2e phase. AGENTD_BENCH_PRODUCERS, default 64. */
+  producers: number;
+  /** Runs per `POST /v1/runs/batch`. AGENTD_BENCH_BATCH_SIZE, default 500. */
+  batchSize: number;
+  /** Batch requests in flight. AGENTD_BENCH_BATCH_PRODUCERS, default 4. */
+  batchProducers: number;
+  /** SDK Worker concurrency. AGENTD_BENCH_WORKER_CONCURRENCY, default 50. */
+  workerConcurrency: number;
+  /** Dispatch-latency samples. AGENTD_BENCH_DISPATCH_SAMPLES, default 200. */
+  dispatchSamples: number;
+  /** Runs pushed through the e2e path, unmeasured, before measuring (JIT warm-up). AGENTD_BENCH_WARMUP_RUNS, default 500. */
+  warmupRuns: number;
+  /** PostgreSQL server to create the bench database on. AGENTD_BENCH_DATABASE_URL. */
+  databaseUrl: string;
+  /** Extra flags for the server's `node` (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). AGENTD_BENCH_NODE_ARGS. */
+  nodeArgs: string[];
+  /** Extra flags for `agentd serve` (e.g. `--sqlite-synchronous NORMAL`). AGENTD_BENCH_SERVER_ARGS. */
+  serverArgs: string[];
+  /** A phase that makes no progress for this long fails the bench. AGENTD_BENCH_STALL_TIMEOUT_MS, default 60000. */
+  stallTimeoutMs: number;
+}
+
+function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min} (got ${JSON.stringify(raw)})`);
+  return n;
+}
+
+function list<T extends string>(env: NodeJS.ProcessEnv, name: string, allowed: readonly T[], fallback: T[]): T[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) throw new Error(`${name}: unknown ${JSON.stringify(item)}; one of ${allowed.join(', ')}`);
+  }
+  return items as T[];
+}
+
+const words = (raw: string | undefined): string[] => (raw ?? '').split(/\s+/).filter(Boolean);
+
+export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const batchSize = positiveInt(env, 'AGENTD_BENCH_BATCH_SIZE', 500);
+  if (batchSize > 1000) throw new Error('AGENTD_BENCH_BATCH_SIZE must be ≤ 1000 (the batch route takes at most 1000 runs)');
+  return {
+    runs: positiveInt(env, 'AGENTD_BENCH_RUNS', 10_000),
+    backends: list(env, 'AGENTD_BENCH_BACKENDS', ['sqlite', 'postgres'] as const, ['sqlite', 'postgres']),
+    phases: list(env, 'AGENTD_BENCH_PHASES', ['e2e', 'batch', 'dispatch'] as const, ['e2e', 'batch', 'dispatch']),
+    producers: positiveInt(env, 'AGENTD_BENCH_PRODUCERS', 64),
+    batchSize,
+    batchProducers: positiveInt(env, 'AGENTD_BENCH_BATCH_PRODUCERS', 4),
+    workerConcurrency: positiveInt(env, 'AGENTD_BENCH_WORKER_CONCURRENCY', 50),
+    dispatchSamples: positiveInt(env, 'AGENTD_BENCH_DISPATCH_SAMPLES', 200),
+    warmupRuns: positiveInt(env, 'AGENTD_BENCH_WARMUP_RUNS', 500, 0),
+    databaseUrl: env.AGENTD_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    nodeArgs: words(env.AGENTD_BENCH_NODE_ARGS),
+    serverArgs: words(env.AGENTD_BENCH_SERVER_ARGS),
+    stallTimeoutMs: positiveInt(env, 'AGENTD_BENCH_STALL_TIMEOUT_MS', 60_000),
+  };
+}

@@ -1,0 +1,255 @@
+import type { Agentd } from '@agentd/sdk';
+import { BenchWorker, type WorkerTraffic } from './bench-worker.ts';
+import type { BenchHttp } from './http-client.ts';
+import { log } from './log.ts';
+import { ms, percentile, perSecond, sleep } from './stats.ts';
+
+/** Everything a phase needs to reach the server. */
+export interface Target {
+  baseURL: string;
+  apiKey: string;
+  /** An SDK client with the admin key (deploys, verification). */
+  client: Agentd;
+  /** The producers' keep-alive HTTP client. */
+  http: BenchHttp;
+  workerConcurrency: number;
+  stallTimeoutMs: number;
+  /** The server process's CPU seconds so far (null where /proc is missing). */
+  serverCpuSeconds: () => number | null;
+}
+
+/** CPU use of the server and of this (client) process over a timed window, in % of one core. */
+export interface CpuShare {
+  serverPct: number | null;
+  clientPct: number;
+}
+
+function cpuMeter(target: Target): () => CpuShare {
+  const t0 = performance.now();
+  const s0 = target.serverCpuSeconds();
+  const c0 = process.cpuUsage();
+  return () => {
+    const wallS = (performance.now() - t0) / 1000;
+    const s1 = target.serverCpuSeconds();
+    const c = process.cpuUsage(c0);
+    return {
+      serverPct: s0 === null || s1 === null ? null : Math.round((100 * (s1 - s0)) / wallS),
+      clientPct: Math.round((c.user + c.system) / 1e4 / wallS),
+    };
+  };
+}
+
+export const ENDPOINT = 'noop';
+
+/** The no-op agent: one endpoint whose input and output schemas accept anything. */
+export function noopManifest(name: string): Record<string, unknown> {
+  return {
+    apiVersion: 'agentd.dev/v1',
+    kind: 'Agent',
+    metadata: { name, description: 'agentd bench: a no-op endpoint' },
+    spec: { runtime: 'worker', endpoints: { [ENDPOINT]: { description: 'Returns {} at once.', input: {}, output: {} } } },
+  };
+}
+
+export interface ThroughputResult {
+  runs: number;
+  elapsedMs: number;
+  /** From the first create request until the last create answered. */
+  createElapsedMs: number;
+  runsPerSec: number;
+  /** Per create request (one run, or one batch), ms. */
+  createP50Ms: number;
+  createP99Ms: number;
+  traffic: WorkerTraffic;
+  cpu: CpuShare;
+}
+
+async function createRequest(target: Target, path: string, body: string): Promise<string> {
+  const { status, text } = await target.http.post(path, body);
+  if (status !== 201) throw new Error(`POST ${path} answered ${status}: ${text.slice(0, 500)}`);
+  return text;
+}
+
+/**
+ * Waits for `done`, failing when the worker's success count stops moving for `stallTimeoutMs`
+ * (a bench that hangs forever tells nobody anything).
+ */
+async function withStallGuard<T>(target: Target, worker: BenchWorker, what: string, done: Promise<T>): Promise<T> {
+  let last = -1;
+  let lastMove = performance.now();
+  let timer: ReturnType<typeof setInterval> | undefined;
+  const stalled = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      if (worker.succeeded !== last) {
+        last = worker.succeeded;
+        lastMove = performance.now();
+      } else if (performance.now() - lastMove > target.stallTimeoutMs) {
+        reject(new Error(`${what}: no run completed for ${target.stallTimeoutMs} ms (${worker.succeeded} succeeded so far)`));
+      }
+    }, 250);
+  });
+  try {
+    return await Promise.race([done, stalled]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * Checks the server's own record: every run created in the phase is listed as succeeded, and
+ * the agent has no run in any other state.
+ */
+export async function verifyAllSucceeded(client: Agentd, agent: string, created: ReadonlySet<string>): Promise<void> {
+  const seen = new Set<string>();
+  for await (const run of client.runs.list({ agent, status: 'succeeded', limit: 500 })) {
+    if (!created.has(run.id)) throw new Error(`verification: run ${run.id} of ${agent} succeeded but was not created by this phase`);
+    seen.add(run.id);
+  }
+  if (seen.size !== created.size) throw new Error(`verification: ${seen.size} of the ${created.size} runs of ${agent} are succeeded`);
+  const others = await client.runs.list({ agent, status: ['queued', 'running', 'waiting', 'failed', 'cancelled', 'timed_out'], limit: 5 });
+  if (others.data.length > 0) {
+    throw new Error(`verification: ${agent} has runs that did not succeed, e.g. ${others.data.map((r) => `${r.id}=${r.status}`).join(', ')}`);
+  }
+}
+
+/**
+ * N runs created one request each by `producers` concurrent loops (one keep-alive connection
+ * each), leased and completed by an SDK Worker. The clock runs from the first
+ * create request to the server's acknowledgement of the last completion.
+ */
+export async function oneByOnePhase(target: Target, agent: string, runs: number, producers: number): Promise<ThroughputResult> {
+  const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, handler: () => ({}) });
+  worker.start();
+  const allDone = worker.whenSucceeded(runs);
+  const body = JSON.stringify({ agent, endpoint: ENDPOINT, input: {} });
+  const created = new Set<string>();
+  const latencies: number[] = [];
+  let issued = 0;
+  const producer = async () => {
+    while (issued < runs) {
+      issued++;
+      const t = performance.now();
+      const text = await createRequest(target, '/v1/runs', body);
+      latencies.push(performance.now() - t);
+      created.add((JSON.parse(text) as { id: string }).id);
+    }
+  };
+  try {
+    const meter = cpuMeter(target);
+    const start = performance.now();
+    await Promise.all(Array.from({ length: Math.min(producers, runs) }, producer));
+    const createElapsedMs = performance.now() - start;
+    const end = await withStallGuard(target, worker, `${agent}`, allDone);
+    const elapsedMs = end - start;
+    const cpu = meter();
+    await worker.stop();
+    await verifyAllSucceeded(target.client, agent, created);
+    return { runs, elapsedMs, createElapsedMs, runsPerSec: perSecond(runs, elapsedMs), createP50Ms: ms(percentile(latencies, 50)), createP99Ms: ms(percentile(latencies, 99)), traffic: worker.traffic, cpu };
+  } finally {
+    await worker.stop();
+  }
+}
+
+/** The same through `POST /v1/runs/batch`, `batchSize` runs a request, `producers` requests in flight. */
+export async function batchPhase(target: Target, agent: string, runs: number, batchSize: number, producers: number): Promise<ThroughputResult> {
+  const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, handler: () => ({}) });
+  worker.start();
+  const allDone = worker.whenSucceeded(runs);
+  const item = { agent, endpoint: ENDPOINT, input: {} };
+  const fullBody = JSON.stringify({ runs: Array.from({ length: batchSize }, () => item) });
+  const created = new Set<string>();
+  const latencies: number[] = [];
+  let issued = 0;
+  const producer = async () => {
+    while (issued < runs) {
+      const size = Math.min(batchSize, runs - issued);
+      issued += size;
+      const body = size === batchSize ? fullBody : JSON.stringify({ runs: Array.from({ length: size }, () => item) });
+      const t = performance.now();
+      const text = await createRequest(target, '/v1/runs/batch', body);
+      latencies.push(performance.now() - t);
+      for (const run of (JSON.parse(text) as { data: { id: string }[] }).data) created.add(run.id);
+    }
+  };
+  try {
+    const meter = cpuMeter(target);
+    const start = performance.now();
+    await Promise.all(Array.from({ length: Math.min(producers, Math.ceil(runs / batchSize)) }, producer));
+    const createElapsedMs = performance.now() - start;
+    const end = await withStallGuard(target, worker, `${agent}`, allDone);
+    const elapsedMs = end - start;
+    const cpu = meter();
+    await worker.stop();
+    await verifyAllSucceeded(target.client, agent, created);
+    return { runs, elapsedMs, createElapsedMs, runsPerSec: perSecond(runs, elapsedMs), createP50Ms: ms(percentile(latencies, 50)), createP99Ms: ms(percentile(latencies, 99)), traffic: worker.traffic, cpu };
+  } finally {
+    await worker.stop();
+  }
+}
+
+export interface DispatchResult {
+  samples: number;
+  /** The create request's own round trip in the same samples (idle server), p50. */
+  createP50Ms: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+const DISPATCH_WARMUP = 20;
+/** Gap after a run's completion is acknowledged, so the worker's next long-poll is parked again. */
+const IDLE_GAP_MS = 10;
+
+/**
+ * Dispatch latency: the worker is idle in its long-poll; one run is created; the time from just
+ * before the create request is sent until its handler starts (both clocks in this process).
+ * Sequential: each sample waits for the previous run to be acknowledged as succeeded.
+ */
+export async function dispatchPhase(target: Target, agent: string, samples: number): Promise<DispatchResult> {
+  const started = new Map<number, (at: number) => void>();
+  const worker = new BenchWorker({
+    baseURL: target.baseURL,
+    apiKey: target.apiKey,
+    agent,
+    concurrency: target.workerConcurrency,
+    handler: (input: { i: number }) => {
+      const at = performance.now();
+      started.get(input.i)?.(at);
+      return {};
+    },
+  });
+  worker.start();
+  const created = new Set<string>();
+  const latencies: number[] = [];
+  const creates: number[] = [];
+  try {
+    await sleep(100); // the first long-poll reaches the server
+    for (let i = 0; i < DISPATCH_WARMUP + samples; i++) {
+      const handlerStarted = new Promise<number>((resolve) => started.set(i, resolve));
+      const t0 = performance.now();
+      const text = await createRequest(target, '/v1/runs', JSON.stringify({ agent, endpoint: ENDPOINT, input: { i } }));
+      if (i >= DISPATCH_WARMUP) creates.push(performance.now() - t0);
+      created.add((JSON.parse(text) as { id: string }).id);
+      const at = await withStallGuard(target, worker, `${agent} sample ${i}`, handlerStarted);
+      started.delete(i);
+      if (i >= DISPATCH_WARMUP) latencies.push(at - t0);
+      await withStallGuard(target, worker, `${agent} sample ${i}`, worker.whenSucceeded(i + 1));
+      await sleep(IDLE_GAP_MS);
+    }
+    await worker.stop();
+    await verifyAllSucceeded(target.client, agent, created);
+    return { samples, createP50Ms: ms(percentile(creates, 50)), p50Ms: ms(percentile(latencies, 50)), p95Ms: ms(percentile(latencies, 95)), p99Ms: ms(percentile(latencies, 99)), maxMs: ms(Math.max(...latencies)) };
+  } finally {
+    await worker.stop();
+  }
+}
+
+export function describeThroughput(label: string, r: ThroughputResult): void {
+  const perLease = r.traffic.leaseCalls ? (r.traffic.leasedTasks / r.traffic.leaseCalls).toFixed(1) : '0';
+  log(
+    `${label}: ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(2)} s = ${r.runsPerSec} runs/s; all created after ${(r.createElapsedMs / 1000).toFixed(2)} s ` +
+      `(create p50 ${r.createP50Ms} ms, p99 ${r.createP99Ms} ms; ${r.traffic.leaseCalls} lease calls, ${perLease} tasks/lease, ${r.traffic.completeCalls} complete calls; ` +
+      `CPU: server ${r.cpu.serverPct ?? '?'}%, bench ${r.cpu.clientPct}% of one core)`,
+  );
+}

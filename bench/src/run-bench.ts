@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: one JSON line per backend (sqlite, then postgres) on stdout, progress on
+ * stderr. See bench/README.md for what each figure means and the environment knobs.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agentd } from '@agentd/sdk';
+import { readBenchConfig, type Backend, type BenchConfig } from './bench-config.ts';
+import { log } from './log.ts';
+import { BenchHttp } from './http-client.ts';
+import { createBenchDatabase, postgresUnreachable, type BenchDatabase } from './postgres-db.ts';
+import { batchPhase, describeThroughput, dispatchPhase, noopManifest, oneByOnePhase, type Target } from './phases.ts';
+import { startServerProcess, type ServerProcess } from './server-process.ts';
+
+/** Resources to give back however the bench ends (normal end, error, Ctrl-C). */
+const cleanups: (() => Promise<void> | void)[] = [];
+/** Cleanup runs are chained: a second caller (a signal during the first) waits for the first. */
+let cleaning: Promise<void> = Promise.resolve();
+/** Set by SIGINT/SIGTERM: nothing more is measured or printed. */
+let interrupted = false;
+
+function runCleanups(): Promise<void> {
+  cleaning = cleaning.then(async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        log(`cleanup failed: ${(err as Error).message}`);
+      }
+    }
+  });
+  return cleaning;
+}
+
+function printLine(obj: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(obj)}\n`);
+}
+
+async function benchBackend(backend: Backend, config: BenchConfig): Promise<Record<string, unknown>> {
+  // Other work on the machine moves every figure; the load before we start says how much.
+  const loadBefore = round1(loadavg()[0]);
+  const dataDir = mkdtempSync(join(tmpdir(), `agentd-bench-${backend}-`));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  let db: BenchDatabase | undefined;
+  let server: ServerProcess | undefined;
+  try {
+    if (backend === 'postgres') {
+      db = await createBenchDatabase(config.databaseUrl);
+      cleanups.push(db.drop);
+    }
+    const adminKey = `agd_bench${randomBytes(24).toString('hex')}`;
+    server = await startServerProcess({ dataDir, adminKey, databaseUrl: db?.url, nodeArgs: config.nodeArgs, serverArgs: config.serverArgs });
+    cleanups.push(server.stop);
+    log(`${backend}: server pid ${server.pid} at ${server.url}${config.nodeArgs.length ? ` (node ${config.nodeArgs.join(' ')})` : ''}`);
+
+    const client = new Agentd({ baseURL: server.url, apiKey: adminKey, maxRetries: 0 });
+    const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
+    cleanups.push(() => http.close());
+    const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
+    for (const name of ['bench-warmup', 'bench-warmup-batch', 'bench-e2e', 'bench-batch', 'bench-dispatch']) await client.agents.deploy(noopManifest(name));
+
+    if (config.warmupRuns > 0) {
+      log(`${backend}: warm-up, ${config.warmupRuns} runs one by one and ${config.warmupRuns} by batch`);
+      await oneByOnePhase(target, 'bench-warmup', config.warmupRuns, config.producers);
+      await batchPhase(target, 'bench-warmup-batch', config.warmupRuns, config.batchSize, config.batchProducers);
+    }
+
+    const result: Record<string, unknown> = {
+      backend,
+      runs: config.runs,
+      runs_per_sec: null,
+      batch_runs_per_sec: null,
+      dispatch_p50_ms: null,
+      dispatch_p95_ms: null,
+      dispatch_p99_ms: null,
+      server_rss_mb: null,
+    };
+    if (config.phases.includes('e2e')) {
+      log(`${backend}: end to end, ${config.runs} runs one request each, ${config.producers} in flight, worker concurrency ${config.workerConcurrency}`);
+      const r = await oneByOnePhase(target, 'bench-e2e', config.runs, config.producers);
+      describeThroughput(`${backend} e2e`, r);
+      Object.assign(result, { runs_per_sec: r.runsPerSec, e2e_seconds: Math.round(r.elapsedMs) / 1000, e2e_created_seconds: Math.round(r.createElapsedMs) / 1000, create_p50_ms: r.createP50Ms, create_p99_ms: r.createP99Ms, e2e_tasks_per_lease: round1(r.traffic.leasedTasks / r.traffic.leaseCalls), e2e_server_cpu_pct: r.cpu.serverPct, e2e_bench_cpu_pct: r.cpu.clientPct });
+    }
+    if (config.phases.includes('batch')) {
+      log(`${backend}: batch route, ${config.runs} runs in batches of ${config.batchSize}, ${config.batchProducers} in flight`);
+      const r = await batchPhase(target, 'bench-batch', config.runs, config.batchSize, config.batchProducers);
+      describeThroughput(`${backend} batch`, r);
+      Object.assign(result, { batch_runs_per_sec: r.runsPerSec, batch_seconds: Math.round(r.elapsedMs) / 1000, batch_created_seconds: Math.round(r.createElapsedMs) / 1000, batch_create_p50_ms: r.createP50Ms, batch_tasks_per_lease: round1(r.traffic.leasedTasks / r.traffic.leaseCalls), batch_server_cpu_pct: r.cpu.serverPct, batch_bench_cpu_pct: r.cpu.clientPct });
+    }
+    if (config.phases.includes('dispatch')) {
+      log(`${backend}: dispatch latency, ${config.dispatchSamples} sequential samples`);
+      const d = await dispatchPhase(target, 'bench-dispatch', config.dispatchSamples);
+      log(`${backend} dispatch: p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms, p99 ${d.p99Ms} ms, max ${d.maxMs} ms (the create request alone: p50 ${d.createP50Ms} ms)`);
+      Object.assign(result, { dispatch_p50_ms: d.p50Ms, dispatch_p95_ms: d.p95Ms, dispatch_p99_ms: d.p99Ms, dispatch_max_ms: d.maxMs, dispatch_create_p50_ms: d.createP50Ms, dispatch_samples: d.samples });
+    }
+    const mem = server.memory();
+    Object.assign(result, {
+      server_rss_mb: mem?.rssMb ?? null,
+      server_peak_rss_mb: mem?.peakRssMb ?? null,
+      verified: true,
+      producers: config.producers,
+      batch_size: config.batchSize,
+      worker_concurrency: config.workerConcurrency,
+      node: process.version,
+      cpus: availableParallelism(),
+      cpu_model: cpus()[0]?.model ?? null,
+      loadavg_1m_before: loadBefore,
+      loadavg_1m_after: round1(loadavg()[0]),
+    });
+    if (config.serverArgs.length) result.server_args = config.serverArgs.join(' ');
+    if (config.nodeArgs.length) result.node_args = config.nodeArgs.join(' ');
+    return result;
+  } finally {
+    // Registered in order dir, database, server, client; undone in reverse, so the server lets
+    // go of the database before it is dropped and of the directory before it is removed.
+    await runCleanups();
+  }
+}
+
+const round1 = (n: number): number => Math.round(n * 10) / 10;
+
+async function main(): Promise<number> {
+  const config = readBenchConfig();
+  let failed = false;
+  for (const backend of config.backends) {
+    if (interrupted) break;
+    if (backend === 'postgres') {
+      const why = await postgresUnreachable(config.databaseUrl);
+      if (why) {
+        log(`postgres: skipped: ${why}`);
+        printLine({ backend, skipped: `PostgreSQL is not reachable at ${config.databaseUrl}: ${why}` });
+        continue;
+      }
+    }
+    try {
+      const line = await benchBackend(backend, config);
+      if (!interrupted) printLine(line);
+    } catch (err) {
+      if (interrupted) break;
+      failed = true;
+      log(`${backend}: FAILED: ${(err as Error).stack ?? err}`);
+      printLine({ backend, error: (err as Error).message });
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    log(`${signal}: stopping the server, removing the temporary directory and database`);
+    void runCleanups().finally(() => process.exit(130));
+  });
+}
+
+main().then(
+  async (code) => {
+    await runCleanups();
+    process.exit(interrupted ? 130 : code);
+  },
+  async (err: unknown) => {
+    log(`bench failed: ${(err as Error).stack ?? err}`);
+    await runCleanups();
+    process.exit(1);
+  },
+);
