@@ -5,6 +5,7 @@ import type { Store } from '../store/store.ts';
 import type { AgentsTable, AgentVersionsTable } from '../store/db-types.ts';
 import { DomainError } from '../store/write-queue.ts';
 import { iso } from './run-codec.ts';
+import { TtlCache } from './ttl-cache.ts';
 
 /** The endpoint a run is pinned to: its version's spec and compiled schemas. */
 export interface ResolvedEndpoint {
@@ -42,10 +43,19 @@ function toVersion(v: AgentVersionsTable): AgentVersion {
   return { agent: v.agent, version: v.version, manifest: JSON.parse(v.manifest) as AgentManifest, created_at: iso(v.created_at) };
 }
 
+/**
+ * Agent rows are read on every run created and every lease. A change on this node clears the
+ * entry at once; another node's deploy or enable/disable is seen within this window.
+ */
+const AGENT_CACHE_TTL_MS = 1000;
+
 export class AgentService {
   readonly #store: Store;
   readonly #ajv: Ajv2020 = createSchemaCompiler();
   readonly #validators = new Map<string, { input: ValidateFunction; output: ValidateFunction }>();
+  readonly #agents = new TtlCache<AgentsTable | null>(AGENT_CACHE_TTL_MS);
+  /** Versions are immutable: cached for as long as there is room. */
+  readonly #versions = new TtlCache<AgentVersionsTable>(24 * 3_600_000, 2000);
 
   constructor(store: Store) {
     this.#store = store;
@@ -56,7 +66,8 @@ export class AgentService {
     const result = validateManifest(raw); // a fresh compiler: user schemas may reuse an $id
     if (!result.ok) throw new DomainError('MANIFEST_INVALID', 'the manifest is invalid', result.problems);
     const { name, manifest, endpoints } = result.value;
-    return this.#store.writer.write(async ({ trx, now }) => {
+    this.#forget(tenantId, name);
+    const deployed = await this.#store.writer.write(async ({ trx, now }) => {
       const existing = await trx.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
       const last = await trx
         .selectFrom('agent_versions')
@@ -91,21 +102,36 @@ export class AgentService {
       }
       return toAgent(agentRow, versionRow);
     });
+    this.#forget(tenantId, name);
+    return deployed;
   }
 
   async #agentRow(tenantId: string, name: string): Promise<AgentsTable> {
-    const row = await this.#store.db
-      .selectFrom('agents')
-      .selectAll()
-      .where('tenant_id', '=', tenantId)
-      .where('name', '=', name)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst();
+    const key = `${tenantId}\u0000${name}`;
+    let row = this.#agents.get(key);
+    if (row === undefined) {
+      row =
+        (await this.#store.db
+          .selectFrom('agents')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('name', '=', name)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst()) ?? null;
+      this.#agents.set(key, row);
+    }
     if (!row) throw new DomainError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(name)}`);
     return row;
   }
 
+  #forget(tenantId: string, name: string): void {
+    this.#agents.delete(`${tenantId}\u0000${name}`);
+  }
+
   async #versionRow(tenantId: string, name: string, version: number): Promise<AgentVersionsTable> {
+    const key = `${tenantId}\u0000${name}\u0000${version}`;
+    const cached = this.#versions.get(key);
+    if (cached) return cached;
     const row = await this.#store.db
       .selectFrom('agent_versions')
       .selectAll()
@@ -114,6 +140,7 @@ export class AgentService {
       .where('version', '=', version)
       .executeTakeFirst();
     if (!row) throw new DomainError('AGENT_NOT_FOUND', `agent ${JSON.stringify(name)} has no version ${version}`);
+    this.#versions.set(key, row);
     return row;
   }
 
@@ -149,6 +176,7 @@ export class AgentService {
 
   /** Soft delete: versions stay, so runs already made keep their manifest. */
   async delete(tenantId: string, name: string): Promise<void> {
+    this.#forget(tenantId, name);
     await this.#store.writer.write(async ({ trx, now }) => {
       const r = await trx
         .updateTable('agents')
@@ -159,6 +187,7 @@ export class AgentService {
         .executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) throw new DomainError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(name)}`);
     });
+    this.#forget(tenantId, name);
   }
 
   async setEndpointEnabled(tenantId: string, name: string, endpoint: string, enabled: boolean): Promise<Agent> {
@@ -176,17 +205,13 @@ export class AgentService {
       if (enabled) wakes.add(`${tenantId}\u0000${name}`);
       return next;
     });
+    this.#forget(tenantId, name);
     return toAgent(updated, version);
   }
 
   /** Disabled endpoints of an agent, for the lease query. */
   async disabledEndpoints(tenantId: string, name: string): Promise<Set<string>> {
-    const row = await this.#store.db
-      .selectFrom('agents')
-      .select('disabled_endpoints')
-      .where('tenant_id', '=', tenantId)
-      .where('name', '=', name)
-      .executeTakeFirst();
+    const row = await this.#agentRow(tenantId, name).catch(() => null);
     return new Set(row ? (JSON.parse(row.disabled_endpoints) as string[]) : []);
   }
 

@@ -5,6 +5,7 @@ import type { ApiKeysTable } from '../store/db-types.ts';
 import { DomainError } from '../store/write-queue.ts';
 import type { Clock } from './clock.ts';
 import { newId } from './ids.ts';
+import { TtlCache } from './ttl-cache.ts';
 import { decodeCursor, encodeCursor, iso, isoOrNull } from './run-codec.ts';
 
 /** The caller a valid key identifies. */
@@ -42,9 +43,16 @@ function toApiKey(row: ApiKeysTable): ApiKey {
 /** Throttle for `last_used_at` writes: a busy key must not cost one write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/**
+ * How long a verified key is trusted without asking the database. Revocation on this node
+ * clears the cache at once; a revocation made on another node takes effect within this window.
+ */
+const AUTH_CACHE_TTL_MS = 1000;
+
 export class KeyService {
   readonly #store: Store;
   readonly #clock: Clock;
+  readonly #cache = new TtlCache<Principal & { lastUsed: number | null }>(AUTH_CACHE_TTL_MS);
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
@@ -85,11 +93,13 @@ export class KeyService {
   }
 
   async revoke(input: { tenantId: string; id: string }): Promise<ApiKey> {
+    this.#cache.clear();
     return this.#store.writer.write(async ({ trx, now }) => {
       const row = await trx.selectFrom('api_keys').selectAll().where('tenant_id', '=', input.tenantId).where('id', '=', input.id).executeTakeFirst();
       if (!row) throw new DomainError('KEY_NOT_FOUND', `no API key ${input.id}`);
       if (row.revoked_at !== null) return toApiKey(row);
       await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).execute();
+      this.#cache.clear(); // again: a request may have cached the key while this committed
       return toApiKey({ ...row, revoked_at: now });
     });
   }
@@ -98,6 +108,8 @@ export class KeyService {
   async authenticate(presented: string): Promise<Principal | null> {
     if (presented.length < 16 || presented.length > 256) return null;
     const hash = hashKey(presented);
+    const cached = this.#cache.get(hash);
+    if (cached) return { tenantId: cached.tenantId, keyId: cached.keyId, keyName: cached.keyName, role: cached.role };
     const row = await this.#store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
     if (!row || row.revoked_at !== null) return null;
     if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
@@ -110,7 +122,9 @@ export class KeyService {
         })
         .catch(() => {});
     }
-    return { tenantId: row.tenant_id, keyId: row.id, keyName: row.name, role: row.role as Role };
+    const principal: Principal = { tenantId: row.tenant_id, keyId: row.id, keyName: row.name, role: row.role as Role };
+    this.#cache.set(hash, { ...principal, lastUsed: now });
+    return principal;
   }
 
   async countActiveAdmins(tenantId: string): Promise<number> {

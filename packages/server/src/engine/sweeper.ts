@@ -1,4 +1,5 @@
 import { EventType } from '@agentd/protocol';
+import { sql } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { RunsTable } from '../store/db-types.ts';
 import type { Clock } from './clock.ts';
@@ -59,14 +60,15 @@ export class Sweeper {
     const now = this.#clock.now();
     const db = this.#store.db;
     // A waiting run (worker approval) keeps its lease alive by heartbeats too; a dead worker's lapses.
-    const expired = await db.selectFrom('runs').selectAll().where('status', 'in', ['running', 'waiting']).where('lease_expires_at', '<', now).limit(SWEEP_BATCH).execute();
-    const timeouts = await db.selectFrom('runs').selectAll().where('status', '=', 'running').where('attempt_deadline_at', '<', now).limit(SWEEP_BATCH).execute();
+    // Statuses are SQL literals, not parameters: only then can the planner use the partial indexes.
+    const expired = await db.selectFrom('runs').selectAll().where(sql<boolean>`status IN ('running', 'waiting')`).where('lease_expires_at', '<', now).limit(SWEEP_BATCH).execute();
+    const timeouts = await db.selectFrom('runs').selectAll().where(sql<boolean>`status = 'running'`).where('attempt_deadline_at', '<', now).limit(SWEEP_BATCH).execute();
     const overdue = await db
       .selectFrom('runs')
       .selectAll()
       .where('deadline_at', 'is not', null)
       .where('deadline_at', '<', now)
-      .where('status', 'in', ['queued', 'running', 'waiting'])
+      .where(sql<boolean>`status IN ('queued', 'running', 'waiting')`)
       .limit(SWEEP_BATCH)
       .execute();
     const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0 };

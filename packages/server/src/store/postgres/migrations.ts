@@ -125,4 +125,14 @@ CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
     // While a run waits (approval), its attempt timeout is suspended; this is when the wait began.
     sql: 'ALTER TABLE runs ADD COLUMN waiting_since BIGINT',
   },
+  {
+    id: 4,
+    name: 'sweeper-and-lookup-indexes',
+    // The sweeper's queries name these statuses as literals, so the partial indexes apply.
+    sql: `
+CREATE INDEX runs_lease_held ON runs (lease_expires_at) WHERE status IN ('running', 'waiting');
+CREATE INDEX approvals_run_pending ON approvals (run_id) WHERE status = 'pending';
+CREATE INDEX run_events_type ON run_events (tenant_id, type, id);
+`,
+  },
 ];

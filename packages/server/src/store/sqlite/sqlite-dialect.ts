@@ -22,7 +22,8 @@ const STATEMENT_CACHE_SIZE = 500;
  */
 class NodeSqliteAdapter implements SqliteDatabase {
   readonly db: DatabaseSync;
-  readonly #cache = new Map<string, StatementSync>();
+  /** Prepared statements and their kind, by SQL text: `columns()` is costly, ask it once. */
+  readonly #cache = new Map<string, SqliteStatement>();
 
   constructor(db: DatabaseSync) {
     this.db = db;
@@ -34,19 +35,18 @@ class NodeSqliteAdapter implements SqliteDatabase {
   }
 
   prepare(sqlText: string): SqliteStatement {
-    let stmt = this.#cache.get(sqlText);
-    if (!stmt) {
-      stmt = this.db.prepare(sqlText);
-      if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
-      this.#cache.set(sqlText, stmt);
-    }
-    const s = stmt;
-    return {
+    const cached = this.#cache.get(sqlText);
+    if (cached) return cached;
+    const s: StatementSync = this.db.prepare(sqlText);
+    const statement: SqliteStatement = {
       reader: s.columns().length > 0,
       all: (params) => s.all(...(params as never[])),
       run: (params) => s.run(...(params as never[])),
       iterate: (params) => s.iterate(...(params as never[])) as IterableIterator<unknown>,
     };
+    if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
+    this.#cache.set(sqlText, statement);
+    return statement;
   }
 }
 
