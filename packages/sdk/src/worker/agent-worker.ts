@@ -34,6 +34,8 @@ export class Worker {
   readonly #options: ResolvedWorkerOptions;
   readonly #batcher: CompletionBatcher;
   readonly #active = new Map<string, TaskExecution>();
+  /** Leases whose handler is still running: what `concurrency` bounds. */
+  readonly #busy = new Set<string>();
   /** Aborts the pending long-poll and backoff sleeps the moment stop() is called. */
   readonly #stopController = new AbortController();
   /** Ends the grace period early (a second signal). */
@@ -91,7 +93,8 @@ export class Worker {
     const { client, agent, endpoints, concurrency, pollWaitMs, leaseTtlMs, logger } = this.#options;
     let failures = 0;
     while (!this.#stopping) {
-      const free = concurrency - this.#active.size;
+      // Outcomes still being reported hold no slot, but their number is bounded too.
+      const free = Math.min(concurrency - this.#busy.size, 2 * concurrency - this.#active.size);
       if (free <= 0) {
         await this.#slotFreed();
         continue;
@@ -127,7 +130,12 @@ export class Worker {
       client: this.#options.client,
       batcher: this.#batcher,
       logger: this.#options.logger,
+      onHandlerDone: () => {
+        this.#busy.delete(task.lease_id);
+        this.#wakeLeaseLoop?.();
+      },
     });
+    this.#busy.add(task.lease_id);
     this.#active.set(task.lease_id, execution);
     void execution.done.finally(() => {
       this.#active.delete(task.lease_id);

@@ -16,6 +16,8 @@ export interface TaskExecutionDeps {
   client: Agentd;
   batcher: CompletionBatcher;
   logger: WorkerLogger;
+  /** Called once when the handler is finished (returned, threw or was aborted): its slot is free. */
+  onHandlerDone?: () => void;
 }
 
 type Outcome = { output: unknown } | { failure: RunFailure };
@@ -82,8 +84,18 @@ export class TaskExecution {
     this.#deps.logger.info('task aborted', { run_id: this.task.run_id, reason: reason.message });
   }
 
+  #handlerDone = false;
+
+  #releaseSlot(): void {
+    if (this.#handlerDone) return;
+    this.#handlerDone = true;
+    this.#deps.onHandlerDone?.();
+  }
+
   async #run(handler: EndpointHandler | undefined): Promise<void> {
     const outcome = await this.#invoke(handler);
+    // The slot is free while the outcome is reported: leasing the next task overlaps with it.
+    this.#releaseSlot();
     if (this.#controller.signal.aborted) return this.#finish();
     this.#phase = 'settling';
     try {
@@ -143,6 +155,7 @@ export class TaskExecution {
   }
 
   #finish(): void {
+    this.#releaseSlot();
     this.#phase = 'done';
     this.#heartbeat.stop();
     this.#events.close();

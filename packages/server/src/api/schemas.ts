@@ -184,7 +184,7 @@ export const CompletionItem = Type.Union([
 export const CompletionResult = Type.Object({
   lease_id: Type.String(),
   ok: Type.Boolean(),
-  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() })),
+  error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String(), details: Type.Optional(Type.Unknown()) })),
 });
 
 export const page = <T extends Type.TSchema>(item: T) => Type.Object({ data: Type.Array(item), next_cursor: Nullable(Type.String()) });

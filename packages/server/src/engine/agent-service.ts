@@ -2,7 +2,8 @@ import type { Agent, AgentManifest, AgentVersion, EndpointSpec, FieldProblem, Pa
 import { createSchemaCompiler, validateManifest, type ValidateFunction } from '@agentd/protocol/manifest';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Store } from '../store/store.ts';
-import type { AgentsTable, AgentVersionsTable } from '../store/db-types.ts';
+import type { Kysely } from 'kysely';
+import type { AgentsTable, AgentVersionsTable, Database } from '../store/db-types.ts';
 import { DomainError } from '../store/write-queue.ts';
 import { iso } from './run-codec.ts';
 import { TtlCache } from './ttl-cache.ts';
@@ -128,11 +129,12 @@ export class AgentService {
     this.#agents.delete(`${tenantId}\u0000${name}`);
   }
 
-  async #versionRow(tenantId: string, name: string, version: number): Promise<AgentVersionsTable> {
+  /** `db`: the transaction when called inside a write (on SQLite it holds the only connection). */
+  async #versionRow(tenantId: string, name: string, version: number, db: Kysely<Database> = this.#store.db): Promise<AgentVersionsTable> {
     const key = `${tenantId}\u0000${name}\u0000${version}`;
     const cached = this.#versions.get(key);
     if (cached) return cached;
-    const row = await this.#store.db
+    const row = await db
       .selectFrom('agent_versions')
       .selectAll()
       .where('tenant_id', '=', tenantId)
@@ -224,8 +226,8 @@ export class AgentService {
   }
 
   /** A given version's endpoint (a run keeps the version it started on). */
-  async resolve(tenantId: string, name: string, version: number, endpoint: string): Promise<ResolvedEndpoint> {
-    const row = await this.#versionRow(tenantId, name, version);
+  async resolve(tenantId: string, name: string, version: number, endpoint: string, db?: Kysely<Database>): Promise<ResolvedEndpoint> {
+    const row = await this.#versionRow(tenantId, name, version, db);
     const spec = (JSON.parse(row.endpoints) as Record<string, EndpointSpec>)[endpoint];
     if (!spec) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
     const key = `${tenantId}\u0000${name}\u0000${version}\u0000${endpoint}`;

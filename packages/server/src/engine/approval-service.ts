@@ -1,4 +1,5 @@
 import { EventType, type Approval, type ApprovalSpec, type Page } from '@agentd/protocol';
+import { sql } from 'kysely';
 import type { Store } from '../store/store.ts';
 import type { ApprovalsTable, RunsTable } from '../store/db-types.ts';
 import { DomainError, type WriteContext } from '../store/write-queue.ts';
@@ -245,7 +246,7 @@ export class ApprovalService {
   /** The sweeper: pending approvals past `expires_at` settle by their timeout policy. */
   async expireDue(limit: number): Promise<number> {
     const now = this.#clock.now();
-    const due = await this.#store.db.selectFrom('approvals').select(['id', 'tenant_id']).where('status', '=', 'pending').where('expires_at', '<', now).limit(limit).execute();
+    const due = await this.#store.db.selectFrom('approvals').select(['id', 'tenant_id']).where(sql<boolean>`status = 'pending'`).where('expires_at', '<', now).limit(limit).execute();
     let n = 0;
     for (const d of due) {
       const done = await this.#store.writer.write(async (ctx) => {

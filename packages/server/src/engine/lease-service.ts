@@ -24,7 +24,7 @@ export interface LeaseRequest {
 }
 
 export type CompletionItem = { lease_id: string; output: unknown } | { lease_id: string; error: RunFailure };
-export type CompletionResult = { lease_id: string; ok: true } | { lease_id: string; ok: false; error: { code: string; message: string } };
+export type CompletionResult = { lease_id: string; ok: true } | { lease_id: string; ok: false; error: { code: string; message: string; details: unknown } };
 
 /** Re-check for runs this often while long-polling, for runs whose backoff ends (no wake-up for that). */
 const POLL_RECHECK_MS = 250;
@@ -91,7 +91,8 @@ export class LeaseService {
       .select('id')
       .where('tenant_id', '=', req.tenantId)
       .where('agent', '=', req.agent)
-      .where('status', '=', 'queued')
+      // A literal, not a parameter: the planner can then use the partial index runs_ready.
+      .where(sql<boolean>`status = 'queued'`)
       .where('available_at', '<=', now)
       .where((eb) => eb.or([eb('deadline_at', 'is', null), eb('deadline_at', '>', now)]));
     if (endpoints) q = q.where('endpoint', 'in', endpoints);
@@ -166,18 +167,7 @@ export class LeaseService {
     });
   }
 
-  /** Checks output against the run's pinned endpoint schema before anything is written. */
-  async #checkOutput(tenantId: string, leaseId: string, output: unknown): Promise<void> {
-    const run = await this.#runByLease(null, tenantId, leaseId);
-    if (!run || (run.status !== 'running' && run.status !== 'waiting')) return; // the write will report the lease state
-    const ep = await this.#agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint);
-    if (!ep.validateOutput(output === undefined ? null : output)) {
-      throw new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors));
-    }
-  }
-
   async complete(tenantId: string, leaseId: string, output: unknown): Promise<Run> {
-    await this.#checkOutput(tenantId, leaseId, output);
     return this.#store.writer.write((ctx) => this.#completeOp(ctx, tenantId, leaseId, output));
   }
 
@@ -185,11 +175,15 @@ export class LeaseService {
     const value = output === undefined ? null : output;
     const run = await this.#runByLease(ctx, tenantId, leaseId);
     if (run && (run.status === 'running' || run.status === 'waiting')) {
+      // Checked before anything is written: an invalid output leaves the run leased, unchanged.
+      const ep = await this.#agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint, ctx.trx);
+      if (!ep.validateOutput(value)) {
+        throw new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors));
+      }
       await cancelPendingApprovals(ctx, run, 'the run completed');
-      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
       const updated = await transitionRun(
         ctx,
-        current,
+        run,
         { status: ['running', 'waiting'], leaseId },
         { status: 'succeeded', output: JSON.stringify(value), waiting_reason: null, waiting_since: null, finished_at: ctx.now, lease_expires_at: null },
         { type: EventType.runSucceeded, data: { output: value, attempt: run.attempts } },
@@ -245,7 +239,6 @@ export class LeaseService {
     if (final) {
       const timedOut = outcome === 'timed_out';
       await cancelPendingApprovals(ctx, run, 'the run ended');
-      run = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
       updated = await transitionRun(
         ctx,
         run,
@@ -305,18 +298,13 @@ export class LeaseService {
 
   /** Batched completion: one transaction for many results, each fenced by its own lease. */
   async completeBatch(tenantId: string, items: CompletionItem[]): Promise<CompletionResult[]> {
-    const checks = await Promise.all(
-      items.map((it) => ('output' in it ? this.#checkOutput(tenantId, it.lease_id, it.output).then(() => null, (e: unknown) => e) : Promise.resolve(null))),
-    );
     return Promise.all(
-      items.map(async (it, i): Promise<CompletionResult> => {
-        const checkError = checks[i];
+      items.map(async (it): Promise<CompletionResult> => {
         try {
-          if (checkError) throw checkError;
           await this.#store.writer.write((ctx) => ('error' in it ? this.#failOp(ctx, tenantId, it.lease_id, it.error) : this.#completeOp(ctx, tenantId, it.lease_id, it.output)));
           return { lease_id: it.lease_id, ok: true };
         } catch (err) {
-          if (err instanceof DomainError) return { lease_id: it.lease_id, ok: false, error: { code: err.code, message: err.message } };
+          if (err instanceof DomainError) return { lease_id: it.lease_id, ok: false, error: { code: err.code, message: err.message, details: err.details ?? null } };
           throw err;
         }
       }),

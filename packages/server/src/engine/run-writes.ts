@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { RunFailure } from '@agentd/protocol';
 import type { RunsTable } from '../store/db-types.ts';
 import type { WriteContext } from '../store/write-queue.ts';
@@ -62,7 +63,7 @@ export async function cancelPendingApprovals(ctx: WriteContext, run: RunsTable, 
     .updateTable('approvals')
     .set({ status: 'cancelled', reason, decided_at: ctx.now, decided_by: 'system' })
     .where('run_id', '=', run.id)
-    .where('status', '=', 'pending')
+    .where(sql<boolean>`status = 'pending'`) // a literal, so the partial index approvals_run_pending applies
     .returning(['id'])
     .execute();
   if (pending.length === 0) return;
