@@ -26,6 +26,9 @@ export interface LeaseRequest {
 export type CompletionItem = { lease_id: string; output: unknown } | { lease_id: string; error: RunFailure };
 export type CompletionResult = { lease_id: string; ok: true } | { lease_id: string; ok: false; error: { code: string; message: string; details: unknown } };
 
+/** Completions per set-wise write: keeps each statement's parameters well under SQLite's limit. */
+const COMPLETION_CHUNK = 200;
+
 /** Re-check for runs this often while long-polling, for runs whose backoff ends (no wake-up for that). */
 const POLL_RECHECK_MS = 250;
 
@@ -109,33 +112,40 @@ export class LeaseService {
     if (peek.length === 0) return [];
     return this.#store.writer.write(async (ctx) => {
       const ids = await this.#candidates(req, endpoints, ctx.now, ctx.trx, true);
-      const tasks: Task[] = [];
+      if (ids.length === 0) return [];
+      // One UPDATE for the whole lease: each run gets its own lease id through a CASE.
+      const leaseIds = new Map(ids.map((id) => [id, newId('lse', ctx.now)]));
+      const updated = await ctx.trx
+        .updateTable('runs')
+        .set((eb) => ({
+          status: 'running',
+          attempts: eb('attempts', '+', 1),
+          lease_id: sql<string>`CASE id ${sql.join(
+            ids.map((id) => sql`WHEN ${id} THEN ${leaseIds.get(id)}`),
+            sql` `,
+          )} END`,
+          lease_expires_at: ctx.now + req.leaseTtlMs,
+          lease_ttl_ms: req.leaseTtlMs,
+          attempt_deadline_at: sql<number>`${ctx.now} + timeout_ms`,
+          worker_id: req.workerId,
+          started_at: sql<number>`coalesce(started_at, ${ctx.now})`,
+          waiting_reason: null,
+          updated_at: ctx.now,
+          last_seq: eb('last_seq', '+', 1),
+        }))
+        .where('id', 'in', ids)
+        .where(sql<boolean>`status = 'queued'`)
+        .returningAll()
+        .execute();
+      const order = new Map(ids.map((id, i) => [id, i]));
+      updated.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       const attempts: RunAttemptsTable[] = [];
-      for (const id of ids) {
-        const leaseId = newId('lse', ctx.now);
-        const run = { id, tenant_id: req.tenantId, agent: req.agent } as RunsTable;
-        const updated = await transitionRun(
-          ctx,
-          run,
-          { status: ['queued'] },
-          {
-            status: 'running',
-            attempts: sql<number>`attempts + 1` as unknown as number,
-            lease_id: leaseId,
-            lease_expires_at: ctx.now + req.leaseTtlMs,
-            lease_ttl_ms: req.leaseTtlMs,
-            attempt_deadline_at: sql<number>`${ctx.now} + timeout_ms` as unknown as number,
-            worker_id: req.workerId,
-            started_at: sql<number>`coalesce(started_at, ${ctx.now})` as unknown as number,
-            waiting_reason: null,
-          },
-          { type: EventType.runStarted, data: { lease_id: leaseId, worker_id: req.workerId } },
-        );
-        if (!updated) continue;
-        // The event was pushed before we knew the attempt number; fill it in.
-        ctx.events[ctx.events.length - 1].data.attempt = updated.attempts;
-        attempts.push({ tenant_id: req.tenantId, run_id: id, attempt: updated.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
-        tasks.push(toTask(updated, req.leaseTtlMs));
+      const tasks: Task[] = [];
+      for (const run of updated) {
+        const leaseId = run.lease_id!;
+        ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: EventType.runStarted, at: ctx.now, data: { lease_id: leaseId, worker_id: req.workerId, attempt: run.attempts } });
+        attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
+        tasks.push(toTask(run, req.leaseTtlMs));
       }
       if (attempts.length > 0) await ctx.trx.insertInto('run_attempts').values(attempts).execute();
       return tasks;
@@ -296,19 +306,106 @@ export class LeaseService {
     });
   }
 
-  /** Batched completion: one transaction for many results, each fenced by its own lease. */
+  /**
+   * Batched completion: one operation for many results, each fenced by its own lease. Successes
+   * of live leases are written set-wise (one UPDATE of the runs, one of the attempts); anything
+   * else — failures, replays, stale leases — takes the single-item path inside the same
+   * transaction, so every item gets exactly the answer it would get alone.
+   */
   async completeBatch(tenantId: string, items: CompletionItem[]): Promise<CompletionResult[]> {
-    return Promise.all(
-      items.map(async (it): Promise<CompletionResult> => {
-        try {
-          await this.#store.writer.write((ctx) => ('error' in it ? this.#failOp(ctx, tenantId, it.lease_id, it.error) : this.#completeOp(ctx, tenantId, it.lease_id, it.output)));
-          return { lease_id: it.lease_id, ok: true };
-        } catch (err) {
-          if (err instanceof DomainError) return { lease_id: it.lease_id, ok: false, error: { code: err.code, message: err.message, details: err.details ?? null } };
-          throw err;
-        }
-      }),
-    );
+    const results: CompletionResult[] = [];
+    for (let i = 0; i < items.length; i += COMPLETION_CHUNK) {
+      const chunk = items.slice(i, i + COMPLETION_CHUNK);
+      results.push(...(await this.#store.writer.write((ctx) => this.#completeChunk(ctx, tenantId, chunk))));
+    }
+    return results;
+  }
+
+  async #completeChunk(ctx: WriteContext, tenantId: string, items: CompletionItem[]): Promise<CompletionResult[]> {
+    const asResult = (leaseId: string, err: unknown): CompletionResult => {
+      if (err instanceof DomainError) return { lease_id: leaseId, ok: false, error: { code: err.code, message: err.message, details: err.details ?? null } };
+      throw err;
+    };
+    let q = ctx.trx
+      .selectFrom('runs')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('lease_id', 'in', items.map((it) => it.lease_id));
+    if (this.#store.capabilities.skipLocked) q = q.forUpdate();
+    const live = new Map((await q.execute()).filter((r) => r.status === 'running' || r.status === 'waiting').map((r) => [r.lease_id!, r]));
+    const results = new Map<number, CompletionResult>();
+    const fast: { index: number; run: RunsTable; output: unknown }[] = [];
+    const seen = new Set<string>();
+    for (const [index, it] of items.entries()) {
+      const run = live.get(it.lease_id);
+      if (!('output' in it) || !run || seen.has(it.lease_id)) continue;
+      seen.add(it.lease_id);
+      const value = it.output === undefined ? null : it.output;
+      const ep = await this.#agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint, ctx.trx);
+      if (!ep.validateOutput(value)) {
+        results.set(index, asResult(it.lease_id, new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors))));
+        continue;
+      }
+      fast.push({ index, run, output: value });
+    }
+    if (fast.length > 0) {
+      const runIds = fast.map((f) => f.run.id);
+      const settled = await ctx.trx
+        .updateTable('approvals')
+        .set({ status: 'cancelled', reason: 'the run completed', decided_at: ctx.now, decided_by: 'system' })
+        .where('run_id', 'in', runIds)
+        .where(sql<boolean>`status = 'pending'`)
+        .returning(['id', 'run_id'])
+        .execute();
+      for (const a of settled) {
+        const run = fast.find((f) => f.run.id === a.run_id)!.run;
+        await appendRunEvents(ctx, run, [{ type: 'approval.decided', data: { approval_id: a.id, status: 'cancelled', approved: false, decided_by: 'system', reason: 'the run completed' } }]);
+      }
+      const updated = await ctx.trx
+        .updateTable('runs')
+        .set((eb) => ({
+          status: 'succeeded',
+          output: sql<string>`CASE id ${sql.join(
+            fast.map((f) => sql`WHEN ${f.run.id} THEN ${JSON.stringify(f.output)}`),
+            sql` `,
+          )} END`,
+          waiting_reason: null,
+          waiting_since: null,
+          finished_at: ctx.now,
+          lease_expires_at: null,
+          updated_at: ctx.now,
+          last_seq: eb('last_seq', '+', 1),
+        }))
+        .where('id', 'in', runIds)
+        .where(sql<boolean>`status IN ('running', 'waiting')`)
+        .returning(['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts'])
+        .execute();
+      const done = new Map(updated.map((r) => [r.id, r]));
+      for (const f of fast) {
+        const r = done.get(f.run.id);
+        if (!r || r.lease_id !== f.run.lease_id) continue; // lost between read and write: the single path answers
+        ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: r.last_seq, type: EventType.runSucceeded, at: ctx.now, data: { output: f.output, attempt: r.attempts } });
+        results.set(f.index, { lease_id: f.run.lease_id!, ok: true });
+      }
+      await ctx.trx
+        .updateTable('run_attempts')
+        .set({ ended_at: ctx.now, outcome: 'succeeded', error: null })
+        .where('lease_id', 'in', fast.filter((f) => done.has(f.run.id)).map((f) => f.run.lease_id!))
+        .where('outcome', '=', 'running')
+        .execute();
+    }
+    // Everything else, one by one, with the single-item semantics (replays, stale leases, failures).
+    for (const [index, it] of items.entries()) {
+      if (results.has(index)) continue;
+      try {
+        if ('error' in it) await this.#failOp(ctx, tenantId, it.lease_id, it.error);
+        else await this.#completeOp(ctx, tenantId, it.lease_id, it.output);
+        results.set(index, { lease_id: it.lease_id, ok: true });
+      } catch (err) {
+        results.set(index, asResult(it.lease_id, err));
+      }
+    }
+    return items.map((_, i) => results.get(i)!);
   }
 }
 
