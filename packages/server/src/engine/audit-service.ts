@@ -66,11 +66,16 @@ function toRecord(r: AuditLogTable): AuditRecord {
   };
 }
 
+/** Rows per INSERT (12 parameters each): well under both dialects' parameter limits. */
+const AUDIT_INSERT_CHUNK = 500;
+
 /** The append-only audit trail (the table refuses UPDATE and DELETE by trigger). */
 export class AuditService {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #background = new Set<Promise<void>>();
+  #pending: AuditEntry[] = [];
+  #flush: Promise<void> | null = null;
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
@@ -96,8 +101,9 @@ export class AuditService {
 
   /** Records inside an operation's transaction: the record and the change commit together. */
   async recordIn(ctx: WriteContext, entries: AuditEntry[]): Promise<void> {
-    if (entries.length === 0) return;
-    await ctx.trx.insertInto('audit_log').values(entries.map((e) => this.#row(e, ctx.now))).execute();
+    for (let i = 0; i < entries.length; i += AUDIT_INSERT_CHUNK) {
+      await ctx.trx.insertInto('audit_log').values(entries.slice(i, i + AUDIT_INSERT_CHUNK).map((e) => this.#row(e, ctx.now))).execute();
+    }
   }
 
   /** Records on its own (after a response, for a denied request…), group-committed. */
@@ -113,10 +119,24 @@ export class AuditService {
    */
   recordInBackground(entry: Promise<AuditEntry | null>, onError: (err: unknown) => void): void {
     const done: Promise<void> = entry
-      .then((e) => (e ? this.record([e]) : undefined))
+      .then((e) => (e ? this.#enqueue(e) : undefined))
       .catch(onError)
       .finally(() => this.#background.delete(done));
     this.#background.add(done);
+  }
+
+  /**
+   * Background records that arrive together are written by one operation, as one multi-row
+   * INSERT: an audit row per request must not cost a statement per request.
+   */
+  #enqueue(entry: AuditEntry): Promise<void> {
+    this.#pending.push(entry);
+    this.#flush ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      const batch = this.#pending.splice(0);
+      this.#flush = null;
+      return this.record(batch);
+    });
+    return this.#flush;
   }
 
   /** Resolves when every background record started so far has been written (or has failed). */
