@@ -244,6 +244,21 @@ for (const d of await dialects()) {
       const got = (await pending).json().tasks;
       assert.equal(got.length, 1);
       assert.equal(got[0].run_id, run.id);
+      const types = (await t.call('GET', `/v1/runs/${run.id}/events`, { headers: { accept: 'application/json' } })).json().data.map((e: { type: string }) => e.type);
+      assert.deepEqual(types, ['run.queued', 'run.started'], 'handed to the waiting poller: queued then started, gap-free');
+    });
+
+    it('hands a new run only to a waiting poller that serves its endpoint', async () => {
+      await t.call('POST', '/v1/agents', { body: { ...HELLO_MANIFEST, metadata: { name: 'picky' }, spec: { runtime: 'worker', endpoints: { a: {}, b: {} } } } });
+      const onlyB = t.call('POST', '/v1/worker/lease', { key: workerKey, body: { agent: 'picky', endpoints: ['b'], wait_ms: 1500 } });
+      await new Promise((r) => setTimeout(r, 50));
+      const runA = (await t.call('POST', '/v1/runs', { body: { agent: 'picky', endpoint: 'a', input: {} } })).json();
+      const runB = (await t.call('POST', '/v1/runs', { body: { agent: 'picky', endpoint: 'b', input: {} } })).json();
+      const got = (await onlyB).json().tasks;
+      assert.deepEqual(got.map((x: { run_id: string }) => x.run_id), [runB.id]);
+      assert.equal((await t.call('GET', `/v1/runs/${runA.id}`)).json().status, 'queued', 'the other endpoint’s run waits for its own worker');
+      const [a] = await lease('picky', 5, { endpoints: ['a'] });
+      assert.equal(a.run_id, runA.id);
     });
   });
 }

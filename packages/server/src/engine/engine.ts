@@ -57,7 +57,7 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     tenants: new TenantService(store, clock),
     keys: new KeyService(store, clock),
     agents,
-    runs: new RunService(store, agents, clock),
+    runs: new RunService(store, agents, leases, clock),
     leases,
     events: new EventService(store),
     findings: new FindingService(store),

@@ -34,8 +34,18 @@ const POLL_RECHECK_MS = 250;
 
 const lost = (leaseId: string) => new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`);
 
+interface ParkedPoller {
+  req: LeaseRequest;
+  endpoints: string[] | undefined;
+  /** Taken by a creating transaction that has not committed yet. */
+  claimed: boolean;
+  deliver(tasks: Task[]): void;
+}
+
 export class LeaseService {
   readonly #store: Store;
+  /** Long-polls waiting on this node, by `tenant\u0000agent`, oldest first. */
+  readonly #parked = new Map<string, ParkedPoller[]>();
   readonly #agents: AgentService;
   readonly #clock: Clock;
   readonly #random: () => number;
@@ -54,22 +64,87 @@ export class LeaseService {
       const tasks = await this.leaseOnce(req);
       const remaining = until - Date.now();
       if (tasks.length > 0 || remaining <= 0 || req.signal?.aborted) return tasks;
-      await this.#waitForWork(req, Math.min(remaining, POLL_RECHECK_MS));
+      const handed = await this.#waitForWork(req, await this.#endpointFilter(req), Math.min(remaining, POLL_RECHECK_MS));
+      if (handed.length > 0) return handed;
     }
   }
 
-  #waitForWork(req: LeaseRequest, ms: number): Promise<void> {
+  /**
+   * Parks the poller until a wake-up, the re-check interval, or a hand-off: a run created on
+   * this node while the poller waits is leased to it inside the creating transaction (one
+   * commit instead of two), and the tasks arrive here once that commits.
+   */
+  #waitForWork(req: LeaseRequest, endpoints: string[] | undefined, ms: number): Promise<Task[]> {
     return new Promise((resolve) => {
-      const done = () => {
+      const key = wakeKey(req.tenantId, req.agent);
+      const parked: ParkedPoller = {
+        req,
+        endpoints,
+        claimed: false,
+        deliver: (tasks) => finish(tasks),
+      };
+      const finish = (tasks: Task[]) => {
         clearTimeout(timer);
         off();
-        req.signal?.removeEventListener('abort', done);
-        resolve();
+        req.signal?.removeEventListener('abort', wake);
+        this.#unpark(key, parked);
+        resolve(tasks);
       };
-      const timer = setTimeout(done, ms);
-      const off = this.#store.notifier.on(`queue:${wakeKey(req.tenantId, req.agent)}`, done);
-      req.signal?.addEventListener('abort', done, { once: true });
+      // A wake-up ends the wait unless a creating transaction has claimed this poller: then its
+      // commit (or rollback) decides.
+      const wake = () => {
+        if (!parked.claimed) finish([]);
+      };
+      const timer = setTimeout(wake, ms);
+      const off = this.#store.notifier.on(`queue:${key}`, wake);
+      req.signal?.addEventListener('abort', wake, { once: true });
+      const list = this.#parked.get(key);
+      if (list) list.push(parked);
+      else this.#parked.set(key, [parked]);
     });
+  }
+
+  #unpark(key: string, parked: ParkedPoller): void {
+    const list = this.#parked.get(key);
+    if (!list) return;
+    const i = list.indexOf(parked);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#parked.delete(key);
+  }
+
+  /**
+   * Called by the transaction that creates `runs` (queued, just inserted): leases them to pollers
+   * parked on this node for their agent, in the same transaction. Runs nobody waits for stay
+   * queued for the usual wake-up.
+   */
+  async handOffIn(ctx: WriteContext, runs: RunsTable[]): Promise<void> {
+    const byAgent = new Map<string, RunsTable[]>();
+    for (const r of runs) {
+      const key = wakeKey(r.tenant_id, r.agent);
+      if (!this.#parked.has(key)) continue;
+      const list = byAgent.get(key);
+      if (list) list.push(r);
+      else byAgent.set(key, [r]);
+    }
+    for (const [key, candidates] of byAgent) {
+      let left = [...candidates].sort((a, b) => b.priority - a.priority);
+      for (const poller of [...(this.#parked.get(key) ?? [])]) {
+        if (left.length === 0) break;
+        if (poller.claimed || poller.req.signal?.aborted) continue;
+        const mine = left.filter((r) => !poller.endpoints || poller.endpoints.includes(r.endpoint)).slice(0, poller.req.maxTasks);
+        if (mine.length === 0) continue;
+        poller.claimed = true;
+        // Rolled back: the poller goes back to polling on its own (its timer may have passed).
+        ctx.onRollback.push(() => {
+          poller.claimed = false;
+          poller.deliver([]);
+        });
+        const tasks = await this.#leaseIds(ctx, poller.req, mine.map((r) => r.id));
+        ctx.afterCommit.push(() => poller.deliver(tasks));
+        const taken = new Set(mine.map((r) => r.id));
+        left = left.filter((r) => !taken.has(r.id));
+      }
+    }
   }
 
   /**
@@ -112,44 +187,49 @@ export class LeaseService {
     if (peek.length === 0) return [];
     return this.#store.writer.write(async (ctx) => {
       const ids = await this.#candidates(req, endpoints, ctx.now, ctx.trx, true);
-      if (ids.length === 0) return [];
-      // One UPDATE for the whole lease: each run gets its own lease id through a CASE.
-      const leaseIds = new Map(ids.map((id) => [id, newId('lse', ctx.now)]));
-      const updated = await ctx.trx
-        .updateTable('runs')
-        .set((eb) => ({
-          status: 'running',
-          attempts: eb('attempts', '+', 1),
-          lease_id: sql<string>`CASE id ${sql.join(
-            ids.map((id) => sql`WHEN ${id} THEN ${leaseIds.get(id)}`),
-            sql` `,
-          )} END`,
-          lease_expires_at: ctx.now + req.leaseTtlMs,
-          lease_ttl_ms: req.leaseTtlMs,
-          attempt_deadline_at: sql<number>`${ctx.now} + timeout_ms`,
-          worker_id: req.workerId,
-          started_at: sql<number>`coalesce(started_at, ${ctx.now})`,
-          waiting_reason: null,
-          updated_at: ctx.now,
-          last_seq: eb('last_seq', '+', 1),
-        }))
-        .where('id', 'in', ids)
-        .where(sql<boolean>`status = 'queued'`)
-        .returningAll()
-        .execute();
-      const order = new Map(ids.map((id, i) => [id, i]));
-      updated.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-      const attempts: RunAttemptsTable[] = [];
-      const tasks: Task[] = [];
-      for (const run of updated) {
-        const leaseId = run.lease_id!;
-        ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: EventType.runStarted, at: ctx.now, data: { lease_id: leaseId, worker_id: req.workerId, attempt: run.attempts } });
-        attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
-        tasks.push(toTask(run, req.leaseTtlMs));
-      }
-      if (attempts.length > 0) await ctx.trx.insertInto('run_attempts').values(attempts).execute();
-      return tasks;
+      return this.#leaseIds(ctx, req, ids);
     });
+  }
+
+  /** Leases these queued runs to `req`'s worker: one UPDATE, one attempts INSERT, one event each. */
+  async #leaseIds(ctx: WriteContext, req: LeaseRequest, ids: string[]): Promise<Task[]> {
+    if (ids.length === 0) return [];
+    // One UPDATE for the whole lease: each run gets its own lease id through a CASE.
+    const leaseIds = new Map(ids.map((id) => [id, newId('lse', ctx.now)]));
+    const updated = await ctx.trx
+      .updateTable('runs')
+      .set((eb) => ({
+        status: 'running',
+        attempts: eb('attempts', '+', 1),
+        lease_id: sql<string>`CASE id ${sql.join(
+          ids.map((id) => sql`WHEN ${id} THEN ${leaseIds.get(id)}`),
+          sql` `,
+        )} END`,
+        lease_expires_at: ctx.now + req.leaseTtlMs,
+        lease_ttl_ms: req.leaseTtlMs,
+        attempt_deadline_at: sql<number>`${ctx.now} + timeout_ms`,
+        worker_id: req.workerId,
+        started_at: sql<number>`coalesce(started_at, ${ctx.now})`,
+        waiting_reason: null,
+        updated_at: ctx.now,
+        last_seq: eb('last_seq', '+', 1),
+      }))
+      .where('id', 'in', ids)
+      .where(sql<boolean>`status = 'queued'`)
+      .returningAll()
+      .execute();
+    const order = new Map(ids.map((id, i) => [id, i]));
+    updated.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    const attempts: RunAttemptsTable[] = [];
+    const tasks: Task[] = [];
+    for (const run of updated) {
+      const leaseId = run.lease_id!;
+      ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: EventType.runStarted, at: ctx.now, data: { lease_id: leaseId, worker_id: req.workerId, attempt: run.attempts } });
+      attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
+      tasks.push(toTask(run, req.leaseTtlMs));
+    }
+    if (attempts.length > 0) await ctx.trx.insertInto('run_attempts').values(attempts).execute();
+    return tasks;
   }
 
   async #runByLease(ctx: WriteContext | null, tenantId: string, leaseId: string): Promise<RunsTable | undefined> {

@@ -5,6 +5,7 @@ import type { ApprovalsTable, RunsTable } from '../store/db-types.ts';
 import { approvalRow, requestedEventData } from './approval-service.ts';
 import { DomainError, type WriteContext } from '../store/write-queue.ts';
 import type { AgentService } from './agent-service.ts';
+import type { LeaseService } from './lease-service.ts';
 import { newId } from './ids.ts';
 import { decodeCursor, encodeCursor, toAttempt, toRun } from './run-codec.ts';
 import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
@@ -44,10 +45,12 @@ export class RunService {
   readonly #store: Store;
   readonly #agents: AgentService;
   readonly #clock: Clock;
+  readonly #leases: LeaseService;
 
-  constructor(store: Store, agents: AgentService, clock: Clock) {
+  constructor(store: Store, agents: AgentService, leases: LeaseService, clock: Clock) {
     this.#store = store;
     this.#agents = agents;
+    this.#leases = leases;
     this.#clock = clock;
   }
 
@@ -147,6 +150,8 @@ export class RunService {
         await ctx.trx.insertInto('runs').values(stamped.slice(i, i + RUN_INSERT_CHUNK)).execute();
       }
       if (approvals.length > 0) await ctx.trx.insertInto('approvals').values(approvals).execute();
+      // Queued runs go straight to pollers waiting on this node, in this same commit.
+      const handed = stamped.filter((r) => r.status === 'queued');
       for (const r of stamped) {
         const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
         event(1, EventType.runQueued, { agent_version: r.agent_version, endpoint: r.endpoint });
@@ -156,6 +161,7 @@ export class RunService {
           event(3, EventType.runWaiting, { reason: 'approval', approval_id: a.id });
         } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
       }
+      if (handed.length > 0) await this.#leases.handOffIn(ctx, handed);
       const runs = stamped.map(toRun);
       if (after) await after(ctx, runs);
       return runs;

@@ -31,6 +31,12 @@ export interface WriteContext {
    * PostgreSQL. Taken last, like the event counter, it cannot be.
    */
   deferred: ((trx: Transaction<Database>) => Promise<void>)[];
+  /**
+   * Callbacks for after the commit (hand leased tasks to a waiting poller) and for a rollback
+   * (give back what the operation took from memory). Exactly one list runs.
+   */
+  afterCommit: (() => void)[];
+  onRollback: (() => void)[];
 }
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
@@ -151,20 +157,26 @@ export class WriteQueue {
 
   async #runInTransaction(batch: Pending[]): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
     const result: CommitResult = { events: [], wakes: new Set() };
+    const afterCommit: (() => void)[] = [];
+    const onRollback: (() => void)[] = [];
     const outcomes = await this.#opts.db.transaction().execute(async (trx) => {
       const now = this.#opts.now();
       const pending: PendingEvent[] = [];
       const deferred: ((trx: Transaction<Database>) => Promise<void>)[] = [];
       const out: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
       for (const p of batch) {
-        const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [] };
+        const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
         try {
+          // Registered before the op runs: a rollback must undo even an op that threw midway.
+          onRollback.push(() => ctx.onRollback.forEach((fn) => fn()));
           out.push({ ok: true, value: await p.op(ctx) });
+          afterCommit.push(...ctx.afterCommit);
           pending.push(...ctx.events);
           deferred.push(...ctx.deferred);
           for (const w of ctx.wakes) result.wakes.add(w);
         } catch (err) {
           if (!(err instanceof DomainError)) throw err;
+          for (const fn of ctx.onRollback.splice(0)) fn(); // this op is dropped; the batch goes on
           out.push({ ok: false, error: err });
         }
       }
@@ -172,8 +184,12 @@ export class WriteQueue {
       result.events = await insertEvents(trx, pending);
       if (this.#opts.beforeCommit) await this.#opts.beforeCommit(trx, result);
       return out;
+    }).catch((err: unknown) => {
+      for (const fn of onRollback) fn();
+      throw err;
     });
     this.#opts.onCommit(result);
+    for (const fn of afterCommit) fn();
     return outcomes;
   }
 }
