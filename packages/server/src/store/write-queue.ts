@@ -66,6 +66,8 @@ interface Pending {
   op: WriteOp<unknown>;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
+  /** Rides along with the next commit instead of forcing one (see writeLazy). */
+  lazy: boolean;
 }
 
 export interface WriteQueueOptions {
@@ -92,6 +94,8 @@ export class WriteQueue {
   #active = 0;
   #scheduled = false;
   #idle: (() => void)[] = [];
+  #lazyTimer: NodeJS.Timeout | null = null;
+  #draining = false;
 
   constructor(opts: WriteQueueOptions) {
     this.#opts = opts;
@@ -100,18 +104,43 @@ export class WriteQueue {
   /** Runs `op` in a transaction shared with other operations; resolves after the commit. */
   write<T>(op: WriteOp<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.#pending.push({ op, resolve: resolve as (v: unknown) => void, reject });
+      this.#pending.push({ op, resolve: resolve as (v: unknown) => void, reject, lazy: false });
       this.#schedule();
     });
   }
 
-  /** Resolves when nothing is pending or committing. */
+  /**
+   * For writes nobody waits on (audit records): joins the next commit that happens anyway, or
+   * commits by itself after `maxDelayMs`. A lazy write never makes a latency-sensitive write
+   * queue behind an extra fsync of its own.
+   */
+  writeLazy<T>(op: WriteOp<T>, maxDelayMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ op, resolve: resolve as (v: unknown) => void, reject, lazy: true });
+      if (this.#draining) this.#schedule();
+      else if (!this.#lazyTimer) {
+        this.#lazyTimer = setTimeout(() => {
+          this.#lazyTimer = null;
+          this.#schedule(true);
+        }, maxDelayMs);
+      }
+    });
+  }
+
+  /** Resolves when nothing is pending or committing (lazy writes are committed now). */
   drain(): Promise<void> {
+    this.#draining = true;
+    if (this.#lazyTimer) {
+      clearTimeout(this.#lazyTimer);
+      this.#lazyTimer = null;
+    }
+    this.#schedule(true);
     if (this.#active === 0 && this.#pending.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
-  #schedule(): void {
+  #schedule(includeLazy = false): void {
+    if (!includeLazy && !this.#draining && !this.#pending.some((p) => !p.lazy)) return;
     if (this.#scheduled || this.#active >= this.#opts.concurrency || this.#pending.length === 0) return;
     this.#scheduled = true;
     // One macrotask of delay lets requests parsed in the same I/O turn share the commit.
@@ -127,8 +156,9 @@ export class WriteQueue {
       this.#active++;
       void this.#commitBatch(batch).finally(() => {
         this.#active--;
-        if (this.#pending.length > 0) this.#schedule();
-        else if (this.#active === 0) for (const fn of this.#idle.splice(0)) fn();
+        // Lazy writes left over are due once their timer has fired (no timer armed).
+        if (this.#pending.length > 0) this.#schedule(this.#lazyTimer === null);
+        if (this.#active === 0 && this.#pending.length === 0) for (const fn of this.#idle.splice(0)) fn();
       });
     }
   }
