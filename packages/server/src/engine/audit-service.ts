@@ -1,4 +1,4 @@
-import type { Page } from '@agentd/protocol';
+import type { AuditRecord, Page } from '@agentd/protocol';
 import type { Store } from '../store/store.ts';
 import type { AuditLogTable } from '../store/db-types.ts';
 import { DomainError, type WriteContext } from '../store/write-queue.ts';
@@ -24,19 +24,6 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-export interface AuditRecord {
-  id: string;
-  at: string;
-  actor: string | null;
-  actor_role: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  outcome: string;
-  status_code: number | null;
-  request_id: string | null;
-  details: Record<string, unknown>;
-}
 
 export interface AuditFilter {
   actor?: string;
@@ -59,7 +46,7 @@ function toRecord(r: AuditLogTable): AuditRecord {
     action: r.action,
     target_type: r.target_type,
     target_id: r.target_id,
-    outcome: r.outcome,
+    outcome: r.outcome as AuditRecord['outcome'],
     status_code: r.status_code,
     request_id: r.request_id,
     details: JSON.parse(r.details) as Record<string, unknown>,
