@@ -133,7 +133,8 @@ CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
 CREATE INDEX runs_lease_held ON runs (lease_expires_at) WHERE status IN ('running', 'waiting');
 CREATE INDEX approvals_run_pending ON approvals (run_id) WHERE status = 'pending';
 CREATE INDEX run_events_type ON run_events (tenant_id, type, id);
-CREATE INDEX runs_tenant_lease ON runs (tenant_id, lease_id);
+CREATE INDEX runs_tenant_lease ON runs (tenant_id, lease_id) WHERE lease_id IS NOT NULL;
+DROP INDEX runs_lease_id;
 `,
   },
 ];
