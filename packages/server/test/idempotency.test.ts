@@ -83,6 +83,25 @@ for (const d of await dialects()) {
       assert.equal(good.headers['idempotent-replayed'], undefined);
     });
 
+    it('two nodes racing on one key: one run, both answer with it, and creates batched alongside still succeed', { skip: d.name === 'sqlite' ? 'one node on SQLite' : false }, async () => {
+      const second = await startTestApp(db, { clock });
+      try {
+        const key = randomUUID();
+        const racing = [t, second].map((app) => app.call('POST', '/v1/runs', { body: body('race'), headers: { 'idempotency-key': key } }));
+        const bystanders = Array.from({ length: 10 }, (_, i) => t.call('POST', '/v1/runs', { body: body(`b${i}`) }));
+        const [a, b] = await Promise.all(racing);
+        const others = await Promise.all(bystanders);
+        assert.equal(a.statusCode, 201, a.body);
+        assert.equal(b.statusCode, 201, b.body);
+        assert.equal(a.json().id, b.json().id, 'the loser replays the winner');
+        assert.ok(others.every((r) => r.statusCode === 201), 'a conflict fails alone, not the creates it was batched with');
+        const named = (await t.call('GET', '/v1/runs?limit=500')).json().data.filter((r: { input: { name: string } }) => r.input.name === 'race');
+        assert.equal(named.length, 1);
+      } finally {
+        await second.close();
+      }
+    });
+
     it('scopes keys by route: the same key on cancel is independent of create', async () => {
       const key = randomUUID();
       const run = (await post(key, body('scoped'))).json();

@@ -41,11 +41,21 @@ interface Prepared {
   approval?: ApprovalSpec;
 }
 
+interface CreateRequest {
+  prepared: Prepared[];
+  after?: AfterWrite<Run[]>;
+  resolve(runs: Run[]): void;
+  reject(err: unknown): void;
+}
+
 export class RunService {
   readonly #store: Store;
   readonly #agents: AgentService;
   readonly #clock: Clock;
   readonly #leases: LeaseService;
+  /** Creates waiting to join the next insert operation (see #insert). */
+  #waiting: CreateRequest[] = [];
+  #insertQueued = false;
 
   constructor(store: Store, agents: AgentService, leases: LeaseService, clock: Clock) {
     this.#store = store;
@@ -133,39 +143,84 @@ export class RunService {
   }
 
   /**
+   * Queues runs for insertion. Creates that arrive while an insert is waiting for the writer join
+   * it: one multi-row INSERT (and one hand-off) for all of them, instead of one statement each.
+   */
+  #insert(prepared: Prepared[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+    return new Promise<Run[]>((resolve, reject) => {
+      this.#waiting.push({ prepared, after, resolve, reject });
+      if (this.#insertQueued) return;
+      this.#insertQueued = true;
+      // Taken once: if the writer re-runs this operation on its own, it keeps the same requests.
+      let taken: CreateRequest[] | null = null;
+      this.#store.writer
+        .write(async (ctx) => {
+          if (!taken) {
+            this.#insertQueued = false;
+            taken = this.#waiting.splice(0);
+          }
+          return this.#insertIn(ctx, taken);
+        })
+        .then(
+          (results) => taken!.forEach((req, i) => req.resolve(results[i])),
+          (err: unknown) => this.#insertEach(taken ?? [], err),
+        );
+    });
+  }
+
+  /** The shared insert failed: each request alone, so only the one at fault fails. */
+  #insertEach(requests: CreateRequest[], err: unknown): void {
+    if (requests.length === 1) {
+      requests[0].reject(err);
+      return;
+    }
+    for (const req of requests) {
+      this.#store.writer.write((ctx) => this.#insertIn(ctx, [req])).then(
+        (results) => req.resolve(results[0]),
+        (e: unknown) => req.reject(e),
+      );
+    }
+  }
+
+  /**
    * Inserts runs with their `run.queued` event. A run whose endpoint declares an approval starts
    * `waiting` (reason approval) with its approval requested: no worker can lease it until decided.
    */
-  async #insert(prepared: Prepared[], after?: AfterWrite<Run[]>): Promise<Run[]> {
-    return this.#store.writer.write(async (ctx) => {
-      const approvals: ApprovalsTable[] = [];
-      const stamped = prepared.map(({ row, approval }) => {
+  async #insertIn(ctx: WriteContext, requests: CreateRequest[]): Promise<Run[][]> {
+    const approvals = new Map<string, ApprovalsTable>();
+    const stampedPerRequest = requests.map((req) =>
+      req.prepared.map(({ row, approval }) => {
         const r: RunsTable = { ...row, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
         if (!approval) return r;
         const a = approvalRow(r, 'manifest', 'manifest', approval, r.input === null ? null : { input: JSON.parse(r.input) }, ctx.now, null);
-        approvals.push(a);
+        approvals.set(r.id, a);
         return { ...r, status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now, last_seq: 3 };
-      });
-      for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
-        await ctx.trx.insertInto('runs').values(stamped.slice(i, i + RUN_INSERT_CHUNK)).execute();
-      }
-      if (approvals.length > 0) await ctx.trx.insertInto('approvals').values(approvals).execute();
-      // Queued runs go straight to pollers waiting on this node, in this same commit.
-      const handed = stamped.filter((r) => r.status === 'queued');
-      for (const r of stamped) {
-        const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
-        event(1, EventType.runQueued, { agent_version: r.agent_version, endpoint: r.endpoint });
-        const a = approvals.find((x) => x.run_id === r.id);
-        if (a) {
-          event(2, EventType.approvalRequested, requestedEventData(a));
-          event(3, EventType.runWaiting, { reason: 'approval', approval_id: a.id });
-        } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
-      }
-      if (handed.length > 0) await this.#leases.handOffIn(ctx, handed);
-      const runs = stamped.map(toRun);
-      if (after) await after(ctx, runs);
-      return runs;
-    });
+      }),
+    );
+    const stamped = stampedPerRequest.flat();
+    for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
+      await ctx.trx.insertInto('runs').values(stamped.slice(i, i + RUN_INSERT_CHUNK)).execute();
+    }
+    if (approvals.size > 0) await ctx.trx.insertInto('approvals').values([...approvals.values()]).execute();
+    for (const r of stamped) {
+      const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
+      event(1, EventType.runQueued, { agent_version: r.agent_version, endpoint: r.endpoint });
+      const a = approvals.get(r.id);
+      if (a) {
+        event(2, EventType.approvalRequested, requestedEventData(a));
+        event(3, EventType.runWaiting, { reason: 'approval', approval_id: a.id });
+      } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
+    }
+    // Queued runs go straight to pollers waiting on this node, in this same commit.
+    const handed = stamped.filter((r) => r.status === 'queued');
+    if (handed.length > 0) await this.#leases.handOffIn(ctx, handed);
+    const results: Run[][] = [];
+    for (const [i, req] of requests.entries()) {
+      const runs = stampedPerRequest[i].map(toRun);
+      if (req.after) await req.after(ctx, runs);
+      results.push(runs);
+    }
+    return results;
   }
 
   async #row(tenantId: string, id: string): Promise<RunsTable> {
