@@ -21,7 +21,7 @@ export class FindingsResource {
   /**
    * Posts 1–100 findings through a lease (what `ctx.finding` does in a worker). A retry of the
    * same call is recognised by its Idempotency-Key and stores nothing twice.
-   * @example await client.findings.create(task.lease_id, [{ severity: 'warning', summary: 'TODO left in code', file: 'src/a.ts:12' }]);
+   * @example await client.findings.create(task.lease_id, [{ severity: 'warning', summary: 'unused import', file: 'src/a.ts:12' }]);
    */
   create(leaseId: string, findings: FindingCreateParams[], options?: RequestOptions): Promise<FindingCreateResponse> {
     return this.#client.request<FindingCreateResponse>({ method: 'POST', path: `/v1/leases/${seg(leaseId)}/findings`, body: { findings } }, options);

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from './errors.ts';
 
 export interface SseOptions {
   /** Comment frames this often, so proxies keep the connection and dead peers are noticed. */
@@ -109,4 +110,81 @@ export class Waker {
 export function wantsJson(request: FastifyRequest): boolean {
   const accept = request.headers.accept ?? '';
   return accept.includes('application/json') && !accept.includes('text/event-stream');
+}
+
+/** One item a stream sends: its SSE id and event, the data, and the cursor to read after. */
+export interface StreamFrame {
+  id: string;
+  event: string;
+  data: unknown;
+  cursor: number;
+  /** The stream ends after this frame (a run's terminal event). */
+  last?: boolean;
+}
+
+export interface PumpOptions {
+  heartbeatMs: number;
+  /** Re-read this often even without a wake-up (a missed NOTIFY costs latency, not data). */
+  recheckMs: number;
+  /** Subscribes to wake-ups; returns the unsubscribe. */
+  subscribe(wake: () => void): () => void;
+  /** Items after `cursor`, at most `limit`, in cursor order. */
+  read(cursor: number, limit: number): Promise<StreamFrame[]>;
+  start: number;
+  /** Logged when the stream ends by an error. */
+  what: string;
+}
+
+/** A small first page (a reconnecting client wants its next frame now), then bigger ones. */
+const FIRST_PAGE = 50;
+const STREAM_PAGE = 500;
+
+/**
+ * The loop every live stream runs: read after the cursor, send, and sleep until a wake-up.
+ * Subscribing before the first read means nothing committed meanwhile is missed; between full
+ * pages it yields to I/O so a client that hung up is noticed before the next page is read.
+ */
+export async function pumpStream(request: FastifyRequest, reply: FastifyReply, opts: PumpOptions): Promise<void> {
+  const stream = new SseStream(request, reply, { heartbeatMs: opts.heartbeatMs });
+  const waker = new Waker();
+  const off = opts.subscribe(() => waker.wake());
+  stream.onClose(() => {
+    off();
+    waker.wake();
+  });
+  let cursor = opts.start;
+  let pageSize = FIRST_PAGE;
+  try {
+    while (!stream.closed) {
+      const frames = await opts.read(cursor, pageSize);
+      for (const f of frames) {
+        await stream.send(f.id, f.event, f.data);
+        cursor = f.cursor;
+        if (f.last) return;
+      }
+      if (frames.length === pageSize) {
+        pageSize = STREAM_PAGE;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      await waker.wait(opts.recheckMs);
+    }
+  } catch (err) {
+    request.log.warn({ err }, `${opts.what} ended by an error`);
+  } finally {
+    off();
+    stream.end();
+  }
+}
+
+/**
+ * Where a stream resumes: `Last-Event-ID` wins over the query cursor; undefined when neither is
+ * given. Both must be non-negative integers.
+ */
+export function resumeCursor(request: FastifyRequest, query: string | undefined, path: string): number | undefined {
+  const header = request.headers['last-event-id'];
+  const raw = typeof header === 'string' && header !== '' ? header : query;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^\d{1,15}$/.test(raw)) throw new ApiError('VALIDATION_ERROR', `Last-Event-ID / ${path} must be a non-negative integer`, [{ path, message: 'must be a non-negative integer' }]);
+  return Number(raw);
 }

@@ -2,23 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TERMINAL_EVENT_TYPES } from '@agentd/protocol';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth.ts';
-import { ApiError } from '../errors.ts';
 import { RunEvent, Type, errors } from '../schemas.ts';
-import { SseStream, Waker, wantsJson } from '../sse.ts';
+import { pumpStream, resumeCursor, wantsJson } from '../sse.ts';
 
-/** Streams read a small first page (a reconnecting client wants its next frame now), then bigger ones. */
-const FIRST_PAGE = 50;
-const STREAM_PAGE = 500;
 const JSON_PAGE_MAX = 1000;
-const yieldToIo = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The resume point: `Last-Event-ID` wins over `?after=`. Both must be non-negative integers. */
+/** The resume point: `Last-Event-ID` wins over `?after=`. */
 function resumeFrom(request: FastifyRequest, fallback: number): number {
-  const header = request.headers['last-event-id'];
-  const raw = typeof header === 'string' && header !== '' ? header : (request.query as { after?: string }).after;
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,15}$/.test(raw)) throw new ApiError('VALIDATION_ERROR', 'Last-Event-ID / after must be a non-negative integer', [{ path: 'after', message: 'must be a non-negative integer' }]);
-  return Number(raw);
+  return resumeCursor(request, (request.query as { after?: string }).after, 'after') ?? fallback;
 }
 
 const EventsQuery = Type.Object(
@@ -59,37 +50,16 @@ export function eventRoutes(app: FastifyInstance, { engine, config }: AppDeps): 
     },
   );
 
-  async function streamRun(request: FastifyRequest, reply: FastifyReply, runId: string, tenantId: string, startAfter: number): Promise<void> {
-    const stream = new SseStream(request, reply, { heartbeatMs: config.sseHeartbeatMs });
-    const waker = new Waker();
-    const off = engine.store.notifier.on(`run:${runId}`, () => waker.wake());
-    stream.onClose(() => {
-      off();
-      waker.wake();
+  function streamRun(request: FastifyRequest, reply: FastifyReply, runId: string, tenantId: string, startAfter: number): Promise<void> {
+    return pumpStream(request, reply, {
+      heartbeatMs: config.sseHeartbeatMs,
+      recheckMs: config.streamRecheckMs,
+      subscribe: (wake) => engine.store.notifier.on(`run:${runId}`, wake),
+      read: async (after, limit) =>
+        (await engine.events.runEvents(tenantId, runId, after, limit)).map((e) => ({ id: String(e.seq), event: e.type, data: e, cursor: e.seq, last: TERMINAL_EVENT_TYPES.has(e.type) })),
+      start: startAfter,
+      what: 'run event stream',
     });
-    let after = startAfter;
-    let pageSize = FIRST_PAGE;
-    try {
-      while (!stream.closed) {
-        const events = await engine.events.runEvents(tenantId, runId, after, pageSize);
-        for (const e of events) {
-          await stream.send(String(e.seq), e.type, e);
-          after = e.seq;
-          if (TERMINAL_EVENT_TYPES.has(e.type)) return;
-        }
-        if (events.length === pageSize) {
-          pageSize = STREAM_PAGE;
-          await yieldToIo(); // notice a client that hung up before reading the next page
-          continue;
-        }
-        await waker.wait(config.streamRecheckMs);
-      }
-    } catch (err) {
-      request.log.warn({ err }, 'run event stream ended by an error');
-    } finally {
-      off();
-      stream.end();
-    }
   }
 
   app.get(
@@ -112,36 +82,14 @@ export function eventRoutes(app: FastifyInstance, { engine, config }: AppDeps): 
         const data = await engine.events.tenantEvents(tenantId, resumeFrom(request, 0), filter, q.limit);
         return { data, next_cursor: data.length === q.limit ? data[data.length - 1].id : null };
       }
-      const start = resumeFrom(request, await engine.events.latestTenantEventId(tenantId));
-      const stream = new SseStream(request, reply, { heartbeatMs: config.sseHeartbeatMs });
-      const waker = new Waker();
-      const off = engine.store.notifier.on(`tenant:${tenantId}`, () => waker.wake());
-      stream.onClose(() => {
-        off();
-        waker.wake();
+      return pumpStream(request, reply, {
+        heartbeatMs: config.sseHeartbeatMs,
+        recheckMs: config.streamRecheckMs,
+        subscribe: (wake) => engine.store.notifier.on(`tenant:${tenantId}`, wake),
+        read: async (after, limit) => (await engine.events.tenantEvents(tenantId, after, filter, limit)).map((e) => ({ id: e.id, event: e.type, data: e, cursor: Number(e.id) })),
+        start: resumeFrom(request, await engine.events.latestTenantEventId(tenantId)),
+        what: 'tenant event stream',
       });
-      let after = start;
-      let pageSize = FIRST_PAGE;
-      try {
-        while (!stream.closed) {
-          const events = await engine.events.tenantEvents(tenantId, after, filter, pageSize);
-          for (const e of events) {
-            await stream.send(e.id, e.type, e);
-            after = Number(e.id);
-          }
-          if (events.length === pageSize) {
-            pageSize = STREAM_PAGE;
-            await yieldToIo();
-            continue;
-          }
-          await waker.wait(config.streamRecheckMs);
-        }
-      } catch (err) {
-        request.log.warn({ err }, 'tenant event stream ended by an error');
-      } finally {
-        off();
-        stream.end();
-      }
     },
   );
 }

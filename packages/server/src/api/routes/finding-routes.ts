@@ -1,12 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FindingSeverity } from '@agentd/protocol';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth.ts';
-import { ApiError } from '../errors.ts';
 import type { FindingFilter } from '../../engine/finding-service.ts';
 import { Cursor, Finding, FindingInput, csv, followPage } from '../findings-audit-schemas.ts';
 import { Type, errors, type Static } from '../schemas.ts';
-import { SseStream, Waker } from '../sse.ts';
+import { pumpStream, resumeCursor } from '../sse.ts';
 import { scrubForLease } from '../worker-scrubbing.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
@@ -20,9 +19,6 @@ const FindingsQuery = Type.Object(
 );
 const RunFindingsQuery = Type.Object({ since: Type.Optional(Cursor), severity: Severities, limit: Limit }, { additionalProperties: false });
 const FindingPage = followPage(Finding);
-
-/** Streams re-read the database at most this many findings at a time. */
-const STREAM_PAGE = 200;
 
 const severities = (raw: string | undefined): FindingSeverity[] | undefined => (raw ? (raw.split(',') as FindingSeverity[]) : undefined);
 
@@ -72,8 +68,16 @@ export function findingRoutes(app: FastifyInstance, { engine, idempotency, confi
       const q = request.query as Static<typeof FindingsQuery> & { limit: number };
       const filter: Omit<FindingFilter, 'since' | 'limit'> = { severity: severities(q.severity), agent: q.agent, run: q.run };
       if (!wantsStream(request)) return engine.findings.list(tenantId, { ...filter, since: q.since === undefined ? 0 : Number(q.since), limit: q.limit });
-      const start = resumeFrom(request, q.since) ?? (await engine.findings.latestId(tenantId));
-      return streamFindings(request, reply, tenantId, filter, start);
+      const start = resumeCursor(request, q.since, 'since') ?? (await engine.findings.latestId(tenantId));
+      return pumpStream(request, reply, {
+        heartbeatMs: config.sseHeartbeatMs,
+        recheckMs: config.streamRecheckMs,
+        // A finding commits with its run.finding event, so the tenant's event wake-up covers it.
+        subscribe: (wake) => engine.store.notifier.on(`tenant:${tenantId}`, wake),
+        read: async (after, limit) => (await engine.findings.list(tenantId, { ...filter, since: after, limit })).data.map((f) => ({ id: f.id, event: 'finding', data: f, cursor: Number(f.id) })),
+        start,
+        what: 'finding stream',
+      });
     },
   );
 
@@ -89,40 +93,4 @@ export function findingRoutes(app: FastifyInstance, { engine, idempotency, confi
       return engine.findings.listForRun(tenantOf(request), runId, { since: q.since === undefined ? 0 : Number(q.since), severity: severities(q.severity), limit: q.limit });
     },
   );
-
-  /** `Last-Event-ID` wins over `since`; undefined when neither is given. */
-  function resumeFrom(request: FastifyRequest, since: string | undefined): number | undefined {
-    const header = request.headers['last-event-id'];
-    const raw = typeof header === 'string' && header !== '' ? header : since;
-    if (raw === undefined) return undefined;
-    if (!/^\d{1,15}$/.test(raw)) throw new ApiError('VALIDATION_ERROR', 'Last-Event-ID must be a non-negative integer', [{ path: 'headers.last-event-id', message: 'must be a non-negative integer' }]);
-    return Number(raw);
-  }
-
-  async function streamFindings(request: FastifyRequest, reply: FastifyReply, tenantId: string, filter: Omit<FindingFilter, 'since' | 'limit'>, start: number): Promise<void> {
-    const stream = new SseStream(request, reply, { heartbeatMs: config.sseHeartbeatMs });
-    const waker = new Waker();
-    // A finding commits with its run.finding event, so the tenant's event wake-up covers it.
-    const off = engine.store.notifier.on(`tenant:${tenantId}`, () => waker.wake());
-    stream.onClose(() => {
-      off();
-      waker.wake();
-    });
-    let after = start;
-    try {
-      while (!stream.closed) {
-        const page = await engine.findings.list(tenantId, { ...filter, since: after, limit: STREAM_PAGE });
-        for (const f of page.data) {
-          await stream.send(f.id, 'finding', f);
-          after = Number(f.id);
-        }
-        if (page.data.length < STREAM_PAGE) await waker.wait(config.streamRecheckMs);
-      }
-    } catch (err) {
-      request.log.warn({ err }, 'finding stream ended by an error');
-    } finally {
-      off();
-      stream.end();
-    }
-  }
 }
