@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Kysely, sql, type Transaction } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
 import { openSqlite } from './sqlite/sqlite-dialect.ts';
@@ -7,7 +7,8 @@ import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
 import { createPgPool, postgresDialect } from './postgres/postgres-dialect.ts';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations.ts';
 import { PgListener } from './postgres/pg-listener.ts';
-import { WriteQueue, type CommitResult } from './write-queue.ts';
+import { WriteQueue } from './write-queue.ts';
+import { pgEventWriter } from './postgres/pg-events.ts';
 import { Notifier } from './notifier.ts';
 
 export interface StoreOptions {
@@ -109,7 +110,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     concurrency: 4,
     maxBatch: 1000,
     onCommit: (r) => notifier.publishCommit(r),
-    beforeCommit: (trx: Transaction<Database>, r: CommitResult) => listener.notifyInTransaction(trx, r),
+    writeEvents: pgEventWriter(listener),
   });
   let leaderClient: import('pg').PoolClient | null = null;
   return {

@@ -39,6 +39,8 @@ export interface WriteContext {
   onRollback: (() => void)[];
 }
 
+export type EventWriter = (trx: Transaction<Database>, events: PendingEvent[], wakes: Set<string>) => Promise<CommittedEvent[]>;
+
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
 
 /**
@@ -79,8 +81,11 @@ export interface WriteQueueOptions {
   maxBatch: number;
   /** Called after each commit with what it recorded (fan-out to streams and pollers). */
   onCommit: (result: CommitResult) => void;
-  /** Runs inside the transaction after the events are inserted (PostgreSQL NOTIFY). */
-  beforeCommit?: (trx: Transaction<Database>, result: CommitResult) => Promise<void>;
+  /**
+   * Numbers and inserts a commit's events, last thing before the commit (see insertEvents);
+   * `wakes` are the queues it made ready. A dialect may do more here (PostgreSQL: NOTIFY).
+   */
+  writeEvents?: EventWriter;
 }
 
 /**
@@ -211,8 +216,7 @@ export class WriteQueue {
         }
       }
       for (const step of deferred) await step(trx);
-      result.events = await insertEvents(trx, pending);
-      if (this.#opts.beforeCommit) await this.#opts.beforeCommit(trx, result);
+      result.events = await (this.#opts.writeEvents ?? insertEvents)(trx, pending, result.wakes);
       return out;
     }).catch((err: unknown) => {
       for (const fn of onRollback) fn();

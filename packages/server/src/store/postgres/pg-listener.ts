@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { sql, type Transaction } from 'kysely';
-import type { Database } from '../db-types.ts';
 import type { Notifier } from '../notifier.ts';
-import type { CommitResult } from '../write-queue.ts';
+import type { PendingEvent } from '../write-queue.ts';
 
-const CHANNEL = 'agentd';
+export const CHANNEL = 'agentd';
 /** NOTIFY payloads must stay under 8000 bytes; past this many names we send a coarse wake-up. */
 const MAX_NAMES = 60;
 
@@ -64,18 +62,21 @@ export class PgListener {
     this.#notifier.publish(p.runs, p.tenants, p.queues);
   }
 
-  async notifyInTransaction(trx: Transaction<Database>, result: CommitResult): Promise<void> {
-    if (result.events.length === 0 && result.wakes.size === 0) return;
-    const runs = [...new Set(result.events.map((e) => e.run_id))];
+  /**
+   * The NOTIFY payload for a commit (delivered to other nodes only if it commits), or null when
+   * the commit changed nothing anyone waits on.
+   */
+  payloadFor(events: PendingEvent[], wakes: Set<string>): string | null {
+    if (events.length === 0 && wakes.size === 0) return null;
+    const runs = [...new Set(events.map((e) => e.run_id))];
     const payload: Payload = {
       node: this.#node,
       runs: runs.length <= MAX_NAMES ? runs : [],
-      tenants: [...new Set(result.events.map((e) => e.tenant_id))],
-      queues: [...result.wakes].slice(0, MAX_NAMES),
+      tenants: [...new Set(events.map((e) => e.tenant_id))],
+      queues: [...wakes].slice(0, MAX_NAMES),
     };
-    let text = JSON.stringify(payload);
-    if (text.length > 7000) text = JSON.stringify({ ...payload, runs: [], queues: [] });
-    await sql`SELECT pg_notify(${CHANNEL}, ${text})`.execute(trx);
+    const text = JSON.stringify(payload);
+    return text.length > 7000 ? JSON.stringify({ ...payload, runs: [], queues: [] }) : text;
   }
 
   async stop(): Promise<void> {
