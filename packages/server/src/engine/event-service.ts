@@ -32,6 +32,7 @@ export class EventService {
       .where('tenant_id', '=', tenantId)
       .where('run_id', '=', runId)
       .where('seq', '>', afterSeq)
+      .$call(belowHorizon(this.#store, tenantId))
       .orderBy('seq')
       .limit(limit)
       .execute();
@@ -43,7 +44,8 @@ export class EventService {
       .selectFrom('run_events')
       .select(['id', 'seq', 'type', 'run_id', 'agent', 'at', 'data'])
       .where('tenant_id', '=', tenantId)
-      .where('id', '>', afterId);
+      .where('id', '>', afterId)
+      .$call(belowHorizon(this.#store, tenantId));
     if (filter.agent) q = q.where('agent', '=', filter.agent);
     if (filter.run) q = q.where('run_id', '=', filter.run);
     if (filter.type) {
@@ -57,6 +59,15 @@ export class EventService {
   /** The tenant's newest event id, where a stream with no cursor starts. */
   async latestTenantEventId(tenantId: string): Promise<number> {
     const row = await this.#store.db.selectFrom('tenants').select('event_seq').where('id', '=', tenantId).executeTakeFirst();
-    return Number(row?.event_seq ?? 0);
+    return Math.min(Number(row?.event_seq ?? 0), this.#store.eventHorizon(tenantId));
   }
+}
+
+/**
+ * Keeps reads of run_events to what is on disk: events a commit wrote but whose sync has not
+ * finished yet (see Store.eventHorizon) are left for the wake-up that follows the sync.
+ */
+export function belowHorizon(store: Store, tenantId: string) {
+  const horizon = store.eventHorizon(tenantId);
+  return <Q extends { where: (col: 'id', op: '<=', v: number) => Q }>(q: Q): Q => (Number.isFinite(horizon) ? q.where('id', '<=', horizon) : q);
 }

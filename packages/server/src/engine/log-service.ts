@@ -3,6 +3,7 @@ import type { RunEventsTable } from '../store/db-types.ts';
 import type { Store } from '../store/store.ts';
 import { DomainError } from '../store/write-queue.ts';
 import { iso } from './run-codec.ts';
+import { belowHorizon } from './event-service.ts';
 
 export interface LogFilter {
   /** Only lines after this cursor: the run's seq for one run, the tenant-wide event id otherwise. */
@@ -72,7 +73,8 @@ export class LogService {
       .selectFrom('run_events')
       .select(['id', 'seq', 'run_id', 'agent', 'at', 'data'])
       .where('tenant_id', '=', tenantId)
-      .where('type', '=', EventType.runLog);
+      .where('type', '=', EventType.runLog)
+      .$call(belowHorizon(this.#store, tenantId));
     const levels = f.level ?? [];
     // The data column is JSON text in both dialects, written by JSON.stringify (no spaces), so a
     // LIKE narrows the scan without a dialect-specific JSON operator; `page` then checks exactly

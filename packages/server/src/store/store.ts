@@ -1,8 +1,10 @@
+import type { fsync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, sql } from 'kysely';
 import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
 import { openSqlite } from './sqlite/sqlite-dialect.ts';
+import { WalSync } from './sqlite/wal-sync.ts';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
 import { createPgPool, postgresDialect } from './postgres/postgres-dialect.ts';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations.ts';
@@ -18,6 +20,8 @@ export interface StoreOptions {
   dataDir: string;
   /** SQLite durability; see sqlite-dialect.ts. Default FULL. */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /** Tests only: stands in for `fs.fsync` of SQLite's WAL (see wal-sync.ts). */
+  sqliteSyncFile?: typeof fsync;
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
   now: () => number;
@@ -37,6 +41,11 @@ export interface Store {
   capabilities: StoreCapabilities;
   writer: WriteQueue;
   notifier: Notifier;
+  /**
+   * The highest event id of a tenant that readers may see: events past it are committed but not
+   * yet on disk (SQLite's off-thread WAL sync; see wal-sync.ts). Infinity when nothing waits.
+   */
+  eventHorizon(tenantId: string): number;
   /** Runs `fn` only on the one node holding the leader lock (always on SQLite). */
   asLeader<T>(fn: () => Promise<T>): Promise<T | undefined>;
   ping(): Promise<void>;
@@ -64,16 +73,21 @@ async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<voi
 }
 
 async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<Store> {
-  const { dialect } = openSqlite({ file: join(opts.dataDir, 'agentd.db'), synchronous: opts.sqliteSynchronous ?? 'FULL' });
+  const file = join(opts.dataDir, 'agentd.db');
+  const durable = (opts.sqliteSynchronous ?? 'FULL') === 'FULL';
+  // FULL durability is NORMAL plus a WAL fsync per group commit, issued off the event loop.
+  const { dialect } = openSqlite({ file, synchronous: 'NORMAL' });
   const db = new Kysely<Database>({ dialect });
   await migrate(db, SQLITE_MIGRATIONS, (fn) => fn());
   await seedDefaultTenant(db, opts.now());
-  const writer = new WriteQueue({ db, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r) });
+  const walSync = durable ? new WalSync(file, opts.sqliteSyncFile) : undefined;
+  const writer = new WriteQueue({ db, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false },
     writer,
     notifier,
+    eventHorizon: (tenantId) => walSync?.horizon(tenantId) ?? Number.POSITIVE_INFINITY,
     asLeader: (fn) => fn(),
     ping: async () => {
       await sql`SELECT 1`.execute(db);
@@ -81,6 +95,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
     close: async () => {
       await writer.drain();
       await db.destroy();
+      walSync?.close();
     },
   };
 }
@@ -106,6 +121,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   await listener.start();
   const writer = new WriteQueue({
     db,
+    dialect: 'postgres',
     now: opts.now,
     concurrency: 4,
     maxBatch: 1000,
@@ -118,6 +134,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true },
     writer,
     notifier,
+    eventHorizon: () => Number.POSITIVE_INFINITY,
     asLeader: async (fn) => {
       // A session-level advisory lock held on a dedicated connection: the node holding it runs
       // the timers; if it dies, its connection closes and another node takes over.

@@ -1,5 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
+import { insertRows } from './insert-rows.ts';
+import type { StoreCapabilities } from './store.ts';
 
 /** An event an operation wants recorded; its tenant-wide `id` is assigned when the batch commits. */
 export interface PendingEvent {
@@ -74,6 +76,7 @@ interface Pending {
 
 export interface WriteQueueOptions {
   db: Kysely<Database>;
+  dialect: StoreCapabilities['dialect'];
   now: () => number;
   /** Batches committing at once: 1 on SQLite (one writer), a few on PostgreSQL. */
   concurrency: number;
@@ -86,6 +89,27 @@ export interface WriteQueueOptions {
    * `wakes` are the queues it made ready. A dialect may do more here (PostgreSQL: NOTIFY).
    */
   writeEvents?: EventWriter;
+  /**
+   * When the commit itself does not wait for the disk (SQLite, see wal-sync.ts): answers, events
+   * and hand-offs of a commit are held until this says it is on disk. Absent: they go at once.
+   */
+  durability?: Durability;
+}
+
+/** Tells when a commit is on disk; `done` calls come in commit order. */
+export interface Durability {
+  afterCommit(result: CommitResult, done: (err?: Error) => void): void;
+  /** The highest event id of the tenant that is on disk (readers must not go past it). */
+  horizon(tenantId: string): number;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface Committed {
+  outcomes: Outcome[];
+  result: CommitResult;
+  /** Fan-out and hand-offs; run once the commit is durable. */
+  publish: () => void;
 }
 
 /**
@@ -101,12 +125,14 @@ export class WriteQueue {
   #idle: (() => void)[] = [];
   #lazyTimer: NodeJS.Timeout | null = null;
   #draining = false;
+  /** Commits waiting to be on disk. */
+  #syncing = 0;
 
   constructor(opts: WriteQueueOptions) {
     this.#opts = opts;
   }
 
-  /** Runs `op` in a transaction shared with other operations; resolves after the commit. */
+  /** Runs `op` in a transaction shared with other operations; resolves once the commit is durable. */
   write<T>(op: WriteOp<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ op, resolve: resolve as (v: unknown) => void, reject, lazy: false });
@@ -140,7 +166,7 @@ export class WriteQueue {
       this.#lazyTimer = null;
     }
     this.#schedule(true);
-    if (this.#active === 0 && this.#pending.length === 0) return Promise.resolve();
+    if (this.#isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));
   }
 
@@ -163,15 +189,49 @@ export class WriteQueue {
         this.#active--;
         // Lazy writes left over are due once their timer has fired (no timer armed).
         if (this.#pending.length > 0) this.#schedule(this.#lazyTimer === null);
-        if (this.#active === 0 && this.#pending.length === 0) for (const fn of this.#idle.splice(0)) fn();
+        this.#checkIdle();
       });
     }
   }
 
+  #isIdle(): boolean {
+    return this.#active === 0 && this.#pending.length === 0 && this.#syncing === 0;
+  }
+
+  #checkIdle(): void {
+    if (this.#isIdle()) for (const fn of this.#idle.splice(0)) fn();
+  }
+
+  /**
+   * Publishes a commit and hands its outcomes to `settle` once it is durable. The writer does not
+   * wait for that: the next batch may commit meanwhile. A failed sync still publishes (the rows
+   * are committed and readable) but answers with the error: the caller cannot know it is on disk.
+   */
+  #whenDurable(committed: Committed, settle: (outcomes: Outcome[] | Error) => void): void {
+    const durability = this.#opts.durability;
+    if (!durability) {
+      committed.publish();
+      settle(committed.outcomes);
+      return;
+    }
+    this.#syncing++;
+    durability.afterCommit(committed.result, (err) => {
+      this.#syncing--;
+      committed.publish();
+      settle(err ? new Error(`the commit may not be on disk: ${err.message}`) : committed.outcomes);
+      this.#checkIdle();
+    });
+  }
+
   async #commitBatch(batch: Pending[]): Promise<void> {
+    const settleAll = (outcomes: Outcome[] | Error) =>
+      batch.forEach((p, i) => {
+        if (outcomes instanceof Error) p.reject(outcomes);
+        else if (outcomes[i].ok) p.resolve(outcomes[i].value);
+        else p.reject(outcomes[i].error);
+      });
     try {
-      const outcomes = await this.#runInTransaction(batch);
-      batch.forEach((p, i) => (outcomes[i].ok ? p.resolve(outcomes[i].value) : p.reject(outcomes[i].error)));
+      this.#whenDurable(await this.#runInTransaction(batch), settleAll);
     } catch (batchError) {
       if (batch.length === 1) {
         batch[0].reject(batchError);
@@ -180,9 +240,12 @@ export class WriteQueue {
       // One operation broke the shared transaction: give each its own so only it fails.
       for (const p of batch) {
         try {
-          const [outcome] = await this.#runInTransaction([p]);
-          if (outcome.ok) p.resolve(outcome.value);
-          else p.reject(outcome.error);
+          const committed = await this.#runInTransaction([p]);
+          this.#whenDurable(committed, (outcomes) => {
+            if (outcomes instanceof Error) p.reject(outcomes);
+            else if (outcomes[0].ok) p.resolve(outcomes[0].value);
+            else p.reject(outcomes[0].error);
+          });
         } catch (err) {
           p.reject(err);
         }
@@ -190,7 +253,7 @@ export class WriteQueue {
     }
   }
 
-  async #runInTransaction(batch: Pending[]): Promise<({ ok: true; value: unknown } | { ok: false; error: unknown })[]> {
+  async #runInTransaction(batch: Pending[]): Promise<Committed> {
     const result: CommitResult = { events: [], wakes: new Set() };
     const afterCommit: (() => void)[] = [];
     const onRollback: (() => void)[] = [];
@@ -198,7 +261,7 @@ export class WriteQueue {
       const now = this.#opts.now();
       const pending: PendingEvent[] = [];
       const deferred: ((trx: Transaction<Database>) => Promise<void>)[] = [];
-      const out: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+      const out: Outcome[] = [];
       for (const p of batch) {
         const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
         try {
@@ -216,27 +279,30 @@ export class WriteQueue {
         }
       }
       for (const step of deferred) await step(trx);
-      result.events = await (this.#opts.writeEvents ?? insertEvents)(trx, pending, result.wakes);
+      result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.dialect);
       return out;
     }).catch((err: unknown) => {
       for (const fn of onRollback) fn();
       throw err;
     });
-    this.#opts.onCommit(result);
-    for (const fn of afterCommit) fn();
-    return outcomes;
+    const publish = () => {
+      this.#opts.onCommit(result);
+      for (const fn of afterCommit) fn();
+    };
+    return { outcomes, result, publish };
   }
 }
 
 /** Rows per INSERT: 8 parameters each keeps us far below both dialects' parameter limits. */
 const EVENT_INSERT_CHUNK = 500;
+const EVENT_COLUMNS = ['tenant_id', 'id', 'run_id', 'agent', 'seq', 'type', 'at', 'data'] as const;
 
 /**
  * Assigns tenant-wide ids from the tenant row's counter and inserts the events. The counter's
  * row lock is held to commit, so ids become visible in id order: a tenant stream that reads
  * `id > cursor` can never skip an event that commits later with a smaller id.
  */
-async function insertEvents(trx: Transaction<Database>, events: PendingEvent[]): Promise<CommittedEvent[]> {
+async function insertEvents(trx: Transaction<Database>, events: PendingEvent[], dialect: StoreCapabilities['dialect']): Promise<CommittedEvent[]> {
   if (events.length === 0) return [];
   const byTenant = new Map<string, PendingEvent[]>();
   for (const e of events) {
@@ -257,11 +323,8 @@ async function insertEvents(trx: Transaction<Database>, events: PendingEvent[]):
     for (const e of list) committed.push({ ...e, id: ++id });
   }
   for (let i = 0; i < committed.length; i += EVENT_INSERT_CHUNK) {
-    const chunk = committed.slice(i, i + EVENT_INSERT_CHUNK);
-    await trx
-      .insertInto('run_events')
-      .values(chunk.map((e) => ({ tenant_id: e.tenant_id, id: e.id, run_id: e.run_id, agent: e.agent, seq: e.seq, type: e.type, at: e.at, data: JSON.stringify(e.data) })))
-      .execute();
+    const chunk = committed.slice(i, i + EVENT_INSERT_CHUNK).map((e) => ({ tenant_id: e.tenant_id, id: e.id, run_id: e.run_id, agent: e.agent, seq: e.seq, type: e.type, at: e.at, data: JSON.stringify(e.data) }));
+    await insertRows(trx, dialect, 'run_events', EVENT_COLUMNS, chunk);
   }
   return committed;
 }

@@ -1,0 +1,108 @@
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CommitResult, Durability } from '../write-queue.ts';
+
+interface Waiting {
+  result: CommitResult;
+  done: (err?: Error) => void;
+}
+
+/**
+ * Durable acknowledgement for SQLite without blocking the event loop on fsync.
+ *
+ * SQLite's `synchronous=FULL` in WAL mode is `NORMAL` plus one fsync of the WAL file at each
+ * commit, issued inline: the server's only thread waits for the disk. Here the connection runs
+ * at `NORMAL` and agentd issues that fsync itself, on libuv's thread pool: a commit writes its
+ * WAL frames (into the page cache), the next batch may start at once, and the commit's answers,
+ * events and hand-offs wait until an fsync that began after it has finished. Commits that land
+ * while one fsync runs share the next, so a burst costs one or two fsyncs, not one each. An
+ * fsync covers every frame written before it began, so a commit that is answered is on disk, as
+ * with `FULL`.
+ *
+ * Until then its events are held back from readers as well (`horizon`): a stream never shows an
+ * event that a power loss could still take back.
+ */
+export class WalSync implements Durability {
+  readonly #walPath: string;
+  #fd: number | null = null;
+  #running = false;
+  #next: Waiting[] = [];
+  /** Per tenant, the first event id of each commit not yet on disk, oldest first. */
+  readonly #pending = new Map<string, number[]>();
+  readonly #syncFile: typeof fsync;
+
+  /** `syncFile` is for tests, to hold an fsync back; it defaults to fs.fsync. */
+  constructor(databaseFile: string, syncFile: typeof fsync | undefined = fsync) {
+    this.#walPath = `${databaseFile}-wal`;
+    this.#syncFile = syncFile ?? fsync;
+    // The WAL exists once the database has been written (migrations); make it and its directory
+    // entry durable now, so later syncs of the file alone are enough.
+    this.#open();
+    const dir = openSync(dirname(databaseFile), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  }
+
+  #open(): number {
+    if (this.#fd === null) {
+      this.#fd = openSync(this.#walPath, 'r');
+      fsyncSync(this.#fd);
+    }
+    return this.#fd;
+  }
+
+  afterCommit(result: CommitResult, done: (err?: Error) => void): void {
+    const firstIds = new Map<string, number>();
+    for (const e of result.events) if (!firstIds.has(e.tenant_id)) firstIds.set(e.tenant_id, e.id);
+    for (const [tenant, id] of firstIds) {
+      const list = this.#pending.get(tenant);
+      if (list) list.push(id);
+      else this.#pending.set(tenant, [id]);
+    }
+    this.#next.push({ result, done });
+    if (!this.#running) this.#start();
+  }
+
+  horizon(tenantId: string): number {
+    const list = this.#pending.get(tenantId);
+    return list ? list[0] - 1 : Number.POSITIVE_INFINITY;
+  }
+
+  #start(): void {
+    const covered = this.#next;
+    this.#next = [];
+    this.#running = true;
+    let fd: number;
+    try {
+      fd = this.#open();
+    } catch (err) {
+      this.#finish(covered, err as Error);
+      return;
+    }
+    this.#syncFile(fd, (err) => this.#finish(covered, err ?? undefined));
+  }
+
+  #finish(covered: Waiting[], err: Error | undefined): void {
+    this.#running = false;
+    for (const w of covered) {
+      const seen = new Set<string>();
+      for (const e of w.result.events) {
+        if (seen.has(e.tenant_id)) continue;
+        seen.add(e.tenant_id);
+        const list = this.#pending.get(e.tenant_id);
+        list?.shift();
+        if (list && list.length === 0) this.#pending.delete(e.tenant_id);
+      }
+      w.done(err);
+    }
+    if (this.#next.length > 0) this.#start();
+  }
+
+  close(): void {
+    if (this.#fd !== null) closeSync(this.#fd);
+    this.#fd = null;
+  }
+}

@@ -1,0 +1,158 @@
+/**
+ * SQLite durability: a write is answered, and its events published, only after an fsync of the
+ * WAL that began after its commit has finished; the writer goes on committing meanwhile; commits
+ * that land during one fsync share the next; readers never see events not yet on disk.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fstatSync, fsync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kysely } from 'kysely';
+import type { Database } from '../src/store/db-types.ts';
+import { migrate } from '../src/store/migrate.ts';
+import { openSqlite } from '../src/store/sqlite/sqlite-dialect.ts';
+import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.ts';
+import { WalSync } from '../src/store/sqlite/wal-sync.ts';
+import { WriteQueue, type CommitResult } from '../src/store/write-queue.ts';
+import { openStore } from '../src/store/store.ts';
+
+type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
+
+/** An fsync stand-in that holds each call until the test releases it (or fails it). */
+class GatedSync {
+  readonly calls: { fd: number; cb: SyncCallback }[] = [];
+  readonly fn = ((fd: number, cb: SyncCallback) => {
+    this.calls.push({ fd, cb });
+  }) as unknown as typeof fsync;
+  release(i: number, err: NodeJS.ErrnoException | null = null): void {
+    this.calls[i].cb(err);
+  }
+}
+
+async function setup() {
+  const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+  const file = join(dir, 'agentd.db');
+  const { dialect, raw } = openSqlite({ file, synchronous: 'NORMAL' });
+  const db = new Kysely<Database>({ dialect });
+  await migrate(db, SQLITE_MIGRATIONS, (fn) => fn());
+  await db.insertInto('tenants').values({ id: 't1', name: 'T1', event_seq: 0, finding_seq: 0, created_at: 0 }).execute();
+  const gate = new GatedSync();
+  const walSync = new WalSync(file, gate.fn);
+  const published: CommitResult[] = [];
+  const writer = new WriteQueue({ db, dialect: 'sqlite', now: () => 1000, concurrency: 1, maxBatch: 100, onCommit: (r) => published.push(r), durability: walSync });
+  /** A write that records one event for run `runId` of tenant t1. */
+  const write = (runId: string) =>
+    writer.write(async (ctx) => {
+      ctx.events.push({ tenant_id: 't1', run_id: runId, agent: 'a', seq: 1, type: 'run.queued', at: ctx.now, data: {} });
+      return runId;
+    });
+  const eventCount = () => (raw.prepare('SELECT count(*) AS n FROM run_events').get() as { n: number }).n;
+  const cleanup = async () => {
+    await db.destroy();
+    walSync.close();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { file, gate, walSync, writer, write, published, eventCount, cleanup };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+async function settle(): Promise<void> {
+  for (let i = 0; i < 5; i++) await tick();
+}
+
+test('a write is answered and published only after the WAL fsync that follows its commit', async () => {
+  const s = await setup();
+  try {
+    let answered = false;
+    const first = s.write('r1').then((v) => {
+      answered = true;
+      return v;
+    });
+    await settle();
+    assert.equal(s.eventCount(), 1, 'committed to the database');
+    assert.equal(s.gate.calls.length, 1, 'one fsync under way');
+    assert.equal(answered, false, 'not answered before the fsync');
+    assert.equal(s.published.length, 0, 'not published before the fsync');
+    assert.equal(s.walSync.horizon('t1'), 0, 'readers see no event of the tenant yet');
+    assert.equal(s.walSync.horizon('other'), Number.POSITIVE_INFINITY);
+
+    // The writer is not blocked: two more writes commit while the first fsync is held, and wait
+    // together for the next one.
+    const second = s.write('r2');
+    const third = s.write('r3');
+    await settle();
+    assert.equal(s.eventCount(), 3, 'later batches committed while the fsync ran');
+    assert.equal(s.gate.calls.length, 1, 'the next fsync waits for the running one');
+
+    s.gate.release(0);
+    assert.equal(await first, 'r1');
+    assert.equal(s.published.length, 1);
+    assert.equal(s.walSync.horizon('t1'), 1, 'event 1 is on disk; 2 and 3 are not');
+    await settle();
+    assert.equal(s.gate.calls.length, 2, 'one fsync covers both later commits');
+    s.gate.release(1);
+    assert.deepEqual(await Promise.all([second, third]), ['r2', 'r3']);
+    assert.deepEqual(
+      s.published.flatMap((r) => r.events.map((e) => e.id)),
+      [1, 2, 3],
+      'published in commit order',
+    );
+    assert.equal(s.walSync.horizon('t1'), Number.POSITIVE_INFINITY);
+    // drain() resolves only when nothing waits for the disk.
+    const next = s.write('r4');
+    await settle();
+    let drained = false;
+    const d = s.writer.drain().then(() => (drained = true));
+    await settle();
+    assert.equal(drained, false, 'drain waits for the pending fsync');
+    s.gate.release(2);
+    await Promise.all([next, d]);
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('an fsync that fails answers its writes with an error; later writes succeed', async () => {
+  const s = await setup();
+  try {
+    const failing = s.write('r1');
+    await settle();
+    s.gate.release(0, Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    await assert.rejects(failing, /may not be on disk/);
+    const ok = s.write('r2');
+    await settle();
+    s.gate.release(1);
+    assert.equal(await ok, 'r2');
+  } finally {
+    await s.cleanup();
+  }
+});
+
+test('the store fsyncs its WAL file before answering at FULL (the default), and not at NORMAL', async () => {
+  for (const mode of [undefined, 'NORMAL'] as const) {
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+    const synced: number[] = [];
+    const syncFile = ((fd: number, cb: SyncCallback) => {
+      synced.push(fd);
+      fsync(fd, cb);
+    }) as unknown as typeof fsync;
+    try {
+      const store = await openStore({ dataDir: dir, now: () => Date.now(), sqliteSynchronous: mode, sqliteSyncFile: syncFile });
+      const answer = await store.writer.write(async (ctx) => {
+        ctx.events.push({ tenant_id: 'default', run_id: 'r1', agent: 'a', seq: 1, type: 'run.queued', at: ctx.now, data: {} });
+        return 'done';
+      });
+      assert.equal(answer, 'done');
+      if (mode === 'NORMAL') assert.equal(synced.length, 0, 'NORMAL: no fsync per commit');
+      else {
+        assert.equal(synced.length, 1, 'FULL: one fsync for the commit');
+        assert.equal(fstatSync(synced[0]).ino, statSync(join(dir, 'agentd.db-wal')).ino, 'of the WAL file');
+      }
+      assert.equal(store.eventHorizon('default'), Number.POSITIVE_INFINITY, 'nothing pending after the answer');
+      await store.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
