@@ -3,7 +3,7 @@ import type { AuditEntry } from '../engine/audit-service.ts';
 import type { Engine } from '../engine/engine.ts';
 import { hashKey } from '../engine/key-service.ts';
 
-/** What the response said that the audit row wants, read in onSend (onResponse sees no body). */
+/** What the response said that the audit row wants, read before it is sent (onResponse sees no body). */
 interface ResponseNote {
   errorCode?: string;
   /** The id (or name) of what a create made: the target of a route without params. */
@@ -90,25 +90,33 @@ export function targetOf(routeUrl: string, params: Record<string, unknown>): { t
 
 function noteFromPayload(request: FastifyRequest, reply: FastifyReply, payload: unknown): ResponseNote | null {
   if (typeof payload !== 'string') return null;
-  const status = reply.statusCode;
-  if (status >= 200 && status < 300 && routeKey(request) === LEASE_POLL && payload === EMPTY_LEASE_BODY) return { emptyLease: true };
+  if (payload === EMPTY_LEASE_BODY && reply.statusCode < 300 && routeKey(request) === LEASE_POLL) return { emptyLease: true };
   if (payload.length > MAX_NOTE_PAYLOAD) return null;
   try {
-    const body = JSON.parse(payload) as Record<string, unknown>;
-    if (status >= 400) {
-      const code = (body.error as { code?: unknown } | undefined)?.code;
-      return typeof code === 'string' ? { errorCode: code } : null;
-    }
-    const note: ResponseNote = {};
-    // Only these two fields are taken: a created key's answer also holds the key itself.
-    const id = typeof body.id === 'string' ? body.id : typeof body.name === 'string' ? body.name : undefined;
-    if (id !== undefined) note.createdId = id;
-    const list = Array.isArray(body.data) ? body.data : Array.isArray(body.results) ? body.results : Array.isArray(body.tasks) ? body.tasks : undefined;
-    if (list) note.count = list.length;
-    return note;
+    return noteFromBody(request, reply.statusCode, JSON.parse(payload));
   } catch {
     return null; // not JSON (an SSE body, a YAML echo): nothing to note, and nothing to fail
   }
+}
+
+/** The note from the answer's body as the handler returned it (before it became JSON text). */
+function noteFromBody(request: FastifyRequest, status: number, payload: unknown): ResponseNote | null {
+  if (!payload || typeof payload !== 'object') return null;
+  const body = payload as Record<string, unknown>;
+  if (status >= 400) {
+    const code = (body.error as { code?: unknown } | undefined)?.code;
+    return typeof code === 'string' ? { errorCode: code } : null;
+  }
+  const note: ResponseNote = {};
+  // Only these two fields are taken: a created key's answer also holds the key itself.
+  const id = typeof body.id === 'string' ? body.id : typeof body.name === 'string' ? body.name : undefined;
+  if (id !== undefined) note.createdId = id;
+  const list = Array.isArray(body.data) ? body.data : Array.isArray(body.results) ? body.results : Array.isArray(body.tasks) ? body.tasks : undefined;
+  if (list) {
+    note.count = list.length;
+    if (list.length === 0 && status < 300 && routeKey(request) === LEASE_POLL) note.emptyLease = true;
+  }
+  return note;
 }
 
 const routeKey = (request: FastifyRequest): string => `${request.method} ${request.routeOptions.url ?? ''}`;
@@ -122,8 +130,13 @@ const routeKey = (request: FastifyRequest): string => `${request.method} ${reque
 export function registerAuditHooks(app: FastifyInstance, engine: Engine): void {
   app.decorateRequest('auditNote', null);
   app.decorateRequest('auditActor', null);
+  // Objects are read before serialization (no parse); what arrives as text is read in onSend.
+  app.addHook('preSerialization', async (request, reply, payload) => {
+    if (MUTATING.has(request.method) && request.routeOptions.url) request.auditNote = noteFromBody(request, reply.statusCode, payload);
+    return payload;
+  });
   app.addHook('onSend', async (request, reply, payload) => {
-    if (MUTATING.has(request.method) && request.routeOptions.url) request.auditNote = noteFromPayload(request, reply, payload);
+    if (request.auditNote === null && MUTATING.has(request.method) && request.routeOptions.url) request.auditNote = noteFromPayload(request, reply, payload);
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {

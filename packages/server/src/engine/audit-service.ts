@@ -5,6 +5,7 @@ import { DomainError, type WriteContext } from '../store/write-queue.ts';
 import type { Clock } from './clock.ts';
 import { newId } from './ids.ts';
 import { decodeCursor, encodeCursor, iso } from './run-codec.ts';
+import { insertRows } from '../store/insert-rows.ts';
 
 /** One audit record: who did what to which target, when, with what outcome. */
 export interface AuditEntry {
@@ -59,6 +60,8 @@ const AUDIT_INSERT_CHUNK = 500;
 const AUDIT_MAX_DELAY_MS = 20;
 
 /** The append-only audit trail (the table refuses UPDATE and DELETE by trigger). */
+const AUDIT_COLUMNS = ['tenant_id', 'id', 'at', 'actor', 'actor_role', 'action', 'target_type', 'target_id', 'outcome', 'status_code', 'request_id', 'details'] as const;
+
 export class AuditService {
   readonly #store: Store;
   readonly #clock: Clock;
@@ -91,7 +94,7 @@ export class AuditService {
   /** Records inside an operation's transaction: the record and the change commit together. */
   async recordIn(ctx: WriteContext, entries: AuditEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += AUDIT_INSERT_CHUNK) {
-      await ctx.trx.insertInto('audit_log').values(entries.slice(i, i + AUDIT_INSERT_CHUNK).map((e) => this.#row(e, ctx.now))).execute();
+      await insertRows(ctx.trx, this.#store.capabilities.dialect, 'audit_log', AUDIT_COLUMNS, entries.slice(i, i + AUDIT_INSERT_CHUNK).map((e) => this.#row(e, ctx.now)));
     }
   }
 

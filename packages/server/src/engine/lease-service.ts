@@ -9,6 +9,7 @@ import type { AgentService } from './agent-service.ts';
 import { isFinalFailure, retryDelayMs } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { newId } from './ids.ts';
+import { insertRows } from '../store/insert-rows.ts';
 import { iso, isoOrNull, toRun } from './run-codec.ts';
 import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from './run-writes.ts';
 
@@ -28,6 +29,8 @@ export type CompletionResult = { lease_id: string; ok: true } | { lease_id: stri
 
 /** Completions per set-wise write: keeps each statement's parameters well under SQLite's limit. */
 const COMPLETION_CHUNK = 200;
+
+const ATTEMPT_COLUMNS = ['tenant_id', 'run_id', 'attempt', 'lease_id', 'worker_id', 'started_at', 'ended_at', 'outcome', 'error'] as const;
 
 /** Re-check for runs this often while long-polling, for runs whose backoff ends (no wake-up for that). */
 const POLL_RECHECK_MS = 250;
@@ -228,7 +231,7 @@ export class LeaseService {
       attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
       tasks.push(toTask(run, req.leaseTtlMs));
     }
-    if (attempts.length > 0) await ctx.trx.insertInto('run_attempts').values(attempts).execute();
+    await insertRows(ctx.trx, this.#store.capabilities.dialect, 'run_attempts', ATTEMPT_COLUMNS, attempts);
     return tasks;
   }
 

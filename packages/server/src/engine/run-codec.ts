@@ -1,7 +1,19 @@
 import type { Run, RunAttempt, RunEvent, RunFailure, RunStatus, WaitingReason } from '@agentd/protocol';
 import type { RunAttemptsTable, RunEventsTable, RunsTable } from '../store/db-types.ts';
 
-export const iso = (ms: number): string => new Date(ms).toISOString();
+let lastMs = Number.NaN;
+let lastIso = '';
+/**
+ * Epoch ms → ISO-8601. Rows written together share their timestamps (one clock reading per
+ * commit), so the last answer is kept: a batch of runs formats each time once, not per field.
+ */
+export const iso = (ms: number): string => {
+  if (ms !== lastMs) {
+    lastIso = new Date(ms).toISOString();
+    lastMs = ms;
+  }
+  return lastIso;
+};
 export const isoOrNull = (ms: number | null): string | null => (ms === null || ms === undefined ? null : iso(ms));
 export const parseJson = <T>(text: string | null): T | null => (text === null || text === undefined ? null : (JSON.parse(text) as T));
 

@@ -7,6 +7,7 @@ import { DomainError, type WriteContext } from '../store/write-queue.ts';
 import type { AgentService } from './agent-service.ts';
 import type { LeaseService } from './lease-service.ts';
 import { newId } from './ids.ts';
+import { insertRows } from '../store/insert-rows.ts';
 import { decodeCursor, encodeCursor, toAttempt, toRun } from './run-codec.ts';
 import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
 import type { Clock } from './clock.ts';
@@ -35,6 +36,11 @@ export type AfterWrite<T> = (ctx: WriteContext, response: T) => Promise<void>;
 
 const ACTIVE: string[] = ['queued', 'running', 'waiting'];
 const RUN_INSERT_CHUNK = 100;
+const RUN_COLUMNS = [
+  'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'waiting_reason', 'waiting_since', 'input', 'output', 'error', 'metadata', 'priority', 'attempts',
+  'max_attempts', 'retry', 'timeout_ms', 'deadline_at', 'available_at', 'lease_id', 'lease_expires_at', 'lease_ttl_ms', 'attempt_deadline_at', 'worker_id', 'last_seq',
+  'created_at', 'started_at', 'finished_at', 'updated_at',
+] as const;
 
 interface Prepared {
   row: RunsTable;
@@ -199,7 +205,7 @@ export class RunService {
     );
     const stamped = stampedPerRequest.flat();
     for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
-      await ctx.trx.insertInto('runs').values(stamped.slice(i, i + RUN_INSERT_CHUNK)).execute();
+      await insertRows(ctx.trx, this.#store.capabilities.dialect, 'runs', RUN_COLUMNS, stamped.slice(i, i + RUN_INSERT_CHUNK));
     }
     if (approvals.size > 0) await ctx.trx.insertInto('approvals').values([...approvals.values()]).execute();
     for (const r of stamped) {
