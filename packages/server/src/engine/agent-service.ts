@@ -214,21 +214,20 @@ export class AgentService {
   /** Disabled endpoints of an agent, for the lease query. */
   async disabledEndpoints(tenantId: string, name: string): Promise<Set<string>> {
     const row = await this.#agentRow(tenantId, name).catch(() => null);
-    return new Set(row ? (JSON.parse(row.disabled_endpoints) as string[]) : []);
+    return row ? disabledOf(row) : new Set();
   }
 
   /** The latest version's endpoint, for creating a run. */
   async resolveLatest(tenantId: string, name: string, endpoint: string): Promise<ResolvedEndpoint> {
     const agent = await this.#agentRow(tenantId, name);
     const resolved = await this.resolve(tenantId, name, agent.latest_version, endpoint);
-    const disabled = new Set(JSON.parse(agent.disabled_endpoints) as string[]);
-    return { ...resolved, enabled: !disabled.has(endpoint) };
+    return { ...resolved, enabled: !disabledOf(agent).has(endpoint) };
   }
 
   /** A given version's endpoint (a run keeps the version it started on). */
   async resolve(tenantId: string, name: string, version: number, endpoint: string, db?: Kysely<Database>): Promise<ResolvedEndpoint> {
     const row = await this.#versionRow(tenantId, name, version, db);
-    const spec = (JSON.parse(row.endpoints) as Record<string, EndpointSpec>)[endpoint];
+    const spec = endpointsOf(row)[endpoint];
     if (!spec) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
     const key = `${tenantId}\u0000${name}\u0000${version}\u0000${endpoint}`;
     let v = this.#validators.get(key);
@@ -239,6 +238,25 @@ export class AgentService {
     }
     return { agent: name, version, endpoint, spec, enabled: true, validateInput: v.input, validateOutput: v.output };
   }
+}
+
+/**
+ * Parsed JSON columns, per row object: rows come from a short-lived cache, so a run create or a
+ * completion reuses the parse instead of parsing an agent's schemas again for every run.
+ */
+const parsedEndpoints = new WeakMap<AgentVersionsTable, Record<string, EndpointSpec>>();
+const parsedDisabled = new WeakMap<AgentsTable, Set<string>>();
+
+function endpointsOf(row: AgentVersionsTable): Record<string, EndpointSpec> {
+  let v = parsedEndpoints.get(row);
+  if (!v) parsedEndpoints.set(row, (v = JSON.parse(row.endpoints) as Record<string, EndpointSpec>));
+  return v;
+}
+
+function disabledOf(row: AgentsTable): Set<string> {
+  let v = parsedDisabled.get(row);
+  if (!v) parsedDisabled.set(row, (v = new Set(JSON.parse(row.disabled_endpoints) as string[])));
+  return v;
 }
 
 export type { FieldProblem };
