@@ -173,6 +173,9 @@ export class WriteQueue {
   #schedule(includeLazy = false): void {
     if (!includeLazy && !this.#draining && !this.#pending.some((p) => !p.lazy)) return;
     if (this.#scheduled || this.#active >= this.#opts.concurrency || this.#pending.length === 0) return;
+    // While a commit waits for the disk, what arrives waits too, and then commits as one batch:
+    // one transaction per fsync, as many operations each as came meanwhile.
+    if (this.#syncing > 0) return;
     this.#scheduled = true;
     // One macrotask of delay lets requests parsed in the same I/O turn share the commit.
     setImmediate(() => {
@@ -217,6 +220,7 @@ export class WriteQueue {
     this.#syncing++;
     durability.afterCommit(committed.result, (err) => {
       this.#syncing--;
+      if (this.#syncing === 0 && this.#pending.length > 0) this.#schedule(this.#lazyTimer === null);
       committed.publish();
       settle(err ? new Error(`the commit may not be on disk: ${err.message}`) : committed.outcomes);
       this.#checkIdle();

@@ -13,11 +13,11 @@ interface Waiting {
  * SQLite's `synchronous=FULL` in WAL mode is `NORMAL` plus one fsync of the WAL file at each
  * commit, issued inline: the server's only thread waits for the disk. Here the connection runs
  * at `NORMAL` and agentd issues that fsync itself, on libuv's thread pool: a commit writes its
- * WAL frames (into the page cache), the next batch may start at once, and the commit's answers,
- * events and hand-offs wait until an fsync that began after it has finished. Commits that land
- * while one fsync runs share the next, so a burst costs one or two fsyncs, not one each. An
- * fsync covers every frame written before it began, so a commit that is answered is on disk, as
- * with `FULL`.
+ * WAL frames (into the page cache), the event loop goes on serving requests while the disk
+ * works, and the commit's answers, events and hand-offs wait until an fsync that began after it
+ * has finished. The write queue starts the next transaction when the fsync ends, with everything
+ * that arrived meanwhile (one transaction per fsync). An fsync covers every frame written before
+ * it began, so a commit that is answered is on disk, as with `FULL`.
  *
  * Until then its events are held back from readers as well (`horizon`): a stream never shows an
  * event that a power loss could still take back.
