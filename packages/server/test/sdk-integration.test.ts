@@ -13,12 +13,14 @@ for (const d of await dialects()) {
     let client: Agentd;
     let worker: Worker;
     let running: Promise<void>;
+    let baseURL: string;
     const started: string[] = [];
 
     before(async () => {
       db = await d.create();
       t = await startTestApp(db);
-      client = new Agentd({ baseURL: await t.listen(), apiKey: t.adminKey, maxRetries: 0 });
+      baseURL = await t.listen();
+      client = new Agentd({ baseURL, apiKey: t.adminKey, maxRetries: 0 });
       await client.agents.deploy(HELLO_MANIFEST as never);
       await client.agents.deploy({
         ...HELLO_MANIFEST,
@@ -106,6 +108,55 @@ for (const d of await dialects()) {
       } finally {
         await w2.stop();
         await r2;
+      }
+    });
+
+    it('a busy worker reports and refills in one call; against a server that refuses that, it reports alone', async () => {
+      for (const refuse of [false, true]) {
+        const name = refuse ? 'refill-old' : 'refill';
+        await client.agents.deploy({ ...HELLO_MANIFEST, metadata: { name } } as never);
+        const calls: { path: string; lease: boolean; tasks: number | null; status: number }[] = [];
+        const fetchSpy: typeof fetch = async (input, init) => {
+          const path = new URL(String(input)).pathname;
+          const lease = path === '/v1/worker/complete' && typeof init?.body === 'string' && 'lease' in (JSON.parse(init.body) as object);
+          if (refuse && lease) {
+            calls.push({ path, lease, tasks: null, status: 400 });
+            const error = { code: 'VALIDATION_ERROR', message: 'the request does not match the schema', details: [{ path: 'lease', message: 'is not allowed' }], request_id: 'x' };
+            return new Response(JSON.stringify({ error }), { status: 400, headers: { 'content-type': 'application/json' } });
+          }
+          const res = await fetch(input, init);
+          const text = await res.text();
+          const tasks = path === '/v1/worker/lease' || lease ? ((JSON.parse(text) as { tasks?: unknown[] }).tasks?.length ?? null) : null;
+          calls.push({ path, lease, tasks, status: res.status });
+          return new Response(text, { status: res.status, headers: res.headers });
+        };
+        const runs = [];
+        for (let i = 0; i < 40; i++) runs.push(await client.runs.create({ agent: name, endpoint: 'greet', input: { name: `r${i}` } }));
+        const w4 = new Worker({
+          client: new Agentd({ baseURL, apiKey: t.adminKey, fetch: fetchSpy }),
+          agent: name,
+          concurrency: 10,
+          handleSignals: false,
+          logger: silentLogger,
+          endpoints: { greet: async (input: { name: string }) => ({ greeting: `Hello, ${input.name}!` }) },
+        });
+        const r4 = w4.run();
+        try {
+          for (const run of runs) assert.equal((await client.runs.wait(run.id, { timeoutMs: 15_000 })).status, 'succeeded');
+        } finally {
+          await w4.stop();
+          await r4;
+        }
+        const riding = calls.filter((c) => c.lease);
+        const refills = riding.reduce((n, c) => n + (c.tasks ?? 0), 0);
+        if (!refuse) {
+          assert.ok(refills > 0, `completion calls leased runs: ${JSON.stringify(calls)}`);
+          const leased = calls.filter((c) => c.path === '/v1/worker/lease').reduce((n, c) => n + (c.tasks ?? 0), 0);
+          assert.equal(leased + refills, 40, 'every run leased exactly once');
+        } else {
+          assert.equal(riding.length, 1, 'after one refusal it stops asking');
+          assert.ok(calls.some((c) => c.path === '/v1/worker/complete' && !c.lease && c.status === 200), 'the refused results went again alone');
+        }
       }
     });
 

@@ -222,6 +222,43 @@ for (const d of await dialects()) {
       assert.deepEqual(statuses, ['succeeded', 'succeeded', 'succeeded', 'failed', 'running']);
     });
 
+    it('reports results and leases more in one call when a lease rides on the completion', async () => {
+      await t.call('POST', '/v1/agents', { body: { ...HELLO_MANIFEST, metadata: { name: 'refill' } } });
+      const first = [];
+      for (let i = 0; i < 2; i++) first.push(await create('refill', 'greet', { name: `f${i}` }));
+      const tasks = await lease('refill', 2);
+      const next = [];
+      for (let i = 0; i < 3; i++) next.push(await create('refill', 'greet', { name: `n${i}` }));
+      const results = tasks.map((x) => ({ lease_id: x.lease_id, output: { greeting: 'ok' } }));
+
+      // Invalid lease part: the whole call is refused and nothing is recorded.
+      const bad = await w('POST', '/v1/worker/complete', { results, lease: { agent: 'refill', max_tasks: 2, wait_ms: 100 } });
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.equal(bad.json().error.code, 'VALIDATION_ERROR');
+      assert.equal((await t.call('GET', `/v1/runs/${tasks[0].run_id}`)).json().status, 'running');
+
+      const r = await w('POST', '/v1/worker/complete', { results, lease: { agent: 'refill', max_tasks: 2, worker_id: 'w2', lease_ttl_ms: 5000 } });
+      assert.equal(r.statusCode, 200, r.body);
+      const body = r.json() as { results: { ok: boolean }[]; tasks: { run_id: string; lease_id: string; lease_expires_at: string }[] };
+      assert.deepEqual(body.results.map((x) => x.ok), [true, true]);
+      assert.equal(body.tasks.length, 2, 'at most max_tasks');
+      const nextIds = new Set(next.map((x) => x.id));
+      assert.ok(body.tasks.every((x) => nextIds.has(x.run_id)), 'ready runs, not the ones just completed');
+      assert.equal(Date.parse(body.tasks[0].lease_expires_at) - clock.now(), 5000);
+      for (const x of tasks) assert.equal((await t.call('GET', `/v1/runs/${x.run_id}`)).json().status, 'succeeded');
+      const leased = (await t.call('GET', `/v1/runs/${body.tasks[0].run_id}/attempts`)).json().data;
+      assert.equal(leased[0].worker_id, 'w2');
+
+      // Nothing ready: tasks is empty; without a lease the answer has no tasks at all.
+      const more = await w('POST', '/v1/worker/complete', { results: body.tasks.map((x) => ({ lease_id: x.lease_id, output: { greeting: 'ok' } })), lease: { agent: 'refill', max_tasks: 5, endpoints: ['nope'] } });
+      assert.equal(more.statusCode, 200, more.body);
+      assert.deepEqual(more.json().tasks, []);
+      const [last] = await lease('refill', 5);
+      assert.ok(nextIds.has(last.run_id) && !body.tasks.some((x) => x.run_id === last.run_id), 'the third run was left for the next call');
+      const plain = await w('POST', '/v1/worker/complete', { results: [{ lease_id: last.lease_id, output: { greeting: 'ok' } }] });
+      assert.equal(plain.json().tasks, undefined);
+    });
+
     it('serves runs by priority, then age, and only the endpoints asked for', async () => {
       await t.call('POST', '/v1/agents', { body: { ...HELLO_MANIFEST, metadata: { name: 'prio' }, spec: { runtime: 'worker', endpoints: { a: {}, b: {} } } } });
       const low = (await t.call('POST', '/v1/runs', { body: { agent: 'prio', endpoint: 'a', input: {}, priority: -5 } })).json();

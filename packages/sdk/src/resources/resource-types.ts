@@ -139,4 +139,12 @@ export interface CompleteBatchResponse {
   results: CompletionResult[];
 }
 
+/** A lease taken in the same call as a completion: runs ready now, no waiting. */
+export type CompleteLeaseParams = Omit<LeaseParams, 'wait_ms'>;
+
+export interface CompleteAndLeaseResponse {
+  results: CompletionResult[];
+  tasks: Task[];
+}
+
 export type { Run };

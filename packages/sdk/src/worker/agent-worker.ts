@@ -97,18 +97,21 @@ export class Worker {
       const free = Math.min(concurrency - this.#busy.size, 2 * concurrency - this.#active.size);
       if (free <= 0) {
         await this.#slotFreed();
+        // One turn for the handlers that ended together to hand in their outcomes, so they go in
+        // one call with the next lease.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      const request = { agent, endpoints: Object.keys(endpoints), max_tasks: Math.min(free, MAX_TASKS_PER_LEASE), worker_id: this.id, lease_ttl_ms: leaseTtlMs };
+      if (this.#batcher.pendingCount > 0) {
+        // Outcomes are waiting to be reported: report them and lease what is ready in one call.
+        // None ready: the next turn long-polls.
+        for (const task of await this.#batcher.sendWithLease(request)) this.#start(task);
         continue;
       }
       try {
         const { tasks } = await client.worker.lease(
-          {
-            agent,
-            endpoints: Object.keys(endpoints),
-            max_tasks: Math.min(free, MAX_TASKS_PER_LEASE),
-            wait_ms: pollWaitMs,
-            worker_id: this.id,
-            lease_ttl_ms: leaseTtlMs,
-          },
+          { ...request, wait_ms: pollWaitMs },
           { signal: this.#stopController.signal, timeout: pollWaitMs + LEASE_TIMEOUT_MARGIN_MS, maxRetries: 0 },
         );
         failures = 0;

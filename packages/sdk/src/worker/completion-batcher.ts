@@ -1,6 +1,8 @@
 import type { Agentd } from '../agentd-client.ts';
 import { AgentdError } from '../errors/index.ts';
-import type { CompletionItem, CompletionResult } from '../resources/resource-types.ts';
+import { APIError } from '../errors/index.ts';
+import type { CompleteLeaseParams, CompletionItem, CompletionResult } from '../resources/resource-types.ts';
+import type { Task } from '@agentd/protocol';
 
 /** A batch goes out once this many completions wait... */
 const MAX_BATCH = 50;
@@ -26,7 +28,10 @@ export class CompletionBatcher {
   readonly #client: Agentd;
   #pending: Pending[] = [];
   #timer: ReturnType<typeof setTimeout> | undefined;
-  readonly #inFlight = new Set<Promise<void>>();
+  #immediate: ReturnType<typeof setImmediate> | undefined;
+  readonly #inFlight = new Set<Promise<unknown>>();
+  /** The server refused a lease riding on a completion (an older server): stop asking. */
+  #leaseRideRefused = false;
 
   constructor(client: Agentd) {
     this.#client = client;
@@ -35,7 +40,9 @@ export class CompletionBatcher {
   submit(item: CompletionItem): Promise<CompletionResult> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      if (this.#pending.length >= MAX_BATCH) this.#sendPending();
+      // A full batch goes on the next turn, not at once: the lease loop may take it first and
+      // lease more in the same call (sendWithLease).
+      if (this.#pending.length >= MAX_BATCH) this.#immediate ??= setImmediate(() => this.#sendPending());
       else this.#timer ??= setTimeout(() => this.#sendPending(), FLUSH_DELAY_MS);
     });
   }
@@ -46,14 +53,63 @@ export class CompletionBatcher {
     await Promise.allSettled([...this.#inFlight]);
   }
 
-  #sendPending(): void {
+  /** Completions waiting to be sent. */
+  get pendingCount(): number {
+    return this.#leaseRideRefused ? 0 : this.#pending.length;
+  }
+
+  /**
+   * Sends what waits now, with a lease for more riding on the same call; resolves with the tasks
+   * leased. The call is not retried (a retry would lease again): if it fails, the results go
+   * again alone, with the usual retries, and no task is returned.
+   */
+  sendWithLease(lease: CompleteLeaseParams): Promise<Task[]> {
+    const batch = this.#take();
+    if (batch.length === 0) return Promise.resolve([]);
+    const request = (async (): Promise<Task[]> => {
+      try {
+        const { results, tasks } = await this.#client.worker.completeAndLease(
+          batch.map((p) => p.item),
+          lease,
+          { maxRetries: 0 },
+        );
+        this.#settle(batch, results);
+        return tasks;
+      } catch (err) {
+        if (err instanceof APIError && err.status === 400) this.#leaseRideRefused = true;
+        await this.#send(batch);
+        return [];
+      }
+    })();
+    this.#track(request);
+    return request;
+  }
+
+  #take(): Pending[] {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (this.#pending.length === 0) return;
-    const batch = this.#pending.splice(0, this.#pending.length);
-    const request = this.#send(batch);
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    return this.#pending.splice(0, this.#pending.length);
+  }
+
+  #track(request: Promise<unknown>): void {
     this.#inFlight.add(request);
     void request.finally(() => this.#inFlight.delete(request));
+  }
+
+  #sendPending(): void {
+    const batch = this.#take();
+    if (batch.length > 0) this.#track(this.#send(batch));
+  }
+
+  #settle(batch: Pending[], results: CompletionResult[]): void {
+    const byLease = new Map(results.map((r) => [r.lease_id, r]));
+    for (const p of batch) {
+      const result = byLease.get(p.item.lease_id);
+      if (result) p.resolve(result);
+      else p.reject(new AgentdError(`The server answered no result for lease ${p.item.lease_id}.`));
+    }
   }
 
   async #send(batch: Pending[]): Promise<void> {
@@ -62,12 +118,7 @@ export class CompletionBatcher {
         batch.map((p) => p.item),
         { maxRetries: COMPLETION_RETRIES },
       );
-      const byLease = new Map(results.map((r) => [r.lease_id, r]));
-      for (const p of batch) {
-        const result = byLease.get(p.item.lease_id);
-        if (result) p.resolve(result);
-        else p.reject(new AgentdError(`The server answered no result for lease ${p.item.lease_id}.`));
-      }
+      this.#settle(batch, results);
     } catch (err) {
       for (const p of batch) p.reject(err);
     }

@@ -164,6 +164,9 @@ export const LeaseRequest = Type.Object(
   { additionalProperties: false },
 );
 
+/** A lease riding on a completion call: the same fields, without waiting. */
+export const CompleteLease = Type.Omit(LeaseRequest, ['wait_ms'], { additionalProperties: false });
+
 export const HeartbeatResult = Type.Object({
   lease_id: Type.String(),
   run_id: Type.String(),

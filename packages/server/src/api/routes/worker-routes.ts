@@ -1,16 +1,29 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RunFailure } from '@agentd/protocol';
 import type { AppDeps } from '../app.ts';
 import { tenantOf } from '../auth.ts';
 import type { CompletionItem as Completion } from '../../engine/lease-service.ts';
+import type { Task as TaskWire } from '@agentd/protocol';
 import { scrubCompletions, scrubForLease } from '../worker-scrubbing.ts';
-import { CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../schemas.ts';
+import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../schemas.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
 const EmptyBody = Type.Optional(Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]));
 
 function normaliseFailure(e: Static<typeof RunFailureInput>): RunFailure {
   return { type: e.type, message: e.message, non_retryable: e.non_retryable ?? false, details: e.details ?? null };
+}
+
+/**
+ * Hands leased tasks over with their granted secrets (each delivery audited), or, when the client
+ * has hung up, gives them back at once rather than after the lease TTL: nobody would receive them.
+ */
+async function handOver(engine: AppDeps['engine'], request: FastifyRequest, tasks: TaskWire[], aborted: boolean): Promise<TaskWire[]> {
+  if (aborted && tasks.length > 0) {
+    await Promise.all(tasks.map((t) => engine.leases.release(tenantOf(request), t.lease_id).catch(() => undefined)));
+    return [];
+  }
+  return engine.secretDelivery.forTasks({ tenantId: tenantOf(request), tasks, actor: request.principal?.keyId ?? null, actorRole: request.principal?.role ?? null, requestId: request.id });
 }
 
 /**
@@ -44,13 +57,7 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         leaseTtlMs: body.lease_ttl_ms ?? config.leaseTtlMs,
         signal: abort.signal,
       });
-      if (abort.signal.aborted && tasks.length > 0) {
-        // Nobody will receive these: give them back at once rather than after the lease TTL.
-        await Promise.all(tasks.map((t) => engine.leases.release(tenantOf(request), t.lease_id).catch(() => undefined)));
-        return { tasks: [] };
-      }
-      // Granted secrets travel only inside a lease; each delivery is audited.
-      return { tasks: await engine.secretDelivery.forTasks({ tenantId: tenantOf(request), tasks, actor: request.principal?.keyId ?? null, actorRole: request.principal?.role ?? null, requestId: request.id }) };
+      return { tasks: await handOver(engine, request, tasks, abort.signal.aborted) };
     },
   );
   app.post(
@@ -128,15 +135,36 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
       config: { permission: 'worker' },
       schema: {
         tags: ['worker'],
-        summary: 'Complete or fail many leases at once',
-        body: Type.Object({ results: Type.Array(CompletionItem, { minItems: 1, maxItems: 500 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ results: Type.Array(CompletionResult) }), ...errors(400, 401, 403) },
+        summary: 'Complete or fail many leases at once; optionally lease more in the same call',
+        description:
+          'With `lease`, runs ready now (no waiting) are leased in the same call, after the results are recorded and usually in the same commit: a busy worker reports and refills in one round trip.',
+        body: Type.Object({ results: Type.Array(CompletionItem, { minItems: 1, maxItems: 500 }), lease: Type.Optional(CompleteLease) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ results: Type.Array(CompletionResult), tasks: Type.Optional(Type.Array(Task)) }), ...errors(400, 401, 403) },
       },
     },
-    async (request) => {
-      const body = request.body as { results: ({ lease_id: string; output: unknown } | { lease_id: string; error: Static<typeof RunFailureInput> })[] };
+    async (request, reply) => {
+      const body = request.body as { results: ({ lease_id: string; output: unknown } | { lease_id: string; error: Static<typeof RunFailureInput> })[]; lease?: Static<typeof CompleteLease> };
       const items: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
-      return { results: await engine.leases.completeBatch(tenantOf(request), await scrubCompletions(engine, tenantOf(request), items)) };
+      const tenantId = tenantOf(request);
+      const scrubbed = await scrubCompletions(engine, tenantId, items);
+      if (!body.lease) return { results: await engine.leases.completeBatch(tenantId, scrubbed) };
+      let hungUp = false;
+      reply.raw.once('close', () => (hungUp = true));
+      const lease = body.lease;
+      // Both writes are queued in the same turn, so the group commit usually takes them together.
+      const [results, tasks] = await Promise.all([
+        engine.leases.completeBatch(tenantId, scrubbed),
+        engine.leases.leaseOnce({
+          tenantId,
+          agent: lease.agent,
+          endpoints: lease.endpoints,
+          maxTasks: lease.max_tasks ?? 1,
+          waitMs: 0,
+          workerId: lease.worker_id ?? null,
+          leaseTtlMs: lease.lease_ttl_ms ?? config.leaseTtlMs,
+        }),
+      ]);
+      return { results, tasks: await handOver(engine, request, tasks, hungUp && !reply.sent) };
     },
   );
 }
