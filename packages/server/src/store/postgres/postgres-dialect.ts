@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { PostgresDialect } from 'kysely';
+import { prepareSmallStatements } from './prepared-statements.ts';
 
 /** int8 (oid 20) as a JS number: our bigints are epoch milliseconds and counters, all < 2^53. */
 const INT8_OID = 20;
@@ -15,6 +16,7 @@ export function createPgPool(connectionString: string, max: number): pg.Pool {
   });
   // An idle client's error (e.g. the server restarted) must not crash the process; the pool drops it.
   pool.on('error', () => {});
+  pool.on('connect', (client) => prepareSmallStatements(client));
   return pool;
 }
 
