@@ -93,13 +93,15 @@ export class Worker {
     const { client, agent, endpoints, concurrency, pollWaitMs, leaseTtlMs, logger } = this.#options;
     let failures = 0;
     while (!this.#stopping) {
+      // One turn first: handlers that end together (or at once, just started) hand in their
+      // outcomes, so they go in one call with the next lease instead of splitting the slots
+      // into cohorts that each need calls of their own.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.#stopping) break;
       // Outcomes still being reported hold no slot, but their number is bounded too.
       const free = Math.min(concurrency - this.#busy.size, 2 * concurrency - this.#active.size);
       if (free <= 0) {
         await this.#slotFreed();
-        // One turn for the handlers that ended together to hand in their outcomes, so they go in
-        // one call with the next lease.
-        await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
       const request = { agent, endpoints: Object.keys(endpoints), max_tasks: Math.min(free, MAX_TASKS_PER_LEASE), worker_id: this.id, lease_ttl_ms: leaseTtlMs };
