@@ -38,7 +38,7 @@ async function setup() {
   await migrate(db, SQLITE_MIGRATIONS, (fn) => fn());
   await db.insertInto('tenants').values({ id: 't1', name: 'T1', event_seq: 0, finding_seq: 0, created_at: 0 }).execute();
   const gate = new GatedSync();
-  const walSync = new WalSync(file, gate.fn);
+  const walSync = new WalSync(file, { fsync: true, syncFile: gate.fn });
   const published: CommitResult[] = [];
   const writer = new WriteQueue({ db, dialect: 'sqlite', now: () => 1000, concurrency: 1, maxBatch: 100, onCommit: (r) => published.push(r), durability: walSync });
   /** A write that records one event for run `runId` of tenant t1. */
@@ -113,6 +113,36 @@ test('a write is answered and published only after the WAL fsync that follows it
     await Promise.all([next, d]);
   } finally {
     await s.cleanup();
+  }
+});
+
+test('events are hidden from readers from their insert until on disk, and for good if rolled back', async () => {
+  const s = await setup();
+  try {
+    const ev = (id: number, tenant = 't1') => ({ tenant_id: tenant, run_id: 'r', agent: 'a', seq: 1, type: 'run.queued', at: 0, data: {}, id });
+    s.walSync.track([ev(7), ev(8), ev(3, 't2')]);
+    assert.equal(s.walSync.horizon('t1'), 6, 'inserted, not yet committed: hidden');
+    assert.equal(s.walSync.horizon('t2'), 2);
+    s.walSync.untrack([ev(7), ev(8), ev(3, 't2')]);
+    assert.equal(s.walSync.horizon('t1'), Number.POSITIVE_INFINITY, 'rolled back: nothing to wait for');
+    assert.equal(s.walSync.horizon('t2'), Number.POSITIVE_INFINITY);
+  } finally {
+    await s.cleanup();
+  }
+  // Without fsync (NORMAL) a commit is done at once, and its events are visible from then on.
+  const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+  try {
+    const relaxed = new WalSync(join(dir, 'agentd.db'), { fsync: false });
+    const e = { tenant_id: 't1', run_id: 'r', agent: 'a', seq: 1, type: 'run.queued', at: 0, data: {}, id: 1 };
+    relaxed.track([e]);
+    assert.equal(relaxed.horizon('t1'), 0);
+    let done = false;
+    relaxed.afterCommit({ events: [e], wakes: new Set() }, () => (done = true));
+    assert.equal(done, true);
+    assert.equal(relaxed.horizon('t1'), Number.POSITIVE_INFINITY);
+    relaxed.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

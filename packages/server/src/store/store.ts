@@ -80,14 +80,14 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   const db = new Kysely<Database>({ dialect });
   await migrate(db, SQLITE_MIGRATIONS, (fn) => fn());
   await seedDefaultTenant(db, opts.now());
-  const walSync = durable ? new WalSync(file, opts.sqliteSyncFile) : undefined;
+  const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
   const writer = new WriteQueue({ db, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false },
     writer,
     notifier,
-    eventHorizon: (tenantId) => walSync?.horizon(tenantId) ?? Number.POSITIVE_INFINITY,
+    eventHorizon: (tenantId) => walSync.horizon(tenantId),
     asLeader: (fn) => fn(),
     ping: async () => {
       await sql`SELECT 1`.execute(db);
@@ -95,7 +95,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
     close: async () => {
       await writer.drain();
       await db.destroy();
-      walSync?.close();
+      walSync.close();
     },
   };
 }

@@ -96,8 +96,16 @@ export interface WriteQueueOptions {
   durability?: Durability;
 }
 
-/** Tells when a commit is on disk; `done` calls come in commit order. */
+/**
+ * Tells when a commit is on disk (`done` calls come in commit order), and keeps readers to what
+ * is: events are tracked from the moment they are inserted, inside the transaction, so a read
+ * that runs between that and the disk (on SQLite's one connection, even before the commit) stops
+ * before them.
+ */
 export interface Durability {
+  track(events: CommittedEvent[]): void;
+  /** The transaction rolled back: its events will never exist. */
+  untrack(events: CommittedEvent[]): void;
   afterCommit(result: CommitResult, done: (err?: Error) => void): void;
   /** The highest event id of the tenant that is on disk (readers must not go past it). */
   horizon(tenantId: string): number;
@@ -284,8 +292,10 @@ export class WriteQueue {
       }
       for (const step of deferred) await step(trx);
       result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.dialect);
+      this.#opts.durability?.track(result.events);
       return out;
     }).catch((err: unknown) => {
+      this.#opts.durability?.untrack(result.events);
       for (const fn of onRollback) fn();
       throw err;
     });

@@ -1,6 +1,6 @@
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CommitResult, Durability } from '../write-queue.ts';
+import type { CommitResult, CommittedEvent, Durability } from '../write-queue.ts';
 
 interface Waiting {
   result: CommitResult;
@@ -19,8 +19,11 @@ interface Waiting {
  * that arrived meanwhile (one transaction per fsync). An fsync covers every frame written before
  * it began, so a commit that is answered is on disk, as with `FULL`.
  *
- * Until then its events are held back from readers as well (`horizon`): a stream never shows an
- * event that a power loss could still take back.
+ * Its events are held back from readers as well (`horizon`), from the moment they are inserted:
+ * reads share SQLite's one connection with the open write transaction, so without this a read
+ * between the insert and the commit would see them. A stream never shows an event that a failed
+ * commit or a power loss could still take back. With `fsync: false` (NORMAL) only the second half
+ * applies: a commit counts as done at once.
  */
 export class WalSync implements Durability {
   readonly #walPath: string;
@@ -31,10 +34,18 @@ export class WalSync implements Durability {
   readonly #pending = new Map<string, number[]>();
   readonly #syncFile: typeof fsync;
 
-  /** `syncFile` is for tests, to hold an fsync back; it defaults to fs.fsync. */
-  constructor(databaseFile: string, syncFile: typeof fsync | undefined = fsync) {
+  readonly #enabled: boolean;
+
+  /**
+   * `fsync: false` (synchronous NORMAL): commits count as done at once, but events are still
+   * hidden from readers until their transaction has committed. `syncFile` is for tests, to hold
+   * an fsync back; it defaults to fs.fsync.
+   */
+  constructor(databaseFile: string, opts: { fsync: boolean; syncFile?: typeof fsync }) {
     this.#walPath = `${databaseFile}-wal`;
-    this.#syncFile = syncFile ?? fsync;
+    this.#syncFile = opts.syncFile ?? fsync;
+    this.#enabled = opts.fsync;
+    if (!this.#enabled) return;
     // The WAL exists once the database has been written (migrations); make it and its directory
     // entry durable now, so later syncs of the file alone are enough.
     this.#open();
@@ -54,13 +65,30 @@ export class WalSync implements Durability {
     return this.#fd;
   }
 
-  afterCommit(result: CommitResult, done: (err?: Error) => void): void {
-    const firstIds = new Map<string, number>();
-    for (const e of result.events) if (!firstIds.has(e.tenant_id)) firstIds.set(e.tenant_id, e.id);
-    for (const [tenant, id] of firstIds) {
+  track(events: CommittedEvent[]): void {
+    for (const [tenant, id] of firstIds(events)) {
       const list = this.#pending.get(tenant);
       if (list) list.push(id);
       else this.#pending.set(tenant, [id]);
+    }
+  }
+
+  untrack(events: CommittedEvent[]): void {
+    for (const [tenant, id] of firstIds(events)) this.#forget(tenant, id);
+  }
+
+  #forget(tenant: string, id: number): void {
+    const list = this.#pending.get(tenant);
+    if (!list) return;
+    const i = list.indexOf(id);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.#pending.delete(tenant);
+  }
+
+  afterCommit(result: CommitResult, done: (err?: Error) => void): void {
+    if (!this.#enabled) {
+      this.#finish([{ result, done }], undefined, false);
+      return;
     }
     this.#next.push({ result, done });
     if (!this.#running) this.#start();
@@ -85,24 +113,24 @@ export class WalSync implements Durability {
     this.#syncFile(fd, (err) => this.#finish(covered, err ?? undefined));
   }
 
-  #finish(covered: Waiting[], err: Error | undefined): void {
-    this.#running = false;
+  #finish(covered: Waiting[], err: Error | undefined, next = true): void {
+    if (next) this.#running = false;
     for (const w of covered) {
-      const seen = new Set<string>();
-      for (const e of w.result.events) {
-        if (seen.has(e.tenant_id)) continue;
-        seen.add(e.tenant_id);
-        const list = this.#pending.get(e.tenant_id);
-        list?.shift();
-        if (list && list.length === 0) this.#pending.delete(e.tenant_id);
-      }
+      for (const [tenant, id] of firstIds(w.result.events)) this.#forget(tenant, id);
       w.done(err);
     }
-    if (this.#next.length > 0) this.#start();
+    if (next && this.#next.length > 0) this.#start();
   }
 
   close(): void {
     if (this.#fd !== null) closeSync(this.#fd);
     this.#fd = null;
   }
+}
+
+/** Each tenant's first event id in `events` (a commit's events of one tenant are consecutive). */
+function firstIds(events: CommittedEvent[]): Map<string, number> {
+  const first = new Map<string, number>();
+  for (const e of events) if (!first.has(e.tenant_id)) first.set(e.tenant_id, e.id);
+  return first;
 }
