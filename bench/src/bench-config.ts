@@ -17,6 +17,8 @@ export interface BenchConfig {
   batchProducers: number;
   /** SDK Worker concurrency. AGENTD_BENCH_WORKER_CONCURRENCY, default 50. */
   workerConcurrency: number;
+  /** SDK Worker prefetch (tasks held beyond concurrency). AGENTD_BENCH_WORKER_PREFETCH, default 50. */
+  workerPrefetch: number;
   /** Dispatch-latency samples. AGENTD_BENCH_DISPATCH_SAMPLES, default 200. */
   dispatchSamples: number;
   /** Runs pushed through the e2e path, unmeasured, before measuring (JIT warm-up). AGENTD_BENCH_WARMUP_RUNS, default 500. */
@@ -62,6 +64,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     batchSize,
     batchProducers: positiveInt(env, 'AGENTD_BENCH_BATCH_PRODUCERS', 4),
     workerConcurrency: positiveInt(env, 'AGENTD_BENCH_WORKER_CONCURRENCY', 50),
+    workerPrefetch: positiveInt(env, 'AGENTD_BENCH_WORKER_PREFETCH', 50, 0),
     dispatchSamples: positiveInt(env, 'AGENTD_BENCH_DISPATCH_SAMPLES', 200),
     warmupRuns: positiveInt(env, 'AGENTD_BENCH_WARMUP_RUNS', 500, 0),
     databaseUrl: env.AGENTD_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',

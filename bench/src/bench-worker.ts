@@ -31,13 +31,14 @@ export class BenchWorker {
   #waiter: { target: number; resolve: (at: number) => void } | null = null;
   #running: Promise<void> | null = null;
 
-  constructor(opts: { baseURL: string; apiKey: string; agent: string; concurrency: number; handler: EndpointHandler }) {
+  constructor(opts: { baseURL: string; apiKey: string; agent: string; concurrency: number; prefetch: number; handler: EndpointHandler }) {
     const client = new Agentd({ baseURL: opts.baseURL, apiKey: opts.apiKey, fetch: this.#fetch });
     this.worker = new Worker({
       client,
       agent: opts.agent,
       endpoints: { noop: opts.handler },
       concurrency: opts.concurrency,
+      prefetch: opts.prefetch,
       handleSignals: false,
       logger: benchLogger,
     });

@@ -13,6 +13,7 @@ export interface Target {
   /** The producers' keep-alive HTTP client. */
   http: BenchHttp;
   workerConcurrency: number;
+  workerPrefetch: number;
   stallTimeoutMs: number;
   /** The server process's CPU seconds so far (null where /proc is missing). */
   serverCpuSeconds: () => number | null;
@@ -118,7 +119,7 @@ export async function verifyAllSucceeded(client: Agentd, agent: string, created:
  * create request to the server's acknowledgement of the last completion.
  */
 export async function oneByOnePhase(target: Target, agent: string, runs: number, producers: number): Promise<ThroughputResult> {
-  const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, handler: () => ({}) });
+  const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, prefetch: target.workerPrefetch, handler: () => ({}) });
   worker.start();
   const allDone = worker.whenSucceeded(runs);
   const body = JSON.stringify({ agent, endpoint: ENDPOINT, input: {} });
@@ -152,7 +153,7 @@ export async function oneByOnePhase(target: Target, agent: string, runs: number,
 
 /** The same through `POST /v1/runs/batch`, `batchSize` runs a request, `producers` requests in flight. */
 export async function batchPhase(target: Target, agent: string, runs: number, batchSize: number, producers: number): Promise<ThroughputResult> {
-  const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, handler: () => ({}) });
+  const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, prefetch: target.workerPrefetch, handler: () => ({}) });
   worker.start();
   const allDone = worker.whenSucceeded(runs);
   const item = { agent, endpoint: ENDPOINT, input: {} };
@@ -213,6 +214,7 @@ export async function dispatchPhase(target: Target, agent: string, samples: numb
     apiKey: target.apiKey,
     agent,
     concurrency: target.workerConcurrency,
+    prefetch: target.workerPrefetch,
     handler: (input: { i: number }) => {
       const at = performance.now();
       started.get(input.i)?.(at);

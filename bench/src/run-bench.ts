@@ -58,7 +58,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
     const client = new Agentd({ baseURL: server.url, apiKey: adminKey, maxRetries: 0 });
     const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
     cleanups.push(() => http.close());
-    const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
+    const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
     for (const name of ['bench-warmup', 'bench-warmup-batch', 'bench-e2e', 'bench-batch', 'bench-dispatch']) await client.agents.deploy(noopManifest(name));
 
     if (config.warmupRuns > 0) {
@@ -78,7 +78,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       server_rss_mb: null,
     };
     if (config.phases.includes('e2e')) {
-      log(`${backend}: end to end, ${config.runs} runs one request each, ${config.producers} in flight, worker concurrency ${config.workerConcurrency}`);
+      log(`${backend}: end to end, ${config.runs} runs one request each, ${config.producers} in flight, worker concurrency ${config.workerConcurrency}, prefetch ${config.workerPrefetch}`);
       const r = await oneByOnePhase(target, 'bench-e2e', config.runs, config.producers);
       describeThroughput(`${backend} e2e`, r);
       Object.assign(result, { runs_per_sec: r.runsPerSec, e2e_seconds: Math.round(r.elapsedMs) / 1000, e2e_created_seconds: Math.round(r.createElapsedMs) / 1000, create_p50_ms: r.createP50Ms, create_p99_ms: r.createP99Ms, e2e_tasks_per_lease: round1(r.traffic.leasedTasks / r.traffic.leaseCalls), e2e_server_cpu_pct: r.cpu.serverPct, e2e_bench_cpu_pct: r.cpu.clientPct });
@@ -103,6 +103,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       producers: config.producers,
       batch_size: config.batchSize,
       worker_concurrency: config.workerConcurrency,
+      worker_prefetch: config.workerPrefetch,
       node: process.version,
       cpus: availableParallelism(),
       cpu_model: cpus()[0]?.model ?? null,

@@ -228,6 +228,72 @@ describe('Worker', () => {
     }
   });
 
+  it('with prefetch, holds leased tasks beyond its concurrency (heartbeating) and starts them in order as slots free', async () => {
+    let active = 0;
+    let peak = 0;
+    const order: string[] = [];
+    const gates: (() => void)[] = [];
+    const { worker, running } = startWorker({
+      concurrency: 2,
+      prefetch: 2,
+      endpoints: {
+        greet: async (input: { i: string }) => {
+          order.push(input.i);
+          peak = Math.max(peak, ++active);
+          await new Promise<void>((resolve) => gates.push(resolve));
+          active--;
+          return input.i;
+        },
+      },
+    });
+    const tasks = ['a', 'b', 'c', 'd', 'e'].map((i) => makeTask('greet', { i }, { heartbeat_interval_ms: 20 }));
+    fake.push(...tasks);
+    await waitFor(() => worker.activeTasks === 4);
+    assert.deepEqual(order, ['a', 'b'], 'two run; two are held');
+    const leases = fake.requests.filter((r) => r.url.pathname === '/v1/worker/lease').map((r) => Number((r.json as { max_tasks: number }).max_tasks));
+    assert.ok(leases.every((m) => m <= 4), `never more than concurrency + prefetch in hand: ${leases}`);
+    // Held tasks keep their leases alive.
+    await waitFor(() => fake.requests.some((r) => r.url.pathname === `/v1/leases/${tasks[3].lease_id}/heartbeat`));
+    gates.shift()!();
+    await waitFor(() => order.length === 3);
+    assert.equal(order[2], 'c', 'the oldest held task starts first');
+    while (fake.completions.length < 5) {
+      gates.splice(0).forEach((open) => open());
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await worker.stop();
+    await running;
+    assert.equal(peak, 2, 'never more handlers than concurrency');
+    assert.deepEqual(order, ['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('on stop, gives held tasks back at once without running them', async () => {
+    let finish!: () => void;
+    const ran: string[] = [];
+    const { worker, running } = startWorker({
+      concurrency: 1,
+      prefetch: 2,
+      shutdownGraceMs: 5_000,
+      endpoints: {
+        greet: (input: { i: string }) => {
+          ran.push(input.i);
+          return new Promise<string>((resolve) => (finish = () => resolve('done')));
+        },
+      },
+    });
+    const tasks = ['a', 'b', 'c'].map((i) => makeTask('greet', { i }));
+    fake.push(...tasks);
+    await waitFor(() => worker.activeTasks === 3);
+    const stopped = worker.stop();
+    await waitFor(() => fake.released.length === 2);
+    assert.deepEqual(fake.released.sort(), [tasks[1].lease_id, tasks[2].lease_id].sort(), 'the held ones, before the grace period ends');
+    finish();
+    await stopped;
+    await running;
+    assert.deepEqual(ran, ['a']);
+    assert.deepEqual(fake.completions.map((c) => c.lease_id), [tasks[0].lease_id]);
+  });
+
   it('stops on SIGTERM and removes its signal listeners', async () => {
     const before = process.listenerCount('SIGTERM');
     const { running } = startWorker({ handleSignals: true, endpoints: { greet: () => 'ok' } });
@@ -243,6 +309,8 @@ describe('Worker', () => {
     assert.throws(() => new Worker({ client, agent: 'a', endpoints: {} }), TypeError);
     assert.throws(() => new Worker({ client, agent: 'a', endpoints: { e: () => 1 }, pollWaitMs: 60_000 }), RangeError);
     assert.throws(() => new Worker({ client, agent: 'a', endpoints: { e: () => 1 }, concurrency: 0 }), RangeError);
+    assert.throws(() => new Worker({ client, agent: 'a', endpoints: { e: () => 1 }, prefetch: -1 }), RangeError);
+    assert.throws(() => new Worker({ client, agent: 'a', endpoints: { e: () => 1 }, prefetch: 101 }), RangeError);
   });
 });
 

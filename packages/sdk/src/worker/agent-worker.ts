@@ -17,7 +17,8 @@ const MAX_LEASE_BACKOFF_MS = 15_000;
 
 /**
  * Pulls runs of one agent and runs them with your handlers: long-polls for as many tasks as it
- * has free slots, heartbeats each lease, batches completions, and shuts down gracefully.
+ * has free slots (plus `prefetch` held ones), heartbeats each lease, batches completions and
+ * refills in the same calls, and shuts down gracefully.
  *
  * @example
  * import { Agentd } from '@agentd/sdk';
@@ -36,6 +37,8 @@ export class Worker {
   readonly #active = new Map<string, TaskExecution>();
   /** Leases whose handler is still running: what `concurrency` bounds. */
   readonly #busy = new Set<string>();
+  /** Prefetched tasks waiting for a handler slot, oldest first, with what lets them start. */
+  readonly #waiting: { leaseId: string; start: () => void }[] = [];
   /** Aborts the pending long-poll and backoff sleeps the moment stop() is called. */
   readonly #stopController = new AbortController();
   /** Ends the grace period early (a second signal). */
@@ -90,7 +93,7 @@ export class Worker {
   }
 
   async #leaseLoop(): Promise<void> {
-    const { client, agent, endpoints, concurrency, pollWaitMs, leaseTtlMs, logger } = this.#options;
+    const { client, agent, endpoints, concurrency, prefetch, pollWaitMs, leaseTtlMs, logger } = this.#options;
     let failures = 0;
     while (!this.#stopping) {
       // One turn first: handlers that end together (or at once, just started) hand in their
@@ -98,8 +101,11 @@ export class Worker {
       // into cohorts that each need calls of their own.
       await new Promise<void>((resolve) => setImmediate(resolve));
       if (this.#stopping) break;
-      // Outcomes still being reported hold no slot, but their number is bounded too.
-      const free = Math.min(concurrency - this.#busy.size, 2 * concurrency - this.#active.size);
+      // Held tasks count against `concurrency + prefetch`; outcomes still being reported hold no
+      // slot, but their number is bounded too.
+      const held = this.#busy.size + this.#waiting.length;
+      const capacity = concurrency + prefetch;
+      const free = Math.min(capacity - held, 2 * capacity - this.#active.size);
       if (free <= 0) {
         await this.#slotFreed();
         continue;
@@ -131,21 +137,36 @@ export class Worker {
   }
 
   #start(task: Task): void {
+    let slot: Promise<void> | undefined;
+    if (this.#busy.size < this.#options.concurrency) this.#busy.add(task.lease_id);
+    else slot = new Promise<void>((start) => this.#waiting.push({ leaseId: task.lease_id, start }));
     const execution = new TaskExecution(task, this.#options.endpoints[task.endpoint], {
       client: this.#options.client,
       batcher: this.#batcher,
       logger: this.#options.logger,
-      onHandlerDone: () => {
-        this.#busy.delete(task.lease_id);
-        this.#wakeLeaseLoop?.();
-      },
+      slot,
+      onHandlerDone: () => this.#slotDone(task.lease_id),
     });
-    this.#busy.add(task.lease_id);
     this.#active.set(task.lease_id, execution);
     void execution.done.finally(() => {
       this.#active.delete(task.lease_id);
       this.#wakeLeaseLoop?.();
     });
+  }
+
+  /** A handler ended (or a held task was given up before it started): the next held task may run. */
+  #slotDone(leaseId: string): void {
+    if (this.#busy.delete(leaseId)) {
+      const next = this.#waiting.shift();
+      if (next) {
+        this.#busy.add(next.leaseId);
+        next.start();
+      }
+    } else {
+      const i = this.#waiting.findIndex((w) => w.leaseId === leaseId);
+      if (i >= 0) this.#waiting.splice(i, 1)[0].start();
+    }
+    this.#wakeLeaseLoop?.();
   }
 
   /** Resolves when a slot frees up or stop() is called. */
@@ -160,6 +181,9 @@ export class Worker {
 
   async #drain(): Promise<void> {
     const { shutdownGraceMs, logger } = this.#options;
+    // Held tasks never started: give them back at once, for another worker to take.
+    const held = [...this.#active.values()].filter((e) => e.waiting);
+    if (held.length > 0) await Promise.all(held.map((e) => e.releaseForShutdown()));
     if (this.#active.size > 0) {
       logger.info('waiting for running tasks', { count: this.#active.size, grace_ms: shutdownGraceMs });
       // The grace sleep is cut short when every task is done (so no timer outlives stop()) or

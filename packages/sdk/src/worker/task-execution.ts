@@ -18,6 +18,11 @@ export interface TaskExecutionDeps {
   logger: WorkerLogger;
   /** Called once when the handler is finished (returned, threw or was aborted): its slot is free. */
   onHandlerDone?: () => void;
+  /**
+   * Resolves when the handler may start (a prefetched task waits for a slot; its heartbeats run
+   * meanwhile). Absent: at once.
+   */
+  slot?: Promise<void>;
 }
 
 type Outcome = { output: unknown } | { failure: RunFailure };
@@ -85,6 +90,13 @@ export class TaskExecution {
   }
 
   #handlerDone = false;
+  /** The handler has been called (a prefetched task has not, until its slot comes). */
+  #started = false;
+
+  /** Still waiting for a handler slot (prefetched). */
+  get waiting(): boolean {
+    return !this.#started && this.#phase === 'running';
+  }
 
   #releaseSlot(): void {
     if (this.#handlerDone) return;
@@ -93,6 +105,17 @@ export class TaskExecution {
   }
 
   async #run(handler: EndpointHandler | undefined): Promise<void> {
+    const { slot } = this.#deps;
+    if (slot) {
+      const signal = this.#controller.signal;
+      await new Promise<void>((resolve) => {
+        void slot.then(resolve);
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      // Released (shutdown), cancelled or lost while it waited: the handler never starts.
+      if (signal.aborted) return this.#finish();
+    }
+    this.#started = true;
     const outcome = await this.#invoke(handler);
     // The slot is free while the outcome is reported: leasing the next task overlaps with it.
     this.#releaseSlot();

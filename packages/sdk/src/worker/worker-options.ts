@@ -18,6 +18,13 @@ export interface WorkerOptions {
   endpoints: Record<string, EndpointHandler>;
   /** Handlers running at once. Default: 10. */
   concurrency?: number;
+  /**
+   * Tasks to lease beyond `concurrency`, held (their leases kept alive by heartbeats) until a
+   * handler slot frees: with many short tasks the worker then refills in larger, fewer calls.
+   * Leased tasks are not available to other workers while held, so keep it 0 (the default)
+   * when tasks are long or the work should spread evenly over many workers. 0–100.
+   */
+  prefetch?: number;
   /** Lease TTL, 1000–600000 ms. Default: the server's (30000). */
   leaseTtlMs?: number;
   /** Long-poll time per lease request, 0–30000 ms. Default: 20000. */
@@ -47,6 +54,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
     agent: options.agent,
     endpoints: options.endpoints,
     concurrency: options.concurrency ?? 10,
+    prefetch: options.prefetch ?? 0,
     leaseTtlMs: options.leaseTtlMs,
     pollWaitMs: options.pollWaitMs ?? 20_000,
     shutdownGraceMs: options.shutdownGraceMs ?? 10_000,
@@ -58,6 +66,7 @@ export function resolveWorkerOptions(options: WorkerOptions): ResolvedWorkerOpti
   if (!resolved.client) throw new TypeError('Worker needs a client.');
   if (!resolved.agent) throw new TypeError('Worker needs an agent name.');
   check(Number.isInteger(resolved.concurrency) && resolved.concurrency >= 1, 'concurrency must be an integer ≥ 1');
+  check(inRange(resolved.prefetch, 0, 100), 'prefetch must be an integer 0–100');
   check(inRange(resolved.pollWaitMs, 0, 30_000), 'pollWaitMs must be 0–30000');
   check(resolved.leaseTtlMs === undefined || inRange(resolved.leaseTtlMs, 1000, 600_000), 'leaseTtlMs must be 1000–600000');
   check(resolved.shutdownGraceMs >= 0, 'shutdownGraceMs must be ≥ 0');
