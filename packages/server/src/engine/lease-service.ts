@@ -409,15 +409,16 @@ export class LeaseService {
       if (err instanceof DomainError) return { lease_id: leaseId, ok: false, error: { code: err.code, message: err.message, details: err.details ?? null } };
       throw err;
     };
+    // Only what the completion needs: not the input, output or metadata of a hundred runs.
     let q = ctx.trx
       .selectFrom('runs')
-      .selectAll()
+      .select(['id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'lease_id'])
       .where('tenant_id', '=', tenantId)
       .where('lease_id', 'in', items.map((it) => it.lease_id));
     if (this.#store.capabilities.skipLocked) q = q.forUpdate();
     const live = new Map((await q.execute()).filter((r) => r.status === 'running' || r.status === 'waiting').map((r) => [r.lease_id!, r]));
     const results = new Map<number, CompletionResult>();
-    const fast: { index: number; run: RunsTable; output: unknown }[] = [];
+    const fast: { index: number; run: LiveRun; output: unknown }[] = [];
     const seen = new Set<string>();
     for (const [index, it] of items.entries()) {
       const run = live.get(it.lease_id);
@@ -491,6 +492,8 @@ export class LeaseService {
     return items.map((_, i) => results.get(i)!);
   }
 }
+
+type LiveRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'agent_version' | 'endpoint' | 'status' | 'lease_id'>;
 
 export function toTask(run: RunsTable, leaseTtlMs: number): Task {
   return {

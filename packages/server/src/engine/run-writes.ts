@@ -29,7 +29,7 @@ export async function transitionRun(
 }
 
 /** Appends events that change no state (logs, progress, custom), reserving their seqs at once. */
-export async function appendRunEvents(ctx: WriteContext, run: RunsTable, events: { type: string; data: Record<string, unknown> }[]): Promise<number[]> {
+export async function appendRunEvents(ctx: WriteContext, run: Pick<RunsTable, 'id' | 'tenant_id' | 'agent'>, events: { type: string; data: Record<string, unknown> }[]): Promise<number[]> {
   const updated = await ctx.trx
     .updateTable('runs')
     .set((eb) => ({ last_seq: eb('last_seq', '+', events.length), updated_at: ctx.now }))
