@@ -121,7 +121,7 @@ for (const d of await dialects()) {
           const lease = path === '/v1/worker/complete' && typeof init?.body === 'string' && 'lease' in (JSON.parse(init.body) as object);
           if (refuse && lease) {
             calls.push({ path, lease, tasks: null, status: 400 });
-            const error = { code: 'VALIDATION_ERROR', message: 'the request does not match the schema', details: [{ path: 'lease', message: 'is not allowed' }], request_id: 'x' };
+            const error = { code: 'VALIDATION_ERROR', message: 'the request does not match the schema', details: [{ path: 'body.lease', message: 'is not allowed' }], request_id: 'x' };
             return new Response(JSON.stringify({ error }), { status: 400, headers: { 'content-type': 'application/json' } });
           }
           const res = await fetch(input, init);

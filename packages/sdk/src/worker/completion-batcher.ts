@@ -76,7 +76,9 @@ export class CompletionBatcher {
         this.#settle(batch, results);
         return tasks;
       } catch (err) {
-        if (err instanceof APIError && err.status === 400) this.#leaseRideRefused = true;
+        // An older server refuses the unknown `lease` field (details name `body.lease`); a 400
+        // about the results themselves is answered again, item by item, below.
+        if (err instanceof APIError && err.status === 400 && JSON.stringify(err.details ?? null).includes('"body.lease')) this.#leaseRideRefused = true;
         await this.#send(batch);
         return [];
       }

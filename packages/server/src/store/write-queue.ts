@@ -214,9 +214,10 @@ export class WriteQueue {
   }
 
   /**
-   * Publishes a commit and hands its outcomes to `settle` once it is durable. The writer does not
-   * wait for that: the next batch may commit meanwhile. A failed sync still publishes (the rows
-   * are committed and readable) but answers with the error: the caller cannot know it is on disk.
+   * Publishes a commit and hands its outcomes to `settle` once it is durable. The writer's slot is
+   * free at once, but no new batch starts until then (see #schedule): what arrives meanwhile
+   * commits together afterwards. A failed sync still publishes (the rows are committed and
+   * readable) but answers with the error: the caller cannot know it is on disk.
    */
   #whenDurable(committed: Committed, settle: (outcomes: Outcome[] | Error) => void): void {
     const durability = this.#opts.durability;

@@ -137,7 +137,7 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         tags: ['worker'],
         summary: 'Complete or fail many leases at once; optionally lease more in the same call',
         description:
-          'With `lease`, runs ready now (no waiting) are leased in the same call, after the results are recorded and usually in the same commit: a busy worker reports and refills in one round trip.',
+          'With `lease`, runs ready now (no waiting) are leased in the same call and answered as `tasks`, usually in the same commit as the results: a busy worker reports and refills in one round trip. A failed call must not be retried as is (it would lease again): send the results again without `lease`.',
         body: Type.Object({ results: Type.Array(CompletionItem, { minItems: 1, maxItems: 500 }), lease: Type.Optional(CompleteLease) }, { additionalProperties: false }),
         response: { 200: Type.Object({ results: Type.Array(CompletionResult), tasks: Type.Optional(Type.Array(Task)) }), ...errors(400, 401, 403) },
       },
