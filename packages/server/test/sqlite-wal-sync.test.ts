@@ -189,3 +189,24 @@ test('the store fsyncs its WAL file before answering at FULL (the default), and 
     }
   }
 });
+
+test('reads neither wait for an open write transaction nor see it before it commits (a connection of their own)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+  try {
+    const store = await openStore({ dataDir: dir, now: () => Date.now() });
+    const count = async () => Number((await store.db.selectFrom('tenants').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const before = await count();
+    let seenInside = -1;
+    await store.writer.write(async (ctx) => {
+      await ctx.trx.insertInto('tenants').values({ id: 'other', name: 'Other', event_seq: 0, finding_seq: 0, created_at: ctx.now }).execute();
+      // A read from elsewhere while the transaction is open, between two of its statements: on
+      // the writer's connection it would wait for the commit, here it answers at once.
+      seenInside = await count();
+    });
+    assert.equal(seenInside, before, 'the uncommitted row is invisible to reads');
+    assert.equal(await count(), before + 1, 'and visible once committed');
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -37,6 +37,10 @@ export interface StoreCapabilities {
 }
 
 export interface Store {
+  /**
+   * For reads outside a write operation; it sees committed data only (on SQLite a connection of
+   * its own). Every write goes through `writer`, and code inside a write operation uses `ctx.trx`.
+   */
   db: Kysely<Database>;
   capabilities: StoreCapabilities;
   writer: WriteQueue;
@@ -77,11 +81,15 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   const durable = (opts.sqliteSynchronous ?? 'FULL') === 'FULL';
   // FULL durability is NORMAL plus a WAL fsync per group commit, issued off the event loop.
   const { dialect } = openSqlite({ file, synchronous: 'NORMAL' });
-  const db = new Kysely<Database>({ dialect });
-  await migrate(db, SQLITE_MIGRATIONS, (fn) => fn());
-  await seedDefaultTenant(db, opts.now());
+  const writeDb = new Kysely<Database>({ dialect });
+  await migrate(writeDb, SQLITE_MIGRATIONS, (fn) => fn());
+  await seedDefaultTenant(writeDb, opts.now());
+  // Reads get a connection of their own: on the writer's they would queue behind every open
+  // write transaction (Kysely lends a single connection to one user at a time). Here they go
+  // on meanwhile and see committed rows only (WAL: readers never wait for the writer).
+  const db = new Kysely<Database>({ dialect: openSqlite({ file, synchronous: 'NORMAL' }).dialect });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
-  const writer = new WriteQueue({ db, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const writer = new WriteQueue({ db: writeDb, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false },
@@ -95,6 +103,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
     close: async () => {
       await writer.drain();
       await db.destroy();
+      await writeDb.destroy();
       walSync.close();
     },
   };

@@ -19,11 +19,10 @@ interface Waiting {
  * that arrived meanwhile (one transaction per fsync). An fsync covers every frame written before
  * it began, so a commit that is answered is on disk, as with `FULL`.
  *
- * Its events are held back from readers as well (`horizon`), from the moment they are inserted:
- * reads share SQLite's one connection with the open write transaction, so without this a read
- * between the insert and the commit would see them. A stream never shows an event that a failed
- * commit or a power loss could still take back. With `fsync: false` (NORMAL) only the second half
- * applies: a commit counts as done at once.
+ * Its events are held back from readers as well (`horizon`) until then: a stream never shows an
+ * event that a power loss could still take back. Events are tracked from their insert, before
+ * the commit, so the horizon holds whichever connection a read uses. With `fsync: false`
+ * (NORMAL) a commit counts as done at once.
  */
 export class WalSync implements Durability {
   readonly #walPath: string;
