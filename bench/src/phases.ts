@@ -119,26 +119,42 @@ export async function verifyAllSucceeded(client: Agentd, agent: string, created:
  * create request to the server's acknowledgement of the last completion.
  */
 export async function oneByOnePhase(target: Target, agent: string, runs: number, producers: number): Promise<ThroughputResult> {
+  const body = JSON.stringify({ agent, endpoint: ENDPOINT, input: {} });
+  return throughputPhase(target, agent, runs, async (created, latencies) => {
+    let issued = 0;
+    const producer = async () => {
+      while (issued < runs) {
+        issued++;
+        const t = performance.now();
+        const text = await createRequest(target, '/v1/runs', body);
+        latencies.push(performance.now() - t);
+        created.add((JSON.parse(text) as { id: string }).id);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(producers, runs) }, producer));
+  });
+}
+
+/**
+ * What both throughput phases share: a worker for `agent`, the clock from the first create to
+ * the last acknowledged completion, CPU over that span, and the check against the server's
+ * records. `produce` creates the runs, recording their ids and each request's round trip.
+ */
+async function throughputPhase(
+  target: Target,
+  agent: string,
+  runs: number,
+  produce: (created: Set<string>, latencies: number[]) => Promise<void>,
+): Promise<ThroughputResult> {
   const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, prefetch: target.workerPrefetch, handler: () => ({}) });
   worker.start();
   const allDone = worker.whenSucceeded(runs);
-  const body = JSON.stringify({ agent, endpoint: ENDPOINT, input: {} });
   const created = new Set<string>();
   const latencies: number[] = [];
-  let issued = 0;
-  const producer = async () => {
-    while (issued < runs) {
-      issued++;
-      const t = performance.now();
-      const text = await createRequest(target, '/v1/runs', body);
-      latencies.push(performance.now() - t);
-      created.add((JSON.parse(text) as { id: string }).id);
-    }
-  };
   try {
     const meter = cpuMeter(target);
     const start = performance.now();
-    await Promise.all(Array.from({ length: Math.min(producers, runs) }, producer));
+    await produce(created, latencies);
     const createElapsedMs = performance.now() - start;
     const end = await withStallGuard(target, worker, `${agent}`, allDone);
     const elapsedMs = end - start;
@@ -153,39 +169,23 @@ export async function oneByOnePhase(target: Target, agent: string, runs: number,
 
 /** The same through `POST /v1/runs/batch`, `batchSize` runs a request, `producers` requests in flight. */
 export async function batchPhase(target: Target, agent: string, runs: number, batchSize: number, producers: number): Promise<ThroughputResult> {
-  const worker = new BenchWorker({ baseURL: target.baseURL, apiKey: target.apiKey, agent, concurrency: target.workerConcurrency, prefetch: target.workerPrefetch, handler: () => ({}) });
-  worker.start();
-  const allDone = worker.whenSucceeded(runs);
   const item = { agent, endpoint: ENDPOINT, input: {} };
   const fullBody = JSON.stringify({ runs: Array.from({ length: batchSize }, () => item) });
-  const created = new Set<string>();
-  const latencies: number[] = [];
-  let issued = 0;
-  const producer = async () => {
-    while (issued < runs) {
-      const size = Math.min(batchSize, runs - issued);
-      issued += size;
-      const body = size === batchSize ? fullBody : JSON.stringify({ runs: Array.from({ length: size }, () => item) });
-      const t = performance.now();
-      const text = await createRequest(target, '/v1/runs/batch', body);
-      latencies.push(performance.now() - t);
-      for (const run of (JSON.parse(text) as { data: { id: string }[] }).data) created.add(run.id);
-    }
-  };
-  try {
-    const meter = cpuMeter(target);
-    const start = performance.now();
+  return throughputPhase(target, agent, runs, async (created, latencies) => {
+    let issued = 0;
+    const producer = async () => {
+      while (issued < runs) {
+        const size = Math.min(batchSize, runs - issued);
+        issued += size;
+        const body = size === batchSize ? fullBody : JSON.stringify({ runs: Array.from({ length: size }, () => item) });
+        const t = performance.now();
+        const text = await createRequest(target, '/v1/runs/batch', body);
+        latencies.push(performance.now() - t);
+        for (const run of (JSON.parse(text) as { data: { id: string }[] }).data) created.add(run.id);
+      }
+    };
     await Promise.all(Array.from({ length: Math.min(producers, Math.ceil(runs / batchSize)) }, producer));
-    const createElapsedMs = performance.now() - start;
-    const end = await withStallGuard(target, worker, `${agent}`, allDone);
-    const elapsedMs = end - start;
-    const cpu = meter();
-    await worker.stop();
-    await verifyAllSucceeded(target.client, agent, created);
-    return { runs, elapsedMs, createElapsedMs, runsPerSec: perSecond(runs, elapsedMs), createP50Ms: ms(percentile(latencies, 50)), createP99Ms: ms(percentile(latencies, 99)), traffic: worker.traffic, cpu };
-  } finally {
-    await worker.stop();
-  }
+  });
 }
 
 export interface DispatchResult {

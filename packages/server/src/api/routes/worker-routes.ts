@@ -164,7 +164,7 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
           leaseTtlMs: lease.lease_ttl_ms ?? config.leaseTtlMs,
         }),
       ]);
-      return { results, tasks: await handOver(engine, request, tasks, hungUp && !reply.sent) };
+      return { results, tasks: await handOver(engine, request, tasks, hungUp) };
     },
   );
 }

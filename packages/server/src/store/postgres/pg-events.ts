@@ -1,6 +1,6 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
-import type { CommittedEvent, PendingEvent } from '../write-queue.ts';
+import { eventsByTenant, type CommittedEvent, type PendingEvent } from '../write-queue.ts';
 import { CHANNEL, type PgListener } from './pg-listener.ts';
 
 /**
@@ -16,17 +16,10 @@ export function pgEventWriter(listener: PgListener) {
       if (payload) await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
       return [];
     }
-    const byTenant = new Map<string, PendingEvent[]>();
-    for (const e of events) {
-      const list = byTenant.get(e.tenant_id);
-      if (list) list.push(e);
-      else byTenant.set(e.tenant_id, [e]);
-    }
-    const tenants = [...byTenant.keys()].sort();
+    const groups = eventsByTenant(events);
     const committed: CommittedEvent[] = [];
-    for (const [i, tenant] of tenants.entries()) {
-      const list = byTenant.get(tenant)!;
-      const notify = i === tenants.length - 1 && payload ? sql`, pg_notify(${CHANNEL}, ${payload})` : sql``;
+    for (const [i, [tenant, list]] of groups.entries()) {
+      const notify = i === groups.length - 1 && payload ? sql`, pg_notify(${CHANNEL}, ${payload})` : sql``;
       const { rows } = await sql<{ base: number }>`
         WITH t AS (
           UPDATE tenants SET event_seq = event_seq + ${list.length} WHERE id = ${tenant} RETURNING event_seq - ${list.length} AS base
