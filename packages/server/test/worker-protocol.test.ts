@@ -259,6 +259,36 @@ for (const d of await dialects()) {
       assert.equal(plain.json().tasks, undefined);
     });
 
+
+    it('keeps awkward values intact through batch create, lease and batched completion', async () => {
+      // On PostgreSQL these travel as array parameters (unnest / = ANY): quoting must hold.
+      await t.call('POST', '/v1/agents', { body: { ...RETRYING, metadata: { name: 'awkward' } } });
+      const awkward = ['', 'NULL', 'null', '"quoted"', 'back\\slash', '{braces,comma}', 'new\nline', 'ünïcødé ✓', "it's", '\\"mixed\\"'];
+      const created = await t.call('POST', '/v1/runs/batch', {
+        body: { runs: awkward.map((s, i) => ({ agent: 'awkward', endpoint: 'work', input: { s, n: i, nested: [s, { s }] }, metadata: { s } })) },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      const tasks = await lease('awkward', 20);
+      assert.equal(tasks.length, awkward.length);
+      for (const task of tasks) {
+        const input = task.input as { s: string; n: number; nested: unknown };
+        assert.deepEqual(task.input, { s: awkward[input.n], n: input.n, nested: [awkward[input.n], { s: awkward[input.n] }] });
+        assert.deepEqual(task.metadata, { s: awkward[input.n] });
+      }
+      const results = tasks.map((x) => ({ lease_id: x.lease_id, output: { ok: true, echo: (x.input as { s: string }).s } }));
+      const r = await w('POST', '/v1/worker/complete', { results });
+      assert.ok(r.json().results.every((x: { ok: boolean }) => x.ok), r.body);
+      for (const task of tasks) {
+        const run = (await t.call('GET', `/v1/runs/${task.run_id}`)).json();
+        assert.equal(run.status, 'succeeded');
+        assert.deepEqual(run.output, { ok: true, echo: (task.input as { s: string }).s });
+        assert.deepEqual(run.input, task.input);
+        const events = (await t.call('GET', `/v1/runs/${task.run_id}/events`, { headers: { accept: 'application/json' } })).json().data;
+        assert.deepEqual(events.at(-1).data.output, run.output);
+        const attempts = (await t.call('GET', `/v1/runs/${task.run_id}/attempts`)).json().data;
+        assert.deepEqual(attempts.map((a: { outcome: string; lease_id: string }) => [a.outcome, a.lease_id]), [['succeeded', task.lease_id]]);
+      }
+    });
     it('serves runs by priority, then age, and only the endpoints asked for', async () => {
       await t.call('POST', '/v1/agents', { body: { ...HELLO_MANIFEST, metadata: { name: 'prio' }, spec: { runtime: 'worker', endpoints: { a: {}, b: {} } } } });
       const low = (await t.call('POST', '/v1/runs', { body: { agent: 'prio', endpoint: 'a', input: {}, priority: -5 } })).json();

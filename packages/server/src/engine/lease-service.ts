@@ -1,6 +1,7 @@
 import { EventType, isWorkerEventType, type HeartbeatResult, type Run, type RunFailure, type Task } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { PREPARE } from '../store/postgres/prepared-statements.ts';
 import type { Database } from '../store/db-types.ts';
 import type { Store } from '../store/store.ts';
 import type { RunAttemptsTable, RunsTable } from '../store/db-types.ts';
@@ -10,6 +11,7 @@ import { isFinalFailure, retryDelayMs } from './backoff.ts';
 import type { Clock } from './clock.ts';
 import { newId } from './ids.ts';
 import { insertRows } from '../store/insert-rows.ts';
+import { anyOf } from '../store/any-of.ts';
 import { iso, isoOrNull, toRun } from './run-codec.ts';
 import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from './run-writes.ts';
 
@@ -199,7 +201,7 @@ export class LeaseService {
     if (ids.length === 0) return [];
     // One UPDATE for the whole lease: each run gets its own lease id through a CASE.
     const leaseIds = new Map(ids.map((id) => [id, newId('lse', ctx.now)]));
-    const updated = await ctx.trx
+    const updated = this.#store.capabilities.dialect === 'postgres' ? await this.#leaseUpdatePg(ctx, req, ids, leaseIds) : await ctx.trx
       .updateTable('runs')
       .set((eb) => ({
         status: 'running',
@@ -234,6 +236,32 @@ export class LeaseService {
     }
     await insertRows(ctx.trx, this.#store.capabilities.dialect, 'run_attempts', ATTEMPT_COLUMNS, attempts);
     return tasks;
+  }
+
+  /**
+   * The same UPDATE on PostgreSQL, its ids and lease ids as two array parameters: one text for
+   * every batch size, so it is prepared once per connection.
+   */
+  async #leaseUpdatePg(ctx: WriteContext, req: LeaseRequest, ids: string[], leaseIds: Map<string, string>): Promise<LeasedRun[]> {
+    const text = `${PREPARE}update runs as r set status = 'running', attempts = r.attempts + 1, lease_id = v.lease_id,
+      lease_expires_at = $3::bigint, lease_ttl_ms = $4::bigint, attempt_deadline_at = $5::bigint + r.timeout_ms, worker_id = $6::text,
+      started_at = coalesce(r.started_at, $5::bigint), waiting_reason = null, updated_at = $5::bigint, last_seq = r.last_seq + 1
+      from unnest($1::text[], $2::text[]) as v(id, lease_id)
+      where r.id = v.id and r.status = 'queued'
+      returning ${LEASED_COLUMNS.map((c) => `r.${c}`).join(', ')}`;
+    const params = [ids, ids.map((id) => leaseIds.get(id)), ctx.now + req.leaseTtlMs, req.leaseTtlMs, ctx.now, req.workerId];
+    return (await ctx.trx.executeQuery<LeasedRun>(CompiledQuery.raw(text, params))).rows;
+  }
+
+  /** The set-wise success UPDATE on PostgreSQL: ids and outputs as two array parameters (prepared once). */
+  async #succeedPg(ctx: WriteContext, fast: { run: LiveRun; output: unknown }[]): Promise<SucceededRun[]> {
+    const text = `${PREPARE}update runs as r set status = 'succeeded', output = v.output, waiting_reason = null, waiting_since = null,
+      finished_at = $3::bigint, lease_expires_at = null, updated_at = $3::bigint, last_seq = r.last_seq + 1
+      from unnest($1::text[], $2::text[]) as v(id, output)
+      where r.id = v.id and r.status in ('running', 'waiting')
+      returning r.id, r.tenant_id, r.agent, r.last_seq, r.lease_id, r.attempts`;
+    const params = [fast.map((f) => f.run.id), fast.map((f) => JSON.stringify(f.output)), ctx.now];
+    return (await ctx.trx.executeQuery<SucceededRun>(CompiledQuery.raw(text, params))).rows;
   }
 
   async #runByLease(ctx: WriteContext | null, tenantId: string, leaseId: string): Promise<RunsTable | undefined> {
@@ -410,12 +438,13 @@ export class LeaseService {
       if (err instanceof DomainError) return { lease_id: leaseId, ok: false, error: { code: err.code, message: err.message, details: err.details ?? null } };
       throw err;
     };
+    const dialect = this.#store.capabilities.dialect;
     // Only what the completion needs: not the input, output or metadata of a hundred runs.
     let q = ctx.trx
       .selectFrom('runs')
       .select(['id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'lease_id'])
       .where('tenant_id', '=', tenantId)
-      .where('lease_id', 'in', items.map((it) => it.lease_id));
+      .where(anyOf(dialect, 'lease_id', items.map((it) => it.lease_id)));
     if (this.#store.capabilities.skipLocked) q = q.forUpdate();
     const live = new Map((await q.execute()).filter((r) => r.status === 'running' || r.status === 'waiting').map((r) => [r.lease_id!, r]));
     const results = new Map<number, CompletionResult>();
@@ -438,7 +467,7 @@ export class LeaseService {
       const settled = await ctx.trx
         .updateTable('approvals')
         .set({ status: 'cancelled', reason: 'the run completed', decided_at: ctx.now, decided_by: 'system' })
-        .where('run_id', 'in', runIds)
+        .where(anyOf(dialect, 'run_id', runIds))
         .where(sql<boolean>`status = 'pending'`)
         .returning(['id', 'run_id'])
         .execute();
@@ -446,7 +475,7 @@ export class LeaseService {
         const run = fast.find((f) => f.run.id === a.run_id)!.run;
         await appendRunEvents(ctx, run, [{ type: 'approval.decided', data: { approval_id: a.id, status: 'cancelled', approved: false, decided_by: 'system', reason: 'the run completed' } }]);
       }
-      const updated = await ctx.trx
+      const updated = dialect === 'postgres' ? await this.#succeedPg(ctx, fast) : await ctx.trx
         .updateTable('runs')
         .set((eb) => ({
           status: 'succeeded',
@@ -475,7 +504,7 @@ export class LeaseService {
       await ctx.trx
         .updateTable('run_attempts')
         .set({ ended_at: ctx.now, outcome: 'succeeded', error: null })
-        .where('lease_id', 'in', fast.filter((f) => done.has(f.run.id)).map((f) => f.run.lease_id!))
+        .where(anyOf(dialect, 'lease_id', fast.filter((f) => done.has(f.run.id)).map((f) => f.run.lease_id!)))
         .where('outcome', '=', 'running')
         .execute();
     }
@@ -494,6 +523,7 @@ export class LeaseService {
   }
 }
 
+type SucceededRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'last_seq' | 'lease_id' | 'attempts'>;
 type LiveRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'agent_version' | 'endpoint' | 'status' | 'lease_id'>;
 
 const LEASED_COLUMNS = [

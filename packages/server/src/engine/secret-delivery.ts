@@ -7,6 +7,7 @@ import type { Clock } from './clock.ts';
 import type { LeaseService } from './lease-service.ts';
 import { createScrubber, noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
 import type { SecretService } from './secret-service.ts';
+import { anyOf } from '../store/any-of.ts';
 
 /** Who leased the tasks, for the audit trail. */
 export interface DeliveryRequest {
@@ -137,7 +138,7 @@ export class SecretDelivery {
       .innerJoin('runs as r', 'r.id', 'a.run_id')
       .select(['a.lease_id', 'r.agent', 'r.endpoint', 'a.started_at'])
       .where('a.tenant_id', '=', tenantId)
-      .where('a.lease_id', 'in', missing)
+      .where(anyOf(this.#store.capabilities.dialect, 'a.lease_id', missing))
       .execute();
     if (attempts.length === 0) return result;
     const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));

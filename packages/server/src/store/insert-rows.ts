@@ -1,6 +1,7 @@
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import type { StoreCapabilities } from './store.ts';
+import { PREPARE } from './postgres/prepared-statements.ts';
 
 /**
  * A multi-row INSERT of the hottest tables (runs, events, attempts, audit records), written as
@@ -16,17 +17,56 @@ export async function insertRows<T extends keyof Database>(
   rows: readonly Database[T][],
 ): Promise<void> {
   if (rows.length === 0) return;
+  if (dialect === 'postgres') return insertByArrays(trx, table, columns, rows);
   const params: unknown[] = [];
   const tuples: string[] = [];
+  const marks = `(${columns.map(() => '?').join(', ')})`;
   for (const row of rows) {
-    const marks: string[] = [];
     for (const c of columns) {
       const v = (row as unknown as Record<string, unknown>)[c];
       params.push(v === undefined ? null : v);
-      marks.push(dialect === 'postgres' ? `$${params.length}` : '?');
     }
-    tuples.push(`(${marks.join(', ')})`);
+    tuples.push(marks);
   }
   const text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
   await trx.executeQuery(CompiledQuery.raw(text, params));
+}
+
+/** PostgreSQL column types by table, read once from the catalog. */
+const columnTypes = new Map<string, Promise<Map<string, string>>>();
+
+function typesOf(trx: Transaction<Database>, table: string): Promise<Map<string, string>> {
+  let types = columnTypes.get(table);
+  if (!types) {
+    types = trx
+      .executeQuery<{ name: string; type: string }>(
+        CompiledQuery.raw('select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped', [table]),
+      )
+      .then((r) => new Map(r.rows.map((c) => [c.name, c.type])));
+    types.catch(() => columnTypes.delete(table));
+    columnTypes.set(table, types);
+  }
+  return types;
+}
+
+/**
+ * On PostgreSQL one array parameter per column (`SELECT * FROM unnest(...)`): the text is the
+ * same for every batch size, so it is prepared once per connection and never parsed again.
+ */
+async function insertByArrays<T extends keyof Database>(
+  trx: Transaction<Database>,
+  table: T,
+  columns: readonly (keyof Database[T] & string)[],
+  rows: readonly Database[T][],
+): Promise<void> {
+  const types = await typesOf(trx, table);
+  const arrays = columns.map((c) =>
+    rows.map((row) => {
+      const v = (row as unknown as Record<string, unknown>)[c];
+      return v === undefined ? null : v;
+    }),
+  );
+  const casts = columns.map((c, i) => `$${i + 1}::${types.get(c) ?? 'text'}[]`);
+  const text = `${PREPARE}insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) select * from unnest(${casts.join(', ')})`;
+  await trx.executeQuery(CompiledQuery.raw(text, arrays));
 }

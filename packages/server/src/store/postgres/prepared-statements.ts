@@ -11,6 +11,12 @@ import type pg from 'pg';
  */
 export const MAX_PREPARED_PARAMS = 16;
 
+/**
+ * Statements whose text starts with this are prepared whatever their number of parameters: their
+ * text does not grow with a batch (one array parameter per column).
+ */
+export const PREPARE = '/*agentd:prepare*/ ';
+
 /** Most statement names remembered; past it the oldest is forgotten (and prepared again if used). */
 const MAX_NAMES = 2000;
 
@@ -47,7 +53,7 @@ export function prepareSmallStatements(client: pg.ClientBase): void {
     const head = text.slice(0, 8).toLowerCase();
     if (head.startsWith('begin')) inTransaction = true;
     else if (head.startsWith('commit') || head.startsWith('rollback')) inTransaction = false;
-    if (values.length === 0 || values.length > MAX_PREPARED_PARAMS) return query(text, values);
+    if (values.length === 0 || (values.length > MAX_PREPARED_PARAMS && !text.startsWith(PREPARE))) return query(text, values);
     return query({ name: nameFor(text), text, values }).catch((err: unknown) => {
       const e = err as { code?: string; message?: string };
       if (e.code !== FEATURE_NOT_SUPPORTED || !/cached plan/i.test(e.message ?? '')) throw err;
