@@ -49,7 +49,7 @@ for (const d of await dialects()) {
     const lease = async (agent: string, max = 1, extra: Record<string, unknown> = {}) => {
       const r = await t.call('POST', '/v1/worker/lease', { key: workerKey, body: { agent, max_tasks: max, wait_ms: 0, worker_id: 'w1', ...extra } });
       assert.equal(r.statusCode, 200, r.body);
-      return r.json().tasks as { lease_id: string; run_id: string; attempt: number; input: unknown; heartbeat_interval_ms: number }[];
+      return r.json().tasks as { lease_id: string; run_id: string; attempt: number; input: unknown; metadata: unknown; heartbeat_interval_ms: number }[];
     };
     const w = (method: string, url: string, body?: unknown) => t.call(method, url, { key: workerKey, body: body ?? {} });
 
