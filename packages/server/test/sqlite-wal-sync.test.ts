@@ -210,3 +210,33 @@ test('reads neither wait for an open write transaction nor see it before it comm
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a background thread checkpoints the WAL into the database file; commits do not', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+  const store = await openStore({ dataDir: dir, now: () => Date.now() });
+  try {
+    const file = join(dir, 'agentd.db');
+    // Let the checkpointer take in what migrations wrote (it runs every 100 ms), then measure.
+    let last = -1;
+    for (let stable = 0; stable < 4; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      stable = statSync(file).size === last ? stable + 1 : 0;
+      last = statSync(file).size;
+    }
+    const size = statSync(file).size;
+    // About 400 KB: a hundred pages or so, well under SQLite's own threshold of 1,000 pages, so
+    // only the background checkpointer moves them into the database file.
+    await store.writer.write(async (ctx) => {
+      for (let i = 0; i < 100; i++) {
+        await ctx.trx.insertInto('tenants').values({ id: `t${i}`, name: 'x'.repeat(4000), event_seq: 0, finding_seq: 0, created_at: ctx.now }).execute();
+      }
+    });
+    assert.equal(statSync(file).size, size, 'the commit wrote the WAL only');
+    const deadline = Date.now() + 5000;
+    while (statSync(file).size === size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(statSync(file).size >= size + 100 * 4000, `the database file grew by the rows (${size} → ${statSync(file).size})`);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

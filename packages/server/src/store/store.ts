@@ -5,6 +5,7 @@ import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
 import { openSqlite } from './sqlite/sqlite-dialect.ts';
 import { WalSync } from './sqlite/wal-sync.ts';
+import { Checkpointer } from './sqlite/checkpointer.ts';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
 import { createPgPool, postgresDialect } from './postgres/postgres-dialect.ts';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations.ts';
@@ -76,11 +77,15 @@ async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<voi
     .execute();
 }
 
+/** 16,000 pages (64 MB at 4 KB): far above what the background checkpointer lets the WAL reach. */
+const SAFETY_NET_CHECKPOINT_PAGES = 16_000;
+
 async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<Store> {
   const file = join(opts.dataDir, 'agentd.db');
   const durable = (opts.sqliteSynchronous ?? 'FULL') === 'FULL';
   // FULL durability is NORMAL plus a WAL fsync per group commit, issued off the event loop.
-  const { dialect } = openSqlite({ file, synchronous: 'NORMAL' });
+  // Checkpoints run on a thread of their own; the writer's inline one is only a safety net.
+  const { dialect } = openSqlite({ file, synchronous: 'NORMAL', autoCheckpointPages: SAFETY_NET_CHECKPOINT_PAGES });
   const writeDb = new Kysely<Database>({ dialect });
   await migrate(writeDb, SQLITE_MIGRATIONS, (fn) => fn());
   await seedDefaultTenant(writeDb, opts.now());
@@ -89,6 +94,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   // on meanwhile and see committed rows only (WAL: readers never wait for the writer).
   const db = new Kysely<Database>({ dialect: openSqlite({ file, synchronous: 'NORMAL' }).dialect });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
+  const checkpointer = new Checkpointer(file);
   const writer = new WriteQueue({ db: writeDb, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
@@ -102,6 +108,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
     },
     close: async () => {
       await writer.drain();
+      await checkpointer.close();
       await db.destroy();
       await writeDb.destroy();
       walSync.close();

@@ -11,6 +11,11 @@ export interface SqliteOptions {
    * process crash but may lose the last transactions on power loss; it is faster.
    */
   synchronous: 'FULL' | 'NORMAL';
+  /**
+   * WAL size in pages past which a commit checkpoints inline (SQLite's default is 1000). The
+   * writer sets it high: a background thread checkpoints (see checkpointer.ts).
+   */
+  autoCheckpointPages?: number;
 }
 
 /** How many prepared statements to keep; Kysely compiles a small, fixed set of query shapes. */
@@ -56,6 +61,7 @@ export function openSqlite(options: SqliteOptions): { dialect: SqliteDialect; ra
   raw.exec('PRAGMA journal_mode = WAL');
   raw.exec(`PRAGMA synchronous = ${options.synchronous}`);
   raw.exec('PRAGMA foreign_keys = ON');
+  if (options.autoCheckpointPages !== undefined) raw.exec(`PRAGMA wal_autocheckpoint = ${Math.trunc(options.autoCheckpointPages)}`);
   const adapter = new NodeSqliteAdapter(raw);
   return { dialect: new SqliteDialect({ database: adapter }), raw };
 }
