@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as hashOf } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from '../engine/engine.ts';
 import type { WriteContext } from '../store/write-queue.ts';
@@ -59,7 +59,7 @@ export class Idempotency {
     }
     const tenantId = request.principal!.tenantId;
     const route = `${request.method} ${request.routeOptions.url}`;
-    const hash = createHash('sha256').update(`${request.url}\n${canonical(opts.bodyForHash ?? request.body ?? null)}`).digest('hex');
+    const hash = hashOf('sha256', `${request.url}\n${canonical(opts.bodyForHash ?? request.body ?? null)}`);
     const replayed = await this.#replay(reply, tenantId, route, key, hash);
     if (replayed) return replayed;
     const flightKey = `${tenantId}\u0000${route}\u0000${key}`;

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Page, Role } from '@agentd/protocol';
 import type { Store } from '../store/store.ts';
 import type { ApiKeysTable } from '../store/db-types.ts';
@@ -18,7 +18,7 @@ export interface Principal {
 }
 
 export function hashKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key);
 }
 
 /** `agd_` + 40 base62-ish chars (~238 bits); the first 12 characters are shown as its prefix. */
