@@ -5,6 +5,8 @@ export type Phase = 'e2e' | 'batch' | 'dispatch';
 export interface BenchConfig {
   /** Runs per throughput phase. AGENTD_BENCH_RUNS, default 10000. */
   runs: number;
+  /** Each throughput phase runs this many times, alternating; figures are medians. AGENTD_BENCH_REPEAT, default 3. */
+  repeat: number;
   /** Backends in order. AGENTD_BENCH_BACKENDS, default `sqlite,postgres`. */
   backends: Backend[];
   /** Phases to run. AGENTD_BENCH_PHASES, default `e2e,batch,dispatch`. */
@@ -58,6 +60,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
   if (batchSize > 1000) throw new Error('AGENTD_BENCH_BATCH_SIZE must be ≤ 1000 (the batch route takes at most 1000 runs)');
   return {
     runs: positiveInt(env, 'AGENTD_BENCH_RUNS', 10_000),
+    repeat: positiveInt(env, 'AGENTD_BENCH_REPEAT', 3),
     backends: list(env, 'AGENTD_BENCH_BACKENDS', ['sqlite', 'postgres'] as const, ['sqlite', 'postgres']),
     phases: list(env, 'AGENTD_BENCH_PHASES', ['e2e', 'batch', 'dispatch'] as const, ['e2e', 'batch', 'dispatch']),
     producers: positiveInt(env, 'AGENTD_BENCH_PRODUCERS', 64),
