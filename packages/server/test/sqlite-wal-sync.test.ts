@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { fstatSync, fsync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { migrate } from '../src/store/migrate.ts';
 import { openSqlite } from '../src/store/sqlite/sqlite-dialect.ts';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.ts';
 import { WalSync } from '../src/store/sqlite/wal-sync.ts';
+import { Checkpointer } from '../src/store/sqlite/checkpointer.ts';
 import { WriteQueue, type CommitResult } from '../src/store/write-queue.ts';
 import { openStore } from '../src/store/store.ts';
 
@@ -211,32 +213,64 @@ test('reads neither wait for an open write transaction nor see it before it comm
   }
 });
 
-test('a background thread checkpoints the WAL into the database file; commits do not', async () => {
+test('commits never checkpoint inline below the safety net; a background thread moves the WAL into the database file', async () => {
+  const rows = (n: number) => async (ctx: import('../src/store/write-queue.ts').WriteContext) => {
+    for (let i = 0; i < n; i++) {
+      await ctx.trx.insertInto('tenants').values({ id: `t${i}`, name: 'x'.repeat(4000), event_seq: 0, finding_seq: 0, created_at: ctx.now }).execute();
+    }
+  };
+  // No background checkpoint in this one (its first tick is a minute away): some 1,500 pages in
+  // one commit, past SQLite's usual threshold of 1,000, stay in the WAL.
+  const quiet = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+  const held = await openStore({ dataDir: quiet, now: () => Date.now(), sqliteCheckpointIntervalMs: 60_000 });
+  try {
+    const size = statSync(join(quiet, 'agentd.db')).size;
+    await held.writer.write(rows(1500));
+    assert.equal(statSync(join(quiet, 'agentd.db')).size, size, 'the commit wrote the WAL only');
+    assert.ok(statSync(join(quiet, 'agentd.db-wal')).size > 1500 * 4000);
+  } finally {
+    await held.close();
+    rmSync(quiet, { recursive: true, force: true });
+  }
+  // With the thread at its default pace, the rows reach the database file without another commit.
   const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
   const store = await openStore({ dataDir: dir, now: () => Date.now() });
   try {
     const file = join(dir, 'agentd.db');
-    // Let the checkpointer take in what migrations wrote (it runs every 100 ms), then measure.
-    let last = -1;
-    for (let stable = 0; stable < 4; ) {
-      await new Promise((r) => setTimeout(r, 50));
-      stable = statSync(file).size === last ? stable + 1 : 0;
-      last = statSync(file).size;
-    }
     const size = statSync(file).size;
-    // About 400 KB: a hundred pages or so, well under SQLite's own threshold of 1,000 pages, so
-    // only the background checkpointer moves them into the database file.
-    await store.writer.write(async (ctx) => {
-      for (let i = 0; i < 100; i++) {
-        await ctx.trx.insertInto('tenants').values({ id: `t${i}`, name: 'x'.repeat(4000), event_seq: 0, finding_seq: 0, created_at: ctx.now }).execute();
-      }
-    });
-    assert.equal(statSync(file).size, size, 'the commit wrote the WAL only');
+    await store.writer.write(rows(100));
     const deadline = Date.now() + 5000;
-    while (statSync(file).size === size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (statSync(file).size < size + 100 * 4000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     assert.ok(statSync(file).size >= size + 100 * 4000, `the database file grew by the rows (${size} → ${statSync(file).size})`);
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('closing the store finishes even when nothing else keeps the process alive (the checkpoint thread does not let it exit early)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+  try {
+    const storeUrl = new URL('../src/store/store.ts', import.meta.url).href;
+    const script = `import { openStore } from ${JSON.stringify(storeUrl)};
+const store = await openStore({ dataDir: ${JSON.stringify(dir)}, now: () => Date.now() });
+await store.writer.write(async (ctx) => { await ctx.trx.updateTable('tenants').set({ name: 'closed' }).execute(); });
+await store.close();
+console.log('closed');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'closed', `the code after close() ran: ${r.stderr}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a checkpoint thread that cannot start reports it once, so the writer can take checkpoints back', async () => {
+  const failures: Error[] = [];
+  const checkpointer = new Checkpointer(join(tmpdir(), 'agentd-no-such-dir', 'nested', 'agentd.db'), { onFailure: (err) => failures.push(err) });
+  const deadline = Date.now() + 10_000;
+  while (failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(failures.length, 1, 'told once, though the thread both failed and exited');
+  await checkpointer.close();
 });

@@ -23,6 +23,8 @@ export interface StoreOptions {
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   /** Tests only: stands in for `fs.fsync` of SQLite's WAL (see wal-sync.ts). */
   sqliteSyncFile?: typeof fsync;
+  /** Tests only: how often the background thread checkpoints SQLite's WAL. Default 100 ms. */
+  sqliteCheckpointIntervalMs?: number;
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
   now: () => number;
@@ -79,13 +81,17 @@ async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<voi
 
 /** 16,000 pages (64 MB at 4 KB): far above what the background checkpointer lets the WAL reach. */
 const SAFETY_NET_CHECKPOINT_PAGES = 16_000;
+const SQLITE_DEFAULT_CHECKPOINT_PAGES = 1000;
+const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<Store> {
   const file = join(opts.dataDir, 'agentd.db');
   const durable = (opts.sqliteSynchronous ?? 'FULL') === 'FULL';
   // FULL durability is NORMAL plus a WAL fsync per group commit, issued off the event loop.
   // Checkpoints run on a thread of their own; the writer's inline one is only a safety net.
-  const { dialect } = openSqlite({ file, synchronous: 'NORMAL', autoCheckpointPages: SAFETY_NET_CHECKPOINT_PAGES });
+  const { dialect, raw: writerConnection } = openSqlite({ file, synchronous: 'NORMAL', autoCheckpointPages: SAFETY_NET_CHECKPOINT_PAGES });
+  // A WAL that grew during a backlog is cut back to this size when SQLite next starts it over.
+  writerConnection.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   const writeDb = new Kysely<Database>({ dialect });
   await migrate(writeDb, SQLITE_MIGRATIONS, (fn) => fn());
   await seedDefaultTenant(writeDb, opts.now());
@@ -94,7 +100,14 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   // on meanwhile and see committed rows only (WAL: readers never wait for the writer).
   const db = new Kysely<Database>({ dialect: openSqlite({ file, synchronous: 'NORMAL' }).dialect });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
-  const checkpointer = new Checkpointer(file);
+  const checkpointer = new Checkpointer(file, {
+    intervalMs: opts.sqliteCheckpointIntervalMs,
+    onFailure: (err) => {
+      // Without the thread, the writer checkpoints inline again at SQLite's usual threshold.
+      if (writerConnection.isOpen) writerConnection.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_CHECKPOINT_PAGES}`);
+      process.emitWarning(`agentd: SQLite checkpoints are back on the event loop: ${err.message}`);
+    },
+  });
   const writer = new WriteQueue({ db: writeDb, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,

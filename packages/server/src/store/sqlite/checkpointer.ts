@@ -1,4 +1,3 @@
-import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 
 /**
@@ -6,25 +5,44 @@ import { Worker } from 'node:worker_threads';
  * crosses its threshold, on the committing connection: it copies the WAL into the database file
  * and fsyncs both while the server's only thread waits for the disk. Here a worker thread with
  * its own connection checkpoints every `intervalMs` (PASSIVE: it never blocks the writer or the
- * readers), and the writer's automatic checkpoint stays as a safety net far above the WAL size
- * this keeps (see SAFETY_NET_CHECKPOINT_PAGES in store.ts).
+ * readers; with nothing new in the WAL it does nothing), and the writer's automatic checkpoint
+ * stays as a safety net far above the WAL size this keeps (see store.ts). If the thread fails,
+ * `onFailure` is told once, so the writer can go back to checkpointing often itself.
  */
 export class Checkpointer {
   readonly #worker: Worker;
+  #exited = false;
+  #closing = false;
 
-  constructor(file: string, opts: { intervalMs?: number } = {}) {
+  constructor(file: string, opts: { intervalMs?: number; onFailure: (err: Error) => void }) {
     this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { file, intervalMs: opts.intervalMs ?? 100 } });
-    // A thread that failed to start leaves the writer's own automatic checkpoint doing the work.
-    this.#worker.on('error', () => {});
+    let failed = false;
+    const fail = (err: Error) => {
+      if (failed || this.#closing) return;
+      failed = true;
+      opts.onFailure(err);
+    };
+    this.#worker.on('error', fail);
+    this.#worker.on('exit', (code) => {
+      this.#exited = true;
+      fail(new Error(`the checkpoint thread exited (code ${code})`));
+    });
     // Last: adding a listener refs the thread again, and it must not keep the process alive.
     this.#worker.unref();
   }
 
   /** Stops the thread after its current checkpoint; its connection closes cleanly. */
   async close(): Promise<void> {
-    const exited = once(this.#worker, 'exit').catch(() => {});
+    this.#closing = true;
+    if (this.#exited) return;
+    // Held while closing: with the thread unref'd, a process with nothing else to do would
+    // otherwise exit here, before the store's connections are closed.
+    this.#worker.ref();
+    const exited = new Promise<void>((resolve) => this.#worker.once('exit', () => resolve()));
     this.#worker.postMessage('close');
-    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
-    await this.#worker.terminate();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)))]);
+    clearTimeout(timer);
+    if (!this.#exited) await this.#worker.terminate();
   }
 }
