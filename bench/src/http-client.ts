@@ -27,7 +27,7 @@ export class BenchHttp {
     return { status: res.statusCode, text: await res.body.text() };
   }
 
-  close(): void {
-    void this.#pool.destroy();
+  close(): Promise<void> {
+    return this.#pool.destroy();
   }
 }

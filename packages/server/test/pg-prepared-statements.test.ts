@@ -5,11 +5,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kysely, sql } from 'kysely';
+import { CompiledQuery, Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { createPgPool, postgresDialect } from '../src/store/postgres/postgres-dialect.ts';
-import { MAX_PREPARED_PARAMS } from '../src/store/postgres/prepared-statements.ts';
+import { MAX_PREPARED_PARAMS, PREPARE } from '../src/store/postgres/prepared-statements.ts';
 
 const postgres = (await dialects()).find((d) => d.name === 'postgres')!;
 
@@ -41,6 +41,13 @@ describe('prepared statements (postgres)', { skip: postgres.skip }, () => {
     const statements = await prepared();
     assert.equal(statements.filter((s) => s.includes('WHERE id = $1')).length, 1, 'prepared once');
     assert.equal(statements.filter((s) => s.includes('IN (')).length, 0, 'the long one is not prepared');
+  });
+
+  it('prepares a statement marked PREPARE whatever its number of parameters (array parameters: same text for any batch)', async () => {
+    const ids = Array.from({ length: MAX_PREPARED_PARAMS + 4 }, (_, i) => i);
+    const text = `${PREPARE}SELECT count(*)::int AS n FROM items WHERE ${ids.map((i) => `id <> $${i + 1}`).join(' AND ')}`;
+    for (let i = 0; i < 2; i++) assert.equal((await k.executeQuery<{ n: number }>(CompiledQuery.raw(text, ids.map((x) => x + 100)))).rows[0].n, 2);
+    assert.equal((await prepared()).filter((s) => s.includes('id <> $20')).length, 1, 'prepared once');
   });
 
   it('survives a table changed under a prepared SELECT *: at once outside a transaction, on retry inside one', async () => {

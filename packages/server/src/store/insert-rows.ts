@@ -32,17 +32,21 @@ export async function insertRows<T extends keyof Database>(
   await trx.executeQuery(CompiledQuery.raw(text, params));
 }
 
-/** PostgreSQL column types by table, read once from the catalog. */
+/**
+ * PostgreSQL column types by table, read once per process from the catalog: every database this
+ * process opens has the same migrations. Without modifiers (`varchar`, not `varchar(20)`), so a
+ * cast never truncates what an INSERT would refuse.
+ */
 const columnTypes = new Map<string, Promise<Map<string, string>>>();
 
 function typesOf(trx: Transaction<Database>, table: string): Promise<Map<string, string>> {
   let types = columnTypes.get(table);
   if (!types) {
     types = trx
-      .executeQuery<{ name: string; type: string }>(
-        CompiledQuery.raw('select attname as name, format_type(atttypid, atttypmod) as type from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped', [table]),
+      .executeQuery<{ name: string; type: string; dims: number }>(
+        CompiledQuery.raw('select attname as name, format_type(atttypid, null) as type, attndims as dims from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped', [table]),
       )
-      .then((r) => new Map(r.rows.map((c) => [c.name, c.type])));
+      .then((r) => new Map(r.rows.map((c) => [c.name, c.dims > 0 ? '' : c.type])));
     types.catch(() => columnTypes.delete(table));
     columnTypes.set(table, types);
   }
@@ -66,7 +70,12 @@ async function insertByArrays<T extends keyof Database>(
       return v === undefined ? null : v;
     }),
   );
-  const casts = columns.map((c, i) => `$${i + 1}::${types.get(c) ?? 'text'}[]`);
+  const casts = columns.map((c, i) => {
+    // unnest would flatten an array column's values into rows of their own.
+    const type = types.get(c);
+    if (!type) throw new Error(`insertRows: ${table}.${c} is not a scalar column of the table`);
+    return `$${i + 1}::${type}[]`;
+  });
   const text = `${PREPARE}insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) select * from unnest(${casts.join(', ')})`;
   await trx.executeQuery(CompiledQuery.raw(text, arrays));
 }
