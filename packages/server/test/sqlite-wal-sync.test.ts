@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fstatSync, fsync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { fstatSync, fsync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely } from 'kysely';
@@ -273,4 +273,26 @@ test('a checkpoint thread that cannot start reports it once, so the writer can t
   await new Promise((r) => setTimeout(r, 100));
   assert.equal(failures.length, 1, 'told once, though the thread both failed and exited');
   await checkpointer.close();
+});
+
+test('closing the store closes every connection: no file of the database stays open and the WAL is removed', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
+  const openFiles = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    });
+  try {
+    // The read connection is never used here: it must be closed all the same.
+    const store = await openStore({ dataDir: dir, now: () => Date.now() });
+    assert.ok(openFiles().length > 0);
+    await store.close();
+    assert.deepEqual(openFiles(), []);
+    assert.deepEqual(readdirSync(dir), ['agentd.db'], 'the last connection to close checkpointed and removed the WAL');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -98,7 +98,8 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   // Reads get a connection of their own: on the writer's they would queue behind every open
   // write transaction (Kysely lends a single connection to one user at a time). Here they go
   // on meanwhile and see committed rows only (WAL: readers never wait for the writer).
-  const db = new Kysely<Database>({ dialect: openSqlite({ file, synchronous: 'NORMAL' }).dialect });
+  const reader = openSqlite({ file, synchronous: 'NORMAL' });
+  const db = new Kysely<Database>({ dialect: reader.dialect });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
   const checkpointer = new Checkpointer(file, {
     intervalMs: opts.sqliteCheckpointIntervalMs,
@@ -124,6 +125,10 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
       await checkpointer.close();
       await db.destroy();
       await writeDb.destroy();
+      // Kysely closes a connection only if it was ever used; one that never was would keep every
+      // file descriptor of the database open (SQLite defers closing them while any connection of
+      // the process has the file open) and the WAL in place.
+      for (const raw of [reader.raw, writerConnection]) if (raw.isOpen) raw.close();
       walSync.close();
     },
   };
