@@ -226,29 +226,38 @@ export class LeaseService {
       .execute();
     const order = new Map(ids.map((id, i) => [id, i]));
     updated.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    // On PostgreSQL the UPDATE inserted the attempt rows itself (one round trip fewer per lease).
+    const attemptsInUpdate = this.#store.capabilities.dialect === 'postgres';
     const attempts: RunAttemptsTable[] = [];
     const tasks: Task[] = [];
     for (const run of updated) {
       const leaseId = run.lease_id!;
       ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: EventType.runStarted, at: ctx.now, data: { lease_id: leaseId, worker_id: req.workerId, attempt: run.attempts } });
-      attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
+      if (!attemptsInUpdate) attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
       tasks.push(toTask(run, req.leaseTtlMs));
     }
-    await insertRows(ctx.trx, this.#store.capabilities.dialect, 'run_attempts', ATTEMPT_COLUMNS, attempts);
+    if (!attemptsInUpdate) await insertRows(ctx.trx, this.#store.capabilities.dialect, 'run_attempts', ATTEMPT_COLUMNS, attempts);
     return tasks;
   }
 
   /**
    * The same UPDATE on PostgreSQL, its ids and lease ids as two array parameters: one text for
-   * every batch size, so it is prepared once per connection.
+   * every batch size, so it is prepared once per connection. It also inserts each leased run's
+   * attempt row (a writable CTE): a lease is one round trip, not two.
    */
   async #leaseUpdatePg(ctx: WriteContext, req: LeaseRequest, ids: string[], leaseIds: Map<string, string>): Promise<LeasedRun[]> {
-    const text = `${PREPARE}update runs as r set status = 'running', attempts = r.attempts + 1, lease_id = v.lease_id,
-      lease_expires_at = $3::bigint, lease_ttl_ms = $4::bigint, attempt_deadline_at = $5::bigint + r.timeout_ms, worker_id = $6::text,
-      started_at = coalesce(r.started_at, $5::bigint), waiting_reason = null, updated_at = $5::bigint, last_seq = r.last_seq + 1
-      from unnest($1::text[], $2::text[]) as v(id, lease_id)
-      where r.id = v.id and r.status = 'queued'
-      returning ${LEASED_COLUMNS.map((c) => `r.${c}`).join(', ')}`;
+    const text = `${PREPARE}with leased as (
+        update runs as r set status = 'running', attempts = r.attempts + 1, lease_id = v.lease_id,
+          lease_expires_at = $3::bigint, lease_ttl_ms = $4::bigint, attempt_deadline_at = $5::bigint + r.timeout_ms, worker_id = $6::text,
+          started_at = coalesce(r.started_at, $5::bigint), waiting_reason = null, updated_at = $5::bigint, last_seq = r.last_seq + 1
+        from unnest($1::text[], $2::text[]) as v(id, lease_id)
+        where r.id = v.id and r.status = 'queued'
+        returning ${LEASED_COLUMNS.map((c) => `r.${c}`).join(', ')}
+      ), attempt as (
+        insert into run_attempts (tenant_id, run_id, attempt, lease_id, worker_id, started_at, ended_at, outcome, error)
+        select tenant_id, id, attempts, lease_id, $6::text, $5::bigint, null, 'running', null from leased
+      )
+      select * from leased`;
     const params = [ids, ids.map((id) => leaseIds.get(id)), ctx.now + req.leaseTtlMs, req.leaseTtlMs, ctx.now, req.workerId];
     return (await ctx.trx.executeQuery<LeasedRun>(CompiledQuery.raw(text, params))).rows;
   }
