@@ -262,13 +262,23 @@ export class LeaseService {
     return (await ctx.trx.executeQuery<LeasedRun>(CompiledQuery.raw(text, params))).rows;
   }
 
-  /** The set-wise success UPDATE on PostgreSQL: ids and outputs as two array parameters (prepared once). */
+  /**
+   * The set-wise success UPDATE on PostgreSQL: ids and outputs as two array parameters (prepared
+   * once). It also ends each run's attempt (a writable CTE): the runs are locked since the read,
+   * so the lease each one returns is the one read, and the completion saves a round trip.
+   */
   async #succeedPg(ctx: WriteContext, fast: { run: LiveRun; output: unknown }[]): Promise<SucceededRun[]> {
-    const text = `${PREPARE}update runs as r set status = 'succeeded', output = v.output, waiting_reason = null, waiting_since = null,
-      finished_at = $3::bigint, lease_expires_at = null, updated_at = $3::bigint, last_seq = r.last_seq + 1
-      from unnest($1::text[], $2::text[]) as v(id, output)
-      where r.id = v.id and r.status in ('running', 'waiting')
-      returning r.id, r.tenant_id, r.agent, r.last_seq, r.lease_id, r.attempts`;
+    const text = `${PREPARE}with done as (
+        update runs as r set status = 'succeeded', output = v.output, waiting_reason = null, waiting_since = null,
+          finished_at = $3::bigint, lease_expires_at = null, updated_at = $3::bigint, last_seq = r.last_seq + 1
+        from unnest($1::text[], $2::text[]) as v(id, output)
+        where r.id = v.id and r.status in ('running', 'waiting')
+        returning r.id, r.tenant_id, r.agent, r.last_seq, r.lease_id, r.attempts
+      ), ended as (
+        update run_attempts as a set ended_at = $3::bigint, outcome = 'succeeded', error = null
+        from done where a.lease_id = done.lease_id and a.outcome = 'running'
+      )
+      select * from done`;
     const params = [fast.map((f) => f.run.id), fast.map((f) => JSON.stringify(f.output)), ctx.now];
     return (await ctx.trx.executeQuery<SucceededRun>(CompiledQuery.raw(text, params))).rows;
   }
@@ -510,12 +520,15 @@ export class LeaseService {
         ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: r.last_seq, type: EventType.runSucceeded, at: ctx.now, data: { output: f.output, attempt: r.attempts } });
         results.set(f.index, { lease_id: f.run.lease_id!, ok: true });
       }
-      await ctx.trx
-        .updateTable('run_attempts')
-        .set({ ended_at: ctx.now, outcome: 'succeeded', error: null })
-        .where(anyOf(dialect, 'lease_id', fast.filter((f) => done.has(f.run.id)).map((f) => f.run.lease_id!)))
-        .where('outcome', '=', 'running')
-        .execute();
+      // On PostgreSQL the UPDATE ended the attempts itself.
+      if (dialect !== 'postgres') {
+        await ctx.trx
+          .updateTable('run_attempts')
+          .set({ ended_at: ctx.now, outcome: 'succeeded', error: null })
+          .where(anyOf(dialect, 'lease_id', fast.filter((f) => done.has(f.run.id)).map((f) => f.run.lease_id!)))
+          .where('outcome', '=', 'running')
+          .execute();
+      }
     }
     // Everything else, one by one, with the single-item semantics (replays, stale leases, failures).
     for (const [index, it] of items.entries()) {
