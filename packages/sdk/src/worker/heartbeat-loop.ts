@@ -22,7 +22,8 @@ export interface HeartbeatLoopOptions {
 export class HeartbeatLoop {
   readonly #options: HeartbeatLoopOptions;
   readonly #intervalMs: number;
-  readonly #controller = new AbortController();
+  /** The beat in flight, if any: aborting one costs a DOMException, so only a live beat is aborted. */
+  #inFlight: AbortController | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopped = false;
 
@@ -40,7 +41,8 @@ export class HeartbeatLoop {
     this.#stopped = true;
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    this.#controller.abort();
+    this.#inFlight?.abort();
+    this.#inFlight = undefined;
   }
 
   #schedule(): void {
@@ -50,11 +52,13 @@ export class HeartbeatLoop {
 
   async #beat(): Promise<void> {
     const { client, task, logger } = this.#options;
+    const controller = new AbortController();
+    this.#inFlight = controller;
     try {
       // One retry within the interval: the next beat is the real retry, and a beat that outlives
       // the interval is stale anyway.
       const result = await client.leases.heartbeat(task.lease_id, {
-        signal: this.#controller.signal,
+        signal: controller.signal,
         timeout: this.#intervalMs,
         maxRetries: 1,
       });
@@ -72,6 +76,8 @@ export class HeartbeatLoop {
         return;
       }
       logger.warn('heartbeat failed; retrying at the next interval', { run_id: task.run_id, lease_id: task.lease_id, ...errorFields(err) });
+    } finally {
+      if (this.#inFlight === controller) this.#inFlight = undefined;
     }
     this.#schedule();
   }
