@@ -199,9 +199,11 @@ export class LeaseService {
   /** Leases these queued runs to `req`'s worker: one UPDATE, one attempts INSERT, one event each. */
   async #leaseIds(ctx: WriteContext, req: LeaseRequest, ids: string[]): Promise<Task[]> {
     if (ids.length === 0) return [];
-    // One UPDATE for the whole lease: each run gets its own lease id through a CASE.
+    // One UPDATE for the whole lease: each run gets its own lease id (a CASE on SQLite, a join
+    // with array parameters on PostgreSQL, where the same statement also inserts the attempts).
+    const onPostgres = this.#store.capabilities.dialect === 'postgres';
     const leaseIds = new Map(ids.map((id) => [id, newId('lse', ctx.now)]));
-    const updated = this.#store.capabilities.dialect === 'postgres' ? await this.#leaseUpdatePg(ctx, req, ids, leaseIds) : await ctx.trx
+    const updated = onPostgres ? await this.#leaseUpdatePg(ctx, req, ids, leaseIds) : await ctx.trx
       .updateTable('runs')
       .set((eb) => ({
         status: 'running',
@@ -226,17 +228,15 @@ export class LeaseService {
       .execute();
     const order = new Map(ids.map((id, i) => [id, i]));
     updated.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    // On PostgreSQL the UPDATE inserted the attempt rows itself (one round trip fewer per lease).
-    const attemptsInUpdate = this.#store.capabilities.dialect === 'postgres';
     const attempts: RunAttemptsTable[] = [];
     const tasks: Task[] = [];
     for (const run of updated) {
       const leaseId = run.lease_id!;
       ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: EventType.runStarted, at: ctx.now, data: { lease_id: leaseId, worker_id: req.workerId, attempt: run.attempts } });
-      if (!attemptsInUpdate) attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
+      if (!onPostgres) attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
       tasks.push(toTask(run, req.leaseTtlMs));
     }
-    if (!attemptsInUpdate) await insertRows(ctx.trx, this.#store.capabilities.dialect, 'run_attempts', ATTEMPT_COLUMNS, attempts);
+    if (!onPostgres) await insertRows(ctx.trx, 'sqlite', 'run_attempts', ATTEMPT_COLUMNS, attempts);
     return tasks;
   }
 
