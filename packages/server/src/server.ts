@@ -1,11 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './api/app.ts';
+import { buildApp } from './http/app.ts';
 import type { ServeConfig } from './config.ts';
-import { systemClock } from './engine/clock.ts';
-import { createEngine, type Engine } from './engine/engine.ts';
-import { loadKeyring, warnAboutUnreadableSecrets } from './engine/master-key-file.ts';
+import { systemClock } from './core/clock.ts';
+import { createEngine, type Engine } from './engine.ts';
+import { loadKeyring, warnAboutUnreadableSecrets } from './secrets/master-key-file.ts';
 import { DEFAULT_TENANT, openStore } from './store/store.ts';
 
 export interface RunningServer {

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import type { Task } from '@agentd/protocol';
 import { SecretNotGrantedError } from '@agentd/sdk/worker';
 import { resolveServeConfig } from '../src/config.ts';
-import { loadKeyring, MASTER_KEY_FILE } from '../src/engine/master-key-file.ts';
-import { Keyring, kekId, parseMasterKey } from '../src/engine/master-key.ts';
-import { openSecret, rewrapSecret, sealSecret } from '../src/engine/secret-crypto.ts';
-import { createScrubber } from '../src/engine/secret-scrubber.ts';
+import { loadKeyring, MASTER_KEY_FILE } from '../src/secrets/master-key-file.ts';
+import { Keyring, kekId, parseMasterKey } from '../src/secrets/master-key.ts';
+import { openSecret, rewrapSecret, sealSecret } from '../src/secrets/secret-crypto.ts';
+import { createScrubber } from '../src/secrets/secret-scrubber.ts';
 import { DomainError } from '../src/store/write-queue.ts';
 import { createTaskSecrets, redactingLogger, withoutSecrets } from '../../sdk/src/worker/task-secrets.ts';
 

@@ -1,9 +1,9 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Role } from '@agentd/protocol';
-import { buildApp, type ApiConfig } from '../../src/api/app.ts';
-import { ManualClock, systemClock, type Clock } from '../../src/engine/clock.ts';
-import { createEngine, type Engine } from '../../src/engine/engine.ts';
-import { Keyring } from '../../src/engine/master-key.ts';
+import { buildApp, type ApiConfig } from '../../src/http/app.ts';
+import { ManualClock, systemClock, type Clock } from '../../src/core/clock.ts';
+import { createEngine, type Engine } from '../../src/engine.ts';
+import { Keyring } from '../../src/secrets/master-key.ts';
 import { DEFAULT_TENANT, type Store } from '../../src/store/store.ts';
 import type { TestDatabase } from './dialects.ts';
 

@@ -1,0 +1,262 @@
+import type { Agent, AgentManifest, AgentVersion, EndpointSpec, FieldProblem, Page } from '@agentd/protocol';
+import { createSchemaCompiler, validateManifest, type ValidateFunction } from '@agentd/protocol/manifest';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Store } from '../store/store.ts';
+import type { Kysely } from 'kysely';
+import type { AgentsTable, AgentVersionsTable, Database } from '../store/db-types.ts';
+import { DomainError } from '../store/write-queue.ts';
+import { iso } from '../runs/run-codec.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
+
+/** The endpoint a run is pinned to: its version's spec and compiled schemas. */
+export interface ResolvedEndpoint {
+  agent: string;
+  version: number;
+  endpoint: string;
+  spec: EndpointSpec;
+  enabled: boolean;
+  validateInput: ValidateFunction;
+  validateOutput: ValidateFunction;
+}
+
+/** Compiled validators kept per (tenant, agent, version): versions are immutable, so never stale. */
+const VALIDATOR_CACHE_SIZE = 1000;
+
+function toAgent(agent: AgentsTable, version: AgentVersionsTable): Agent {
+  const manifest = JSON.parse(version.manifest) as AgentManifest;
+  const specs = JSON.parse(version.endpoints) as Record<string, EndpointSpec>;
+  const disabled = new Set(JSON.parse(agent.disabled_endpoints) as string[]);
+  const endpoints: Agent['endpoints'] = {};
+  for (const [name, spec] of Object.entries(specs)) endpoints[name] = { ...spec, enabled: !disabled.has(name) };
+  return {
+    name: agent.name,
+    description: manifest.metadata.description ?? null,
+    runtime: 'worker',
+    version: version.version,
+    endpoints,
+    manifest,
+    created_at: iso(agent.created_at),
+    updated_at: iso(agent.updated_at),
+  };
+}
+
+function toVersion(v: AgentVersionsTable): AgentVersion {
+  return { agent: v.agent, version: v.version, manifest: JSON.parse(v.manifest) as AgentManifest, created_at: iso(v.created_at) };
+}
+
+/**
+ * Agent rows are read on every run created and every lease. A change on this node clears the
+ * entry at once; another node's deploy or enable/disable is seen within this window.
+ */
+const AGENT_CACHE_TTL_MS = 1000;
+
+export class AgentService {
+  readonly #store: Store;
+  readonly #ajv: Ajv2020 = createSchemaCompiler();
+  readonly #validators = new Map<string, { input: ValidateFunction; output: ValidateFunction }>();
+  readonly #agents = new TtlCache<AgentsTable | null>(AGENT_CACHE_TTL_MS);
+  /** Versions are immutable: cached for as long as there is room. */
+  readonly #versions = new TtlCache<AgentVersionsTable>(24 * 3_600_000, 2000);
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** Validates and stores a manifest as the agent's next immutable version. */
+  async deploy(tenantId: string, raw: unknown): Promise<Agent> {
+    const result = validateManifest(raw); // a fresh compiler: user schemas may reuse an $id
+    if (!result.ok) throw new DomainError('MANIFEST_INVALID', 'the manifest is invalid', result.problems);
+    const { name, manifest, endpoints } = result.value;
+    this.#forget(tenantId, name);
+    const deployed = await this.#store.writer.write(async ({ trx, now }) => {
+      const existing = await trx.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+      const last = await trx
+        .selectFrom('agent_versions')
+        .select((eb) => eb.fn.max<number>('version').as('v'))
+        .where('tenant_id', '=', tenantId)
+        .where('agent', '=', name)
+        .executeTakeFirst();
+      const version = Number(last?.v ?? 0) + 1;
+      const versionRow: AgentVersionsTable = {
+        tenant_id: tenantId,
+        agent: name,
+        version,
+        manifest: JSON.stringify(manifest),
+        endpoints: JSON.stringify(endpoints),
+        created_at: now,
+      };
+      await trx.insertInto('agent_versions').values(versionRow).execute();
+      let agentRow: AgentsTable;
+      if (existing) {
+        // A redeploy after delete starts with every endpoint enabled again.
+        const disabled = existing.deleted_at === null ? existing.disabled_endpoints : '[]';
+        agentRow = { ...existing, latest_version: version, disabled_endpoints: disabled, updated_at: now, deleted_at: null };
+        await trx
+          .updateTable('agents')
+          .set({ latest_version: version, disabled_endpoints: disabled, updated_at: now, deleted_at: null })
+          .where('tenant_id', '=', tenantId)
+          .where('name', '=', name)
+          .execute();
+      } else {
+        agentRow = { tenant_id: tenantId, name, latest_version: version, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null };
+        await trx.insertInto('agents').values(agentRow).execute();
+      }
+      return toAgent(agentRow, versionRow);
+    });
+    this.#forget(tenantId, name);
+    return deployed;
+  }
+
+  async #agentRow(tenantId: string, name: string): Promise<AgentsTable> {
+    const key = `${tenantId}\u0000${name}`;
+    let row = this.#agents.get(key);
+    if (row === undefined) {
+      row =
+        (await this.#store.db
+          .selectFrom('agents')
+          .selectAll()
+          .where('tenant_id', '=', tenantId)
+          .where('name', '=', name)
+          .where('deleted_at', 'is', null)
+          .executeTakeFirst()) ?? null;
+      this.#agents.set(key, row);
+    }
+    if (!row) throw new DomainError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(name)}`);
+    return row;
+  }
+
+  #forget(tenantId: string, name: string): void {
+    this.#agents.delete(`${tenantId}\u0000${name}`);
+  }
+
+  /** `db`: the transaction when called inside a write (on SQLite it holds the only connection). */
+  async #versionRow(tenantId: string, name: string, version: number, db: Kysely<Database> = this.#store.db): Promise<AgentVersionsTable> {
+    const key = `${tenantId}\u0000${name}\u0000${version}`;
+    const cached = this.#versions.get(key);
+    if (cached) return cached;
+    const row = await db
+      .selectFrom('agent_versions')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('agent', '=', name)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    if (!row) throw new DomainError('AGENT_NOT_FOUND', `agent ${JSON.stringify(name)} has no version ${version}`);
+    this.#versions.set(key, row);
+    return row;
+  }
+
+  async get(tenantId: string, name: string): Promise<Agent> {
+    const agent = await this.#agentRow(tenantId, name);
+    return toAgent(agent, await this.#versionRow(tenantId, name, agent.latest_version));
+  }
+
+  async list(tenantId: string, opts: { limit: number; cursor?: string }): Promise<Page<Agent>> {
+    let q = this.#store.db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('deleted_at', 'is', null);
+    if (opts.cursor) q = q.where('name', '>', opts.cursor);
+    const rows = await q.orderBy('name').limit(opts.limit + 1).execute();
+    const page = rows.slice(0, opts.limit);
+    const data: Agent[] = [];
+    for (const row of page) data.push(toAgent(row, await this.#versionRow(tenantId, row.name, row.latest_version)));
+    return { data, next_cursor: rows.length > opts.limit ? page[page.length - 1].name : null };
+  }
+
+  async versions(tenantId: string, name: string, opts: { limit: number; cursor?: string }): Promise<Page<AgentVersion>> {
+    await this.#agentRow(tenantId, name);
+    let q = this.#store.db.selectFrom('agent_versions').selectAll().where('tenant_id', '=', tenantId).where('agent', '=', name);
+    const before = opts.cursor ? Number(opts.cursor) : NaN;
+    if (Number.isInteger(before)) q = q.where('version', '<', before);
+    const rows = await q.orderBy('version', 'desc').limit(opts.limit + 1).execute();
+    const page = rows.slice(0, opts.limit);
+    return { data: page.map(toVersion), next_cursor: rows.length > opts.limit ? String(page[page.length - 1].version) : null };
+  }
+
+  async version(tenantId: string, name: string, version: number): Promise<AgentVersion> {
+    await this.#agentRow(tenantId, name);
+    return toVersion(await this.#versionRow(tenantId, name, version));
+  }
+
+  /** Soft delete: versions stay, so runs already made keep their manifest. */
+  async delete(tenantId: string, name: string): Promise<void> {
+    this.#forget(tenantId, name);
+    await this.#store.writer.write(async ({ trx, now }) => {
+      const r = await trx
+        .updateTable('agents')
+        .set({ deleted_at: now, updated_at: now })
+        .where('tenant_id', '=', tenantId)
+        .where('name', '=', name)
+        .where('deleted_at', 'is', null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw new DomainError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(name)}`);
+    });
+    this.#forget(tenantId, name);
+  }
+
+  async setEndpointEnabled(tenantId: string, name: string, endpoint: string, enabled: boolean): Promise<Agent> {
+    const agent = await this.#agentRow(tenantId, name);
+    const version = await this.#versionRow(tenantId, name, agent.latest_version);
+    const specs = JSON.parse(version.endpoints) as Record<string, EndpointSpec>;
+    if (!specs[endpoint]) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
+    const updated = await this.#store.writer.write(async ({ trx, now, wakes }) => {
+      const row = await trx.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirstOrThrow();
+      const disabled = new Set(JSON.parse(row.disabled_endpoints) as string[]);
+      if (enabled) disabled.delete(endpoint);
+      else disabled.add(endpoint);
+      const next = { ...row, disabled_endpoints: JSON.stringify([...disabled].sort()), updated_at: now };
+      await trx.updateTable('agents').set({ disabled_endpoints: next.disabled_endpoints, updated_at: now }).where('tenant_id', '=', tenantId).where('name', '=', name).execute();
+      if (enabled) wakes.add(`${tenantId}\u0000${name}`);
+      return next;
+    });
+    this.#forget(tenantId, name);
+    return toAgent(updated, version);
+  }
+
+  /** Disabled endpoints of an agent, for the lease query. */
+  async disabledEndpoints(tenantId: string, name: string): Promise<Set<string>> {
+    const row = await this.#agentRow(tenantId, name).catch(() => null);
+    return row ? disabledOf(row) : new Set();
+  }
+
+  /** The latest version's endpoint, for creating a run. */
+  async resolveLatest(tenantId: string, name: string, endpoint: string): Promise<ResolvedEndpoint> {
+    const agent = await this.#agentRow(tenantId, name);
+    const resolved = await this.resolve(tenantId, name, agent.latest_version, endpoint);
+    return { ...resolved, enabled: !disabledOf(agent).has(endpoint) };
+  }
+
+  /** A given version's endpoint (a run keeps the version it started on). */
+  async resolve(tenantId: string, name: string, version: number, endpoint: string, db?: Kysely<Database>): Promise<ResolvedEndpoint> {
+    const row = await this.#versionRow(tenantId, name, version, db);
+    const spec = endpointsOf(row)[endpoint];
+    if (!spec) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
+    const key = `${tenantId}\u0000${name}\u0000${version}\u0000${endpoint}`;
+    let v = this.#validators.get(key);
+    if (!v) {
+      v = { input: this.#ajv.compile(spec.input), output: this.#ajv.compile(spec.output) };
+      if (this.#validators.size >= VALIDATOR_CACHE_SIZE) this.#validators.delete(this.#validators.keys().next().value as string);
+      this.#validators.set(key, v);
+    }
+    return { agent: name, version, endpoint, spec, enabled: true, validateInput: v.input, validateOutput: v.output };
+  }
+}
+
+/**
+ * Parsed JSON columns, per row object: rows come from a short-lived cache, so a run create or a
+ * completion reuses the parse instead of parsing an agent's schemas again for every run.
+ */
+const parsedEndpoints = new WeakMap<AgentVersionsTable, Record<string, EndpointSpec>>();
+const parsedDisabled = new WeakMap<AgentsTable, Set<string>>();
+
+function endpointsOf(row: AgentVersionsTable): Record<string, EndpointSpec> {
+  let v = parsedEndpoints.get(row);
+  if (!v) parsedEndpoints.set(row, (v = JSON.parse(row.endpoints) as Record<string, EndpointSpec>));
+  return v;
+}
+
+function disabledOf(row: AgentsTable): Set<string> {
+  let v = parsedDisabled.get(row);
+  if (!v) parsedDisabled.set(row, (v = new Set(JSON.parse(row.disabled_endpoints) as string[])));
+  return v;
+}
+
+export type { FieldProblem };

@@ -1,0 +1,162 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../http/app.ts';
+import { tenantOf } from '../http/auth.ts';
+import { ApiError } from '../http/errors.ts';
+import { scrubForLease } from '../leases/worker-scrubbing.ts';
+import { ListQuery, Type, errors, page, type Static } from '../http/schemas.ts';
+import { Approval, ApproveBody, LinkBody, LinkDecisionBody, RejectBody, WorkerApprovalBody } from './approval-schemas.ts';
+
+const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
+const ApprovalListQuery = Type.Object(
+  {
+    ...ListQuery,
+    status: Type.Optional(Type.String({ description: 'pending, approved, rejected, expired, cancelled; several separated by commas' })),
+    agent: Type.Optional(Type.String()),
+    run: Type.Optional(Type.String()),
+    assignee: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+const DEFAULT_LINK_TTL_MS = 7 * 86_400_000;
+
+export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps): void {
+  app.get(
+    '/v1/approvals',
+    { config: { permission: 'read' }, schema: { tags: ['approvals'], summary: 'List approvals, newest first', querystring: ApprovalListQuery, response: { 200: page(Approval), ...errors(400, 401, 403) } } },
+    async (request) => engine.approvals.list(tenantOf(request), request.query as Static<typeof ApprovalListQuery> & { limit: number }),
+  );
+  app.get(
+    '/v1/approvals/:id',
+    { config: { permission: 'read' }, schema: { tags: ['approvals'], summary: 'Get an approval with its votes', params: IdParams, response: { 200: Approval, ...errors(401, 403, 404) } } },
+    async (request) => engine.approvals.get(tenantOf(request), (request.params as { id: string }).id),
+  );
+  const decider = (request: import('fastify').FastifyRequest) => ({ id: request.principal!.keyId, name: request.principal!.keyName });
+  app.post(
+    '/v1/approvals/:id/approve',
+    {
+      config: { permission: 'approvals:decide' },
+      schema: { tags: ['approvals'], summary: 'Approve (one vote toward required_approvals)', params: IdParams, body: ApproveBody, response: { 200: Approval, ...errors(400, 401, 403, 404, 409) } },
+    },
+    async (request, reply) => {
+      const body = (request.body ?? {}) as { comment?: string };
+      return idempotency.run(request, reply, 200, () => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'approve', { comment: body.comment ?? null }));
+    },
+  );
+  app.post(
+    '/v1/approvals/:id/reject',
+    {
+      config: { permission: 'approvals:decide' },
+      schema: { tags: ['approvals'], summary: 'Reject (a reason is required); one rejection decides', params: IdParams, body: RejectBody, response: { 200: Approval, ...errors(400, 401, 403, 404, 409) } },
+    },
+    async (request, reply) => {
+      const body = request.body as { reason: string };
+      return idempotency.run(request, reply, 200, () => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'reject', { reason: body.reason }));
+    },
+  );
+  app.post(
+    '/v1/approvals/:id/link',
+    {
+      config: { permission: 'approvals:decide' },
+      schema: {
+        tags: ['approvals'],
+        summary: 'Make a signed, expiring, single-use decision link (for email or chat)',
+        params: IdParams,
+        body: LinkBody,
+        response: { 201: Type.Object({ token: Type.String(), path: Type.String(), decision: Type.Union([Type.String(), Type.Null()]), expires_at: Type.String() }), ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (request, reply) => {
+      const tenantId = tenantOf(request);
+      const approval = await engine.approvals.get(tenantId, (request.params as { id: string }).id);
+      const body = (request.body ?? {}) as { decision?: 'approve' | 'reject'; expires_in_ms?: number; for?: string };
+      const exp = engine.clock.now() + (body.expires_in_ms ?? DEFAULT_LINK_TTL_MS);
+      const { token } = engine.approvalLinks.sign({ t: tenantId, a: approval.id, d: body.decision ?? null, exp, for: body.for ?? null });
+      return reply.code(201).send({ token, path: `/v1/approval-links/${token}`, decision: body.decision ?? null, expires_at: new Date(exp).toISOString() });
+    },
+  );
+
+  const claimsOf = (token: string) => {
+    const claims = engine.approvalLinks.verify(token, engine.clock.now());
+    if (!claims) throw new ApiError('APPROVAL_LINK_INVALID', 'this decision link is malformed, forged or expired');
+    return claims;
+  };
+  const TokenParams = Type.Object({ token: Type.String({ maxLength: 2000 }) });
+  app.get(
+    '/v1/approval-links/:token',
+    {
+      config: { permission: 'public' },
+      schema: { tags: ['approvals'], summary: 'What a decision link decides (no API key: the link is the credential)', security: [], params: TokenParams, response: { 200: Type.Object({ approval: Approval, decision: Type.Union([Type.String(), Type.Null()]), expires_at: Type.String() }), ...errors(401, 404) } },
+    },
+    async (request) => {
+      const claims = claimsOf((request.params as { token: string }).token);
+      return { approval: await engine.approvals.get(claims.t, claims.a), decision: claims.d, expires_at: new Date(claims.exp).toISOString() };
+    },
+  );
+  app.post(
+    '/v1/approval-links/:token',
+    {
+      config: { permission: 'public' },
+      schema: { tags: ['approvals'], summary: 'Decide through a signed link (once)', security: [], params: TokenParams, body: LinkDecisionBody, response: { 200: Approval, ...errors(400, 401, 404, 409) } },
+    },
+    async (request) => {
+      const claims = claimsOf((request.params as { token: string }).token);
+      const body = (request.body ?? {}) as { decision?: 'approve' | 'reject'; comment?: string; reason?: string };
+      const decision = claims.d ?? body.decision;
+      if (!decision) throw new ApiError('VALIDATION_ERROR', 'this link lets you choose: send {"decision":"approve"|"reject"}', [{ path: 'body.decision', message: 'is required' }]);
+      if (claims.d && body.decision && body.decision !== claims.d) throw new ApiError('VALIDATION_ERROR', `this link can only ${claims.d}`, [{ path: 'body.decision', message: `must be ${claims.d}` }]);
+      if (decision === 'reject' && !body.reason) throw new ApiError('VALIDATION_ERROR', 'a rejection needs a reason', [{ path: 'body.reason', message: 'is required' }]);
+      const who = { id: `link:${claims.jti.slice(0, 12)}`, name: claims.for };
+      // No API key here: the audit trail files the decision under the link's tenant and id.
+      request.auditActor = { tenantId: claims.t, actor: who.id, role: null };
+      return engine.approvals.decide(claims.t, claims.a, who, decision, { comment: body.comment ?? null, reason: body.reason ?? null }, { jti: claims.jti });
+    },
+  );
+
+  // The worker side: ask, then wait. Fenced by the lease like every worker call.
+  const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
+  app.post(
+    '/v1/leases/:lease_id/approvals',
+    {
+      config: { permission: 'worker' },
+      schema: { tags: ['worker'], summary: 'Ask for a human decision; the same key returns the same approval', params: LeaseParams, body: WorkerApprovalBody, response: { 200: Approval, ...errors(400, 401, 403, 404, 409) } },
+    },
+    async (request) => {
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      // What a worker reports is scrubbed of its granted secrets before it is stored or shown.
+      const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body as Static<typeof WorkerApprovalBody>);
+      const assignees = body.assignees ?? [];
+      const required = body.required_approvals ?? 1;
+      if (assignees.length > 0 && required > assignees.length) {
+        throw new ApiError('VALIDATION_ERROR', 'required_approvals cannot exceed the number of assignees', [{ path: 'body.required_approvals', message: 'exceeds assignees' }]);
+      }
+      return engine.approvals.requestForLease(tenantOf(request), leaseId, {
+        key: body.key,
+        prompt: body.prompt,
+        payload: body.payload ?? null,
+        timeout_ms: body.timeout_ms ?? null,
+        on_timeout: body.on_timeout ?? 'reject',
+        assignees,
+        required_approvals: required,
+      });
+    },
+  );
+  app.get(
+    '/v1/leases/:lease_id/approvals/:id',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Long-poll an approval until it is settled (or wait_ms passes)',
+        params: Type.Object({ lease_id: Type.String({ maxLength: 100 }), id: Type.String({ maxLength: 100 }) }),
+        querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000, default: 20_000 })) }, { additionalProperties: false }),
+        response: { 200: Approval, ...errors(401, 403, 404, 409) },
+      },
+    },
+    async (request, reply) => {
+      const p = request.params as { lease_id: string; id: string };
+      const abort = new AbortController();
+      reply.raw.once('close', () => abort.abort());
+      return engine.approvals.waitForLease(tenantOf(request), p.lease_id, p.id, (request.query as { wait_ms: number }).wait_ms, abort.signal);
+    },
+  );
+}

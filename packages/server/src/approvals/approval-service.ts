@@ -1,0 +1,292 @@
+import { EventType, type Approval, type ApprovalSpec, type Page } from '@agentd/protocol';
+import { sql } from 'kysely';
+import type { Store } from '../store/store.ts';
+import type { ApprovalsTable, RunsTable } from '../store/db-types.ts';
+import { DomainError, type WriteContext } from '../store/write-queue.ts';
+import type { Clock } from '../core/clock.ts';
+import { approvedOf, toApproval } from './approval-codec.ts';
+import { newId } from '../core/ids.ts';
+import { decodeCursor, encodeCursor } from '../runs/run-codec.ts';
+import { appendRunEvents, endAttempt, transitionRun, wakeKey } from '../runs/run-writes.ts';
+
+/** Who decides: an API key (id and name), or a signed link. */
+export interface Decider {
+  id: string;
+  name: string | null;
+}
+
+export interface ApprovalListFilter {
+  status?: string;
+  agent?: string;
+  run?: string;
+  assignee?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface WorkerApprovalRequest extends ApprovalSpec {
+  key: string;
+  payload: unknown;
+}
+
+/** The row for a new approval; `expires_at` from the spec's timeout. */
+export function approvalRow(run: Pick<RunsTable, 'id' | 'tenant_id' | 'agent'>, source: 'manifest' | 'worker', key: string, spec: ApprovalSpec, payload: unknown, now: number, leaseId: string | null): ApprovalsTable {
+  return {
+    id: newId('apr', now),
+    tenant_id: run.tenant_id,
+    run_id: run.id,
+    agent: run.agent,
+    approval_key: key,
+    source,
+    status: 'pending',
+    prompt: spec.prompt,
+    payload: JSON.stringify(payload ?? null),
+    assignees: JSON.stringify(spec.assignees),
+    required_approvals: spec.required_approvals,
+    on_timeout: spec.on_timeout,
+    expires_at: spec.timeout_ms === null ? null : now + spec.timeout_ms,
+    lease_id: leaseId,
+    decided_by: null,
+    comment: null,
+    reason: null,
+    created_at: now,
+    decided_at: null,
+  };
+}
+
+export function requestedEventData(a: ApprovalsTable): Record<string, unknown> {
+  return {
+    approval_id: a.id,
+    key: a.approval_key,
+    source: a.source,
+    prompt: a.prompt,
+    assignees: JSON.parse(a.assignees),
+    required_approvals: a.required_approvals,
+    expires_at: a.expires_at === null ? null : new Date(a.expires_at).toISOString(),
+  };
+}
+
+/**
+ * Human approvals. A decision is a compare-and-set on the pending row, so of two concurrent
+ * deciders exactly one wins and the other gets 409 with the recorded decision. Runs move with
+ * their approvals: a manifest approval releases the run to the queue (or fails it); a worker
+ * approval resumes the waiting attempt, whose lease the worker kept alive meanwhile.
+ */
+export class ApprovalService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  async #votes(ids: string[]) {
+    if (ids.length === 0) return [];
+    return this.#store.db.selectFrom('approval_votes').selectAll().where('approval_id', 'in', ids).orderBy('at').execute();
+  }
+
+  async #withVotes(rows: ApprovalsTable[]): Promise<Approval[]> {
+    const votes = await this.#votes(rows.map((r) => r.id));
+    return rows.map((r) => toApproval(r, votes.filter((v) => v.approval_id === r.id)));
+  }
+
+  async #row(tenantId: string, id: string, trx: WriteContext['trx'] | null = null): Promise<ApprovalsTable> {
+    const row = await (trx ?? this.#store.db).selectFrom('approvals').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new DomainError('APPROVAL_NOT_FOUND', `no approval ${JSON.stringify(id)}`);
+    return row;
+  }
+
+  async get(tenantId: string, id: string): Promise<Approval> {
+    const [a] = await this.#withVotes([await this.#row(tenantId, id)]);
+    return a;
+  }
+
+  async list(tenantId: string, f: ApprovalListFilter): Promise<Page<Approval>> {
+    let q = this.#store.db.selectFrom('approvals').selectAll().where('tenant_id', '=', tenantId);
+    if (f.status) q = q.where('status', 'in', f.status.split(','));
+    if (f.agent) q = q.where('agent', '=', f.agent);
+    if (f.run) q = q.where('run_id', '=', f.run);
+    // Assignees are a JSON list of strings; the quoted form matches one element exactly.
+    if (f.assignee) q = q.where('assignees', 'like', `%${JSON.stringify(f.assignee).replace(/[%_]/g, '')}%`);
+    if (f.cursor) {
+      const c = decodeCursor(f.cursor);
+      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
+      q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return { data: await this.#withVotes(page), next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  /**
+   * A worker asks for a decision. The same (run, key) always names the same approval: after a
+   * retry or a crash the worker gets the existing one, already decided if it was.
+   */
+  async requestForLease(tenantId: string, leaseId: string, req: WorkerApprovalRequest): Promise<Approval> {
+    const row = await this.#store.writer.write(async (ctx) => {
+      const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) {
+        const attempt = await ctx.trx.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+        throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
+      }
+      const existing = await ctx.trx.selectFrom('approvals').selectAll().where('run_id', '=', run.id).where('approval_key', '=', req.key).executeTakeFirst();
+      if (existing) {
+        if (existing.status === 'pending') await this.#enterWaiting(ctx, run, leaseId, existing.id);
+        return existing;
+      }
+      const created = approvalRow(run, 'worker', req.key, req, req.payload, ctx.now, leaseId);
+      await ctx.trx.insertInto('approvals').values(created).execute();
+      await appendRunEvents(ctx, run, [{ type: EventType.approvalRequested, data: requestedEventData(created) }]);
+      await this.#enterWaiting(ctx, { ...run, last_seq: run.last_seq + 1 }, leaseId, created.id);
+      return created;
+    });
+    return this.get(tenantId, row.id);
+  }
+
+  /** running → waiting; the worker keeps heartbeating its lease, the attempt timeout pauses. */
+  async #enterWaiting(ctx: WriteContext, run: RunsTable, leaseId: string, approvalId: string): Promise<void> {
+    if (run.status !== 'running') return;
+    await transitionRun(ctx, run, { status: ['running'], leaseId }, { status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now }, { type: EventType.runWaiting, data: { reason: 'approval', approval_id: approvalId } });
+  }
+
+  /** Approve or reject as `decider`. Quorum: `required_approvals` distinct approvers; one rejection decides. */
+  async decide(tenantId: string, id: string, decider: Decider, decision: 'approve' | 'reject', text: { comment?: string | null; reason?: string | null }, link?: { jti: string }): Promise<Approval> {
+    const before = await this.#row(tenantId, id);
+    const assignees = JSON.parse(before.assignees) as string[];
+    if (!link && assignees.length > 0 && !assignees.includes(decider.id) && !(decider.name && assignees.includes(decider.name))) {
+      throw new DomainError('FORBIDDEN', 'this approval is assigned to others', { assignees });
+    }
+    await this.#store.writer.write(async (ctx) => {
+      if (link) {
+        const used = await ctx.trx.selectFrom('approval_links_used').select('jti').where('jti', '=', link.jti).executeTakeFirst();
+        if (used) throw new DomainError('APPROVAL_LINK_INVALID', 'this decision link was already used');
+      }
+      // The compare-and-set that makes one decision win: a no-op update that only a pending row passes.
+      const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'pending').returningAll().executeTakeFirst();
+      if (!row) throw await this.#settledError(ctx, tenantId, id);
+      if (row.expires_at !== null && row.expires_at <= ctx.now) throw new DomainError('APPROVAL_EXPIRED', 'the approval expired before this decision', { status: 'expired', on_timeout: row.on_timeout });
+      const voted = await ctx.trx.selectFrom('approval_votes').select('decision').where('approval_id', '=', id).where('voter', '=', decider.id).executeTakeFirst();
+      if (voted) throw new DomainError('APPROVAL_ALREADY_DECIDED', 'you already voted on this approval', { your_vote: voted.decision });
+      if (link) await ctx.trx.insertInto('approval_links_used').values({ jti: link.jti, tenant_id: tenantId, approval_id: id, used_at: ctx.now }).execute();
+      const note = decision === 'approve' ? (text.comment ?? null) : (text.reason ?? null);
+      await ctx.trx.insertInto('approval_votes').values({ approval_id: id, tenant_id: tenantId, voter: decider.id, voter_name: decider.name, decision, comment: note, at: ctx.now }).execute();
+      if (decision === 'reject') return this.#settle(ctx, row, 'rejected', decider, text);
+      const approvals = await ctx.trx.selectFrom('approval_votes').select((eb) => eb.fn.countAll<number>().as('n')).where('approval_id', '=', id).where('decision', '=', 'approve').executeTakeFirstOrThrow();
+      if (Number(approvals.n) >= row.required_approvals) return this.#settle(ctx, row, 'approved', decider, text);
+      return undefined; // a vote toward the quorum; still pending
+    });
+    return this.get(tenantId, id);
+  }
+
+  async #settledError(ctx: WriteContext, tenantId: string, id: string): Promise<DomainError> {
+    const row = await this.#row(tenantId, id, ctx.trx);
+    const votes = await ctx.trx.selectFrom('approval_votes').selectAll().where('approval_id', '=', id).execute();
+    const recorded = toApproval(row, votes);
+    if (row.status === 'expired') return new DomainError('APPROVAL_EXPIRED', 'the approval expired before this decision', recorded);
+    return new DomainError('APPROVAL_ALREADY_DECIDED', `the approval was already ${row.status}`, recorded);
+  }
+
+  /** Records the outcome and moves the run. */
+  async #settle(ctx: WriteContext, row: ApprovalsTable, status: 'approved' | 'rejected' | 'expired', decider: Decider | null, text: { comment?: string | null; reason?: string | null }): Promise<void> {
+    const decidedBy = decider ? decider.id : 'system:timeout';
+    const settled = { ...row, status, decided_by: decidedBy, comment: text.comment ?? null, reason: text.reason ?? null, decided_at: ctx.now };
+    await ctx.trx
+      .updateTable('approvals')
+      .set({ status, decided_by: decidedBy, comment: settled.comment, reason: settled.reason, decided_at: ctx.now })
+      .where('id', '=', row.id)
+      .execute();
+    const approved = approvedOf(settled) === true;
+    let run = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', row.run_id).executeTakeFirstOrThrow();
+    const eventType = status === 'expired' ? EventType.approvalExpired : EventType.approvalDecided;
+    await appendRunEvents(ctx, run, [{ type: eventType, data: { approval_id: row.id, status, approved, decided_by: decidedBy, comment: settled.comment, reason: settled.reason, on_timeout: row.on_timeout } }]);
+    run = { ...run, last_seq: run.last_seq + 1 };
+    if (status === 'expired' && row.on_timeout === 'fail_run') {
+      await this.#failRun(ctx, run, { type: 'approval_timeout', message: `approval ${row.id} was not decided in time`, non_retryable: true, details: { approval_id: row.id } });
+      return;
+    }
+    if (row.source === 'manifest') {
+      if (run.status !== 'waiting') return;
+      if (approved) {
+        await transitionRun(ctx, run, { status: ['waiting'] }, { status: 'queued', waiting_reason: null, waiting_since: null, available_at: ctx.now }, { type: EventType.runResumed, data: { approval_id: row.id } });
+        ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
+      } else {
+        const type = status === 'expired' ? 'approval_expired' : 'approval_rejected';
+        await this.#failRun(ctx, run, { type, message: settled.reason ?? `approval ${row.id} was ${status}`, non_retryable: true, details: { approval_id: row.id } });
+      }
+      return;
+    }
+    // A worker approval: resume the waiting attempt once nothing else it asked for is pending.
+    if (run.status !== 'waiting') return;
+    const others = await ctx.trx.selectFrom('approvals').select('id').where('run_id', '=', run.id).where('status', '=', 'pending').where('source', '=', 'worker').executeTakeFirst();
+    if (others) return;
+    const paused = run.waiting_since ? ctx.now - run.waiting_since : 0;
+    await transitionRun(
+      ctx,
+      run,
+      { status: ['waiting'] },
+      { status: 'running', waiting_reason: null, waiting_since: null, attempt_deadline_at: run.attempt_deadline_at === null ? null : run.attempt_deadline_at + paused },
+      { type: EventType.runResumed, data: { approval_id: row.id } },
+    );
+  }
+
+  async #failRun(ctx: WriteContext, run: RunsTable, failure: { type: string; message: string; non_retryable: boolean; details: unknown }): Promise<void> {
+    if (!['queued', 'running', 'waiting'].includes(run.status)) return;
+    await transitionRun(
+      ctx,
+      run,
+      { status: ['queued', 'running', 'waiting'] },
+      { status: 'failed', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
+      { type: EventType.runFailed, data: { error: failure, attempt: run.attempts } },
+    );
+    if (run.lease_id && (run.status === 'running' || run.status === 'waiting')) await endAttempt(ctx, run.lease_id, 'failed', failure);
+  }
+
+  /** The sweeper: pending approvals past `expires_at` settle by their timeout policy. */
+  async expireDue(limit: number): Promise<number> {
+    const now = this.#clock.now();
+    const due = await this.#store.db.selectFrom('approvals').select(['id', 'tenant_id']).where(sql<boolean>`status = 'pending'`).where('expires_at', '<', now).limit(limit).execute();
+    let n = 0;
+    for (const d of due) {
+      const done = await this.#store.writer.write(async (ctx) => {
+        const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('id', '=', d.id).where('status', '=', 'pending').where('expires_at', '<', ctx.now).returningAll().executeTakeFirst();
+        if (!row) return false;
+        await this.#settle(ctx, row, 'expired', null, { reason: 'timed out' });
+        return true;
+      });
+      if (done) n++;
+    }
+    return n;
+  }
+
+  /**
+   * Long-poll for a worker waiting on its approval: answers as soon as it is settled, or with
+   * the pending approval after `waitMs`. Fenced by the lease like every worker call.
+   */
+  async waitForLease(tenantId: string, leaseId: string, id: string, waitMs: number, signal?: AbortSignal): Promise<Approval> {
+    const until = Date.now() + waitMs;
+    const row = await this.#row(tenantId, id);
+    for (;;) {
+      const run = await this.#store.db.selectFrom('runs').select(['status', 'lease_id']).where('id', '=', row.run_id).executeTakeFirstOrThrow();
+      if (run.lease_id !== leaseId || !['running', 'waiting', 'cancelled'].includes(run.status)) {
+        const attempt = await this.#store.db.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).where('run_id', '=', row.run_id).executeTakeFirst();
+        throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)} for this approval's run`);
+      }
+      const current = await this.get(tenantId, id);
+      const remaining = until - Date.now();
+      if (current.status !== 'pending' || remaining <= 0 || signal?.aborted || run.status === 'cancelled') return current;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          off();
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(remaining, 1000));
+        const off = this.#store.notifier.on(`run:${row.run_id}`, done);
+        signal?.addEventListener('abort', done, { once: true });
+      });
+    }
+  }
+}

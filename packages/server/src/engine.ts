@@ -1,0 +1,73 @@
+import type { Store } from './store/store.ts';
+import { AgentService } from './agents/agent-service.ts';
+import { ApprovalService } from './approvals/approval-service.ts';
+import { ApprovalLinks } from './approvals/approval-links.ts';
+import { randomBytes } from 'node:crypto';
+import { AuditService } from './audit/audit-service.ts';
+import type { Clock } from './core/clock.ts';
+import { EventService } from './events/event-service.ts';
+import { FindingService } from './findings/finding-service.ts';
+import { LogService } from './findings/log-service.ts';
+import { KeyService } from './keys/key-service.ts';
+import { LeaseService } from './leases/lease-service.ts';
+import { RunService } from './runs/run-service.ts';
+import { Sweeper } from './timers/sweeper.ts';
+import { TenantService } from './keys/tenant-service.ts';
+import { GrantService } from './secrets/grant-service.ts';
+import type { Keyring } from './secrets/master-key.ts';
+import { SecretDelivery } from './secrets/secret-delivery.ts';
+import { SecretService } from './secrets/secret-service.ts';
+
+/** Everything the API needs, built from one store and one clock. No module-level state. */
+export interface Engine {
+  store: Store;
+  clock: Clock;
+  tenants: TenantService;
+  keys: KeyService;
+  agents: AgentService;
+  runs: RunService;
+  leases: LeaseService;
+  events: EventService;
+  findings: FindingService;
+  logs: LogService;
+  sweeper: Sweeper;
+  audit: AuditService;
+  approvals: ApprovalService;
+  secrets: SecretService;
+  grants: GrantService;
+  secretDelivery: SecretDelivery;
+  approvalLinks: ApprovalLinks;
+}
+
+/**
+ * `linkKey` signs approval decision links; every node must share it (the server derives it from
+ * the master key). Without one, links are signed with a key that lives as long as this process.
+ */
+export function createEngine(opts: { store: Store; clock: Clock; random?: () => number; linkKey?: Buffer; keyring?: Keyring }): Engine {
+  const { store, clock } = opts;
+  const agents = new AgentService(store);
+  const leases = new LeaseService(store, agents, clock, opts.random);
+  const approvals = new ApprovalService(store, clock);
+  // No keyring (the OpenAPI generator): secret routes answer 500 instead of inventing a key.
+  const secrets = new SecretService(store, opts.keyring ?? null);
+  const audit = new AuditService(store, clock);
+  return {
+    store,
+    clock,
+    tenants: new TenantService(store, clock),
+    keys: new KeyService(store, clock),
+    agents,
+    runs: new RunService(store, agents, leases, clock),
+    leases,
+    events: new EventService(store),
+    findings: new FindingService(store),
+    logs: new LogService(store),
+    sweeper: new Sweeper(store, leases, approvals, clock),
+    approvals,
+    approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
+    audit,
+    secrets,
+    grants: new GrantService(store, agents),
+    secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
+  };
+}

@@ -1,0 +1,73 @@
+import type { RunEvent } from '@agentd/protocol';
+import { sql } from 'kysely';
+import type { Store } from '../store/store.ts';
+import { DomainError } from '../store/write-queue.ts';
+import { toEvent } from '../runs/run-codec.ts';
+
+export interface TenantEventFilter {
+  agent?: string;
+  run?: string;
+  /** Exact type, or a prefix ending in `*` (`run.*`). */
+  type?: string;
+}
+
+export class EventService {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** The run's tenant-checked identity, for streams that must 404 before they start. */
+  async runInfo(tenantId: string, runId: string): Promise<{ status: string; last_seq: number }> {
+    const row = await this.#store.db.selectFrom('runs').select(['status', 'last_seq']).where('tenant_id', '=', tenantId).where('id', '=', runId).executeTakeFirst();
+    if (!row) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(runId)}`);
+    return row;
+  }
+
+  async runEvents(tenantId: string, runId: string, afterSeq: number, limit: number): Promise<RunEvent[]> {
+    const rows = await this.#store.db
+      .selectFrom('run_events')
+      .select(['id', 'seq', 'type', 'run_id', 'agent', 'at', 'data'])
+      .where('tenant_id', '=', tenantId)
+      .where('run_id', '=', runId)
+      .where('seq', '>', afterSeq)
+      .$call(belowHorizon(this.#store, tenantId))
+      .orderBy('seq')
+      .limit(limit)
+      .execute();
+    return rows.map(toEvent);
+  }
+
+  async tenantEvents(tenantId: string, afterId: number, filter: TenantEventFilter, limit: number): Promise<RunEvent[]> {
+    let q = this.#store.db
+      .selectFrom('run_events')
+      .select(['id', 'seq', 'type', 'run_id', 'agent', 'at', 'data'])
+      .where('tenant_id', '=', tenantId)
+      .where('id', '>', afterId)
+      .$call(belowHorizon(this.#store, tenantId));
+    if (filter.agent) q = q.where('agent', '=', filter.agent);
+    if (filter.run) q = q.where('run_id', '=', filter.run);
+    if (filter.type) {
+      const prefix = filter.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
+      q = filter.type.endsWith('*') ? q.where(sql<boolean>`type LIKE ${`${prefix}%`} ESCAPE '\\'`) : q.where('type', '=', filter.type);
+    }
+    const rows = await q.orderBy('id').limit(limit).execute();
+    return rows.map(toEvent);
+  }
+
+  /** The tenant's newest event id, where a stream with no cursor starts. */
+  async latestTenantEventId(tenantId: string): Promise<number> {
+    const row = await this.#store.db.selectFrom('tenants').select('event_seq').where('id', '=', tenantId).executeTakeFirst();
+    return Math.min(Number(row?.event_seq ?? 0), this.#store.eventHorizon(tenantId));
+  }
+}
+
+/**
+ * Keeps reads of run_events to what is on disk: events a commit wrote but whose sync has not
+ * finished yet (see Store.eventHorizon) are left for the wake-up that follows the sync.
+ */
+export function belowHorizon(store: Store, tenantId: string) {
+  const horizon = store.eventHorizon(tenantId);
+  return <Q extends { where: (col: 'id', op: '<=', v: number) => Q }>(q: Q): Q => (Number.isFinite(horizon) ? q.where('id', '<=', horizon) : q);
+}

@@ -1,0 +1,12 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from '../http/app.ts';
+import { auditRoutes } from '../audit/audit-routes.ts';
+import { findingRoutes } from './finding-routes.ts';
+import { logRoutes } from './log-routes.ts';
+
+/** Findings, log lines and the audit trail: one registration for app.ts. */
+export function findingsLogsAuditRoutes(app: FastifyInstance, deps: AppDeps): void {
+  findingRoutes(app, deps);
+  logRoutes(app, deps);
+  auditRoutes(app, deps);
+}

@@ -1,0 +1,68 @@
+import type { Role } from '@agentd/protocol';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '../keys/key-service.ts';
+import type { Engine } from '../engine.ts';
+import { sendError } from './errors.ts';
+
+/** What a route needs. Every route declares one; a route without one is refused to everybody. */
+export type Permission =
+  | 'public'
+  | 'any'
+  | 'read'
+  | 'runs:write'
+  | 'agents:write'
+  | 'keys:manage'
+  | 'worker'
+  | 'approvals:decide'
+  | 'secrets:read'
+  | 'secrets:manage'
+  | 'audit:read';
+
+/** Secret metadata is readable by admins and developers; values are readable by nobody. */
+export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
+  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read']),
+  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'worker', 'secrets:read']),
+  operator: new Set(['any', 'read', 'runs:write']),
+  approver: new Set(['any', 'read', 'approvals:decide']),
+  viewer: new Set(['any', 'read']),
+  worker: new Set(['any', 'worker']),
+};
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    permission?: Permission;
+  }
+}
+
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/** onRequest hook: authenticate, then authorise against the route's declared permission. */
+export function authHook(engine: Engine) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    request.principal = null;
+    const permission = request.routeOptions.config?.permission;
+    if (permission === 'public') return undefined;
+    const header = request.headers.authorization;
+    const m = typeof header === 'string' ? BEARER.exec(header) : null;
+    const principal = m ? await engine.keys.authenticate(m[1]) : null;
+    if (!principal) {
+      reply.header('www-authenticate', 'Bearer');
+      return sendError(reply, request, 'UNAUTHORIZED', m ? 'the API key is not valid' : 'an API key is required: Authorization: Bearer <key>');
+    }
+    request.principal = principal;
+    // Unknown routes reach here with no permission; they answer 404 from the not-found handler.
+    if (!request.routeOptions.url) return undefined;
+    if (!permission || !ROLE_PERMISSIONS[principal.role].has(permission)) {
+      return sendError(reply, request, 'FORBIDDEN', `role ${principal.role} may not do this`, { role: principal.role, needs: permission ?? null });
+    }
+    return undefined;
+  };
+}
+
+export function tenantOf(request: FastifyRequest): string {
+  if (!request.principal) throw new Error('route reached without a principal');
+  return request.principal.tenantId;
+}

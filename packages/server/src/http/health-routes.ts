@@ -1,0 +1,30 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppDeps } from './app.ts';
+import { ApiError } from './errors.ts';
+import { Type, errors } from './schemas.ts';
+
+export function healthRoutes(app: FastifyInstance, { engine }: AppDeps): void {
+  app.get(
+    '/v1/health',
+    {
+      config: { permission: 'public' },
+      schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    },
+    async () => ({ status: 'ok' as const }),
+  );
+  app.get(
+    '/v1/health/ready',
+    {
+      config: { permission: 'public' },
+      schema: { tags: ['health'], summary: 'Readiness: the database answers', security: [], response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errors(503) } },
+    },
+    async () => {
+      try {
+        await engine.store.ping();
+      } catch {
+        throw new ApiError('UNAVAILABLE', 'the database does not answer');
+      }
+      return { status: 'ready' as const };
+    },
+  );
+}

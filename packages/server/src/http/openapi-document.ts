@@ -1,0 +1,20 @@
+import { buildApp } from './app.ts';
+import { openApiDocument } from './openapi-routes.ts';
+import { systemClock } from '../core/clock.ts';
+import { createEngine } from '../engine.ts';
+import type { Store } from '../store/store.ts';
+
+/** The OpenAPI document as served, built without a database (routes only need an engine object). */
+export async function generateOpenApi(): Promise<Record<string, unknown>> {
+  const engine = createEngine({ store: {} as Store, clock: systemClock });
+  const app = await buildApp({ engine });
+  try {
+    return openApiDocument(app);
+  } finally {
+    await app.close();
+  }
+}
+
+export function stableJson(doc: unknown): string {
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}

@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify';
+import type { Role } from '@agentd/protocol';
+import type { AppDeps } from '../http/app.ts';
+import { tenantOf } from '../http/auth.ts';
+import { ApiKey, CreatedApiKey, KeyCreate, ListQuery, Type, errors, page, type Static } from '../http/schemas.ts';
+
+export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps): void {
+  app.post(
+    '/v1/keys',
+    {
+      config: { permission: 'keys:manage' },
+      schema: { tags: ['keys'], summary: 'Create an API key (shown once)', body: KeyCreate, response: { 201: CreatedApiKey, ...errors(400, 401, 403) } },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof KeyCreate>;
+      return idempotency.run(request, reply, 201, () => engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null }));
+    },
+  );
+  app.get(
+    '/v1/keys',
+    {
+      config: { permission: 'keys:manage' },
+      schema: { tags: ['keys'], summary: 'List API keys (never the key itself)', querystring: Type.Object(ListQuery, { additionalProperties: false }), response: { 200: page(ApiKey), ...errors(401, 403) } },
+    },
+    async (request) => {
+      const q = request.query as { limit: number; cursor?: string };
+      return engine.keys.list({ tenantId: tenantOf(request), limit: q.limit, cursor: q.cursor });
+    },
+  );
+  app.delete(
+    '/v1/keys/:id',
+    {
+      config: { permission: 'keys:manage' },
+      schema: { tags: ['keys'], summary: 'Revoke an API key, effective at once', params: Type.Object({ id: Type.String() }), response: { 200: ApiKey, ...errors(401, 403, 404) } },
+    },
+    async (request) => engine.keys.revoke({ tenantId: tenantOf(request), id: (request.params as { id: string }).id }),
+  );
+}

@@ -1,0 +1,145 @@
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ApiKey, CreatedApiKey, Page, Role } from '@agentd/protocol';
+import type { Store } from '../store/store.ts';
+import type { ApiKeysTable } from '../store/db-types.ts';
+import { DomainError } from '../store/write-queue.ts';
+import type { Clock } from '../core/clock.ts';
+import { newId } from '../core/ids.ts';
+import { TtlCache } from '../core/ttl-cache.ts';
+import { decodeCursor, encodeCursor, iso, isoOrNull } from '../runs/run-codec.ts';
+
+/** The caller a valid key identifies. */
+export interface Principal {
+  tenantId: string;
+  keyId: string;
+  /** The key's name, if it was given one (assignee lists may use names). */
+  keyName: string | null;
+  role: Role;
+}
+
+export function hashKey(key: string): string {
+  return hash('sha256', key);
+}
+
+/** `agd_` + 40 base62-ish chars (~238 bits); the first 12 characters are shown as its prefix. */
+export function generateKey(): string {
+  return `agd_${randomBytes(30).toString('base64url').replace(/[-_]/g, 'x')}`;
+}
+
+const displayPrefix = (key: string): string => key.slice(0, 12);
+
+function toApiKey(row: ApiKeysTable): ApiKey {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as Role,
+    prefix: row.prefix,
+    created_at: iso(row.created_at),
+    revoked_at: isoOrNull(row.revoked_at),
+    last_used_at: isoOrNull(row.last_used_at),
+  };
+}
+
+/** Throttle for `last_used_at` writes: a busy key must not cost one write per request. */
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * How long a verified key is trusted without asking the database. Revocation on this node
+ * clears the cache at once; a revocation made on another node takes effect within this window.
+ */
+const AUTH_CACHE_TTL_MS = 1000;
+
+export class KeyService {
+  readonly #store: Store;
+  readonly #clock: Clock;
+  readonly #cache = new TtlCache<Principal & { lastUsed: number | null }>(AUTH_CACHE_TTL_MS);
+
+  constructor(store: Store, clock: Clock) {
+    this.#store = store;
+    this.#clock = clock;
+  }
+
+  /** Creates a key; the plaintext is returned here and never again (only its hash is kept). */
+  async create(input: { tenantId: string; role: Role; name?: string | null; key?: string }): Promise<CreatedApiKey> {
+    const key = input.key ?? generateKey();
+    const now = this.#clock.now();
+    const row: ApiKeysTable = {
+      id: newId('key', now),
+      tenant_id: input.tenantId,
+      name: input.name ?? null,
+      role: input.role,
+      prefix: displayPrefix(key),
+      hash: hashKey(key),
+      created_at: now,
+      revoked_at: null,
+      last_used_at: null,
+    };
+    await this.#store.writer.write(async ({ trx }) => {
+      await trx.insertInto('api_keys').values(row).execute();
+    });
+    return { ...toApiKey(row), key };
+  }
+
+  async list(input: { tenantId: string; limit: number; cursor?: string }): Promise<Page<ApiKey>> {
+    let q = this.#store.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', input.tenantId);
+    const c = input.cursor ? decodeCursor(input.cursor) : null;
+    if (input.cursor && !c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
+    if (c) q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit + 1).execute();
+    const more = rows.length > input.limit;
+    const page = rows.slice(0, input.limit);
+    const last = page[page.length - 1];
+    return { data: page.map(toApiKey), next_cursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  async revoke(input: { tenantId: string; id: string }): Promise<ApiKey> {
+    this.#cache.clear();
+    return this.#store.writer.write(async ({ trx, now }) => {
+      const row = await trx.selectFrom('api_keys').selectAll().where('tenant_id', '=', input.tenantId).where('id', '=', input.id).executeTakeFirst();
+      if (!row) throw new DomainError('KEY_NOT_FOUND', `no API key ${input.id}`);
+      if (row.revoked_at !== null) return toApiKey(row);
+      await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).execute();
+      this.#cache.clear(); // again: a request may have cached the key while this committed
+      return toApiKey({ ...row, revoked_at: now });
+    });
+  }
+
+  /** The principal for a presented key, or null. Looks up by hash, compares in constant time. */
+  async authenticate(presented: string): Promise<Principal | null> {
+    if (presented.length < 16 || presented.length > 256) return null;
+    const hash = hashKey(presented);
+    const cached = this.#cache.get(hash);
+    if (cached) return { tenantId: cached.tenantId, keyId: cached.keyId, keyName: cached.keyName, role: cached.role };
+    const row = await this.#store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+    if (!row || row.revoked_at !== null) return null;
+    if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
+    const now = this.#clock.now();
+    if (row.last_used_at === null || now - row.last_used_at > LAST_USED_RESOLUTION_MS) {
+      // Best effort and off the request's path: a lost last_used_at update harms nobody.
+      void this.#store.writer
+        .write(async ({ trx }) => {
+          await trx.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+        })
+        .catch(() => {});
+    }
+    const principal: Principal = { tenantId: row.tenant_id, keyId: row.id, keyName: row.name, role: row.role as Role };
+    this.#cache.set(hash, { ...principal, lastUsed: now });
+    return principal;
+  }
+
+  async countActiveAdmins(tenantId: string): Promise<number> {
+    const r = await this.#store.db
+      .selectFrom('api_keys')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('tenant_id', '=', tenantId)
+      .where('role', '=', 'admin')
+      .where('revoked_at', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
+  async findByPlaintext(key: string): Promise<ApiKey | null> {
+    const row = await this.#store.db.selectFrom('api_keys').selectAll().where('hash', '=', hashKey(key)).executeTakeFirst();
+    return row ? toApiKey(row) : null;
+  }
+}

@@ -1,0 +1,170 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RunFailure } from '@agentd/protocol';
+import type { AppDeps } from '../http/app.ts';
+import { tenantOf } from '../http/auth.ts';
+import type { CompletionItem as Completion } from './lease-service.ts';
+import type { Task as TaskWire } from '@agentd/protocol';
+import { scrubCompletions, scrubForLease } from './worker-scrubbing.ts';
+import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../http/schemas.ts';
+
+const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
+const EmptyBody = Type.Optional(Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]));
+
+function normaliseFailure(e: Static<typeof RunFailureInput>): RunFailure {
+  return { type: e.type, message: e.message, non_retryable: e.non_retryable ?? false, details: e.details ?? null };
+}
+
+/**
+ * Hands leased tasks over with their granted secrets (each delivery audited), or, when the client
+ * has hung up, gives them back at once rather than after the lease TTL: nobody would receive them.
+ */
+async function handOver(engine: AppDeps['engine'], request: FastifyRequest, tasks: TaskWire[], aborted: boolean): Promise<TaskWire[]> {
+  if (aborted && tasks.length > 0) {
+    await Promise.all(tasks.map((t) => engine.leases.release(tenantOf(request), t.lease_id).catch(() => undefined)));
+    return [];
+  }
+  return engine.secretDelivery.forTasks({ tenantId: tenantOf(request), tasks, actor: request.principal?.keyId ?? null, actorRole: request.principal?.role ?? null, requestId: request.id });
+}
+
+/**
+ * The worker protocol. Idempotency-Key is not used here: every call is fenced by its lease,
+ * and complete/fail repeated with the same lease are idempotent by themselves.
+ */
+export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps): void {
+  app.post(
+    '/v1/worker/lease',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Long-poll for runs to execute',
+        body: LeaseRequest,
+        response: { 200: Type.Object({ tasks: Type.Array(Task) }), ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as Static<typeof LeaseRequest>;
+      const abort = new AbortController();
+      // The client hung up: stop waiting so its slot is not leased to nobody.
+      reply.raw.once('close', () => abort.abort());
+      const tasks = await engine.leases.lease({
+        tenantId: tenantOf(request),
+        agent: body.agent,
+        endpoints: body.endpoints,
+        maxTasks: body.max_tasks ?? 1,
+        waitMs: body.wait_ms ?? config.leaseWaitMs,
+        workerId: body.worker_id ?? null,
+        leaseTtlMs: body.lease_ttl_ms ?? config.leaseTtlMs,
+        signal: abort.signal,
+      });
+      return { tasks: await handOver(engine, request, tasks, abort.signal.aborted) };
+    },
+  );
+  app.post(
+    '/v1/leases/:lease_id/heartbeat',
+    {
+      config: { permission: 'worker' },
+      schema: { tags: ['worker'], summary: 'Extend a lease; learn about cancellation', params: LeaseParams, body: EmptyBody, response: { 200: HeartbeatResult, ...errors(401, 403, 404, 409) } },
+    },
+    async (request) => engine.leases.heartbeat(tenantOf(request), (request.params as { lease_id: string }).lease_id),
+  );
+  app.post(
+    '/v1/leases/:lease_id/complete',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Complete the run with its output',
+        params: LeaseParams,
+        body: Type.Object({ output: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+        response: { 200: Run, ...errors(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      return engine.leases.complete(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, (request.body as { output?: unknown }).output));
+    },
+  );
+  app.post(
+    '/v1/leases/:lease_id/fail',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Fail the attempt; retried by policy unless non-retryable',
+        params: LeaseParams,
+        body: Type.Object({ error: RunFailureInput }, { additionalProperties: false }),
+        response: { 200: Run, ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { error: Static<typeof RunFailureInput> };
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      return engine.leases.fail(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, normaliseFailure(body.error)));
+    },
+  );
+  app.post(
+    '/v1/leases/:lease_id/release',
+    {
+      config: { permission: 'worker' },
+      schema: { tags: ['worker'], summary: 'Give the run back at once (graceful shutdown)', params: LeaseParams, body: EmptyBody, response: { 200: Run, ...errors(401, 403, 404, 409) } },
+    },
+    async (request) => engine.leases.release(tenantOf(request), (request.params as { lease_id: string }).lease_id),
+  );
+  app.post(
+    '/v1/leases/:lease_id/events',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Append log, progress, output-delta or custom events',
+        params: LeaseParams,
+        body: Type.Object({ events: Type.Array(WorkerEvent, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ seqs: Type.Array(Type.Integer()) }), ...errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const body = request.body as { events: { type: string; data?: Record<string, unknown> }[] };
+      const leaseId = (request.params as { lease_id: string }).lease_id;
+      return { seqs: await engine.leases.appendEvents(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, body.events)) };
+    },
+  );
+  app.post(
+    '/v1/worker/complete',
+    {
+      config: { permission: 'worker' },
+      schema: {
+        tags: ['worker'],
+        summary: 'Complete or fail many leases at once; optionally lease more in the same call',
+        description:
+          'With `lease`, runs ready now (no waiting) are leased in the same call and answered as `tasks`, usually in the same commit as the results: a busy worker reports and refills in one round trip. A failed call must not be retried as is (it would lease again): send the results again without `lease`.',
+        body: Type.Object({ results: Type.Array(CompletionItem, { minItems: 1, maxItems: 500 }), lease: Type.Optional(CompleteLease) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ results: Type.Array(CompletionResult), tasks: Type.Optional(Type.Array(Task)) }), ...errors(400, 401, 403) },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { results: ({ lease_id: string; output: unknown } | { lease_id: string; error: Static<typeof RunFailureInput> })[]; lease?: Static<typeof CompleteLease> };
+      const items: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
+      const tenantId = tenantOf(request);
+      const scrubbed = await scrubCompletions(engine, tenantId, items);
+      if (!body.lease) return { results: await engine.leases.completeBatch(tenantId, scrubbed) };
+      let hungUp = false;
+      reply.raw.once('close', () => (hungUp = true));
+      const lease = body.lease;
+      // Both writes are queued in the same turn, so the group commit usually takes them together.
+      const [results, tasks] = await Promise.all([
+        engine.leases.completeBatch(tenantId, scrubbed),
+        engine.leases.leaseOnce({
+          tenantId,
+          agent: lease.agent,
+          endpoints: lease.endpoints,
+          maxTasks: lease.max_tasks ?? 1,
+          waitMs: 0,
+          workerId: lease.worker_id ?? null,
+          leaseTtlMs: lease.lease_ttl_ms ?? config.leaseTtlMs,
+        }),
+      ]);
+      return { results, tasks: await handOver(engine, request, tasks, hungUp) };
+    },
+  );
+}

@@ -1,0 +1,295 @@
+import { EventType, RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
+import { schemaProblems } from '@agentd/protocol/manifest';
+import type { Store } from '../store/store.ts';
+import type { ApprovalsTable, RunsTable } from '../store/db-types.ts';
+import { approvalRow, requestedEventData } from '../approvals/approval-service.ts';
+import { DomainError, type WriteContext } from '../store/write-queue.ts';
+import type { AgentService } from '../agents/agent-service.ts';
+import type { LeaseService } from '../leases/lease-service.ts';
+import { newId } from '../core/ids.ts';
+import { insertRows } from '../store/insert-rows.ts';
+import { decodeCursor, encodeCursor, toAttempt, toRun } from './run-codec.ts';
+import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
+import type { Clock } from '../core/clock.ts';
+
+export interface RunCreateInput {
+  agent: string;
+  endpoint: string;
+  input?: unknown;
+  metadata?: Record<string, unknown>;
+  priority?: number;
+  timeout_ms?: number;
+  deadline?: string;
+}
+
+export interface RunListFilter {
+  agent?: string;
+  status?: RunStatus[];
+  createdAfter?: number;
+  createdBefore?: number;
+  limit: number;
+  cursor?: string;
+}
+
+/** Called inside the creating transaction with the response (the idempotency record rides along). */
+export type AfterWrite<T> = (ctx: WriteContext, response: T) => Promise<void>;
+
+const ACTIVE: string[] = ['queued', 'running', 'waiting'];
+const RUN_INSERT_CHUNK = 100;
+const RUN_COLUMNS = [
+  'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'waiting_reason', 'waiting_since', 'input', 'output', 'error', 'metadata', 'priority', 'attempts',
+  'max_attempts', 'retry', 'timeout_ms', 'deadline_at', 'available_at', 'lease_id', 'lease_expires_at', 'lease_ttl_ms', 'attempt_deadline_at', 'worker_id', 'last_seq',
+  'created_at', 'started_at', 'finished_at', 'updated_at',
+] as const;
+
+interface Prepared {
+  row: RunsTable;
+  approval?: ApprovalSpec;
+}
+
+interface CreateRequest {
+  prepared: Prepared[];
+  after?: AfterWrite<Run[]>;
+  resolve(runs: Run[]): void;
+  reject(err: unknown): void;
+}
+
+export class RunService {
+  readonly #store: Store;
+  readonly #agents: AgentService;
+  readonly #clock: Clock;
+  readonly #leases: LeaseService;
+  /** Creates waiting to join the next insert operation (see #insert). */
+  #waiting: CreateRequest[] = [];
+  #insertQueued = false;
+
+  constructor(store: Store, agents: AgentService, leases: LeaseService, clock: Clock) {
+    this.#store = store;
+    this.#agents = agents;
+    this.#leases = leases;
+    this.#clock = clock;
+  }
+
+  /** Validates one item and builds its row; writes nothing. `path` prefixes field paths (batch). */
+  async #prepare(tenantId: string, item: RunCreateInput, path: string): Promise<Prepared> {
+    const at = (p: string) => (path ? `${path}.${p}` : p);
+    const ep = await this.#agents.resolveLatest(tenantId, item.agent, item.endpoint).catch((err: unknown) => {
+      if (err instanceof DomainError && path) throw new DomainError(err.code, `${path}: ${err.message}`, [{ path: at(err.code === 'AGENT_NOT_FOUND' ? 'agent' : 'endpoint'), message: err.message }]);
+      throw err;
+    });
+    if (!ep.enabled) throw new DomainError('ENDPOINT_DISABLED', `endpoint ${item.agent}/${item.endpoint} is disabled`, [{ path: at('endpoint'), message: 'is disabled' }]);
+    const input = item.input === undefined ? null : item.input;
+    if (!ep.validateInput(input)) {
+      throw new DomainError('INPUT_INVALID', `input does not match the schema of ${item.agent}/${item.endpoint}`, schemaProblems(at('input'), ep.validateInput.errors));
+    }
+    const now = this.#clock.now();
+    let deadline: number | null = null;
+    if (item.deadline !== undefined) {
+      deadline = Date.parse(item.deadline);
+      if (!Number.isFinite(deadline)) throw new DomainError('VALIDATION_ERROR', 'deadline must be an ISO-8601 time', [{ path: at('deadline'), message: 'must be an ISO-8601 time' }]);
+    }
+    const row: RunsTable = {
+      id: newId('run', now),
+      tenant_id: tenantId,
+      agent: ep.agent,
+      agent_version: ep.version,
+      endpoint: ep.endpoint,
+      status: 'queued',
+      waiting_reason: null,
+      input: JSON.stringify(input),
+      output: null,
+      error: null,
+      metadata: JSON.stringify(item.metadata ?? {}),
+      priority: item.priority ?? 0,
+      attempts: 0,
+      max_attempts: ep.spec.retry.max_attempts,
+      retry: JSON.stringify(ep.spec.retry),
+      timeout_ms: item.timeout_ms ?? ep.spec.timeout_ms,
+      deadline_at: deadline,
+      available_at: now,
+      lease_id: null,
+      lease_expires_at: null,
+      lease_ttl_ms: null,
+      attempt_deadline_at: null,
+      worker_id: null,
+      last_seq: 1,
+      created_at: now,
+      started_at: null,
+      finished_at: null,
+      updated_at: now,
+    };
+    return { row, approval: ep.spec.approval };
+  }
+
+  async create(tenantId: string, item: RunCreateInput, after?: AfterWrite<Run>): Promise<Run> {
+    const prepared = await this.#prepare(tenantId, item, '');
+    const [run] = await this.#insert([prepared], after ? (ctx, runs) => after(ctx, runs[0]) : undefined);
+    return run;
+  }
+
+  /** All-or-nothing: every item is validated before any is written; one transaction holds them all. */
+  async createBatch(tenantId: string, items: RunCreateInput[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+    const rows: Prepared[] = [];
+    const problems: FieldProblem[] = [];
+    let firstError: DomainError | null = null;
+    for (let i = 0; i < items.length; i++) {
+      try {
+        rows.push(await this.#prepare(tenantId, items[i], `runs.${i}`));
+      } catch (err) {
+        if (!(err instanceof DomainError)) throw err;
+        firstError ??= err;
+        problems.push(...(Array.isArray(err.details) ? (err.details as FieldProblem[]) : [{ path: `runs.${i}`, message: err.message }]));
+      }
+    }
+    if (firstError) {
+      const code = firstError.code === 'INPUT_INVALID' || problems.length === 1 ? firstError.code : 'INPUT_INVALID';
+      throw new DomainError(code, `${problems.length} problem(s) in the batch; nothing was created`, problems);
+    }
+    return this.#insert(rows, after);
+  }
+
+  /**
+   * Queues runs for insertion. Creates that arrive while an insert is waiting for the writer join
+   * it: one multi-row INSERT (and one hand-off) for all of them, instead of one statement each.
+   */
+  #insert(prepared: Prepared[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+    return new Promise<Run[]>((resolve, reject) => {
+      this.#waiting.push({ prepared, after, resolve, reject });
+      if (this.#insertQueued) return;
+      this.#insertQueued = true;
+      // Taken once: if the writer re-runs this operation on its own, it keeps the same requests.
+      let taken: CreateRequest[] | null = null;
+      this.#store.writer
+        .write(async (ctx) => {
+          if (!taken) {
+            this.#insertQueued = false;
+            taken = this.#waiting.splice(0);
+          }
+          return this.#insertIn(ctx, taken);
+        })
+        .then(
+          (results) => taken!.forEach((req, i) => req.resolve(results[i])),
+          (err: unknown) => this.#insertEach(taken ?? [], err),
+        );
+    });
+  }
+
+  /** The shared insert failed: each request alone, so only the one at fault fails. */
+  #insertEach(requests: CreateRequest[], err: unknown): void {
+    if (requests.length === 1) {
+      requests[0].reject(err);
+      return;
+    }
+    for (const req of requests) {
+      this.#store.writer.write((ctx) => this.#insertIn(ctx, [req])).then(
+        (results) => req.resolve(results[0]),
+        (e: unknown) => req.reject(e),
+      );
+    }
+  }
+
+  /**
+   * Inserts runs with their `run.queued` event. A run whose endpoint declares an approval starts
+   * `waiting` (reason approval) with its approval requested: no worker can lease it until decided.
+   */
+  async #insertIn(ctx: WriteContext, requests: CreateRequest[]): Promise<Run[][]> {
+    const approvals = new Map<string, ApprovalsTable>();
+    const stampedPerRequest = requests.map((req) =>
+      req.prepared.map(({ row, approval }) => {
+        const r: RunsTable = { ...row, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
+        if (!approval) return r;
+        const a = approvalRow(r, 'manifest', 'manifest', approval, r.input === null ? null : { input: JSON.parse(r.input) }, ctx.now, null);
+        approvals.set(r.id, a);
+        return { ...r, status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now, last_seq: 3 };
+      }),
+    );
+    const stamped = stampedPerRequest.flat();
+    for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
+      await insertRows(ctx.trx, this.#store.capabilities.dialect, 'runs', RUN_COLUMNS, stamped.slice(i, i + RUN_INSERT_CHUNK));
+    }
+    if (approvals.size > 0) await ctx.trx.insertInto('approvals').values([...approvals.values()]).execute();
+    for (const r of stamped) {
+      const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
+      event(1, EventType.runQueued, { agent_version: r.agent_version, endpoint: r.endpoint });
+      const a = approvals.get(r.id);
+      if (a) {
+        event(2, EventType.approvalRequested, requestedEventData(a));
+        event(3, EventType.runWaiting, { reason: 'approval', approval_id: a.id });
+      } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
+    }
+    // Queued runs go straight to pollers waiting on this node, in this same commit.
+    const handed = stamped.filter((r) => r.status === 'queued');
+    if (handed.length > 0) await this.#leases.handOffIn(ctx, handed);
+    const results: Run[][] = [];
+    for (const [i, req] of requests.entries()) {
+      const runs = stampedPerRequest[i].map(toRun);
+      if (req.after) await req.after(ctx, runs);
+      results.push(runs);
+    }
+    return results;
+  }
+
+  async #row(tenantId: string, id: string): Promise<RunsTable> {
+    const row = await this.#store.db.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+    if (!row) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
+    return row;
+  }
+
+  async get(tenantId: string, id: string): Promise<Run> {
+    return toRun(await this.#row(tenantId, id));
+  }
+
+  async list(tenantId: string, f: RunListFilter): Promise<Page<Run>> {
+    let q = this.#store.db.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId);
+    if (f.agent) q = q.where('agent', '=', f.agent);
+    if (f.status && f.status.length > 0) {
+      const bad = f.status.filter((s) => !RUN_STATUSES.includes(s));
+      if (bad.length) throw new DomainError('VALIDATION_ERROR', `unknown status ${bad.join(', ')}`, [{ path: 'status', message: `must be one of ${RUN_STATUSES.join(', ')}` }]);
+      q = q.where('status', 'in', f.status);
+    }
+    if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
+    if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);
+    if (f.cursor) {
+      const c = decodeCursor(f.cursor);
+      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
+      q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
+    const page = rows.slice(0, f.limit);
+    const last = page[page.length - 1];
+    return { data: page.map(toRun), next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null };
+  }
+
+  async attempts(tenantId: string, id: string): Promise<RunAttempt[]> {
+    await this.#row(tenantId, id);
+    const rows = await this.#store.db.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('run_id', '=', id).orderBy('attempt').orderBy('started_at').execute();
+    return rows.map(toAttempt);
+  }
+
+  /**
+   * Cancels a run that has not ended. A running attempt keeps its lease id on the row, so its
+   * next heartbeat answers `cancelled` instead of `LEASE_LOST`.
+   */
+  async cancel(tenantId: string, id: string, reason: string | null, after?: AfterWrite<Run>): Promise<Run> {
+    return this.#store.writer.write(async (ctx) => {
+      const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
+      const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
+      if (!ACTIVE.includes(run.status)) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
+      await cancelPendingApprovals(ctx, run, 'the run was cancelled');
+      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const updated = await transitionRun(
+        ctx,
+        current,
+        { status: ACTIVE },
+        { status: 'cancelled', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
+        { type: EventType.runCancelled, data: { reason } },
+      );
+      if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
+      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.lease_id, 'cancelled', failure);
+      const result = toRun(updated);
+      if (after) await after(ctx, result);
+      return result;
+    });
+  }
+}

@@ -1,0 +1,183 @@
+import type { RunFailure, Task } from '@agentd/protocol';
+import type { Store } from '../store/store.ts';
+import type { SecretVersionsTable } from '../store/db-types.ts';
+import { DomainError } from '../store/write-queue.ts';
+import type { AuditEntry, AuditService } from '../audit/audit-service.ts';
+import type { Clock } from '../core/clock.ts';
+import type { LeaseService } from '../leases/lease-service.ts';
+import { createScrubber, noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
+import type { SecretService } from './secret-service.ts';
+import { anyOf } from '../store/any-of.ts';
+
+/** Who leased the tasks, for the audit trail. */
+export interface DeliveryRequest {
+  tenantId: string;
+  tasks: Task[];
+  actor: string | null;
+  actorRole: string | null;
+  requestId: string | null;
+}
+
+/**
+ * A lease's scrubber is reused this long: a worker appending events in bursts costs one
+ * decryption per lease, not one per request. Short, because it holds plaintext in memory.
+ */
+const SCRUBBER_TTL_MS = 5_000;
+const SCRUBBER_CACHE_SIZE = 1_000;
+
+type Decrypted = { value: string; version: number } | { error: DomainError };
+
+/**
+ * Secrets travel only inside a lease: `forTasks` adds to each leased task the current value of
+ * every secret granted to its agent (and endpoint), and audits each delivery. `scrubberFor` is
+ * the other direction: what a worker reports through a lease is cleaned of those values.
+ */
+export class SecretDelivery {
+  readonly #store: Store;
+  readonly #secrets: SecretService;
+  readonly #leases: LeaseService;
+  readonly #audit: AuditService;
+  readonly #clock: Clock;
+  readonly #scrubbers = new Map<string, { at: number; scrub: Scrubber }>();
+
+  constructor(deps: { store: Store; secrets: SecretService; leases: LeaseService; audit: AuditService; clock: Clock }) {
+    this.#store = deps.store;
+    this.#secrets = deps.secrets;
+    this.#leases = deps.leases;
+    this.#audit = deps.audit;
+    this.#clock = deps.clock;
+  }
+
+  /**
+   * The tasks with their `secrets`. A task whose granted secret cannot be decrypted is not
+   * handed out without it: its attempt fails (`secret_unreadable`, retried by policy) instead.
+   */
+  async forTasks(req: DeliveryRequest): Promise<Task[]> {
+    if (req.tasks.length === 0) return req.tasks;
+    const agents = [...new Set(req.tasks.map((t) => t.agent))];
+    const grants = await this.#store.db
+      .selectFrom('grants as g')
+      .innerJoin('secrets as s', (j) => j.onRef('s.tenant_id', '=', 'g.tenant_id').onRef('s.name', '=', 'g.secret'))
+      .innerJoin('secret_versions as v', (j) => j.onRef('v.tenant_id', '=', 's.tenant_id').onRef('v.name', '=', 's.name').onRef('v.version', '=', 's.current_version'))
+      .select(['g.id as grant_id', 'g.agent as grant_agent', 'g.endpoint as grant_endpoint'])
+      .selectAll('v')
+      .where('g.tenant_id', '=', req.tenantId)
+      .where('g.agent', 'in', agents)
+      .where('g.revoked_at', 'is', null)
+      .where('s.deleted_at', 'is', null)
+      .orderBy('g.created_at')
+      .execute();
+    if (grants.length === 0) return req.tasks.map((t) => ({ ...t, secrets: {} }));
+
+    const decrypted = new Map<string, Decrypted>();
+    const decrypt = (row: SecretVersionsTable): Decrypted => {
+      let d = decrypted.get(row.name);
+      if (!d) {
+        try {
+          d = { value: this.#secrets.decrypt(row), version: Number(row.version) };
+        } catch (err) {
+          if (!(err instanceof DomainError)) throw err;
+          d = { error: err };
+        }
+        decrypted.set(row.name, d);
+      }
+      return d;
+    };
+
+    const delivered: Task[] = [];
+    const audit: AuditEntry[] = [];
+    const failed: { task: Task; failure: RunFailure }[] = [];
+    for (const task of req.tasks) {
+      const secrets: Record<string, string> = {};
+      let failure: RunFailure | null = null;
+      for (const g of grants) {
+        if (g.grant_agent !== task.agent || (g.grant_endpoint !== null && g.grant_endpoint !== task.endpoint) || g.name in secrets) continue;
+        const d = decrypt(g);
+        const details = { run_id: task.run_id, lease_id: task.lease_id, agent: task.agent, endpoint: task.endpoint, version: Number(g.version), grant_id: g.grant_id };
+        const entry = { tenantId: req.tenantId, actor: req.actor, actorRole: req.actorRole, action: 'secret.delivered', targetType: 'secret', targetId: g.name, statusCode: null, requestId: req.requestId };
+        if ('error' in d) {
+          failure ??= { type: 'secret_unreadable', message: d.error.message, non_retryable: false, details: d.error.details };
+          audit.push({ ...entry, outcome: 'error', details: { ...details, reason: d.error.message } });
+        } else {
+          secrets[g.name] = d.value;
+          audit.push({ ...entry, outcome: 'ok', details });
+        }
+      }
+      if (failure) failed.push({ task, failure });
+      else delivered.push({ ...task, secrets });
+    }
+    // Recorded before anything is handed out: a delivery the trail does not show never happens.
+    await this.#audit.record(audit);
+    await Promise.all(failed.map(({ task, failure }) => this.#leases.fail(req.tenantId, task.lease_id, failure).catch(() => undefined)));
+    return delivered;
+  }
+
+  /**
+   * Replaces, in whatever a worker reports through this lease, every value (any stored version)
+   * of each secret granted to the run's agent and endpoint, including grants revoked after the
+   * lease began: the worker may hold those values. An unknown lease gets no scrubbing; the
+   * lease call itself then fails.
+   */
+  async scrubberFor(tenantId: string, leaseId: string): Promise<Scrubber> {
+    return (await this.scrubbersFor(tenantId, [leaseId])).get(leaseId) ?? noScrubbing;
+  }
+
+  /** `scrubberFor` for many leases (a batched completion) in two queries, whatever their number. */
+  async scrubbersFor(tenantId: string, leaseIds: string[]): Promise<Map<string, Scrubber>> {
+    const now = this.#clock.now();
+    const result = new Map<string, Scrubber>();
+    const missing: string[] = [];
+    for (const id of new Set(leaseIds)) {
+      const cached = this.#scrubbers.get(`${tenantId}\u0000${id}`);
+      if (cached && now - cached.at < SCRUBBER_TTL_MS) result.set(id, cached.scrub);
+      else missing.push(id);
+    }
+    if (missing.length === 0) return result;
+    const attempts = await this.#store.db
+      .selectFrom('run_attempts as a')
+      .innerJoin('runs as r', 'r.id', 'a.run_id')
+      .select(['a.lease_id', 'r.agent', 'r.endpoint', 'a.started_at'])
+      .where('a.tenant_id', '=', tenantId)
+      .where(anyOf(this.#store.capabilities.dialect, 'a.lease_id', missing))
+      .execute();
+    if (attempts.length === 0) return result;
+    const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));
+    const rows = await this.#store.db
+      .selectFrom('grants as g')
+      .innerJoin('secret_versions as v', (j) => j.onRef('v.tenant_id', '=', 'g.tenant_id').onRef('v.name', '=', 'g.secret'))
+      .select(['g.agent as grant_agent', 'g.endpoint as grant_endpoint', 'g.revoked_at as grant_revoked_at'])
+      .selectAll('v')
+      .where('g.tenant_id', '=', tenantId)
+      .where('g.agent', 'in', [...new Set(attempts.map((a) => a.agent))])
+      .where((eb) => eb.or([eb('g.revoked_at', 'is', null), eb('g.revoked_at', '>=', earliest)]))
+      .execute();
+    const plaintexts = new Map<string, string | null>();
+    const open = (row: SecretVersionsTable): string | null => {
+      const key = `${row.name}\u0000${row.version}`;
+      if (!plaintexts.has(key)) {
+        try {
+          plaintexts.set(key, this.#secrets.decrypt(row));
+        } catch (err) {
+          // A version that cannot be decrypted was never delivered either: nothing to scrub.
+          if (!(err instanceof DomainError)) throw err;
+          plaintexts.set(key, null);
+        }
+      }
+      return plaintexts.get(key)!;
+    };
+    for (const a of attempts) {
+      const entries: ScrubEntry[] = [];
+      for (const g of rows) {
+        if (g.grant_agent !== a.agent || (g.grant_endpoint !== null && g.grant_endpoint !== a.endpoint)) continue;
+        if (g.grant_revoked_at !== null && Number(g.grant_revoked_at) < Number(a.started_at)) continue;
+        const value = open(g);
+        if (value !== null) entries.push({ name: g.name, value });
+      }
+      const scrub = createScrubber(entries);
+      if (this.#scrubbers.size >= SCRUBBER_CACHE_SIZE) this.#scrubbers.delete(this.#scrubbers.keys().next().value as string);
+      this.#scrubbers.set(`${tenantId}\u0000${a.lease_id}`, { at: now, scrub });
+      result.set(a.lease_id, scrub);
+    }
+    return result;
+  }
+}
