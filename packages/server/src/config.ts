@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseDuration } from '@agentd/protocol';
-import { parseMasterKey } from './secrets/master-key.ts';
+import { parseMasterKey } from './secrets/index.ts';
 
 /** Everything `agentd serve` can be told, from flags or the environment. */
 export interface ServeConfig {

@@ -1,22 +1,22 @@
-import type { Store } from './store/store.ts';
-import { AgentService } from './agents/agent-service.ts';
-import { ApprovalService } from './approvals/approval-service.ts';
-import { ApprovalLinks } from './approvals/approval-links.ts';
+import type { Store } from './store/index.ts';
+import { AgentService } from './agents/index.ts';
+import { ApprovalService } from './approvals/index.ts';
+import { ApprovalLinks } from './approvals/index.ts';
 import { randomBytes } from 'node:crypto';
-import { AuditService } from './audit/audit-service.ts';
-import type { Clock } from './core/clock.ts';
-import { EventService } from './events/event-service.ts';
-import { FindingService } from './findings/finding-service.ts';
-import { LogService } from './findings/log-service.ts';
-import { KeyService } from './keys/key-service.ts';
-import { LeaseService } from './leases/lease-service.ts';
-import { RunService } from './runs/run-service.ts';
-import { Sweeper } from './timers/sweeper.ts';
-import { TenantService } from './keys/tenant-service.ts';
-import { GrantService } from './secrets/grant-service.ts';
-import type { Keyring } from './secrets/master-key.ts';
-import { SecretDelivery } from './secrets/secret-delivery.ts';
-import { SecretService } from './secrets/secret-service.ts';
+import { AuditService } from './audit/index.ts';
+import type { Clock } from './core/index.ts';
+import { EventService } from './events/index.ts';
+import { FindingService } from './findings/index.ts';
+import { LogService } from './findings/index.ts';
+import { KeyService } from './keys/index.ts';
+import { LeaseService } from './leases/index.ts';
+import { RunService } from './runs/index.ts';
+import { Sweeper } from './timers/index.ts';
+import { TenantService } from './keys/index.ts';
+import { GrantService } from './secrets/index.ts';
+import type { Keyring } from './secrets/index.ts';
+import { SecretDelivery } from './secrets/index.ts';
+import { SecretService } from './secrets/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {

@@ -1,7 +1,7 @@
 /** The agentd server as a library: build the app yourself, or start it like `agentd serve`. */
-export { buildApp, DEFAULT_API_CONFIG, type ApiConfig } from './http/app.ts';
+export { buildApp, DEFAULT_API_CONFIG, type ApiConfig } from './http/index.ts';
 export { resolveServeConfig, type ServeConfig } from './config.ts';
 export { createEngine, type Engine } from './engine.ts';
-export { ManualClock, systemClock, type Clock } from './core/clock.ts';
+export { ManualClock, systemClock, type Clock } from './core/index.ts';
 export { startServer, type RunningServer } from './server.ts';
-export { openStore, type Store, type StoreOptions } from './store/store.ts';
+export { openStore, type Store, type StoreOptions } from './store/index.ts';

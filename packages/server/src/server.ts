@@ -1,12 +1,12 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './http/app.ts';
+import { buildApp } from './http/index.ts';
 import type { ServeConfig } from './config.ts';
-import { systemClock } from './core/clock.ts';
+import { systemClock } from './core/index.ts';
 import { createEngine, type Engine } from './engine.ts';
-import { loadKeyring, warnAboutUnreadableSecrets } from './secrets/master-key-file.ts';
-import { DEFAULT_TENANT, openStore } from './store/store.ts';
+import { loadKeyring, warnAboutUnreadableSecrets } from './secrets/index.ts';
+import { DEFAULT_TENANT, openStore } from './store/index.ts';
 
 export interface RunningServer {
   app: FastifyInstance;

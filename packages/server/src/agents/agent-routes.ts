@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { parseManifestText } from '@agentd/protocol/manifest';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { ApiError } from '../http/errors.ts';
-import { Agent, AgentVersion, ListQuery, Type, errors, page } from '../http/schemas.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { ApiError } from '../http/index.ts';
+import { Agent, AgentVersion, ListQuery, Type, errors, page } from '../http/index.ts';
 
 const NameParams = Type.Object({ name: Type.String({ maxLength: 63 }) });
 

@@ -1,12 +1,12 @@
 import type { Agent, AgentManifest, AgentVersion, EndpointSpec, FieldProblem, Page } from '@agentd/protocol';
 import { createSchemaCompiler, validateManifest, type ValidateFunction } from '@agentd/protocol/manifest';
 import type { Ajv2020 } from 'ajv/dist/2020.js';
-import type { Store } from '../store/store.ts';
+import type { Store } from '../store/index.ts';
 import type { Kysely } from 'kysely';
-import type { AgentsTable, AgentVersionsTable, Database } from '../store/db-types.ts';
-import { DomainError } from '../store/write-queue.ts';
-import { iso } from '../runs/run-codec.ts';
-import { TtlCache } from '../core/ttl-cache.ts';
+import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
+import { DomainError } from '../store/index.ts';
+import { iso } from '../runs/index.ts';
+import { TtlCache } from '../core/index.ts';
 
 /** The endpoint a run is pinned to: its version's spec and compiled schemas. */
 export interface ResolvedEndpoint {

@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { ApiError } from '../http/errors.ts';
-import { scrubForLease } from '../leases/worker-scrubbing.ts';
-import { ListQuery, Type, errors, page, type Static } from '../http/schemas.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { ApiError } from '../http/index.ts';
+import { scrubForLease } from '../leases/index.ts';
+import { ListQuery, Type, errors, page, type Static } from '../http/index.ts';
 import { Approval, ApproveBody, LinkBody, LinkDecisionBody, RejectBody, WorkerApprovalBody } from './approval-schemas.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });

@@ -1,4 +1,4 @@
-import { Type } from '../http/schemas.ts';
+import { Type } from '../http/index.ts';
 
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: 'date-time' });

@@ -1,13 +1,13 @@
 import { EventType, type Approval, type ApprovalSpec, type Page } from '@agentd/protocol';
 import { sql } from 'kysely';
-import type { Store } from '../store/store.ts';
-import type { ApprovalsTable, RunsTable } from '../store/db-types.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
-import type { Clock } from '../core/clock.ts';
+import type { Store } from '../store/index.ts';
+import type { ApprovalsTable, RunsTable } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
+import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
-import { newId } from '../core/ids.ts';
-import { decodeCursor, encodeCursor } from '../runs/run-codec.ts';
-import { appendRunEvents, endAttempt, transitionRun, wakeKey } from '../runs/run-writes.ts';
+import { newId } from '../core/index.ts';
+import { decodeCursor, encodeCursor } from '../runs/index.ts';
+import { appendRunEvents, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
 
 /** Who decides: an API key (id and name), or a signed link. */
 export interface Decider {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry } from './audit-service.ts';
 import type { Engine } from '../engine.ts';
-import { hashKey } from '../keys/key-service.ts';
+import { hashKey } from '../keys/index.ts';
 
 /** What the response said that the audit row wants, read before it is sent (onResponse sees no body). */
 interface ResponseNote {

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { AuditRecord } from '../findings/findings-audit-schemas.ts';
-import { ListQuery, Type, errors, page, type Static } from '../http/schemas.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { AuditRecord } from '../findings/index.ts';
+import { ListQuery, Type, errors, page, type Static } from '../http/index.ts';
 
 const AuditQuery = Type.Object(
   {

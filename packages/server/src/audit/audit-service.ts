@@ -1,11 +1,11 @@
 import type { AuditRecord, Page } from '@agentd/protocol';
-import type { Store } from '../store/store.ts';
-import type { AuditLogTable } from '../store/db-types.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
-import type { Clock } from '../core/clock.ts';
-import { newId } from '../core/ids.ts';
-import { decodeCursor, encodeCursor, iso } from '../runs/run-codec.ts';
-import { insertRows } from '../store/insert-rows.ts';
+import type { Store } from '../store/index.ts';
+import type { AuditLogTable } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
+import type { Clock } from '../core/index.ts';
+import { newId } from '../core/index.ts';
+import { decodeCursor, encodeCursor, iso } from '../runs/index.ts';
+import { insertRows } from '../store/index.ts';
 
 /** One audit record: who did what to which target, when, with what outcome. */
 export interface AuditEntry {

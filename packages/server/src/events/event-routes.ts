@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TERMINAL_EVENT_TYPES } from '@agentd/protocol';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { RunEvent, Type, errors } from '../http/schemas.ts';
-import { pumpStream, resumeCursor, wantsJson } from '../http/sse.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { RunEvent, Type, errors } from '../http/index.ts';
+import { pumpStream, resumeCursor, wantsJson } from '../http/index.ts';
 
 const JSON_PAGE_MAX = 1000;
 

@@ -1,8 +1,8 @@
 import type { RunEvent } from '@agentd/protocol';
 import { sql } from 'kysely';
-import type { Store } from '../store/store.ts';
-import { DomainError } from '../store/write-queue.ts';
-import { toEvent } from '../runs/run-codec.ts';
+import type { Store } from '../store/index.ts';
+import { DomainError } from '../store/index.ts';
+import { toEvent } from '../runs/index.ts';
 
 export interface TenantEventFilter {
   agent?: string;

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { FindingSeverity } from '@agentd/protocol';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
 import type { FindingFilter } from './finding-service.ts';
 import { Cursor, Finding, FindingInput, csv, followPage } from './findings-audit-schemas.ts';
-import { Type, errors, type Static } from '../http/schemas.ts';
-import { pumpStream, resumeCursor } from '../http/sse.ts';
-import { scrubForLease } from '../leases/worker-scrubbing.ts';
+import { Type, errors, type Static } from '../http/index.ts';
+import { pumpStream, resumeCursor } from '../http/index.ts';
+import { scrubForLease } from '../leases/index.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });

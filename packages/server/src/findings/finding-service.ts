@@ -1,11 +1,11 @@
 import { EventType, type Finding, type FindingSeverity, type Page } from '@agentd/protocol';
 import type { Transaction } from 'kysely';
-import type { Database, FindingsTable } from '../store/db-types.ts';
-import type { Store } from '../store/store.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
-import { runByLease } from '../leases/lease-fence.ts';
-import { iso } from '../runs/run-codec.ts';
-import { appendRunEvents } from '../runs/run-writes.ts';
+import type { Database, FindingsTable } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
+import { runByLease } from '../leases/index.ts';
+import { iso } from '../runs/index.ts';
+import { appendRunEvents } from '../runs/index.ts';
 
 export interface FindingInput {
   severity: FindingSeverity;

@@ -1,6 +1,6 @@
 /** Route schemas of findings, log lines and the audit trail (see schemas.ts for the shared ones). */
 import { FINDING_SEVERITIES } from '@agentd/protocol';
-import { Type } from '../http/schemas.ts';
+import { Type } from '../http/index.ts';
 
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: 'date-time' });

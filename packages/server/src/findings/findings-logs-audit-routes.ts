@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../http/app.ts';
-import { auditRoutes } from '../audit/audit-routes.ts';
+import type { AppDeps } from '../http/index.ts';
+import { auditRoutes } from '../audit/index.ts';
 import { findingRoutes } from './finding-routes.ts';
 import { logRoutes } from './log-routes.ts';
 

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
 import { Cursor, LogLine, csv, followPage } from './findings-audit-schemas.ts';
-import { Type, errors, type Static } from '../http/schemas.ts';
+import { Type, errors, type Static } from '../http/index.ts';
 
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 }));
 const Levels = Type.Optional(csv('[a-z]{1,20}', 'One level or several separated by commas (`warn,error`).'));

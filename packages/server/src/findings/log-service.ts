@@ -1,9 +1,9 @@
 import { EventType, type LogLine, type Page } from '@agentd/protocol';
-import type { RunEventsTable } from '../store/db-types.ts';
-import type { Store } from '../store/store.ts';
-import { DomainError } from '../store/write-queue.ts';
-import { iso } from '../runs/run-codec.ts';
-import { belowHorizon } from '../events/event-service.ts';
+import type { RunEventsTable } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { DomainError } from '../store/index.ts';
+import { iso } from '../runs/index.ts';
+import { belowHorizon } from '../events/index.ts';
 
 export interface LogFilter {
   /** Only lines after this cursor: the run's seq for one run, the tenant-wide event id otherwise. */

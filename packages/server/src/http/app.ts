@@ -1,24 +1,24 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Engine } from '../engine.ts';
-import { newId } from '../core/ids.ts';
+import { newId } from '../core/index.ts';
 import { authHook } from './auth.ts';
 import { handleError, sendError } from './errors.ts';
 import { Idempotency } from './idempotency.ts';
 import { registerJsonParser } from './json-body.ts';
 import { ErrorBody } from './schemas.ts';
 import { healthRoutes } from './health-routes.ts';
-import { keyRoutes } from '../keys/key-routes.ts';
-import { agentRoutes } from '../agents/agent-routes.ts';
-import { runRoutes } from '../runs/run-routes.ts';
-import { eventRoutes } from '../events/event-routes.ts';
-import { workerRoutes } from '../leases/worker-routes.ts';
-import { approvalRoutes } from '../approvals/approval-routes.ts';
-import { secretRoutes } from '../secrets/secret-routes.ts';
-import { grantRoutes } from '../secrets/grant-routes.ts';
+import { keyRoutes } from '../keys/index.ts';
+import { agentRoutes } from '../agents/index.ts';
+import { runRoutes } from '../runs/index.ts';
+import { eventRoutes } from '../events/index.ts';
+import { workerRoutes } from '../leases/index.ts';
+import { approvalRoutes } from '../approvals/index.ts';
+import { secretRoutes } from '../secrets/index.ts';
+import { grantRoutes } from '../secrets/index.ts';
 import { openapiRoutes, OPENAPI_INFO } from './openapi-routes.ts';
-import { findingsLogsAuditRoutes } from '../findings/findings-logs-audit-routes.ts';
-import { registerAuditHooks } from '../audit/audit-hook.ts';
+import { findingsLogsAuditRoutes } from '../findings/index.ts';
+import { registerAuditHooks } from '../audit/index.ts';
 
 export interface ApiConfig {
   /** Largest request body, bytes. Default 1 MiB. */

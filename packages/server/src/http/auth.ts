@@ -1,6 +1,6 @@
 import type { Role } from '@agentd/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../keys/key-service.ts';
+import type { Principal } from '../keys/index.ts';
 import type { Engine } from '../engine.ts';
 import { sendError } from './errors.ts';
 

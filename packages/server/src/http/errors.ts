@@ -1,6 +1,6 @@
 import { ERROR_CODES, type ErrorCode, type FieldProblem } from '@agentd/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../store/write-queue.ts';
+import { DomainError } from '../store/index.ts';
 
 /** An error the API answers with on purpose. */
 export class ApiError extends Error {

@@ -1,7 +1,7 @@
 import { hash as hashOf } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Engine } from '../engine.ts';
-import type { WriteContext } from '../store/write-queue.ts';
+import type { WriteContext } from '../store/index.ts';
 import { ApiError } from './errors.ts';
 
 export interface IdempotencyConfig {

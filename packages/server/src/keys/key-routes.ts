@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Role } from '@agentd/protocol';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { ApiKey, CreatedApiKey, KeyCreate, ListQuery, Type, errors, page, type Static } from '../http/schemas.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { ApiKey, CreatedApiKey, KeyCreate, ListQuery, Type, errors, page, type Static } from '../http/index.ts';
 
 export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps): void {
   app.post(

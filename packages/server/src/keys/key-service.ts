@@ -1,12 +1,12 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Page, Role } from '@agentd/protocol';
-import type { Store } from '../store/store.ts';
-import type { ApiKeysTable } from '../store/db-types.ts';
-import { DomainError } from '../store/write-queue.ts';
-import type { Clock } from '../core/clock.ts';
-import { newId } from '../core/ids.ts';
-import { TtlCache } from '../core/ttl-cache.ts';
-import { decodeCursor, encodeCursor, iso, isoOrNull } from '../runs/run-codec.ts';
+import type { Store } from '../store/index.ts';
+import type { ApiKeysTable } from '../store/index.ts';
+import { DomainError } from '../store/index.ts';
+import type { Clock } from '../core/index.ts';
+import { newId } from '../core/index.ts';
+import { TtlCache } from '../core/index.ts';
+import { decodeCursor, encodeCursor, iso, isoOrNull } from '../runs/index.ts';
 
 /** The caller a valid key identifies. */
 export interface Principal {

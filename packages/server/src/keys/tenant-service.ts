@@ -1,6 +1,6 @@
-import type { Store } from '../store/store.ts';
-import type { Clock } from '../core/clock.ts';
-import { newId } from '../core/ids.ts';
+import type { Store } from '../store/index.ts';
+import type { Clock } from '../core/index.ts';
+import { newId } from '../core/index.ts';
 
 export class TenantService {
   readonly #store: Store;

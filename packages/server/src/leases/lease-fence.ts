@@ -1,5 +1,5 @@
-import type { RunsTable } from '../store/db-types.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
+import type { RunsTable } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
 
 /**
  * The run a lease still holds, read inside the write, or the reason it holds none: a lease this

@@ -1,19 +1,19 @@
 import { EventType, isWorkerEventType, type HeartbeatResult, type Run, type RunFailure, type Task } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
 import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
-import { PREPARE } from '../store/postgres/prepared-statements.ts';
-import type { Database } from '../store/db-types.ts';
-import type { Store } from '../store/store.ts';
-import type { RunAttemptsTable, RunsTable } from '../store/db-types.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
-import type { AgentService } from '../agents/agent-service.ts';
-import { isFinalFailure, retryDelayMs } from '../runs/backoff.ts';
-import type { Clock } from '../core/clock.ts';
-import { newId } from '../core/ids.ts';
-import { insertRows } from '../store/insert-rows.ts';
-import { anyOf } from '../store/any-of.ts';
-import { iso, isoOrNull, toRun } from '../runs/run-codec.ts';
-import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from '../runs/run-writes.ts';
+import { PREPARE } from '../store/index.ts';
+import type { Database } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import type { RunAttemptsTable, RunsTable } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
+import type { AgentService } from '../agents/index.ts';
+import { isFinalFailure, retryDelayMs } from '../runs/index.ts';
+import type { Clock } from '../core/index.ts';
+import { newId } from '../core/index.ts';
+import { insertRows } from '../store/index.ts';
+import { anyOf } from '../store/index.ts';
+import { iso, isoOrNull, toRun } from '../runs/index.ts';
+import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
 
 export interface LeaseRequest {
   tenantId: string;

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RunFailure } from '@agentd/protocol';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
 import type { CompletionItem as Completion } from './lease-service.ts';
 import type { Task as TaskWire } from '@agentd/protocol';
 import { scrubCompletions, scrubForLease } from './worker-scrubbing.ts';
-import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../http/schemas.ts';
+import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../http/index.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
 const EmptyBody = Type.Optional(Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]));

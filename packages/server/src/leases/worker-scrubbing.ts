@@ -1,6 +1,6 @@
 import type { Engine } from '../engine.ts';
 import type { CompletionItem } from './lease-service.ts';
-import { noScrubbing } from '../secrets/secret-scrubber.ts';
+import { noScrubbing } from '../secrets/index.ts';
 
 /**
  * What a worker reports through a lease (output, failure, events), with every value of a secret

@@ -1,5 +1,5 @@
 import type { Run, RunAttempt, RunEvent, RunFailure, RunStatus, WaitingReason } from '@agentd/protocol';
-import type { RunAttemptsTable, RunEventsTable, RunsTable } from '../store/db-types.ts';
+import type { RunAttemptsTable, RunEventsTable, RunsTable } from '../store/index.ts';
 
 let lastMs = Number.NaN;
 let lastIso = '';

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { RunStatus } from '@agentd/protocol';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { ApiError } from '../http/errors.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { ApiError } from '../http/index.ts';
 import type { RunCreateInput } from './run-service.ts';
-import { ListQuery, Run, RunAttempt, RunCreate, Type, errors, page, type Static } from '../http/schemas.ts';
+import { ListQuery, Run, RunAttempt, RunCreate, Type, errors, page, type Static } from '../http/index.ts';
 
 const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
 

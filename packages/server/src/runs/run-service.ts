@@ -1,16 +1,16 @@
 import { EventType, RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
-import type { Store } from '../store/store.ts';
-import type { ApprovalsTable, RunsTable } from '../store/db-types.ts';
-import { approvalRow, requestedEventData } from '../approvals/approval-service.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
-import type { AgentService } from '../agents/agent-service.ts';
-import type { LeaseService } from '../leases/lease-service.ts';
-import { newId } from '../core/ids.ts';
-import { insertRows } from '../store/insert-rows.ts';
+import type { Store } from '../store/index.ts';
+import type { ApprovalsTable, RunsTable } from '../store/index.ts';
+import { approvalRow, requestedEventData } from '../approvals/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
+import type { AgentService } from '../agents/index.ts';
+import type { LeaseService } from '../leases/index.ts';
+import { newId } from '../core/index.ts';
+import { insertRows } from '../store/index.ts';
 import { decodeCursor, encodeCursor, toAttempt, toRun } from './run-codec.ts';
 import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
-import type { Clock } from '../core/clock.ts';
+import type { Clock } from '../core/index.ts';
 
 export interface RunCreateInput {
   agent: string;

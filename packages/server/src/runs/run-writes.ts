@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { RunFailure } from '@agentd/protocol';
-import type { RunsTable } from '../store/db-types.ts';
-import type { WriteContext } from '../store/write-queue.ts';
+import type { RunsTable } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
 
 /**
  * The few SQL operations that move a run between states. Each bumps `last_seq` in the same

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { errors, page, type Static } from '../http/schemas.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { errors, page, type Static } from '../http/index.ts';
 import { Grant, GrantCreate, GrantListQuery, GrantParams } from './secret-schemas.ts';
 
 /** `/v1/grants`: which agent (or endpoint) receives which secret in its leases. */

@@ -1,10 +1,10 @@
 import type { Grant, Page } from '@agentd/protocol';
-import type { Store } from '../store/store.ts';
-import type { GrantsTable } from '../store/db-types.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
-import type { AgentService } from '../agents/agent-service.ts';
-import { newId } from '../core/ids.ts';
-import { decodeCursor, encodeCursor, iso, isoOrNull } from '../runs/run-codec.ts';
+import type { Store } from '../store/index.ts';
+import type { GrantsTable } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
+import type { AgentService } from '../agents/index.ts';
+import { newId } from '../core/index.ts';
+import { decodeCursor, encodeCursor, iso, isoOrNull } from '../runs/index.ts';
 
 export type GrantRecorder = ((ctx: WriteContext, response: Grant) => Promise<void>) | undefined;
 

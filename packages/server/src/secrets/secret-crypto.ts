@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { DomainError } from '../store/write-queue.ts';
+import { DomainError } from '../store/index.ts';
 import type { Keyring } from './master-key.ts';
 
 /**

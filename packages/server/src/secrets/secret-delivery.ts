@@ -1,13 +1,13 @@
 import type { RunFailure, Task } from '@agentd/protocol';
-import type { Store } from '../store/store.ts';
-import type { SecretVersionsTable } from '../store/db-types.ts';
-import { DomainError } from '../store/write-queue.ts';
-import type { AuditEntry, AuditService } from '../audit/audit-service.ts';
-import type { Clock } from '../core/clock.ts';
-import type { LeaseService } from '../leases/lease-service.ts';
+import type { Store } from '../store/index.ts';
+import type { SecretVersionsTable } from '../store/index.ts';
+import { DomainError } from '../store/index.ts';
+import type { AuditEntry, AuditService } from '../audit/index.ts';
+import type { Clock } from '../core/index.ts';
+import type { LeaseService } from '../leases/index.ts';
 import { createScrubber, noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
 import type { SecretService } from './secret-service.ts';
-import { anyOf } from '../store/any-of.ts';
+import { anyOf } from '../store/index.ts';
 
 /** Who leased the tasks, for the audit trail. */
 export interface DeliveryRequest {

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../http/app.ts';
-import { tenantOf } from '../http/auth.ts';
-import { ListQuery, Type, errors, page, type Static } from '../http/schemas.ts';
+import type { AppDeps } from '../http/index.ts';
+import { tenantOf } from '../http/index.ts';
+import { ListQuery, Type, errors, page, type Static } from '../http/index.ts';
 import { Secret, SecretCreate, SecretDeleted, SecretDetail, SecretParams, SecretRewrapResult, SecretRotate } from './secret-schemas.ts';
 
 const EmptyBody = Type.Optional(Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]));

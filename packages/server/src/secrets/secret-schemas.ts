@@ -1,6 +1,6 @@
 /** Route schemas of the secrets vault and grants. No response schema has a place for a value. */
 import { SECRET_NAME_PATTERN } from '@agentd/protocol';
-import { ListQuery, Type } from '../http/schemas.ts';
+import { ListQuery, Type } from '../http/index.ts';
 
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: 'date-time' });

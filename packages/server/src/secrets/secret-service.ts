@@ -1,11 +1,11 @@
 import type { Page, Secret, SecretDeleted, SecretDetail, SecretRewrapResult } from '@agentd/protocol';
 import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
-import type { Store } from '../store/store.ts';
-import type { SecretsTable, SecretVersionsTable } from '../store/db-types.ts';
-import { DomainError, type WriteContext } from '../store/write-queue.ts';
+import type { Store } from '../store/index.ts';
+import type { SecretsTable, SecretVersionsTable } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
 import type { Keyring } from './master-key.ts';
-import { decodeCursor, encodeCursor, iso } from '../runs/run-codec.ts';
+import { decodeCursor, encodeCursor, iso } from '../runs/index.ts';
 import { openSecret, rewrapSecret, sealSecret, type SecretAddress } from './secret-crypto.ts';
 
 /** Hands the caller's idempotency recorder the transaction of the change. */

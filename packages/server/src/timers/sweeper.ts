@@ -1,11 +1,11 @@
 import { EventType } from '@agentd/protocol';
 import { sql } from 'kysely';
-import type { Store } from '../store/store.ts';
-import type { RunsTable } from '../store/db-types.ts';
-import type { Clock } from '../core/clock.ts';
-import type { LeaseService } from '../leases/lease-service.ts';
-import type { ApprovalService } from '../approvals/approval-service.ts';
-import { cancelPendingApprovals, endAttempt, transitionRun } from '../runs/run-writes.ts';
+import type { Store } from '../store/index.ts';
+import type { RunsTable } from '../store/index.ts';
+import type { Clock } from '../core/index.ts';
+import type { LeaseService } from '../leases/index.ts';
+import type { ApprovalService } from '../approvals/index.ts';
+import { cancelPendingApprovals, endAttempt, transitionRun } from '../runs/index.ts';
 
 /** Rows handled per sweep step; a backlog drains over successive ticks without long transactions. */
 const SWEEP_BATCH = 200;

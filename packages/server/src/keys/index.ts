@@ -1,0 +1,5 @@
+/** The public face of keys/: other folders import from here only. */
+export { keyRoutes } from './key-routes.ts';
+export { KeyService, hashKey } from './key-service.ts';
+export type { Principal } from './key-service.ts';
+export { TenantService } from './tenant-service.ts';
