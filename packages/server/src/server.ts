@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from './http/index.ts';
+import { buildApp } from './app.ts';
 import type { ServeConfig } from './config.ts';
 import { systemClock } from './core/index.ts';
 import { createEngine, type Engine } from './engine.ts';

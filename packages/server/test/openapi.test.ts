@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { ERROR_CODES } from '@agentd/protocol';
-import { generateOpenApi, stableJson } from '../src/http/openapi-document.ts';
+import { generateOpenApi, stableJson } from '../src/openapi-document.ts';
 import { createSqliteDatabase } from './helpers/dialects.ts';
 import { startTestApp } from './helpers/test-app.ts';
 

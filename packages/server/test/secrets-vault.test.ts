@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Role } from '@agentd/protocol';
-import { buildApp } from '../src/http/app.ts';
+import { buildApp } from '../src/app.ts';
 import { createEngine, type Engine } from '../src/engine.ts';
 import { Keyring } from '../src/secrets/master-key.ts';
 import { DomainError } from '../src/store/write-queue.ts';

@@ -5,7 +5,7 @@ import type { Store } from '../store/index.ts';
 import type { Kysely } from 'kysely';
 import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
 import { DomainError } from '../store/index.ts';
-import { iso } from '../runs/index.ts';
+import { iso } from '../core/index.ts';
 import { TtlCache } from '../core/index.ts';
 
 /** The endpoint a run is pinned to: its version's spec and compiled schemas. */

@@ -1,6 +1,6 @@
 import type { Approval, ApprovalStatus, ApprovalTimeoutPolicy, ApprovalVote } from '@agentd/protocol';
 import type { ApprovalsTable, ApprovalVotesTable } from '../store/index.ts';
-import { iso, isoOrNull } from '../runs/index.ts';
+import { iso, isoOrNull } from '../core/index.ts';
 
 /** The settled outcome: approved, rejected/cancelled, or what the timeout policy said. */
 export function approvedOf(row: Pick<ApprovalsTable, 'status' | 'on_timeout'>): boolean | null {

@@ -6,8 +6,8 @@ import { DomainError, type WriteContext } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
 import { newId } from '../core/index.ts';
-import { decodeCursor, encodeCursor } from '../runs/index.ts';
-import { appendRunEvents, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
+import { newestFirstPage } from '../store/index.ts';
+import { appendRunEvents, approvalRow, endAttempt, requestedEventData, transitionRun, wakeKey } from '../runs/index.ts';
 
 /** Who decides: an API key (id and name), or a signed link. */
 export interface Decider {
@@ -27,43 +27,6 @@ export interface ApprovalListFilter {
 export interface WorkerApprovalRequest extends ApprovalSpec {
   key: string;
   payload: unknown;
-}
-
-/** The row for a new approval; `expires_at` from the spec's timeout. */
-export function approvalRow(run: Pick<RunsTable, 'id' | 'tenant_id' | 'agent'>, source: 'manifest' | 'worker', key: string, spec: ApprovalSpec, payload: unknown, now: number, leaseId: string | null): ApprovalsTable {
-  return {
-    id: newId('apr', now),
-    tenant_id: run.tenant_id,
-    run_id: run.id,
-    agent: run.agent,
-    approval_key: key,
-    source,
-    status: 'pending',
-    prompt: spec.prompt,
-    payload: JSON.stringify(payload ?? null),
-    assignees: JSON.stringify(spec.assignees),
-    required_approvals: spec.required_approvals,
-    on_timeout: spec.on_timeout,
-    expires_at: spec.timeout_ms === null ? null : now + spec.timeout_ms,
-    lease_id: leaseId,
-    decided_by: null,
-    comment: null,
-    reason: null,
-    created_at: now,
-    decided_at: null,
-  };
-}
-
-export function requestedEventData(a: ApprovalsTable): Record<string, unknown> {
-  return {
-    approval_id: a.id,
-    key: a.approval_key,
-    source: a.source,
-    prompt: a.prompt,
-    assignees: JSON.parse(a.assignees),
-    required_approvals: a.required_approvals,
-    expires_at: a.expires_at === null ? null : new Date(a.expires_at).toISOString(),
-  };
 }
 
 /**
@@ -109,15 +72,8 @@ export class ApprovalService {
     if (f.run) q = q.where('run_id', '=', f.run);
     // Assignees are a JSON list of strings; the quoted form matches one element exactly.
     if (f.assignee) q = q.where('assignees', 'like', `%${JSON.stringify(f.assignee).replace(/[%_]/g, '')}%`);
-    if (f.cursor) {
-      const c = decodeCursor(f.cursor);
-      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
-      q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
-    }
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
-    const page = rows.slice(0, f.limit);
-    const last = page[page.length - 1];
-    return { data: await this.#withVotes(page), next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null };
+    const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
+    return { data: await this.#withVotes(page.rows), next_cursor: page.next_cursor };
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
-import { AuditRecord } from '../findings/index.ts';
+import { AuditRecord } from './audit-schemas.ts';
 import { ListQuery, Type, errors, page, type Static } from '../http/index.ts';
 
 const AuditQuery = Type.Object(

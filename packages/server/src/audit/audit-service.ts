@@ -4,7 +4,8 @@ import type { AuditLogTable } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
 import { newId } from '../core/index.ts';
-import { decodeCursor, encodeCursor, iso } from '../runs/index.ts';
+import { iso } from '../core/index.ts';
+import { newestFirstPage } from '../store/index.ts';
 import { insertRows } from '../store/index.ts';
 
 /** One audit record: who did what to which target, when, with what outcome. */
@@ -152,15 +153,8 @@ export class AuditService {
     if (f.outcome) q = q.where('outcome', '=', f.outcome);
     if (f.since !== undefined) q = q.where('at', '>=', f.since);
     if (f.until !== undefined) q = q.where('at', '<', f.until);
-    if (f.cursor) {
-      const c = decodeCursor(f.cursor);
-      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
-      q = q.where((eb) => eb.or([eb('at', '<', c.createdAt), eb.and([eb('at', '=', c.createdAt), eb('id', '<', c.id)])]));
-    }
-    const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
-    const page = rows.slice(0, f.limit);
-    const last = page[page.length - 1];
-    return { data: page.map(toRecord), next_cursor: rows.length > f.limit && last ? encodeCursor(last.at, last.id) : null };
+    const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'at', keyColumn: 'id', cursorOf: (r) => [r.at, r.id] });
+    return { data: page.rows.map(toRecord), next_cursor: page.next_cursor };
   }
 
   now(): number {

@@ -3,3 +3,4 @@ export { ManualClock, systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { newId } from './ids.ts';
 export { TtlCache } from './ttl-cache.ts';
+export { iso, isoOrNull, parseJson } from './wire-format.ts';

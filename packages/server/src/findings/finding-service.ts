@@ -4,7 +4,7 @@ import type { Database, FindingsTable } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import { runByLease } from '../leases/index.ts';
-import { iso } from '../runs/index.ts';
+import { iso } from '../core/index.ts';
 import { appendRunEvents } from '../runs/index.ts';
 
 export interface FindingInput {

@@ -43,20 +43,6 @@ export const LogLine = Type.Object({
   fields: Nullable(Type.Record(Type.String(), Type.Unknown())),
 });
 
-export const AuditRecord = Type.Object({
-  id: Type.String(),
-  at: Time,
-  actor: Nullable(Type.String({ description: 'The API key id; null for the system.' })),
-  actor_role: Nullable(Type.String()),
-  action: Type.String({ description: '`METHOD /route/{pattern}`, or a named action such as `secret.delivered`.' }),
-  target_type: Nullable(Type.String()),
-  target_id: Nullable(Type.String()),
-  outcome: Type.Union([Type.Literal('ok'), Type.Literal('denied'), Type.Literal('error')]),
-  status_code: Nullable(Type.Integer()),
-  request_id: Nullable(Type.String()),
-  details: Type.Record(Type.String(), Type.Unknown()),
-});
-
 /** A page read oldest first: `next_cursor` is the last item's cursor, null when nothing new was there. */
 export const followPage = <T extends Type.TSchema>(item: T) =>
   Type.Object({ data: Type.Array(item), next_cursor: Nullable(Type.String({ description: 'Pass back as `since`; null: caught up, ask again later with the same `since`.' })) });

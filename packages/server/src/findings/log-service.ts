@@ -2,7 +2,7 @@ import { EventType, type LogLine, type Page } from '@agentd/protocol';
 import type { RunEventsTable } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { DomainError } from '../store/index.ts';
-import { iso } from '../runs/index.ts';
+import { iso } from '../core/index.ts';
 import { belowHorizon } from '../events/index.ts';
 
 export interface LogFilter {

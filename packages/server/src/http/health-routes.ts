@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from './app.ts';
+import type { AppDeps } from './app-config.ts';
 import { ApiError } from './errors.ts';
 import { Type, errors } from './schemas.ts';
 

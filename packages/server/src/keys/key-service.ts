@@ -6,7 +6,8 @@ import { DomainError } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
 import { newId } from '../core/index.ts';
 import { TtlCache } from '../core/index.ts';
-import { decodeCursor, encodeCursor, iso, isoOrNull } from '../runs/index.ts';
+import { iso, isoOrNull } from '../core/index.ts';
+import { newestFirstPage } from '../store/index.ts';
 
 /** The caller a valid key identifies. */
 export interface Principal {
@@ -82,14 +83,8 @@ export class KeyService {
 
   async list(input: { tenantId: string; limit: number; cursor?: string }): Promise<Page<ApiKey>> {
     let q = this.#store.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', input.tenantId);
-    const c = input.cursor ? decodeCursor(input.cursor) : null;
-    if (input.cursor && !c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
-    if (c) q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(input.limit + 1).execute();
-    const more = rows.length > input.limit;
-    const page = rows.slice(0, input.limit);
-    const last = page[page.length - 1];
-    return { data: page.map(toApiKey), next_cursor: more && last ? encodeCursor(last.created_at, last.id) : null };
+    const page = await newestFirstPage(q, { cursor: input.cursor, limit: input.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
+    return { data: page.rows.map(toApiKey), next_cursor: page.next_cursor };
   }
 
   async revoke(input: { tenantId: string; id: string }): Promise<ApiKey> {

@@ -12,7 +12,8 @@ import type { Clock } from '../core/index.ts';
 import { newId } from '../core/index.ts';
 import { insertRows } from '../store/index.ts';
 import { anyOf } from '../store/index.ts';
-import { iso, isoOrNull, toRun } from '../runs/index.ts';
+import { iso, isoOrNull } from '../core/index.ts';
+import { toRun } from '../runs/index.ts';
 import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
 
 export interface LeaseRequest {

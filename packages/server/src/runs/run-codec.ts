@@ -1,21 +1,6 @@
 import type { Run, RunAttempt, RunEvent, RunFailure, RunStatus, WaitingReason } from '@agentd/protocol';
 import type { RunAttemptsTable, RunEventsTable, RunsTable } from '../store/index.ts';
-
-let lastMs = Number.NaN;
-let lastIso = '';
-/**
- * Epoch ms → ISO-8601. Rows written together share their timestamps (one clock reading per
- * commit), so the last answer is kept: a batch of runs formats each time once, not per field.
- */
-export const iso = (ms: number): string => {
-  if (ms !== lastMs) {
-    lastIso = new Date(ms).toISOString();
-    lastMs = ms;
-  }
-  return lastIso;
-};
-export const isoOrNull = (ms: number | null): string | null => (ms === null || ms === undefined ? null : iso(ms));
-export const parseJson = <T>(text: string | null): T | null => (text === null || text === undefined ? null : (JSON.parse(text) as T));
+import { iso, isoOrNull, parseJson } from '../core/index.ts';
 
 export function toRun(row: RunsTable): Run {
   return {
@@ -64,19 +49,4 @@ export function toEvent(row: Pick<RunEventsTable, 'id' | 'seq' | 'type' | 'run_i
     at: iso(row.at),
     data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
   };
-}
-
-/** Opaque list cursor over (created_at, id), newest first. */
-export function encodeCursor(createdAt: number, id: string): string {
-  return Buffer.from(JSON.stringify([createdAt, id])).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { createdAt: number; id: string } | null {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'string') return { createdAt: v[0], id: v[1] };
-  } catch {
-    // fall through: a malformed cursor is the caller's error, reported as VALIDATION_ERROR
-  }
-  return null;
 }

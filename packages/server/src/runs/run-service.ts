@@ -2,13 +2,14 @@ import { EventType, RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Pag
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { Store } from '../store/index.ts';
 import type { ApprovalsTable, RunsTable } from '../store/index.ts';
-import { approvalRow, requestedEventData } from '../approvals/index.ts';
+import { approvalRow, requestedEventData } from './run-approvals.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { newId } from '../core/index.ts';
 import { insertRows } from '../store/index.ts';
-import { decodeCursor, encodeCursor, toAttempt, toRun } from './run-codec.ts';
+import { toAttempt, toRun } from './run-codec.ts';
+import { newestFirstPage } from '../store/index.ts';
 import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
 import type { Clock } from '../core/index.ts';
 
@@ -249,15 +250,8 @@ export class RunService {
     }
     if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
     if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);
-    if (f.cursor) {
-      const c = decodeCursor(f.cursor);
-      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
-      q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
-    }
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
-    const page = rows.slice(0, f.limit);
-    const last = page[page.length - 1];
-    return { data: page.map(toRun), next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null };
+    const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
+    return { data: page.rows.map(toRun), next_cursor: page.next_cursor };
   }
 
   async attempts(tenantId: string, id: string): Promise<RunAttempt[]> {

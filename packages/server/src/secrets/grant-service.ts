@@ -4,7 +4,8 @@ import type { GrantsTable } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import { newId } from '../core/index.ts';
-import { decodeCursor, encodeCursor, iso, isoOrNull } from '../runs/index.ts';
+import { iso, isoOrNull } from '../core/index.ts';
+import { newestFirstPage } from '../store/index.ts';
 
 export type GrantRecorder = ((ctx: WriteContext, response: Grant) => Promise<void>) | undefined;
 
@@ -79,15 +80,8 @@ export class GrantService {
     if (f.agent) q = q.where('agent', '=', f.agent);
     if (f.secret) q = q.where('secret', '=', f.secret);
     if (!f.includeRevoked) q = q.where('revoked_at', 'is', null);
-    if (f.cursor) {
-      const c = decodeCursor(f.cursor);
-      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
-      q = q.where((eb) => eb.or([eb('created_at', '<', c.createdAt), eb.and([eb('created_at', '=', c.createdAt), eb('id', '<', c.id)])]));
-    }
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(f.limit + 1).execute();
-    const page = rows.slice(0, f.limit);
-    const last = page[page.length - 1];
-    return { data: page.map(toGrant), next_cursor: rows.length > f.limit && last ? encodeCursor(last.created_at, last.id) : null };
+    const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
+    return { data: page.rows.map(toGrant), next_cursor: page.next_cursor };
   }
 
   /** Revokes a grant; leases taken from now on no longer carry the secret. Repeating it changes nothing. */

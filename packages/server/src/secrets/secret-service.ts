@@ -5,7 +5,8 @@ import type { Store } from '../store/index.ts';
 import type { SecretsTable, SecretVersionsTable } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import type { Keyring } from './master-key.ts';
-import { decodeCursor, encodeCursor, iso } from '../runs/index.ts';
+import { iso } from '../core/index.ts';
+import { newestFirstPage } from '../store/index.ts';
 import { openSecret, rewrapSecret, sealSecret, type SecretAddress } from './secret-crypto.ts';
 
 /** Hands the caller's idempotency recorder the transaction of the change. */
@@ -125,15 +126,8 @@ export class SecretService {
       .select('v.kek_id')
       .where('s.tenant_id', '=', input.tenantId)
       .where('s.deleted_at', 'is', null);
-    if (input.cursor) {
-      const c = decodeCursor(input.cursor);
-      if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
-      q = q.where((eb) => eb.or([eb('s.created_at', '<', c.createdAt), eb.and([eb('s.created_at', '=', c.createdAt), eb('s.name', '<', c.id)])]));
-    }
-    const rows = await q.orderBy('s.created_at', 'desc').orderBy('s.name', 'desc').limit(input.limit + 1).execute();
-    const page = rows.slice(0, input.limit);
-    const last = page[page.length - 1];
-    return { data: page.map((r) => toSecret(r, r.kek_id)), next_cursor: rows.length > input.limit && last ? encodeCursor(last.created_at, last.name) : null };
+    const page = await newestFirstPage(q, { cursor: input.cursor, limit: input.limit, timeColumn: 's.created_at', keyColumn: 's.name', cursorOf: (r) => [r.created_at, r.name] });
+    return { data: page.rows.map((r) => toSecret(r, r.kek_id)), next_cursor: page.next_cursor };
   }
 
   async #row(tenantId: string, name: string): Promise<SecretsTable> {

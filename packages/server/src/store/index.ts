@@ -7,3 +7,4 @@ export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { Store, StoreOptions } from './store.ts';
 export { DomainError } from './write-queue.ts';
 export type { WriteContext } from './write-queue.ts';
+export { decodeCursor, encodeCursor, newestFirstPage } from './newest-first-page.ts';

@@ -1,6 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Role } from '@agentd/protocol';
-import { buildApp, type ApiConfig } from '../../src/http/app.ts';
+import { buildApp } from '../../src/app.ts';
+import type { ApiConfig } from '../../src/index.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/core/clock.ts';
 import { createEngine, type Engine } from '../../src/engine.ts';
 import { Keyring } from '../../src/secrets/master-key.ts';

@@ -3,6 +3,6 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { generateOpenApi, stableJson } from './openapi-document.ts';
 
-const target = fileURLToPath(new URL('../../openapi.json', import.meta.url));
+const target = fileURLToPath(new URL('../openapi.json', import.meta.url));
 writeFileSync(target, stableJson(await generateOpenApi()));
 process.stdout.write(`wrote ${target}\n`);

@@ -1,8 +1,8 @@
 import { buildApp } from './app.ts';
-import { openApiDocument } from './openapi-routes.ts';
-import { systemClock } from '../core/index.ts';
-import { createEngine } from '../engine.ts';
-import type { Store } from '../store/index.ts';
+import { openApiDocument } from './http/index.ts';
+import { systemClock } from './core/index.ts';
+import { createEngine } from './engine.ts';
+import type { Store } from './store/index.ts';
 
 /** The OpenAPI document as served, built without a database (routes only need an engine object). */
 export async function generateOpenApi(): Promise<Record<string, unknown>> {

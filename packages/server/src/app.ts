@@ -1,66 +1,18 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
-import type { Engine } from '../engine.ts';
-import { newId } from '../core/index.ts';
-import { authHook } from './auth.ts';
-import { handleError, sendError } from './errors.ts';
-import { Idempotency } from './idempotency.ts';
-import { registerJsonParser } from './json-body.ts';
-import { ErrorBody } from './schemas.ts';
-import { healthRoutes } from './health-routes.ts';
-import { keyRoutes } from '../keys/index.ts';
-import { agentRoutes } from '../agents/index.ts';
-import { runRoutes } from '../runs/index.ts';
-import { eventRoutes } from '../events/index.ts';
-import { workerRoutes } from '../leases/index.ts';
-import { approvalRoutes } from '../approvals/index.ts';
-import { secretRoutes } from '../secrets/index.ts';
-import { grantRoutes } from '../secrets/index.ts';
-import { openapiRoutes, OPENAPI_INFO } from './openapi-routes.ts';
-import { findingsLogsAuditRoutes } from '../findings/index.ts';
-import { registerAuditHooks } from '../audit/index.ts';
-
-export interface ApiConfig {
-  /** Largest request body, bytes. Default 1 MiB. */
-  bodyLimit: number;
-  /** Largest body of the batch routes, bytes. Default 16 MiB. */
-  batchBodyLimit: number;
-  /** How long an Idempotency-Key's response is kept, ms. Default 24 h. */
-  idempotencyRetentionMs: number;
-  /** SSE comment-frame interval, ms. Default 15 s. */
-  sseHeartbeatMs: number;
-  /** Streams re-read the database this often even without a wake-up, ms. Default 2 s. */
-  streamRecheckMs: number;
-  /** Default worker lease TTL, ms. Default 30 s. */
-  leaseTtlMs: number;
-  /** Default long-poll wait, ms. Default 20 s. */
-  leaseWaitMs: number;
-  /** pino logger options, or false. Default false. */
-  logger: boolean | Record<string, unknown>;
-}
-
-export const DEFAULT_API_CONFIG: ApiConfig = {
-  bodyLimit: 1024 * 1024,
-  batchBodyLimit: 16 * 1024 * 1024,
-  idempotencyRetentionMs: 24 * 3_600_000,
-  sseHeartbeatMs: 15_000,
-  streamRecheckMs: 2_000,
-  leaseTtlMs: 30_000,
-  leaseWaitMs: 20_000,
-  logger: false,
-};
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    registeredRoutes: string[];
-  }
-}
-
-export interface AppDeps {
-  engine: Engine;
-  config: ApiConfig;
-  idempotency: Idempotency;
-}
+import type { Engine } from './engine.ts';
+import { newId } from './core/index.ts';
+import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, authHook, handleError, healthRoutes, openapiRoutes, registerJsonParser, sendError, type ApiConfig, type AppDeps } from './http/index.ts';
+import { keyRoutes } from './keys/index.ts';
+import { agentRoutes } from './agents/index.ts';
+import { runRoutes } from './runs/index.ts';
+import { eventRoutes } from './events/index.ts';
+import { workerRoutes } from './leases/index.ts';
+import { approvalRoutes } from './approvals/index.ts';
+import { secretRoutes } from './secrets/index.ts';
+import { grantRoutes } from './secrets/index.ts';
+import { findingsLogsRoutes } from './findings/index.ts';
+import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig> }): Promise<FastifyInstance> {
@@ -119,7 +71,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     approvalRoutes(scope, deps);
     secretRoutes(scope, deps);
     grantRoutes(scope, deps);
-    findingsLogsAuditRoutes(scope, deps);
+    findingsLogsRoutes(scope, deps);
+    auditRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();
