@@ -1,6 +1,6 @@
 import type { fsync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type KyselyPlugin } from 'kysely';
 import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
 import { openSqlite } from './sqlite/sqlite-dialect.ts';
@@ -13,6 +13,7 @@ import { PgListener } from './postgres/pg-listener.ts';
 import { WriteQueue } from './write-queue.ts';
 import { pgEventWriter } from './postgres/pg-events.ts';
 import { Notifier } from './notifier.ts';
+import { TenantScopeGuard } from './tenant-scope-guard.ts';
 
 export interface StoreOptions {
   /** PostgreSQL connection string; when absent, SQLite in `dataDir`. */
@@ -27,6 +28,11 @@ export interface StoreOptions {
   sqliteCheckpointIntervalMs?: number;
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
+  /**
+   * Fail every query on a tenant table that names no tenant (see tenant-scope-guard.ts). On in
+   * the test suite; costs a walk of each query's tree, so off by default.
+   */
+  checkTenantScope?: boolean;
   now: () => number;
 }
 
@@ -55,8 +61,25 @@ export interface Store {
   eventHorizon(tenantId: string): number;
   /** Runs `fn` only on the one node holding the leader lock (always on SQLite). */
   asLeader<T>(fn: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * Marks a builder (`store.db` or a write operation's `trx`) whose queries span tenants on
+   * purpose: the sweeper's scans, a key looked up by its hash. Say why where you call it.
+   */
+  allTenants<T extends Scopeable>(db: T): T;
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Kysely and Transaction both: `withPlugin` returns the same kind. */
+export interface Scopeable {
+  withPlugin(plugin: KyselyPlugin): this;
+}
+
+/** The guard's plugin pair, or none: with the check off, `allTenants` returns its argument. */
+function tenantScope(on: boolean | undefined): { plugins: KyselyPlugin[]; allTenants: <T extends Scopeable>(db: T) => T } {
+  if (!on) return { plugins: [], allTenants: (db) => db };
+  const guard = new TenantScopeGuard();
+  return { plugins: [guard], allTenants: (db) => db.withPlugin(guard.exemption) };
 }
 
 export const DEFAULT_TENANT = 'default';
@@ -92,14 +115,15 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   const { dialect, raw: writerConnection } = openSqlite({ file, synchronous: 'NORMAL', autoCheckpointPages: SAFETY_NET_CHECKPOINT_PAGES });
   // A WAL that grew during a backlog is cut back to this size when SQLite next starts it over.
   writerConnection.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
-  const writeDb = new Kysely<Database>({ dialect });
+  const scope = tenantScope(opts.checkTenantScope);
+  const writeDb = new Kysely<Database>({ dialect, plugins: scope.plugins });
   await migrate(writeDb, SQLITE_MIGRATIONS, (fn) => fn());
   await seedDefaultTenant(writeDb, opts.now());
   // Reads get a connection of their own: on the writer's they would queue behind every open
   // write transaction (Kysely lends a single connection to one user at a time). Here they go
   // on meanwhile and see committed rows only (WAL: readers never wait for the writer).
   const reader = openSqlite({ file, synchronous: 'NORMAL' });
-  const db = new Kysely<Database>({ dialect: reader.dialect });
+  const db = new Kysely<Database>({ dialect: reader.dialect, plugins: scope.plugins });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
   const checkpointer = new Checkpointer(file, {
     intervalMs: opts.sqliteCheckpointIntervalMs,
@@ -117,6 +141,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
     notifier,
     eventHorizon: (tenantId) => walSync.horizon(tenantId),
     asLeader: (fn) => fn(),
+    allTenants: scope.allTenants,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },
@@ -136,7 +161,8 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
 
 async function openPostgresStore(opts: StoreOptions, url: string, notifier: Notifier): Promise<Store> {
   const pool = createPgPool(url, opts.poolSize ?? 10);
-  const db = new Kysely<Database>({ dialect: postgresDialect(pool) });
+  const scope = tenantScope(opts.checkTenantScope);
+  const db = new Kysely<Database>({ dialect: postgresDialect(pool), plugins: scope.plugins });
   const lockClient = await pool.connect();
   try {
     await migrate(db, POSTGRES_MIGRATIONS, async (fn) => {
@@ -169,6 +195,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     writer,
     notifier,
     eventHorizon: () => Number.POSITIVE_INFINITY,
+    allTenants: scope.allTenants,
     asLeader: async (fn) => {
       // A session-level advisory lock held on a dedicated connection: the node holding it runs
       // the timers; if it dies, its connection closes and another node takes over.
