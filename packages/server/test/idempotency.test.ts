@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
+import { Keyring } from '../src/secrets/master-key.ts';
 import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
 import { IDEMPOTENT_ROUTES, NOT_IDEMPOTENT_BY_KEY, deployFixtures } from './helpers/idempotent-routes.ts';
 
@@ -125,12 +126,13 @@ for (const d of await dialects()) {
   describe(`Idempotency-Key on every route that takes it (${d.name})`, { skip: d.skip }, () => {
     let db: TestDatabase;
     let t: TestApp;
+    const keyring = Keyring.generate();
     const send = (url: string, body: unknown, key: string, apiKey?: string) => t.call('POST', url, { body, key: apiKey, headers: { 'idempotency-key': key } });
     const recordOf = (key: string) => t.store.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
 
     before(async () => {
       db = await d.create();
-      t = await startTestApp(db);
+      t = await startTestApp(db, { keyring });
       await deployFixtures(t);
     });
     after(async () => {
@@ -198,6 +200,23 @@ for (const d of await dialects()) {
       assert.equal(replay.statusCode, 500, replay.body);
       assert.equal(replay.json().error.code, 'SECRET_UNREADABLE');
       assert.ok(!/agd_/.test(replay.body));
+    });
+
+    it('two nodes racing on one key for POST /v1/keys: one key is made, and both answer with it', { skip: d.name === 'sqlite' ? 'one node on SQLite' : false }, async () => {
+      // Nodes share the master key (AGENTD_MASTER_KEY), so either can open the other's sealed record.
+      const second = await startTestApp(db, { keyring });
+      try {
+        const key = randomUUID();
+        const body = { role: 'viewer', name: `race-${key.slice(0, 8)}` };
+        const [a, b] = await Promise.all([t, second].map((app) => app.call('POST', '/v1/keys', { body, headers: { 'idempotency-key': key } })));
+        assert.equal(a.statusCode, 201, a.body);
+        assert.equal(b.statusCode, 201, b.body);
+        assert.equal(a.json().key, b.json().key, 'the loser replays the winner, key included');
+        const made = (await t.call('GET', '/v1/keys?limit=500')).json().data.filter((k: { name: string }) => k.name === body.name);
+        assert.equal(made.length, 1, 'the loser made no key of its own');
+      } finally {
+        await second.close();
+      }
     });
   });
 }

@@ -113,8 +113,12 @@ export class Idempotency {
       if (!recorded) request.log.error({ route }, 'idempotent route did not record its response in its transaction; a retry will repeat it');
       return reply.code(statusCode).send(body);
     } catch (err) {
-      // Another node committed the same key first: its answer is the answer.
-      const again = await this.#replay(reply, address, sealed, hash).catch(() => null);
+      // Another node committed the same key first: its answer is the answer. A failed look-up
+      // (the database is down too) leaves the request's own error to answer, and is logged.
+      const again = await this.#replay(reply, address, sealed, hash).catch((lookup: unknown) => {
+        if (!(lookup instanceof ApiError)) request.log.warn({ err: lookup, route }, 'could not look up the idempotency record after a failed request');
+        return null;
+      });
       if (again) return again;
       throw err;
     } finally {
