@@ -6,6 +6,7 @@ import { authHook } from './auth.ts';
 import { handleError, sendError } from './errors.ts';
 import { Idempotency } from './idempotency.ts';
 import { registerJsonParser } from './json-body.ts';
+import { loggerOptions } from './request-log.ts';
 import { ErrorBody } from './schemas.ts';
 import { healthRoutes } from './health-routes.ts';
 import { keyRoutes } from '../keys/index.ts';
@@ -66,7 +67,7 @@ export interface AppDeps {
 export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig> }): Promise<FastifyInstance> {
   const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...opts.config };
   const app = Fastify({
-    logger: config.logger,
+    logger: loggerOptions(config.logger),
     bodyLimit: config.bodyLimit,
     genReqId: () => newId('req'),
     // Decision-link tokens travel in the path.
