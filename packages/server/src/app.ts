@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Engine } from './engine.ts';
 import { newId } from './core/index.ts';
-import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, authHook, handleError, healthRoutes, openapiRoutes, registerJsonParser, sendError, type ApiConfig, type AppDeps } from './http/index.ts';
+import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, authHook, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, type ApiConfig, type AppDeps } from './http/index.ts';
 import { keyRoutes } from './keys/index.ts';
 import { agentRoutes } from './agents/index.ts';
 import { runRoutes } from './runs/index.ts';
@@ -18,7 +18,7 @@ import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig> }): Promise<FastifyInstance> {
   const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...opts.config };
   const app = Fastify({
-    logger: config.logger,
+    logger: loggerOptions(config.logger),
     bodyLimit: config.bodyLimit,
     genReqId: () => newId('req'),
     // Decision-link tokens travel in the path.

@@ -4,9 +4,12 @@ import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Store } from '../store/index.ts';
 import type { Kysely } from 'kysely';
 import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError, type WriteContext } from '../store/index.ts';
 import { iso } from '../core/index.ts';
 import { TtlCache } from '../core/index.ts';
+
+/** Lets a route record its idempotent response in the transaction of the change. */
+export type AgentRecorder = (ctx: WriteContext, agent: Agent) => Promise<void>;
 
 /** The endpoint a run is pinned to: its version's spec and compiled schemas. */
 export interface ResolvedEndpoint {
@@ -62,13 +65,14 @@ export class AgentService {
     this.#store = store;
   }
 
-  /** Validates and stores a manifest as the agent's next immutable version. */
-  async deploy(tenantId: string, raw: unknown): Promise<Agent> {
+  /** Validates and stores a manifest as the agent's next immutable version; `record` runs in its transaction. */
+  async deploy(tenantId: string, raw: unknown, record?: AgentRecorder): Promise<Agent> {
     const result = validateManifest(raw); // a fresh compiler: user schemas may reuse an $id
     if (!result.ok) throw new DomainError('MANIFEST_INVALID', 'the manifest is invalid', result.problems);
     const { name, manifest, endpoints } = result.value;
     this.#forget(tenantId, name);
-    const deployed = await this.#store.writer.write(async ({ trx, now }) => {
+    const deployed = await this.#store.writer.write(async (ctx) => {
+      const { trx, now } = ctx;
       const existing = await trx.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
       const last = await trx
         .selectFrom('agent_versions')
@@ -101,7 +105,9 @@ export class AgentService {
         agentRow = { tenant_id: tenantId, name, latest_version: version, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null };
         await trx.insertInto('agents').values(agentRow).execute();
       }
-      return toAgent(agentRow, versionRow);
+      const agent = toAgent(agentRow, versionRow);
+      if (record) await record(ctx, agent);
+      return agent;
     });
     this.#forget(tenantId, name);
     return deployed;
@@ -192,12 +198,13 @@ export class AgentService {
     this.#forget(tenantId, name);
   }
 
-  async setEndpointEnabled(tenantId: string, name: string, endpoint: string, enabled: boolean): Promise<Agent> {
+  async setEndpointEnabled(tenantId: string, name: string, endpoint: string, enabled: boolean, record?: AgentRecorder): Promise<Agent> {
     const agent = await this.#agentRow(tenantId, name);
     const version = await this.#versionRow(tenantId, name, agent.latest_version);
     const specs = JSON.parse(version.endpoints) as Record<string, EndpointSpec>;
     if (!specs[endpoint]) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
-    const updated = await this.#store.writer.write(async ({ trx, now, wakes }) => {
+    const updated = await this.#store.writer.write(async (ctx) => {
+      const { trx, now, wakes } = ctx;
       const row = await trx.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirstOrThrow();
       const disabled = new Set(JSON.parse(row.disabled_endpoints) as string[]);
       if (enabled) disabled.delete(endpoint);
@@ -205,10 +212,12 @@ export class AgentService {
       const next = { ...row, disabled_endpoints: JSON.stringify([...disabled].sort()), updated_at: now };
       await trx.updateTable('agents').set({ disabled_endpoints: next.disabled_endpoints, updated_at: now }).where('tenant_id', '=', tenantId).where('name', '=', name).execute();
       if (enabled) wakes.add(`${tenantId}\u0000${name}`);
-      return next;
+      const agent = toAgent(next, version);
+      if (record) await record(ctx, agent);
+      return agent;
     });
     this.#forget(tenantId, name);
-    return toAgent(updated, version);
+    return updated;
   }
 
   /** Disabled endpoints of an agent, for the lease query. */

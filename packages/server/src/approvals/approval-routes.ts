@@ -39,7 +39,7 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
     },
     async (request, reply) => {
       const body = (request.body ?? {}) as { comment?: string };
-      return idempotency.run(request, reply, 200, () => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'approve', { comment: body.comment ?? null }));
+      return idempotency.run(request, reply, 200, (record) => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'approve', { comment: body.comment ?? null }, { record }));
     },
   );
   app.post(
@@ -50,13 +50,15 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
     },
     async (request, reply) => {
       const body = request.body as { reason: string };
-      return idempotency.run(request, reply, 200, () => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'reject', { reason: body.reason }));
+      return idempotency.run(request, reply, 200, (record) => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'reject', { reason: body.reason }, { record }));
     },
   );
   app.post(
     '/v1/approvals/:id/link',
     {
-      config: { permission: 'approvals:decide' },
+      // The answer is a credential (the token decides without an API key): a replay returns the
+      // same link, so the record is sealed.
+      config: { permission: 'approvals:decide', sensitiveResponse: true },
       schema: {
         tags: ['approvals'],
         summary: 'Make a signed, expiring, single-use decision link (for email or chat)',
@@ -69,9 +71,18 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       const tenantId = tenantOf(request);
       const approval = await engine.approvals.get(tenantId, (request.params as { id: string }).id);
       const body = (request.body ?? {}) as { decision?: 'approve' | 'reject'; expires_in_ms?: number; for?: string };
-      const exp = engine.clock.now() + (body.expires_in_ms ?? DEFAULT_LINK_TTL_MS);
-      const { token } = engine.approvalLinks.sign({ t: tenantId, a: approval.id, d: body.decision ?? null, exp, for: body.for ?? null });
-      return reply.code(201).send({ token, path: `/v1/approval-links/${token}`, decision: body.decision ?? null, expires_at: new Date(exp).toISOString() });
+      // Signing changes nothing in the database: the idempotency record is the only write.
+      return idempotency.run(
+        request,
+        reply,
+        201,
+        async () => {
+          const exp = engine.clock.now() + (body.expires_in_ms ?? DEFAULT_LINK_TTL_MS);
+          const { token } = engine.approvalLinks.sign({ t: tenantId, a: approval.id, d: body.decision ?? null, exp, for: body.for ?? null });
+          return { token, path: `/v1/approval-links/${token}`, decision: body.decision ?? null, expires_at: new Date(exp).toISOString() };
+        },
+        { stateless: true },
+      );
     },
   );
 
@@ -108,7 +119,7 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       const who = { id: `link:${claims.jti.slice(0, 12)}`, name: claims.for };
       // No API key here: the audit trail files the decision under the link's tenant and id.
       request.auditActor = { tenantId: claims.t, actor: who.id, role: null };
-      return engine.approvals.decide(claims.t, claims.a, who, decision, { comment: body.comment ?? null, reason: body.reason ?? null }, { jti: claims.jti });
+      return engine.approvals.decide(claims.t, claims.a, who, decision, { comment: body.comment ?? null, reason: body.reason ?? null }, { link: { jti: claims.jti } });
     },
   );
 

@@ -29,6 +29,9 @@ export interface WorkerApprovalRequest extends ApprovalSpec {
   payload: unknown;
 }
 
+/** Lets a route record its idempotent response in the transaction of the decision. */
+export type ApprovalRecorder = (ctx: WriteContext, approval: Approval) => Promise<void>;
+
 /**
  * Human approvals. A decision is a compare-and-set on the pending row, so of two concurrent
  * deciders exactly one wins and the other gets 409 with the recorded decision. Runs move with
@@ -107,14 +110,26 @@ export class ApprovalService {
     await transitionRun(ctx, run, { status: ['running'], leaseId }, { status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now }, { type: EventType.runWaiting, data: { reason: 'approval', approval_id: approvalId } });
   }
 
-  /** Approve or reject as `decider`. Quorum: `required_approvals` distinct approvers; one rejection decides. */
-  async decide(tenantId: string, id: string, decider: Decider, decision: 'approve' | 'reject', text: { comment?: string | null; reason?: string | null }, link?: { jti: string }): Promise<Approval> {
+  /**
+   * Approve or reject as `decider`. Quorum: `required_approvals` distinct approvers; one rejection
+   * decides. `link`: decided through a signed link (single use by its `jti`). `record`: the
+   * route's idempotency record, written in the decision's transaction with the answer.
+   */
+  async decide(
+    tenantId: string,
+    id: string,
+    decider: Decider,
+    decision: 'approve' | 'reject',
+    text: { comment?: string | null; reason?: string | null },
+    opts: { link?: { jti: string }; record?: ApprovalRecorder } = {},
+  ): Promise<Approval> {
+    const { link, record } = opts;
     const before = await this.#row(tenantId, id);
     const assignees = JSON.parse(before.assignees) as string[];
     if (!link && assignees.length > 0 && !assignees.includes(decider.id) && !(decider.name && assignees.includes(decider.name))) {
       throw new DomainError('FORBIDDEN', 'this approval is assigned to others', { assignees });
     }
-    await this.#store.writer.write(async (ctx) => {
+    return this.#store.writer.write(async (ctx) => {
       if (link) {
         const used = await ctx.trx.selectFrom('approval_links_used').select('jti').where('jti', '=', link.jti).executeTakeFirst();
         if (used) throw new DomainError('APPROVAL_LINK_INVALID', 'this decision link was already used');
@@ -128,12 +143,17 @@ export class ApprovalService {
       if (link) await ctx.trx.insertInto('approval_links_used').values({ jti: link.jti, tenant_id: tenantId, approval_id: id, used_at: ctx.now }).execute();
       const note = decision === 'approve' ? (text.comment ?? null) : (text.reason ?? null);
       await ctx.trx.insertInto('approval_votes').values({ approval_id: id, tenant_id: tenantId, voter: decider.id, voter_name: decider.name, decision, comment: note, at: ctx.now }).execute();
-      if (decision === 'reject') return this.#settle(ctx, row, 'rejected', decider, text);
-      const approvals = await ctx.trx.selectFrom('approval_votes').select((eb) => eb.fn.countAll<number>().as('n')).where('approval_id', '=', id).where('decision', '=', 'approve').executeTakeFirstOrThrow();
-      if (Number(approvals.n) >= row.required_approvals) return this.#settle(ctx, row, 'approved', decider, text);
-      return undefined; // a vote toward the quorum; still pending
+      if (decision === 'reject') await this.#settle(ctx, row, 'rejected', decider, text);
+      else {
+        const approvals = await ctx.trx.selectFrom('approval_votes').select((eb) => eb.fn.countAll<number>().as('n')).where('approval_id', '=', id).where('decision', '=', 'approve').executeTakeFirstOrThrow();
+        if (Number(approvals.n) >= row.required_approvals) await this.#settle(ctx, row, 'approved', decider, text);
+        // else: a vote toward the quorum; still pending
+      }
+      // The answer as this transaction leaves it, so the idempotency record commits with the decision.
+      const after = toApproval(await this.#row(tenantId, id, ctx.trx), await ctx.trx.selectFrom('approval_votes').selectAll().where('approval_id', '=', id).orderBy('at').execute());
+      if (record) await record(ctx, after);
+      return after;
     });
-    return this.get(tenantId, id);
   }
 
   async #settledError(ctx: WriteContext, tenantId: string, id: string): Promise<DomainError> {

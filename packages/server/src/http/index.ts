@@ -13,3 +13,4 @@ export { registerJsonParser } from './json-body.ts';
 export { ErrorBody } from './schemas.ts';
 export { healthRoutes } from './health-routes.ts';
 export { openApiDocument, openapiRoutes, OPENAPI_INFO } from './openapi-routes.ts';
+export { loggerOptions } from './request-log.ts';

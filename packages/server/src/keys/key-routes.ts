@@ -8,12 +8,13 @@ export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps
   app.post(
     '/v1/keys',
     {
-      config: { permission: 'keys:manage' },
+      // The answer holds the key itself: a replay must still return it, so its record is sealed.
+      config: { permission: 'keys:manage', sensitiveResponse: true },
       schema: { tags: ['keys'], summary: 'Create an API key (shown once)', body: KeyCreate, response: { 201: CreatedApiKey, ...errors(400, 401, 403) } },
     },
     async (request, reply) => {
       const body = request.body as Static<typeof KeyCreate>;
-      return idempotency.run(request, reply, 201, () => engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null }));
+      return idempotency.run(request, reply, 201, (record) => engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null }, record));
     },
   );
   app.get(

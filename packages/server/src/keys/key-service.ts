@@ -1,6 +1,6 @@
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Page, Role } from '@agentd/protocol';
-import type { Store } from '../store/index.ts';
+import type { Store, WriteContext } from '../store/index.ts';
 import type { ApiKeysTable } from '../store/index.ts';
 import { DomainError } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
@@ -60,8 +60,11 @@ export class KeyService {
     this.#clock = clock;
   }
 
-  /** Creates a key; the plaintext is returned here and never again (only its hash is kept). */
-  async create(input: { tenantId: string; role: Role; name?: string | null; key?: string }): Promise<CreatedApiKey> {
+  /**
+   * Creates a key; the plaintext is returned here and never again (only its hash is kept).
+   * `record` runs in the same transaction (the route's idempotency record, sealed by the vault).
+   */
+  async create(input: { tenantId: string; role: Role; name?: string | null; key?: string }, record?: (ctx: WriteContext, created: CreatedApiKey) => Promise<void>): Promise<CreatedApiKey> {
     const key = input.key ?? generateKey();
     const now = this.#clock.now();
     const row: ApiKeysTable = {
@@ -75,10 +78,12 @@ export class KeyService {
       revoked_at: null,
       last_used_at: null,
     };
-    await this.#store.writer.write(async ({ trx }) => {
-      await trx.insertInto('api_keys').values(row).execute();
+    const created: CreatedApiKey = { ...toApiKey(row), key };
+    await this.#store.writer.write(async (ctx) => {
+      await ctx.trx.insertInto('api_keys').values(row).execute();
+      if (record) await record(ctx, created);
     });
-    return { ...toApiKey(row), key };
+    return created;
   }
 
   async list(input: { tenantId: string; limit: number; cursor?: string }): Promise<Page<ApiKey>> {

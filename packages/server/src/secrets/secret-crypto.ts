@@ -10,6 +10,8 @@ import type { Keyring } from './master-key.ts';
  *   purpose, so a ciphertext copied to another secret, version or tenant fails to decrypt, and a
  *   wrapped key cannot be passed off as a value or the reverse.
  * Rotating the master key re-wraps DEKs only; values are never re-encrypted.
+ * The same envelope, under another AAD label, seals the idempotency records of responses that
+ * hold key material (see sealResponse), so the vault is the one place such material rests.
  */
 
 const ALGORITHM = 'aes-256-gcm';
@@ -39,6 +41,23 @@ export interface SealedSecret {
 function aad(purpose: 'value' | 'dek', a: SecretAddress): Buffer {
   return Buffer.from(JSON.stringify(['agentd.secret.v1', purpose, a.tenantId, a.name, a.version]), 'utf8');
 }
+
+/** Where a stored idempotent response belongs (see http/idempotency.ts); bound into its AAD. */
+export interface ResponseAddress {
+  tenantId: string;
+  /** `METHOD /route/:pattern` */
+  route: string;
+  /** The Idempotency-Key. */
+  key: string;
+}
+
+/** A different label from a secret's: a sealed response can never be passed off as a secret version, or the reverse. */
+function responseAad(purpose: 'value' | 'dek', a: ResponseAddress): Buffer {
+  return Buffer.from(JSON.stringify(['agentd.idempotency.v1', purpose, a.tenantId, a.route, a.key]), 'utf8');
+}
+
+/** The AAD of each of an envelope's two encryptions. */
+type Binding = (purpose: 'value' | 'dek') => Buffer;
 
 function seal(key: Buffer, plaintext: Buffer, additional: Buffer): { data: Buffer; iv: Buffer; tag: Buffer } {
   const iv = randomBytes(IV_BYTES);
@@ -73,12 +92,12 @@ export function unreadable(a: SecretAddress, why: string, kekId?: string): Domai
   });
 }
 
-/** Encrypts a value for one address under a fresh data key wrapped by the current master key. */
-export function sealSecret(keyring: Keyring, a: SecretAddress, value: string): SealedSecret {
+/** Encrypts `plaintext` under a fresh data key wrapped by the current master key. */
+function sealEnvelope(keyring: Keyring, bind: Binding, plaintext: string): SealedSecret {
   const dek = randomBytes(DEK_BYTES);
   try {
-    const body = seal(dek, Buffer.from(value, 'utf8'), aad('value', a));
-    const wrapped = seal(keyring.current.key, dek, aad('dek', a));
+    const body = seal(dek, Buffer.from(plaintext, 'utf8'), bind('value'));
+    const wrapped = seal(keyring.current.key, dek, bind('dek'));
     return {
       ciphertext: b64(body.data),
       iv: b64(body.iv),
@@ -93,28 +112,61 @@ export function sealSecret(keyring: Keyring, a: SecretAddress, value: string): S
   }
 }
 
-function unwrapDek(keyring: Keyring, a: SecretAddress, s: SealedSecret): Buffer {
+/** Why an envelope did not open, for the caller to name what it was. */
+type Failure = (why: string, kekId?: string) => DomainError;
+
+function unwrapEnvelopeDek(keyring: Keyring, bind: Binding, s: SealedSecret, fail: Failure, what: string): Buffer {
   const kek = keyring.get(s.kek_id);
-  if (!kek) throw unreadable(a, `its data key is wrapped by master key ${s.kek_id}, which this server was not given (AGENTD_MASTER_KEY_PREVIOUS)`, s.kek_id);
+  if (!kek) throw fail(`its data key is wrapped by master key ${s.kek_id}, which this server was not given (AGENTD_MASTER_KEY_PREVIOUS)`, s.kek_id);
   try {
-    const dek = open(kek, unb64(s.wrapped_dek), unb64(s.dek_iv), unb64(s.dek_tag), aad('dek', a));
+    const dek = open(kek, unb64(s.wrapped_dek), unb64(s.dek_iv), unb64(s.dek_tag), bind('dek'));
     if (dek.length !== DEK_BYTES) throw new Error('bad data key length');
     return dek;
   } catch {
-    throw unreadable(a, 'the wrapped data key failed authentication (tampered, or copied from another secret, version or tenant)', s.kek_id);
+    throw fail(`the wrapped data key failed authentication (tampered, or copied from another ${what})`, s.kek_id);
   }
+}
+
+function openEnvelope(keyring: Keyring, bind: Binding, s: SealedSecret, fail: Failure, what: string): string {
+  const dek = unwrapEnvelopeDek(keyring, bind, s, fail, what);
+  try {
+    return open(dek, unb64(s.ciphertext), unb64(s.iv), unb64(s.tag), bind('value')).toString('utf8');
+  } catch {
+    throw fail(`the value failed authentication (tampered, or copied from another ${what})`, s.kek_id);
+  } finally {
+    dek.fill(0);
+  }
+}
+
+const SECRET_WHAT = 'secret, version or tenant';
+
+/** Encrypts a value for one address under a fresh data key wrapped by the current master key. */
+export function sealSecret(keyring: Keyring, a: SecretAddress, value: string): SealedSecret {
+  return sealEnvelope(keyring, (purpose) => aad(purpose, a), value);
+}
+
+function unwrapDek(keyring: Keyring, a: SecretAddress, s: SealedSecret): Buffer {
+  return unwrapEnvelopeDek(keyring, (purpose) => aad(purpose, a), s, (why, kek) => unreadable(a, why, kek), SECRET_WHAT);
 }
 
 /** The plaintext, or SECRET_UNREADABLE: a tampered or moved row never decrypts to anything. */
 export function openSecret(keyring: Keyring, a: SecretAddress, s: SealedSecret): string {
-  const dek = unwrapDek(keyring, a, s);
-  try {
-    return open(dek, unb64(s.ciphertext), unb64(s.iv), unb64(s.tag), aad('value', a)).toString('utf8');
-  } catch {
-    throw unreadable(a, 'the value failed authentication (tampered, or copied from another secret, version or tenant)', s.kek_id);
-  } finally {
-    dek.fill(0);
-  }
+  return openEnvelope(keyring, (purpose) => aad(purpose, a), s, (why, kek) => unreadable(a, why, kek), SECRET_WHAT);
+}
+
+/**
+ * A response to keep for Idempotency-Key replays that holds key material (a created API key):
+ * sealed like a secret version, under the vault's master key, bound to (tenant, route, key).
+ */
+export function sealResponse(keyring: Keyring, a: ResponseAddress, text: string): SealedSecret {
+  return sealEnvelope(keyring, (purpose) => responseAad(purpose, a), text);
+}
+
+/** The response text, or SECRET_UNREADABLE (moved to another key, route or tenant, tampered, or its master key is gone). */
+export function openResponse(keyring: Keyring, a: ResponseAddress, s: SealedSecret): string {
+  const fail: Failure = (why, kekId) =>
+    new DomainError('SECRET_UNREADABLE', `the stored response of this Idempotency-Key cannot be decrypted: ${why}`, { route: a.route, ...(kekId ? { kek_id: kekId } : {}) });
+  return openEnvelope(keyring, (purpose) => responseAad(purpose, a), s, fail, 'Idempotency-Key, route or tenant');
 }
 
 /** The same version with its data key wrapped by the current master key; the value is untouched. */

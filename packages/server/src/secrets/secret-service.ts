@@ -7,7 +7,7 @@ import { DomainError, type WriteContext } from '../store/index.ts';
 import type { Keyring } from './master-key.ts';
 import { iso } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { openSecret, rewrapSecret, sealSecret, type SecretAddress } from './secret-crypto.ts';
+import { openResponse, openSecret, rewrapSecret, sealResponse, sealSecret, type ResponseAddress, type SealedSecret, type SecretAddress } from './secret-crypto.ts';
 
 /** Hands the caller's idempotency recorder the transaction of the change. */
 export type SecretRecorder<T> = ((ctx: WriteContext, response: T) => Promise<void>) | undefined;
@@ -55,6 +55,16 @@ export class SecretService {
   fingerprint(value: string): string {
     this.#fingerprintKey ??= this.keyring.derive('idempotency fingerprint');
     return `hmac:${createHmac('sha256', this.#fingerprintKey).update(value, 'utf8').digest('base64url')}`;
+  }
+
+  /** Seals a response that holds key material for its idempotency record (AAD: tenant, route, key). */
+  sealResponse(address: ResponseAddress, text: string): SealedSecret {
+    return sealResponse(this.keyring, address, text);
+  }
+
+  /** The sealed response's text; SECRET_UNREADABLE when it was moved, tampered or its master key is gone. */
+  openResponse(address: ResponseAddress, sealed: SealedSecret): string {
+    return openResponse(this.keyring, address, sealed);
   }
 
   /** Creates a secret at version 1 (or, for a name deleted before, the next unused version). */

@@ -137,4 +137,16 @@ CREATE INDEX runs_tenant_lease ON runs (tenant_id, lease_id) WHERE lease_id IS N
 DROP INDEX runs_lease_id;
 `,
   },
+  {
+    id: 5,
+    name: 'idempotency-records-without-key-material',
+    // Key creations' idempotency records used to hold the plaintext key; they are sealed by the
+    // vault now. Older ones are dropped (a retry of such a create within its 24 h makes a new key).
+    // secure_delete zeroes the freed pages, so the keys do not linger in the file either.
+    sql: `
+PRAGMA secure_delete = ON;
+DELETE FROM idempotency_keys WHERE route = 'POST /v1/keys';
+PRAGMA secure_delete = OFF;
+`,
+  },
 ];

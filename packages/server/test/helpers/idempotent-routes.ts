@@ -1,0 +1,232 @@
+/**
+ * Every route that takes `Idempotency-Key`, as one table the idempotency tests loop over (replay,
+ * reuse with another body, failed first request, and atomicity of record and change). `setup`
+ * makes fresh state for one request (a pending approval, a run to cancel…); `effect` reads back
+ * what the request changes, so a test can tell whether the change happened.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { HELLO_MANIFEST, type TestApp } from './test-app.ts';
+
+export interface IdempotentRequest {
+  url: string;
+  body?: unknown;
+  /** The same request with another body: 422 IDEMPOTENCY_KEY_REUSED under a used key. */
+  other?: unknown;
+  /** The API key to send (a lease's worker key); the admin key by default. */
+  key?: string;
+  /** A request to the same route that fails (4xx), so its key stays unused. */
+  invalid: { url: string; body?: unknown };
+  /** What the request changes, read back; compared before and after. */
+  effect(): Promise<unknown>;
+}
+
+export interface IdempotentRoute {
+  /** `METHOD /path/{param}`, as `app.registeredRoutes` lists it. */
+  route: string;
+  status: number;
+  /** The route changes nothing in the database: its record is its only write. */
+  stateless?: boolean;
+  /** The answer holds key material; its record is sealed. */
+  sensitive?: boolean;
+  setup(t: TestApp): Promise<IdempotentRequest>;
+}
+
+/**
+ * POST routes that do not take Idempotency-Key, with the reason: the worker protocol is fenced by
+ * its lease (and a worker approval by its own `key`), a decision link is single use, and a rewrap
+ * repeated is a no-op.
+ */
+export const NOT_IDEMPOTENT_BY_KEY = new Set([
+  'POST /v1/worker/lease',
+  'POST /v1/worker/complete',
+  'POST /v1/leases/{lease_id}/heartbeat',
+  'POST /v1/leases/{lease_id}/complete',
+  'POST /v1/leases/{lease_id}/fail',
+  'POST /v1/leases/{lease_id}/release',
+  'POST /v1/leases/{lease_id}/events',
+  'POST /v1/leases/{lease_id}/approvals',
+  'POST /v1/approval-links/{token}',
+  'POST /v1/secrets/rewrap',
+]);
+
+export const GATED_MANIFEST = {
+  ...HELLO_MANIFEST,
+  metadata: { name: 'idem-gated' },
+  spec: { runtime: 'worker', endpoints: { pay: { approval: { prompt: 'Pay?' } } } },
+};
+
+const agent = (name: string, description?: string) => ({ ...HELLO_MANIFEST, metadata: { name, ...(description ? { description } : {}) } });
+const unique = () => randomUUID().slice(0, 8);
+
+async function ok(t: TestApp, method: string, url: string, body?: unknown, key?: string) {
+  const r = await t.call(method, url, { body, key });
+  assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
+  return r.json();
+}
+const read = async (t: TestApp, url: string) => {
+  const r = await t.call('GET', url);
+  return { status: r.statusCode, body: r.statusCode < 300 ? r.json() : null };
+};
+
+/** Deploys `hello` and `idem-gated` once; idempotent itself (a redeploy makes a new version, harmless). */
+export async function deployFixtures(t: TestApp): Promise<void> {
+  for (const m of [HELLO_MANIFEST, GATED_MANIFEST]) await ok(t, 'POST', '/v1/agents', m);
+}
+
+async function pendingApproval(t: TestApp): Promise<string> {
+  const run = await ok(t, 'POST', '/v1/runs', { agent: 'idem-gated', endpoint: 'pay', input: { name: 'x' } });
+  const [a] = (await ok(t, 'GET', `/v1/approvals?status=pending&run=${run.id}`)).data;
+  return a.id;
+}
+
+/** A run of `hello` leased by a fresh worker key, for the findings route. */
+async function leased(t: TestApp): Promise<{ leaseId: string; runId: string; key: string }> {
+  const run = await ok(t, 'POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: `lease-${unique()}` } });
+  const key = (await t.engine.keys.create({ tenantId: t.tenantId, role: 'worker' })).key;
+  for (let i = 0; i < 50; i++) {
+    const tasks = (await ok(t, 'POST', '/v1/worker/lease', { agent: 'hello', max_tasks: 100, wait_ms: 0 }, key)).tasks as { lease_id: string; run_id: string }[];
+    const mine = tasks.find((x) => x.run_id === run.id);
+    // Other queued runs of `hello` are completed so they stop competing for the lease.
+    for (const other of tasks.filter((x) => x.run_id !== run.id)) await ok(t, 'POST', `/v1/leases/${other.lease_id}/complete`, { output: { greeting: 'hi' } }, key);
+    if (mine) return { leaseId: mine.lease_id, runId: run.id, key };
+  }
+  throw new Error(`run ${run.id} was never leased`);
+}
+
+const approvalEffect = (t: TestApp, id: string) => async () => {
+  const a = (await read(t, `/v1/approvals/${id}`)).body;
+  return { status: a.status, votes: a.votes, run: (await read(t, `/v1/runs/${a.run_id}`)).body.status };
+};
+
+export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
+  {
+    route: 'POST /v1/agents',
+    status: 201,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      return { url: '/v1/agents', body: agent(name), other: agent(name, 'changed'), invalid: { url: '/v1/agents', body: { apiVersion: 'nope' } }, effect: () => read(t, `/v1/agents/${name}`) };
+    },
+  },
+  ...(['disable', 'enable'] as const).map(
+    (action): IdempotentRoute => ({
+      route: `POST /v1/agents/{name}/endpoints/{endpoint}/${action}`,
+      status: 200,
+      setup: async (t) => {
+        const name = `idem-${unique()}`;
+        await ok(t, 'POST', '/v1/agents', agent(name));
+        if (action === 'enable') await ok(t, 'POST', `/v1/agents/${name}/endpoints/greet/disable`);
+        return { url: `/v1/agents/${name}/endpoints/greet/${action}`, invalid: { url: `/v1/agents/${name}/endpoints/nope/${action}` }, effect: () => read(t, `/v1/agents/${name}`) };
+      },
+    }),
+  ),
+  {
+    route: 'POST /v1/approvals/{id}/approve',
+    status: 200,
+    setup: async (t) => {
+      const id = await pendingApproval(t);
+      return { url: `/v1/approvals/${id}/approve`, body: { comment: 'fine' }, other: { comment: 'other' }, invalid: { url: '/v1/approvals/apr_nope/approve', body: {} }, effect: approvalEffect(t, id) };
+    },
+  },
+  {
+    route: 'POST /v1/approvals/{id}/reject',
+    status: 200,
+    setup: async (t) => {
+      const id = await pendingApproval(t);
+      return { url: `/v1/approvals/${id}/reject`, body: { reason: 'no' }, other: { reason: 'never' }, invalid: { url: `/v1/approvals/${id}/reject`, body: {} }, effect: approvalEffect(t, id) };
+    },
+  },
+  {
+    route: 'POST /v1/approvals/{id}/link',
+    status: 201,
+    stateless: true,
+    sensitive: true,
+    setup: async (t) => {
+      const id = await pendingApproval(t);
+      return { url: `/v1/approvals/${id}/link`, body: { decision: 'approve' }, other: { decision: 'reject' }, invalid: { url: '/v1/approvals/apr_nope/link', body: {} }, effect: approvalEffect(t, id) };
+    },
+  },
+  {
+    route: 'POST /v1/keys',
+    status: 201,
+    sensitive: true,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      return {
+        url: '/v1/keys',
+        body: { role: 'viewer', name },
+        other: { role: 'operator', name },
+        invalid: { url: '/v1/keys', body: { role: 'emperor', name } },
+        effect: async () => (await read(t, '/v1/keys?limit=500')).body.data.filter((k: { name: string | null }) => k.name === name),
+      };
+    },
+  },
+  {
+    route: 'POST /v1/secrets',
+    status: 201,
+    setup: async (t) => {
+      const name = `idem_${unique()}`;
+      return { url: '/v1/secrets', body: { name, value: `v-${unique()}` }, other: { name, value: `w-${unique()}` }, invalid: { url: '/v1/secrets', body: { name: 'Bad Name', value: 'x' } }, effect: () => read(t, `/v1/secrets/${name}`) };
+    },
+  },
+  {
+    route: 'POST /v1/secrets/{name}/rotate',
+    status: 200,
+    setup: async (t) => {
+      const name = `idem_${unique()}`;
+      await ok(t, 'POST', '/v1/secrets', { name, value: `v-${unique()}` });
+      return { url: `/v1/secrets/${name}/rotate`, body: { value: `r-${unique()}` }, other: { value: `s-${unique()}` }, invalid: { url: '/v1/secrets/no_such/rotate', body: { value: 'x' } }, effect: () => read(t, `/v1/secrets/${name}`) };
+    },
+  },
+  {
+    route: 'POST /v1/grants',
+    status: 201,
+    setup: async (t) => {
+      const name = `idem_${unique()}`;
+      await ok(t, 'POST', '/v1/secrets', { name, value: `v-${unique()}` });
+      return {
+        url: '/v1/grants',
+        body: { secret: name, agent: 'hello' },
+        other: { secret: name, agent: 'hello', endpoint: 'greet' },
+        invalid: { url: '/v1/grants', body: { secret: 'no_such', agent: 'hello' } },
+        effect: async () => (await read(t, `/v1/grants?secret=${name}`)).body.data,
+      };
+    },
+  },
+  {
+    route: 'POST /v1/leases/{lease_id}/findings',
+    status: 201,
+    setup: async (t) => {
+      const { leaseId, runId, key } = await leased(t);
+      const finding = (summary: string) => ({ findings: [{ severity: 'warning', summary }] });
+      return { url: `/v1/leases/${leaseId}/findings`, body: finding('once'), other: finding('twice'), key, invalid: { url: `/v1/leases/${leaseId}/findings`, body: { findings: [] } }, effect: async () => (await read(t, `/v1/runs/${runId}/findings`)).body.data };
+    },
+  },
+  {
+    route: 'POST /v1/runs',
+    status: 201,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      const runs = async () => (await read(t, '/v1/runs?limit=500')).body.data.filter((r: { input: { name?: string } }) => r.input.name === name).map((r: { id: string }) => r.id);
+      return { url: '/v1/runs', body: { agent: 'hello', endpoint: 'greet', input: { name } }, other: { agent: 'hello', endpoint: 'greet', input: { name, x: 1 } }, invalid: { url: '/v1/runs', body: { agent: 'hello', endpoint: 'greet', input: {} } }, effect: runs };
+    },
+  },
+  {
+    route: 'POST /v1/runs/batch',
+    status: 201,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      const runs = async () => (await read(t, '/v1/runs?limit=500')).body.data.filter((r: { input: { name?: string } }) => r.input.name === name).map((r: { id: string }) => r.id);
+      const item = { agent: 'hello', endpoint: 'greet', input: { name } };
+      return { url: '/v1/runs/batch', body: { runs: [item, item] }, other: { runs: [item] }, invalid: { url: '/v1/runs/batch', body: { runs: [item, { ...item, input: {} }] } }, effect: runs };
+    },
+  },
+  {
+    route: 'POST /v1/runs/{id}/cancel',
+    status: 200,
+    setup: async (t) => {
+      const run = await ok(t, 'POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: `cancel-${unique()}` } });
+      return { url: `/v1/runs/${run.id}/cancel`, body: { reason: 'a' }, other: { reason: 'b' }, invalid: { url: '/v1/runs/run_nope/cancel', body: {} }, effect: async () => (await read(t, `/v1/runs/${run.id}`)).body.status };
+    },
+  },
+];
