@@ -1,86 +1,173 @@
 /**
- * The two dialects' migrations are written separately; this keeps them saying the same thing:
- * after migrating, SQLite and PostgreSQL have the same tables, the same columns (with the same
- * nullability) and the same index names. It also pins the schema to a committed snapshot, so a
- * schema change is always a reviewed diff (regenerate with UPDATE_SCHEMA_SNAPSHOT=1).
+ * The two dialects' migrations are written separately; this keeps them saying the same thing.
+ * After migrating, SQLite and PostgreSQL must agree on: the tables; each column's nullability,
+ * type family (integer / real / text / …) and default; primary keys and UNIQUE constraints as
+ * ordered column lists (their names differ per dialect); and each index by name with its ordered
+ * columns (DESC included), uniqueness and partial-index predicate. Both are read from the
+ * catalogs and canonicalised (test/helpers/schema-introspection.ts, sql-expression.ts), then
+ * pinned to a committed snapshot, so a schema change is always a reviewed diff (regenerate with
+ * UPDATE_SCHEMA_SNAPSHOT=1). The Kysely table types (src/store/db-types.ts) are checked against
+ * the migrated schema too.
  */
-import { describe, it } from 'node:test';
+import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { sql } from 'kysely';
-import { createPostgresDatabase, createSqliteDatabase, dialects } from './helpers/dialects.ts';
+import { createPostgresDatabase, createSqliteDatabase, dialects, type TestDatabase } from './helpers/dialects.ts';
+import { canonical, postgresSchema, schemaDifferences, sqliteSchema, type RawSchema, type Schema } from './helpers/schema-introspection.ts';
+import { canonicalExpression } from './helpers/sql-expression.ts';
+import { parseDbTypes, readDbTypes, typeDifferences } from './helpers/kysely-types.ts';
 import type { Store } from '../src/store/store.ts';
 
-type Schema = Record<string, { columns: Record<string, { nullable: boolean }>; indexes: string[] }>;
-
 const SNAPSHOT = new URL('./schema-snapshot.json', import.meta.url);
-
-async function sqliteSchema(store: Store): Promise<Schema> {
-  const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`.execute(store.db);
-  const schema: Schema = {};
-  for (const { name } of tables.rows) {
-    const cols = await sql<{ name: string; notnull: number; pk: number }>`SELECT name, "notnull", pk FROM pragma_table_info(${name})`.execute(store.db);
-    const idx = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ${name} AND name NOT LIKE 'sqlite_autoindex_%' ORDER BY name`.execute(store.db);
-    schema[name] = {
-      columns: Object.fromEntries(cols.rows.map((c) => [c.name, { nullable: c.notnull === 0 && c.pk === 0 }])),
-      indexes: idx.rows.map((i) => i.name),
-    };
-  }
-  return schema;
-}
-
-async function postgresSchema(store: Store): Promise<Schema> {
-  const cols = await sql<{ table_name: string; column_name: string; is_nullable: string }>`
-    SELECT table_name, column_name, is_nullable FROM information_schema.columns
-    WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`.execute(store.db);
-  const idx = await sql<{ tablename: string; indexname: string }>`
-    SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE '%_pkey' AND indexname NOT LIKE '%_key' ORDER BY indexname`.execute(store.db);
-  const schema: Schema = {};
-  for (const c of cols.rows) {
-    schema[c.table_name] ??= { columns: {}, indexes: [] };
-    schema[c.table_name].columns[c.column_name] = { nullable: c.is_nullable === 'YES' };
-  }
-  for (const i of idx.rows) schema[i.tablename]?.indexes.push(i.indexname);
-  return schema;
-}
-
-/** Column order differs between dialects (ALTER TABLE appends); compare sorted. */
-function normalised(schema: Schema): Schema {
-  const out: Schema = {};
-  for (const t of Object.keys(schema).sort()) {
-    out[t] = {
-      columns: Object.fromEntries(Object.keys(schema[t].columns).sort().map((c) => [c, schema[t].columns[c]])),
-      indexes: [...schema[t].indexes].sort(),
-    };
-  }
-  return out;
-}
+/** store/migrate.ts's own bookkeeping, read and written by raw SQL only: no Kysely table type. */
+const UNTYPED = new Set(['agentd_migrations']);
 
 const [, pg] = await dialects();
 
 describe('schema parity of the two dialects', () => {
-  it('SQLite matches the committed snapshot', async () => {
-    const db = await createSqliteDatabase();
-    const store = await db.open(() => Date.now());
+  let db: TestDatabase;
+  let store: Store;
+  let sqlite: Schema;
+  before(async () => {
+    db = await createSqliteDatabase();
+    store = await db.open(() => Date.now());
+    sqlite = canonical('sqlite', await sqliteSchema(store.db));
+  });
+  after(async () => {
+    await store.close();
+    await db.cleanup();
+  });
+
+  it('SQLite matches the committed snapshot', () => {
+    if (process.env.UPDATE_SCHEMA_SNAPSHOT === '1') writeFileSync(SNAPSHOT, `${JSON.stringify(sqlite, null, 2)}\n`);
+    const snapshot = JSON.parse(readFileSync(SNAPSHOT, 'utf8')) as Schema;
+    assert.deepEqual(schemaDifferences(sqlite, snapshot, ['SQLite', 'the snapshot']), [], 'schema changed: review it and run with UPDATE_SCHEMA_SNAPSHOT=1');
+    assert.deepEqual(sqlite, snapshot);
+  });
+
+  it('PostgreSQL matches SQLite: columns, types, defaults, keys, unique constraints, indexes and predicates', { skip: pg.skip }, async () => {
+    const pdb = await createPostgresDatabase();
+    const pstore = await pdb.open(() => Date.now());
     try {
-      const schema = normalised(await sqliteSchema(store));
-      if (process.env.UPDATE_SCHEMA_SNAPSHOT === '1') writeFileSync(SNAPSHOT, `${JSON.stringify(schema, null, 2)}\n`);
-      assert.deepEqual(schema, JSON.parse(readFileSync(SNAPSHOT, 'utf8')), 'schema changed: review it and run with UPDATE_SCHEMA_SNAPSHOT=1');
+      const postgres = canonical('postgres', await postgresSchema(pstore.db));
+      assert.deepEqual(schemaDifferences(sqlite, postgres, ['SQLite', 'PostgreSQL']), []);
+      assert.deepEqual(postgres, JSON.parse(readFileSync(SNAPSHOT, 'utf8')));
     } finally {
-      await store.close();
-      await db.cleanup();
+      await pstore.close();
+      await pdb.cleanup();
     }
   });
 
-  it('PostgreSQL has the same tables, columns, nullability and indexes', { skip: pg.skip }, async () => {
-    const db = await createPostgresDatabase();
-    const store = await db.open(() => Date.now());
-    try {
-      const schema = normalised(await postgresSchema(store));
-      assert.deepEqual(schema, JSON.parse(readFileSync(SNAPSHOT, 'utf8')));
-    } finally {
-      await store.close();
-      await db.cleanup();
-    }
+  it('the Kysely table types match the migrated schema: tables, columns, nullability, types', () => {
+    assert.deepEqual(typeDifferences(readDbTypes(), sqlite, UNTYPED), []);
+  });
+});
+
+/** One table as each dialect's catalog reports it: the same schema, rendered two ways. */
+function renderings(): { sqlite: RawSchema; postgres: RawSchema } {
+  return {
+    sqlite: {
+      jobs: {
+        columns: {
+          id: { type: 'TEXT', nullable: false, default: null },
+          status: { type: 'TEXT', nullable: false, default: "'queued'" },
+          tags: { type: 'TEXT', nullable: false, default: "'[]'" },
+          priority: { type: 'INTEGER', nullable: false, default: '-1' },
+          lease_id: { type: 'TEXT', nullable: true, default: null },
+        },
+        primaryKey: ['id'],
+        unique: [['status', 'lease_id']],
+        indexes: {
+          jobs_ready: { columns: ['status', 'priority DESC', 'id'], unique: false, where: "lease_id IS NOT NULL AND status IN ('queued', 'running')" },
+          jobs_one: { columns: ['lease_id'], unique: true, where: `"status" = 'running' OR (status != 'queued' AND priority > 0)` },
+        },
+      },
+    },
+    postgres: {
+      jobs: {
+        columns: {
+          priority: { type: 'integer', nullable: false, default: "'-1'::integer" },
+          id: { type: 'text', nullable: false, default: null },
+          status: { type: 'text', nullable: false, default: "'queued'::text" },
+          tags: { type: 'character varying', nullable: false, default: "'[]'::character varying" },
+          lease_id: { type: 'text', nullable: true, default: null },
+        },
+        primaryKey: ['id'],
+        unique: [['status', 'lease_id']],
+        indexes: {
+          jobs_ready: { columns: ['status', 'priority DESC', 'id'], unique: false, where: "((lease_id IS NOT NULL) AND (status = ANY (ARRAY['queued'::text, 'running'::text])))" },
+          jobs_one: { columns: ['lease_id'], unique: true, where: "((status = 'running'::text) OR ((status <> 'queued'::text) AND (priority > 0)))" },
+        },
+      },
+    },
+  };
+}
+
+describe('the schema comparison fails on a difference', () => {
+  const differences = (change: (pg: RawSchema['jobs']) => void): string[] => {
+    const r = renderings();
+    change(r.postgres.jobs);
+    return schemaDifferences(canonical('sqlite', r.sqlite), canonical('postgres', r.postgres), ['SQLite', 'PostgreSQL']);
+  };
+
+  it('the two dialects\' renderings of one schema compare equal', () => {
+    assert.deepEqual(differences(() => {}), []);
+    assert.equal(canonicalExpression("(status = ANY (ARRAY['a'::text, 'b'::text]))"), "status IN ('a', 'b')");
+    assert.equal(canonicalExpression("status IN ('a')"), "status = 'a'");
+    assert.equal(canonicalExpression('(a OR b) AND c'), '(a OR b) AND c');
+    assert.equal(canonicalExpression('a OR (b AND c)'), 'a OR b AND c');
+  });
+
+  it('finds a different type family, default or nullability', () => {
+    assert.deepEqual(differences((t) => (t.columns.priority.type = 'double precision')), ['column jobs.priority family: "integer" in SQLite, "real" in PostgreSQL']);
+    assert.deepEqual(differences((t) => (t.columns.tags.default = "'{}'::text")), [`column jobs.tags default: "'[]'" in SQLite, "'{}'" in PostgreSQL`]);
+    assert.deepEqual(differences((t) => (t.columns.priority.default = '1')), ['column jobs.priority default: "-1" in SQLite, "1" in PostgreSQL']);
+    assert.deepEqual(differences((t) => (t.columns.lease_id.nullable = false)), ['column jobs.lease_id nullable: true in SQLite, false in PostgreSQL']);
+    assert.deepEqual(differences((t) => delete t.columns.tags), ['column jobs.tags: only in SQLite']);
+  });
+
+  it('finds a different key, unique constraint, index column, order, direction or uniqueness', () => {
+    assert.deepEqual(differences((t) => (t.primaryKey = ['id', 'status'])), ['table jobs primary key: ["id"] in SQLite, ["id","status"] in PostgreSQL']);
+    assert.deepEqual(differences((t) => (t.unique = [['lease_id', 'status']])), ['table jobs unique constraints: [["status","lease_id"]] in SQLite, [["lease_id","status"]] in PostgreSQL']);
+    assert.deepEqual(differences((t) => (t.indexes.jobs_ready.columns = ['status', 'priority', 'id'])), ['index jobs.jobs_ready columns: ["status","priority DESC","id"] in SQLite, ["status","priority","id"] in PostgreSQL']);
+    assert.deepEqual(differences((t) => (t.indexes.jobs_ready.columns = ['status', 'lease_id', 'id'])).length, 1);
+    assert.deepEqual(differences((t) => (t.indexes.jobs_one.unique = false)), ['index jobs.jobs_one unique: true in SQLite, false in PostgreSQL']);
+    assert.deepEqual(differences((t) => delete t.indexes.jobs_one), ['index jobs.jobs_one: only in SQLite']);
+  });
+
+  it('finds a different partial-index predicate', () => {
+    assert.deepEqual(differences((t) => (t.indexes.jobs_ready.where = "((lease_id IS NOT NULL) AND (status = ANY (ARRAY['queued'::text, 'waiting'::text])))")), [
+      `index jobs.jobs_ready where: "lease_id IS NOT NULL AND status IN ('queued', 'running')" in SQLite, "lease_id IS NOT NULL AND status IN ('queued', 'waiting')" in PostgreSQL`,
+    ]);
+    assert.equal(differences((t) => (t.indexes.jobs_ready.where = "(lease_id IS NULL) AND (status = ANY (ARRAY['queued'::text, 'running'::text]))")).length, 1);
+    // The same operators bracketed differently are a different predicate.
+    assert.equal(differences((t) => (t.indexes.jobs_one.where = "(((status = 'running'::text) OR (status <> 'queued'::text)) AND (priority > 0))")).length, 1);
+    assert.equal(differences((t) => (t.indexes.jobs_one.where = null)).length, 1);
+  });
+
+  it('refuses a type it has no family for, rather than comparing it as text', () => {
+    assert.throws(() => differences((t) => (t.columns.tags.type = 'tsvector')), /no type family for postgres type "tsvector"/);
+  });
+});
+
+describe('the Kysely type check fails on a difference', () => {
+  const schema = (): Schema => canonical('sqlite', renderings().sqlite);
+  const types = (jobs: string) => parseDbTypes(`export interface JobsTable {\n${jobs}\n}\nexport interface Database {\n  jobs: JobsTable;\n}\n`);
+  const good = "id: string;\nstatus: 'queued' | 'running';\ntags: string;\n/** a comment */\npriority?: number;\nlease_id: string | null;";
+
+  it('accepts matching types', () => {
+    assert.deepEqual(typeDifferences(types(good), schema(), new Set()), []);
+  });
+
+  it('finds a wrong type, nullability, optional key, missing or extra column, missing table', () => {
+    assert.deepEqual(typeDifferences(types(good.replace('priority?: number', 'priority?: string')), schema(), new Set()), ['jobs.priority: integer column typed string (want number)']);
+    assert.deepEqual(typeDifferences(types(good.replace('lease_id: string | null', 'lease_id: string')), schema(), new Set()), ['jobs.lease_id: the column is nullable, the type lacks `| null`']);
+    assert.deepEqual(typeDifferences(types(good.replace('tags: string', 'tags: string | null')), schema(), new Set()), ['jobs.tags: the column is NOT NULL, the type includes `| null`']);
+    assert.deepEqual(typeDifferences(types(good.replace('id: string', 'id?: string')), schema(), new Set()), ['jobs.id: optional in the type, but NOT NULL with no default']);
+    assert.deepEqual(typeDifferences(types(good.replace('tags: string;', '')), schema(), new Set()), ['column jobs.tags: not in its table type']);
+    assert.deepEqual(typeDifferences(types(`${good}\nextra: number;`), schema(), new Set()), ['jobs.extra: in the table type, not in the migrated table']);
+    const more = { ...schema(), other: schema().jobs };
+    assert.deepEqual(typeDifferences(types(good), more, new Set()), ['table other: not in the Database interface']);
+    assert.throws(() => types(`${good}\nx: Generated<number>;`), /generic types/);
   });
 });
