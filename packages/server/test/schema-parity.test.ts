@@ -3,7 +3,8 @@
  * After migrating, SQLite and PostgreSQL must agree on: the tables; each column's nullability,
  * type family (integer / real / text / …) and default; primary keys and UNIQUE constraints as
  * ordered column lists (their names differ per dialect); and each index by name with its ordered
- * columns (DESC included), uniqueness and partial-index predicate. Both are read from the
+ * columns (DESC included), uniqueness and partial-index predicate; foreign keys by their columns,
+ * referenced table and columns and ON DELETE action. Both are read from the
  * catalogs and canonicalised (test/helpers/schema-introspection.ts, sql-expression.ts), then
  * pinned to a committed snapshot, so a schema change is always a reviewed diff (regenerate with
  * UPDATE_SCHEMA_SNAPSHOT=1). The Kysely table types (src/store/db-types.ts) are checked against
@@ -45,7 +46,7 @@ describe('schema parity of the two dialects', () => {
     assert.deepEqual(sqlite, snapshot);
   });
 
-  it('PostgreSQL matches SQLite: columns, types, defaults, keys, unique constraints, indexes and predicates', { skip: pg.skip }, async () => {
+  it('PostgreSQL matches SQLite: columns, types, defaults, keys, unique constraints, foreign keys, indexes and predicates', { skip: pg.skip }, async () => {
     const pdb = await createPostgresDatabase();
     const pstore = await pdb.open(() => Date.now());
     try {
@@ -77,6 +78,7 @@ function renderings(): { sqlite: RawSchema; postgres: RawSchema } {
         },
         primaryKey: ['id'],
         unique: [['status', 'lease_id']],
+        foreignKeys: ['(lease_id) -> leases(id) ON DELETE NO ACTION'],
         indexes: {
           jobs_ready: { columns: ['status', 'priority DESC', 'id'], unique: false, where: "lease_id IS NOT NULL AND status IN ('queued', 'running')" },
           jobs_one: { columns: ['lease_id'], unique: true, where: `"status" = 'running' OR (status != 'queued' AND priority > 0)` },
@@ -94,6 +96,7 @@ function renderings(): { sqlite: RawSchema; postgres: RawSchema } {
         },
         primaryKey: ['id'],
         unique: [['status', 'lease_id']],
+        foreignKeys: ['(lease_id) -> leases(id) ON DELETE NO ACTION'],
         indexes: {
           jobs_ready: { columns: ['status', 'priority DESC', 'id'], unique: false, where: "((lease_id IS NOT NULL) AND (status = ANY (ARRAY['queued'::text, 'running'::text])))" },
           jobs_one: { columns: ['lease_id'], unique: true, where: "((status = 'running'::text) OR ((status <> 'queued'::text) AND (priority > 0)))" },
@@ -126,7 +129,10 @@ describe('the schema comparison fails on a difference', () => {
     assert.deepEqual(differences((t) => delete t.columns.tags), ['column jobs.tags: only in SQLite']);
   });
 
-  it('finds a different key, unique constraint, index column, order, direction or uniqueness', () => {
+  it('finds a different key, unique constraint, foreign key, index column, order, direction or uniqueness', () => {
+    assert.deepEqual(differences((t) => (t.foreignKeys = ['(lease_id) -> leases(id) ON DELETE CASCADE'])), [
+      'table jobs foreign keys: ["(lease_id) -> leases(id) ON DELETE NO ACTION"] in SQLite, ["(lease_id) -> leases(id) ON DELETE CASCADE"] in PostgreSQL',
+    ]);
     assert.deepEqual(differences((t) => (t.primaryKey = ['id', 'status'])), ['table jobs primary key: ["id"] in SQLite, ["id","status"] in PostgreSQL']);
     assert.deepEqual(differences((t) => (t.unique = [['lease_id', 'status']])), ['table jobs unique constraints: [["status","lease_id"]] in SQLite, [["lease_id","status"]] in PostgreSQL']);
     assert.deepEqual(differences((t) => (t.indexes.jobs_ready.columns = ['status', 'priority', 'id'])), ['index jobs.jobs_ready columns: ["status","priority DESC","id"] in SQLite, ["status","priority","id"] in PostgreSQL']);

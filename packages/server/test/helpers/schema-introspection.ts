@@ -25,6 +25,8 @@ export interface RawTable {
   primaryKey: string[];
   /** UNIQUE constraints (not unique indexes made by CREATE UNIQUE INDEX, which are `indexes`). */
   unique: string[][];
+  /** `(col, …) -> table(col, …) ON DELETE action`, one a foreign key. */
+  foreignKeys: string[];
   indexes: Record<string, RawIndex>;
 }
 export type RawSchema = Record<string, RawTable>;
@@ -39,6 +41,7 @@ export interface Table {
   columns: Record<string, Column>;
   primaryKey: string[];
   unique: string[][];
+  foreignKeys: string[];
   indexes: Record<string, RawIndex>;
 }
 export type Schema = Record<string, Table>;
@@ -52,7 +55,7 @@ export async function sqliteSchema(db: AnyDb): Promise<RawSchema> {
   for (const { name } of tables.rows) {
     const cols = await sql<{ name: string; type: string; notnull: number; dflt_value: string | null; pk: number }>`
       SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(${name})`.execute(db);
-    const table: RawTable = { columns: {}, primaryKey: [], unique: [], indexes: {} };
+    const table: RawTable = { columns: {}, primaryKey: [], unique: [], foreignKeys: [], indexes: {} };
     for (const c of cols.rows) {
       // SQLite lets a PRIMARY KEY column that is not an INTEGER PRIMARY KEY hold NULL unless it
       // also says NOT NULL (a documented legacy quirk); PostgreSQL never does. Harmless here: every
@@ -60,6 +63,14 @@ export async function sqliteSchema(db: AnyDb): Promise<RawSchema> {
       table.columns[c.name] = { type: c.type, nullable: c.notnull === 0 && c.pk === 0, default: c.dflt_value };
     }
     table.primaryKey = cols.rows.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const fks = await sql<{ id: number; seq: number; table: string; from: string; to: string | null; on_delete: string }>`
+      SELECT id, seq, "table", "from", "to", on_delete FROM pragma_foreign_key_list(${name}) ORDER BY id, seq`.execute(db);
+    for (const id of [...new Set(fks.rows.map((f) => f.id))]) {
+      const parts = fks.rows.filter((f) => f.id === id);
+      // `REFERENCES t` without columns means t's primary key; none of ours is written so.
+      if (parts.some((f) => f.to === null)) throw new Error(`${name}: a foreign key names no referenced columns; name them`);
+      table.foreignKeys.push(`(${parts.map((f) => f.from).join(', ')}) -> ${parts[0].table}(${parts.map((f) => f.to).join(', ')}) ON DELETE ${parts[0].on_delete}`);
+    }
     const list = await sql<{ name: string; unique: number; origin: string; partial: number }>`
       SELECT name, "unique", origin, partial FROM pragma_index_list(${name})`.execute(db);
     for (const idx of list.rows) {
@@ -95,7 +106,7 @@ export async function postgresSchema(db: AnyDb): Promise<RawSchema> {
   const tables = await sql<{ table_name: string }>`
     SELECT table_name FROM information_schema.tables
     WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name`.execute(db);
-  for (const t of tables.rows) schema[t.table_name] = { columns: {}, primaryKey: [], unique: [], indexes: {} };
+  for (const t of tables.rows) schema[t.table_name] = { columns: {}, primaryKey: [], unique: [], foreignKeys: [], indexes: {} };
   const cols = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string; column_default: string | null }>`
     SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns
     WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`.execute(db);
@@ -117,6 +128,22 @@ export async function postgresSchema(db: AnyDb): Promise<RawSchema> {
     if (!table) continue;
     if (c.contype === 'p') table.primaryKey = c.columns;
     else table.unique.push(c.columns);
+  }
+  const fks = await sql<{ table_name: string; columns: string[]; ref_table: string; ref_columns: string[]; on_delete: string }>`
+    SELECT rel.relname AS table_name, ref.relname AS ref_table,
+      ARRAY(SELECT att.attname::text FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
+            JOIN pg_attribute att ON att.attrelid = con.conrelid AND att.attnum = k.attnum ORDER BY k.ord) AS columns,
+      ARRAY(SELECT att.attname::text FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
+            JOIN pg_attribute att ON att.attrelid = con.confrelid AND att.attnum = k.attnum ORDER BY k.ord) AS ref_columns,
+      CASE con.confdeltype WHEN 'a' THEN 'NO ACTION' WHEN 'r' THEN 'RESTRICT' WHEN 'c' THEN 'CASCADE'
+        WHEN 'n' THEN 'SET NULL' WHEN 'd' THEN 'SET DEFAULT' END AS on_delete
+    FROM pg_constraint con
+    JOIN pg_class rel ON rel.oid = con.conrelid
+    JOIN pg_class ref ON ref.oid = con.confrelid
+    WHERE rel.relnamespace = current_schema()::regnamespace AND con.contype = 'f'
+    ORDER BY rel.relname, con.conname`.execute(db);
+  for (const f of fks.rows) {
+    schema[f.table_name]?.foreignKeys.push(`(${f.columns.join(', ')}) -> ${f.ref_table}(${f.ref_columns.join(', ')}) ON DELETE ${f.on_delete}`);
   }
   // Indexes that back no constraint. indoption bit 0 is DESC; pg_get_indexdef(oid, k, true) is
   // the k-th key column (or expression) as text.
@@ -187,6 +214,7 @@ export function canonical(dialect: 'sqlite' | 'postgres', raw: RawSchema): Schem
       ),
       primaryKey: t.primaryKey,
       unique: t.unique.map((u) => [...u]).sort((a, b) => a.join(',').localeCompare(b.join(','))),
+      foreignKeys: [...t.foreignKeys].sort(),
       indexes: Object.fromEntries(
         Object.keys(t.indexes).sort().map((i) => {
           const idx = t.indexes[i];
@@ -223,6 +251,7 @@ export function schemaDifferences(a: Schema, b: Schema, names: [string, string] 
     }
     if (show(ta.primaryKey) !== show(tb.primaryKey)) out.push(`table ${t} primary key: ${show(ta.primaryKey)} in ${names[0]}, ${show(tb.primaryKey)} in ${names[1]}`);
     if (show(ta.unique) !== show(tb.unique)) out.push(`table ${t} unique constraints: ${show(ta.unique)} in ${names[0]}, ${show(tb.unique)} in ${names[1]}`);
+    if (show(ta.foreignKeys) !== show(tb.foreignKeys)) out.push(`table ${t} foreign keys: ${show(ta.foreignKeys)} in ${names[0]}, ${show(tb.foreignKeys)} in ${names[1]}`);
     for (const i of keys(ta.indexes, tb.indexes)) {
       const ia = ta.indexes[i];
       const ib = tb.indexes[i];
