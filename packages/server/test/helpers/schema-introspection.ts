@@ -161,7 +161,8 @@ export async function postgresSchema(db: AnyDb): Promise<RawSchema> {
   for (const i of idx.rows) {
     const table = schema[i.table_name];
     if (!table) continue;
-    const columns = i.columns.map((c, k) => (i.descending[k] ? `${c} DESC` : c));
+    // pg_get_indexdef quotes a name that needs it (`"order"`); SQLite's pragma gives it bare.
+    const columns = i.columns.map((c) => c.replace(/^"(.*)"$/, (_, n: string) => n.replace(/""/g, '"'))).map((c, k) => (i.descending[k] ? `${c} DESC` : c));
     table.indexes[i.index_name] = { columns, unique: i.unique, where: i.predicate };
   }
   return schema;
