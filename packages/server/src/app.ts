@@ -35,10 +35,17 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
 
   // Every route, as `METHOD /path/{param}`: the OpenAPI test checks each one is documented.
   const routes: string[] = [];
+  const permissions = new Map<string, string | null>();
   app.decorate('registeredRoutes', routes);
+  app.decorate('routePermissions', permissions);
   app.addHook('onRoute', (r) => {
     const methods = Array.isArray(r.method) ? r.method : [r.method];
-    for (const m of methods) if (m !== 'HEAD') routes.push(`${m} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
+    for (const m of methods) {
+      if (m === 'HEAD') continue;
+      const route = `${m} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`;
+      routes.push(route);
+      permissions.set(route, r.config?.permission ?? null);
+    }
   });
   app.addSchema(ErrorBody);
   await app.register(swagger, {

@@ -34,6 +34,8 @@ export const DEFAULT_API_CONFIG: ApiConfig = {
 declare module 'fastify' {
   interface FastifyInstance {
     registeredRoutes: string[];
+    /** Each route's declared permission (see auth.ts); null: none, so refused to everybody. */
+    routePermissions: ReadonlyMap<string, string | null>;
   }
 }
 

@@ -117,7 +117,8 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   writerConnection.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
   const scope = tenantScope(opts.checkTenantScope);
   const writeDb = new Kysely<Database>({ dialect, plugins: scope.plugins });
-  await migrate(writeDb, SQLITE_MIGRATIONS, (fn) => fn());
+  // Migrations change every tenant's rows at once.
+  await migrate(scope.allTenants(writeDb), SQLITE_MIGRATIONS, (fn) => fn());
   await seedDefaultTenant(writeDb, opts.now());
   // Reads get a connection of their own: on the writer's they would queue behind every open
   // write transaction (Kysely lends a single connection to one user at a time). Here they go
@@ -165,7 +166,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const db = new Kysely<Database>({ dialect: postgresDialect(pool), plugins: scope.plugins });
   const lockClient = await pool.connect();
   try {
-    await migrate(db, POSTGRES_MIGRATIONS, async (fn) => {
+    await migrate(scope.allTenants(db), POSTGRES_MIGRATIONS, async (fn) => {
       await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       try {
         return await fn();
