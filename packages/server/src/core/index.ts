@@ -3,3 +3,7 @@ export { ManualClock, systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
 export { newId } from './ids.ts';
 export { TtlCache } from './ttl-cache.ts';
+export { errorContext, silentLogger } from './logger.ts';
+export type { Logger } from './logger.ts';
+export { DEFAULT_LOOP_FAILURE_THRESHOLD, LoopHealth, LoopMonitor } from './loop-health.ts';
+export type { LoopStatus } from './loop-health.ts';

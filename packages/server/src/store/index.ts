@@ -7,3 +7,5 @@ export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { Store, StoreOptions } from './store.ts';
 export { DomainError } from './write-queue.ts';
 export type { WriteContext } from './write-queue.ts';
+export { LeadershipLost, NO_FENCE } from './leader-fence.ts';
+export type { LeaderFence } from './leader-fence.ts';
