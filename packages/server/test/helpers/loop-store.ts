@@ -17,10 +17,11 @@ export interface LogLine {
   level: 'error' | 'warn' | 'info' | 'debug';
   context: Record<string, unknown>;
   message: string;
+  at: number;
 }
 
 export function capturingLogger(lines: LogLine[]): Logger {
-  const at = (level: LogLine['level']) => (context: object, message: string) => lines.push({ level, context: context as Record<string, unknown>, message });
+  const at = (level: LogLine['level']) => (context: object, message: string) => lines.push({ level, context: context as Record<string, unknown>, message, at: Date.now() });
   return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
 }
 

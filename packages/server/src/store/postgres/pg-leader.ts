@@ -22,6 +22,11 @@ export interface PgLeaderOptions {
   checkTimeoutMs?: number;
   /** How long a node taking over waits for the old leader's fenced transactions. Default 10 s. */
   takeoverTimeoutMs?: number;
+  /**
+   * After losing the lock, how long this node leaves it to the others before trying again: its
+   * connection just failed, and a healthy node should take over first. Default 5 s.
+   */
+  rejoinDelayMs?: number;
 }
 
 /**
@@ -37,6 +42,8 @@ export class PgLeader {
   readonly #log: Logger;
   readonly #checkTimeoutMs: number;
   readonly #takeoverTimeoutMs: number;
+  readonly #rejoinDelayMs: number;
+  #rejoinAt = 0;
   #client: pg.PoolClient | null = null;
   #pid: number | null = null;
   #onError: ((err: Error) => void) | null = null;
@@ -46,6 +53,7 @@ export class PgLeader {
     this.#log = opts.log;
     this.#checkTimeoutMs = opts.checkTimeoutMs ?? 5_000;
     this.#takeoverTimeoutMs = opts.takeoverTimeoutMs ?? 10_000;
+    this.#rejoinDelayMs = opts.rejoinDelayMs ?? 5_000;
   }
 
   /** The backend pid holding the lock for this node, or null when it does not lead. */
@@ -56,7 +64,7 @@ export class PgLeader {
   /** Runs `fn` with a fence if this node leads (or now becomes leader); otherwise undefined. */
   async run<T>(fn: (fence: LeaderFence) => Promise<T>): Promise<T | undefined> {
     if (this.#client && !(await this.#stillHeld())) return undefined;
-    if (!this.#client && !(await this.#acquire())) return undefined;
+    if (!this.#client && (Date.now() < this.#rejoinAt || !(await this.#acquire()))) return undefined;
     return fn(this.#fence(this.#pid!));
   }
 
@@ -115,6 +123,7 @@ export class PgLeader {
     this.#log[level]({ loop: 'leader', pid: this.#pid, reason: why }, `agentd: this node stopped leading the timers: ${why}`);
     this.#client = null;
     this.#pid = null;
+    this.#rejoinAt = Date.now() + this.#rejoinDelayMs;
     if (this.#onError) client.off('error', this.#onError);
     this.#onError = null;
     // Keeps a no-op listener: the dying connection may still emit errors after its release.
