@@ -92,7 +92,7 @@ describe('timer leader (postgres)', { skip: why ? `PostgreSQL unreachable (${why
       assert.ok(outcome instanceof LeadershipLost, `A's pass ended by its fence, not by the test: ${String(outcome)}`);
       const newPid = await leaderBackend();
       assert.ok(newPid && newPid !== pid, 'B holds the lock on another backend');
-      const rows = (await a.store.db.selectFrom('leader_work' as never).select(['id', 'node'] as never[]).orderBy('id' as never).execute()) as unknown as { id: string; node: string }[];
+      const { rows } = await sql<{ id: string; node: string }>`SELECT id, node FROM leader_work ORDER BY id`.execute(a.store.db);
       const lastA = Math.max(...rows.filter((r) => r.node === 'A').map((r) => Number(r.id)));
       const firstB = Math.min(...rows.filter((r) => r.node === 'B').map((r) => Number(r.id)));
       console.log(`# figure: leader kill: A wrote ${aWrites} rows, B ${bWrites}; last A id ${lastA} < first B id ${firstB}`);

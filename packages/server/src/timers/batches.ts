@@ -19,8 +19,10 @@ class BatchAborted extends Error {
  * requests group-committed alongside) per `batchSize` rows, each fenced by the leader lock. A
  * batch that fails is retried one row per transaction, so a row that cannot be handled fails
  * alone (logged with its context on `monitor`) and the others go through. Any error, even a
- * DomainError, aborts the batch's transaction: nothing of a half-handled batch commits.
- * `LeadershipLost` ends the pass at once. Returns how many rows changed and how many failed.
+ * DomainError, is rethrown as a plain error so the batch's writes roll back: nothing of a
+ * half-handled batch commits (the write queue then commits the requests that shared the
+ * transaction on their own). `LeadershipLost` ends the pass at once. Returns how many rows
+ * changed and how many failed.
  */
 export async function writeInBatches<R>(opts: {
   store: Store;
