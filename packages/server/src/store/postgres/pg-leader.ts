@@ -56,11 +56,6 @@ export class PgLeader {
     this.#rejoinDelayMs = opts.rejoinDelayMs ?? 5_000;
   }
 
-  /** The backend pid holding the lock for this node, or null when it does not lead. */
-  get pid(): number | null {
-    return this.#pid;
-  }
-
   /** Runs `fn` with a fence if this node leads (or now becomes leader); otherwise undefined. */
   async run<T>(fn: (fence: LeaderFence) => Promise<T>): Promise<T | undefined> {
     if (this.#client && !(await this.#stillHeld())) return undefined;
@@ -94,11 +89,12 @@ export class PgLeader {
       this.#client = client;
       this.#pid = got.rows[0].pid;
       this.#onError = onError;
-      this.#log.info({ loop: 'leader', pid: this.#pid }, 'agentd: this node now leads the timers');
+      this.#log.info({ loop: 'timer-leader', pid: this.#pid }, 'agentd: this node now leads the timers');
       return true;
     } catch (err) {
       // Destroyed, not returned to the pool: it may hold the lock, and only closing it frees that.
       client.off('error', onError);
+      client.on('error', () => {}); // a dying connection may still emit errors after its release
       client.release(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
@@ -120,7 +116,7 @@ export class PgLeader {
   #lose(why: string, level: 'warn' | 'info' = 'warn'): void {
     const client = this.#client;
     if (!client) return;
-    this.#log[level]({ loop: 'leader', pid: this.#pid, reason: why }, `agentd: this node stopped leading the timers: ${why}`);
+    this.#log[level]({ loop: 'timer-leader', pid: this.#pid, reason: why }, `agentd: this node stopped leading the timers: ${why}`);
     this.#client = null;
     this.#pid = null;
     this.#rejoinAt = Date.now() + this.#rejoinDelayMs;
