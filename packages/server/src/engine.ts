@@ -50,7 +50,7 @@ export function createEngine(opts: {
   linkKey?: Buffer;
   keyring?: Keyring;
   /** How the timers cut their passes (see SweeperOptions). */
-  sweep?: { batchSize?: number; passLimit?: number };
+  sweep?: { batchSize?: number; passLimit?: number; purgeBatchSize?: number; purgePassLimit?: number };
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);

@@ -27,7 +27,7 @@ for (const d of await dialects()) {
 
     before(async () => {
       db = await d.create();
-      n = await openLoopNode(db, clock, { failureThreshold: 2, sweep: { batchSize: BATCH, passLimit: PASS } });
+      n = await openLoopNode(db, clock, { failureThreshold: 2, sweep: { batchSize: BATCH, passLimit: PASS, purgeBatchSize: BATCH, purgePassLimit: PASS } });
       for (const m of [HELLO_MANIFEST, GATED, { ...HELLO_MANIFEST, metadata: { name: 'other' } }]) assert.equal((await call('POST', '/v1/agents', m)).statusCode, 201);
     });
     after(async () => {

@@ -22,12 +22,21 @@ export interface SweeperOptions {
   clock: Clock;
   /** Rows written per transaction: long enough to be cheap, short enough to hold few row locks. Default 100. */
   batchSize?: number;
-  /** Most rows of each kind (expired leases, timeouts, deadlines, approvals, idempotency records) per pass. Default 500. */
+  /** Most rows of each kind (expired leases, timeouts, deadlines, approvals) per pass. Default 500. */
   passLimit?: number;
+  /**
+   * Expired idempotency records deleted per DELETE (and transaction), and at most per pass. They
+   * have no events and nobody waits on them, so bigger batches are cheap; the pass limit must
+   * exceed the rate records expire at (24 h after the writes that made them). Default 1,000 and 20,000.
+   */
+  purgeBatchSize?: number;
+  purgePassLimit?: number;
 }
 
 export const DEFAULT_SWEEP_BATCH = 100;
 export const DEFAULT_SWEEP_PASS_LIMIT = 500;
+export const DEFAULT_PURGE_BATCH = 1_000;
+export const DEFAULT_PURGE_PASS_LIMIT = 20_000;
 
 /** The names the sweeper's steps report under (see LoopHealth); readiness names a failing one. */
 export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', idempotency: 'idempotency-purge' } as const;
@@ -48,6 +57,8 @@ export class Sweeper {
   readonly #timers: RunTimers;
   readonly #batchSize: number;
   readonly #passLimit: number;
+  readonly #purgeBatchSize: number;
+  readonly #purgePassLimit: number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
 
@@ -58,7 +69,9 @@ export class Sweeper {
     this.#timers = new RunTimers(opts.store, opts.leases);
     this.#batchSize = opts.batchSize ?? DEFAULT_SWEEP_BATCH;
     this.#passLimit = opts.passLimit ?? DEFAULT_SWEEP_PASS_LIMIT;
-    if (!(this.#batchSize >= 1 && this.#passLimit >= 1)) throw new Error('sweep batch size and pass limit must be at least 1');
+    this.#purgeBatchSize = opts.purgeBatchSize ?? DEFAULT_PURGE_BATCH;
+    this.#purgePassLimit = opts.purgePassLimit ?? DEFAULT_PURGE_PASS_LIMIT;
+    if (!(Math.min(this.#batchSize, this.#passLimit, this.#purgeBatchSize, this.#purgePassLimit) >= 1)) throw new Error('sweep batch sizes and pass limits must be at least 1');
   }
 
   start(intervalMs: number): void {
@@ -146,11 +159,11 @@ export class Sweeper {
     }
   }
 
-  /** Expired idempotency records, `batchSize` per DELETE and transaction, at most `passLimit` per pass. */
+  /** Expired idempotency records, `purgeBatchSize` per DELETE and transaction, at most `purgePassLimit` per pass. */
   async #purgeIdempotencyKeys(fence: LeaderFence, now: number): Promise<number> {
     let deleted = 0;
-    while (deleted < this.#passLimit) {
-      const size = Math.min(this.#batchSize, this.#passLimit - deleted);
+    while (deleted < this.#purgePassLimit) {
+      const size = Math.min(this.#purgeBatchSize, this.#purgePassLimit - deleted);
       const n = await this.#store.writer.write(async (ctx) => {
         await fence.check(ctx.trx);
         const r = await ctx.trx

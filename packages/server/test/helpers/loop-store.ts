@@ -38,7 +38,7 @@ export interface LoopNode {
 export async function openLoopNode(
   db: TestDatabase,
   clock: Clock,
-  opts: { failureThreshold?: number; sweep?: { batchSize?: number; passLimit?: number }; leaderCheckTimeoutMs?: number } = {},
+  opts: { failureThreshold?: number; sweep?: { batchSize?: number; passLimit?: number; purgeBatchSize?: number; purgePassLimit?: number }; leaderCheckTimeoutMs?: number } = {},
 ): Promise<LoopNode> {
   const logs: LogLine[] = [];
   const loops = new LoopHealth({ logger: capturingLogger(logs), failureThreshold: opts.failureThreshold ?? 2, now: () => clock.now() });
