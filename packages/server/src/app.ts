@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Engine } from './engine.ts';
 import { newId } from './core/index.ts';
@@ -15,10 +15,11 @@ import { findingsLogsRoutes } from './findings/index.ts';
 import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
-export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig> }): Promise<FastifyInstance> {
+/** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
+export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig>; loggerInstance?: FastifyBaseLogger }): Promise<FastifyInstance> {
   const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...opts.config };
   const app = Fastify({
-    logger: loggerOptions(config.logger),
+    ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: loggerOptions(config.logger) }),
     bodyLimit: config.bodyLimit,
     genReqId: () => newId('req'),
     // Decision-link tokens travel in the path.

@@ -20,6 +20,12 @@ export interface ServeConfig {
   idempotencyRetentionMs: number;
   /** Sweeper interval (expired leases, timeouts). Env AGENTD_SWEEP_INTERVAL. Default 1s. */
   sweepIntervalMs: number;
+  /** Consecutive failed passes after which a background loop makes readiness answer 503. Env AGENTD_LOOP_FAILURE_THRESHOLD. Default 3. */
+  loopFailureThreshold: number;
+  /** Rows the timers write per transaction. Env AGENTD_SWEEP_BATCH. Default 100. */
+  sweepBatchSize: number;
+  /** Most rows of each kind the timers handle per pass (the rest wait for the next). Env AGENTD_SWEEP_PASS_LIMIT. Default 500. */
+  sweepPassLimit: number;
   /** Seeds this admin key instead of generating one. Env AGENTD_ADMIN_KEY. */
   adminKey?: string;
   /** Master key of the secrets vault (32 bytes, hex or base64). Env AGENTD_MASTER_KEY. Default: `<data-dir>/master.key`, made on first start. */
@@ -59,6 +65,11 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   if (retention === undefined || retention < 60_000) fail('--idempotency-retention must be a duration of at least 1m');
   const sweep = parseDuration(env.AGENTD_SWEEP_INTERVAL ?? '1s');
   if (sweep === undefined || sweep < 10) fail('AGENTD_SWEEP_INTERVAL must be a duration of at least 10ms');
+  const positive = (name: string, fallback: number) => {
+    const n = Number(env[name] ?? fallback);
+    if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer`);
+    return n;
+  };
   const adminKey = env.AGENTD_ADMIN_KEY || undefined;
   if (adminKey !== undefined && adminKey.length < 16) fail('AGENTD_ADMIN_KEY must be at least 16 characters');
   return {
@@ -70,6 +81,9 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     logLevel: flags.logLevel ?? env.AGENTD_LOG_LEVEL ?? 'info',
     idempotencyRetentionMs: retention,
     sweepIntervalMs: sweep,
+    loopFailureThreshold: positive('AGENTD_LOOP_FAILURE_THRESHOLD', 3),
+    sweepBatchSize: positive('AGENTD_SWEEP_BATCH', 100),
+    sweepPassLimit: positive('AGENTD_SWEEP_PASS_LIMIT', 500),
     adminKey,
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),

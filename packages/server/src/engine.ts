@@ -43,7 +43,15 @@ export interface Engine {
  * `linkKey` signs approval decision links; every node must share it (the server derives it from
  * the master key). Without one, links are signed with a key that lives as long as this process.
  */
-export function createEngine(opts: { store: Store; clock: Clock; random?: () => number; linkKey?: Buffer; keyring?: Keyring }): Engine {
+export function createEngine(opts: {
+  store: Store;
+  clock: Clock;
+  random?: () => number;
+  linkKey?: Buffer;
+  keyring?: Keyring;
+  /** How the timers cut their passes (see SweeperOptions). */
+  sweep?: { batchSize?: number; passLimit?: number; purgeBatchSize?: number; purgePassLimit?: number };
+}): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
   const leases = new LeaseService(store, agents, clock, opts.random);
@@ -62,7 +70,7 @@ export function createEngine(opts: { store: Store; clock: Clock; random?: () => 
     events: new EventService(store),
     findings: new FindingService(store),
     logs: new LogService(store),
-    sweeper: new Sweeper(store, leases, approvals, clock),
+    sweeper: new Sweeper({ store, leases, approvals, clock, ...opts.sweep }),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,

@@ -1,9 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
 import { buildApp } from './app.ts';
+import { loggerOptions } from './http/index.ts';
 import type { ServeConfig } from './config.ts';
-import { systemClock } from './core/index.ts';
+import { LoopHealth, silentLogger, systemClock } from './core/index.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { loadKeyring, warnAboutUnreadableSecrets } from './secrets/index.ts';
 import { DEFAULT_TENANT, openStore } from './store/index.ts';
@@ -39,13 +41,18 @@ async function bootstrapAdminKey(engine: Engine, config: ServeConfig, print: (li
 export async function startServer(config: ServeConfig, print: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const keyring = loadKeyring({ ...config, shared: Boolean(config.databaseUrl) }, print);
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, now: () => systemClock.now() });
-  const engine = createEngine({ store, clock: systemClock, keyring });
+  // One logger for requests and background loops alike (the loops report through `loops`).
+  // The request serializer of loggerOptions keeps credentials in paths (decision-link tokens) out of the log.
+  const logger = config.logLevel === 'silent' ? null : pino(loggerOptions({ level: config.logLevel }) as Record<string, unknown>);
+  const loops = new LoopHealth({ logger: logger ?? silentLogger(), failureThreshold: config.loopFailureThreshold });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, loops, now: () => systemClock.now() });
+  const engine = createEngine({ store, clock: systemClock, keyring, sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit } });
   await bootstrapAdminKey(engine, config, print);
   await warnAboutUnreadableSecrets(engine.secrets, print);
   const app = await buildApp({
     engine,
-    config: { idempotencyRetentionMs: config.idempotencyRetentionMs, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } },
+    config: { idempotencyRetentionMs: config.idempotencyRetentionMs, logger: false },
+    loggerInstance: logger ?? undefined,
   });
   await app.listen({ port: config.port, host: config.host });
   engine.sweeper.start(config.sweepIntervalMs);

@@ -18,6 +18,7 @@ import { WalSync } from '../src/store/sqlite/wal-sync.ts';
 import { Checkpointer } from '../src/store/sqlite/checkpointer.ts';
 import { WriteQueue, type CommitResult } from '../src/store/write-queue.ts';
 import { openStore } from '../src/store/store.ts';
+import { LoopHealth, silentLogger } from '../src/core/index.ts';
 
 type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
 
@@ -267,7 +268,7 @@ console.log('closed');`;
 
 test('a checkpoint thread that cannot start reports it once, so the writer can take checkpoints back', async () => {
   const failures: Error[] = [];
-  const checkpointer = new Checkpointer(join(tmpdir(), 'agentd-no-such-dir', 'nested', 'agentd.db'), { onFailure: (err) => failures.push(err) });
+  const checkpointer = new Checkpointer(join(tmpdir(), 'agentd-no-such-dir', 'nested', 'agentd.db'), { monitor: new LoopHealth({ logger: silentLogger() }).loop('sqlite-checkpointer'), onFailure: (err) => failures.push(err) });
   const deadline = Date.now() + 10_000;
   while (failures.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 100));

@@ -222,7 +222,11 @@ export class AgentService {
 
   /** Disabled endpoints of an agent, for the lease query. */
   async disabledEndpoints(tenantId: string, name: string): Promise<Set<string>> {
-    const row = await this.#agentRow(tenantId, name).catch(() => null);
+    // Only "no such agent" means nothing is disabled; a database error must not enable everything.
+    const row = await this.#agentRow(tenantId, name).catch((err: unknown) => {
+      if (err instanceof DomainError && err.code === 'AGENT_NOT_FOUND') return null;
+      throw err;
+    });
     return row ? disabledOf(row) : new Set();
   }
 

@@ -219,19 +219,23 @@ export class ApprovalService {
     if (run.lease_id && (run.status === 'running' || run.status === 'waiting')) await endAttempt(ctx, run.lease_id, 'failed', failure);
   }
 
-  /** The sweeper: pending approvals past `expires_at` settle by their timeout policy. */
-  async expireDue(limit: number): Promise<number> {
-    const now = this.#clock.now();
-    const due = await this.#store.db.selectFrom('approvals').select(['id', 'tenant_id']).where(sql<boolean>`status = 'pending'`).where('expires_at', '<', now).limit(limit).execute();
+  /** The sweeper's candidates: pending approvals past `expires_at`, oldest first. */
+  async dueForExpiry(now: number, limit: number): Promise<{ id: string; tenant_id: string; run_id: string }[]> {
+    // The status is a literal, not a parameter, so the partial index on pending approvals applies.
+    return this.#store.db.selectFrom('approvals').select(['id', 'tenant_id', 'run_id']).where(sql<boolean>`status = 'pending'`).where('expires_at', '<', now).orderBy('expires_at').limit(limit).execute();
+  }
+
+  /**
+   * Inside the sweeper's batch transaction: each approval still pending and past its time settles
+   * by its timeout policy (a compare-and-set, as a decision is). Returns how many expired.
+   */
+  async expireIn(ctx: WriteContext, ids: string[]): Promise<number> {
     let n = 0;
-    for (const d of due) {
-      const done = await this.#store.writer.write(async (ctx) => {
-        const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('id', '=', d.id).where('status', '=', 'pending').where('expires_at', '<', ctx.now).returningAll().executeTakeFirst();
-        if (!row) return false;
-        await this.#settle(ctx, row, 'expired', null, { reason: 'timed out' });
-        return true;
-      });
-      if (done) n++;
+    for (const id of ids) {
+      const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('id', '=', id).where('status', '=', 'pending').where('expires_at', '<', ctx.now).returningAll().executeTakeFirst();
+      if (!row) continue;
+      await this.#settle(ctx, row, 'expired', null, { reason: 'timed out' });
+      n++;
     }
     return n;
   }

@@ -4,3 +4,7 @@ export type { Clock } from './clock.ts';
 export { newId } from './ids.ts';
 export { TtlCache } from './ttl-cache.ts';
 export { iso, isoOrNull, parseJson } from './wire-format.ts';
+export { errorContext, silentLogger } from './logger.ts';
+export type { Logger } from './logger.ts';
+export { DEFAULT_LOOP_FAILURE_THRESHOLD, LoopHealth, LoopMonitor } from './loop-health.ts';
+export type { LoopStatus } from './loop-health.ts';

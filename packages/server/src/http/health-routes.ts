@@ -16,7 +16,7 @@ export function healthRoutes(app: FastifyInstance, { engine }: AppDeps): void {
     '/v1/health/ready',
     {
       config: { permission: 'public' },
-      schema: { tags: ['health'], summary: 'Readiness: the database answers', security: [], response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errors(503) } },
+      schema: { tags: ['health'], summary: 'Readiness: the database answers and no background loop keeps failing', security: [], response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errors(503) } },
     },
     async () => {
       try {
@@ -24,6 +24,9 @@ export function healthRoutes(app: FastifyInstance, { engine }: AppDeps): void {
       } catch {
         throw new ApiError('UNAVAILABLE', 'the database does not answer');
       }
+      // Names and counts only: this route is public, and error messages stay in the server's log.
+      const failing = engine.store.loops.failing().map((l) => ({ loop: l.loop, consecutive_failures: l.consecutive_failures, last_failure_at: l.last_failure_at }));
+      if (failing.length > 0) throw new ApiError('UNAVAILABLE', `background loop(s) keep failing: ${failing.map((l) => l.loop).join(', ')}`, { failing_loops: failing });
       return { status: 'ready' as const };
     },
   );

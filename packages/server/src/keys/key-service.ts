@@ -4,7 +4,7 @@ import type { Store, WriteContext } from '../store/index.ts';
 import type { ApiKeysTable } from '../store/index.ts';
 import { DomainError } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
-import { newId } from '../core/index.ts';
+import { errorContext, newId } from '../core/index.ts';
 import { TtlCache } from '../core/index.ts';
 import { iso, isoOrNull } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
@@ -115,12 +115,12 @@ export class KeyService {
     if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
     const now = this.#clock.now();
     if (row.last_used_at === null || now - row.last_used_at > LAST_USED_RESOLUTION_MS) {
-      // Best effort and off the request's path: a lost last_used_at update harms nobody.
+      // Best effort and off the request's path: a lost last_used_at update harms nobody, but it is logged.
       void this.#store.writer
         .write(async ({ trx }) => {
           await trx.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
         })
-        .catch(() => {});
+        .catch((err: unknown) => this.#store.loops.log.warn({ key_id: row.id, tenant_id: row.tenant_id, err: errorContext(err) }, "agentd: could not record an API key's last use"));
     }
     const principal: Principal = { tenantId: row.tenant_id, keyId: row.id, keyName: row.name, role: row.role as Role };
     this.#cache.set(hash, { ...principal, lastUsed: now });

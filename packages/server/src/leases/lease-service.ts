@@ -162,7 +162,11 @@ export class LeaseService {
     if (disabled.size === 0) return req.endpoints;
     let endpoints = req.endpoints;
     if (!endpoints) {
-      const agent = await this.#agents.get(req.tenantId, req.agent).catch(() => null);
+      // An unknown agent has no endpoints to lease from; any other error is the caller's.
+      const agent = await this.#agents.get(req.tenantId, req.agent).catch((err: unknown) => {
+        if (err instanceof DomainError && err.code === 'AGENT_NOT_FOUND') return null;
+        throw err;
+      });
       endpoints = agent ? Object.keys(agent.endpoints) : [];
     }
     return endpoints.filter((e) => !disabled.has(e));

@@ -5,6 +5,8 @@ import { tenantOf } from '../http/index.ts';
 import type { CompletionItem as Completion } from './lease-service.ts';
 import type { Task as TaskWire } from '@agentd/protocol';
 import { scrubCompletions, scrubForLease } from './worker-scrubbing.ts';
+import { DomainError } from '../store/index.ts';
+import { errorContext } from '../core/index.ts';
 import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../http/index.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
@@ -20,7 +22,14 @@ function normaliseFailure(e: Static<typeof RunFailureInput>): RunFailure {
  */
 async function handOver(engine: AppDeps['engine'], request: FastifyRequest, tasks: TaskWire[], aborted: boolean): Promise<TaskWire[]> {
   if (aborted && tasks.length > 0) {
-    await Promise.all(tasks.map((t) => engine.leases.release(tenantOf(request), t.lease_id).catch(() => undefined)));
+    // A lease that is already gone (LEASE_LOST) needs no release; any other failure leaves the run leased until its TTL, so it is logged.
+    await Promise.all(
+      tasks.map((t) =>
+        engine.leases.release(tenantOf(request), t.lease_id).catch((err: unknown) => {
+          if (!(err instanceof DomainError)) request.log.warn({ lease_id: t.lease_id, run_id: t.run_id, err: errorContext(err) }, 'agentd: could not give back a lease its poller hung up on; it returns after its TTL');
+        }),
+      ),
+    );
     return [];
   }
   return engine.secretDelivery.forTasks({ tenantId: tenantOf(request), tasks, actor: request.principal?.keyId ?? null, actorRole: request.principal?.role ?? null, requestId: request.id });

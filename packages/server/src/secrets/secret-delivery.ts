@@ -108,8 +108,28 @@ export class SecretDelivery {
     }
     // Recorded before anything is handed out: a delivery the trail does not show never happens.
     await this.#audit.record(audit);
-    await Promise.all(failed.map(({ task, failure }) => this.#leases.fail(req.tenantId, task.lease_id, failure).catch(() => undefined)));
+    await this.#failUndeliverable(req.tenantId, failed);
     return delivered;
+  }
+
+  /**
+   * Fails the attempts whose secrets could not be decrypted, so they are retried by policy now
+   * rather than after the lease TTL. A lease already gone (DomainError) needs nothing; any other
+   * failure is logged and counted on the `secret-delivery` loop (the lease then lapses as usual).
+   */
+  async #failUndeliverable(tenantId: string, failed: { task: Task; failure: RunFailure }[]): Promise<void> {
+    if (failed.length === 0) return;
+    const monitor = this.#store.loops.loop('secret-delivery');
+    const results = await Promise.allSettled(failed.map(({ task, failure }) => this.#leases.fail(tenantId, task.lease_id, failure)));
+    let errors = 0;
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled' || r.reason instanceof DomainError) return;
+      errors++;
+      const { task } = failed[i];
+      monitor.itemFailed(r.reason, { what: 'failing an attempt whose secret is unreadable', tenant_id: tenantId, run_id: task.run_id, lease_id: task.lease_id, agent: task.agent });
+    });
+    if (errors > 0) monitor.failed(new Error(`${errors} undeliverable lease(s) could not be failed (logged above)`), { tenant_id: tenantId });
+    else monitor.succeeded();
   }
 
   /**

@@ -164,7 +164,12 @@ export class SecretService {
 
   /** Whether a live secret of this name exists (for grants). */
   async exists(tenantId: string, name: string): Promise<boolean> {
-    return (await this.#row(tenantId, name).catch(() => null)) !== null;
+    // Only "not found" answers false: a database error is an error, not a missing secret.
+    const row = await this.#row(tenantId, name).catch((err: unknown) => {
+      if (err instanceof DomainError && err.code === 'SECRET_NOT_FOUND') return null;
+      throw err;
+    });
+    return row !== null;
   }
 
   /**

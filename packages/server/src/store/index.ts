@@ -8,3 +8,5 @@ export type { Scopeable, Store, StoreOptions } from './store.ts';
 export { DomainError } from './write-queue.ts';
 export type { WriteContext } from './write-queue.ts';
 export { decodeCursor, encodeCursor, newestFirstPage } from './newest-first-page.ts';
+export { LeadershipLost, NO_FENCE } from './leader-fence.ts';
+export type { LeaderFence } from './leader-fence.ts';

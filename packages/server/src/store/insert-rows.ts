@@ -47,6 +47,7 @@ function typesOf(trx: Transaction<Database>, table: string): Promise<Map<string,
         CompiledQuery.raw('select attname as name, format_type(atttypid, null) as type, attndims as dims from pg_attribute where attrelid = $1::regclass and attnum > 0 and not attisdropped', [table]),
       )
       .then((r) => new Map(r.rows.map((c) => [c.name, c.dims > 0 ? '' : c.type])));
+    // Not a swallowed error: the caller awaiting `types` gets it; this only forgets the failed lookup so the next call retries.
     types.catch(() => columnTypes.delete(table));
     columnTypes.set(table, types);
   }

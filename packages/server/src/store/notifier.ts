@@ -14,7 +14,10 @@ export class Notifier {
     this.#bus.setMaxListeners(0);
   }
 
-  /** Topics: `run:<id>`, `tenant:<id>`, `queue:<tenant>\u0000<agent>`. */
+  /**
+   * Topics: `run:<id>`, `tenant:<id>`, `queue:<tenant>\u0000<agent>`, and `commit`: once per
+   * transaction this node's write queue committed (what tests and metrics count commits by).
+   */
   on(topic: string, fn: () => void): () => void {
     this.#bus.on(topic, fn);
     return () => this.#bus.off(topic, fn);
@@ -25,6 +28,7 @@ export class Notifier {
   }
 
   publishCommit(result: CommitResult): void {
+    this.emit('commit');
     this.publish(
       result.events.map((e) => e.run_id),
       result.events.map((e) => e.tenant_id),

@@ -10,6 +10,9 @@ import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
 import { createPgPool, postgresDialect } from './postgres/postgres-dialect.ts';
 import { POSTGRES_MIGRATIONS } from './postgres/migrations.ts';
 import { PgListener } from './postgres/pg-listener.ts';
+import { PgLeader } from './postgres/pg-leader.ts';
+import { NO_FENCE, type LeaderFence } from './leader-fence.ts';
+import { LoopHealth, silentLogger } from '../core/index.ts';
 import { WriteQueue } from './write-queue.ts';
 import { pgEventWriter } from './postgres/pg-events.ts';
 import { Notifier } from './notifier.ts';
@@ -33,6 +36,13 @@ export interface StoreOptions {
    * the test suite; costs a walk of each query's tree, so off by default.
    */
   checkTenantScope?: boolean;
+  /**
+   * Where background loops (checkpointer, listener, and the engine's timers) report failures;
+   * its logger is theirs. Default: a registry with a silent logger.
+   */
+  loops?: LoopHealth;
+  /** PostgreSQL: how long the leader's per-tick lock check may take before it stops leading. Default 5 s. */
+  leaderCheckTimeoutMs?: number;
   now: () => number;
 }
 
@@ -59,8 +69,13 @@ export interface Store {
    * yet on disk (SQLite's off-thread WAL sync; see wal-sync.ts). Infinity when nothing waits.
    */
   eventHorizon(tenantId: string): number;
-  /** Runs `fn` only on the one node holding the leader lock (always on SQLite). */
-  asLeader<T>(fn: () => Promise<T>): Promise<T | undefined>;
+  /**
+   * Runs `fn` only on the one node holding the leader lock (always on SQLite), re-checked on
+   * every call; `fn`'s writes call `fence.check(trx)` first (see leader-fence.ts).
+   */
+  asLeader<T>(fn: (fence: LeaderFence) => Promise<T>): Promise<T | undefined>;
+  /** The health of the background loops of this store and of the engine built on it. */
+  loops: LoopHealth;
   /**
    * Marks a builder (`store.db` or a write operation's `trx`) whose queries span tenants on
    * purpose: the sweeper's scans, a key looked up by its hash. Say why where you call it.
@@ -84,14 +99,14 @@ function tenantScope(on: boolean | undefined): { plugins: KyselyPlugin[]; allTen
 
 export const DEFAULT_TENANT = 'default';
 
-/** Advisory lock keys (arbitrary constants, unique to agentd). */
+/** Advisory lock key (arbitrary, unique to agentd; the leader's are in pg-leader.ts). */
 const MIGRATION_LOCK = 7_401_001;
-const LEADER_LOCK = 7_401_002;
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   const notifier = new Notifier();
-  if (!opts.databaseUrl) return openSqliteStore(opts, notifier);
-  return openPostgresStore(opts, opts.databaseUrl, notifier);
+  const loops = opts.loops ?? new LoopHealth({ logger: silentLogger() });
+  if (!opts.databaseUrl) return openSqliteStore(opts, notifier, loops);
+  return openPostgresStore(opts, opts.databaseUrl, notifier, loops);
 }
 
 async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<void> {
@@ -107,7 +122,7 @@ const SAFETY_NET_CHECKPOINT_PAGES = 16_000;
 const SQLITE_DEFAULT_CHECKPOINT_PAGES = 1000;
 const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
-async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<Store> {
+async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: LoopHealth): Promise<Store> {
   const file = join(opts.dataDir, 'agentd.db');
   const durable = (opts.sqliteSynchronous ?? 'FULL') === 'FULL';
   // FULL durability is NORMAL plus a WAL fsync per group commit, issued off the event loop.
@@ -126,12 +141,14 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   const reader = openSqlite({ file, synchronous: 'NORMAL' });
   const db = new Kysely<Database>({ dialect: reader.dialect, plugins: scope.plugins });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
+  const checkpoints = loops.loop('sqlite-checkpointer');
   const checkpointer = new Checkpointer(file, {
     intervalMs: opts.sqliteCheckpointIntervalMs,
+    monitor: checkpoints,
     onFailure: (err) => {
       // Without the thread, the writer checkpoints inline again at SQLite's usual threshold.
       if (writerConnection.isOpen) writerConnection.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_CHECKPOINT_PAGES}`);
-      process.emitWarning(`agentd: SQLite checkpoints are back on the event loop: ${err.message}`);
+      checkpoints.failed(err, { what: 'the checkpoint thread stopped: checkpoints are back on the event loop', file });
     },
   });
   const writer = new WriteQueue({ db: writeDb, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
@@ -141,7 +158,9 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
     writer,
     notifier,
     eventHorizon: (tenantId) => walSync.horizon(tenantId),
-    asLeader: (fn) => fn(),
+    // One process owns the file: it always leads, and there is nobody to fence off.
+    asLeader: (fn) => fn(NO_FENCE),
+    loops,
     allTenants: scope.allTenants,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
@@ -160,7 +179,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   };
 }
 
-async function openPostgresStore(opts: StoreOptions, url: string, notifier: Notifier): Promise<Store> {
+async function openPostgresStore(opts: StoreOptions, url: string, notifier: Notifier, loops: LoopHealth): Promise<Store> {
   const pool = createPgPool(url, opts.poolSize ?? 10);
   const scope = tenantScope(opts.checkTenantScope);
   const db = new Kysely<Database>({ dialect: postgresDialect(pool), plugins: scope.plugins });
@@ -178,7 +197,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     lockClient.release();
   }
   await seedDefaultTenant(db, opts.now());
-  const listener = new PgListener(url, notifier);
+  const listener = new PgListener(url, notifier, loops.loop('pg-listener'));
   await listener.start();
   const writer = new WriteQueue({
     db,
@@ -189,7 +208,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     onCommit: (r) => notifier.publishCommit(r),
     writeEvents: pgEventWriter(listener),
   });
-  let leaderClient: import('pg').PoolClient | null = null;
+  const leader = new PgLeader({ pool, log: loops.log, checkTimeoutMs: opts.leaderCheckTimeoutMs });
   return {
     db,
     capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true },
@@ -197,35 +216,15 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     notifier,
     eventHorizon: () => Number.POSITIVE_INFINITY,
     allTenants: scope.allTenants,
-    asLeader: async (fn) => {
-      // A session-level advisory lock held on a dedicated connection: the node holding it runs
-      // the timers; if it dies, its connection closes and another node takes over.
-      if (!leaderClient) {
-        const client = await pool.connect();
-        const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK]);
-        if (!got.rows[0].ok) {
-          client.release();
-          return undefined;
-        }
-        client.on('error', () => {
-          leaderClient = null;
-        });
-        leaderClient = client;
-      }
-      return fn();
-    },
+    asLeader: (fn) => leader.run(fn),
+    loops,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },
     close: async () => {
       await writer.drain();
       await listener.stop();
-      if (leaderClient) {
-        const c = leaderClient;
-        leaderClient = null;
-        await c.query('SELECT pg_advisory_unlock($1)', [LEADER_LOCK]).catch(() => {});
-        c.release();
-      }
+      leader.stop();
       await db.destroy();
     },
   };

@@ -1,14 +1,9 @@
-import { EventType } from '@agentd/protocol';
-import { sql } from 'kysely';
-import type { Store } from '../store/index.ts';
-import type { RunsTable } from '../store/index.ts';
-import type { Clock } from '../core/index.ts';
+import type { Clock, LoopMonitor } from '../core/index.ts';
+import { LeadershipLost, NO_FENCE, type LeaderFence, type Store } from '../store/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import { cancelPendingApprovals, endAttempt, transitionRun } from '../runs/index.ts';
-
-/** Rows handled per sweep step; a backlog drains over successive ticks without long transactions. */
-const SWEEP_BATCH = 200;
+import { writeInBatches } from './batches.ts';
+import { RunTimers } from './run-timers.ts';
 
 export interface SweepResult {
   expiredLeases: number;
@@ -16,36 +11,74 @@ export interface SweepResult {
   deadlines: number;
   idempotencyKeysDeleted: number;
   approvalsExpired: number;
+  /** Rows that could not be handled, and steps that failed as a whole (all logged). */
+  failed: number;
 }
+
+export interface SweeperOptions {
+  store: Store;
+  leases: LeaseService;
+  approvals: ApprovalService;
+  clock: Clock;
+  /** Rows written per transaction: long enough to be cheap, short enough to hold few row locks. Default 100. */
+  batchSize?: number;
+  /** Most rows of each kind (expired leases, timeouts, deadlines, approvals) per pass. Default 500. */
+  passLimit?: number;
+  /**
+   * Expired idempotency records deleted per DELETE (and transaction), and at most per pass. They
+   * have no events and nobody waits on them, so bigger batches are cheap; the pass limit must
+   * exceed the rate records expire at (24 h after the writes that made them). Default 1,000 and 20,000.
+   */
+  purgeBatchSize?: number;
+  purgePassLimit?: number;
+}
+
+export const DEFAULT_SWEEP_BATCH = 100;
+export const DEFAULT_SWEEP_PASS_LIMIT = 500;
+export const DEFAULT_PURGE_BATCH = 1_000;
+export const DEFAULT_PURGE_PASS_LIMIT = 20_000;
+
+/** The names the sweeper's steps report under (see LoopHealth); readiness names a failing one. */
+export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', idempotency: 'idempotency-purge' } as const;
 
 /**
  * The server's timers: expired leases go back to the queue, attempts past their timeout fail
- * (and are retried or end `timed_out`), runs past their deadline end `timed_out`, and expired
- * idempotency records are dropped. On PostgreSQL only the leader node sweeps.
+ * (and are retried or end `timed_out`), runs past their deadline end `timed_out`, approvals past
+ * their time settle by their policy, and expired idempotency records are dropped. A pass writes
+ * in batches (one transaction per `batchSize` rows) and handles at most `passLimit` rows of each
+ * kind: a backlog drains over successive ticks. On PostgreSQL only the leader node sweeps, and
+ * every batch is fenced by its lock. Each step reports to its loop monitor, so failures are
+ * logged with their context and a step that keeps failing makes readiness fail.
  */
 export class Sweeper {
   readonly #store: Store;
-  readonly #leases: LeaseService;
-  readonly #clock: Clock;
   readonly #approvals: ApprovalService;
+  readonly #clock: Clock;
+  readonly #timers: RunTimers;
+  readonly #batchSize: number;
+  readonly #passLimit: number;
+  readonly #purgeBatchSize: number;
+  readonly #purgePassLimit: number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
 
-  constructor(store: Store, leases: LeaseService, approvals: ApprovalService, clock: Clock) {
-    this.#store = store;
-    this.#leases = leases;
-    this.#approvals = approvals;
-    this.#clock = clock;
+  constructor(opts: SweeperOptions) {
+    this.#store = opts.store;
+    this.#approvals = opts.approvals;
+    this.#clock = opts.clock;
+    this.#timers = new RunTimers(opts.store, opts.leases);
+    this.#batchSize = opts.batchSize ?? DEFAULT_SWEEP_BATCH;
+    this.#passLimit = opts.passLimit ?? DEFAULT_SWEEP_PASS_LIMIT;
+    this.#purgeBatchSize = opts.purgeBatchSize ?? DEFAULT_PURGE_BATCH;
+    this.#purgePassLimit = opts.purgePassLimit ?? DEFAULT_PURGE_PASS_LIMIT;
+    if (!(Math.min(this.#batchSize, this.#passLimit, this.#purgeBatchSize, this.#purgePassLimit) >= 1)) throw new Error('sweep batch sizes and pass limits must be at least 1');
   }
 
   start(intervalMs: number): void {
     if (this.#timer) return;
     this.#timer = setInterval(() => {
-      if (this.#running) return;
-      this.#running = this.#store
-        .asLeader(() => this.sweepOnce())
-        .catch(() => undefined) // a failed sweep (database briefly down) is retried next tick
-        .finally(() => (this.#running = null));
+      if (this.#running) return; // a pass longer than the interval is not overtaken by the next
+      this.#running = this.#tick().finally(() => (this.#running = null));
     }, intervalMs);
     this.#timer.unref();
   }
@@ -56,72 +89,94 @@ export class Sweeper {
     await this.#running;
   }
 
-  async sweepOnce(): Promise<SweepResult> {
+  /** One tick: never throws (a failure is the monitors' to report; the next tick tries again). */
+  async #tick(): Promise<void> {
+    const leader = this.#store.loops.loop(SWEEPER_LOOPS.leader);
+    try {
+      await this.#store.asLeader((fence) => this.sweepOnce(fence));
+      leader.succeeded();
+    } catch (err) {
+      if (err instanceof LeadershipLost) this.#store.loops.log.warn({ loop: SWEEPER_LOOPS.leader, reason: err.message }, 'agentd: a timer pass stopped: this node lost the leader lock');
+      else leader.failed(err, { what: 'taking or checking the timer leader lock' });
+    }
+  }
+
+  /**
+   * One pass. `fence` is the leader's (see Store.asLeader); without one (tests, a single process)
+   * nothing is fenced. Throws only `LeadershipLost`.
+   */
+  async sweepOnce(fence: LeaderFence = NO_FENCE): Promise<SweepResult> {
     const now = this.#clock.now();
-    const db = this.#store.db;
-    // A waiting run (worker approval) keeps its lease alive by heartbeats too; a dead worker's lapses.
-    // Statuses are SQL literals, not parameters: only then can the planner use the partial indexes.
-    const expired = await db.selectFrom('runs').selectAll().where(sql<boolean>`status IN ('running', 'waiting')`).where('lease_expires_at', '<', now).limit(SWEEP_BATCH).execute();
-    const timeouts = await db.selectFrom('runs').selectAll().where(sql<boolean>`status = 'running'`).where('attempt_deadline_at', '<', now).limit(SWEEP_BATCH).execute();
-    const overdue = await db
-      .selectFrom('runs')
-      .selectAll()
-      .where('deadline_at', 'is not', null)
-      .where('deadline_at', '<', now)
-      .where(sql<boolean>`status IN ('queued', 'running', 'waiting')`)
-      .limit(SWEEP_BATCH)
-      .execute();
-    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0 };
-    const done = new Set<string>();
-    for (const run of overdue) {
-      done.add(run.id);
-      if (await this.#deadline(run)) result.deadlines++;
-    }
-    for (const run of timeouts) {
-      if (done.has(run.id)) continue;
-      done.add(run.id);
-      const failure = { type: 'timeout', message: `the attempt ran longer than its timeout of ${run.timeout_ms} ms`, non_retryable: false, details: null };
-      if (await this.#failAttempt(run, failure, 'timed_out', false)) result.attemptTimeouts++;
-    }
-    for (const run of expired) {
-      if (done.has(run.id)) continue;
-      const failure = { type: 'lease_expired', message: 'the worker stopped heartbeating before its lease expired', non_retryable: false, details: null };
-      if (await this.#failAttempt(run, failure, 'lease_expired', true)) result.expiredLeases++;
-    }
-    result.approvalsExpired = await this.#approvals.expireDue(SWEEP_BATCH);
-    const del = await this.#store.writer.write(({ trx }) => trx.deleteFrom('idempotency_keys').where('expires_at', '<', now).executeTakeFirst());
-    result.idempotencyKeysDeleted = Number(del.numDeletedRows);
+    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0, failed: 0 };
+    await this.#step(SWEEPER_LOOPS.runs, result, async (monitor) => {
+      const overdue = await this.#timers.overdue(now, this.#passLimit);
+      const timeouts = await this.#timers.attemptTimeouts(now, this.#passLimit);
+      const expired = await this.#timers.expiredLeases(now, this.#passLimit);
+      // A run in more than one list is handled once: its deadline first, then its timeout.
+      const done = new Set(overdue.map((r) => r.id));
+      const timedOut = timeouts.filter((r) => !done.has(r.id));
+      for (const r of timedOut) done.add(r.id);
+      const lapsed = expired.filter((r) => !done.has(r.id));
+      const describe = (r: { id: string; tenant_id: string; lease_id: string | null }) => ({ run_id: r.id, tenant_id: r.tenant_id, lease_id: r.lease_id });
+      const batches = { store: this.#store, fence, monitor, batchSize: this.#batchSize, describe };
+      const d = await writeInBatches({ ...batches, rows: overdue, op: (ctx, rows) => this.#timers.endOverdue(ctx, rows), describe: (r) => ({ ...describe(r), what: 'deadline' }) });
+      const t = await writeInBatches({ ...batches, rows: timedOut, op: (ctx, rows) => this.#timers.failAttempts(ctx, rows, 'timed_out'), describe: (r) => ({ ...describe(r), what: 'attempt timeout' }) });
+      const l = await writeInBatches({ ...batches, rows: lapsed, op: (ctx, rows) => this.#timers.failAttempts(ctx, rows, 'lease_expired'), describe: (r) => ({ ...describe(r), what: 'expired lease' }) });
+      result.deadlines = d.changed;
+      result.attemptTimeouts = t.changed;
+      result.expiredLeases = l.changed;
+      return d.failed + t.failed + l.failed;
+    });
+    await this.#step(SWEEPER_LOOPS.approvals, result, async (monitor) => {
+      const due = await this.#approvals.dueForExpiry(now, this.#passLimit);
+      const describe = (a: (typeof due)[number]) => ({ approval_id: a.id, tenant_id: a.tenant_id, run_id: a.run_id, what: 'approval expiry' });
+      const r = await writeInBatches({ store: this.#store, fence, monitor, batchSize: this.#batchSize, rows: due, describe, op: (ctx, rows) => this.#approvals.expireIn(ctx, rows.map((a) => a.id)) });
+      result.approvalsExpired = r.changed;
+      return r.failed;
+    });
+    await this.#step(SWEEPER_LOOPS.idempotency, result, async () => {
+      result.idempotencyKeysDeleted = await this.#purgeIdempotencyKeys(fence, now);
+      return 0;
+    });
     return result;
   }
 
-  async #failAttempt(run: RunsTable, failure: { type: string; message: string; non_retryable: boolean; details: null }, outcome: 'lease_expired' | 'timed_out', immediate: boolean): Promise<boolean> {
-    const updated = await this.#store.writer.write(async (ctx) => {
-      // Re-read inside the transaction: the worker may have completed or heartbeated meanwhile.
-      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).where('lease_id', '=', run.lease_id).executeTakeFirst();
-      if (!current || !['running', 'waiting'].includes(current.status)) return undefined;
-      if (outcome === 'timed_out' && current.status !== 'running') return undefined; // the attempt timeout pauses while waiting
-      const stillDue = outcome === 'lease_expired' ? (current.lease_expires_at ?? Infinity) < ctx.now : (current.attempt_deadline_at ?? Infinity) < ctx.now;
-      if (!stillDue) return undefined;
-      return this.#leases.failAttempt(ctx, current, failure, outcome, { immediateRetry: immediate });
-    });
-    return updated !== undefined;
+  /**
+   * Runs one step of the pass: its failures (a whole step, or rows of it) are logged and counted
+   * on its monitor, and the next step runs all the same. `LeadershipLost` ends the pass.
+   */
+  async #step(name: string, result: SweepResult, fn: (monitor: LoopMonitor) => Promise<number>): Promise<void> {
+    const monitor = this.#store.loops.loop(name);
+    try {
+      const failedRows = await fn(monitor);
+      result.failed += failedRows;
+      if (failedRows > 0) monitor.failed(new Error(`${failedRows} row(s) of the pass could not be handled (logged above)`), { what: 'sweep pass', failed_rows: failedRows });
+      else monitor.succeeded();
+    } catch (err) {
+      if (err instanceof LeadershipLost) throw err;
+      result.failed++;
+      monitor.failed(err, { what: 'sweep pass' });
+    }
   }
 
-  async #deadline(run: RunsTable): Promise<boolean> {
-    const updated = await this.#store.writer.write(async (ctx) => {
-      const failure = { type: 'deadline_exceeded', message: 'the run passed its deadline', non_retryable: true, details: null };
-      await cancelPendingApprovals(ctx, run, 'the run passed its deadline');
-      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', run.id).executeTakeFirstOrThrow();
-      const u = await transitionRun(
-        ctx,
-        current,
-        { status: ['queued', 'running', 'waiting'] },
-        { status: 'timed_out', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
-        { type: EventType.runTimedOut, data: { error: failure } },
-      );
-      if (u && (current.status === 'running' || current.status === 'waiting') && current.lease_id) await endAttempt(ctx, current.lease_id, 'timed_out', failure);
-      return u;
-    });
-    return updated !== undefined;
+  /** Expired idempotency records, `purgeBatchSize` per DELETE and transaction, at most `purgePassLimit` per pass. */
+  async #purgeIdempotencyKeys(fence: LeaderFence, now: number): Promise<number> {
+    let deleted = 0;
+    while (deleted < this.#purgePassLimit) {
+      const size = Math.min(this.#purgeBatchSize, this.#purgePassLimit - deleted);
+      const n = await this.#store.writer.write(async (ctx) => {
+        await fence.check(ctx.trx);
+        const r = await ctx.trx
+          .deleteFrom('idempotency_keys')
+          .where(({ eb, refTuple, selectFrom }) =>
+            eb(refTuple('tenant_id', 'route', 'key'), 'in', selectFrom('idempotency_keys').select(['tenant_id', 'route', 'key']).where('expires_at', '<', now).orderBy('expires_at').limit(size).$asTuple('tenant_id', 'route', 'key')),
+          )
+          .executeTakeFirst();
+        return Number(r.numDeletedRows);
+      });
+      deleted += n;
+      if (n < size) break;
+    }
+    return deleted;
   }
 }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import type { LoopMonitor } from '../../core/index.ts';
 
 /**
  * WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside the commit that
@@ -7,14 +8,16 @@ import { Worker } from 'node:worker_threads';
  * its own connection checkpoints every `intervalMs` (PASSIVE: it never blocks the writer or the
  * readers; with nothing new in the WAL it does nothing), and the writer's automatic checkpoint
  * stays as a safety net far above the WAL size this keeps (see store.ts). If the thread fails,
- * `onFailure` is told once, so the writer can go back to checkpointing often itself.
+ * `onFailure` is told once, so the writer can go back to checkpointing often itself. Failed
+ * checkpoints (the thread goes on) are reported to `monitor`: logged, counted, and readiness
+ * fails while they keep failing.
  */
 export class Checkpointer {
   readonly #worker: Worker;
   #exited = false;
   #closing = false;
 
-  constructor(file: string, opts: { intervalMs?: number; onFailure: (err: Error) => void }) {
+  constructor(file: string, opts: { intervalMs?: number; monitor: LoopMonitor; onFailure: (err: Error) => void }) {
     this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { file, intervalMs: opts.intervalMs ?? 100 } });
     let failed = false;
     const fail = (err: Error) => {
@@ -23,6 +26,10 @@ export class Checkpointer {
       opts.onFailure(err);
     };
     this.#worker.on('error', fail);
+    this.#worker.on('message', (msg: { failed?: number; error?: string; ok?: boolean }) => {
+      if (msg.ok) opts.monitor.succeeded();
+      else if (msg.failed) opts.monitor.failed(new Error(msg.error ?? 'unknown error'), { what: 'WAL checkpoint', file, failures_since_last_report: msg.failed });
+    });
     this.#worker.on('exit', (code) => {
       this.#exited = true;
       fail(new Error(`the checkpoint thread exited (code ${code})`));
