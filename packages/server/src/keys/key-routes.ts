@@ -9,11 +9,21 @@ export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps
     '/v1/keys',
     {
       config: { permission: 'keys:manage' },
-      schema: { tags: ['keys'], summary: 'Create an API key (shown once)', body: KeyCreate, response: { 201: CreatedApiKey, ...errors(400, 401, 403) } },
+      schema: {
+        tags: ['keys'],
+        summary: 'Create an API key (shown once)',
+        description:
+          'A `worker` key must name the agents it may serve in `agents` (`["*"]` for every agent; a `["*"]` key never receives secrets); no other role takes `agents`. Either mistake is `422 KEY_INVALID`. `expires_at` makes the key stop working then (401, as if revoked).',
+        body: KeyCreate,
+        response: { 201: CreatedApiKey, ...errors(400, 401, 403, 422) },
+      },
     },
     async (request, reply) => {
       const body = request.body as Static<typeof KeyCreate>;
-      return idempotency.run(request, reply, 201, () => engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null }));
+      const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
+      return idempotency.run(request, reply, 201, () =>
+        engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }),
+      );
     },
   );
   app.get(

@@ -137,4 +137,16 @@ CREATE INDEX runs_tenant_lease ON runs (tenant_id, lease_id) WHERE lease_id IS N
 DROP INDEX runs_lease_id;
 `,
   },
+  {
+    id: 5,
+    name: 'agent-scoped-keys',
+    // A worker key names the agents it serves (a JSON list; ["*"] for all); any key may expire.
+    // Worker keys made before this served every agent: they keep doing so, stated as ["*"] (and,
+    // as every ["*"] key, no longer receive secrets). Other roles have no list.
+    sql: `
+ALTER TABLE api_keys ADD COLUMN agents TEXT;
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+UPDATE api_keys SET agents = '["*"]' WHERE role = 'worker';
+`,
+  },
 ];
