@@ -142,7 +142,7 @@ for (const d of await dialects()) {
     });
 
     it('records lease completions, failures, releases and non-empty polls, but not heartbeats, event appends or empty polls', async () => {
-      const worker = (await t.call('POST', '/v1/keys', { body: { role: 'worker' } })).json();
+      const worker = (await t.call('POST', '/v1/keys', { body: { role: 'worker', agents: ['hello'] } })).json();
       plaintextKeys.push(worker.key);
       const w = (url: string, body: unknown = {}) => t.call('POST', url, { key: worker.key, body });
       const empty = await w('/v1/worker/lease', { agent: 'hello', wait_ms: 0 });

@@ -33,9 +33,11 @@ for (const d of await dialects()) {
     };
     const CANARY = `sk-canary-${randomBytes(12).toString('hex')}`;
 
-    const startWorker = (agent: string) => {
+    /** Each worker runs with a worker key that names its agent: only such a key receives secrets. */
+    const startWorker = async (agent: string) => {
+      const apiKey = await t.keyFor('worker', undefined, [agent]);
       const worker = new Worker({
-        client: new Agentd({ baseURL: client.baseURL, apiKey: t.adminKey, maxRetries: 0 }),
+        client: new Agentd({ baseURL: client.baseURL, apiKey, maxRetries: 0 }),
         agent,
         handleSignals: false,
         logger,
@@ -64,8 +66,8 @@ for (const d of await dialects()) {
       client = new Agentd({ baseURL: await t.listen(), apiKey: t.adminKey, maxRetries: 0 });
       await client.agents.deploy(manifest('alpha') as never);
       await client.agents.deploy(manifest('beta') as never);
-      startWorker('alpha');
-      startWorker('beta');
+      await startWorker('alpha');
+      await startWorker('beta');
     });
     after(async () => {
       for (const w of workers) await w.worker.stop();
