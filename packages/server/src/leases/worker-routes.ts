@@ -5,7 +5,7 @@ import { tenantOf } from '../http/index.ts';
 import type { CompletionItem as Completion } from './lease-service.ts';
 import type { Task as TaskWire } from '@agentd/protocol';
 import { scrubCompletions, scrubForLease } from './worker-scrubbing.ts';
-import { agentsOfLeases, assertMayServe, forbiddenResult } from './worker-scope.ts';
+import { LeaseAgents, assertMayServe, forbiddenResult } from './worker-scope.ts';
 import { mayServe, servesEveryAgent, type Principal } from '../keys/index.ts';
 import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../http/index.ts';
 
@@ -40,6 +40,7 @@ async function handOver(engine: AppDeps['engine'], request: FastifyRequest, task
  * and complete/fail repeated with the same lease are idempotent by themselves.
  */
 export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps): void {
+  const leaseAgents = new LeaseAgents(engine);
   app.post(
     '/v1/worker/lease',
     {
@@ -159,7 +160,7 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
       if (body.lease) assertMayServe(principal, body.lease.agent);
       const all: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
       const tenantId = tenantOf(request);
-      const { items, refused } = await withinScope(engine, principal, tenantId, all);
+      const { items, refused } = await withinScope(leaseAgents, principal, tenantId, all);
       const scrubbed = await scrubCompletions(engine, tenantId, items);
       if (!body.lease) return { results: merged(all, refused, await engine.leases.completeBatch(tenantId, scrubbed)) };
       let hungUp = false;
@@ -190,10 +191,10 @@ type BatchResult = Awaited<ReturnType<AppDeps['engine']['leases']['completeBatch
  * the answers of those it may not, by position. Leases unknown to the tenant pass: the batch
  * answers them LEASE_NOT_FOUND, as alone.
  */
-async function withinScope(engine: AppDeps['engine'], principal: Principal, tenantId: string, all: Completion[]): Promise<{ items: Completion[]; refused: Map<number, BatchResult> }> {
+async function withinScope(leaseAgents: LeaseAgents, principal: Principal, tenantId: string, all: Completion[]): Promise<{ items: Completion[]; refused: Map<number, BatchResult> }> {
   const refused = new Map<number, BatchResult>();
   if (servesEveryAgent(principal)) return { items: all, refused };
-  const agents = await agentsOfLeases(engine, tenantId, all.map((it) => it.lease_id));
+  const agents = await leaseAgents.of(tenantId, all.map((it) => it.lease_id));
   const items: Completion[] = [];
   all.forEach((it, i) => {
     const agent = agents.get(it.lease_id);
