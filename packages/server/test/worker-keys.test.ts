@@ -125,7 +125,7 @@ for (const d of await dialects()) {
       assert.equal((await t.call('POST', `/v1/leases/${mine.lease_id}/release`, { key: k.both })).statusCode, 200);
     });
 
-    it("every lease-scoped call with another agent's lease is 403, changes nothing; another tenant's lease is 404 as if none", async () => {
+    it("every lease-scoped call with another agent's lease is 403, changes nothing; another tenant's lease is 404 as if none", async (tc) => {
       const task = await leaseOne(k.beta, 'beta');
       const before = (await t.call('GET', `/v1/runs/${task.run_id}`)).json();
       const calls: [string, string, unknown?][] = [
@@ -144,6 +144,7 @@ for (const d of await dialects()) {
         assert.equal(r.json().error.code, 'FORBIDDEN');
       }
       assert.deepEqual((await t.call('GET', `/v1/runs/${task.run_id}`)).json(), before, 'nothing changed');
+      tc.diagnostic(`${calls.length} of ${calls.length} lease-scoped routes refused a key scoped to another agent (403, run unchanged)`);
       const batch = await t.call('POST', '/v1/worker/complete', { key: k.alpha, body: { results: [{ lease_id: task.lease_id, output: {} }, { lease_id: 'lse_unknown', output: {} }] } });
       assert.equal(batch.statusCode, 200, batch.body);
       assert.deepEqual(
@@ -169,7 +170,7 @@ for (const d of await dialects()) {
       assert.equal(await status(task.run_id), 'succeeded');
     });
 
-    it('the worker protocol is for worker and admin keys: every other role gets 403 on every worker route', async () => {
+    it('the worker protocol is for worker and admin keys: every other role gets 403 on every worker route', async (tc) => {
       const task = await leaseOne(k.alpha, 'alpha');
       const routes = t.app.registeredRoutes.filter((r) => / \/v1\/(worker|leases)\//.test(r));
       assert.equal(routes.length, 10, routes.join('\n'));
@@ -186,6 +187,7 @@ for (const d of await dialects()) {
         }
       }
       assert.equal(checked, 4 * 10);
+      tc.diagnostic(`${checked} role × worker-route combinations (developer, operator, approver, viewer × ${routes.length} routes) answered 403`);
       assert.equal(await status(task.run_id), 'running', 'none of it touched the lease');
       assert.match((await lease(k.dev, 'alpha')).json().error.message, /worker key/);
       assert.equal((await t.call('POST', `/v1/leases/${task.lease_id}/complete`, { key: t.adminKey, body: { output: {} } })).statusCode, 200, 'an admin key serves every agent');
