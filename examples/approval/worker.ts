@@ -1,7 +1,9 @@
 /**
  * The refund agent's worker: asks for approval before the side effect, then calls the payment
- * provider with the granted secret `payments_key`. Reads AGENTD_URL and AGENTD_API_KEY;
- * start it with `npm run example:approval`.
+ * provider with the granted secret `payments_key`. Reads AGENTD_URL and AGENTD_API_KEY; start it
+ * with `npm run example:approval`. The key must be a worker key that names `refund`
+ * (`agentd keys create --role worker --agents refund`): only such a key receives the agent's
+ * secrets. With an admin key it leases, but `ctx.secrets.get` throws, saying why.
  *
  * The approval is durable: if this worker (or the server) dies while a person decides, the run
  * is retried and the retried attempt gets the same approval back, decided if it was.

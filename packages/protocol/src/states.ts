@@ -32,7 +32,10 @@ export const WaitingReason = {
 } as const;
 export type WaitingReason = (typeof WaitingReason)[keyof typeof WaitingReason];
 
-/** API key roles. `worker` may use the worker protocol and nothing else. */
+/**
+ * API key roles. `worker` may use the worker protocol (for the agents it names) and nothing else;
+ * `admin` may use it too, for every agent, but never receives secrets.
+ */
 export const Role = {
   admin: 'admin',
   developer: 'developer',
@@ -43,3 +46,6 @@ export const Role = {
 } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ROLES = Object.values(Role) as Role[];
+
+/** A worker key's agent list that means every agent. Stated explicitly; never a default. */
+export const ALL_AGENTS = '*';

@@ -136,8 +136,15 @@ export interface ApiKey {
   id: string;
   name: string | null;
   role: Role;
+  /**
+   * A worker key's agents: the ones it may serve (`["*"]`: every agent, and then no secrets).
+   * `null` for every other role.
+   */
+  agents: string[] | null;
   prefix: string;
   created_at: string;
+  /** After this the key is refused like a revoked one; `null`: it does not expire. */
+  expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
 }
@@ -165,6 +172,17 @@ export interface Task {
   heartbeat_interval_ms: number;
   /** Values of the secrets granted to this agent (and endpoint), by name: for this run only. */
   secrets?: Record<string, string>;
+  /**
+   * Present when the lease was taken by a key that receives no secrets (an admin key, or a worker
+   * key for `["*"]`): `secrets` is then empty whatever the grants say.
+   */
+  secrets_withheld?: SecretsWithheld;
+}
+
+/** Why a task carries no secrets: only a worker key that names the agent receives them. */
+export interface SecretsWithheld {
+  reason: 'admin_key' | 'all_agents_key';
+  message: string;
 }
 
 export interface HeartbeatResult {

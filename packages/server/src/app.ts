@@ -7,7 +7,7 @@ import { keyRoutes } from './keys/index.ts';
 import { agentRoutes } from './agents/index.ts';
 import { runRoutes } from './runs/index.ts';
 import { eventRoutes } from './events/index.ts';
-import { workerRoutes } from './leases/index.ts';
+import { workerRoutes, workerScopeHook } from './leases/index.ts';
 import { approvalRoutes } from './approvals/index.ts';
 import { secretRoutes } from './secrets/index.ts';
 import { grantRoutes } from './secrets/index.ts';
@@ -66,6 +66,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
   });
   app.addHook('onRequest', authHook(opts.engine));
   registerAuditHooks(app, opts.engine);
+  // After validation (a lease id is bounded by then): a worker key serves only its agents.
+  app.addHook('preHandler', workerScopeHook(opts.engine));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 

@@ -101,10 +101,8 @@ for (const d of await dialects()) {
       assert.equal((await call('GET', '/v1/agents', { key: viewer.json.key })).status, 200, 'the replayed key authenticates');
       const approver = await newKey('approver', { role: 'approver', name: 'at-rest-approver' }, randomUUID());
       await newKey('operator (no Idempotency-Key)', { role: 'operator' });
-      // A worker key naming its agent (the only kind a lease delivers secrets to, once keys are
-      // agent-scoped); a server without agent scopes refuses the field, and takes the plain key.
-      const scoped = await call('POST', '/v1/keys', { body: { role: 'worker', name: 'at-rest-worker', agents: ['echo'] }, idem: randomUUID() });
-      const worker = scoped.status === 201 ? scoped : await ok('POST', '/v1/keys', { body: { role: 'worker', name: 'at-rest-worker' }, idem: randomUUID() });
+      // A worker key naming its agent: the only kind a lease delivers secrets to.
+      const worker = await ok('POST', '/v1/keys', { body: { role: 'worker', name: 'at-rest-worker', agents: ['echo'] }, idem: randomUUID() });
       keys.set(worker.json.key, 'worker');
       expected.set(worker.json.id, "worker's id");
       const w = worker.json.key as string;

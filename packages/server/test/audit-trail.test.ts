@@ -136,13 +136,21 @@ for (const d of await dialects()) {
       assert.equal(refused.statusCode, 401);
       const row = await oneRowOf(refused);
       assert.deepEqual([row.actor, row.actor_role, row.outcome, row.status_code, row.details.reason], [k.id, 'operator', 'denied', 401, 'key_revoked']);
+      // An expired key, likewise, with the reason that tells it from a revoked one.
+      const e = (await t.call('POST', '/v1/keys', { body: { role: 'operator', expires_at: new Date(Date.now() + 3_600_000).toISOString() } })).json();
+      plaintextKeys.push(e.key);
+      await t.store.db.updateTable('api_keys').set({ expires_at: Date.now() - 1 }).where('id', '=', e.id).execute();
+      const expired = await t.call('POST', '/v1/runs', { key: e.key, body: { agent: 'hello', endpoint: 'greet', input: { name: 'x' } } });
+      assert.equal(expired.statusCode, 401);
+      const erow = await oneRowOf(expired);
+      assert.deepEqual([erow.actor, erow.outcome, erow.details.reason], [e.id, 'denied', 'key_expired']);
       const unknown = await t.call('POST', '/v1/runs', { key: 'agd_not_a_key', body: {} });
       assert.equal(unknown.statusCode, 401);
       assert.equal((await rowsOf(String(unknown.headers['x-request-id']))).length, 0);
     });
 
     it('records lease completions, failures, releases and non-empty polls, but not heartbeats, event appends or empty polls', async () => {
-      const worker = (await t.call('POST', '/v1/keys', { body: { role: 'worker' } })).json();
+      const worker = (await t.call('POST', '/v1/keys', { body: { role: 'worker', agents: ['hello'] } })).json();
       plaintextKeys.push(worker.key);
       const w = (url: string, body: unknown = {}) => t.call('POST', url, { key: worker.key, body });
       const empty = await w('/v1/worker/lease', { agent: 'hello', wait_ms: 0 });

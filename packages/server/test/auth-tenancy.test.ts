@@ -86,7 +86,8 @@ for (const d of await dialects()) {
         'POST /v1/agents': ['admin', 'developer'],
         'GET /v1/keys': ['admin'],
         'POST /v1/keys': ['admin'],
-        'POST /v1/worker/lease': ['admin', 'developer', 'worker'],
+        // The worker protocol: worker keys (for their agents) and admin keys; never a developer's.
+        'POST /v1/worker/lease': ['admin', 'worker'],
         'GET /openapi.json': ['admin', 'developer', 'operator', 'approver', 'viewer', 'worker'],
       };
       const bodies: Record<string, unknown> = {

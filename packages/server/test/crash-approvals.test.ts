@@ -18,9 +18,11 @@ for (const d of await dialects()) {
     let db: TestDatabase;
     let dataDir: string;
     let server: ServerProcess;
+    /** The example's worker runs as the README says: with a worker key that names `refund`. */
+    let workerKey: string;
     const workers: LineProcess[] = [];
     const startWorker = () => {
-      const w = new LineProcess(process.execPath, [WORKER], { env: childEnv({ AGENTD_URL: server.url, AGENTD_API_KEY: server.adminKey }), cwd: REPO_ROOT });
+      const w = new LineProcess(process.execPath, [WORKER], { env: childEnv({ AGENTD_URL: server.url, AGENTD_API_KEY: workerKey }), cwd: REPO_ROOT });
       workers.push(w);
       return w;
     };
@@ -34,6 +36,9 @@ for (const d of await dialects()) {
       assert.equal(deployed.status, 201);
       assert.equal((await server.api('POST', '/v1/secrets', { name: 'payments_key', value: 'sk_test_crash_canary_0001' })).status, 201);
       assert.equal((await server.api('POST', '/v1/grants', { secret: 'payments_key', agent: 'refund' })).status, 201);
+      const created = await server.api('POST', '/v1/keys', { role: 'worker', name: 'refund worker', agents: ['refund'] });
+      assert.equal(created.status, 201);
+      workerKey = created.body.key;
     });
     after(async () => {
       await Promise.all(workers.map((w) => w.signal('SIGKILL')));

@@ -58,7 +58,7 @@ for (const d of await dialects()) {
         const r = await server.api('POST', '/v1/agents', manifest(name));
         assert.equal(r.status, 201, JSON.stringify(r.body));
       }
-      const k = await server.api('POST', '/v1/keys', { role: 'worker', name: 'crash tests' });
+      const k = await server.api('POST', '/v1/keys', { role: 'worker', name: 'crash tests', agents: ['reaper', 'zombie', 'drain'] });
       assert.equal(k.status, 201);
       workerKey = k.body.key;
     });

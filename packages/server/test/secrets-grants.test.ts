@@ -59,7 +59,8 @@ for (const d of await dialects()) {
       for (const m of [agentManifest('alpha', ['run', 'other']), agentManifest('beta', ['run']), agentManifest('gamma', ['run'])]) {
         assert.equal((await call('POST', '/v1/agents', { body: m })).statusCode, 201);
       }
-      workerKey = await t.keyFor('worker');
+      // Named agents: only a worker key that names an agent receives its secrets.
+      workerKey = await t.keyFor('worker', undefined, ['alpha', 'beta', 'gamma']);
       const created = await call('POST', '/v1/secrets', { body: { name: 'canary_token', value: CANARY, description: 'TESTPLAN 23' } });
       assert.equal(created.statusCode, 201, created.body);
     });

@@ -33,9 +33,11 @@ for (const d of await dialects()) {
     };
     const CANARY = `sk-canary-${randomBytes(12).toString('hex')}`;
 
-    const startWorker = (agent: string) => {
+    /** Each worker runs with a worker key that names its agent: only such a key receives secrets. */
+    const startWorker = async (agent: string, key?: string) => {
+      const apiKey = key ?? (await t.keyFor('worker', undefined, [agent]));
       const worker = new Worker({
-        client: new Agentd({ baseURL: client.baseURL, apiKey: t.adminKey, maxRetries: 0 }),
+        client: new Agentd({ baseURL: client.baseURL, apiKey, maxRetries: 0 }),
         agent,
         handleSignals: false,
         logger,
@@ -64,8 +66,8 @@ for (const d of await dialects()) {
       client = new Agentd({ baseURL: await t.listen(), apiKey: t.adminKey, maxRetries: 0 });
       await client.agents.deploy(manifest('alpha') as never);
       await client.agents.deploy(manifest('beta') as never);
-      startWorker('alpha');
-      startWorker('beta');
+      await startWorker('alpha');
+      await startWorker('beta');
     });
     after(async () => {
       for (const w of workers) await w.worker.stop();
@@ -137,6 +139,19 @@ for (const d of await dialects()) {
       assert.equal(r.error?.type, 'secret_not_granted');
       assert.match(r.error!.message, /^secret "canary_token" is not granted to agent "beta" \(endpoint use\)/);
       assert.deepEqual(r.error?.details, { secret: 'canary_token', agent: 'beta', endpoint: 'use' });
+    });
+
+    it('a worker running with the admin key (or a ["*"] key) gets no secrets, is told why, and warns once', async () => {
+      await client.agents.deploy(manifest('gamma') as never);
+      await client.grants.create({ secret: 'canary_token', agent: 'gamma' });
+      await startWorker('gamma', t.adminKey);
+      for (let i = 0; i < 2; i++) {
+        const r = await client.runs.createAndWait({ agent: 'gamma', endpoint: 'use', input: {} }, { timeoutMs: 15_000 });
+        assert.equal(r.status, 'failed');
+        assert.equal(r.error?.type, 'secret_not_granted');
+        assert.match(r.error!.message, /^secret "canary_token" was not delivered: secrets are never delivered to a lease taken with an admin key; use a worker key that names it: agentd keys create --role worker --agents gamma/);
+      }
+      assert.equal(workerLog.filter((l) => l.startsWith('this worker receives no secrets') && l.includes('admin_key')).length, 1, 'said once, not per task');
     });
 
     it('revoking the grant applies to the next lease: A is then told it lacks the grant', async () => {

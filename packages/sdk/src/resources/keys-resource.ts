@@ -13,11 +13,12 @@ export class KeysResource {
   }
 
   /**
-   * The answer's `key` is shown this once; store it now.
-   * @example const { key } = await client.keys.create({ role: 'worker', name: 'ci' });
+   * The answer's `key` is shown this once; store it now. A worker key names its agents.
+   * @example const { key } = await client.keys.create({ role: 'worker', name: 'refunds', agents: ['refund'] });
    */
   create(params: KeyCreateParams, options?: RequestOptions): Promise<CreatedApiKey> {
-    return this.#client.request<CreatedApiKey>({ method: 'POST', path: '/v1/keys', body: params }, options);
+    const body = params.expires_at instanceof Date ? { ...params, expires_at: params.expires_at.toISOString() } : params;
+    return this.#client.request<CreatedApiKey>({ method: 'POST', path: '/v1/keys', body }, options);
   }
 
   /** @example for await (const key of client.keys.list()) console.log(key.prefix, key.role); */

@@ -74,6 +74,13 @@ export interface RunWaitOptions {
 export interface KeyCreateParams {
   role: Role;
   name?: string;
+  /**
+   * Required for a `worker` key, refused for any other role: the agents it may serve, or `['*']`
+   * for every agent. Only a key that names an agent receives that agent's secrets.
+   */
+  agents?: string[];
+  /** When the key stops working (an ISO 8601 time, or a Date). Default: never. */
+  expires_at?: string | Date;
 }
 
 export interface EventStreamParams {

@@ -45,6 +45,8 @@ export class Worker {
   readonly #graceController = new AbortController();
   #wakeLeaseLoop: (() => void) | undefined;
   #running: Promise<void> | undefined;
+  /** Said once: a key that receives no secrets (admin, or ["*"]) is a setup mistake worth a line, not one per task. */
+  #warnedWithheld = false;
 
   constructor(options: WorkerOptions) {
     this.#options = resolveWorkerOptions(options);
@@ -137,6 +139,10 @@ export class Worker {
   }
 
   #start(task: Task): void {
+    if (task.secrets_withheld && !this.#warnedWithheld) {
+      this.#warnedWithheld = true;
+      this.#options.logger.warn('this worker receives no secrets', { reason: task.secrets_withheld.reason, message: task.secrets_withheld.message });
+    }
     let slot: Promise<void> | undefined;
     if (this.#busy.size < this.#options.concurrency) this.#busy.add(task.lease_id);
     else slot = new Promise<void>((start) => this.#waiting.push({ leaseId: task.lease_id, start }));

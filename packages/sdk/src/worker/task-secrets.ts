@@ -23,12 +23,18 @@ export class SecretNotGrantedError extends Error {
   readonly type = 'secret_not_granted';
   readonly details: { secret: string; agent: string; endpoint: string };
 
-  constructor(secret: string, task: Pick<Task, 'agent' | 'endpoint'>) {
+  readonly withheld: Task['secrets_withheld'] | null;
+
+  constructor(secret: string, task: Pick<Task, 'agent' | 'endpoint' | 'secrets_withheld'>) {
+    // A key that receives no secrets (admin, or a worker key for ["*"]) is the likelier cause then.
     super(
-      `secret ${JSON.stringify(secret)} is not granted to agent ${JSON.stringify(task.agent)} (endpoint ${task.endpoint}); ` +
-        `grant it with: agentd grants add ${secret} ${task.agent} [--endpoint ${task.endpoint}]`,
+      task.secrets_withheld
+        ? `secret ${JSON.stringify(secret)} was not delivered: ${task.secrets_withheld.message}`
+        : `secret ${JSON.stringify(secret)} is not granted to agent ${JSON.stringify(task.agent)} (endpoint ${task.endpoint}); ` +
+            `grant it with: agentd grants add ${secret} ${task.agent} [--endpoint ${task.endpoint}]`,
     );
     this.details = { secret, agent: task.agent, endpoint: task.endpoint };
+    this.withheld = task.secrets_withheld ?? null;
   }
 }
 

@@ -160,8 +160,9 @@ async function entryFor(engine: Engine, request: FastifyRequest, reply: FastifyR
   const details: Record<string, unknown> = {};
   if (!principal && status === 401) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
-    principal = m ? await engine.audit.keyOwner(hashKey(m[1])) : null;
-    if (principal) details.reason = 'key_revoked';
+    const owner = m ? await engine.audit.keyOwner(hashKey(m[1])) : null;
+    principal = owner;
+    if (owner) details.reason = owner.expired ? 'key_expired' : 'key_revoked';
   }
   if (!principal) return null; // no tenant to file it under: an unknown key or none
   const route = request.routeOptions.url!;

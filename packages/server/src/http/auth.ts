@@ -18,10 +18,14 @@ export type Permission =
   | 'secrets:manage'
   | 'audit:read';
 
-/** Secret metadata is readable by admins and developers; values are readable by nobody. */
+/**
+ * Secret metadata is readable by admins and developers; values are readable by nobody. The worker
+ * protocol is for worker keys (scoped to their agents, see leases/worker-scope.ts) and admin keys
+ * (so the quickstart needs one key); a developer key may not lease, and so never gets secrets.
+ */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read']),
-  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'worker', 'secrets:read']),
+  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'secrets:read']),
   operator: new Set(['any', 'read', 'runs:write']),
   approver: new Set(['any', 'read', 'approvals:decide']),
   viewer: new Set(['any', 'read']),
@@ -56,7 +60,8 @@ export function authHook(engine: Engine) {
     // Unknown routes reach here with no permission; they answer 404 from the not-found handler.
     if (!request.routeOptions.url) return undefined;
     if (!permission || !ROLE_PERMISSIONS[principal.role].has(permission)) {
-      return sendError(reply, request, 'FORBIDDEN', `role ${principal.role} may not do this`, { role: principal.role, needs: permission ?? null });
+      const hint = permission === 'worker' ? ': the worker protocol needs a worker key (agentd keys create --role worker --agents <agent>)' : '';
+      return sendError(reply, request, 'FORBIDDEN', `role ${principal.role} may not do this${hint}`, { role: principal.role, needs: permission ?? null });
     }
     return undefined;
   };

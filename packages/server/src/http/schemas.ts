@@ -122,8 +122,10 @@ export const ApiKey = Type.Object({
   id: Type.String(),
   name: Nullable(Type.String()),
   role: Type.String(),
+  agents: Nullable(Type.Array(Type.String(), { description: 'A worker key\'s agents (`["*"]`: every agent); null for other roles.' })),
   prefix: Type.String(),
   created_at: Time,
+  expires_at: Nullable(Time),
   revoked_at: Nullable(Time),
   last_used_at: Nullable(Time),
 });
@@ -131,7 +133,17 @@ export const ApiKey = Type.Object({
 export const CreatedApiKey = Type.Intersect([ApiKey, Type.Object({ key: Type.String({ description: 'Shown once; only its hash is stored.' }) })]);
 
 export const KeyCreate = Type.Object(
-  { role: Type.Union(ROLES.map((r) => Type.Literal(r))), name: Type.Optional(Type.String({ maxLength: 200 })) },
+  {
+    role: Type.Union(ROLES.map((r) => Type.Literal(r))),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    agents: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 63 }), {
+        maxItems: 1000,
+        description: 'Required for a `worker` key, refused for the others: the agent names it may serve, or `["*"]` for every agent (then it gets no secrets).',
+      }),
+    ),
+    expires_at: Type.Optional(Type.String({ format: 'date-time', description: 'When the key stops working (RFC 3339); it must be in the future.' })),
+  },
   { additionalProperties: false },
 );
 
@@ -150,6 +162,12 @@ export const Task = Type.Object({
   attempt_deadline_at: Time,
   heartbeat_interval_ms: Type.Integer(),
   secrets: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'The values of the secrets granted to this agent and endpoint, for this run only (by name).' })),
+  secrets_withheld: Type.Optional(
+    Type.Object(
+      { reason: Type.Union([Type.Literal('admin_key'), Type.Literal('all_agents_key')]), message: Type.String() },
+      { description: 'Present when the lease was taken with a key that receives no secrets (an admin key, or a worker key for ["*"]); `secrets` is then empty.' },
+    ),
+  ),
 });
 
 export const LeaseRequest = Type.Object(

@@ -10,11 +10,21 @@ export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps
     {
       // The answer holds the key itself: a replay must still return it, so its record is sealed.
       config: { permission: 'keys:manage', sensitiveResponse: true },
-      schema: { tags: ['keys'], summary: 'Create an API key (shown once)', body: KeyCreate, response: { 201: CreatedApiKey, ...errors(400, 401, 403) } },
+      schema: {
+        tags: ['keys'],
+        summary: 'Create an API key (shown once)',
+        description:
+          'A `worker` key must name the agents it may serve in `agents` (`["*"]` for every agent; a `["*"]` key never receives secrets); no other role takes `agents`. Either mistake is `422 KEY_INVALID`. `expires_at` makes the key stop working then (401, as if revoked).',
+        body: KeyCreate,
+        response: { 201: CreatedApiKey, ...errors(400, 401, 403, 422) },
+      },
     },
     async (request, reply) => {
       const body = request.body as Static<typeof KeyCreate>;
-      return idempotency.run(request, reply, 201, (record) => engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null }, record));
+      const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
+      return idempotency.run(request, reply, 201, (record) =>
+        engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }, record),
+      );
     },
   );
   app.get(

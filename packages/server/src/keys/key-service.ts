@@ -8,14 +8,19 @@ import { errorContext, newId } from '../core/index.ts';
 import { TtlCache } from '../core/index.ts';
 import { iso, isoOrNull } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
+import { checkKeyRequest, type KeyScope } from './key-scope.ts';
 
 /** The caller a valid key identifies. */
-export interface Principal {
+export interface Principal extends KeyScope {
   tenantId: string;
   keyId: string;
   /** The key's name, if it was given one (assignee lists may use names). */
   keyName: string | null;
-  role: Role;
+}
+
+/** A principal without the cache's bookkeeping: a fresh object, so no caller can alter the cache. */
+function toPrincipal(p: Principal): Principal {
+  return { tenantId: p.tenantId, keyId: p.keyId, keyName: p.keyName, role: p.role, agents: p.agents };
 }
 
 export function hashKey(key: string): string {
@@ -34,8 +39,10 @@ function toApiKey(row: ApiKeysTable): ApiKey {
     id: row.id,
     name: row.name,
     role: row.role as Role,
+    agents: row.agents === null ? null : (JSON.parse(row.agents) as string[]),
     prefix: row.prefix,
     created_at: iso(row.created_at),
+    expires_at: isoOrNull(row.expires_at),
     revoked_at: isoOrNull(row.revoked_at),
     last_used_at: isoOrNull(row.last_used_at),
   };
@@ -53,7 +60,7 @@ const AUTH_CACHE_TTL_MS = 1000;
 export class KeyService {
   readonly #store: Store;
   readonly #clock: Clock;
-  readonly #cache = new TtlCache<Principal & { lastUsed: number | null }>(AUTH_CACHE_TTL_MS);
+  readonly #cache = new TtlCache<Principal & { expiresAt: number | null }>(AUTH_CACHE_TTL_MS);
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
@@ -61,20 +68,27 @@ export class KeyService {
   }
 
   /**
-   * Creates a key; the plaintext is returned here and never again (only its hash is kept).
+   * Creates a key; the plaintext is returned here and never again (only its hash is kept). A
+   * worker key must name its `agents` (`["*"]` for all); no other role may (422 KEY_INVALID).
    * `record` runs in the same transaction (the route's idempotency record, sealed by the vault).
    */
-  async create(input: { tenantId: string; role: Role; name?: string | null; key?: string }, record?: (ctx: WriteContext, created: CreatedApiKey) => Promise<void>): Promise<CreatedApiKey> {
-    const key = input.key ?? generateKey();
+  async create(
+    input: { tenantId: string; role: Role; name?: string | null; agents?: readonly string[] | null; expiresAt?: number | null; key?: string },
+    record?: (ctx: WriteContext, created: CreatedApiKey) => Promise<void>,
+  ): Promise<CreatedApiKey> {
     const now = this.#clock.now();
+    const agents = checkKeyRequest({ role: input.role, agents: input.agents, expiresAt: input.expiresAt, now });
+    const key = input.key ?? generateKey();
     const row: ApiKeysTable = {
       id: newId('key', now),
       tenant_id: input.tenantId,
       name: input.name ?? null,
       role: input.role,
+      agents: agents === null ? null : JSON.stringify(agents),
       prefix: displayPrefix(key),
       hash: hashKey(key),
       created_at: now,
+      expires_at: input.expiresAt ?? null,
       revoked_at: null,
       last_used_at: null,
     };
@@ -104,16 +118,21 @@ export class KeyService {
     });
   }
 
-  /** The principal for a presented key, or null. Looks up by hash, compares in constant time. */
+  /**
+   * The principal for a presented key, or null (unknown, revoked or expired: the caller answers
+   * 401 alike). Looks up by hash, compares in constant time.
+   */
   async authenticate(presented: string): Promise<Principal | null> {
     if (presented.length < 16 || presented.length > 256) return null;
     const hash = hashKey(presented);
+    const now = this.#clock.now();
     const cached = this.#cache.get(hash);
-    if (cached) return { tenantId: cached.tenantId, keyId: cached.keyId, keyName: cached.keyName, role: cached.role };
+    // Expiry is checked on every request, cached or not: the cache must not extend a key's life.
+    if (cached) return cached.expiresAt !== null && cached.expiresAt <= now ? null : toPrincipal(cached);
     const row = await this.#store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
     if (!row || row.revoked_at !== null) return null;
     if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
-    const now = this.#clock.now();
+    if (row.expires_at !== null && row.expires_at <= now) return null;
     if (row.last_used_at === null || now - row.last_used_at > LAST_USED_RESOLUTION_MS) {
       // Best effort and off the request's path: a lost last_used_at update harms nobody, but it is logged.
       void this.#store.writer
@@ -122,8 +141,9 @@ export class KeyService {
         })
         .catch((err: unknown) => this.#store.loops.log.warn({ key_id: row.id, tenant_id: row.tenant_id, err: errorContext(err) }, "agentd: could not record an API key's last use"));
     }
-    const principal: Principal = { tenantId: row.tenant_id, keyId: row.id, keyName: row.name, role: row.role as Role };
-    this.#cache.set(hash, { ...principal, lastUsed: now });
+    const agents = row.agents === null ? null : Object.freeze(JSON.parse(row.agents) as string[]);
+    const principal: Principal = { tenantId: row.tenant_id, keyId: row.id, keyName: row.name, role: row.role as Role, agents };
+    this.#cache.set(hash, { ...principal, expiresAt: row.expires_at });
     return principal;
   }
 

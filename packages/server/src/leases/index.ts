@@ -3,3 +3,4 @@ export { runByLease } from './lease-fence.ts';
 export { LeaseService } from './lease-service.ts';
 export { workerRoutes } from './worker-routes.ts';
 export { scrubForLease } from './worker-scrubbing.ts';
+export { workerScopeHook } from './worker-scope.ts';

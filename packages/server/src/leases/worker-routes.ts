@@ -7,6 +7,8 @@ import type { Task as TaskWire } from '@agentd/protocol';
 import { scrubCompletions, scrubForLease } from './worker-scrubbing.ts';
 import { DomainError } from '../store/index.ts';
 import { errorContext } from '../core/index.ts';
+import { LeaseAgents, assertMayServe, forbiddenResult } from './worker-scope.ts';
+import { mayServe, servesEveryAgent, type Principal } from '../keys/index.ts';
 import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../http/index.ts';
 
 const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
@@ -16,9 +18,15 @@ function normaliseFailure(e: Static<typeof RunFailureInput>): RunFailure {
   return { type: e.type, message: e.message, non_retryable: e.non_retryable ?? false, details: e.details ?? null };
 }
 
+const principalOf = (request: FastifyRequest): Principal => {
+  if (!request.principal) throw new Error('worker route reached without a principal');
+  return request.principal;
+};
+
 /**
- * Hands leased tasks over with their granted secrets (each delivery audited), or, when the client
- * has hung up, gives them back at once rather than after the lease TTL: nobody would receive them.
+ * Hands leased tasks over with their granted secrets (each delivery audited) when the key that
+ * leased them may receive them, or, when the client has hung up, gives them back at once rather
+ * than after the lease TTL: nobody would receive them.
  */
 async function handOver(engine: AppDeps['engine'], request: FastifyRequest, tasks: TaskWire[], aborted: boolean): Promise<TaskWire[]> {
   if (aborted && tasks.length > 0) {
@@ -32,7 +40,8 @@ async function handOver(engine: AppDeps['engine'], request: FastifyRequest, task
     );
     return [];
   }
-  return engine.secretDelivery.forTasks({ tenantId: tenantOf(request), tasks, actor: request.principal?.keyId ?? null, actorRole: request.principal?.role ?? null, requestId: request.id });
+  const principal = principalOf(request);
+  return engine.secretDelivery.forTasks({ tenantId: tenantOf(request), tasks, recipient: principal, actor: principal.keyId, actorRole: principal.role, requestId: request.id });
 }
 
 /**
@@ -40,19 +49,22 @@ async function handOver(engine: AppDeps['engine'], request: FastifyRequest, task
  * and complete/fail repeated with the same lease are idempotent by themselves.
  */
 export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps): void {
+  const leaseAgents = new LeaseAgents(engine);
   app.post(
     '/v1/worker/lease',
     {
-      config: { permission: 'worker' },
+      config: { permission: 'worker', agentInBody: true },
       schema: {
         tags: ['worker'],
         summary: 'Long-poll for runs to execute',
+        description: 'A worker key may lease only the agents it names (403 FORBIDDEN for another); secrets travel only to a key that names the agent itself.',
         body: LeaseRequest,
         response: { 200: Type.Object({ tasks: Type.Array(Task) }), ...errors(400, 401, 403) },
       },
     },
     async (request, reply) => {
       const body = request.body as Static<typeof LeaseRequest>;
+      assertMayServe(principalOf(request), body.agent);
       const abort = new AbortController();
       // The client hung up: stop waiting so its slot is not leased to nobody.
       reply.raw.once('close', () => abort.abort());
@@ -141,22 +153,25 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
   app.post(
     '/v1/worker/complete',
     {
-      config: { permission: 'worker' },
+      config: { permission: 'worker', agentInBody: true },
       schema: {
         tags: ['worker'],
         summary: 'Complete or fail many leases at once; optionally lease more in the same call',
         description:
-          'With `lease`, runs ready now (no waiting) are leased in the same call and answered as `tasks`, usually in the same commit as the results: a busy worker reports and refills in one round trip. A failed call must not be retried as is (it would lease again): send the results again without `lease`.',
+          'With `lease`, runs ready now (no waiting) are leased in the same call and answered as `tasks`, usually in the same commit as the results: a busy worker reports and refills in one round trip. A failed call must not be retried as is (it would lease again): send the results again without `lease`. A worker key may only complete leases of the agents it names (an item for another is answered `FORBIDDEN` alone) and lease them (403 for the whole call, before anything is written).',
         body: Type.Object({ results: Type.Array(CompletionItem, { minItems: 1, maxItems: 500 }), lease: Type.Optional(CompleteLease) }, { additionalProperties: false }),
         response: { 200: Type.Object({ results: Type.Array(CompletionResult), tasks: Type.Optional(Type.Array(Task)) }), ...errors(400, 401, 403) },
       },
     },
     async (request, reply) => {
       const body = request.body as { results: ({ lease_id: string; output: unknown } | { lease_id: string; error: Static<typeof RunFailureInput> })[]; lease?: Static<typeof CompleteLease> };
-      const items: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
+      const principal = principalOf(request);
+      if (body.lease) assertMayServe(principal, body.lease.agent);
+      const all: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
       const tenantId = tenantOf(request);
+      const { items, refused } = await withinScope(leaseAgents, principal, tenantId, all);
       const scrubbed = await scrubCompletions(engine, tenantId, items);
-      if (!body.lease) return { results: await engine.leases.completeBatch(tenantId, scrubbed) };
+      if (!body.lease) return { results: merged(all, refused, await engine.leases.completeBatch(tenantId, scrubbed)) };
       let hungUp = false;
       reply.raw.once('close', () => (hungUp = true));
       const lease = body.lease;
@@ -173,7 +188,34 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
           leaseTtlMs: lease.lease_ttl_ms ?? config.leaseTtlMs,
         }),
       ]);
-      return { results, tasks: await handOver(engine, request, tasks, hungUp) };
+      return { results: merged(all, refused, results), tasks: await handOver(engine, request, tasks, hungUp) };
     },
   );
+}
+
+type BatchResult = Awaited<ReturnType<AppDeps['engine']['leases']['completeBatch']>>[number];
+
+/**
+ * The items of a batched completion this key may report (a worker key: leases of its agents), and
+ * the answers of those it may not, by position. Leases unknown to the tenant pass: the batch
+ * answers them LEASE_NOT_FOUND, as alone.
+ */
+async function withinScope(leaseAgents: LeaseAgents, principal: Principal, tenantId: string, all: Completion[]): Promise<{ items: Completion[]; refused: Map<number, BatchResult> }> {
+  const refused = new Map<number, BatchResult>();
+  if (servesEveryAgent(principal)) return { items: all, refused };
+  const agents = await leaseAgents.of(tenantId, all.map((it) => it.lease_id));
+  const items: Completion[] = [];
+  all.forEach((it, i) => {
+    const agent = agents.get(it.lease_id);
+    if (agent !== undefined && !mayServe(principal, agent)) refused.set(i, forbiddenResult(principal, it.lease_id, agent));
+    else items.push(it);
+  });
+  return { items, refused };
+}
+
+/** The batch's answers in the order of its items: the refused ones where they stood. */
+function merged(all: Completion[], refused: Map<number, BatchResult>, results: BatchResult[]): BatchResult[] {
+  if (refused.size === 0) return results;
+  let next = 0;
+  return all.map((_, i) => refused.get(i) ?? results[next++]);
 }

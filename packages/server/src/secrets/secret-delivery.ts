@@ -8,11 +8,14 @@ import type { LeaseService } from '../leases/index.ts';
 import { createScrubber, noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
 import type { SecretService } from './secret-service.ts';
 import { anyOf } from '../store/index.ts';
+import { receivesSecrets, secretsWithheld, type KeyScope } from '../keys/index.ts';
 
-/** Who leased the tasks, for the audit trail. */
+/** Who leased the tasks: what decides whether they carry secrets, and the audit trail's actor. */
 export interface DeliveryRequest {
   tenantId: string;
   tasks: Task[];
+  /** The key that took the leases. Only a worker key naming the task's agent receives its secrets. */
+  recipient: KeyScope;
   actor: string | null;
   actorRole: string | null;
   requestId: string | null;
@@ -54,6 +57,19 @@ export class SecretDelivery {
    */
   async forTasks(req: DeliveryRequest): Promise<Task[]> {
     if (req.tasks.length === 0) return req.tasks;
+    // Decided here, at lease time, with the key that leased: an admin or ["*"] key gets none.
+    const receiving = req.tasks.filter((t) => receivesSecrets(req.recipient, t.agent));
+    if (receiving.length === req.tasks.length) return this.#deliver(req);
+    const delivered = new Map((receiving.length > 0 ? await this.#deliver({ ...req, tasks: receiving }) : []).map((t) => [t.lease_id, t]));
+    return req.tasks.flatMap((t): Task[] => {
+      const why = secretsWithheld(req.recipient, t.agent);
+      if (why) return [{ ...t, secrets: {}, secrets_withheld: why }];
+      const d = delivered.get(t.lease_id);
+      return d ? [d] : []; // its secret could not be decrypted: the attempt was failed instead
+    });
+  }
+
+  async #deliver(req: DeliveryRequest): Promise<Task[]> {
     const agents = [...new Set(req.tasks.map((t) => t.agent))];
     const grants = await this.#store.db
       .selectFrom('grants as g')

@@ -12,9 +12,12 @@ export interface ApiKeysTable {
   tenant_id: string;
   name: string | null;
   role: string;
+  /** JSON list of agent names, or `["*"]`; only worker keys have one. */
+  agents: string | null;
   prefix: string;
   hash: string;
   created_at: number;
+  expires_at: number | null;
   revoked_at: number | null;
   last_used_at: number | null;
 }

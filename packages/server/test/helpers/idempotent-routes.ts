@@ -83,7 +83,7 @@ async function pendingApproval(t: TestApp): Promise<string> {
 /** A run of `hello` leased by a fresh worker key, for the findings route. */
 async function leased(t: TestApp): Promise<{ leaseId: string; runId: string; key: string }> {
   const run = await ok(t, 'POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: `lease-${unique()}` } });
-  const key = (await t.engine.keys.create({ tenantId: t.tenantId, role: 'worker' })).key;
+  const key = (await t.engine.keys.create({ tenantId: t.tenantId, role: 'worker', agents: ['hello'] })).key;
   for (let i = 0; i < 50; i++) {
     const tasks = (await ok(t, 'POST', '/v1/worker/lease', { agent: 'hello', max_tasks: 100, wait_ms: 0 }, key)).tasks as { lease_id: string; run_id: string }[];
     const mine = tasks.find((x) => x.run_id === run.id);

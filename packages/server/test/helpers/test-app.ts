@@ -17,7 +17,8 @@ export interface TestApp {
   tenantId: string;
   /** In-process request (no socket); `key` defaults to the admin key, `null` sends none. */
   call(method: string, url: string, opts?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { json<T = any>(): T }>;
-  keyFor(role: Role, tenantId?: string): Promise<string>;
+  /** A new key of `role`; a worker key serves `agents` (default `["*"]`: every agent, and no secrets). */
+  keyFor(role: Role, tenantId?: string, agents?: string[]): Promise<string>;
   /** Listens on 127.0.0.1:0 and returns the base URL, for socket-level tests. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -60,7 +61,7 @@ export async function startTestApp(db: TestDatabase, opts: { clock?: Clock; conf
       const res = await app.inject({ method: method as 'GET', url, headers, ...(o.body !== undefined ? { payload: o.body as string } : {}) });
       return res as LightMyRequestResponse & { json<T = any>(): T };
     },
-    keyFor: async (role, tenantId = DEFAULT_TENANT) => (await engine.keys.create({ tenantId, role })).key,
+    keyFor: async (role, tenantId = DEFAULT_TENANT, agents) => (await engine.keys.create({ tenantId, role, agents: role === 'worker' ? (agents ?? ['*']) : agents })).key,
     listen: async () => {
       await app.listen({ port: 0, host: '127.0.0.1' });
       const a = app.server.address();

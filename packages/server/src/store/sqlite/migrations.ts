@@ -149,4 +149,16 @@ DELETE FROM idempotency_keys WHERE route = 'POST /v1/keys';
 PRAGMA secure_delete = OFF;
 `,
   },
+  {
+    id: 6,
+    name: 'agent-scoped-keys',
+    // A worker key names the agents it serves (a JSON list; ["*"] for all); any key may expire.
+    // Worker keys made before this served every agent: they keep doing so, stated as ["*"] (and,
+    // as every ["*"] key, no longer receive secrets). Other roles have no list.
+    sql: `
+ALTER TABLE api_keys ADD COLUMN agents TEXT;
+ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
+UPDATE api_keys SET agents = '["*"]' WHERE role = 'worker';
+`,
+  },
 ];
