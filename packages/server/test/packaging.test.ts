@@ -175,6 +175,15 @@ describe('the packages as a user installs them', { timeout: 240_000 }, () => {
   let tmp = '';
   let app = '';
   let skipped = '';
+  const phases: string[] = [];
+  const timed = async <T>(name: string, step: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await step();
+    } finally {
+      phases.push(`${name} ${((performance.now() - began) / 1000).toFixed(1)} s`);
+    }
+  };
 
   before(async () => {
     tmp = realpathSync(mkdtempSync(join(tmpdir(), 'agentd-packaging-')));
@@ -184,18 +193,18 @@ describe('the packages as a user installs them', { timeout: 240_000 }, () => {
     mkdirSync(tarballs);
     mkdirSync(app);
 
-    const build = await run('npm', ['run', 'build'], { cwd: REPO_ROOT, env: userEnv(), timeoutMs: 180_000 });
+    const build = await timed('build', () => run('npm', ['run', 'build'], { cwd: REPO_ROOT, env: userEnv(), timeoutMs: 180_000 }));
     assert.equal(build.code, 0, `npm run build failed\n${output(build)}`);
 
     // The build ran just now; --ignore-scripts skips each package's prepack (the same build again).
     const workspaces = PUBLIC_PACKAGES.flatMap((p) => ['-w', p]);
-    const pack = await run('npm', ['pack', ...workspaces, '--ignore-scripts', '--json', '--pack-destination', tarballs], { cwd: REPO_ROOT, env: userEnv(), timeoutMs: 60_000 });
+    const pack = await timed('pack', () => run('npm', ['pack', ...workspaces, '--ignore-scripts', '--json', '--pack-destination', tarballs], { cwd: REPO_ROOT, env: userEnv(), timeoutMs: 60_000 }));
     assert.equal(pack.code, 0, `npm pack failed\n${output(pack)}`);
     const packed = (JSON.parse(pack.stdout) as { name: string; filename: string }[]).map((p) => join(tarballs, p.filename));
     assert.equal(packed.length, PUBLIC_PACKAGES.length, pack.stdout);
 
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'agentd-user-app', private: true, type: 'module' }));
-    const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packed], { cwd: app, env: userEnv(), timeoutMs: 180_000 });
+    const install = await timed('install', () => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...packed], { cwd: app, env: userEnv(), timeoutMs: 180_000 }));
     if (install.code !== 0 && NETWORK_ERROR.test(install.stdout + install.stderr) && process.env.CI !== 'true') {
       skipped = `the npm registry is not reachable, so the tarballs' dependencies cannot be installed:\n${install.stderr.slice(-500)}`;
       process.stderr.write(`packaging.test: skipped: ${skipped}\n`);
@@ -212,6 +221,7 @@ describe('the packages as a user installs them', { timeout: 240_000 }, () => {
   it('serves with npx agentd serve, deploys and runs examples/hello with the installed CLI, and a plain-JS worker on @agentd/sdk/worker completes the run', async (t) => {
     if (skipped) return t.skip(skipped);
     const dataDir = join(tmp, 'data');
+    const began = performance.now();
     const server = start('npx', ['--no-install', 'agentd', 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { cwd: app, env: userEnv() });
     let url = '';
     for (let i = 0; i < 600 && !url; i++) {
@@ -233,6 +243,9 @@ describe('the packages as a user installs them', { timeout: 240_000 }, () => {
     const finished = JSON.parse(runResult.stdout);
     assert.equal(finished.status, 'succeeded');
     assert.deepEqual(finished.output, { greeting: 'Hello, Pack!' });
+
+    phases.push(`serve, deploy, run ${((performance.now() - began) / 1000).toFixed(1)} s`);
+    t.diagnostic(phases.join(', '));
 
     killGroup(worker.child, 'SIGTERM');
     const workerDone = await worker.done;
