@@ -121,37 +121,55 @@ function output(r: Done): string {
 
 // -- the client entry's import graph, as a browser or bundler resolves it ----------------------
 
+const CONDITIONS = ['browser', 'import', 'default'];
+
 /** The target of a package.json "exports" value for a runtime that is not Node: the first of
  * "browser", "import", "default" (neither "node" nor the repository's "@agentd/source"). */
 function exportTarget(value: unknown): string | undefined {
   if (typeof value === 'string') return value;
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     for (const [condition, target] of Object.entries(value)) {
-      if (['browser', 'import', 'default'].includes(condition)) return exportTarget(target);
+      if (CONDITIONS.includes(condition)) return exportTarget(target);
     }
   }
   return undefined;
 }
 
-function packageEntry(modules: string, specifier: string): string {
+/** The file a bare specifier names, found from `fromDir` up as Node and bundlers look for it. */
+function packageEntry(fromDir: string, specifier: string): string {
   const parts = specifier.split('/');
   const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
   const subpath = '.' + specifier.slice(name.length);
-  const dir = join(modules, name);
+  let dir = '';
+  for (let d = fromDir; !dir; d = dirname(d)) {
+    if (existsSync(join(d, 'node_modules', name, 'package.json'))) dir = join(d, 'node_modules', name);
+    else assert.notEqual(dirname(d), d, `'${specifier}' is not installed (looked from ${fromDir})`);
+  }
   const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const target = exportTarget(pkg.exports?.[subpath]);
+  const exports = typeof pkg.exports === 'object' && !Object.keys(pkg.exports).some((k) => k.startsWith('.')) ? { '.': pkg.exports } : pkg.exports;
+  if (exports === undefined || typeof exports === 'string') {
+    assert.equal(subpath, '.', `${name} has no "exports" for ${subpath}`);
+    return resolve(dir, exports ?? pkg.module ?? pkg.main ?? 'index.js');
+  }
+  let target = exportTarget(exports[subpath]);
+  for (const [key, value] of Object.entries(exports)) {
+    const star = key.indexOf('*');
+    if (target || star < 0 || !subpath.startsWith(key.slice(0, star)) || !subpath.endsWith(key.slice(star + 1))) continue;
+    target = exportTarget(value)?.replaceAll('*', subpath.slice(star, subpath.length - (key.length - star - 1)));
+  }
   assert.ok(target, `${name}'s package.json exports nothing for "${subpath}" outside Node`);
   return resolve(dir, target);
 }
 
 const IMPORT = /(?:^|[^.\w$])(?:import|export)\s*(?:type\s+)?(?:[\w$*{}\s,]+?\s*from\s*)?['"]([^'"\n]+)['"]|\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g;
 
-/** Every file the entry loads, and each import of node: or of a Node builtin by its bare name. */
+/** Every file the entry loads (through relative imports and packages alike), and each import of
+ * node: or of a Node builtin by its bare name. */
 function importGraph(modules: string, entry: string) {
   const builtins = new Set(builtinModules);
   const files = new Set<string>();
+  const packages = new Set<string>();
   const nodeImports: string[] = [];
-  const others: string[] = [];
   const todo = [entry];
   while (todo.length > 0) {
     const file = todo.pop()!;
@@ -161,14 +179,15 @@ function importGraph(modules: string, entry: string) {
     const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
     for (const m of code.matchAll(IMPORT)) {
       const spec = m[1] ?? m[2];
-      const where = `${relative(modules, file)} imports '${spec}'`;
-      if (spec.startsWith('node:') || builtins.has(spec.split('/')[0])) nodeImports.push(where);
+      if (spec.startsWith('node:') || builtins.has(spec.split('/')[0])) nodeImports.push(`${relative(modules, file)} imports '${spec}'`);
       else if (spec.startsWith('.')) todo.push(resolve(dirname(file), spec));
-      else if (spec.startsWith('@agentd/')) todo.push(packageEntry(modules, spec));
-      else others.push(where);
+      else {
+        packages.add(spec);
+        todo.push(packageEntry(dirname(file), spec));
+      }
     }
   }
-  return { files, nodeImports, others };
+  return { files, packages, nodeImports };
 }
 
 describe('the packages as a user installs them', { timeout: 240_000 }, () => {
@@ -264,14 +283,14 @@ describe('the packages as a user installs them', { timeout: 240_000 }, () => {
   it("the installed SDK's client entry imports nothing from node: (directly or through @agentd/protocol)", (t) => {
     if (skipped) return t.skip(skipped);
     const modules = join(app, 'node_modules');
-    const graph = importGraph(modules, packageEntry(modules, '@agentd/sdk'));
+    const graph = importGraph(modules, packageEntry(app, '@agentd/sdk'));
+    t.diagnostic(`${graph.files.size} files followed; packages: ${[...graph.packages].join(', ')}`);
     assert.ok(graph.files.size > 10, `only ${graph.files.size} files followed: ${[...graph.files].join(', ')}`);
-    assert.ok([...graph.files].every((f) => f.endsWith('.js')), 'the client entry loads compiled files only');
-    assert.ok([...graph.files].some((f) => f.includes('@agentd/protocol')), 'the graph follows @agentd/protocol');
+    assert.ok(graph.packages.has('@agentd/protocol'), 'the graph follows @agentd/protocol');
+    assert.ok(![...graph.files].some((f) => f.endsWith('.ts')), 'the client entry loads compiled files only');
     assert.deepEqual(graph.nodeImports, []);
-    assert.deepEqual(graph.others, [], 'the client entry takes no third-party package');
     // The worker entry is the one that may use Node: the same walk finds it does, so it can see node: imports.
-    assert.notDeepEqual(importGraph(modules, packageEntry(modules, '@agentd/sdk/worker')).nodeImports, []);
+    assert.notDeepEqual(importGraph(modules, packageEntry(app, '@agentd/sdk/worker')).nodeImports, []);
   });
 
   it('each installed package declares what it imports: its own files run without the monorepo around them', async (t) => {
