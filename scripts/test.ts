@@ -22,5 +22,11 @@ try {
 }
 
 const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : globSync('packages/*/test/**/*.test.ts').sort();
-const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', '--test-timeout=180000', ...files], { stdio: 'inherit' });
+// @agentd/* resolve to their TypeScript sources in every process of the run (the test files and
+// the servers, workers and scripts they start): NODE_OPTIONS reaches them all, a flag only this one.
+const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=@agentd/source'].filter(Boolean).join(' ');
+const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', '--test-timeout=180000', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, NODE_OPTIONS: nodeOptions },
+});
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

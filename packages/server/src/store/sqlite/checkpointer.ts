@@ -1,6 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import type { LoopMonitor } from '../../core/index.ts';
 
+// The thread's file next to this one: the source in the repository, the compiled file in the
+// published package (tsc rewrites import specifiers, not URLs).
+const CHECKPOINT_WORKER = import.meta.url.endsWith('.ts') ? './checkpoint-worker.ts' : './checkpoint-worker.js';
+
 /**
  * WAL checkpoints off the event loop. SQLite's automatic checkpoint runs inside the commit that
  * crosses its threshold, on the committing connection: it copies the WAL into the database file
@@ -18,7 +22,7 @@ export class Checkpointer {
   #closing = false;
 
   constructor(file: string, opts: { intervalMs?: number; monitor: LoopMonitor; onFailure: (err: Error) => void }) {
-    this.#worker = new Worker(new URL('./checkpoint-worker.ts', import.meta.url), { workerData: { file, intervalMs: opts.intervalMs ?? 100 } });
+    this.#worker = new Worker(new URL(CHECKPOINT_WORKER, import.meta.url), { workerData: { file, intervalMs: opts.intervalMs ?? 100 } });
     let failed = false;
     const fail = (err: Error) => {
       if (failed || this.#closing) return;
