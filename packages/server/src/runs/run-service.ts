@@ -3,7 +3,7 @@ import { schemaProblems } from '@agentd/protocol/manifest';
 import type { Store } from '../store/index.ts';
 import type { ApprovalsTable, RunsTable } from '../store/index.ts';
 import { approvalRow, requestedEventData } from '../approvals/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import { DomainError, isStoreUnavailable, type WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { newId } from '../core/index.ts';
@@ -157,27 +157,31 @@ export class RunService {
       this.#waiting.push({ prepared, after, resolve, reject });
       if (this.#insertQueued) return;
       this.#insertQueued = true;
-      // Taken once: if the writer re-runs this operation on its own, it keeps the same requests.
+      // The requests are taken once, by the operation when it runs or, if its transaction failed
+      // before it ran (BEGIN, a lost connection), by the failure: either way the flag is down
+      // again and every waiting request is answered, so later creates queue a new operation.
       let taken: CreateRequest[] | null = null;
-      this.#store.writer
-        .write(async (ctx) => {
-          if (!taken) {
-            this.#insertQueued = false;
-            taken = this.#waiting.splice(0);
-          }
-          return this.#insertIn(ctx, taken);
-        })
-        .then(
-          (results) => taken!.forEach((req, i) => req.resolve(results[i])),
-          (err: unknown) => this.#insertEach(taken ?? [], err),
-        );
+      const take = (): CreateRequest[] => {
+        if (!taken) {
+          this.#insertQueued = false;
+          taken = this.#waiting.splice(0);
+        }
+        return taken;
+      };
+      this.#store.writer.write((ctx) => this.#insertIn(ctx, take())).then(
+        (results) => take().forEach((req, i) => req.resolve(results[i])),
+        (err: unknown) => this.#insertEach(take(), err),
+      );
     });
   }
 
-  /** The shared insert failed: each request alone, so only the one at fault fails. */
+  /**
+   * The shared insert failed: each request alone, so only the one at fault fails. Not when the
+   * database is unavailable: every request would fail the same way, one transaction each.
+   */
   #insertEach(requests: CreateRequest[], err: unknown): void {
-    if (requests.length === 1) {
-      requests[0].reject(err);
+    if (requests.length === 1 || isStoreUnavailable(err)) {
+      for (const req of requests) req.reject(err);
       return;
     }
     for (const req of requests) {

@@ -6,4 +6,5 @@ export { PREPARE } from './postgres/prepared-statements.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { Store, StoreOptions } from './store.ts';
 export { DomainError } from './write-queue.ts';
+export { isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
 export type { WriteContext } from './write-queue.ts';

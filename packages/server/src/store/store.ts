@@ -1,6 +1,6 @@
 import type { fsync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, sql } from 'kysely';
+import { Kysely, sql, type KyselyPlugin } from 'kysely';
 import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
 import { openSqlite } from './sqlite/sqlite-dialect.ts';
@@ -25,6 +25,8 @@ export interface StoreOptions {
   sqliteSyncFile?: typeof fsync;
   /** Tests only: how often the background thread checkpoints SQLite's WAL. Default 100 ms. */
   sqliteCheckpointIntervalMs?: number;
+  /** Tests only: plugins on the writer's connection (the fault injector of the property test). */
+  writerPlugins?: KyselyPlugin[];
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
   now: () => number;
@@ -71,6 +73,10 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   return openPostgresStore(opts, opts.databaseUrl, notifier);
 }
 
+function withPlugins(db: Kysely<Database>, plugins: KyselyPlugin[] = []): Kysely<Database> {
+  return plugins.reduce((d, p) => d.withPlugin(p), db);
+}
+
 async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<void> {
   await db
     .insertInto('tenants')
@@ -109,7 +115,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
       process.emitWarning(`agentd: SQLite checkpoints are back on the event loop: ${err.message}`);
     },
   });
-  const writer = new WriteQueue({ db: writeDb, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false },
@@ -154,7 +160,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const listener = new PgListener(url, notifier);
   await listener.start();
   const writer = new WriteQueue({
-    db,
+    db: withPlugins(db, opts.writerPlugins),
     dialect: 'postgres',
     now: opts.now,
     concurrency: 4,

@@ -1,7 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { insertRows } from './insert-rows.ts';
 import type { StoreCapabilities } from './store.ts';
+import { asUnavailable, isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
 
 /** An event an operation wants recorded; its tenant-wide `id` is assigned when the batch commits. */
 export interface PendingEvent {
@@ -46,9 +47,9 @@ export type EventWriter = (trx: Transaction<Database>, events: PendingEvent[], w
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
 
 /**
- * An error an operation throws on purpose (not found, conflict…). It must be thrown before the
- * operation writes anything: the batch then carries on without it. Any other error aborts the
- * batch, which is retried one operation per transaction so one bad operation fails alone.
+ * An error an operation throws on purpose (not found, conflict…), at any point: the operation
+ * runs in a savepoint of its own, so whatever it wrote before throwing is rolled back with it,
+ * events included, and the rest of the batch commits without it (as it does for any error).
  */
 export class DomainError extends Error {
   readonly code: string;
@@ -231,7 +232,9 @@ export class WriteQueue {
       this.#syncing--;
       if (this.#syncing === 0 && this.#pending.length > 0) this.#schedule(this.#lazyTimer === null);
       committed.publish();
-      settle(err ? new Error(`the commit may not be on disk: ${err.message}`) : committed.outcomes);
+      // Committed but perhaps not on disk: not acknowledged. The client retries (with its
+      // Idempotency-Key, the retry finds the run if it did survive).
+      settle(err ? new StoreUnavailableError(`the commit may not be on disk: ${err.message}`, err) : committed.outcomes);
       this.#checkIdle();
     });
   }
@@ -243,27 +246,17 @@ export class WriteQueue {
         else if (outcomes[i].ok) p.resolve(outcomes[i].value);
         else p.reject(outcomes[i].error);
       });
+    let committed: Committed;
     try {
-      this.#whenDurable(await this.#runInTransaction(batch), settleAll);
-    } catch (batchError) {
-      if (batch.length === 1) {
-        batch[0].reject(batchError);
-        return;
-      }
-      // One operation broke the shared transaction: give each its own so only it fails.
-      for (const p of batch) {
-        try {
-          const committed = await this.#runInTransaction([p]);
-          this.#whenDurable(committed, (outcomes) => {
-            if (outcomes instanceof Error) p.reject(outcomes);
-            else if (outcomes[0].ok) p.resolve(outcomes[0].value);
-            else p.reject(outcomes[0].error);
-          });
-        } catch (err) {
-          p.reject(err);
-        }
-      }
+      committed = await this.#runInTransaction(batch);
+    } catch (err) {
+      // The transaction itself failed (BEGIN, COMMIT, the events, a lost connection): nothing
+      // of it exists, so every operation in it fails; none was acknowledged.
+      const error = asUnavailable(err, 'the database could not commit');
+      settleAll(error instanceof Error ? error : new Error(String(error)));
+      return;
     }
+    this.#whenDurable(committed, settleAll);
   }
 
   async #runInTransaction(batch: Pending[]): Promise<Committed> {
@@ -277,19 +270,29 @@ export class WriteQueue {
       const out: Outcome[] = [];
       for (const p of batch) {
         const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
+        // Registered before the op runs: a rollback must undo even an op that threw midway.
+        onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
+        await trx.executeQuery(SAVEPOINT);
+        let value: unknown;
         try {
-          // Registered before the op runs: a rollback must undo even an op that threw midway.
-          onRollback.push(() => ctx.onRollback.forEach((fn) => fn()));
-          out.push({ ok: true, value: await p.op(ctx) });
-          afterCommit.push(...ctx.afterCommit);
-          pending.push(...ctx.events);
-          deferred.push(...ctx.deferred);
-          for (const w of ctx.wakes) result.wakes.add(w);
+          value = await p.op(ctx);
         } catch (err) {
-          if (!(err instanceof DomainError)) throw err;
-          for (const fn of ctx.onRollback.splice(0)) fn(); // this op is dropped; the batch goes on
+          // Undo exactly this op's writes; its events and callbacks were only in memory. If the
+          // transaction cannot even do that (the connection is gone), the whole batch fails.
+          await trx.executeQuery(ROLLBACK_TO_SAVEPOINT).catch((rollbackError: unknown) => {
+            throw isStoreUnavailable(err) ? err : rollbackError;
+          });
+          await trx.executeQuery(RELEASE_SAVEPOINT);
+          for (const fn of ctx.onRollback.splice(0)) fn();
           out.push({ ok: false, error: err });
+          continue;
         }
+        await trx.executeQuery(RELEASE_SAVEPOINT);
+        out.push({ ok: true, value });
+        afterCommit.push(...ctx.afterCommit);
+        pending.push(...ctx.events);
+        deferred.push(...ctx.deferred);
+        for (const w of ctx.wakes) result.wakes.add(w);
       }
       for (const step of deferred) await step(trx);
       result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.dialect);
@@ -307,6 +310,14 @@ export class WriteQueue {
     return { outcomes, result, publish };
   }
 }
+
+/**
+ * Each operation of a batch runs between these: one name, reused (SAVEPOINT with a name in use
+ * nests; RELEASE and ROLLBACK TO act on the newest). Both dialects spell them the same.
+ */
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT agentd_op');
+const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('ROLLBACK TO SAVEPOINT agentd_op');
+const RELEASE_SAVEPOINT = CompiledQuery.raw('RELEASE SAVEPOINT agentd_op');
 
 /**
  * A commit's events grouped by tenant, tenants in sorted order: every writer takes the tenant

@@ -7,13 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { openStore, type Store } from '../../src/store/store.ts';
+import { openStore, type Store, type StoreOptions } from '../../src/store/store.ts';
 
 export const TEST_PG_URL = process.env.AGENTD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export interface TestDatabase {
   dialect: 'sqlite' | 'postgres';
-  open(now: () => number): Promise<Store>;
+  /** `extra`: more store options (tests-only hooks such as writerPlugins). */
+  open(now: () => number, extra?: Partial<StoreOptions>): Promise<Store>;
   /** Connection string (postgres) or data directory (sqlite), for starting server processes. */
   location: string;
   cleanup(): Promise<void>;
@@ -43,7 +44,7 @@ export async function createSqliteDatabase(): Promise<TestDatabase> {
   return {
     dialect: 'sqlite',
     location: dir,
-    open: (now) => openStore({ dataDir: dir, now }),
+    open: (now, extra = {}) => openStore({ dataDir: dir, now, ...extra }),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -63,7 +64,7 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
   return {
     dialect: 'postgres',
     location: url.toString(),
-    open: (now) => openStore({ databaseUrl: url.toString(), dataDir: dir, now, poolSize: 8 }),
+    open: (now, extra = {}) => openStore({ databaseUrl: url.toString(), dataDir: dir, now, poolSize: 8, ...extra }),
     cleanup: async () => {
       rmSync(dir, { recursive: true, force: true });
       const c = new pg.Client({ connectionString: TEST_PG_URL });

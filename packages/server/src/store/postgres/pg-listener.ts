@@ -32,15 +32,29 @@ export class PgListener {
   }
 
   async start(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url });
-    client.on('error', () => this.#reconnect());
-    client.on('end', () => this.#reconnect());
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, keepAlive: true });
+    // A late 'end' of a connection already replaced must not start yet another one.
+    const lost = () => {
+      if (this.#client === null || this.#client === client) this.#reconnect();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
     client.on('notification', (msg) => this.#onNotification(msg.payload));
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => {});
+      throw err;
+    }
+    if (this.#stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.#client = client;
   }
 
+  /** Listens again, once a second, until it works; wake-ups missed meanwhile cost latency only (pollers re-check). */
   #reconnect(): void {
     if (this.#stopped || this.#retry) return;
     this.#client = null;
