@@ -276,7 +276,10 @@ export class RunService {
    */
   async cancel(tenantId: string, id: string, reason: string | null, after?: AfterWrite<Run>): Promise<Run> {
     return this.#store.writer.write(async (ctx) => {
-      const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      // Locked to the commit: a completion racing this cancel waits, then finds the run ended.
+      let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+      if (this.#store.capabilities.rowLocks) q = q.forUpdate();
+      const run = await q.executeTakeFirst();
       if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
       const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
       if (!ACTIVE.includes(run.status)) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });

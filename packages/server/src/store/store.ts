@@ -39,6 +39,12 @@ export interface StoreCapabilities {
   skipLocked: boolean;
   /** Other nodes may write: wake-ups travel over LISTEN/NOTIFY. */
   listenNotify: boolean;
+  /**
+   * `SELECT … FOR UPDATE`: a row read to decide a state change is locked until the commit, so
+   * no concurrent transaction changes it in between (PostgreSQL). SQLite has one writer: a
+   * write transaction sees no concurrent change, and has no such clause.
+   */
+  rowLocks: boolean;
 }
 
 export interface Store {
@@ -118,7 +124,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
-    capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false },
+    capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false, rowLocks: false },
     writer,
     notifier,
     eventHorizon: (tenantId) => walSync.horizon(tenantId),
@@ -171,7 +177,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   let leaderClient: import('pg').PoolClient | null = null;
   return {
     db,
-    capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true },
+    capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true, rowLocks: true },
     writer,
     notifier,
     eventHorizon: () => Number.POSITIVE_INFINITY,

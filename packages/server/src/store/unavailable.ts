@@ -1,4 +1,4 @@
-import { isPgUnavailable } from './postgres/pg-errors.ts';
+import { isPgTransientConflict, isPgUnavailable } from './postgres/pg-errors.ts';
 import { isSqliteUnavailable } from './sqlite/sqlite-errors.ts';
 
 /**
@@ -22,4 +22,9 @@ export function isStoreUnavailable(err: unknown): boolean {
 export function asUnavailable(err: unknown, what: string): unknown {
   if (err instanceof StoreUnavailableError || !isStoreUnavailable(err)) return err;
   return new StoreUnavailableError(`${what}: ${(err as Error).message}`, err);
+}
+
+/** A deadlock or serialization failure: the same operation may succeed when run again at once. */
+export function isTransientConflict(err: unknown): boolean {
+  return isPgTransientConflict(err);
 }

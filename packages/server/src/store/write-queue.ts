@@ -2,7 +2,7 @@ import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { insertRows } from './insert-rows.ts';
 import type { StoreCapabilities } from './store.ts';
-import { asUnavailable, isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
+import { asUnavailable, isStoreUnavailable, isTransientConflict, StoreUnavailableError } from './unavailable.ts';
 
 /** An event an operation wants recorded; its tenant-wide `id` is assigned when the batch commits. */
 export interface PendingEvent {
@@ -259,6 +259,35 @@ export class WriteQueue {
     this.#whenDurable(committed, settleAll);
   }
 
+  /**
+   * One operation in a savepoint of its own. If it throws, exactly its writes are undone (and,
+   * on PostgreSQL, the locks it took): its events and callbacks were only in memory. If the
+   * transaction cannot even do that (the connection is gone), the whole batch fails. An
+   * operation chosen as a deadlock victim is run once more: the other side has what it needed.
+   */
+  async #runOp(trx: Transaction<Database>, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
+    for (let attempt = 1; ; attempt++) {
+      const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
+      // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
+      onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
+      await trx.executeQuery(SAVEPOINT);
+      let value: unknown;
+      try {
+        value = await p.op(ctx);
+      } catch (err) {
+        await trx.executeQuery(ROLLBACK_TO_SAVEPOINT).catch((rollbackError: unknown) => {
+          throw isStoreUnavailable(err) ? err : rollbackError;
+        });
+        await trx.executeQuery(RELEASE_SAVEPOINT);
+        for (const fn of ctx.onRollback.splice(0)) fn();
+        if (attempt === 1 && isTransientConflict(err)) continue;
+        return { outcome: { ok: false, error: err }, ctx };
+      }
+      await trx.executeQuery(RELEASE_SAVEPOINT);
+      return { outcome: { ok: true, value }, ctx };
+    }
+  }
+
   async #runInTransaction(batch: Pending[]): Promise<Committed> {
     const result: CommitResult = { events: [], wakes: new Set() };
     const afterCommit: (() => void)[] = [];
@@ -269,26 +298,10 @@ export class WriteQueue {
       const deferred: ((trx: Transaction<Database>) => Promise<void>)[] = [];
       const out: Outcome[] = [];
       for (const p of batch) {
-        const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
-        // Registered before the op runs: a rollback must undo even an op that threw midway.
-        onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
-        await trx.executeQuery(SAVEPOINT);
-        let value: unknown;
-        try {
-          value = await p.op(ctx);
-        } catch (err) {
-          // Undo exactly this op's writes; its events and callbacks were only in memory. If the
-          // transaction cannot even do that (the connection is gone), the whole batch fails.
-          await trx.executeQuery(ROLLBACK_TO_SAVEPOINT).catch((rollbackError: unknown) => {
-            throw isStoreUnavailable(err) ? err : rollbackError;
-          });
-          await trx.executeQuery(RELEASE_SAVEPOINT);
-          for (const fn of ctx.onRollback.splice(0)) fn();
-          out.push({ ok: false, error: err });
-          continue;
-        }
-        await trx.executeQuery(RELEASE_SAVEPOINT);
-        out.push({ ok: true, value });
+        const run = await this.#runOp(trx, p, now, onRollback);
+        out.push(run.outcome);
+        if (!run.outcome.ok) continue;
+        const { ctx } = run;
         afterCommit.push(...ctx.afterCommit);
         pending.push(...ctx.events);
         deferred.push(...ctx.deferred);

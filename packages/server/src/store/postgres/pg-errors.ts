@@ -24,3 +24,9 @@ export function isPgUnavailable(err: unknown): boolean {
   if (err instanceof AggregateError && err.errors.some(isPgUnavailable)) return true;
   return CLIENT_MESSAGES.test(err.message);
 }
+
+/** 40P01 deadlock detected, 40001 serialization failure: PostgreSQL chose this statement as the victim. */
+export function isPgTransientConflict(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === '40P01' || code === '40001';
+}
