@@ -4,13 +4,14 @@ import fc from 'fast-check';
 import { TERMINAL_STATUSES, type RunStatus } from '@agentd/protocol';
 import { DomainError } from '../src/store/write-queue.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
-import { FaultInjector, InjectedFault } from './helpers/fault-injector.ts';
+import { FaultInjector, isInjected } from './helpers/fault-injector.ts';
 import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
 
 /**
  * One step of a random interleaving; `pick` chooses among the runs, leases or approvals seen so
- * far. `fault` arms the fault injector: the n-th write-path statement from then on throws, inside
- * whichever operation (or batch event insert) it falls.
+ * far. `fault` arms the fault injector: the n-th write-path statement from then on throws (an
+ * error, or a domain error as a service throws on purpose), inside whichever operation (or batch
+ * event insert) it falls.
  */
 type Op =
   | { kind: 'create'; endpoint: 'go' | 'gated' | 'lazy' }
@@ -21,7 +22,7 @@ type Op =
   | { kind: 'advance'; ms: number }
   | { kind: 'expire' }
   | { kind: 'sweep' }
-  | { kind: 'fault'; after: number };
+  | { kind: 'fault'; after: number; domain: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 3, arbitrary: fc.constantFrom('go', 'go', 'gated', 'lazy').map((endpoint): Op => ({ kind: 'create', endpoint })) },
@@ -32,7 +33,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((ms): Op => ({ kind: 'advance', ms })) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: 'expire' }) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: 'sweep' }) },
-  { weight: 2, arbitrary: fc.integer({ min: 1, max: 8 }).map((after): Op => ({ kind: 'fault', after })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fault'), after: fc.integer({ min: 1, max: 8 }), domain: fc.boolean() }) as fc.Arbitrary<Op> },
 );
 
 const RETRY = { max_attempts: 3, initial_interval: '1s', max_interval: '4s', jitter: 0.3 };
@@ -82,7 +83,7 @@ for (const d of await dialects()) {
           const seenAttempts = new Map<string, number>();
           // Refusals and injected failures are outcomes; anything else (a 500 of a bug) fails the property.
           const ignore = (err: unknown) => {
-            if (err instanceof InjectedFault) failedOps++;
+            if (isInjected(err)) failedOps++;
             else if (!(err instanceof DomainError)) throw err;
           };
           faults.disarm();
@@ -120,7 +121,7 @@ for (const d of await dialects()) {
                 await e.approvals.expireDue(100).catch(ignore);
                 break;
               case 'fault':
-                faults.failAfter(op.after);
+                faults.failAfter(op.after, { domain: op.domain });
                 break;
               case 'heartbeat':
                 if (lease) await e.leases.heartbeat('default', lease).catch(ignore);
