@@ -3,7 +3,8 @@
  * and started again. The agentd server process (on a private PostgreSQL of this test, never the
  * shared one) must survive it, answer 503 UNAVAILABLE with Retry-After meanwhile (readiness
  * included), carry on by itself once the database is back, keep every run it acknowledged, and
- * let no request wait forever (creates, long-polls).
+ * let no request wait forever (creates, long-polls); an SSE stream open across the outage either
+ * carries on or ends, and resuming it with Last-Event-ID misses nothing.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { killAllChildren, startServerProcess, waitUntil, type ServerProcess } from './helpers/server-process.ts';
 import { PrivatePostgres, privatePostgresUnavailable } from './helpers/private-postgres.ts';
+import { readSse, type SseFrame } from './helpers/sse-client.ts';
 
 const PRODUCERS = 6;
 const BEFORE_MS = 1500;
@@ -79,7 +81,10 @@ describe('PostgreSQL stopped (-m immediate) and started again under load', { ski
           if (res.status === 201) {
             acked.add(body.id!);
             ackedIn[phase]++;
-            if (phase === 'after') firstAckAfterRestart ??= performance.now();
+            if (phase === 'after') {
+              firstAckAfterRestart ??= performance.now();
+              afterIds.add(body.id!);
+            }
           } else {
             codes.set(body.error!.code, (codes.get(body.error!.code) ?? 0) + 1);
             if (res.status === 503 && !res.headers.get('retry-after')) missingRetryAfter++;
@@ -121,6 +126,29 @@ describe('PostgreSQL stopped (-m immediate) and started again under load', { ski
       return { status: res.status, code: body.error?.code, retryAfter: res.headers.get('retry-after') };
     };
 
+    // The tenant's event stream, open from the start: it must deliver an event committed after
+    // the restart, on the same connection or (if the outage ended it) on a resumed one.
+    const afterIds = new Set<string>();
+    const frames: SseFrame[] = [];
+    const streams: { closedByServer: boolean }[] = [];
+    const follow = async () => {
+      while (!stop) {
+        const last = frames.at(-1)?.id ?? undefined;
+        const r = await readSse(`${server.url}/v1/events`, {
+          key: server.adminKey,
+          lastEventId: last ?? '0',
+          timeoutMs: 60_000,
+          stopAfter: (f) => {
+            frames.push(f);
+            return afterIds.has((JSON.parse(f.data) as { run_id: string }).run_id);
+          },
+        }).catch((err: unknown) => ({ frames: [], closedByServer: true, error: err }));
+        streams.push({ closedByServer: r.closedByServer });
+        if (!r.closedByServer) return; // an event from after the restart arrived
+        await delay(200);
+      }
+    };
+    const following = follow();
     const producing = [...Array.from({ length: PRODUCERS }, (_, p) => producer(p)), poller()];
     let readyDuring: Awaited<ReturnType<typeof readyStatus>>;
     let recoverySeconds: number;
@@ -140,10 +168,13 @@ describe('PostgreSQL stopped (-m immediate) and started again under load', { ski
       await waitUntil(() => firstAckAfterRestart !== null, { timeoutMs: 30_000, what: 'a create acknowledged after the restart' });
       recoverySeconds = (firstAckAfterRestart! - restarted) / 1000;
       await delay(AFTER_MS);
+      await waitUntil(() => streams.length > 0 && !streams.at(-1)!.closedByServer, { timeoutMs: 30_000, what: 'the event stream to deliver an event from after the restart' });
     } finally {
       stop = true;
-      await Promise.all(producing);
+      await Promise.all([...producing, following]);
     }
+    const ids = frames.map((f) => Number(f.id));
+    const gaps = ids.filter((id, i) => i > 0 && id !== ids[i - 1] + 1).length;
 
     assert.ok(server.running, `the server process is alive (exit ${JSON.stringify(server.current?.exit)}); stderr:\n${server.current?.stderr}`);
     assert.doesNotMatch(server.current!.stderr, /Unhandled 'error' event/);
@@ -163,6 +194,7 @@ describe('PostgreSQL stopped (-m immediate) and started again under load', { ski
     t.diagnostic(`statuses ${JSON.stringify(Object.fromEntries(statuses))}, error codes ${JSON.stringify(Object.fromEntries(codes))}, connection errors ${connectionErrors}, hung ${hung}`);
     t.diagnostic(`ready during the outage: ${JSON.stringify(readyDuring!)}; ready again ${readySeconds!.toFixed(2)} s after PostgreSQL was back, first create acknowledged ${recoverySeconds!.toFixed(2)} s after`);
     t.diagnostic(`long-polls through the outage: ${JSON.stringify(Object.fromEntries(pollOutcomes))}`);
+    t.diagnostic(`event stream: ${frames.length} frames over ${streams.length} connection(s) (${streams.filter((x) => x.closedByServer).length} ended by the server), id gaps ${gaps}`);
 
     assert.equal(present, acked.size, 'every acknowledged run survived');
     assert.equal(hung, 0, 'no create waited past the limit');
@@ -175,5 +207,6 @@ describe('PostgreSQL stopped (-m immediate) and started again under load', { ski
     assert.ok(readyDuring!.retryAfter);
     assert.ok(ackedIn.before > 0 && ackedIn.after > 0, 'creates succeeded before and after the outage');
     assert.equal(connectionErrors, 0, 'the server never dropped a connection');
+    assert.equal(gaps, 0, 'the event stream, resumed with Last-Event-ID, skipped nothing');
   });
 });

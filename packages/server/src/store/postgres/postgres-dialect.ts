@@ -16,8 +16,10 @@ export function createPgPool(connectionString: string, max: number): pg.Pool {
     connectionString,
     max,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    // A peer that vanished without a FIN (host down, partition) is found by the kernel.
+    // A peer that vanished without a FIN (host down, partition) is found by the kernel's probes,
+    // from 10 s of silence on (the OS default is two hours).
     keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
