@@ -128,7 +128,7 @@ export class ApprovalService {
     const row = await this.#store.writer.write(async (ctx) => {
       // Locked to the commit: a run cancelled meanwhile must not gain a pending approval.
       let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId);
-      if (this.#store.capabilities.rowLocks) q = q.forUpdate();
+      if (ctx.rowLocks) q = q.forUpdate();
       const run = await q.executeTakeFirst();
       if (!run || (run.status !== 'running' && run.status !== 'waiting')) {
         const attempt = await ctx.trx.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
@@ -189,7 +189,7 @@ export class ApprovalService {
    * completion, failure) takes the run first, so two of them can never wait on each other.
    */
   async #lockRun(ctx: WriteContext, runId: string): Promise<void> {
-    if (this.#store.capabilities.rowLocks) await ctx.trx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().execute();
+    if (ctx.rowLocks) await ctx.trx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().execute();
   }
 
   async #settledError(ctx: WriteContext, tenantId: string, id: string): Promise<DomainError> {
@@ -212,7 +212,7 @@ export class ApprovalService {
     const approved = approvedOf(settled) === true;
     // Locked: which way the run moves is decided on its status as of this transaction.
     let runQuery = ctx.trx.selectFrom('runs').selectAll().where('id', '=', row.run_id);
-    if (this.#store.capabilities.rowLocks) runQuery = runQuery.forUpdate();
+    if (ctx.rowLocks) runQuery = runQuery.forUpdate();
     let run = await runQuery.executeTakeFirstOrThrow();
     const eventType = status === 'expired' ? EventType.approvalExpired : EventType.approvalDecided;
     await appendRunEvents(ctx, run, [{ type: eventType, data: { approval_id: row.id, status, approved, decided_by: decidedBy, comment: settled.comment, reason: settled.reason, on_timeout: row.on_timeout } }]);

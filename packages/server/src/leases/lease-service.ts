@@ -290,7 +290,7 @@ export class LeaseService {
    */
   async #runByLease(ctx: WriteContext, tenantId: string, leaseId: string): Promise<RunsTable | undefined> {
     let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId);
-    if (this.#store.capabilities.rowLocks) q = q.forUpdate();
+    if (ctx.rowLocks) q = q.forUpdate();
     return q.executeTakeFirst();
   }
 

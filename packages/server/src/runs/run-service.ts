@@ -278,7 +278,7 @@ export class RunService {
     return this.#store.writer.write(async (ctx) => {
       // Locked to the commit: a completion racing this cancel waits, then finds the run ended.
       let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
-      if (this.#store.capabilities.rowLocks) q = q.forUpdate();
+      if (ctx.rowLocks) q = q.forUpdate();
       const run = await q.executeTakeFirst();
       if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
       const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };

@@ -121,7 +121,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
       process.emitWarning(`agentd: SQLite checkpoints are back on the event loop: ${err.message}`);
     },
   });
-  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false, rowLocks: false },
@@ -168,6 +168,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const writer = new WriteQueue({
     db: withPlugins(db, opts.writerPlugins),
     dialect: 'postgres',
+    rowLocks: true,
     now: opts.now,
     concurrency: 4,
     maxBatch: 1000,

@@ -23,6 +23,11 @@ export interface CommittedEvent extends PendingEvent {
 export interface WriteContext {
   trx: Transaction<Database>;
   now: number;
+  /**
+   * The dialect has `SELECT … FOR UPDATE` (see StoreCapabilities.rowLocks): a row read to decide
+   * a state change should be read with it, so nothing changes it before this commit.
+   */
+  rowLocks: boolean;
   events: PendingEvent[];
   /** `tenant\u0000agent` pairs that gained runs ready to lease. */
   wakes: Set<string>;
@@ -78,6 +83,8 @@ interface Pending {
 export interface WriteQueueOptions {
   db: Kysely<Database>;
   dialect: StoreCapabilities['dialect'];
+  /** StoreCapabilities.rowLocks, handed to every operation. Default false. */
+  rowLocks?: boolean;
   now: () => number;
   /** Batches committing at once: 1 on SQLite (one writer), a few on PostgreSQL. */
   concurrency: number;
@@ -267,7 +274,7 @@ export class WriteQueue {
    */
   async #runOp(trx: Transaction<Database>, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
     for (let attempt = 1; ; attempt++) {
-      const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
+      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
       // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
       onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
       await trx.executeQuery(SAVEPOINT);
