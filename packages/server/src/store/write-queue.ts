@@ -1,6 +1,7 @@
-import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { insertRows } from './insert-rows.ts';
+import { OpSavepoints } from './op-savepoints.ts';
 import type { StoreCapabilities } from './store.ts';
 import { asUnavailable, isStoreUnavailable, isTransientConflict, StoreUnavailableError } from './unavailable.ts';
 
@@ -272,25 +273,23 @@ export class WriteQueue {
    * transaction cannot even do that (the connection is gone), the whole batch fails. An
    * operation chosen as a deadlock victim is run once more: the other side has what it needed.
    */
-  async #runOp(trx: Transaction<Database>, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
+  async #runOp(trx: Transaction<Database>, savepoints: OpSavepoints, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
     for (let attempt = 1; ; attempt++) {
       const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
       // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
       onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
-      await trx.executeQuery(SAVEPOINT);
+      await savepoints.take();
       let value: unknown;
       try {
         value = await p.op(ctx);
       } catch (err) {
-        await trx.executeQuery(ROLLBACK_TO_SAVEPOINT).catch((rollbackError: unknown) => {
+        await savepoints.rollback().catch((rollbackError: unknown) => {
           throw isStoreUnavailable(err) ? err : rollbackError;
         });
-        await trx.executeQuery(RELEASE_SAVEPOINT);
         for (const fn of ctx.onRollback.splice(0)) fn();
         if (attempt === 1 && isTransientConflict(err)) continue;
         return { outcome: { ok: false, error: err }, ctx };
       }
-      await trx.executeQuery(RELEASE_SAVEPOINT);
       return { outcome: { ok: true, value }, ctx };
     }
   }
@@ -304,8 +303,9 @@ export class WriteQueue {
       const pending: PendingEvent[] = [];
       const deferred: ((trx: Transaction<Database>) => Promise<void>)[] = [];
       const out: Outcome[] = [];
+      const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.dialect === 'postgres' });
       for (const p of batch) {
-        const run = await this.#runOp(trx, p, now, onRollback);
+        const run = await this.#runOp(trx, savepoints, p, now, onRollback);
         out.push(run.outcome);
         if (!run.outcome.ok) continue;
         const { ctx } = run;
@@ -330,14 +330,6 @@ export class WriteQueue {
     return { outcomes, result, publish };
   }
 }
-
-/**
- * Each operation of a batch runs between these: one name, reused (SAVEPOINT with a name in use
- * nests; RELEASE and ROLLBACK TO act on the newest). Both dialects spell them the same.
- */
-const SAVEPOINT = CompiledQuery.raw('SAVEPOINT agentd_op');
-const ROLLBACK_TO_SAVEPOINT = CompiledQuery.raw('ROLLBACK TO SAVEPOINT agentd_op');
-const RELEASE_SAVEPOINT = CompiledQuery.raw('RELEASE SAVEPOINT agentd_op');
 
 /**
  * A commit's events grouped by tenant, tenants in sorted order: every writer takes the tenant
