@@ -4,41 +4,66 @@ import fc from 'fast-check';
 import { TERMINAL_STATUSES, type RunStatus } from '@agentd/protocol';
 import { DomainError } from '../src/store/write-queue.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
+import { FaultInjector, isInjected } from './helpers/fault-injector.ts';
 import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
 
-/** One step of a random interleaving; `pick` chooses among the runs or leases seen so far. */
+/**
+ * One step of a random interleaving; `pick` chooses among the runs, leases or approvals seen so
+ * far. `fault` arms the fault injector: the n-th write-path statement from then on throws (an
+ * error, or a domain error as a service throws on purpose), inside whichever operation (or batch
+ * event insert) it falls.
+ */
 type Op =
-  | { kind: 'create' }
+  | { kind: 'create'; endpoint: 'go' | 'gated' | 'lazy' }
   | { kind: 'lease'; max: number }
-  | { kind: 'heartbeat' | 'complete' | 'fail' | 'failFinal' | 'release'; pick: number }
+  | { kind: 'heartbeat' | 'complete' | 'fail' | 'failFinal' | 'release' | 'askApproval'; pick: number }
   | { kind: 'cancel'; pick: number }
+  | { kind: 'approve' | 'reject'; pick: number; voter: number }
   | { kind: 'advance'; ms: number }
-  | { kind: 'sweep' };
+  | { kind: 'expire' }
+  | { kind: 'sweep' }
+  | { kind: 'fault'; after: number; domain: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 3, arbitrary: fc.constant<Op>({ kind: 'create' }) },
+  { weight: 3, arbitrary: fc.constantFrom('go', 'go', 'gated', 'lazy').map((endpoint): Op => ({ kind: 'create', endpoint })) },
   { weight: 3, arbitrary: fc.integer({ min: 1, max: 3 }).map((max): Op => ({ kind: 'lease', max })) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('heartbeat', 'complete', 'fail', 'failFinal', 'release'), pick: fc.nat() }) as fc.Arbitrary<Op> },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constantFrom('heartbeat', 'complete', 'fail', 'failFinal', 'release', 'askApproval'), pick: fc.nat() }) as fc.Arbitrary<Op> },
   { weight: 1, arbitrary: fc.nat().map((pick): Op => ({ kind: 'cancel', pick })) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constantFrom('approve', 'reject'), pick: fc.nat(), voter: fc.integer({ min: 0, max: 1 }) }) as fc.Arbitrary<Op> },
   { weight: 2, arbitrary: fc.integer({ min: 100, max: 20_000 }).map((ms): Op => ({ kind: 'advance', ms })) },
+  { weight: 1, arbitrary: fc.constant<Op>({ kind: 'expire' }) },
   { weight: 1, arbitrary: fc.constant<Op>({ kind: 'sweep' }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant('fault'), after: fc.integer({ min: 1, max: 8 }), domain: fc.boolean() }) as fc.Arbitrary<Op> },
 );
 
+const RETRY = { max_attempts: 3, initial_interval: '1s', max_interval: '4s', jitter: 0.3 };
 const MANIFEST = {
   ...HELLO_MANIFEST,
   metadata: { name: 'prop' },
-  spec: { runtime: 'worker', endpoints: { go: { timeout: '15s', retry: { max_attempts: 3, initial_interval: '1s', max_interval: '4s', jitter: 0.3 } } } },
+  spec: {
+    runtime: 'worker',
+    endpoints: {
+      go: { timeout: '15s', retry: RETRY },
+      gated: { timeout: '15s', retry: RETRY, approval: { prompt: 'go?', timeout: '30s', on_timeout: 'reject' } },
+      lazy: { timeout: '15s', retry: RETRY, approval: { prompt: 'go?', timeout: '30s', on_timeout: 'approve' } },
+    },
+  },
 };
+const VOTERS = [
+  { id: 'key_a', name: 'ada' },
+  { id: 'key_b', name: 'bo' },
+];
 
 for (const d of await dialects()) {
   describe(`run state machine, property-based (${d.name})`, { skip: d.skip }, () => {
     let db: TestDatabase;
     let t: TestApp;
     const clock = new ManualClock(Date.UTC(2026, 8, 1));
+    const faults = new FaultInjector();
 
     before(async () => {
       db = await d.create();
-      t = await startTestApp(db, { clock });
+      t = await startTestApp(db, { clock, store: { writerPlugins: [faults] } });
       await t.engine.agents.deploy('default', MANIFEST);
     });
     after(async () => {
@@ -46,25 +71,60 @@ for (const d of await dialects()) {
       await db?.cleanup();
     });
 
-    it('terminal states absorb, attempts only grow, at most one live lease, events are gap-free', async () => {
+    it('terminal states absorb, attempts only grow, at most one live lease, events are gap-free, with approvals and injected store failures', async (tc) => {
       const e = t.engine;
+      let failedOps = 0;
       await fc.assert(
         fc.asyncProperty(fc.array(opArb, { minLength: 5, maxLength: 40 }), async (ops) => {
           const runs: string[] = [];
           const leases: string[] = [];
+          const approvals: string[] = [];
           const seenTerminal = new Map<string, RunStatus>();
           const seenAttempts = new Map<string, number>();
+          // Refusals and injected failures are outcomes; anything else (a 500 of a bug) fails the property.
           const ignore = (err: unknown) => {
-            if (!(err instanceof DomainError)) throw err;
+            if (isInjected(err)) failedOps++;
+            else if (!(err instanceof DomainError)) throw err;
           };
+          faults.disarm();
           for (const op of ops) {
             const lease = leases.length ? leases[(op as { pick: number }).pick % leases.length] : undefined;
+            const approval = approvals.length ? approvals[(op as { pick: number }).pick % approvals.length] : undefined;
             switch (op.kind) {
               case 'create':
-                runs.push((await e.runs.create('default', { agent: 'prop', endpoint: 'go', input: {} })).id);
+                await e.runs.create('default', { agent: 'prop', endpoint: op.endpoint, input: {} }).then(async (run) => {
+                  runs.push(run.id);
+                  const pending = await t.store.db.selectFrom('approvals').select('id').where('run_id', '=', run.id).execute();
+                  approvals.push(...pending.map((a) => a.id));
+                }, ignore);
                 break;
               case 'lease':
-                for (const task of await e.leases.leaseOnce({ tenantId: 'default', agent: 'prop', maxTasks: op.max, waitMs: 0, workerId: 'w', leaseTtlMs: 5000 })) leases.push(task.lease_id);
+                await e.leases.leaseOnce({ tenantId: 'default', agent: 'prop', maxTasks: op.max, waitMs: 0, workerId: 'w', leaseTtlMs: 5000 }).then((tasks) => {
+                  for (const task of tasks) leases.push(task.lease_id);
+                }, ignore);
+                break;
+              case 'askApproval':
+                if (lease) {
+                  await e.approvals
+                    .requestForLease('default', lease, { key: `k${op.pick % 2}`, payload: null, prompt: 'ok?', timeout_ms: 10_000, on_timeout: op.pick % 3 === 0 ? 'fail_run' : 'reject', assignees: [], required_approvals: 1 })
+                    .then((a) => {
+                      if (!approvals.includes(a.id)) approvals.push(a.id);
+                    }, ignore);
+                }
+                break;
+              case 'approve':
+              case 'reject':
+                if (approval) await e.approvals.decide('default', approval, VOTERS[op.voter], op.kind, { reason: op.kind === 'reject' ? 'no' : null }).catch(ignore);
+                break;
+              case 'expire':
+                clock.advance(31_000);
+                await e.approvals
+                  .dueForExpiry(clock.now(), 100)
+                  .then((due) => e.store.writer.write((ctx) => e.approvals.expireIn(ctx, due)))
+                  .catch(ignore);
+                break;
+              case 'fault':
+                faults.failAfter(op.after, { domain: op.domain });
                 break;
               case 'heartbeat':
                 if (lease) await e.leases.heartbeat('default', lease).catch(ignore);
@@ -86,14 +146,17 @@ for (const d of await dialects()) {
                 clock.advance(op.ms);
                 break;
               case 'sweep':
-                await e.sweeper.sweepOnce();
+                await e.sweeper.sweepOnce().catch(ignore);
                 break;
             }
             await checkInvariants(t, runs, seenTerminal, seenAttempts);
           }
+          faults.disarm();
         }),
         { numRuns: d.name === 'sqlite' ? 60 : 25, seed: Number(process.env.FC_SEED ?? Date.now() % 1_000_000), verbose: 1 },
       );
+      tc.diagnostic(`${d.name}: ${faults.faults} injected store failures, ${failedOps} operations failed by them`);
+      assert.ok(faults.faults > 0, 'failures were injected');
     });
   });
 }
@@ -114,12 +177,23 @@ async function checkInvariants(t: TestApp, runs: string[], seenTerminal: Map<str
     seenAttempts.set(run.id, run.attempts);
     const liveLeases = liveByRun.get(run.id) ?? [];
     assert.ok(liveLeases.length <= 1, `at most one live lease, got ${liveLeases.length}`);
-    if (status === 'running') assert.deepEqual(liveLeases, [run.lease_id], 'a running run holds exactly its current lease');
+    // A run waiting on a worker's approval keeps that worker's lease; one waiting on a manifest approval was never leased.
+    if (status === 'running' || (status === 'waiting' && run.lease_id)) assert.deepEqual(liveLeases, [run.lease_id], `a ${status} run holds exactly its current lease`);
     else assert.equal(liveLeases.length, 0, `a ${status} run holds no live lease`);
     assert.ok(['queued', 'running', 'waiting', ...TERMINAL_STATUSES].includes(status));
     const seqs = await t.store.db.selectFrom('run_events').select('seq').where('run_id', '=', run.id).orderBy('seq').execute();
     assert.deepEqual(seqs.map((s) => s.seq), Array.from({ length: run.last_seq }, (_, i) => i + 1), 'events are gap-free and match last_seq');
-    const terminalEvents = (await t.store.db.selectFrom('run_events').select('type').where('run_id', '=', run.id).execute()).filter((e) => ['run.succeeded', 'run.failed', 'run.cancelled', 'run.timed_out'].includes(e.type));
+    const events = await t.store.db.selectFrom('run_events').select(['type', 'data']).where('run_id', '=', run.id).orderBy('seq').execute();
+    const terminalEvents = events.filter((e) => ['run.succeeded', 'run.failed', 'run.cancelled', 'run.timed_out'].includes(e.type));
     assert.equal(terminalEvents.length, TERMINAL_STATUSES.has(status) ? 1 : 0, 'exactly one terminal event once terminal');
+    if (TERMINAL_STATUSES.has(status)) assert.equal(terminalEvents[0].type, events.at(-1)!.type, 'nothing is recorded after the terminal event');
+    // Every approval settled with exactly one event saying so (no cancellation without its event), none pending on an ended run.
+    const approvals = await t.store.db.selectFrom('approvals').select(['id', 'status']).where('run_id', '=', run.id).execute();
+    for (const a of approvals) {
+      const settled = events.filter((e) => (e.type === 'approval.decided' || e.type === 'approval.expired') && JSON.parse(e.data).approval_id === a.id);
+      assert.equal(settled.length, a.status === 'pending' ? 0 : 1, `approval ${a.id} (${a.status}) has ${settled.length} settling events`);
+      if (TERMINAL_STATUSES.has(status)) assert.notEqual(a.status, 'pending', `a ${status} run keeps no pending approval`);
+    }
+    if (status === 'waiting') assert.ok(approvals.some((a) => a.status === 'pending'), 'a waiting run waits on a pending approval');
   }
 }

@@ -85,7 +85,10 @@ export class ApprovalService {
    */
   async requestForLease(tenantId: string, leaseId: string, req: WorkerApprovalRequest): Promise<Approval> {
     const row = await this.#store.writer.write(async (ctx) => {
-      const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+      // Locked to the commit: a run cancelled meanwhile must not gain a pending approval.
+      let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId);
+      if (ctx.rowLocks) q = q.forUpdate();
+      const run = await q.executeTakeFirst();
       if (!run || (run.status !== 'running' && run.status !== 'waiting')) {
         const attempt = await ctx.trx.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
         throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
@@ -130,6 +133,7 @@ export class ApprovalService {
       throw new DomainError('FORBIDDEN', 'this approval is assigned to others', { assignees });
     }
     return this.#store.writer.write(async (ctx) => {
+      await this.#lockRun(ctx, before.run_id);
       if (link) {
         const used = await ctx.trx.selectFrom('approval_links_used').select('jti').where('jti', '=', link.jti).executeTakeFirst();
         if (used) throw new DomainError('APPROVAL_LINK_INVALID', 'this decision link was already used');
@@ -156,6 +160,14 @@ export class ApprovalService {
     });
   }
 
+  /**
+   * Locks the approval's run before the approval itself. Every writer that touches both (cancel,
+   * completion, failure) takes the run first, so two of them can never wait on each other.
+   */
+  async #lockRun(ctx: WriteContext, runId: string): Promise<void> {
+    if (ctx.rowLocks) await ctx.trx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().execute();
+  }
+
   async #settledError(ctx: WriteContext, tenantId: string, id: string): Promise<DomainError> {
     const row = await this.#row(tenantId, id, ctx.trx);
     const votes = await ctx.trx.selectFrom('approval_votes').selectAll().where('approval_id', '=', id).execute();
@@ -174,7 +186,10 @@ export class ApprovalService {
       .where('id', '=', row.id)
       .execute();
     const approved = approvedOf(settled) === true;
-    let run = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', row.run_id).executeTakeFirstOrThrow();
+    // Locked: which way the run moves is decided on its status as of this transaction.
+    let runQuery = ctx.trx.selectFrom('runs').selectAll().where('id', '=', row.run_id);
+    if (ctx.rowLocks) runQuery = runQuery.forUpdate();
+    let run = await runQuery.executeTakeFirstOrThrow();
     const eventType = status === 'expired' ? EventType.approvalExpired : EventType.approvalDecided;
     await appendRunEvents(ctx, run, [{ type: eventType, data: { approval_id: row.id, status, approved, decided_by: decidedBy, comment: settled.comment, reason: settled.reason, on_timeout: row.on_timeout } }]);
     run = { ...run, last_seq: run.last_seq + 1 };
@@ -229,9 +244,11 @@ export class ApprovalService {
    * Inside the sweeper's batch transaction: each approval still pending and past its time settles
    * by its timeout policy (a compare-and-set, as a decision is). Returns how many expired.
    */
-  async expireIn(ctx: WriteContext, ids: string[]): Promise<number> {
+  async expireIn(ctx: WriteContext, due: { id: string; run_id: string }[]): Promise<number> {
     let n = 0;
-    for (const id of ids) {
+    for (const { id, run_id } of due) {
+      // Run before approval, as every writer locks them (see #lockRun).
+      await this.#lockRun(ctx, run_id);
       const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('id', '=', id).where('status', '=', 'pending').where('expires_at', '<', ctx.now).returningAll().executeTakeFirst();
       if (!row) continue;
       await this.#settle(ctx, row, 'expired', null, { reason: 'timed out' });

@@ -1,6 +1,6 @@
 import { ERROR_CODES, type ErrorCode, type FieldProblem } from '@agentd/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../store/index.ts';
+import { DomainError, isStoreUnavailable } from '../store/index.ts';
 
 /** An error the API answers with on purpose. */
 export class ApiError extends Error {
@@ -50,6 +50,12 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
 };
 
+/**
+ * Seconds a client should wait before retrying a request that failed because the database was
+ * unavailable: a PostgreSQL restart or a freed disk takes a few seconds to be noticed.
+ */
+export const UNAVAILABLE_RETRY_AFTER_S = 2;
+
 /** The one error handler: everything leaves as `{"error":{code,message,details,request_id}}`. */
 export function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (err instanceof ApiError) {
@@ -57,6 +63,13 @@ export function handleError(err: FastifyError | Error, request: FastifyRequest, 
     return sendError(reply, request, err.code, err.message, err.details);
   }
   if (err instanceof DomainError) return sendError(reply, request, err.code, err.message, err.details);
+  if (isStoreUnavailable(err)) {
+    // Nothing was acknowledged; the same request (same Idempotency-Key) can be sent again. The
+    // driver's message is logged, not sent: it may name hosts, files or users.
+    request.log.warn({ err }, 'database unavailable');
+    reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_S));
+    return sendError(reply, request, 'UNAVAILABLE', 'the database is unavailable; retry later', null);
+  }
   const fe = err as FastifyError;
   if (fe.validation) return sendError(reply, request, 'VALIDATION_ERROR', 'the request does not match the schema', validationProblems(fe));
   if (fe.code && FASTIFY_CODES[fe.code]) return sendError(reply, request, FASTIFY_CODES[fe.code], fe.message);

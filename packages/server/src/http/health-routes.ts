@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from './app-config.ts';
-import { ApiError } from './errors.ts';
+import { ApiError, UNAVAILABLE_RETRY_AFTER_S } from './errors.ts';
 import { Type, errors } from './schemas.ts';
 
 export function healthRoutes(app: FastifyInstance, { engine }: AppDeps): void {
@@ -18,11 +18,12 @@ export function healthRoutes(app: FastifyInstance, { engine }: AppDeps): void {
       config: { permission: 'public' },
       schema: { tags: ['health'], summary: 'Readiness: the database answers and no background loop keeps failing', security: [], response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errors(503) } },
     },
-    async () => {
+    async (request) => {
       try {
         await engine.store.ping();
-      } catch {
-        throw new ApiError('UNAVAILABLE', 'the database does not answer');
+      } catch (err) {
+        request.log.warn({ err }, 'readiness: the database does not answer');
+        throw new ApiError('UNAVAILABLE', 'the database does not answer', null, { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) });
       }
       // Names and counts only: this route is public, and error messages stay in the server's log.
       const failing = engine.store.loops.failing().map((l) => ({ loop: l.loop, consecutive_failures: l.consecutive_failures, last_failure_at: l.last_failure_at }));

@@ -288,8 +288,15 @@ export class LeaseService {
     return (await ctx.trx.executeQuery<SucceededRun>(CompiledQuery.raw(text, params))).rows;
   }
 
-  async #runByLease(ctx: WriteContext | null, tenantId: string, leaseId: string): Promise<RunsTable | undefined> {
-    return (ctx ? ctx.trx : this.#store.db).selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+  /**
+   * The run a lease names, locked to the commit: the status this call decides on (running, not
+   * yet cancelled or completed by a concurrent transaction) still holds when it writes, so no
+   * event lands after a run's terminal one.
+   */
+  async #runByLease(ctx: WriteContext, tenantId: string, leaseId: string): Promise<RunsTable | undefined> {
+    let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId);
+    if (ctx.rowLocks) q = q.forUpdate();
+    return q.executeTakeFirst();
   }
 
   async #attempt(ctx: WriteContext, tenantId: string, leaseId: string): Promise<RunAttemptsTable | undefined> {

@@ -3,7 +3,7 @@ import { schemaProblems } from '@agentd/protocol/manifest';
 import type { Store } from '../store/index.ts';
 import type { ApprovalsTable, RunsTable } from '../store/index.ts';
 import { approvalRow, requestedEventData } from './run-approvals.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import { DomainError, isStoreUnavailable, type WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { newId } from '../core/index.ts';
@@ -158,27 +158,31 @@ export class RunService {
       this.#waiting.push({ prepared, after, resolve, reject });
       if (this.#insertQueued) return;
       this.#insertQueued = true;
-      // Taken once: if the writer re-runs this operation on its own, it keeps the same requests.
+      // The requests are taken once, by the operation when it runs or, if its transaction failed
+      // before it ran (BEGIN, a lost connection), by the failure: either way the flag is down
+      // again and every waiting request is answered, so later creates queue a new operation.
       let taken: CreateRequest[] | null = null;
-      this.#store.writer
-        .write(async (ctx) => {
-          if (!taken) {
-            this.#insertQueued = false;
-            taken = this.#waiting.splice(0);
-          }
-          return this.#insertIn(ctx, taken);
-        })
-        .then(
-          (results) => taken!.forEach((req, i) => req.resolve(results[i])),
-          (err: unknown) => this.#insertEach(taken ?? [], err),
-        );
+      const take = (): CreateRequest[] => {
+        if (!taken) {
+          this.#insertQueued = false;
+          taken = this.#waiting.splice(0);
+        }
+        return taken;
+      };
+      this.#store.writer.write((ctx) => this.#insertIn(ctx, take())).then(
+        (results) => take().forEach((req, i) => req.resolve(results[i])),
+        (err: unknown) => this.#insertEach(take(), err),
+      );
     });
   }
 
-  /** The shared insert failed: each request alone, so only the one at fault fails. */
+  /**
+   * The shared insert failed: each request alone, so only the one at fault fails. Not when the
+   * database is unavailable: every request would fail the same way, one transaction each.
+   */
   #insertEach(requests: CreateRequest[], err: unknown): void {
-    if (requests.length === 1) {
-      requests[0].reject(err);
+    if (requests.length === 1 || isStoreUnavailable(err)) {
+      for (const req of requests) req.reject(err);
       return;
     }
     for (const req of requests) {
@@ -266,7 +270,10 @@ export class RunService {
    */
   async cancel(tenantId: string, id: string, reason: string | null, after?: AfterWrite<Run>): Promise<Run> {
     return this.#store.writer.write(async (ctx) => {
-      const run = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst();
+      // Locked to the commit: a completion racing this cancel waits, then finds the run ended.
+      let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+      if (ctx.rowLocks) q = q.forUpdate();
+      const run = await q.executeTakeFirst();
       if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
       const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
       if (!ACTIVE.includes(run.status)) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });

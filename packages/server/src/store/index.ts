@@ -6,6 +6,7 @@ export { PREPARE } from './postgres/prepared-statements.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { Scopeable, Store, StoreOptions } from './store.ts';
 export { DomainError } from './write-queue.ts';
+export { isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
 export type { WriteContext } from './write-queue.ts';
 export { decodeCursor, encodeCursor, newestFirstPage } from './newest-first-page.ts';
 export { LeadershipLost, NO_FENCE } from './leader-fence.ts';

@@ -29,6 +29,8 @@ export interface StoreOptions {
   sqliteSyncFile?: typeof fsync;
   /** Tests only: how often the background thread checkpoints SQLite's WAL. Default 100 ms. */
   sqliteCheckpointIntervalMs?: number;
+  /** Tests only: plugins on the writer's connection (the fault injector of the property test). */
+  writerPlugins?: KyselyPlugin[];
   /** PostgreSQL pool size. Default 10. */
   poolSize?: number;
   /**
@@ -53,6 +55,12 @@ export interface StoreCapabilities {
   skipLocked: boolean;
   /** Other nodes may write: wake-ups travel over LISTEN/NOTIFY. */
   listenNotify: boolean;
+  /**
+   * `SELECT … FOR UPDATE`: a row read to decide a state change is locked until the commit, so
+   * no concurrent transaction changes it in between (PostgreSQL). SQLite has one writer: a
+   * write transaction sees no concurrent change, and has no such clause.
+   */
+  rowLocks: boolean;
 }
 
 export interface Store {
@@ -109,6 +117,10 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   return openPostgresStore(opts, opts.databaseUrl, notifier, loops);
 }
 
+function withPlugins(db: Kysely<Database>, plugins: KyselyPlugin[] = []): Kysely<Database> {
+  return plugins.reduce((d, p) => d.withPlugin(p), db);
+}
+
 async function seedDefaultTenant(db: Kysely<Database>, now: number): Promise<void> {
   await db
     .insertInto('tenants')
@@ -151,10 +163,10 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
       checkpoints.failed(err, { what: 'the checkpoint thread stopped: checkpoints are back on the event loop', file });
     },
   });
-  const writer = new WriteQueue({ db: writeDb, dialect: 'sqlite', now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
-    capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false },
+    capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false, rowLocks: false },
     writer,
     notifier,
     eventHorizon: (tenantId) => walSync.horizon(tenantId),
@@ -200,8 +212,9 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const listener = new PgListener(url, notifier, loops.loop('pg-listener'));
   await listener.start();
   const writer = new WriteQueue({
-    db,
+    db: withPlugins(db, opts.writerPlugins),
     dialect: 'postgres',
+    rowLocks: true,
     now: opts.now,
     concurrency: 4,
     maxBatch: 1000,
@@ -211,7 +224,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const leader = new PgLeader({ pool, log: loops.log, checkTimeoutMs: opts.leaderCheckTimeoutMs });
   return {
     db,
-    capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true },
+    capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true, rowLocks: true },
     writer,
     notifier,
     eventHorizon: () => Number.POSITIVE_INFINITY,

@@ -1,7 +1,9 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { insertRows } from './insert-rows.ts';
+import { OpSavepoints } from './op-savepoints.ts';
 import type { StoreCapabilities } from './store.ts';
+import { asUnavailable, isStoreUnavailable, isTransientConflict, StoreUnavailableError } from './unavailable.ts';
 
 /** An event an operation wants recorded; its tenant-wide `id` is assigned when the batch commits. */
 export interface PendingEvent {
@@ -22,6 +24,11 @@ export interface CommittedEvent extends PendingEvent {
 export interface WriteContext {
   trx: Transaction<Database>;
   now: number;
+  /**
+   * The dialect has `SELECT … FOR UPDATE` (see StoreCapabilities.rowLocks): a row read to decide
+   * a state change should be read with it, so nothing changes it before this commit.
+   */
+  rowLocks: boolean;
   events: PendingEvent[];
   /** `tenant\u0000agent` pairs that gained runs ready to lease. */
   wakes: Set<string>;
@@ -46,9 +53,9 @@ export type EventWriter = (trx: Transaction<Database>, events: PendingEvent[], w
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
 
 /**
- * An error an operation throws on purpose (not found, conflict…). It must be thrown before the
- * operation writes anything: the batch then carries on without it. Any other error aborts the
- * batch, which is retried one operation per transaction so one bad operation fails alone.
+ * An error an operation throws on purpose (not found, conflict…), at any point: the operation
+ * runs in a savepoint of its own, so whatever it wrote before throwing is rolled back with it,
+ * events included, and the rest of the batch commits without it (as it does for any error).
  */
 export class DomainError extends Error {
   readonly code: string;
@@ -77,6 +84,8 @@ interface Pending {
 export interface WriteQueueOptions {
   db: Kysely<Database>;
   dialect: StoreCapabilities['dialect'];
+  /** StoreCapabilities.rowLocks, handed to every operation. Default false. */
+  rowLocks?: boolean;
   now: () => number;
   /** Batches committing at once: 1 on SQLite (one writer), a few on PostgreSQL. */
   concurrency: number;
@@ -231,7 +240,9 @@ export class WriteQueue {
       this.#syncing--;
       if (this.#syncing === 0 && this.#pending.length > 0) this.#schedule(this.#lazyTimer === null);
       committed.publish();
-      settle(err ? new Error(`the commit may not be on disk: ${err.message}`) : committed.outcomes);
+      // Committed but perhaps not on disk: not acknowledged. The client retries (with its
+      // Idempotency-Key, the retry finds the run if it did survive).
+      settle(err ? new StoreUnavailableError(`the commit may not be on disk: ${err.message}`, err) : committed.outcomes);
       this.#checkIdle();
     });
   }
@@ -243,26 +254,43 @@ export class WriteQueue {
         else if (outcomes[i].ok) p.resolve(outcomes[i].value);
         else p.reject(outcomes[i].error);
       });
+    let committed: Committed;
     try {
-      this.#whenDurable(await this.#runInTransaction(batch), settleAll);
-    } catch (batchError) {
-      if (batch.length === 1) {
-        batch[0].reject(batchError);
-        return;
+      committed = await this.#runInTransaction(batch);
+    } catch (err) {
+      // The transaction itself failed (BEGIN, COMMIT, the events, a lost connection): nothing
+      // of it exists, so every operation in it fails; none was acknowledged.
+      const error = asUnavailable(err, 'the database could not commit');
+      settleAll(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    this.#whenDurable(committed, settleAll);
+  }
+
+  /**
+   * One operation in a savepoint of its own. If it throws, exactly its writes are undone (and,
+   * on PostgreSQL, the locks it took): its events and callbacks were only in memory. If the
+   * transaction cannot even do that (the connection is gone), the whole batch fails. An
+   * operation chosen as a deadlock victim is run once more: the other side has what it needed.
+   */
+  async #runOp(trx: Transaction<Database>, savepoints: OpSavepoints, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
+    for (let attempt = 1; ; attempt++) {
+      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
+      // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
+      onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
+      await savepoints.take();
+      let value: unknown;
+      try {
+        value = await p.op(ctx);
+      } catch (err) {
+        await savepoints.rollback().catch((rollbackError: unknown) => {
+          throw isStoreUnavailable(err) ? err : rollbackError;
+        });
+        for (const fn of ctx.onRollback.splice(0)) fn();
+        if (attempt === 1 && isTransientConflict(err)) continue;
+        return { outcome: { ok: false, error: err }, ctx };
       }
-      // One operation broke the shared transaction: give each its own so only it fails.
-      for (const p of batch) {
-        try {
-          const committed = await this.#runInTransaction([p]);
-          this.#whenDurable(committed, (outcomes) => {
-            if (outcomes instanceof Error) p.reject(outcomes);
-            else if (outcomes[0].ok) p.resolve(outcomes[0].value);
-            else p.reject(outcomes[0].error);
-          });
-        } catch (err) {
-          p.reject(err);
-        }
-      }
+      return { outcome: { ok: true, value }, ctx };
     }
   }
 
@@ -275,21 +303,16 @@ export class WriteQueue {
       const pending: PendingEvent[] = [];
       const deferred: ((trx: Transaction<Database>) => Promise<void>)[] = [];
       const out: Outcome[] = [];
+      const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.dialect === 'postgres' });
       for (const p of batch) {
-        const ctx: WriteContext = { trx, now, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
-        try {
-          // Registered before the op runs: a rollback must undo even an op that threw midway.
-          onRollback.push(() => ctx.onRollback.forEach((fn) => fn()));
-          out.push({ ok: true, value: await p.op(ctx) });
-          afterCommit.push(...ctx.afterCommit);
-          pending.push(...ctx.events);
-          deferred.push(...ctx.deferred);
-          for (const w of ctx.wakes) result.wakes.add(w);
-        } catch (err) {
-          if (!(err instanceof DomainError)) throw err;
-          for (const fn of ctx.onRollback.splice(0)) fn(); // this op is dropped; the batch goes on
-          out.push({ ok: false, error: err });
-        }
+        const run = await this.#runOp(trx, savepoints, p, now, onRollback);
+        out.push(run.outcome);
+        if (!run.outcome.ok) continue;
+        const { ctx } = run;
+        afterCommit.push(...ctx.afterCommit);
+        pending.push(...ctx.events);
+        deferred.push(...ctx.deferred);
+        for (const w of ctx.wakes) result.wakes.add(w);
       }
       for (const step of deferred) await step(trx);
       result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.dialect);

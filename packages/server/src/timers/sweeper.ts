@@ -130,7 +130,7 @@ export class Sweeper {
     await this.#step(SWEEPER_LOOPS.approvals, result, async (monitor) => {
       const due = await this.#approvals.dueForExpiry(now, this.#passLimit);
       const describe = (a: (typeof due)[number]) => ({ approval_id: a.id, tenant_id: a.tenant_id, run_id: a.run_id, what: 'approval expiry' });
-      const r = await writeInBatches({ store: this.#store, fence, monitor, batchSize: this.#batchSize, rows: due, describe, op: (ctx, rows) => this.#approvals.expireIn(ctx, rows.map((a) => a.id)) });
+      const r = await writeInBatches({ store: this.#store, fence, monitor, batchSize: this.#batchSize, rows: due, describe, op: (ctx, rows) => this.#approvals.expireIn(ctx, rows) });
       result.approvalsExpired = r.changed;
       return r.failed;
     });

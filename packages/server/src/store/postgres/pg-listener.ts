@@ -43,7 +43,7 @@ export class PgListener {
   }
 
   async #connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.#url });
+    const client = new pg.Client({ connectionString: this.#url, connectionTimeoutMillis: 5000, keepAlive: true });
     let listening = false;
     let lost = false;
     // Until LISTEN succeeded, failures reach #connect's caller; after, this handler alone.
@@ -75,6 +75,7 @@ export class PgListener {
     this.#client = client;
   }
 
+  /** Listens again, once a second, until it works; wake-ups missed meanwhile cost latency only (pollers re-check). */
   #reconnect(): void {
     if (this.#stopped || this.#retry) return;
     this.#retry = setTimeout(() => {

@@ -40,6 +40,10 @@ class NodeSqliteAdapter implements SqliteDatabase {
   }
 
   prepare(sqlText: string): SqliteStatement {
+    // After SQLITE_FULL or an I/O error at COMMIT, SQLite may already have rolled the
+    // transaction back by itself; Kysely's ROLLBACK would then throw "no transaction is active"
+    // in place of the error that tells what happened (and the connection is fine as it is).
+    if (sqlText === 'rollback') return { reader: false, all: () => [], run: () => this.#rollback(), iterate: () => [][Symbol.iterator]() };
     const cached = this.#cache.get(sqlText);
     if (cached) return cached;
     const s: StatementSync = this.db.prepare(sqlText);
@@ -52,6 +56,11 @@ class NodeSqliteAdapter implements SqliteDatabase {
     if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(sqlText, statement);
     return statement;
+  }
+
+  #rollback(): { changes: number; lastInsertRowid: number } {
+    if (this.db.isTransaction) this.db.exec('ROLLBACK');
+    return { changes: 0, lastInsertRowid: 0 };
   }
 }
 

@@ -1,0 +1,47 @@
+import { CompiledQuery, type Transaction } from 'kysely';
+import type { Database } from './db-types.ts';
+
+const SAVEPOINT = CompiledQuery.raw('SAVEPOINT agentd_op');
+const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT agentd_op');
+const RELEASE_AND_SAVEPOINT = CompiledQuery.raw('RELEASE SAVEPOINT agentd_op; SAVEPOINT agentd_op');
+const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT agentd_op');
+
+/**
+ * The savepoint each operation of a group commit runs in, at one statement per operation: the
+ * previous operation's savepoint is released and the next one's taken in the same round trip
+ * (PostgreSQL runs both from one simple query; node:sqlite prepares only the first statement of
+ * a text, but its statements cost no round trip), the last one is released by the COMMIT, and
+ * after a rollback the savepoint, still there and now empty, serves the next operation as it is.
+ * Released, not nested: a PostgreSQL transaction with a thousand nested subtransactions would
+ * search them all on every visibility check of its own rows.
+ */
+export class OpSavepoints {
+  readonly #trx: Transaction<Database>;
+  readonly #oneRoundTrip: boolean;
+  /** none: not taken yet; used: an operation may have written under it; empty: just rolled back to. */
+  #state: 'none' | 'used' | 'empty' = 'none';
+
+  constructor(trx: Transaction<Database>, opts: { multiStatement: boolean }) {
+    this.#trx = trx;
+    this.#oneRoundTrip = opts.multiStatement;
+  }
+
+  /** Before an operation: what it writes from now on can be undone alone. */
+  async take(): Promise<void> {
+    if (this.#state === 'none') await this.#trx.executeQuery(SAVEPOINT);
+    else if (this.#state === 'used') {
+      if (this.#oneRoundTrip) await this.#trx.executeQuery(RELEASE_AND_SAVEPOINT);
+      else {
+        await this.#trx.executeQuery(RELEASE);
+        await this.#trx.executeQuery(SAVEPOINT);
+      }
+    }
+    this.#state = 'used';
+  }
+
+  /** The operation failed: undo what it wrote (and, on PostgreSQL, release the locks it took). */
+  async rollback(): Promise<void> {
+    await this.#trx.executeQuery(ROLLBACK_TO);
+    this.#state = 'empty';
+  }
+}
