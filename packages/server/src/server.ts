@@ -45,7 +45,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   await warnAboutUnreadableSecrets(engine.secrets, print);
   const app = await buildApp({
     engine,
-    config: { idempotencyRetentionMs: config.idempotencyRetentionMs, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } },
+    config: { ...config.limits, idempotencyRetentionMs: config.idempotencyRetentionMs, logger: config.logLevel === 'silent' ? false : { level: config.logLevel } },
   });
   await app.listen({ port: config.port, host: config.host });
   engine.sweeper.start(config.sweepIntervalMs);

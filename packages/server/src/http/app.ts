@@ -18,9 +18,13 @@ import { secretRoutes } from '../secrets/index.ts';
 import { grantRoutes } from '../secrets/index.ts';
 import { openapiRoutes, OPENAPI_INFO } from './openapi-routes.ts';
 import { findingsLogsAuditRoutes } from '../findings/index.ts';
+import { clientErrorHandler } from './client-errors.ts';
+import { DEFAULT_LIMITS_CONFIG, type LimitsConfig } from './limits-config.ts';
+import { RateLimits } from './rate-limit.ts';
+import { serverTimeoutOptions } from './server-timeouts.ts';
 import { registerAuditHooks } from '../audit/index.ts';
 
-export interface ApiConfig {
+export interface ApiConfig extends LimitsConfig {
   /** Largest request body, bytes. Default 1 MiB. */
   bodyLimit: number;
   /** Largest body of the batch routes, bytes. Default 16 MiB. */
@@ -40,6 +44,7 @@ export interface ApiConfig {
 }
 
 export const DEFAULT_API_CONFIG: ApiConfig = {
+  ...DEFAULT_LIMITS_CONFIG,
   bodyLimit: 1024 * 1024,
   batchBodyLimit: 16 * 1024 * 1024,
   idempotencyRetentionMs: 24 * 3_600_000,
@@ -53,6 +58,7 @@ export const DEFAULT_API_CONFIG: ApiConfig = {
 declare module 'fastify' {
   interface FastifyInstance {
     registeredRoutes: string[];
+    rateLimits: RateLimits;
   }
 }
 
@@ -73,10 +79,11 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
     // Slow or stalled clients are cut off instead of holding sockets forever.
-    connectionTimeout: 0,
+    ...serverTimeoutOptions(config),
+    clientErrorHandler,
+    trustProxy: config.trustProxy ?? false,
     // Long-polls and SSE streams would otherwise hold close() open.
     forceCloseConnections: true,
-    requestTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
   });
   const deps: AppDeps = { engine: opts.engine, config, idempotency: new Idempotency(opts.engine, { retentionMs: config.idempotencyRetentionMs }) };
@@ -104,7 +111,11 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('onRequest', authHook(opts.engine));
+  const limits = new RateLimits({ config, store: opts.engine.store, onError: (err) => app.log.warn({ err }, 'rate limit: the shared bucket table failed; request let through') });
+  app.decorate('rateLimits', limits);
+  app.addHook('onClose', async () => limits.close());
+  app.addHook('onRequest', authHook(opts.engine, limits));
+  app.addHook('onRequest', limits.requestHook);
   registerAuditHooks(app, opts.engine);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));

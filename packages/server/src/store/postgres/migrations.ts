@@ -137,4 +137,19 @@ CREATE INDEX runs_tenant_lease ON runs (tenant_id, lease_id) WHERE lease_id IS N
 DROP INDEX runs_lease_id;
 `,
   },
+  {
+    id: 5,
+    name: 'rate-limit-buckets',
+    // Request-rate token buckets shared by the nodes (http/shared-buckets.ts). UNLOGGED: no WAL
+    // for a counter that changes on every refill, and after a crash the buckets start full,
+    // which is harmless. PostgreSQL only: SQLite is one node and keeps its buckets in memory.
+    sql: `
+CREATE UNLOGGED TABLE rate_limit_buckets (
+  bucket TEXT PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  granted INTEGER NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`,
+  },
 ];
