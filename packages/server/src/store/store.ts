@@ -98,7 +98,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier): Promise<
   // Reads get a connection of their own: on the writer's they would queue behind every open
   // write transaction (Kysely lends a single connection to one user at a time). Here they go
   // on meanwhile and see committed rows only (WAL: readers never wait for the writer).
-  const reader = openSqlite({ file, synchronous: 'NORMAL' });
+  const reader = openSqlite({ file, synchronous: 'NORMAL', readOnly: true });
   const db = new Kysely<Database>({ dialect: reader.dialect });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
   const checkpointer = new Checkpointer(file, {
