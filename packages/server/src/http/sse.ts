@@ -164,7 +164,13 @@ export async function pumpStream(request: FastifyRequest, reply: FastifyReply, o
   if (!release) {
     throw new ApiError('RATE_LIMITED', `this API key already has ${limits.streams.max} open streams on this node`, { limit: 'streams', max: limits.streams.max }, { 'retry-after': '5' });
   }
-  const stream = new SseStream(request, reply, { heartbeatMs: opts.heartbeatMs, stallTimeoutMs: limits.config.sseStallTimeoutMs });
+  let stream: SseStream;
+  try {
+    stream = new SseStream(request, reply, { heartbeatMs: opts.heartbeatMs, stallTimeoutMs: limits.config.sseStallTimeoutMs });
+  } catch (err) {
+    release();
+    throw err;
+  }
   stream.onClose(release);
   const waker = new Waker();
   const off = opts.subscribe(() => waker.wake());
