@@ -78,7 +78,7 @@ export function parseRate(text: string, what: string): Rate | null {
 
 function durationOption(text: string | undefined, what: string, min: number): number | undefined {
   if (text === undefined || text === '') return undefined;
-  const ms = parseDuration(text);
+  const ms = text.trim() === '0' ? 0 : parseDuration(text);
   if (ms === undefined || (ms < min && ms !== 0)) fail(`${what} must be a duration (such as 10s) of at least ${min} ms, or 0`);
   return ms;
 }
