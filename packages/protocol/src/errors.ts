@@ -4,6 +4,7 @@
  */
 export const ERROR_CODES = {
   VALIDATION_ERROR: { status: 400, description: 'The request does not match the route schema.' },
+  MALFORMED_REQUEST: { status: 400, description: 'The HTTP request could not be parsed (request line, headers or framing); the connection is closed.' },
   INVALID_JSON: { status: 400, description: 'The request body is not valid JSON.' },
   UNAUTHORIZED: { status: 401, description: 'Missing, malformed, unknown or revoked API key.' },
   FORBIDDEN: { status: 403, description: "The key's role (or a worker key's agents) does not allow this operation." },
@@ -25,6 +26,7 @@ export const ERROR_CODES = {
   RUN_ALREADY_TERMINAL: { status: 409, description: 'The run already ended; terminal states never change.' },
   ENDPOINT_DISABLED: { status: 409, description: 'The endpoint is disabled; no new runs are accepted.' },
   IDEMPOTENCY_IN_FLIGHT: { status: 409, description: 'A request with this Idempotency-Key is still being processed.' },
+  REQUEST_TIMEOUT: { status: 408, description: 'The request headers or body did not arrive within the server\'s timeout; the connection is closed.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body is larger than the configured limit.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not accepted by this route.' },
   KEY_INVALID: { status: 422, description: "The key's role, agents and expiry do not fit together; details name each field." },
@@ -32,6 +34,7 @@ export const ERROR_CODES = {
   MANIFEST_INVALID: { status: 422, description: 'The agent manifest is invalid; details list each field path.' },
   INPUT_INVALID: { status: 422, description: "The run input does not match the endpoint's input schema." },
   OUTPUT_INVALID: { status: 422, description: "The output does not match the endpoint's output schema." },
+  HEADERS_TOO_LARGE: { status: 431, description: 'The request headers are larger than the server accepts.' },
   RATE_LIMITED: { status: 429, description: 'Too many requests; retry after the Retry-After header.' },
   SECRET_UNREADABLE: { status: 500, description: 'A stored secret failed authenticated decryption (tampered, moved or wrong master key); never an empty value.' },
   INTERNAL: { status: 500, description: 'An unexpected server error; the request id identifies it in the logs.' },

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Engine } from './engine.ts';
 import { newId } from './core/index.ts';
-import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, authHook, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, type ApiConfig, type AppDeps } from './http/index.ts';
+import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, RateLimits, authHook, clientErrorHandler, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, serverTimeoutOptions, type ApiConfig, type AppDeps } from './http/index.ts';
 import { keyRoutes } from './keys/index.ts';
 import { agentRoutes } from './agents/index.ts';
 import { runRoutes } from './runs/index.ts';
@@ -26,10 +26,11 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
     // Slow or stalled clients are cut off instead of holding sockets forever.
-    connectionTimeout: 0,
+    ...serverTimeoutOptions(config),
+    clientErrorHandler,
+    trustProxy: config.trustProxy ?? false,
     // Long-polls and SSE streams would otherwise hold close() open.
     forceCloseConnections: true,
-    requestTimeout: 120_000,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
   });
   const deps: AppDeps = { engine: opts.engine, config, idempotency: new Idempotency(opts.engine, { retentionMs: config.idempotencyRetentionMs }) };
@@ -64,7 +65,11 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
-  app.addHook('onRequest', authHook(opts.engine));
+  const limits = new RateLimits({ config, store: opts.engine.store, onError: (err) => app.log.warn({ err }, 'rate limit: the shared bucket table failed; request let through') });
+  app.decorate('rateLimits', limits);
+  app.addHook('onClose', async () => limits.close());
+  app.addHook('onRequest', authHook(opts.engine, limits));
+  app.addHook('onRequest', limits.requestHook);
   registerAuditHooks(app, opts.engine);
   // After validation (a lease id is bounded by then): a worker key serves only its agents.
   app.addHook('preHandler', workerScopeHook(opts.engine));

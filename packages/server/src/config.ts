@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseDuration } from '@agentd/protocol';
 import { parseMasterKey } from './secrets/index.ts';
+import type { LimitsConfig, Rate } from './http/index.ts';
 
 /** Everything `agentd serve` can be told, from flags or the environment. */
 export interface ServeConfig {
@@ -32,6 +33,8 @@ export interface ServeConfig {
   masterKey?: Buffer;
   /** Earlier master keys, still accepted for reading (comma-separated). Env AGENTD_MASTER_KEY_PREVIOUS. Default none. */
   previousMasterKeys: Buffer[];
+  /** Timeouts, rate limits and stream caps given by flag or environment (the rest keep their defaults; see limits-config.ts). */
+  limits: Partial<LimitsConfig>;
 }
 
 export interface ServeFlags {
@@ -42,6 +45,16 @@ export interface ServeFlags {
   sqliteSynchronous?: string;
   logLevel?: string;
   idempotencyRetention?: string;
+  headerTimeout?: string;
+  requestTimeout?: string;
+  keepAliveTimeout?: string;
+  authFailureLimit?: string;
+  trustProxy?: string;
+  rateLimitKey?: string;
+  rateLimitTenant?: string;
+  rateLimitAdmin?: boolean;
+  sseStreamsPerKey?: string;
+  sseStallTimeout?: string;
 }
 
 function fail(message: string): never {
@@ -54,6 +67,58 @@ function parseKey(text: string, what: string): Buffer {
   } catch (err) {
     fail((err as Error).message);
   }
+}
+
+/**
+ * `100/1s`, `6000/1m`, `20/m` (a bare unit means one of it): that many tokens, refilled evenly
+ * over the period. `off` or `0` is no limit (null).
+ */
+export function parseRate(text: string, what: string): Rate | null {
+  const t = text.trim().toLowerCase();
+  if (t === 'off' || t === '0' || t === 'none') return null;
+  const m = /^(\d{1,9})\s*\/\s*(\S+)$/.exec(t);
+  const periodMs = m ? parseDuration(/^\d/.test(m[2]) ? m[2] : `1${m[2]}`) : undefined;
+  if (!m || periodMs === undefined || periodMs < 1 || Number(m[1]) < 1) fail(`${what} must be a rate such as 100/1s or 600/1m, or off`);
+  return { count: Number(m[1]), periodMs };
+}
+
+function durationOption(text: string | undefined, what: string, min: number): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const ms = text.trim() === '0' ? 0 : parseDuration(text);
+  if (ms === undefined || (ms < min && ms !== 0)) fail(`${what} must be a duration (such as 10s) of at least ${min} ms, or 0`);
+  return ms;
+}
+
+/** Only what was given: buildApp fills in the defaults. */
+function resolveLimits(flags: ServeFlags, env: NodeJS.ProcessEnv): Partial<LimitsConfig> {
+  const out: Partial<LimitsConfig> = {};
+  const headers = durationOption(flags.headerTimeout ?? env.AGENTD_HEADER_TIMEOUT, '--header-timeout', 100);
+  if (headers === 0) fail('--header-timeout may not be 0: a client could then hold a socket forever');
+  if (headers !== undefined) out.headersTimeoutMs = headers;
+  const request = durationOption(flags.requestTimeout ?? env.AGENTD_REQUEST_TIMEOUT, '--request-timeout', 100);
+  if (request !== undefined) out.requestTimeoutMs = request;
+  if (request && request < (headers ?? 10_000)) fail('--request-timeout must be at least the header timeout (or 0 for none)');
+  const keepAlive = durationOption(flags.keepAliveTimeout ?? env.AGENTD_KEEP_ALIVE_TIMEOUT, '--keep-alive-timeout', 100);
+  if (keepAlive !== undefined) out.keepAliveTimeoutMs = keepAlive;
+  const auth = flags.authFailureLimit ?? env.AGENTD_AUTH_FAILURE_LIMIT;
+  if (auth) out.authFailureRate = parseRate(auth, '--auth-failure-limit');
+  const proxy = flags.trustProxy ?? env.AGENTD_TRUST_PROXY;
+  if (proxy) out.trustProxy = proxy;
+  const key = flags.rateLimitKey ?? env.AGENTD_RATE_LIMIT_KEY;
+  if (key) out.keyRate = parseRate(key, '--rate-limit-key');
+  const tenant = flags.rateLimitTenant ?? env.AGENTD_RATE_LIMIT_TENANT;
+  if (tenant) out.tenantRate = parseRate(tenant, '--rate-limit-tenant');
+  if (flags.rateLimitAdmin || /^(1|true|yes)$/i.test(env.AGENTD_RATE_LIMIT_ADMIN ?? '')) out.rateLimitAdmin = true;
+  const streams = flags.sseStreamsPerKey ?? env.AGENTD_SSE_STREAMS_PER_KEY;
+  if (streams) {
+    const n = Number(streams);
+    if (!Number.isInteger(n) || n < 1) fail('--sse-streams-per-key must be a positive integer');
+    out.sseStreamsPerKey = n;
+  }
+  const stall = durationOption(flags.sseStallTimeout ?? env.AGENTD_SSE_STALL_TIMEOUT, '--sse-stall-timeout', 100);
+  if (stall === 0) fail('--sse-stall-timeout may not be 0');
+  if (stall !== undefined) out.sseStallTimeoutMs = stall;
+  return out;
 }
 
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
@@ -86,6 +151,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     sweepPassLimit: positive('AGENTD_SWEEP_PASS_LIMIT', 500),
     adminKey,
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
+    limits: resolveLimits(flags, env),
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
   };
 }

@@ -51,7 +51,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   await warnAboutUnreadableSecrets(engine.secrets, print);
   const app = await buildApp({
     engine,
-    config: { idempotencyRetentionMs: config.idempotencyRetentionMs, logger: false },
+    config: { ...config.limits, idempotencyRetentionMs: config.idempotencyRetentionMs, logger: false },
     loggerInstance: logger ?? undefined,
   });
   await app.listen({ port: config.port, host: config.host });

@@ -12,6 +12,16 @@ export function registerServe(program: Command): void {
     .option('--sqlite-synchronous <mode>', 'FULL (durable on power loss) or NORMAL (env AGENTD_SQLITE_SYNCHRONOUS; default FULL)')
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env AGENTD_LOG_LEVEL; default info)')
     .option('--idempotency-retention <duration>', 'how long Idempotency-Key responses are kept (default 24h)')
+    .option('--header-timeout <duration>', 'time a client has to send the request headers (env AGENTD_HEADER_TIMEOUT; default 10s)')
+    .option('--request-timeout <duration>', 'time a client has to send the whole request, body included; 0 = none (env AGENTD_REQUEST_TIMEOUT; default 30s)')
+    .option('--keep-alive-timeout <duration>', 'how long an idle keep-alive connection is kept (env AGENTD_KEEP_ALIVE_TIMEOUT; default 72s)')
+    .option('--auth-failure-limit <rate>', 'invalid API keys per client address before 429, e.g. 60/1m, or off (env AGENTD_AUTH_FAILURE_LIMIT; default 60/1m)')
+    .option('--trust-proxy <addresses>', 'proxies whose X-Forwarded-For is believed: addresses, CIDRs, loopback (env AGENTD_TRUST_PROXY; default none)')
+    .option('--rate-limit-key <rate>', 'requests per API key, e.g. 100/1s (env AGENTD_RATE_LIMIT_KEY; default off)')
+    .option('--rate-limit-tenant <rate>', 'requests per tenant, e.g. 1000/1s (env AGENTD_RATE_LIMIT_TENANT; default off)')
+    .option('--rate-limit-admin', 'apply the key and tenant rates to admin keys too (env AGENTD_RATE_LIMIT_ADMIN=1; default off)')
+    .option('--sse-streams-per-key <n>', 'open event streams per API key on one node (env AGENTD_SSE_STREAMS_PER_KEY; default 1000)')
+    .option('--sse-stall-timeout <duration>', 'a stream whose client has not read for this long is closed (env AGENTD_SSE_STALL_TIMEOUT; default 30s)')
     .action(async (flags: ServeFlags) => {
       // Loaded here, not at the top: every other command would pay for Fastify, Kysely and pg.
       const { startServer } = await import('../server.ts');

@@ -1,7 +1,9 @@
 import type { Engine } from '../engine.ts';
 import type { Idempotency } from './idempotency.ts';
+import { DEFAULT_LIMITS_CONFIG, type LimitsConfig } from './limits-config.ts';
+import type { RateLimits } from './rate-limit.ts';
 
-export interface ApiConfig {
+export interface ApiConfig extends LimitsConfig {
   /** Largest request body, bytes. Default 1 MiB. */
   bodyLimit: number;
   /** Largest body of the batch routes, bytes. Default 16 MiB. */
@@ -21,6 +23,7 @@ export interface ApiConfig {
 }
 
 export const DEFAULT_API_CONFIG: ApiConfig = {
+  ...DEFAULT_LIMITS_CONFIG,
   bodyLimit: 1024 * 1024,
   batchBodyLimit: 16 * 1024 * 1024,
   idempotencyRetentionMs: 24 * 3_600_000,
@@ -34,6 +37,7 @@ export const DEFAULT_API_CONFIG: ApiConfig = {
 declare module 'fastify' {
   interface FastifyInstance {
     registeredRoutes: string[];
+    rateLimits: RateLimits;
     /** Each route's declared permission (see auth.ts); null: none, so refused to everybody. */
     routePermissions: ReadonlyMap<string, string | null>;
   }

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../keys/index.ts';
 import type { Engine } from '../engine.ts';
 import { sendError } from './errors.ts';
+import { sendRateLimited } from './rate-limit.ts';
 
 /** What a route needs. Every route declares one; a route without one is refused to everybody. */
 export type Permission =
@@ -44,7 +45,7 @@ declare module 'fastify' {
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
 /** onRequest hook: authenticate, then authorise against the route's declared permission. */
-export function authHook(engine: Engine) {
+export function authHook(engine: Engine, limits: { badKey(request: FastifyRequest): number }) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     request.principal = null;
     const permission = request.routeOptions.config?.permission;
@@ -53,6 +54,9 @@ export function authHook(engine: Engine) {
     const m = typeof header === 'string' ? BEARER.exec(header) : null;
     const principal = m ? await engine.keys.authenticate(m[1]) : null;
     if (!principal) {
+      // A valid key is never refused here, so clients sharing an address with a flooder keep working.
+      const wait = m ? limits.badKey(request) : 0;
+      if (wait > 0) return sendRateLimited(reply, request, 'auth_failures', wait, 'too many invalid API keys from this address');
       reply.header('www-authenticate', 'Bearer');
       return sendError(reply, request, 'UNAUTHORIZED', m ? 'the API key is not valid' : 'an API key is required: Authorization: Bearer <key>');
     }

@@ -216,7 +216,9 @@ export const ListQuery = {
 };
 
 /** Standard error responses, for the OpenAPI document. */
-export const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorBody')]));
+/** Error responses by status. A route that takes a key (401) can also be rate limited (429). */
+export const errors = (...statuses: number[]) =>
+  Object.fromEntries((statuses.includes(401) && !statuses.includes(429) ? [...statuses, 429] : statuses).map((s) => [s, Type.Ref('ErrorBody')]));
 
 export type { Static } from 'typebox';
 export { Type };

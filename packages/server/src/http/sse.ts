@@ -4,6 +4,8 @@ import { ApiError } from './errors.ts';
 export interface SseOptions {
   /** Comment frames this often, so proxies keep the connection and dead peers are noticed. */
   heartbeatMs: number;
+  /** A socket that has not drained for this long is closed; the client resumes with Last-Event-ID. */
+  stallTimeoutMs: number;
 }
 
 /** A frame's `event:`/`id:` may not hold CR or LF, or one frame could forge another. */
@@ -11,16 +13,22 @@ const LINE_BREAK = /[\r\n]/;
 
 /**
  * One SSE response. Writes wait for `drain` when the client reads slowly, so a stalled client
- * holds one socket buffer, never an unbounded queue.
+ * holds one socket buffer, never an unbounded queue; one that does not drain within the stall
+ * timeout is dropped, so it does not hold even that. Pings go out only when nothing is queued:
+ * behind a backlog they would prove nothing and only add to it. A peer that vanished without
+ * closing is found by the pings too: unacknowledged data makes TCP give up on the connection,
+ * which an idle connection would never do.
  */
 export class SseStream {
   readonly #reply: FastifyReply;
   #closed = false;
   #heartbeat: NodeJS.Timeout;
   readonly #onClose: (() => void)[] = [];
+  readonly #stallTimeoutMs: number;
 
   constructor(request: FastifyRequest, reply: FastifyReply, opts: SseOptions) {
     this.#reply = reply;
+    this.#stallTimeoutMs = opts.stallTimeoutMs;
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -31,7 +39,7 @@ export class SseStream {
     });
     reply.raw.write(': connected\n\n');
     this.#heartbeat = setInterval(() => {
-      if (!this.#closed) reply.raw.write(': ping\n\n');
+      if (!this.#closed && !reply.raw.writableNeedDrain) reply.raw.write(': ping\n\n');
     }, opts.heartbeatMs);
     reply.raw.on('close', () => this.#markClosed());
     reply.raw.on('error', () => this.#markClosed());
@@ -61,7 +69,13 @@ export class SseStream {
     const ok = this.#reply.raw.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     if (!ok && !this.#closed) {
       await new Promise<void>((resolve) => {
+        const stalled = setTimeout(() => {
+          // Closing the socket ends this stream (close → done); its events stay in the database.
+          this.#reply.raw.destroy();
+          done();
+        }, this.#stallTimeoutMs);
         const done = () => {
+          clearTimeout(stalled);
           this.#reply.raw.off('drain', done);
           resolve();
         };
@@ -145,7 +159,19 @@ const STREAM_PAGE = 500;
  * pages it yields to I/O so a client that hung up is noticed before the next page is read.
  */
 export async function pumpStream(request: FastifyRequest, reply: FastifyReply, opts: PumpOptions): Promise<void> {
-  const stream = new SseStream(request, reply, { heartbeatMs: opts.heartbeatMs });
+  const limits = request.server.rateLimits;
+  const release = limits.streams.open(request.principal?.keyId ?? '');
+  if (!release) {
+    throw new ApiError('RATE_LIMITED', `this API key already has ${limits.streams.max} open streams on this node`, { limit: 'streams', max: limits.streams.max }, { 'retry-after': '5' });
+  }
+  let stream: SseStream;
+  try {
+    stream = new SseStream(request, reply, { heartbeatMs: opts.heartbeatMs, stallTimeoutMs: limits.config.sseStallTimeoutMs });
+  } catch (err) {
+    release();
+    throw err;
+  }
+  stream.onClose(release);
   const waker = new Waker();
   const off = opts.subscribe(() => waker.wake());
   stream.onClose(() => {

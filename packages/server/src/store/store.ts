@@ -150,7 +150,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
   // Reads get a connection of their own: on the writer's they would queue behind every open
   // write transaction (Kysely lends a single connection to one user at a time). Here they go
   // on meanwhile and see committed rows only (WAL: readers never wait for the writer).
-  const reader = openSqlite({ file, synchronous: 'NORMAL' });
+  const reader = openSqlite({ file, synchronous: 'NORMAL', readOnly: true });
   const db = new Kysely<Database>({ dialect: reader.dialect, plugins: scope.plugins });
   const walSync = new WalSync(file, { fsync: durable, syncFile: opts.sqliteSyncFile });
   const checkpoints = loops.loop('sqlite-checkpointer');

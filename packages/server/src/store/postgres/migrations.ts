@@ -158,4 +158,19 @@ ALTER TABLE api_keys ADD COLUMN expires_at BIGINT;
 UPDATE api_keys SET agents = '["*"]' WHERE role = 'worker';
 `,
   },
+  {
+    id: 7,
+    name: 'rate-limit-buckets',
+    // Request-rate token buckets shared by the nodes (http/shared-buckets.ts). UNLOGGED: no WAL
+    // for a counter that changes on every refill, and after a crash the buckets start full,
+    // which is harmless. PostgreSQL only: SQLite is one node and keeps its buckets in memory.
+    sql: `
+CREATE UNLOGGED TABLE rate_limit_buckets (
+  bucket TEXT PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  granted INTEGER NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+`,
+  },
 ];

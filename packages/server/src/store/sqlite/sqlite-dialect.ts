@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export interface SqliteOptions {
   /** Path of the database file. */
@@ -16,6 +16,8 @@ export interface SqliteOptions {
    * writer sets it high: a background thread checkpoints (see checkpointer.ts).
    */
   autoCheckpointPages?: number;
+  /** A connection for reads only: no lock around statements, no transactions (see ReadOnlyDialect). */
+  readOnly?: boolean;
 }
 
 /** How many prepared statements to keep; Kysely compiles a small, fixed set of query shapes. */
@@ -64,6 +66,34 @@ class NodeSqliteAdapter implements SqliteDatabase {
   }
 }
 
+class UnlockedSqliteAdapter extends SqliteAdapter {
+  override get supportsMultipleConnections(): boolean {
+    return true;
+  }
+}
+
+/**
+ * The dialect of the read connection. Kysely puts a lock around a single-connection dialect whose
+ * every release wakes every waiter, and all but one wait again: with thousands of reads queued
+ * (10,000 event streams opening at once) that is O(waiters²) and the event loop stalls for
+ * minutes. Here no lock is needed: node:sqlite runs each statement synchronously to its end, so
+ * statements of concurrent callers never interleave. Transactions would, so they are refused
+ * (reads inside a write operation use its transaction).
+ */
+class ReadOnlyDialect extends SqliteDialect {
+  override createAdapter(): DialectAdapter {
+    return new UnlockedSqliteAdapter();
+  }
+
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async () => {
+      throw new Error('the SQLite read connection takes no transactions; write through the write queue');
+    };
+    return driver;
+  }
+}
+
 export function openSqlite(options: SqliteOptions): { dialect: SqliteDialect; raw: DatabaseSync } {
   mkdirSync(dirname(options.file), { recursive: true });
   const raw = new DatabaseSync(options.file, { timeout: 5000 });
@@ -72,5 +102,5 @@ export function openSqlite(options: SqliteOptions): { dialect: SqliteDialect; ra
   raw.exec('PRAGMA foreign_keys = ON');
   if (options.autoCheckpointPages !== undefined) raw.exec(`PRAGMA wal_autocheckpoint = ${Math.trunc(options.autoCheckpointPages)}`);
   const adapter = new NodeSqliteAdapter(raw);
-  return { dialect: new SqliteDialect({ database: adapter }), raw };
+  return { dialect: options.readOnly ? new ReadOnlyDialect({ database: adapter }) : new SqliteDialect({ database: adapter }), raw };
 }

@@ -1,0 +1,88 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Store } from '../store/index.ts';
+import { sendError } from './errors.ts';
+import type { LimitsConfig, Rate } from './limits-config.ts';
+import { SharedBuckets } from './shared-buckets.ts';
+import { StreamCap } from './stream-cap.ts';
+import { MemoryBuckets } from './token-bucket.ts';
+
+interface Buckets {
+  take(name: string, rate: Rate): number | Promise<number>;
+}
+
+/**
+ * The client address a failure budget belongs to: the socket's peer, or what trusted proxies say
+ * (Fastify's `trustProxy` already chose, so `request.ip` is the right one). An IPv6 client is
+ * counted by its /64, the block a single host is usually given: otherwise it could spend a fresh
+ * budget per address.
+ */
+export function clientAddress(request: FastifyRequest): string {
+  const ip = request.ip;
+  if (ip.startsWith('::ffff:') && ip.includes('.')) return ip.slice(7);
+  if (!ip.includes(':')) return ip;
+  const [head] = ip.split('::');
+  const groups = head.split(':').filter((g) => g !== '');
+  return `${[...groups, '0', '0', '0', '0'].slice(0, 4).join(':')}::/64`;
+}
+
+/** `429 RATE_LIMITED` with Retry-After in whole seconds (at least 1) and what was exceeded. */
+export function sendRateLimited(reply: FastifyReply, request: FastifyRequest, limit: string, retryAfterMs: number, message: string): FastifyReply {
+  reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  return sendError(reply, request, 'RATE_LIMITED', message, { limit, retry_after_ms: Math.ceil(retryAfterMs) });
+}
+
+/**
+ * Every limit of one app: bad keys per client address (always in this node's memory: a flood
+ * hits the node it reaches), request rates per key and per tenant (shared by all nodes on
+ * PostgreSQL, in memory on SQLite, which is one node), and open streams per key.
+ */
+export class RateLimits {
+  readonly config: LimitsConfig;
+  readonly streams: StreamCap;
+  readonly #failures = new MemoryBuckets();
+  readonly #requests: Buckets | null;
+  readonly #shared: SharedBuckets | null = null;
+
+  constructor(opts: { config: LimitsConfig; store: Store; onError: (err: unknown) => void }) {
+    this.config = opts.config;
+    this.streams = new StreamCap(opts.config.sseStreamsPerKey);
+    if (!opts.config.keyRate && !opts.config.tenantRate) this.#requests = null;
+    // listenNotify means other nodes share this database, so their requests must count too.
+    else if (opts.store.capabilities.listenNotify) this.#requests = this.#shared = new SharedBuckets(opts.store.db, { onError: opts.onError });
+    else this.#requests = new MemoryBuckets();
+  }
+
+  /**
+   * Counts a presented key that is not valid; returns 0 while the address is within its budget,
+   * else how long until it has one again, ms (answer 429 instead of 401).
+   */
+  badKey(request: FastifyRequest): number {
+    const rate = this.config.authFailureRate;
+    return rate ? this.#failures.take(clientAddress(request), rate) : 0;
+  }
+
+  /** onRequest hook, after authentication: the request rate of the key, then of its tenant. */
+  readonly requestHook = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const p = request.principal;
+    if (!this.#requests || !p || (p.role === 'admin' && !this.config.rateLimitAdmin)) return undefined;
+    const { keyRate, tenantRate } = this.config;
+    if (keyRate) {
+      const wait = await this.#requests.take(`key:${p.keyId}`, keyRate);
+      if (wait > 0) return sendRateLimited(reply, request, 'key', wait, `this API key may make ${keyRate.count} requests per ${keyRate.periodMs} ms`);
+    }
+    if (tenantRate) {
+      const wait = await this.#requests.take(`tenant:${p.tenantId}`, tenantRate);
+      if (wait > 0) return sendRateLimited(reply, request, 'tenant', wait, `this tenant may make ${tenantRate.count} requests per ${tenantRate.periodMs} ms`);
+    }
+    return undefined;
+  };
+
+  /** Round trips to the shared bucket table so far (0 on SQLite). */
+  get sharedRoundTrips(): number {
+    return this.#shared?.roundTrips ?? 0;
+  }
+
+  close(): void {
+    this.#shared?.close();
+  }
+}
