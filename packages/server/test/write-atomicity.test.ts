@@ -76,6 +76,29 @@ for (const d of await dialects()) {
       assert.deepEqual(logs.map((l) => JSON.parse(l.data).n), ['kept 1', 'kept 2']);
     });
 
+    it('an operation whose deferred step fails fails alone; the others run again and commit', async () => {
+      const [r1, r2] = [await create(), await create()];
+      const run1 = await t.store.db.selectFrom('runs').selectAll().where('id', '=', r1).executeTakeFirstOrThrow();
+      const run2 = await t.store.db.selectFrom('runs').selectAll().where('id', '=', r2).executeTakeFirstOrThrow();
+      const results = await Promise.allSettled([
+        t.store.writer.write(async (ctx) => appendRunEvents(ctx, run2, [{ type: 'run.log', data: { n: 'kept 1' } }])),
+        t.store.writer.write(async (ctx) => {
+          await appendRunEvents(ctx, run1, [{ type: 'run.log', data: { n: 'deferred fails' } }]);
+          // After every savepoint is released: a duplicate key in the step that runs last.
+          ctx.deferred.push(async (trx) => {
+            await trx.insertInto('tenants').values({ id: 'default', name: 'dup', event_seq: 0, finding_seq: 0, created_at: 0 }).execute();
+          });
+        }),
+        t.store.writer.write(async (ctx) => appendRunEvents(ctx, run2, [{ type: 'run.log', data: { n: 'kept 2' } }])),
+      ]);
+      assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+      assert.deepEqual(await seqs(r1), [1], 'no event of the failed operation, no seq gap');
+      assert.equal(await lastSeq(r1), 1);
+      const logs = await t.store.db.selectFrom('run_events').select('data').where('run_id', '=', r2).where('type', '=', 'run.log').orderBy('seq').execute();
+      assert.deepEqual(logs.map((l) => JSON.parse(l.data).n), ['kept 1', 'kept 2']);
+      assert.deepEqual(await seqs(r2), [1, 2, 3]);
+    });
+
     it('a cancel whose approvals were settled before it failed leaves them pending (no event-less cancellation)', async () => {
       const runId = await create();
       const tasks = await t.engine.leases.leaseOnce({ tenantId: 'default', agent: 'hello', maxTasks: 10, waitMs: 0, workerId: 'w', leaseTtlMs: 30_000 });

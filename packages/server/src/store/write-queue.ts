@@ -37,7 +37,8 @@ export interface WriteContext {
    * writes that lock the tenant row (a tenant-wide counter such as `finding_seq`). Taken
    * mid-batch, that lock would be held while later operations wait for run rows that another
    * batch holds, and that batch waits for the tenant row to insert its events: a deadlock on
-   * PostgreSQL. Taken last, like the event counter, it cannot be.
+   * PostgreSQL. Taken last, like the event counter, it cannot be. A step that fails fails its
+   * own operation only: the transaction is rolled back and the others run again without it.
    */
   deferred: ((trx: Transaction<Database>) => Promise<void>)[];
   /**
@@ -134,6 +135,15 @@ interface Committed {
  * together in the next one, so a burst of N writes costs one fsync instead of N — the only way
  * to be durable (synchronous=FULL, synchronous_commit=on) and fast at once.
  */
+/** A deferred step (WriteContext.deferred) of the operation at `index` failed; see #commitBatch. */
+class DeferredStepFailed extends Error {
+  readonly index: number;
+  constructor(index: number, cause: unknown) {
+    super('a deferred step of an operation failed', { cause });
+    this.index = index;
+  }
+}
+
 export class WriteQueue {
   readonly #opts: WriteQueueOptions;
   #pending: Pending[] = [];
@@ -258,6 +268,16 @@ export class WriteQueue {
     try {
       committed = await this.#runInTransaction(batch);
     } catch (err) {
+      if (err instanceof DeferredStepFailed) {
+        // An operation's deferred step failed after every savepoint was released: its writes
+        // cannot be undone alone, so the transaction rolled back whole. That operation fails;
+        // the others run again in a new transaction (operations are re-runnable: a rolled-back
+        // one has given back what it took from memory).
+        batch[err.index].reject(err.cause);
+        const rest = batch.filter((_, i) => i !== err.index);
+        if (rest.length > 0) await this.#commitBatch(rest);
+        return;
+      }
       // The transaction itself failed (BEGIN, COMMIT, the events, a lost connection): nothing
       // of it exists, so every operation in it fails; none was acknowledged.
       const error = asUnavailable(err, 'the database could not commit');
@@ -301,20 +321,27 @@ export class WriteQueue {
     const outcomes = await this.#opts.db.transaction().execute(async (trx) => {
       const now = this.#opts.now();
       const pending: PendingEvent[] = [];
-      const deferred: ((trx: Transaction<Database>) => Promise<void>)[] = [];
+      const deferred: { index: number; step: (trx: Transaction<Database>) => Promise<void> }[] = [];
       const out: Outcome[] = [];
       const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.dialect === 'postgres' });
-      for (const p of batch) {
+      for (const [index, p] of batch.entries()) {
         const run = await this.#runOp(trx, savepoints, p, now, onRollback);
         out.push(run.outcome);
         if (!run.outcome.ok) continue;
         const { ctx } = run;
         afterCommit.push(...ctx.afterCommit);
         pending.push(...ctx.events);
-        deferred.push(...ctx.deferred);
+        for (const step of ctx.deferred) deferred.push({ index, step });
         for (const w of ctx.wakes) result.wakes.add(w);
       }
-      for (const step of deferred) await step(trx);
+      for (const d of deferred) {
+        try {
+          await d.step(trx);
+        } catch (err) {
+          if (isStoreUnavailable(err)) throw err;
+          throw new DeferredStepFailed(d.index, err);
+        }
+      }
       result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.dialect);
       this.#opts.durability?.track(result.events);
       return out;
