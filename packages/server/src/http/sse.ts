@@ -25,6 +25,8 @@ export class SseStream {
   #heartbeat: NodeJS.Timeout;
   readonly #onClose: (() => void)[] = [];
   readonly #stallTimeoutMs: number;
+  /** When the heartbeat first found the socket backed up, or null while it drains. */
+  #backedUpSince: number | null = null;
 
   constructor(request: FastifyRequest, reply: FastifyReply, opts: SseOptions) {
     this.#reply = reply;
@@ -39,7 +41,17 @@ export class SseStream {
     });
     reply.raw.write(': connected\n\n');
     this.#heartbeat = setInterval(() => {
-      if (!this.#closed && !reply.raw.writableNeedDrain) reply.raw.write(': ping\n\n');
+      if (this.#closed) return;
+      if (!reply.raw.writableNeedDrain) {
+        this.#backedUpSince = null;
+        reply.raw.write(': ping\n\n');
+        return;
+      }
+      // Backed up with no send() waiting on it (pings filled the buffer, or a send gave up):
+      // the same stall rule applies, or a reader that stopped would hold its slot for good.
+      const now = Date.now();
+      this.#backedUpSince ??= now;
+      if (now - this.#backedUpSince >= this.#stallTimeoutMs) reply.raw.destroy();
     }, opts.heartbeatMs);
     reply.raw.on('close', () => this.#markClosed());
     reply.raw.on('error', () => this.#markClosed());
@@ -77,6 +89,9 @@ export class SseStream {
         const done = () => {
           clearTimeout(stalled);
           this.#reply.raw.off('drain', done);
+          // A long stream waits for drain many times: each wait leaves nothing behind.
+          const i = this.#onClose.indexOf(done);
+          if (i >= 0) this.#onClose.splice(i, 1);
           resolve();
         };
         this.#reply.raw.on('drain', done);
