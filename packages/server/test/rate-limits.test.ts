@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
+import { ipv6Groups } from '../src/http/rate-limit.ts';
 
 const badKey = (i: number) => `agd_not_a_real_key_${String(i).padStart(8, '0')}xxxxxxxxxxxx`;
 
@@ -113,6 +114,13 @@ describe('bad keys behind a trusted proxy', () => {
     for (let i = 0; i < 3; i++) await from('10.0.0.5', `2001:db8:1:2::${i + 1}`, badKey(30 + i));
     assert.equal((await from('10.0.0.5', '2001:db8:1:2:ffff::9', badKey(40))).statusCode, 429);
     assert.equal((await from('10.0.0.5', '2001:db8:1:3::1', badKey(41))).statusCode, 401);
+  });
+
+  it('expands `::` before taking the /64, wherever it stands', () => {
+    assert.deepEqual(ipv6Groups('2001::5:1:2:3:4'), ['2001', '0', '0', '5', '1', '2', '3', '4']);
+    assert.deepEqual(ipv6Groups('2001:DB8:0001::1%eth0'), ['2001', 'db8', '1', '0', '0', '0', '0', '1']);
+    assert.deepEqual(ipv6Groups('::1'), ['0', '0', '0', '0', '0', '0', '0', '1']);
+    assert.notEqual(ipv6Groups('2001::5:1:2:3:4').slice(0, 4).join(':'), ipv6Groups('2001::6:1:2:3:4').slice(0, 4).join(':'));
   });
 });
 

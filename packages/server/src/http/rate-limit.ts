@@ -20,9 +20,17 @@ export function clientAddress(request: FastifyRequest): string {
   const ip = request.ip;
   if (ip.startsWith('::ffff:') && ip.includes('.')) return ip.slice(7);
   if (!ip.includes(':')) return ip;
-  const [head] = ip.split('::');
-  const groups = head.split(':').filter((g) => g !== '');
-  return `${[...groups, '0', '0', '0', '0'].slice(0, 4).join(':')}::/64`;
+  return `${ipv6Groups(ip).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of an IPv6 address, `::` expanded, a zone (`%eth0`) dropped, lower-case, no leading zeros. */
+export function ipv6Groups(ip: string): string[] {
+  const [addr] = ip.toLowerCase().split('%');
+  const [head, tail] = addr.includes('::') ? addr.split('::') : [addr, null];
+  const left = head.split(':').filter((g) => g !== '');
+  const right = tail === null ? [] : tail.split(':').filter((g) => g !== '');
+  const groups = tail === null ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return groups.map((g) => g.replace(/^0+(?=.)/, ''));
 }
 
 /** `429 RATE_LIMITED` with Retry-After in whole seconds (at least 1) and what was exceeded. */

@@ -1,5 +1,5 @@
 import type { LoopMonitor } from '../core/index.ts';
-import { LeadershipLost, type LeaderFence, type Store, type WriteContext } from '../store/index.ts';
+import { LeadershipLost, isStoreUnavailable, type LeaderFence, type Store, type WriteContext } from '../store/index.ts';
 
 /** Handles the rows of one batch inside its transaction; returns how many it changed. */
 export type RowOp<R> = (ctx: WriteContext, rows: R[]) => Promise<number>;
@@ -19,10 +19,10 @@ class BatchAborted extends Error {
  * requests group-committed alongside) per `batchSize` rows, each fenced by the leader lock. A
  * batch that fails is retried one row per transaction, so a row that cannot be handled fails
  * alone (logged with its context on `monitor`) and the others go through. Any error, even a
- * DomainError, is rethrown as a plain error so the batch's writes roll back: nothing of a
- * half-handled batch commits (the write queue then commits the requests that shared the
- * transaction on their own). `LeadershipLost` ends the pass at once. Returns how many rows
- * changed and how many failed.
+ * DomainError, is rethrown as a plain error so the batch's writes roll back: the operation's
+ * savepoint undoes exactly them, and the requests sharing the transaction commit. `LeadershipLost`
+ * and an unavailable database end the pass at once. Returns how many rows changed and how many
+ * failed.
  */
 export async function writeInBatches<R>(opts: {
   store: Store;
@@ -51,7 +51,9 @@ export async function writeInBatches<R>(opts: {
       changed += await run(batch);
       continue;
     } catch (err) {
-      if (err instanceof LeadershipLost) throw err;
+      // The database is gone, not one bad row: trying each row alone would only log the outage
+      // once per row. The pass ends; the loop reports the failure and the next tick tries again.
+      if (err instanceof LeadershipLost || isStoreUnavailable(unwrap(err))) throw err;
       if (batch.length === 1) {
         failed++;
         opts.monitor.itemFailed(unwrap(err), opts.describe(batch[0]));
@@ -62,7 +64,7 @@ export async function writeInBatches<R>(opts: {
       try {
         changed += await run([row]);
       } catch (err) {
-        if (err instanceof LeadershipLost) throw err;
+        if (err instanceof LeadershipLost || isStoreUnavailable(unwrap(err))) throw err;
         failed++;
         opts.monitor.itemFailed(unwrap(err), opts.describe(row));
       }
