@@ -32,6 +32,8 @@ export interface ServeConfig {
   masterKey?: Buffer;
   /** Earlier master keys, still accepted for reading (comma-separated). Env AGENTD_MASTER_KEY_PREVIOUS. Default none. */
   previousMasterKeys: Buffer[];
+  /** Test/debug: fail any query on a tenant table that names no tenant. Env AGENTD_CHECK_TENANT_SCOPE=1. Default off (it walks every query). */
+  checkTenantScope: boolean;
 }
 
 export interface ServeFlags {
@@ -86,6 +88,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     sweepPassLimit: positive('AGENTD_SWEEP_PASS_LIMIT', 500),
     adminKey,
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
+    checkTenantScope: env.AGENTD_CHECK_TENANT_SCOPE === '1',
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
   };
 }
