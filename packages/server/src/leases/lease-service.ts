@@ -226,6 +226,7 @@ export class LeaseService {
         updated_at: ctx.now,
         last_seq: eb('last_seq', '+', 1),
       }))
+      .where('tenant_id', '=', req.tenantId)
       .where('id', 'in', ids)
       .where(sql<boolean>`status = 'queued'`)
       // What a task and its event need, not the whole row: a lease moves up to a hundred runs.
@@ -342,7 +343,7 @@ export class LeaseService {
         { type: EventType.runSucceeded, data: { output: value, attempt: run.attempts } },
       );
       if (updated) {
-        await endAttempt(ctx, leaseId, 'succeeded', null);
+        await endAttempt(ctx, run.tenant_id, leaseId, 'succeeded', null);
         return toRun(updated);
       }
     }
@@ -410,7 +411,7 @@ export class LeaseService {
       );
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
     }
-    if (updated) await endAttempt(ctx, leaseId, outcome, failure);
+    if (updated) await endAttempt(ctx, run.tenant_id, leaseId, outcome, failure);
     return updated;
   }
 
@@ -428,7 +429,7 @@ export class LeaseService {
         { type: EventType.runQueued, data: { reason: 'released', attempt: run.attempts } },
       );
       if (!updated) throw lost(leaseId);
-      await endAttempt(ctx, leaseId, 'released', null);
+      await endAttempt(ctx, run.tenant_id, leaseId, 'released', null);
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
       return toRun(updated);
     });
