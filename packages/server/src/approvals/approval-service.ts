@@ -267,7 +267,7 @@ export class ApprovalService {
     const until = Date.now() + waitMs;
     const row = await this.#row(tenantId, id);
     for (;;) {
-      const run = await this.#store.db.selectFrom('runs').select(['status', 'lease_id']).where('id', '=', row.run_id).executeTakeFirstOrThrow();
+      const run = await this.#store.db.selectFrom('runs').select(['status', 'lease_id']).where('tenant_id', '=', tenantId).where('id', '=', row.run_id).executeTakeFirstOrThrow();
       if (run.lease_id !== leaseId || !['running', 'waiting', 'cancelled'].includes(run.status)) {
         const attempt = await this.#store.db.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).where('run_id', '=', row.run_id).executeTakeFirst();
         throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)} for this approval's run`);

@@ -18,6 +18,7 @@ export async function transitionRun(
   let q = ctx.trx
     .updateTable('runs')
     .set((eb) => ({ ...set, updated_at: ctx.now, last_seq: eb('last_seq', '+', 1) }))
+    .where('tenant_id', '=', run.tenant_id)
     .where('id', '=', run.id)
     .where('status', 'in', guard.status);
   if (guard.leaseId !== undefined) q = q.where('lease_id', '=', guard.leaseId);
