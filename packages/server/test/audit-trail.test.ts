@@ -139,7 +139,7 @@ for (const d of await dialects()) {
       // An expired key, likewise, with the reason that tells it from a revoked one.
       const e = (await t.call('POST', '/v1/keys', { body: { role: 'operator', expires_at: new Date(Date.now() + 3_600_000).toISOString() } })).json();
       plaintextKeys.push(e.key);
-      await t.store.db.updateTable('api_keys').set({ expires_at: Date.now() - 1 }).where('id', '=', e.id).execute();
+      await t.store.allTenants(t.store.db).updateTable('api_keys').set({ expires_at: Date.now() - 1 }).where('id', '=', e.id).execute();
       const expired = await t.call('POST', '/v1/runs', { key: e.key, body: { agent: 'hello', endpoint: 'greet', input: { name: 'x' } } });
       assert.equal(expired.statusCode, 401);
       const erow = await oneRowOf(expired);
