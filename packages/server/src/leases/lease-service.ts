@@ -11,7 +11,7 @@ import { isFinalFailure, retryDelayMs } from '../runs/index.ts';
 import type { Clock } from '../core/index.ts';
 import { newId } from '../core/index.ts';
 import { insertRows } from '../store/index.ts';
-import { anyOf } from '../store/index.ts';
+import { anyOf, tenantIs } from '../store/index.ts';
 import { iso, isoOrNull } from '../core/index.ts';
 import { toRun } from '../runs/index.ts';
 import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
@@ -226,7 +226,7 @@ export class LeaseService {
         updated_at: ctx.now,
         last_seq: eb('last_seq', '+', 1),
       }))
-      .where('tenant_id', '=', req.tenantId)
+      .where(tenantIs('sqlite', req.tenantId)) // SQLite's branch: kept off runs_ready, see tenantIs
       .where('id', 'in', ids)
       .where(sql<boolean>`status = 'queued'`)
       // What a task and its event need, not the whole row: a lease moves up to a hundred runs.
@@ -499,7 +499,7 @@ export class LeaseService {
       const settled = await ctx.trx
         .updateTable('approvals')
         .set({ status: 'cancelled', reason: 'the run completed', decided_at: ctx.now, decided_by: 'system' })
-        .where('tenant_id', '=', tenantId)
+        .where(tenantIs(dialect, tenantId)) // on approvals_run_pending, not approvals_list
         .where(anyOf(dialect, 'run_id', runIds))
         .where(sql<boolean>`status = 'pending'`)
         .returning(['id', 'run_id'])
