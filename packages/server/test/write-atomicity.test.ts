@@ -52,7 +52,7 @@ for (const d of await dialects()) {
         op(async (ctx) => appendRunEvents(ctx, run2, [{ type: 'run.log', data: { n: 'kept 1' } }])),
         op(async (ctx) => {
           await appendRunEvents(ctx, run1, [{ type: 'run.log', data: { n: 'bug' } }]);
-          await ctx.trx.updateTable('runs').set({ metadata: '{"half":"written"}' }).where('id', '=', r1).execute();
+          await ctx.trx.updateTable('runs').set({ metadata: '{"half":"written"}' }).where('tenant_id', '=', 'default').where('id', '=', r1).execute();
           throw new TypeError('a bug after two writes');
         }),
         op(async (ctx) => {
