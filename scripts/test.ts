@@ -27,6 +27,7 @@ const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : globSyn
 const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=@agentd/source'].filter(Boolean).join(' ');
 const child = spawn(process.execPath, ['--test', '--test-reporter=tap', '--test-concurrency=2', '--test-timeout=180000', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, NODE_OPTIONS: nodeOptions },
+  // Every server a test starts fails a query on a tenant table that names no tenant (config.ts).
+  env: { ...process.env, NODE_OPTIONS: nodeOptions, AGENTD_CHECK_TENANT_SCOPE: '1' },
 });
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

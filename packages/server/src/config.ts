@@ -35,6 +35,8 @@ export interface ServeConfig {
   previousMasterKeys: Buffer[];
   /** Timeouts, rate limits and stream caps given by flag or environment (the rest keep their defaults; see limits-config.ts). */
   limits: Partial<LimitsConfig>;
+  /** Test/debug: fail any query on a tenant table that names no tenant. Env AGENTD_CHECK_TENANT_SCOPE=1. Default off (it walks every query). */
+  checkTenantScope: boolean;
 }
 
 export interface ServeFlags {
@@ -152,6 +154,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     adminKey,
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
     limits: resolveLimits(flags, env),
+    checkTenantScope: env.AGENTD_CHECK_TENANT_SCOPE === '1',
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
   };
 }

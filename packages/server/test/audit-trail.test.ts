@@ -139,7 +139,7 @@ for (const d of await dialects()) {
       // An expired key, likewise, with the reason that tells it from a revoked one.
       const e = (await t.call('POST', '/v1/keys', { body: { role: 'operator', expires_at: new Date(Date.now() + 3_600_000).toISOString() } })).json();
       plaintextKeys.push(e.key);
-      await t.store.db.updateTable('api_keys').set({ expires_at: Date.now() - 1 }).where('id', '=', e.id).execute();
+      await t.store.allTenants(t.store.db).updateTable('api_keys').set({ expires_at: Date.now() - 1 }).where('id', '=', e.id).execute();
       const expired = await t.call('POST', '/v1/runs', { key: e.key, body: { agent: 'hello', endpoint: 'greet', input: { name: 'x' } } });
       assert.equal(expired.statusCode, 401);
       const erow = await oneRowOf(expired);
@@ -209,7 +209,8 @@ for (const d of await dialects()) {
 
     it('never holds an API key or a request body', async () => {
       await t.engine.audit.settled();
-      const rows = await t.store.db.selectFrom('audit_log').selectAll().execute();
+      // The whole table, every tenant's rows: none may hold a key or a body.
+      const rows = await t.store.allTenants(t.store.db).selectFrom('audit_log').selectAll().execute();
       assert.ok(rows.length >= 15, `rows: ${rows.length}`);
       const dump = JSON.stringify(rows);
       assert.ok(!dump.includes(BODY_MARKER), 'no request body content');
@@ -256,12 +257,14 @@ for (const d of await dialects()) {
     });
 
     it('is append-only in the database: UPDATE and DELETE fail and change nothing', async () => {
-      const before = await t.store.db.selectFrom('audit_log').selectAll().orderBy('id').execute();
+      // Whole-table writes on purpose (every tenant's rows): the database itself must refuse them.
+      const all = t.store.allTenants(t.store.db);
+      const before = await all.selectFrom('audit_log').selectAll().orderBy('id').execute();
       assert.ok(before.length > 0);
-      await assert.rejects(t.store.db.updateTable('audit_log').set({ outcome: 'ok', actor: null }).execute(), /append-only/);
-      await assert.rejects(t.store.db.deleteFrom('audit_log').where('id', '=', before[0].id).execute(), /append-only/);
-      await assert.rejects(t.store.db.deleteFrom('audit_log').execute(), /append-only/);
-      assert.deepEqual(await t.store.db.selectFrom('audit_log').selectAll().orderBy('id').execute(), before);
+      await assert.rejects(all.updateTable('audit_log').set({ outcome: 'ok', actor: null }).execute(), /append-only/);
+      await assert.rejects(all.deleteFrom('audit_log').where('id', '=', before[0].id).execute(), /append-only/);
+      await assert.rejects(all.deleteFrom('audit_log').execute(), /append-only/);
+      assert.deepEqual(await all.selectFrom('audit_log').selectAll().orderBy('id').execute(), before);
     });
   });
 }

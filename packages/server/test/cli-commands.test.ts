@@ -103,7 +103,7 @@ async function closedPort(): Promise<number> {
 before(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'agentd-cli-data-'));
   workDir = await mkdtemp(join(tmpdir(), 'agentd-cli-work-'));
-  server = await startServer(resolveServeConfig({ port: '0', host: '127.0.0.1', dataDir, logLevel: 'silent' }, {}), () => {});
+  server = await startServer(resolveServeConfig({ port: '0', host: '127.0.0.1', dataDir, logLevel: 'silent' }, { AGENTD_CHECK_TENANT_SCOPE: '1' }), () => {});
   adminKey = (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim();
   await writeFile(join(workDir, 'idle.json'), JSON.stringify(IDLE_MANIFEST));
 });

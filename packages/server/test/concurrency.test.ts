@@ -59,9 +59,9 @@ for (const d of await dialects()) {
       await Promise.all(Array.from({ length: POLLERS }, (_, n) => poller(n)));
       assert.equal(doubleLeases, 0);
       assert.equal(completed, RUNS);
-      const succeeded = await t.store.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'succeeded').executeTakeFirstOrThrow();
+      const succeeded = await t.store.allTenants(t.store.db).selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'succeeded').executeTakeFirstOrThrow();
       assert.equal(Number(succeeded.n), RUNS);
-      const attempts = await t.store.db.selectFrom('run_attempts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const attempts = await t.store.allTenants(t.store.db).selectFrom('run_attempts').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       assert.equal(Number(attempts.n), RUNS, 'one attempt per run: nothing was leased twice');
       ctx.diagnostic(`${RUNS} runs, ${POLLERS} pollers, double leases: ${doubleLeases}`);
     });

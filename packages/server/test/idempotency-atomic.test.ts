@@ -47,7 +47,7 @@ for (const d of await dialects()) {
       const failed = await send('/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'probe' } }, `fail-${randomUUID()}`);
       assert.equal(failed.statusCode, 500, failed.body);
       assert.equal(failed.json().error.code, 'INTERNAL');
-      const rows = await t.store.db.selectFrom('idempotency_keys').select('key').where('key', 'like', 'fail-%').execute();
+      const rows = await t.store.allTenants(t.store.db).selectFrom('idempotency_keys').select('key').where('key', 'like', 'fail-%').execute();
       assert.deepEqual(rows, []);
     });
 

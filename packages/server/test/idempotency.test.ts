@@ -128,7 +128,7 @@ for (const d of await dialects()) {
     let t: TestApp;
     const keyring = Keyring.generate();
     const send = (url: string, body: unknown, key: string, apiKey?: string) => t.call('POST', url, { body, key: apiKey, headers: { 'idempotency-key': key } });
-    const recordOf = (key: string) => t.store.db.selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
+    const recordOf = (key: string) => t.store.allTenants(t.store.db).selectFrom('idempotency_keys').selectAll().where('key', '=', key).executeTakeFirstOrThrow();
 
     before(async () => {
       db = await d.create();
@@ -195,7 +195,7 @@ for (const d of await dialects()) {
       assert.equal((await send('/v1/keys', body, k1)).statusCode, 201);
       assert.equal((await send('/v1/keys', body, k2)).statusCode, 201);
       const other = await recordOf(k2);
-      await t.store.writer.write(({ trx }) => trx.updateTable('idempotency_keys').set({ response: other.response }).where('key', '=', k1).execute());
+      await t.store.writer.write(({ trx }) => t.store.allTenants(trx).updateTable('idempotency_keys').set({ response: other.response }).where('key', '=', k1).execute());
       const replay = await send('/v1/keys', body, k1);
       assert.equal(replay.statusCode, 500, replay.body);
       assert.equal(replay.json().error.code, 'SECRET_UNREADABLE');

@@ -94,7 +94,7 @@ for (const d of await dialects()) {
               case 'create':
                 await e.runs.create('default', { agent: 'prop', endpoint: op.endpoint, input: {} }).then(async (run) => {
                   runs.push(run.id);
-                  const pending = await t.store.db.selectFrom('approvals').select('id').where('run_id', '=', run.id).execute();
+                  const pending = await t.store.allTenants(t.store.db).selectFrom('approvals').select('id').where('run_id', '=', run.id).execute();
                   approvals.push(...pending.map((a) => a.id));
                 }, ignore);
                 break;
@@ -163,9 +163,9 @@ for (const d of await dialects()) {
 
 async function checkInvariants(t: TestApp, runs: string[], seenTerminal: Map<string, RunStatus>, seenAttempts: Map<string, number>): Promise<void> {
   if (runs.length === 0) return;
-  const rows = await t.store.db.selectFrom('runs').selectAll().where('id', 'in', runs).execute();
+  const rows = await t.store.allTenants(t.store.db).selectFrom('runs').selectAll().where('id', 'in', runs).execute();
   assert.equal(rows.length, runs.length, 'every acknowledged run exists');
-  const live = await t.store.db.selectFrom('run_attempts').select(['run_id', 'lease_id']).where('run_id', 'in', runs).where('outcome', '=', 'running').execute();
+  const live = await t.store.allTenants(t.store.db).selectFrom('run_attempts').select(['run_id', 'lease_id']).where('run_id', 'in', runs).where('outcome', '=', 'running').execute();
   const liveByRun = new Map<string, string[]>();
   for (const a of live) liveByRun.set(a.run_id, [...(liveByRun.get(a.run_id) ?? []), a.lease_id]);
   for (const run of rows) {
@@ -181,14 +181,14 @@ async function checkInvariants(t: TestApp, runs: string[], seenTerminal: Map<str
     if (status === 'running' || (status === 'waiting' && run.lease_id)) assert.deepEqual(liveLeases, [run.lease_id], `a ${status} run holds exactly its current lease`);
     else assert.equal(liveLeases.length, 0, `a ${status} run holds no live lease`);
     assert.ok(['queued', 'running', 'waiting', ...TERMINAL_STATUSES].includes(status));
-    const seqs = await t.store.db.selectFrom('run_events').select('seq').where('run_id', '=', run.id).orderBy('seq').execute();
+    const seqs = await t.store.allTenants(t.store.db).selectFrom('run_events').select('seq').where('run_id', '=', run.id).orderBy('seq').execute();
     assert.deepEqual(seqs.map((s) => s.seq), Array.from({ length: run.last_seq }, (_, i) => i + 1), 'events are gap-free and match last_seq');
-    const events = await t.store.db.selectFrom('run_events').select(['type', 'data']).where('run_id', '=', run.id).orderBy('seq').execute();
+    const events = await t.store.allTenants(t.store.db).selectFrom('run_events').select(['type', 'data']).where('run_id', '=', run.id).orderBy('seq').execute();
     const terminalEvents = events.filter((e) => ['run.succeeded', 'run.failed', 'run.cancelled', 'run.timed_out'].includes(e.type));
     assert.equal(terminalEvents.length, TERMINAL_STATUSES.has(status) ? 1 : 0, 'exactly one terminal event once terminal');
     if (TERMINAL_STATUSES.has(status)) assert.equal(terminalEvents[0].type, events.at(-1)!.type, 'nothing is recorded after the terminal event');
     // Every approval settled with exactly one event saying so (no cancellation without its event), none pending on an ended run.
-    const approvals = await t.store.db.selectFrom('approvals').select(['id', 'status']).where('run_id', '=', run.id).execute();
+    const approvals = await t.store.allTenants(t.store.db).selectFrom('approvals').select(['id', 'status']).where('run_id', '=', run.id).execute();
     for (const a of approvals) {
       const settled = events.filter((e) => (e.type === 'approval.decided' || e.type === 'approval.expired') && JSON.parse(e.data).approval_id === a.id);
       assert.equal(settled.length, a.status === 'pending' ? 0 : 1, `approval ${a.id} (${a.status}) has ${settled.length} settling events`);

@@ -33,7 +33,7 @@ const children = new Set<ChildProcess>();
 const CANARY = `cli-canary-${randomBytes(12).toString('hex')}`;
 
 async function start(env: Record<string, string>): Promise<void> {
-  server = await startServer(resolveServeConfig({ port: '0', host: '127.0.0.1', dataDir, logLevel: 'silent' }, env), (l) => printed.push(l));
+  server = await startServer(resolveServeConfig({ port: '0', host: '127.0.0.1', dataDir, logLevel: 'silent' }, { AGENTD_CHECK_TENANT_SCOPE: '1', ...env }), (l) => printed.push(l));
 }
 
 function agentd(args: string[], options: { stdin?: string } = {}): Promise<CliResult> {

@@ -262,10 +262,10 @@ for (const d of await dialects()) {
     it('a task whose granted secret cannot be decrypted is not handed out: its attempt fails with secret_unreadable', async () => {
       await call('POST', '/v1/secrets', { body: { name: 'damaged', value: 'value-of-damaged' } });
       await grant({ secret: 'damaged', agent: 'gamma' });
-      const row = await t.store.db.selectFrom('secret_versions').selectAll().where('name', '=', 'damaged').executeTakeFirstOrThrow();
+      const row = await t.store.allTenants(t.store.db).selectFrom('secret_versions').selectAll().where('name', '=', 'damaged').executeTakeFirstOrThrow();
       const flipped = Buffer.from(row.ciphertext, 'base64');
       flipped[0] ^= 1;
-      await t.store.db.updateTable('secret_versions').set({ ciphertext: flipped.toString('base64') }).where('name', '=', 'damaged').execute();
+      await t.store.allTenants(t.store.db).updateTable('secret_versions').set({ ciphertext: flipped.toString('base64') }).where('name', '=', 'damaged').execute();
       const id = await run('gamma');
       assert.deepEqual(await lease('gamma'), [], 'not delivered without its secret');
       const r = (await call('GET', `/v1/runs/${id}`)).json();
@@ -274,7 +274,7 @@ for (const d of await dialects()) {
       assert.match(r.error.message, /"damaged" cannot be decrypted/);
       const audit = await t.engine.audit.list(t.tenantId, { action: 'secret.delivered', outcome: 'error', limit: 10 });
       assert.ok(audit.data.some((a) => a.target_id === 'damaged' && a.details.run_id === id));
-      await t.store.db.updateTable('secret_versions').set({ ciphertext: row.ciphertext }).where('name', '=', 'damaged').execute();
+      await t.store.allTenants(t.store.db).updateTable('secret_versions').set({ ciphertext: row.ciphertext }).where('name', '=', 'damaged').execute();
       const later = await leaseOne('gamma', id);
       assert.equal(later.secrets!.damaged, 'value-of-damaged', 'repaired, the next attempt gets it');
       await w(`/v1/leases/${later.lease_id}/complete`, { output: {} });
@@ -312,7 +312,7 @@ for (const d of await dialects()) {
       const audit = await t.engine.audit.list(t.tenantId, { limit: 500 });
       assert.ok(audit.data.length > 0);
       bodies.push(JSON.stringify(audit));
-      bodies.push(JSON.stringify(await t.store.db.selectFrom('idempotency_keys').selectAll().execute()));
+      bodies.push(JSON.stringify(await t.store.allTenants(t.store.db).selectFrom('idempotency_keys').selectAll().execute()));
       bodies.push((await call('GET', '/v1/events?after=0', { headers: { accept: 'application/json' } })).body);
       for (const value of [CANARY, CANARY_2]) {
         assert.ok(!bodies.some((b) => b.includes(value)), 'no response body (lease answers aside), audit row or idempotency record');

@@ -123,7 +123,7 @@ for (const d of await dialects()) {
       assert.deepEqual(del.json(), { name: 'db_password', deleted: true, grants_revoked: 0 });
       assert.equal((await t.call('GET', '/v1/secrets/db_password')).statusCode, 404);
       assert.equal((await t.call('DELETE', '/v1/secrets/db_password')).statusCode, 404);
-      const left = await t.store.db.selectFrom('secret_versions').select('version').where('name', '=', 'db_password').execute();
+      const left = await t.store.allTenants(t.store.db).selectFrom('secret_versions').select('version').where('name', '=', 'db_password').execute();
       assert.equal(left.length, 0, 'deleting erases every version');
 
       const again = await create('db_password', 'a-new-value');
@@ -239,7 +239,7 @@ for (const d of await dialects()) {
       const other = await t.call('POST', '/v1/secrets', { body: { name: 'idem_secret', value: 'another' }, headers });
       assert.equal(other.statusCode, 422);
       assert.equal(other.json().error.code, 'IDEMPOTENCY_KEY_REUSED');
-      const row = await t.store.db.selectFrom('idempotency_keys').selectAll().where('key', '=', headers['idempotency-key']).executeTakeFirstOrThrow();
+      const row = await t.store.allTenants(t.store.db).selectFrom('idempotency_keys').selectAll().where('key', '=', headers['idempotency-key']).executeTakeFirstOrThrow();
       const naive = createHash('sha256').update(`/v1/secrets\n{"name":"idem_secret","value":"guessable"}`).digest('hex');
       assert.notEqual(row.request_hash, naive, 'the hash covers a keyed fingerprint, not the value');
       assert.ok(!row.response.includes(value));

@@ -174,7 +174,7 @@ test('the store fsyncs its WAL file before answering at FULL (the default), and 
       fsync(fd, cb);
     }) as unknown as typeof fsync;
     try {
-      const store = await openStore({ dataDir: dir, now: () => Date.now(), sqliteSynchronous: mode, sqliteSyncFile: syncFile });
+      const store = await openStore({ checkTenantScope: true, dataDir: dir, now: () => Date.now(), sqliteSynchronous: mode, sqliteSyncFile: syncFile });
       const answer = await store.writer.write(async (ctx) => {
         ctx.events.push({ tenant_id: 'default', run_id: 'r1', agent: 'a', seq: 1, type: 'run.queued', at: ctx.now, data: {} });
         return 'done';
@@ -196,7 +196,7 @@ test('the store fsyncs its WAL file before answering at FULL (the default), and 
 test('reads neither wait for an open write transaction nor see it before it commits (a connection of their own)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
   try {
-    const store = await openStore({ dataDir: dir, now: () => Date.now() });
+    const store = await openStore({ checkTenantScope: true, dataDir: dir, now: () => Date.now() });
     const count = async () => Number((await store.db.selectFrom('tenants').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
     const before = await count();
     let seenInside = -1;
@@ -223,7 +223,7 @@ test('commits never checkpoint inline below the safety net; a background thread 
   // No background checkpoint in this one (its first tick is a minute away): some 1,500 pages in
   // one commit, past SQLite's usual threshold of 1,000, stay in the WAL.
   const quiet = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
-  const held = await openStore({ dataDir: quiet, now: () => Date.now(), sqliteCheckpointIntervalMs: 60_000 });
+  const held = await openStore({ checkTenantScope: true, dataDir: quiet, now: () => Date.now(), sqliteCheckpointIntervalMs: 60_000 });
   try {
     const size = statSync(join(quiet, 'agentd.db')).size;
     await held.writer.write(rows(1500));
@@ -235,7 +235,7 @@ test('commits never checkpoint inline below the safety net; a background thread 
   }
   // With the thread at its default pace, the rows reach the database file without another commit.
   const dir = mkdtempSync(join(tmpdir(), 'agentd-walsync-'));
-  const store = await openStore({ dataDir: dir, now: () => Date.now() });
+  const store = await openStore({ checkTenantScope: true, dataDir: dir, now: () => Date.now() });
   try {
     const file = join(dir, 'agentd.db');
     const size = statSync(file).size;
@@ -254,7 +254,7 @@ test('closing the store finishes even when nothing else keeps the process alive 
   try {
     const storeUrl = new URL('../src/store/store.ts', import.meta.url).href;
     const script = `import { openStore } from ${JSON.stringify(storeUrl)};
-const store = await openStore({ dataDir: ${JSON.stringify(dir)}, now: () => Date.now() });
+const store = await openStore({ checkTenantScope: true, dataDir: ${JSON.stringify(dir)}, now: () => Date.now() });
 await store.writer.write(async (ctx) => { await ctx.trx.updateTable('tenants').set({ name: 'closed' }).execute(); });
 await store.close();
 console.log('closed');`;
@@ -288,7 +288,7 @@ test('closing the store closes every connection: no file of the database stays o
     });
   try {
     // The read connection is never used here: it must be closed all the same.
-    const store = await openStore({ dataDir: dir, now: () => Date.now() });
+    const store = await openStore({ checkTenantScope: true, dataDir: dir, now: () => Date.now() });
     assert.ok(openFiles().length > 0);
     await store.close();
     assert.deepEqual(openFiles(), []);

@@ -10,6 +10,8 @@ import { sql } from 'kysely';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import type { Store } from '../src/store/store.ts';
 import { TENANT_TABLES, UNSCOPED_TABLES } from '../src/store/tenant-scope-guard.ts';
+import { resolveServeConfig } from '../src/config.ts';
+import { childEnv } from './helpers/server-process.ts';
 
 const schema = JSON.parse(readFileSync(new URL('./schema-snapshot.json', import.meta.url), 'utf8')) as Record<string, { columns: Record<string, unknown> }>;
 
@@ -19,6 +21,27 @@ describe('tenant scope: the schema', () => {
       assert.ok(TENANT_TABLES.has(table) || UNSCOPED_TABLES.has(table), `table ${table} is in neither TENANT_TABLES nor UNSCOPED_TABLES (store/tenant-scope-guard.ts)`);
     }
     for (const table of TENANT_TABLES) assert.ok(schema[table]?.columns.tenant_id, `${table} has no tenant_id column`);
+  });
+});
+
+describe('tenant scope: the suite runs with the guard', () => {
+  it('on for every server a test starts (AGENTD_CHECK_TENANT_SCOPE reaches child processes), off by default', () => {
+    assert.equal(process.env.AGENTD_CHECK_TENANT_SCOPE, '1', 'scripts/test.ts sets AGENTD_CHECK_TENANT_SCOPE=1 for the run');
+    assert.equal(childEnv({}).AGENTD_CHECK_TENANT_SCOPE, '1', 'childEnv keeps it while it drops every other AGENTD_*');
+    assert.equal(resolveServeConfig({}, { AGENTD_CHECK_TENANT_SCOPE: '1' }).checkTenantScope, true);
+    assert.equal(resolveServeConfig({}, {}).checkTenantScope, false, 'production: off unless asked for');
+  });
+
+  it('on for every store a test opens', async () => {
+    const [d] = await dialects();
+    const db = await d.create();
+    const store = await db.open(() => Date.now());
+    try {
+      await assert.rejects(store.db.selectFrom('runs').select('id').where('id', '=', 'run_x').execute(), /tenant scope/);
+    } finally {
+      await store.close();
+      await db.cleanup();
+    }
   });
 });
 

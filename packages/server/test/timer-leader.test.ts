@@ -125,9 +125,9 @@ describe('timer leader (postgres)', { skip: why ? `PostgreSQL unreachable (${why
       assert.equal(created.statusCode, 201, created.body);
       const leased = await call('POST', '/v1/worker/lease', { agent: 'hello', max_tasks: 40, wait_ms: 0, lease_ttl_ms: 1000, worker_id: 'w' });
       assert.equal(JSON.parse(leased.body).tasks.length, 40);
-      const queued = () => a.store.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'queued').executeTakeFirstOrThrow();
+      const queued = () => a.store.allTenants(a.store.db).selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'queued').executeTakeFirstOrThrow();
       await waitUntil(async () => Number((await queued()).n) === 40, { what: 'the leases swept', timeoutMs: 20_000 });
-      const retried = await a.store.db.selectFrom('run_events').select(['run_id', (eb) => eb.fn.countAll<number>().as('n')]).where('type', '=', 'run.retrying').groupBy('run_id').execute();
+      const retried = await a.store.allTenants(a.store.db).selectFrom('run_events').select(['run_id', (eb) => eb.fn.countAll<number>().as('n')]).where('type', '=', 'run.retrying').groupBy('run_id').execute();
       assert.equal(retried.length, 40);
       assert.ok(retried.every((r) => Number(r.n) === 1), 'each lapsed lease swept exactly once');
       assert.equal(await leaderBackend().then((p) => p !== pid), true);

@@ -75,7 +75,7 @@ for (const d of await dialects()) {
       await createRuns(1200, 'hello', 'greet', { name: 'x' });
       assert.equal(await leaseAll('hello'), 1200);
       clock.advance(5_000);
-      const expiredNow = () => count(n.store.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'running').where('lease_expires_at', '<', clock.now()).executeTakeFirstOrThrow());
+      const expiredNow = () => count(n.store.allTenants(n.store.db).selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'running').where('lease_expires_at', '<', clock.now()).executeTakeFirstOrThrow());
       const figures: { pass: number; swept: number; commits: number; left: number }[] = [];
       for (const [pass, expected] of [[1, 500], [2, 500], [3, 200], [4, 0]] as const) {
         const { value, commits } = await commitsDuring(() => n.engine.sweeper.sweepOnce());
@@ -90,9 +90,9 @@ for (const d of await dialects()) {
       assert.deepEqual(figures.map((f) => f.left), [700, 200, 0, 0]);
       console.log(`# figure (${d.name}): expired-lease passes ${JSON.stringify(figures)}`);
       // Every run was retried exactly once, with one retrying event each.
-      const retrying = await count(n.store.db.selectFrom('run_events').select((eb) => eb.fn.countAll<number>().as('n')).where('type', '=', 'run.retrying').executeTakeFirstOrThrow());
+      const retrying = await count(n.store.allTenants(n.store.db).selectFrom('run_events').select((eb) => eb.fn.countAll<number>().as('n')).where('type', '=', 'run.retrying').executeTakeFirstOrThrow());
       assert.equal(retrying, 1200);
-      assert.equal(await count(n.store.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'queued').where('agent', '=', 'hello').executeTakeFirstOrThrow()), 1200);
+      assert.equal(await count(n.store.allTenants(n.store.db).selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'queued').where('agent', '=', 'hello').executeTakeFirstOrThrow()), 1200);
     });
 
     it('600 expired approvals: 500 in five transactions, then the other 100', async () => {
@@ -101,15 +101,15 @@ for (const d of await dialects()) {
       const first = await commitsDuring(() => n.engine.sweeper.sweepOnce());
       assert.equal(first.value.approvalsExpired, 500);
       assert.ok(first.commits <= PASS / BATCH + 1 && first.commits >= PASS / BATCH, `${first.commits} commits for 500 approvals`);
-      const pending = () => count(n.store.db.selectFrom('approvals').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow());
+      const pending = () => count(n.store.allTenants(n.store.db).selectFrom('approvals').select((eb) => eb.fn.countAll<number>().as('n')).where('status', '=', 'pending').executeTakeFirstOrThrow());
       assert.equal(await pending(), 100);
       const second = await commitsDuring(() => n.engine.sweeper.sweepOnce());
       assert.equal(second.value.approvalsExpired, 100);
       assert.equal(await pending(), 0);
       console.log(`# figure (${d.name}): approval-expiry passes ${JSON.stringify([{ swept: 500, commits: first.commits }, { swept: 100, commits: second.commits }])}`);
       // on_timeout reject: every run failed, its approval expired, each with its events.
-      assert.equal(await count(n.store.db.selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('agent', '=', 'gated').where('status', '=', 'failed').executeTakeFirstOrThrow()), 600);
-      assert.equal(await count(n.store.db.selectFrom('run_events').select((eb) => eb.fn.countAll<number>().as('n')).where('type', '=', 'approval.expired').executeTakeFirstOrThrow()), 600);
+      assert.equal(await count(n.store.allTenants(n.store.db).selectFrom('runs').select((eb) => eb.fn.countAll<number>().as('n')).where('agent', '=', 'gated').where('status', '=', 'failed').executeTakeFirstOrThrow()), 600);
+      assert.equal(await count(n.store.allTenants(n.store.db).selectFrom('run_events').select((eb) => eb.fn.countAll<number>().as('n')).where('type', '=', 'approval.expired').executeTakeFirstOrThrow()), 600);
     });
 
     it('1,200 expired idempotency records: 500 per pass, 100 per DELETE and transaction', async () => {
@@ -120,7 +120,7 @@ for (const d of await dialects()) {
           await trx.insertInto('idempotency_keys').values(rows).execute();
         }
       });
-      const left = () => count(n.store.db.selectFrom('idempotency_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow());
+      const left = () => count(n.store.allTenants(n.store.db).selectFrom('idempotency_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow());
       const first = await commitsDuring(() => n.engine.sweeper.sweepOnce());
       assert.equal(first.value.idempotencyKeysDeleted, 500);
       assert.equal(first.commits, PASS / BATCH);
@@ -133,7 +133,7 @@ for (const d of await dialects()) {
     it('a row that cannot be swept fails alone, is logged with its run, and after repeated passes readiness names the loop', async () => {
       await createRuns(3, 'other', 'greet', { name: 'y' });
       assert.equal(await leaseAll('other'), 3);
-      const [poisoned] = await n.store.db.selectFrom('runs').select('id').where('agent', '=', 'other').orderBy('id').limit(1).execute();
+      const [poisoned] = await n.store.allTenants(n.store.db).selectFrom('runs').select('id').where('agent', '=', 'other').orderBy('id').limit(1).execute();
       // A trigger makes every UPDATE of this one run fail: a stand-in for a row the sweeper cannot handle.
       const poison =
         d.name === 'sqlite'

@@ -236,13 +236,13 @@ for (const d of await dialects()) {
     });
 
     it('migration: worker keys made before it serve ["*"]; other roles have no list', async () => {
-      await sql`UPDATE api_keys SET agents = NULL`.execute(t.store.db);
+      await sql`UPDATE api_keys SET agents = NULL`.execute(t.store.allTenants(t.store.db)); // every key, as before migration 6
       await sql`ALTER TABLE api_keys DROP COLUMN agents`.execute(t.store.db);
       await sql`ALTER TABLE api_keys DROP COLUMN expires_at`.execute(t.store.db);
       await sql`DELETE FROM agentd_migrations WHERE id = 6`.execute(t.store.db);
       await t.close();
       t = await startTestApp(db, { clock });
-      const rows = await t.store.db.selectFrom('api_keys').select(['role', 'agents', 'expires_at']).execute();
+      const rows = await t.store.allTenants(t.store.db).selectFrom('api_keys').select(['role', 'agents', 'expires_at']).execute();
       assert.ok(rows.some((r) => r.role === 'worker'));
       for (const row of rows) {
         assert.equal(row.agents, row.role === 'worker' ? '["*"]' : null, JSON.stringify(row));

@@ -30,8 +30,8 @@ for (const d of await dialects()) {
     });
 
     const create = async () => (await t.engine.runs.create('default', { agent: 'hello', endpoint: 'greet', input: { name: 'a' } })).id;
-    const seqs = async (runId: string) => (await t.store.db.selectFrom('run_events').select('seq').where('run_id', '=', runId).orderBy('seq').execute()).map((e) => e.seq);
-    const lastSeq = async (runId: string) => (await t.store.db.selectFrom('runs').select('last_seq').where('id', '=', runId).executeTakeFirstOrThrow()).last_seq;
+    const seqs = async (runId: string) => (await t.store.allTenants(t.store.db).selectFrom('run_events').select('seq').where('run_id', '=', runId).orderBy('seq').execute()).map((e) => e.seq);
+    const lastSeq = async (runId: string) => (await t.store.allTenants(t.store.db).selectFrom('runs').select('last_seq').where('id', '=', runId).executeTakeFirstOrThrow()).last_seq;
 
     it('a failing operation leaves nothing; its neighbours in the same transaction commit', async () => {
       const [r1, r2] = [await create(), await create()];
@@ -41,8 +41,8 @@ for (const d of await dialects()) {
           transactions.add(ctx.trx);
           return fn(ctx);
         });
-      const run1 = await t.store.db.selectFrom('runs').selectAll().where('id', '=', r1).executeTakeFirstOrThrow();
-      const run2 = await t.store.db.selectFrom('runs').selectAll().where('id', '=', r2).executeTakeFirstOrThrow();
+      const run1 = await t.store.allTenants(t.store.db).selectFrom('runs').selectAll().where('id', '=', r1).executeTakeFirstOrThrow();
+      const run2 = await t.store.allTenants(t.store.db).selectFrom('runs').selectAll().where('id', '=', r2).executeTakeFirstOrThrow();
       // All queued in one turn of the event loop: one batch, one transaction.
       const results = await Promise.allSettled([
         op(async (ctx) => {
@@ -52,7 +52,7 @@ for (const d of await dialects()) {
         op(async (ctx) => appendRunEvents(ctx, run2, [{ type: 'run.log', data: { n: 'kept 1' } }])),
         op(async (ctx) => {
           await appendRunEvents(ctx, run1, [{ type: 'run.log', data: { n: 'bug' } }]);
-          await ctx.trx.updateTable('runs').set({ metadata: '{"half":"written"}' }).where('id', '=', r1).execute();
+          await ctx.trx.updateTable('runs').set({ metadata: '{"half":"written"}' }).where('tenant_id', '=', 'default').where('id', '=', r1).execute();
           throw new TypeError('a bug after two writes');
         }),
         op(async (ctx) => {
@@ -68,18 +68,18 @@ for (const d of await dialects()) {
       assert.ok((results[2] as PromiseRejectedResult).reason instanceof TypeError);
       assert.deepEqual(await seqs(r1), [1], 'no event of the failed operations, no seq gap');
       assert.equal(await lastSeq(r1), 1);
-      const row1 = await t.store.db.selectFrom('runs').select('metadata').where('id', '=', r1).executeTakeFirstOrThrow();
+      const row1 = await t.store.allTenants(t.store.db).selectFrom('runs').select('metadata').where('id', '=', r1).executeTakeFirstOrThrow();
       assert.equal(row1.metadata, '{}', 'the half-write was rolled back');
       assert.deepEqual(await seqs(r2), [1, 2, 3]);
       assert.equal(await lastSeq(r2), 3);
-      const logs = await t.store.db.selectFrom('run_events').select('data').where('run_id', '=', r2).where('type', '=', 'run.log').orderBy('seq').execute();
+      const logs = await t.store.allTenants(t.store.db).selectFrom('run_events').select('data').where('run_id', '=', r2).where('type', '=', 'run.log').orderBy('seq').execute();
       assert.deepEqual(logs.map((l) => JSON.parse(l.data).n), ['kept 1', 'kept 2']);
     });
 
     it('an operation whose deferred step fails fails alone; the others run again and commit', async () => {
       const [r1, r2] = [await create(), await create()];
-      const run1 = await t.store.db.selectFrom('runs').selectAll().where('id', '=', r1).executeTakeFirstOrThrow();
-      const run2 = await t.store.db.selectFrom('runs').selectAll().where('id', '=', r2).executeTakeFirstOrThrow();
+      const run1 = await t.store.allTenants(t.store.db).selectFrom('runs').selectAll().where('id', '=', r1).executeTakeFirstOrThrow();
+      const run2 = await t.store.allTenants(t.store.db).selectFrom('runs').selectAll().where('id', '=', r2).executeTakeFirstOrThrow();
       const results = await Promise.allSettled([
         t.store.writer.write(async (ctx) => appendRunEvents(ctx, run2, [{ type: 'run.log', data: { n: 'kept 1' } }])),
         t.store.writer.write(async (ctx) => {
@@ -94,7 +94,7 @@ for (const d of await dialects()) {
       assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
       assert.deepEqual(await seqs(r1), [1], 'no event of the failed operation, no seq gap');
       assert.equal(await lastSeq(r1), 1);
-      const logs = await t.store.db.selectFrom('run_events').select('data').where('run_id', '=', r2).where('type', '=', 'run.log').orderBy('seq').execute();
+      const logs = await t.store.allTenants(t.store.db).selectFrom('run_events').select('data').where('run_id', '=', r2).where('type', '=', 'run.log').orderBy('seq').execute();
       assert.deepEqual(logs.map((l) => JSON.parse(l.data).n), ['kept 1', 'kept 2']);
       assert.deepEqual(await seqs(r2), [1, 2, 3]);
     });
@@ -117,14 +117,14 @@ for (const d of await dialects()) {
           break;
         }
         assert.ok(isInjected(err), String(err));
-        const a = await t.store.db.selectFrom('approvals').select('status').where('id', '=', approval.id).executeTakeFirstOrThrow();
+        const a = await t.store.allTenants(t.store.db).selectFrom('approvals').select('status').where('id', '=', approval.id).executeTakeFirstOrThrow();
         assert.equal(a.status, 'pending', `after a fault at statement ${n} the approval is still pending`);
         assert.equal(await lastSeq(runId), before, `after a fault at statement ${n} no seq was taken`);
         assert.deepEqual(await seqs(runId), Array.from({ length: before }, (_, i) => i + 1));
       }
       const run = await t.engine.runs.get('default', runId);
       if (run.status !== 'cancelled') await t.engine.runs.cancel('default', runId, 'stop');
-      const events = await t.store.db.selectFrom('run_events').select(['seq', 'type', 'data']).where('run_id', '=', runId).orderBy('seq').execute();
+      const events = await t.store.allTenants(t.store.db).selectFrom('run_events').select(['seq', 'type', 'data']).where('run_id', '=', runId).orderBy('seq').execute();
       const last = await lastSeq(runId);
       assert.deepEqual(events.map((e) => e.seq), Array.from({ length: last }, (_, i) => i + 1), 'gap-free');
       const decided = events.filter((e) => e.type === 'approval.decided' && JSON.parse(e.data).approval_id === approval.id);

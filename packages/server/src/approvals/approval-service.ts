@@ -47,13 +47,13 @@ export class ApprovalService {
     this.#clock = clock;
   }
 
-  async #votes(ids: string[]) {
+  async #votes(tenantId: string, ids: string[]) {
     if (ids.length === 0) return [];
-    return this.#store.db.selectFrom('approval_votes').selectAll().where('approval_id', 'in', ids).orderBy('at').execute();
+    return this.#store.db.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', 'in', ids).orderBy('at').execute();
   }
 
-  async #withVotes(rows: ApprovalsTable[]): Promise<Approval[]> {
-    const votes = await this.#votes(rows.map((r) => r.id));
+  async #withVotes(tenantId: string, rows: ApprovalsTable[]): Promise<Approval[]> {
+    const votes = await this.#votes(tenantId, rows.map((r) => r.id));
     return rows.map((r) => toApproval(r, votes.filter((v) => v.approval_id === r.id)));
   }
 
@@ -64,7 +64,7 @@ export class ApprovalService {
   }
 
   async get(tenantId: string, id: string): Promise<Approval> {
-    const [a] = await this.#withVotes([await this.#row(tenantId, id)]);
+    const [a] = await this.#withVotes(tenantId, [await this.#row(tenantId, id)]);
     return a;
   }
 
@@ -76,7 +76,7 @@ export class ApprovalService {
     // Assignees are a JSON list of strings; the quoted form matches one element exactly.
     if (f.assignee) q = q.where('assignees', 'like', `%${JSON.stringify(f.assignee).replace(/[%_]/g, '')}%`);
     const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
-    return { data: await this.#withVotes(page.rows), next_cursor: page.next_cursor };
+    return { data: await this.#withVotes(tenantId, page.rows), next_cursor: page.next_cursor };
   }
 
   /**
@@ -93,7 +93,7 @@ export class ApprovalService {
         const attempt = await ctx.trx.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
         throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
       }
-      const existing = await ctx.trx.selectFrom('approvals').selectAll().where('run_id', '=', run.id).where('approval_key', '=', req.key).executeTakeFirst();
+      const existing = await ctx.trx.selectFrom('approvals').selectAll().where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('approval_key', '=', req.key).executeTakeFirst();
       if (existing) {
         if (existing.status === 'pending') await this.#enterWaiting(ctx, run, leaseId, existing.id);
         return existing;
@@ -133,28 +133,28 @@ export class ApprovalService {
       throw new DomainError('FORBIDDEN', 'this approval is assigned to others', { assignees });
     }
     return this.#store.writer.write(async (ctx) => {
-      await this.#lockRun(ctx, before.run_id);
+      await this.#lockRun(ctx, tenantId, before.run_id);
       if (link) {
-        const used = await ctx.trx.selectFrom('approval_links_used').select('jti').where('jti', '=', link.jti).executeTakeFirst();
+        const used = await ctx.trx.selectFrom('approval_links_used').select('jti').where('tenant_id', '=', tenantId).where('jti', '=', link.jti).executeTakeFirst();
         if (used) throw new DomainError('APPROVAL_LINK_INVALID', 'this decision link was already used');
       }
       // The compare-and-set that makes one decision win: a no-op update that only a pending row passes.
       const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('tenant_id', '=', tenantId).where('id', '=', id).where('status', '=', 'pending').returningAll().executeTakeFirst();
       if (!row) throw await this.#settledError(ctx, tenantId, id);
       if (row.expires_at !== null && row.expires_at <= ctx.now) throw new DomainError('APPROVAL_EXPIRED', 'the approval expired before this decision', { status: 'expired', on_timeout: row.on_timeout });
-      const voted = await ctx.trx.selectFrom('approval_votes').select('decision').where('approval_id', '=', id).where('voter', '=', decider.id).executeTakeFirst();
+      const voted = await ctx.trx.selectFrom('approval_votes').select('decision').where('tenant_id', '=', tenantId).where('approval_id', '=', id).where('voter', '=', decider.id).executeTakeFirst();
       if (voted) throw new DomainError('APPROVAL_ALREADY_DECIDED', 'you already voted on this approval', { your_vote: voted.decision });
       if (link) await ctx.trx.insertInto('approval_links_used').values({ jti: link.jti, tenant_id: tenantId, approval_id: id, used_at: ctx.now }).execute();
       const note = decision === 'approve' ? (text.comment ?? null) : (text.reason ?? null);
       await ctx.trx.insertInto('approval_votes').values({ approval_id: id, tenant_id: tenantId, voter: decider.id, voter_name: decider.name, decision, comment: note, at: ctx.now }).execute();
       if (decision === 'reject') await this.#settle(ctx, row, 'rejected', decider, text);
       else {
-        const approvals = await ctx.trx.selectFrom('approval_votes').select((eb) => eb.fn.countAll<number>().as('n')).where('approval_id', '=', id).where('decision', '=', 'approve').executeTakeFirstOrThrow();
+        const approvals = await ctx.trx.selectFrom('approval_votes').select((eb) => eb.fn.countAll<number>().as('n')).where('tenant_id', '=', tenantId).where('approval_id', '=', id).where('decision', '=', 'approve').executeTakeFirstOrThrow();
         if (Number(approvals.n) >= row.required_approvals) await this.#settle(ctx, row, 'approved', decider, text);
         // else: a vote toward the quorum; still pending
       }
       // The answer as this transaction leaves it, so the idempotency record commits with the decision.
-      const after = toApproval(await this.#row(tenantId, id, ctx.trx), await ctx.trx.selectFrom('approval_votes').selectAll().where('approval_id', '=', id).orderBy('at').execute());
+      const after = toApproval(await this.#row(tenantId, id, ctx.trx), await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).orderBy('at').execute());
       if (record) await record(ctx, after);
       return after;
     });
@@ -164,13 +164,13 @@ export class ApprovalService {
    * Locks the approval's run before the approval itself. Every writer that touches both (cancel,
    * completion, failure) takes the run first, so two of them can never wait on each other.
    */
-  async #lockRun(ctx: WriteContext, runId: string): Promise<void> {
-    if (ctx.rowLocks) await ctx.trx.selectFrom('runs').select('id').where('id', '=', runId).forUpdate().execute();
+  async #lockRun(ctx: WriteContext, tenantId: string, runId: string): Promise<void> {
+    if (ctx.rowLocks) await ctx.trx.selectFrom('runs').select('id').where('tenant_id', '=', tenantId).where('id', '=', runId).forUpdate().execute();
   }
 
   async #settledError(ctx: WriteContext, tenantId: string, id: string): Promise<DomainError> {
     const row = await this.#row(tenantId, id, ctx.trx);
-    const votes = await ctx.trx.selectFrom('approval_votes').selectAll().where('approval_id', '=', id).execute();
+    const votes = await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).execute();
     const recorded = toApproval(row, votes);
     if (row.status === 'expired') return new DomainError('APPROVAL_EXPIRED', 'the approval expired before this decision', recorded);
     return new DomainError('APPROVAL_ALREADY_DECIDED', `the approval was already ${row.status}`, recorded);
@@ -183,11 +183,12 @@ export class ApprovalService {
     await ctx.trx
       .updateTable('approvals')
       .set({ status, decided_by: decidedBy, comment: settled.comment, reason: settled.reason, decided_at: ctx.now })
+      .where('tenant_id', '=', row.tenant_id)
       .where('id', '=', row.id)
       .execute();
     const approved = approvedOf(settled) === true;
     // Locked: which way the run moves is decided on its status as of this transaction.
-    let runQuery = ctx.trx.selectFrom('runs').selectAll().where('id', '=', row.run_id);
+    let runQuery = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', row.tenant_id).where('id', '=', row.run_id);
     if (ctx.rowLocks) runQuery = runQuery.forUpdate();
     let run = await runQuery.executeTakeFirstOrThrow();
     const eventType = status === 'expired' ? EventType.approvalExpired : EventType.approvalDecided;
@@ -210,7 +211,7 @@ export class ApprovalService {
     }
     // A worker approval: resume the waiting attempt once nothing else it asked for is pending.
     if (run.status !== 'waiting') return;
-    const others = await ctx.trx.selectFrom('approvals').select('id').where('run_id', '=', run.id).where('status', '=', 'pending').where('source', '=', 'worker').executeTakeFirst();
+    const others = await ctx.trx.selectFrom('approvals').select('id').where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('status', '=', 'pending').where('source', '=', 'worker').executeTakeFirst();
     if (others) return;
     const paused = run.waiting_since ? ctx.now - run.waiting_since : 0;
     await transitionRun(
@@ -231,25 +232,26 @@ export class ApprovalService {
       { status: 'failed', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
       { type: EventType.runFailed, data: { error: failure, attempt: run.attempts } },
     );
-    if (run.lease_id && (run.status === 'running' || run.status === 'waiting')) await endAttempt(ctx, run.lease_id, 'failed', failure);
+    if (run.lease_id && (run.status === 'running' || run.status === 'waiting')) await endAttempt(ctx, run.tenant_id, run.lease_id, 'failed', failure);
   }
 
   /** The sweeper's candidates: pending approvals past `expires_at`, oldest first. */
   async dueForExpiry(now: number, limit: number): Promise<{ id: string; tenant_id: string; run_id: string }[]> {
     // The status is a literal, not a parameter, so the partial index on pending approvals applies.
-    return this.#store.db.selectFrom('approvals').select(['id', 'tenant_id', 'run_id']).where(sql<boolean>`status = 'pending'`).where('expires_at', '<', now).orderBy('expires_at').limit(limit).execute();
+    // The expiry timer scans every tenant's approvals (expireIn writes each within its tenant).
+    return this.#store.allTenants(this.#store.db).selectFrom('approvals').select(['id', 'tenant_id', 'run_id']).where(sql<boolean>`status = 'pending'`).where('expires_at', '<', now).orderBy('expires_at').limit(limit).execute();
   }
 
   /**
    * Inside the sweeper's batch transaction: each approval still pending and past its time settles
    * by its timeout policy (a compare-and-set, as a decision is). Returns how many expired.
    */
-  async expireIn(ctx: WriteContext, due: { id: string; run_id: string }[]): Promise<number> {
+  async expireIn(ctx: WriteContext, due: { id: string; tenant_id: string; run_id: string }[]): Promise<number> {
     let n = 0;
-    for (const { id, run_id } of due) {
+    for (const { id, tenant_id, run_id } of due) {
       // Run before approval, as every writer locks them (see #lockRun).
-      await this.#lockRun(ctx, run_id);
-      const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('id', '=', id).where('status', '=', 'pending').where('expires_at', '<', ctx.now).returningAll().executeTakeFirst();
+      await this.#lockRun(ctx, tenant_id, run_id);
+      const row = await ctx.trx.updateTable('approvals').set((eb) => ({ status: eb.ref('status') })).where('tenant_id', '=', tenant_id).where('id', '=', id).where('status', '=', 'pending').where('expires_at', '<', ctx.now).returningAll().executeTakeFirst();
       if (!row) continue;
       await this.#settle(ctx, row, 'expired', null, { reason: 'timed out' });
       n++;
@@ -265,7 +267,7 @@ export class ApprovalService {
     const until = Date.now() + waitMs;
     const row = await this.#row(tenantId, id);
     for (;;) {
-      const run = await this.#store.db.selectFrom('runs').select(['status', 'lease_id']).where('id', '=', row.run_id).executeTakeFirstOrThrow();
+      const run = await this.#store.db.selectFrom('runs').select(['status', 'lease_id']).where('tenant_id', '=', tenantId).where('id', '=', row.run_id).executeTakeFirstOrThrow();
       if (run.lease_id !== leaseId || !['running', 'waiting', 'cancelled'].includes(run.status)) {
         const attempt = await this.#store.db.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).where('run_id', '=', row.run_id).executeTakeFirst();
         throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)} for this approval's run`);

@@ -141,7 +141,8 @@ export class AuditService {
   /** The tenant, id and role of a key by its hash, revoked or not: who a refused revoked key was. */
   /** The tenant of a key that was refused (revoked, or expired: `expired` says which). */
   async keyOwner(hash: string): Promise<{ tenantId: string; keyId: string; role: string; expired: boolean } | null> {
-    const row = await this.#store.db.selectFrom('api_keys').select(['tenant_id', 'id', 'role', 'revoked_at', 'expires_at']).where('hash', '=', hash).executeTakeFirst();
+    // A refused key is looked up by its hash: no tenant is known yet (it is what this finds).
+    const row = await this.#store.allTenants(this.#store.db).selectFrom('api_keys').select(['tenant_id', 'id', 'role', 'revoked_at', 'expires_at']).where('hash', '=', hash).executeTakeFirst();
     return row ? { tenantId: row.tenant_id, keyId: row.id, role: row.role, expired: row.revoked_at === null && row.expires_at !== null } : null;
   }
 

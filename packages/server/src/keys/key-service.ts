@@ -112,7 +112,7 @@ export class KeyService {
       const row = await trx.selectFrom('api_keys').selectAll().where('tenant_id', '=', input.tenantId).where('id', '=', input.id).executeTakeFirst();
       if (!row) throw new DomainError('KEY_NOT_FOUND', `no API key ${input.id}`);
       if (row.revoked_at !== null) return toApiKey(row);
-      await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).execute();
+      await trx.updateTable('api_keys').set({ revoked_at: now }).where('tenant_id', '=', row.tenant_id).where('id', '=', row.id).execute();
       this.#cache.clear(); // again: a request may have cached the key while this committed
       return toApiKey({ ...row, revoked_at: now });
     });
@@ -129,7 +129,8 @@ export class KeyService {
     const cached = this.#cache.get(hash);
     // Expiry is checked on every request, cached or not: the cache must not extend a key's life.
     if (cached) return cached.expiresAt !== null && cached.expiresAt <= now ? null : toPrincipal(cached);
-    const row = await this.#store.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+    // A key names its tenant: it is looked up by its hash before any tenant is known.
+    const row = await this.#store.allTenants(this.#store.db).selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
     if (!row || row.revoked_at !== null) return null;
     if (!timingSafeEqual(Buffer.from(row.hash, 'hex'), Buffer.from(hash, 'hex'))) return null;
     if (row.expires_at !== null && row.expires_at <= now) return null;
@@ -137,7 +138,7 @@ export class KeyService {
       // Best effort and off the request's path: a lost last_used_at update harms nobody, but it is logged.
       void this.#store.writer
         .write(async ({ trx }) => {
-          await trx.updateTable('api_keys').set({ last_used_at: now }).where('id', '=', row.id).execute();
+          await trx.updateTable('api_keys').set({ last_used_at: now }).where('tenant_id', '=', row.tenant_id).where('id', '=', row.id).execute();
         })
         .catch((err: unknown) => this.#store.loops.log.warn({ key_id: row.id, tenant_id: row.tenant_id, err: errorContext(err) }, "agentd: could not record an API key's last use"));
     }
@@ -159,7 +160,8 @@ export class KeyService {
   }
 
   async findByPlaintext(key: string): Promise<ApiKey | null> {
-    const row = await this.#store.db.selectFrom('api_keys').selectAll().where('hash', '=', hashKey(key)).executeTakeFirst();
+    // Lookup by hash, before any tenant is known (the admin key a server is seeded with).
+    const row = await this.#store.allTenants(this.#store.db).selectFrom('api_keys').selectAll().where('hash', '=', hashKey(key)).executeTakeFirst();
     return row ? toApiKey(row) : null;
   }
 }

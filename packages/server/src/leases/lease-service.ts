@@ -11,7 +11,7 @@ import { isFinalFailure, retryDelayMs } from '../runs/index.ts';
 import type { Clock } from '../core/index.ts';
 import { newId } from '../core/index.ts';
 import { insertRows } from '../store/index.ts';
-import { anyOf } from '../store/index.ts';
+import { anyOf, tenantIs } from '../store/index.ts';
 import { iso, isoOrNull } from '../core/index.ts';
 import { toRun } from '../runs/index.ts';
 import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
@@ -226,6 +226,7 @@ export class LeaseService {
         updated_at: ctx.now,
         last_seq: eb('last_seq', '+', 1),
       }))
+      .where(tenantIs('sqlite', req.tenantId)) // SQLite's branch: kept off runs_ready, see tenantIs
       .where('id', 'in', ids)
       .where(sql<boolean>`status = 'queued'`)
       // What a task and its event need, not the whole row: a lease moves up to a hundred runs.
@@ -256,14 +257,14 @@ export class LeaseService {
           lease_expires_at = $3::bigint, lease_ttl_ms = $4::bigint, attempt_deadline_at = $5::bigint + r.timeout_ms, worker_id = $6::text,
           started_at = coalesce(r.started_at, $5::bigint), waiting_reason = null, updated_at = $5::bigint, last_seq = r.last_seq + 1
         from unnest($1::text[], $2::text[]) as v(id, lease_id)
-        where r.id = v.id and r.status = 'queued'
+        where r.id = v.id and r.tenant_id = $7::text and r.status = 'queued'
         returning ${LEASED_COLUMNS.map((c) => `r.${c}`).join(', ')}
       ), attempt as (
         insert into run_attempts (tenant_id, run_id, attempt, lease_id, worker_id, started_at, ended_at, outcome, error)
         select tenant_id, id, attempts, lease_id, $6::text, $5::bigint, null, 'running', null from leased
       )
       select * from leased`;
-    const params = [ids, ids.map((id) => leaseIds.get(id)), ctx.now + req.leaseTtlMs, req.leaseTtlMs, ctx.now, req.workerId];
+    const params = [ids, ids.map((id) => leaseIds.get(id)), ctx.now + req.leaseTtlMs, req.leaseTtlMs, ctx.now, req.workerId, req.tenantId];
     return (await ctx.trx.executeQuery<LeasedRun>(CompiledQuery.raw(text, params))).rows;
   }
 
@@ -272,19 +273,19 @@ export class LeaseService {
    * once). It also ends each run's attempt (a writable CTE): the runs are locked since the read,
    * so the lease each one returns is the one read, and the completion saves a round trip.
    */
-  async #succeedPg(ctx: WriteContext, fast: { run: LiveRun; output: unknown }[]): Promise<SucceededRun[]> {
+  async #succeedPg(ctx: WriteContext, tenantId: string, fast: { run: LiveRun; output: unknown }[]): Promise<SucceededRun[]> {
     const text = `${PREPARE}with done as (
         update runs as r set status = 'succeeded', output = v.output, waiting_reason = null, waiting_since = null,
           finished_at = $3::bigint, lease_expires_at = null, updated_at = $3::bigint, last_seq = r.last_seq + 1
         from unnest($1::text[], $2::text[]) as v(id, output)
-        where r.id = v.id and r.status in ('running', 'waiting')
+        where r.id = v.id and r.tenant_id = $4::text and r.status in ('running', 'waiting')
         returning r.id, r.tenant_id, r.agent, r.last_seq, r.lease_id, r.attempts
       ), ended as (
         update run_attempts as a set ended_at = $3::bigint, outcome = 'succeeded', error = null
-        from done where a.lease_id = done.lease_id and a.outcome = 'running'
+        from done where a.tenant_id = done.tenant_id and a.lease_id = done.lease_id and a.outcome = 'running'
       )
       select * from done`;
-    const params = [fast.map((f) => f.run.id), fast.map((f) => JSON.stringify(f.output)), ctx.now];
+    const params = [fast.map((f) => f.run.id), fast.map((f) => JSON.stringify(f.output)), ctx.now, tenantId];
     return (await ctx.trx.executeQuery<SucceededRun>(CompiledQuery.raw(text, params))).rows;
   }
 
@@ -315,7 +316,7 @@ export class LeaseService {
       if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: iso(ctx.now) };
       if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
       const expires = ctx.now + (run.lease_ttl_ms ?? 30_000);
-      await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
+      await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('tenant_id', '=', tenantId).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
       return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: iso(expires) };
     });
   }
@@ -342,7 +343,7 @@ export class LeaseService {
         { type: EventType.runSucceeded, data: { output: value, attempt: run.attempts } },
       );
       if (updated) {
-        await endAttempt(ctx, leaseId, 'succeeded', null);
+        await endAttempt(ctx, run.tenant_id, leaseId, 'succeeded', null);
         return toRun(updated);
       }
     }
@@ -363,7 +364,7 @@ export class LeaseService {
     if (!run || (run.status !== 'running' && run.status !== 'waiting')) {
       const attempt = await this.#attempt(ctx, tenantId, leaseId);
       if (attempt?.outcome === 'failed') {
-        const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', attempt.run_id).executeTakeFirstOrThrow();
+        const current = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', attempt.run_id).executeTakeFirstOrThrow();
         return toRun(current); // a repeated fail: already recorded
       }
       throw await this.#staleLease(ctx, tenantId, leaseId);
@@ -410,7 +411,7 @@ export class LeaseService {
       );
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
     }
-    if (updated) await endAttempt(ctx, leaseId, outcome, failure);
+    if (updated) await endAttempt(ctx, run.tenant_id, leaseId, outcome, failure);
     return updated;
   }
 
@@ -428,7 +429,7 @@ export class LeaseService {
         { type: EventType.runQueued, data: { reason: 'released', attempt: run.attempts } },
       );
       if (!updated) throw lost(leaseId);
-      await endAttempt(ctx, leaseId, 'released', null);
+      await endAttempt(ctx, run.tenant_id, leaseId, 'released', null);
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
       return toRun(updated);
     });
@@ -498,6 +499,7 @@ export class LeaseService {
       const settled = await ctx.trx
         .updateTable('approvals')
         .set({ status: 'cancelled', reason: 'the run completed', decided_at: ctx.now, decided_by: 'system' })
+        .where(tenantIs(dialect, tenantId)) // on approvals_run_pending, not approvals_list
         .where(anyOf(dialect, 'run_id', runIds))
         .where(sql<boolean>`status = 'pending'`)
         .returning(['id', 'run_id'])
@@ -506,7 +508,7 @@ export class LeaseService {
         const run = fast.find((f) => f.run.id === a.run_id)!.run;
         await appendRunEvents(ctx, run, [{ type: 'approval.decided', data: { approval_id: a.id, status: 'cancelled', approved: false, decided_by: 'system', reason: 'the run completed' } }]);
       }
-      const updated = dialect === 'postgres' ? await this.#succeedPg(ctx, fast) : await ctx.trx
+      const updated = dialect === 'postgres' ? await this.#succeedPg(ctx, tenantId, fast) : await ctx.trx
         .updateTable('runs')
         .set((eb) => ({
           status: 'succeeded',
@@ -521,6 +523,7 @@ export class LeaseService {
           updated_at: ctx.now,
           last_seq: eb('last_seq', '+', 1),
         }))
+        .where('tenant_id', '=', tenantId)
         .where('id', 'in', runIds)
         .where(sql<boolean>`status IN ('running', 'waiting')`)
         .returning(['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts'])
@@ -537,6 +540,7 @@ export class LeaseService {
         await ctx.trx
           .updateTable('run_attempts')
           .set({ ended_at: ctx.now, outcome: 'succeeded', error: null })
+          .where('tenant_id', '=', tenantId)
           .where(anyOf(dialect, 'lease_id', fast.filter((f) => done.has(f.run.id)).map((f) => f.run.lease_id!)))
           .where('outcome', '=', 'running')
           .execute();

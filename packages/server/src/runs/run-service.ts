@@ -278,7 +278,7 @@ export class RunService {
       const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
       if (!ACTIVE.includes(run.status)) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
       await cancelPendingApprovals(ctx, run, 'the run was cancelled');
-      const current = await ctx.trx.selectFrom('runs').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      const current = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirstOrThrow();
       const updated = await transitionRun(
         ctx,
         current,
@@ -287,7 +287,7 @@ export class RunService {
         { type: EventType.runCancelled, data: { reason } },
       );
       if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
-      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.lease_id, 'cancelled', failure);
+      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.tenant_id, run.lease_id, 'cancelled', failure);
       const result = toRun(updated);
       if (after) await after(ctx, result);
       return result;

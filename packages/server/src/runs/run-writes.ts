@@ -18,6 +18,7 @@ export async function transitionRun(
   let q = ctx.trx
     .updateTable('runs')
     .set((eb) => ({ ...set, updated_at: ctx.now, last_seq: eb('last_seq', '+', 1) }))
+    .where('tenant_id', '=', run.tenant_id)
     .where('id', '=', run.id)
     .where('status', 'in', guard.status);
   if (guard.leaseId !== undefined) q = q.where('lease_id', '=', guard.leaseId);
@@ -33,6 +34,7 @@ export async function appendRunEvents(ctx: WriteContext, run: Pick<RunsTable, 'i
   const updated = await ctx.trx
     .updateTable('runs')
     .set((eb) => ({ last_seq: eb('last_seq', '+', events.length), updated_at: ctx.now }))
+    .where('tenant_id', '=', run.tenant_id)
     .where('id', '=', run.id)
     .returning('last_seq')
     .executeTakeFirstOrThrow();
@@ -43,10 +45,11 @@ export async function appendRunEvents(ctx: WriteContext, run: Pick<RunsTable, 'i
   });
 }
 
-export async function endAttempt(ctx: WriteContext, leaseId: string, outcome: string, error: RunFailure | null): Promise<void> {
+export async function endAttempt(ctx: WriteContext, tenantId: string, leaseId: string, outcome: string, error: RunFailure | null): Promise<void> {
   await ctx.trx
     .updateTable('run_attempts')
     .set({ ended_at: ctx.now, outcome, error: error ? JSON.stringify(error) : null })
+    .where('tenant_id', '=', tenantId)
     .where('lease_id', '=', leaseId)
     .where('outcome', '=', 'running')
     .execute();
@@ -62,6 +65,7 @@ export async function cancelPendingApprovals(ctx: WriteContext, run: RunsTable, 
   const pending = await ctx.trx
     .updateTable('approvals')
     .set({ status: 'cancelled', reason, decided_at: ctx.now, decided_by: 'system' })
+    .where('tenant_id', '=', run.tenant_id)
     .where('run_id', '=', run.id)
     .where(sql<boolean>`status = 'pending'`) // a literal, so the partial index approvals_run_pending applies
     .returning(['id'])

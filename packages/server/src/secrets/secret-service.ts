@@ -274,7 +274,8 @@ export class SecretService {
 
   /** Stored versions whose master key this node does not hold, by key id (a startup check). */
   async unknownKeyVersions(): Promise<Map<string, number>> {
-    const rows = await this.#store.db
+    // A startup check over every tenant's versions (counts by key id only).
+    const rows = await this.#store.allTenants(this.#store.db)
       .selectFrom('secret_versions')
       .select((eb) => ['kek_id', eb.fn.countAll<number>().as('n')])
       .groupBy('kek_id')

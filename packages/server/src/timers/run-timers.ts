@@ -23,17 +23,20 @@ export class RunTimers {
 
   /** Running or waiting runs whose lease lapsed (a waiting run's worker heartbeats too). */
   expiredLeases(now: number, limit: number): Promise<RunsTable[]> {
-    return this.#store.db.selectFrom('runs').selectAll().where(sql<boolean>`status IN ('running', 'waiting')`).where('lease_expires_at', '<', now).limit(limit).execute();
+    // The timers scan every tenant's runs (each row carries its tenant on to the writes).
+    return this.#store.allTenants(this.#store.db).selectFrom('runs').selectAll().where(sql<boolean>`status IN ('running', 'waiting')`).where('lease_expires_at', '<', now).limit(limit).execute();
   }
 
   /** Running attempts past their timeout (the timeout pauses while a run waits). */
   attemptTimeouts(now: number, limit: number): Promise<RunsTable[]> {
-    return this.#store.db.selectFrom('runs').selectAll().where(sql<boolean>`status = 'running'`).where('attempt_deadline_at', '<', now).limit(limit).execute();
+    // A timer scan over every tenant.
+    return this.#store.allTenants(this.#store.db).selectFrom('runs').selectAll().where(sql<boolean>`status = 'running'`).where('attempt_deadline_at', '<', now).limit(limit).execute();
   }
 
   /** Live runs past their deadline. */
   overdue(now: number, limit: number): Promise<RunsTable[]> {
-    return this.#store.db
+    // A timer scan over every tenant.
+    return this.#store.allTenants(this.#store.db)
       .selectFrom('runs')
       .selectAll()
       .where('deadline_at', 'is not', null)
@@ -44,7 +47,8 @@ export class RunTimers {
   }
 
   async #current(ctx: WriteContext, ids: string[]): Promise<Map<string, RunsTable>> {
-    let q = ctx.trx.selectFrom('runs').selectAll().where('id', 'in', ids);
+    // A batch of the timers' candidates, from any tenant (ids are unique across tenants).
+    let q = this.#store.allTenants(ctx.trx).selectFrom('runs').selectAll().where('id', 'in', ids);
     if (this.#store.capabilities.skipLocked) q = q.forUpdate().skipLocked();
     return new Map((await q.execute()).map((r) => [r.id, r]));
   }
@@ -86,7 +90,7 @@ export class RunTimers {
       );
       if (!u) continue;
       changed++;
-      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.lease_id, 'timed_out', failure);
+      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.tenant_id, run.lease_id, 'timed_out', failure);
     }
     return changed;
   }

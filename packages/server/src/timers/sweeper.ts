@@ -166,7 +166,8 @@ export class Sweeper {
       const size = Math.min(this.#purgeBatchSize, this.#purgePassLimit - deleted);
       const n = await this.#store.writer.write(async (ctx) => {
         await fence.check(ctx.trx);
-        const r = await ctx.trx
+        // The purge drops every tenant's expired records.
+        const r = await this.#store.allTenants(ctx.trx)
           .deleteFrom('idempotency_keys')
           .where(({ eb, refTuple, selectFrom }) =>
             eb(refTuple('tenant_id', 'route', 'key'), 'in', selectFrom('idempotency_keys').select(['tenant_id', 'route', 'key']).where('expires_at', '<', now).orderBy('expires_at').limit(size).$asTuple('tenant_id', 'route', 'key')),

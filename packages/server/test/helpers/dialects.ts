@@ -13,7 +13,7 @@ export const TEST_PG_URL = process.env.AGENTD_TEST_DATABASE_URL ?? 'postgres://p
 
 export interface TestDatabase {
   dialect: 'sqlite' | 'postgres';
-  /** `extra`: more store options (the tenant-scope guard, tests-only hooks such as writerPlugins). */
+  /** The tenant-scope guard is on unless `extra` says `checkTenantScope: false`; `extra` also carries tests-only hooks such as writerPlugins. */
   open(now: () => number, extra?: Partial<StoreOptions>): Promise<Store>;
   /** Connection string (postgres) or data directory (sqlite), for starting server processes. */
   location: string;
@@ -44,7 +44,7 @@ export async function createSqliteDatabase(): Promise<TestDatabase> {
   return {
     dialect: 'sqlite',
     location: dir,
-    open: (now, extra = {}) => openStore({ dataDir: dir, now, ...extra }),
+    open: (now, extra = {}) => openStore({ dataDir: dir, now, checkTenantScope: true, ...extra }),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -64,7 +64,7 @@ export async function createPostgresDatabase(): Promise<TestDatabase> {
   return {
     dialect: 'postgres',
     location: url.toString(),
-    open: (now, extra = {}) => openStore({ databaseUrl: url.toString(), dataDir: dir, now, poolSize: 8, ...extra }),
+    open: (now, extra = {}) => openStore({ databaseUrl: url.toString(), dataDir: dir, now, poolSize: 8, checkTenantScope: true, ...extra }),
     cleanup: async () => {
       rmSync(dir, { recursive: true, force: true });
       const c = new pg.Client({ connectionString: TEST_PG_URL });

@@ -43,7 +43,7 @@ export async function openLoopNode(
   const logs: LogLine[] = [];
   const loops = new LoopHealth({ logger: capturingLogger(logs), failureThreshold: opts.failureThreshold ?? 2, now: () => clock.now() });
   const dataDir = db.dialect === 'sqlite' ? db.location : mkdtempSync(join(tmpdir(), 'agentd-loops-'));
-  const store = await openStore({ ...(db.dialect === 'postgres' ? { databaseUrl: db.location } : {}), dataDir, loops, leaderCheckTimeoutMs: opts.leaderCheckTimeoutMs, poolSize: 6, now: () => clock.now() });
+  const store = await openStore({ ...(db.dialect === 'postgres' ? { databaseUrl: db.location } : {}), dataDir, loops, leaderCheckTimeoutMs: opts.leaderCheckTimeoutMs, poolSize: 6, checkTenantScope: true, now: () => clock.now() });
   const engine = createEngine({ store, clock, keyring: Keyring.generate(), sweep: opts.sweep });
   const app = await buildApp({ engine });
   const admin = await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'test admin' });

@@ -46,6 +46,11 @@ export async function killAllChildren(): Promise<void> {
 export function childEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
+    // The tenant-scope guard (set by scripts/test.ts) reaches every server a test starts.
+    if (k === 'AGENTD_CHECK_TENANT_SCOPE') {
+      env[k] = v;
+      continue;
+    }
     if (k.startsWith('AGENTD_') || k.startsWith('NODE_TEST') || k.startsWith('TW_')) continue;
     env[k] = v;
   }
