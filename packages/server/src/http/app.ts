@@ -4,6 +4,9 @@ import type { Engine } from '../engine.ts';
 import { newId } from '../core/index.ts';
 import { authHook } from './auth.ts';
 import { handleError, sendError } from './errors.ts';
+import { clientErrorHandler, frameworkErrors } from './framework-errors.ts';
+import { declareFrameworkErrors } from './declared-errors.ts';
+import { registerRequestGuards } from './request-guards.ts';
 import { Idempotency } from './idempotency.ts';
 import { registerJsonParser } from './json-body.ts';
 import { ErrorBody } from './schemas.ts';
@@ -77,6 +80,9 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     // Long-polls and SSE streams would otherwise hold close() open.
     forceCloseConnections: true,
     requestTimeout: 120_000,
+    // Router and HTTP-parser errors in the one error body too.
+    frameworkErrors,
+    clientErrorHandler,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
   });
   const deps: AppDeps = { engine: opts.engine, config, idempotency: new Idempotency(opts.engine, { retentionMs: config.idempotencyRetentionMs }) };
@@ -88,6 +94,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     const methods = Array.isArray(r.method) ? r.method : [r.method];
     for (const m of methods) if (m !== 'HEAD') routes.push(`${m} ${r.url.replace(/:([A-Za-z_]+)/g, '{$1}')}`);
   });
+  app.addHook('onRoute', declareFrameworkErrors);
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -105,6 +112,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     reply.header('x-request-id', request.id);
   });
   app.addHook('onRequest', authHook(opts.engine));
+  registerRequestGuards(app);
   registerAuditHooks(app, opts.engine);
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
