@@ -187,7 +187,8 @@ export class AgentService {
     await this.#agentRow(tenantId, name);
     let q = this.#store.db.selectFrom('agent_versions').selectAll().where('tenant_id', '=', tenantId).where('agent', '=', name);
     const before = opts.cursor ? Number(opts.cursor) : NaN;
-    if (Number.isInteger(before)) q = q.where('version', '<', before);
+    // Versions are PostgreSQL INTEGERs: a larger cursor would be refused there (a 500), and means "all".
+    if (Number.isInteger(before)) q = q.where('version', '<', Math.min(before, 2_147_483_647));
     const rows = await q.orderBy('version', 'desc').limit(opts.limit + 1).execute();
     const page = rows.slice(0, opts.limit);
     return { data: page.map(toVersion), next_cursor: rows.length > opts.limit ? String(page[page.length - 1].version) : null };

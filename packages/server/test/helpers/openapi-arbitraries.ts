@@ -55,11 +55,20 @@ function encodePathParam(v: string): string {
 export class SchemaArbitraries {
   readonly #doc: Record<string, any>;
   /** Values the server already holds (run ids, agent names…), by name, so requests also reach real rows. */
-  readonly #known: Map<string, string[]>;
+  readonly #known: Map<string, unknown[]>;
+  /** Weight of a hostile value against 10 for a well-formed one, at every node. */
+  readonly #hostile: number;
+  #wellFormed: SchemaArbitraries | undefined;
 
-  constructor(doc: Record<string, any>, known: Map<string, string[]>) {
+  constructor(doc: Record<string, any>, known: Map<string, unknown[]>, opts: { hostile?: number } = {}) {
     this.#doc = doc;
     this.#known = known;
+    this.#hostile = opts.hostile ?? 1;
+  }
+
+  /** The same generator without hostile values: requests that should mostly get through. */
+  get wellFormed(): SchemaArbitraries {
+    return (this.#wellFormed ??= new SchemaArbitraries(this.#doc, this.#known, { hostile: 0 }));
   }
 
   #resolve(schema: JsonSchema): JsonSchema {
@@ -84,7 +93,8 @@ export class SchemaArbitraries {
 
   /** Mostly `valid`, sometimes hostile, at this node and (through `valid` of children) below. */
   any(schema: JsonSchema, name = '', depth = 0): fc.Arbitrary<unknown> {
-    return fc.oneof({ arbitrary: this.valid(schema, name, depth), weight: 8 }, { arbitrary: hostileValue, weight: 2 }, { arbitrary: protoKeyObject, weight: depth < 2 ? 1 : 0 });
+    if (this.#hostile === 0) return this.valid(schema, name, depth);
+    return fc.oneof({ arbitrary: this.valid(schema, name, depth), weight: 10 }, { arbitrary: hostileValue, weight: this.#hostile }, { arbitrary: protoKeyObject, weight: depth < 2 ? this.#hostile : 0 });
   }
 
   #validBase(s: JsonSchema, name: string, depth: number): fc.Arbitrary<unknown> {
@@ -131,7 +141,7 @@ export class SchemaArbitraries {
     for (const [k, v] of Object.entries(props)) record[k] = this.any(v, k, depth + 1);
     const known = fc.record(record, { requiredKeys: Object.keys(props).filter((k) => required.has(k)) });
     // Sometimes a field the schema does not have: `tenant_id`, `status`, a prototype key.
-    const extra = fc.option(fc.tuple(fc.constantFrom('tenant_id', 'status', 'attempts', 'role', 'id', 'extra'), hostileValue), { freq: 8 });
+    const extra = this.#hostile === 0 ? fc.constant(null) : fc.option(fc.tuple(fc.constantFrom('tenant_id', 'status', 'attempts', 'role', 'id', 'extra'), hostileValue), { freq: 8 });
     const free = s.additionalProperties !== false && Object.keys(props).length === 0 ? fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }) : fc.constant({});
     return fc.tuple(known, extra, free).map(([o, e, f]) => {
       const out: Record<string, unknown> = { ...(f as object), ...(o as object) };
@@ -147,19 +157,26 @@ export class SchemaArbitraries {
     const queryParams = params.filter((p) => p.in === 'query');
     const bodySchema = operation.op.requestBody?.content?.['application/json']?.schema;
 
-    const pathArb = fc.record(Object.fromEntries(pathParams.map((p) => [p.name, fc.oneof({ arbitrary: this.valid(p.schema ?? {}, p.name).map(String), weight: 8 }, { arbitrary: hostileString, weight: 2 })])));
+    const pathArb = fc.record(Object.fromEntries(pathParams.map((p) => [p.name, fc.oneof({ arbitrary: this.valid(p.schema ?? {}, p.name).map(String), weight: 12 }, { arbitrary: hostileString, weight: 1 })])));
     const queryArb = fc.record(
-      Object.fromEntries(queryParams.map((p) => [p.name, fc.oneof({ arbitrary: this.valid(p.schema ?? {}, p.name).map(String), weight: 7 }, { arbitrary: hostileString, weight: 3 })])),
+      Object.fromEntries(queryParams.map((p) => [p.name, fc.oneof({ arbitrary: this.valid(p.schema ?? {}, p.name).map(String), weight: 8 }, { arbitrary: hostileString, weight: 1 })])),
       { requiredKeys: [] },
     );
     const bodyArb: fc.Arbitrary<string | undefined> = bodySchema
       ? fc.oneof(
-          { arbitrary: this.any(bodySchema, '', 0).map((b) => JSON.stringify(b) ?? 'null'), weight: 12 },
+          { arbitrary: this.wellFormed.valid(bodySchema, '', 0).map((b) => JSON.stringify(b) ?? 'null'), weight: 8 },
+          { arbitrary: this.any(bodySchema, '', 0).map((b) => JSON.stringify(b) ?? 'null'), weight: 6 },
           { arbitrary: fc.constantFrom('', '{', '{"a":', 'null', '[]', '"x"', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{"x":1}}}', '['.repeat(100) + ']'.repeat(100)), weight: 1 },
         )
       : fc.option(fc.constantFrom('{}', 'null', '{"x":1}'), { freq: 5 }).map((b) => b ?? undefined);
-    const authArb = fc.constantFrom<'admin' | 'viewer' | 'none' | 'bogus'>('admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'admin', 'viewer', 'none', 'bogus');
-    const contentTypeArb = fc.constantFrom('application/json', 'application/json', 'application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded');
+    const authArb = fc.oneof(
+      { arbitrary: fc.constant('admin' as const), weight: 16 },
+      { arbitrary: fc.constantFrom('viewer' as const, 'none' as const, 'bogus' as const), weight: 1 },
+    );
+    const contentTypeArb = fc.oneof(
+      { arbitrary: fc.constantFrom('application/json', 'application/json; charset=utf-8'), weight: 16 },
+      { arbitrary: fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'application/yaml', 'application/json; charset=latin1'), weight: 1 },
+    );
     const idempotencyArb = fc.option(fc.oneof(fc.uuid(), fc.constantFrom('fixed-key-1', 'fixed-key-2', 'x'.repeat(300))), { freq: 4 });
 
     return fc.tuple(pathArb, queryArb, bodyArb, authArb, contentTypeArb, idempotencyArb).map(([p, q, body, auth, contentType, idem]) => {
@@ -172,7 +189,11 @@ export class SchemaArbitraries {
       else if (auth === 'bogus') headers.authorization = 'Bearer agd_notakeynotakeynotakeynotakeynotakey00';
       if (body !== undefined) headers['content-type'] = contentType;
       if (idem && operation.method === 'post') headers['idempotency-key'] = idem;
-      return { operation, method: operation.method.toUpperCase(), url: search ? `${path}?${search}` : path, headers, payload: body };
+      const req: FuzzRequest = { operation, method: operation.method.toUpperCase(), url: search ? `${path}?${search}` : path, headers, payload: body };
+      // Counterexamples print as the request, not as the whole OpenAPI operation.
+      Object.defineProperty(req, 'operation', { enumerable: false });
+      Object.defineProperty(req, fc.toStringMethod, { value: () => `${req.method} ${req.url} ${JSON.stringify({ ...req.headers, authorization: req.headers.authorization ? '…' : undefined })} ${req.payload ?? ''}` });
+      return req;
     });
   }
 }
