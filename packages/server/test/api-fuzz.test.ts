@@ -130,6 +130,7 @@ for (const d of await dialects()) {
       const baseline = await settledMemory();
       let peak = baseline.rss;
       const heapTrail: number[] = [];
+      const rssTrail: number[] = [];
       let sent = 0;
       await fc.assert(
         fc.asyncProperty(fc.oneof(...operations.map((o) => arbs.request(o, keys))), async (req) => {
@@ -138,7 +139,11 @@ for (const d of await dialects()) {
           const op = `${req.method} ${req.operation.path}`;
           perOperation.set(op, (perOperation.get(op) ?? 0) + 1);
           if (++sent % 250 === 0) peak = Math.max(peak, process.memoryUsage().rss);
-          if (sent % 1000 === 0) heapTrail.push((await settledMemory()).heap);
+          if (sent % 1000 === 0) {
+            const m = await settledMemory();
+            heapTrail.push(m.heap);
+            rssTrail.push(m.rss);
+          }
           const wrong = verdict(req, res.statusCode, String(res.headers['content-type'] ?? ''), res.body);
           if (wrong) throw new Error(`${req.method} ${req.url.slice(0, 300)} ${JSON.stringify(req.headers)} ${req.payload?.slice(0, 300) ?? ''}\n  → ${wrong}`);
         }),
@@ -148,7 +153,7 @@ for (const d of await dialects()) {
       const mb = (n: number) => Math.round(n / 1048576);
       t.app.log.info({ statuses: Object.fromEntries(statuses) }, 'fuzz statuses');
       process.stdout.write(
-        `# fuzz ${d.name}: ${sent} requests, seed ${SEED}, ${perOperation.size}/${operations.length} operations, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; RSS baseline ${mb(baseline.rss)} MB, peak ${mb(peak)} MB, after ${mb(end.rss)} MB; heap + external after GC ${mb(baseline.heap)} MB → ${heapTrail.map(mb).join(' → ')} → ${mb(end.heap)} MB\n`,
+        `# fuzz ${d.name}: ${sent} requests, seed ${SEED}, ${perOperation.size}/${operations.length} operations, statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}; RSS baseline ${mb(baseline.rss)} MB → ${rssTrail.map(mb).join(' → ')} (peak ${mb(peak)}) → after ${mb(end.rss)} MB; heap + external after GC ${mb(baseline.heap)} MB → ${heapTrail.map(mb).join(' → ')} → ${mb(end.heap)} MB\n`,
       );
       assert.equal(perOperation.size, operations.length, 'every operation was exercised');
       assert.ok((statuses.get(200) ?? 0) + (statuses.get(201) ?? 0) > REQUESTS / 20, 'a fair share of requests got through validation');
