@@ -1,6 +1,7 @@
 import type { EndpointSpec } from '@agentd/protocol';
 import { compileUserSchema, type ValidateFunction } from '@agentd/protocol/manifest';
 import { LRUCache } from 'lru-cache';
+import { DomainError } from '../store/index.ts';
 
 export interface EndpointValidator {
   input: ValidateFunction;
@@ -28,7 +29,7 @@ export class EndpointValidators {
     const k = `${key.tenantId}\u0000${key.agent}\u0000${key.version}\u0000${key.endpoint}`;
     let v = this.#cache.get(k);
     if (!v) {
-      v = { input: compileUserSchema(spec.input), output: compileUserSchema(spec.output) };
+      v = { input: compile(spec.input, 'input'), output: compile(spec.output, 'output') };
       this.#cache.set(k, v);
     }
     return v;
@@ -37,5 +38,18 @@ export class EndpointValidators {
   /** Entries held now (for tests and metrics). */
   get size(): number {
     return this.#cache.size;
+  }
+}
+
+/**
+ * Deploy compiles every schema the same way, so this fails only for a version stored before
+ * schemas were compiled alone (one that leaned on another schema's `$id`): a 422 that says so,
+ * not a 500.
+ */
+function compile(schema: Record<string, unknown>, which: 'input' | 'output'): ValidateFunction {
+  try {
+    return compileUserSchema(schema);
+  } catch (err) {
+    throw new DomainError('MANIFEST_INVALID', `the endpoint's ${which} schema does not compile on its own; deploy a fixed version`, [{ path: which, message: (err as Error).message }]);
   }
 }
