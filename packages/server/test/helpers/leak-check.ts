@@ -1,11 +1,9 @@
 /**
  * After each server test file: no leaked servers, sockets, connections, timers or child processes
- * (graphile-worker's rule; the SDK and CLI tests have their own). Importing this module registers
- * the check as a file-level `after` hook, which runs after every suite's own cleanup; every file
- * that opens a database gets it through helpers/dialects.ts.
+ * (graphile-worker's rule; the SDK and CLI tests have their own). See leak-check-after-file.ts for
+ * the hook most files get; a file with file-level `after` cleanup calls `assertNoLeaks` last in it.
  */
 import assert from 'node:assert/strict';
-import { after } from 'node:test';
 
 /** Resource kinds that mean a test left a timer, socket, server, pool connection or child behind. */
 const LEAKY = new Set(['Timeout', 'TCPSocketWrap', 'TCPServerWrap', 'TCPWrap', 'ProcessWrap']);
@@ -20,4 +18,3 @@ export async function assertNoLeaks(): Promise<void> {
   assert.deepEqual(leaky(), [], 'leaked handles after this test file (servers, sockets, connections, timers or children)');
 }
 
-after(assertNoLeaks);
