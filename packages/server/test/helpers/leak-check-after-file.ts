@@ -8,4 +8,13 @@
 import { after } from 'node:test';
 import { assertNoLeaks } from './leak-check.ts';
 
-after(assertNoLeaks);
+after(async () => {
+  try {
+    await assertNoLeaks();
+  } catch (err) {
+    // The leaked server or interval would keep this file's process (and `npm test`) alive
+    // forever: once the failure is reported, end it.
+    setTimeout(() => process.exit(1), 2000).unref();
+    throw err;
+  }
+});
