@@ -4,8 +4,8 @@
  */
 export const ERROR_CODES = {
   VALIDATION_ERROR: { status: 400, description: 'The request does not match the route schema.' },
-  MALFORMED_REQUEST: { status: 400, description: 'The HTTP request could not be parsed (request line, headers or framing); the connection is closed.' },
   INVALID_JSON: { status: 400, description: 'The request body is not valid JSON.' },
+  BAD_REQUEST: { status: 400, description: 'The HTTP request itself is malformed (request line, header, URL encoding).' },
   UNAUTHORIZED: { status: 401, description: 'Missing, malformed, unknown or revoked API key.' },
   FORBIDDEN: { status: 403, description: "The key's role (or a worker key's agents) does not allow this operation." },
   NOT_FOUND: { status: 404, description: 'No such route.' },
@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   IDEMPOTENCY_IN_FLIGHT: { status: 409, description: 'A request with this Idempotency-Key is still being processed.' },
   REQUEST_TIMEOUT: { status: 408, description: 'The request headers or body did not arrive within the server\'s timeout; the connection is closed.' },
   PAYLOAD_TOO_LARGE: { status: 413, description: 'The request body is larger than the configured limit.' },
+  URI_TOO_LONG: { status: 414, description: 'A path parameter is longer than the server accepts.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not accepted by this route.' },
   KEY_INVALID: { status: 422, description: "The key's role, agents and expiry do not fit together; details name each field." },
   IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was used with a different request.' },

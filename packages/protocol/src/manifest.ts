@@ -35,11 +35,28 @@ export type ManifestResult = { ok: true; value: NormalizedManifest } | { ok: fal
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-/** A JSON Schema compiler for user schemas (draft 2020-12, formats on, all errors). */
+/**
+ * A JSON Schema compiler for user schemas (draft 2020-12, formats on, all errors). It registers
+ * every `$id` it compiles, so it checks schemas against the meta-schema (`validateSchema`) and is
+ * never used to compile two user schemas: see `compileUserSchema`.
+ */
 export function createSchemaCompiler(): Ajv2020 {
   const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true });
   addFormats(ajv);
   return ajv;
+}
+
+/**
+ * Compiles one user schema in an Ajv instance of its own, so `$id`s of different schemas (two
+ * agents, two versions, two tenants, input and output) never collide, and dropping the returned
+ * function frees everything the compile made. The schema is not checked against the meta-schema
+ * here (that costs ~10 ms a compiler): deploy does it, once, with `createSchemaCompiler`.
+ * Throws when the schema cannot be compiled (a `$ref` to a schema it does not hold, say).
+ */
+export function compileUserSchema(schema: Record<string, unknown> | boolean): ValidateFunction {
+  const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: true, validateSchema: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
 }
 
 /** Turns Ajv errors into field problems rooted at `root` (e.g. `input`). */
@@ -154,8 +171,12 @@ function validateSchema(ajv: Ajv2020, raw: unknown, path: string, problems: Fiel
     problems.push({ path, message: 'must be a JSON Schema object' });
     return {};
   }
+  if (!ajv.validateSchema(raw)) {
+    problems.push({ path, message: `is not a valid JSON Schema: ${ajv.errorsText(ajv.errors)}` });
+    return raw;
+  }
   try {
-    ajv.compile(raw);
+    compileUserSchema(raw);
   } catch (err) {
     problems.push({ path, message: `is not a valid JSON Schema: ${(err as Error).message}` });
   }

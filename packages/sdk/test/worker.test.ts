@@ -30,6 +30,11 @@ function startWorker(options: Partial<WorkerOptions> & Pick<WorkerOptions, 'endp
 
 describe('Worker', () => {
   it('runs handlers, appends their events before completing, and batches completions', async () => {
+    // The three handlers end together (each waits until all three have sent their events), so
+    // their outcomes must leave in one completion call: a worker that completes one by one fails.
+    let ready = 0;
+    let release!: () => void;
+    const together = new Promise<void>((resolve) => (release = resolve));
     const { worker, running } = startWorker({
       workerId: 'w-1',
       endpoints: {
@@ -38,6 +43,8 @@ describe('Worker', () => {
           void ctx.progress(0.5, 'half');
           void ctx.emit('mood', { happy: true });
           await ctx.outputDelta('Hel');
+          if (++ready === 3) release();
+          await together;
           return { text: `Hello ${input.name}` };
         },
       },
@@ -68,7 +75,9 @@ describe('Worker', () => {
     // Every append for a lease happened before that lease's completion.
     const order = fake.requests.map((r) => r.url.pathname);
     assert.ok(order.lastIndexOf(`/v1/leases/${first.lease_id}/events`) < order.indexOf('/v1/worker/complete'));
-    assert.ok(fake.requests.filter((r) => r.url.pathname === '/v1/worker/complete').length <= 3);
+    const calls = fake.requests.filter((r) => r.url.pathname === '/v1/worker/complete');
+    assert.equal(calls.length, 1, 'three outcomes that are ready together go in one call');
+    assert.equal((calls[0].json as { results: unknown[] }).results.length, 3);
   });
 
   it('fails runs with a normalised failure', async () => {
@@ -140,12 +149,13 @@ describe('Worker', () => {
 
   it('keeps a lease alive with heartbeats while the handler runs', async () => {
     const task = makeTask('greet', {}, { heartbeat_interval_ms: 20 });
+    const beatsSeen = () => fake.requests.filter((r) => r.url.pathname === `/v1/leases/${task.lease_id}/heartbeat`).length;
     const { worker, running } = startWorker({
-      // The worker floors the interval at 100 ms; 350 ms leaves room for three beats.
-      endpoints: { greet: () => new Promise((resolve) => setTimeout(() => resolve('done'), 350)) },
+      // The handler ends only once the server has seen three beats: no beats, no completion.
+      endpoints: { greet: async () => (await waitFor(() => beatsSeen() >= 3, 10_000), 'done') },
     });
     fake.push(task);
-    await waitFor(() => fake.completions.length === 1);
+    await waitFor(() => fake.completions.length === 1, 15_000);
     await worker.stop();
     await running;
     const beats = fake.requests.filter((r) => r.url.pathname === `/v1/leases/${task.lease_id}/heartbeat`).length;

@@ -2,7 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { Engine } from './engine.ts';
 import { newId } from './core/index.ts';
-import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, RateLimits, authHook, clientErrorHandler, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, serverTimeoutOptions, type ApiConfig, type AppDeps } from './http/index.ts';
+import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, RateLimits, authHook, clientErrorHandler, declareFrameworkErrors, frameworkErrors, registerRequestGuards, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, serverTimeoutOptions, type ApiConfig, type AppDeps } from './http/index.ts';
 import { keyRoutes } from './keys/index.ts';
 import { agentRoutes } from './agents/index.ts';
 import { runRoutes } from './runs/index.ts';
@@ -28,6 +28,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     // Slow or stalled clients are cut off instead of holding sockets forever.
     ...serverTimeoutOptions(config),
     clientErrorHandler,
+    // Router errors (a bad URL, an over-long parameter) in the one error body too.
+    frameworkErrors,
     trustProxy: config.trustProxy ?? false,
     // Long-polls and SSE streams would otherwise hold close() open.
     forceCloseConnections: true,
@@ -49,6 +51,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
       permissions.set(route, r.config?.permission ?? null);
     }
   });
+  app.addHook('onRoute', declareFrameworkErrors);
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -70,6 +73,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
   app.addHook('onClose', async () => limits.close());
   app.addHook('onRequest', authHook(opts.engine, limits));
   app.addHook('onRequest', limits.requestHook);
+  registerRequestGuards(app);
   registerAuditHooks(app, opts.engine);
   // After validation (a lease id is bounded by then): a worker key serves only its agents.
   app.addHook('preHandler', workerScopeHook(opts.engine));

@@ -93,9 +93,9 @@ describe('HTTP timeouts and client errors (real sockets)', () => {
     assert.notEqual(x.closedAfterMs, null);
   });
 
-  it('answers a malformed request with 400 MALFORMED_REQUEST and headers over the limit with 431 HEADERS_TOO_LARGE', async () => {
+  it('answers a malformed request with 400 BAD_REQUEST and headers over the limit with 431 HEADERS_TOO_LARGE', async () => {
     const bad = await trickle(port, 'NOT HTTP AT ALL\r\n\r\n', '', 0, 10_000);
-    assert.deepEqual([errorOf(bad.reply).status, errorOf(bad.reply).code], [400, 'MALFORMED_REQUEST']);
+    assert.deepEqual([errorOf(bad.reply).status, errorOf(bad.reply).code], [400, 'BAD_REQUEST']);
     const big = await trickle(port, `GET /v1/health HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70_000)}\r\n\r\n`, '', 0, 10_000);
     assert.deepEqual([errorOf(big.reply).status, errorOf(big.reply).code], [431, 'HEADERS_TOO_LARGE']);
   });

@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { assertNoLeaks } from './helpers/leak-check.ts';
 import { execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -77,6 +78,7 @@ after(async () => {
   await server?.close();
   await rm(dataDir, { recursive: true, force: true });
   await rm(workDir, { recursive: true, force: true });
+  await assertNoLeaks();
 });
 
 describe('agentd secrets and grants', () => {

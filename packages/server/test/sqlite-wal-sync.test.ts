@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import './helpers/leak-check-after-file.ts';
 import { spawnSync } from 'node:child_process';
 import { fstatSync, fsync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,12 +1,12 @@
 import type { Agent, AgentManifest, AgentVersion, EndpointSpec, FieldProblem, Page } from '@agentd/protocol';
-import { createSchemaCompiler, validateManifest, type ValidateFunction } from '@agentd/protocol/manifest';
-import type { Ajv2020 } from 'ajv/dist/2020.js';
+import { validateManifest, type ValidateFunction } from '@agentd/protocol/manifest';
+import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/index.ts';
 import type { Kysely } from 'kysely';
 import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import { iso } from '../core/index.ts';
-import { TtlCache } from '../core/index.ts';
+import { EndpointValidators } from './endpoint-validators.ts';
 
 /** Lets a route record its idempotent response in the transaction of the change. */
 export type AgentRecorder = (ctx: WriteContext, agent: Agent) => Promise<void>;
@@ -21,9 +21,6 @@ export interface ResolvedEndpoint {
   validateInput: ValidateFunction;
   validateOutput: ValidateFunction;
 }
-
-/** Compiled validators kept per (tenant, agent, version): versions are immutable, so never stale. */
-const VALIDATOR_CACHE_SIZE = 1000;
 
 function toAgent(agent: AgentsTable, version: AgentVersionsTable): Agent {
   const manifest = JSON.parse(version.manifest) as AgentManifest;
@@ -53,13 +50,28 @@ function toVersion(v: AgentVersionsTable): AgentVersion {
  */
 const AGENT_CACHE_TTL_MS = 1000;
 
+/** An agent row (or its absence) with its disabled endpoints parsed once. */
+interface CachedAgent {
+  row: AgentsTable | null;
+  disabled: Set<string>;
+}
+
+/**
+ * A version row with its endpoints parsed once: a run create or a completion reuses the parse
+ * instead of parsing an agent's schemas again for every run. A Map, so an endpoint named
+ * `constructor` or `toString` is looked up among the version's endpoints, never on a prototype.
+ */
+interface CachedVersion {
+  row: AgentVersionsTable;
+  endpoints: Map<string, EndpointSpec>;
+}
+
 export class AgentService {
   readonly #store: Store;
-  readonly #ajv: Ajv2020 = createSchemaCompiler();
-  readonly #validators = new Map<string, { input: ValidateFunction; output: ValidateFunction }>();
-  readonly #agents = new TtlCache<AgentsTable | null>(AGENT_CACHE_TTL_MS);
-  /** Versions are immutable: cached for as long as there is room. */
-  readonly #versions = new TtlCache<AgentVersionsTable>(24 * 3_600_000, 2000);
+  readonly #validators = new EndpointValidators({ max: 1000 });
+  readonly #agents = new LRUCache<string, CachedAgent>({ max: 10_000, ttl: AGENT_CACHE_TTL_MS });
+  /** Versions are immutable: kept for as long as there is room. */
+  readonly #versions = new LRUCache<string, CachedVersion>({ max: 2000 });
 
   constructor(store: Store) {
     this.#store = store;
@@ -113,11 +125,11 @@ export class AgentService {
     return deployed;
   }
 
-  async #agentRow(tenantId: string, name: string): Promise<AgentsTable> {
+  async #agent(tenantId: string, name: string): Promise<{ row: AgentsTable; disabled: Set<string> }> {
     const key = `${tenantId}\u0000${name}`;
-    let row = this.#agents.get(key);
-    if (row === undefined) {
-      row =
+    let hit = this.#agents.get(key);
+    if (hit === undefined) {
+      const row =
         (await this.#store.db
           .selectFrom('agents')
           .selectAll()
@@ -125,10 +137,15 @@ export class AgentService {
           .where('name', '=', name)
           .where('deleted_at', 'is', null)
           .executeTakeFirst()) ?? null;
-      this.#agents.set(key, row);
+      hit = { row, disabled: new Set(row ? (JSON.parse(row.disabled_endpoints) as string[]) : []) };
+      this.#agents.set(key, hit);
     }
-    if (!row) throw new DomainError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(name)}`);
-    return row;
+    if (!hit.row) throw new DomainError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(name)}`);
+    return { row: hit.row, disabled: hit.disabled };
+  }
+
+  async #agentRow(tenantId: string, name: string): Promise<AgentsTable> {
+    return (await this.#agent(tenantId, name)).row;
   }
 
   #forget(tenantId: string, name: string): void {
@@ -136,7 +153,11 @@ export class AgentService {
   }
 
   /** `db`: the transaction when called inside a write (on SQLite it holds the only connection). */
-  async #versionRow(tenantId: string, name: string, version: number, db: Kysely<Database> = this.#store.db): Promise<AgentVersionsTable> {
+  async #versionRow(tenantId: string, name: string, version: number, db?: Kysely<Database>): Promise<AgentVersionsTable> {
+    return (await this.#version(tenantId, name, version, db)).row;
+  }
+
+  async #version(tenantId: string, name: string, version: number, db: Kysely<Database> = this.#store.db): Promise<CachedVersion> {
     const key = `${tenantId}\u0000${name}\u0000${version}`;
     const cached = this.#versions.get(key);
     if (cached) return cached;
@@ -148,8 +169,9 @@ export class AgentService {
       .where('version', '=', version)
       .executeTakeFirst();
     if (!row) throw new DomainError('AGENT_NOT_FOUND', `agent ${JSON.stringify(name)} has no version ${version}`);
-    this.#versions.set(key, row);
-    return row;
+    const entry: CachedVersion = { row, endpoints: new Map(Object.entries(JSON.parse(row.endpoints) as Record<string, EndpointSpec>)) };
+    this.#versions.set(key, entry);
+    return entry;
   }
 
   async get(tenantId: string, name: string): Promise<Agent> {
@@ -171,7 +193,8 @@ export class AgentService {
     await this.#agentRow(tenantId, name);
     let q = this.#store.db.selectFrom('agent_versions').selectAll().where('tenant_id', '=', tenantId).where('agent', '=', name);
     const before = opts.cursor ? Number(opts.cursor) : NaN;
-    if (Number.isInteger(before)) q = q.where('version', '<', before);
+    // Versions are PostgreSQL INTEGERs: a larger cursor would be refused there (a 500), and means "all".
+    if (Number.isInteger(before)) q = q.where('version', '<', Math.min(before, 2_147_483_647));
     const rows = await q.orderBy('version', 'desc').limit(opts.limit + 1).execute();
     const page = rows.slice(0, opts.limit);
     return { data: page.map(toVersion), next_cursor: rows.length > opts.limit ? String(page[page.length - 1].version) : null };
@@ -200,9 +223,8 @@ export class AgentService {
 
   async setEndpointEnabled(tenantId: string, name: string, endpoint: string, enabled: boolean, record?: AgentRecorder): Promise<Agent> {
     const agent = await this.#agentRow(tenantId, name);
-    const version = await this.#versionRow(tenantId, name, agent.latest_version);
-    const specs = JSON.parse(version.endpoints) as Record<string, EndpointSpec>;
-    if (!specs[endpoint]) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
+    const { row: version, endpoints } = await this.#version(tenantId, name, agent.latest_version);
+    if (!endpoints.has(endpoint)) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
     const updated = await this.#store.writer.write(async (ctx) => {
       const { trx, now, wakes } = ctx;
       const row = await trx.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirstOrThrow();
@@ -222,54 +244,27 @@ export class AgentService {
 
   /** Disabled endpoints of an agent, for the lease query. */
   async disabledEndpoints(tenantId: string, name: string): Promise<Set<string>> {
-    // Only "no such agent" means nothing is disabled; a database error must not enable everything.
-    const row = await this.#agentRow(tenantId, name).catch((err: unknown) => {
+    const agent = await this.#agent(tenantId, name).catch((err: unknown) => {
       if (err instanceof DomainError && err.code === 'AGENT_NOT_FOUND') return null;
       throw err;
     });
-    return row ? disabledOf(row) : new Set();
+    return agent ? agent.disabled : new Set();
   }
 
   /** The latest version's endpoint, for creating a run. */
   async resolveLatest(tenantId: string, name: string, endpoint: string): Promise<ResolvedEndpoint> {
-    const agent = await this.#agentRow(tenantId, name);
-    const resolved = await this.resolve(tenantId, name, agent.latest_version, endpoint);
-    return { ...resolved, enabled: !disabledOf(agent).has(endpoint) };
+    const agent = await this.#agent(tenantId, name);
+    const resolved = await this.resolve(tenantId, name, agent.row.latest_version, endpoint);
+    return { ...resolved, enabled: !agent.disabled.has(endpoint) };
   }
 
   /** A given version's endpoint (a run keeps the version it started on). */
   async resolve(tenantId: string, name: string, version: number, endpoint: string, db?: Kysely<Database>): Promise<ResolvedEndpoint> {
-    const row = await this.#versionRow(tenantId, name, version, db);
-    const spec = endpointsOf(row)[endpoint];
+    const spec = (await this.#version(tenantId, name, version, db)).endpoints.get(endpoint);
     if (!spec) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
-    const key = `${tenantId}\u0000${name}\u0000${version}\u0000${endpoint}`;
-    let v = this.#validators.get(key);
-    if (!v) {
-      v = { input: this.#ajv.compile(spec.input), output: this.#ajv.compile(spec.output) };
-      if (this.#validators.size >= VALIDATOR_CACHE_SIZE) this.#validators.delete(this.#validators.keys().next().value as string);
-      this.#validators.set(key, v);
-    }
+    const v = this.#validators.get({ tenantId, agent: name, version, endpoint }, spec);
     return { agent: name, version, endpoint, spec, enabled: true, validateInput: v.input, validateOutput: v.output };
   }
-}
-
-/**
- * Parsed JSON columns, per row object: rows come from a short-lived cache, so a run create or a
- * completion reuses the parse instead of parsing an agent's schemas again for every run.
- */
-const parsedEndpoints = new WeakMap<AgentVersionsTable, Record<string, EndpointSpec>>();
-const parsedDisabled = new WeakMap<AgentsTable, Set<string>>();
-
-function endpointsOf(row: AgentVersionsTable): Record<string, EndpointSpec> {
-  let v = parsedEndpoints.get(row);
-  if (!v) parsedEndpoints.set(row, (v = JSON.parse(row.endpoints) as Record<string, EndpointSpec>));
-  return v;
-}
-
-function disabledOf(row: AgentsTable): Set<string> {
-  let v = parsedDisabled.get(row);
-  if (!v) parsedDisabled.set(row, (v = new Set(JSON.parse(row.disabled_endpoints) as string[])));
-  return v;
 }
 
 export type { FieldProblem };

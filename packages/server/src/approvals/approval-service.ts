@@ -73,8 +73,9 @@ export class ApprovalService {
     if (f.status) q = q.where('status', 'in', f.status.split(','));
     if (f.agent) q = q.where('agent', '=', f.agent);
     if (f.run) q = q.where('run_id', '=', f.run);
-    // Assignees are a JSON list of strings; the quoted form matches one element exactly.
-    if (f.assignee) q = q.where('assignees', 'like', `%${JSON.stringify(f.assignee).replace(/[%_]/g, '')}%`);
+    // Assignees are a JSON list of strings; the quoted form matches one element exactly. LIKE's
+    // wildcards in a name (`a_b`, `50%`) are escaped, so they match themselves and nothing else.
+    if (f.assignee) q = q.where(sql<boolean>`${sql.ref('assignees')} like ${`%${escapeLike(JSON.stringify(f.assignee))}%`} escape '\\'`);
     const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
     return { data: await this.#withVotes(tenantId, page.rows), next_cursor: page.next_cursor };
   }
@@ -288,4 +289,9 @@ export class ApprovalService {
       });
     }
   }
+}
+
+/** A LIKE pattern matching `text` literally (with `ESCAPE '\\'`, on SQLite and PostgreSQL alike). */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -1,38 +1,33 @@
+import { LRUCache } from 'lru-cache';
+
 /**
  * A small bounded cache whose entries live `ttlMs`. Used for hot reads that other nodes may
- * change (API keys, agent rows): a local change clears the entry at once, another node's change
- * is seen within the TTL.
+ * change (API keys): a local change clears the entry at once, another node's change is seen
+ * within the TTL. Least recently used entries go first when it is full; expired ones are never
+ * returned. (`lru-cache` underneath: the hand-rolled map evicted in insertion order and kept
+ * expired entries until they were read again.)
  */
-export class TtlCache<V> {
-  readonly #map = new Map<string, { value: V; until: number }>();
-  readonly #ttlMs: number;
-  readonly #max: number;
+export class TtlCache<V extends {}> {
+  readonly #cache: LRUCache<string, V>;
 
+  /** `max`: entries kept. Default 10,000. */
   constructor(ttlMs: number, max = 10_000) {
-    this.#ttlMs = ttlMs;
-    this.#max = max;
+    this.#cache = new LRUCache({ max, ttl: ttlMs });
   }
 
   get(key: string): V | undefined {
-    const hit = this.#map.get(key);
-    if (!hit) return undefined;
-    if (hit.until < Date.now()) {
-      this.#map.delete(key);
-      return undefined;
-    }
-    return hit.value;
+    return this.#cache.get(key);
   }
 
   set(key: string, value: V): void {
-    if (this.#map.size >= this.#max) this.#map.delete(this.#map.keys().next().value as string);
-    this.#map.set(key, { value, until: Date.now() + this.#ttlMs });
+    this.#cache.set(key, value);
   }
 
   delete(key: string): void {
-    this.#map.delete(key);
+    this.#cache.delete(key);
   }
 
   clear(): void {
-    this.#map.clear();
+    this.#cache.clear();
   }
 }

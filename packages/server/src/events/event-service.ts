@@ -11,6 +11,15 @@ export interface TenantEventFilter {
   type?: string;
 }
 
+/**
+ * The largest per-run `seq` (a PostgreSQL INTEGER). A cursor past it (`?after=2200000000`) would
+ * make PostgreSQL refuse the comparison (a 500); clamped, it simply finds nothing newer.
+ */
+export const MAX_SEQ = 2_147_483_647;
+
+/** A seq cursor the database can compare. */
+export const seqCursor = (after: number): number => Math.min(after, MAX_SEQ);
+
 export class EventService {
   readonly #store: Store;
 
@@ -31,7 +40,7 @@ export class EventService {
       .select(['id', 'seq', 'type', 'run_id', 'agent', 'at', 'data'])
       .where('tenant_id', '=', tenantId)
       .where('run_id', '=', runId)
-      .where('seq', '>', afterSeq)
+      .where('seq', '>', seqCursor(afterSeq))
       .$call(belowHorizon(this.#store, tenantId))
       .orderBy('seq')
       .limit(limit)

@@ -1,3 +1,3 @@
 /** The public face of events/: other folders import from here only. */
 export { eventRoutes } from './event-routes.ts';
-export { EventService, belowHorizon } from './event-service.ts';
+export { EventService, MAX_SEQ, belowHorizon, seqCursor } from './event-service.ts';

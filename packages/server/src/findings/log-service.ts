@@ -3,7 +3,7 @@ import type { RunEventsTable } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { DomainError } from '../store/index.ts';
 import { iso } from '../core/index.ts';
-import { belowHorizon } from '../events/index.ts';
+import { belowHorizon, seqCursor } from '../events/index.ts';
 
 export interface LogFilter {
   /** Only lines after this cursor: the run's seq for one run, the tenant-wide event id otherwise. */
@@ -54,7 +54,7 @@ export class LogService {
   async runLogs(tenantId: string, runId: string, f: LogFilter): Promise<Page<LogLine>> {
     const run = await this.#store.db.selectFrom('runs').select('id').where('tenant_id', '=', tenantId).where('id', '=', runId).executeTakeFirst();
     if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(runId)}`);
-    const q = this.#select(tenantId, f).where('run_id', '=', runId).where('seq', '>', f.since ?? 0);
+    const q = this.#select(tenantId, f).where('run_id', '=', runId).where('seq', '>', seqCursor(f.since ?? 0));
     const rows = await q.orderBy('seq').limit(f.limit).execute();
     return page(rows, f, (r) => String(r.seq));
   }

@@ -12,7 +12,7 @@ const CLIENT_ERROR_CODES: Record<string, ErrorCode> = {
 const MESSAGES: Partial<Record<ErrorCode, string>> = {
   REQUEST_TIMEOUT: 'the request (headers or body) did not arrive in time',
   HEADERS_TOO_LARGE: 'the request headers are larger than the server accepts',
-  MALFORMED_REQUEST: 'the HTTP request could not be parsed',
+  BAD_REQUEST: 'the HTTP request could not be parsed',
 };
 
 /**
@@ -23,7 +23,7 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
  */
 export function clientErrorHandler(this: { log: { debug(obj: object, msg: string): void } }, err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const code: ErrorCode = (err.code && CLIENT_ERROR_CODES[err.code]) || 'MALFORMED_REQUEST';
+  const code: ErrorCode = (err.code && CLIENT_ERROR_CODES[err.code]) || 'BAD_REQUEST';
   this.log.debug({ code: err.code, remote: socket.remoteAddress }, `client error: ${code}`);
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {

@@ -18,3 +18,6 @@ export { loggerOptions } from './request-log.ts';
 export { clientErrorHandler } from './client-errors.ts';
 export { RateLimits } from './rate-limit.ts';
 export { serverTimeoutOptions } from './server-timeouts.ts';
+export { frameworkErrors } from './framework-errors.ts';
+export { declareFrameworkErrors } from './declared-errors.ts';
+export { registerRequestGuards } from './request-guards.ts';

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openStore, type Store, type StoreOptions } from '../../src/store/store.ts';
+// Every file that opens a database is checked for leaked handles when it ends.
+import './leak-check-after-file.ts';
 
 export const TEST_PG_URL = process.env.AGENTD_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 

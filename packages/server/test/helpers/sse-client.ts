@@ -25,7 +25,12 @@ export function readSse(
       if (res.statusCode !== 200) {
         let body = '';
         res.on('data', (c: Buffer) => (body += c));
-        res.on('end', () => reject(new Error(`SSE ${res.statusCode}: ${body}`)));
+        res.on('end', () => {
+          // A refused stream ends the read too: its timer must not outlive the test.
+          finished = true;
+          clearTimeout(timer);
+          reject(new Error(`SSE ${res.statusCode}: ${body}`));
+        });
         return;
       }
       res.setEncoding('utf8');
