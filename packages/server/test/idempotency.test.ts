@@ -202,13 +202,28 @@ for (const d of await dialects()) {
       assert.ok(!/agd_/.test(replay.body));
     });
 
+    it('a sealed answer replays only to the key that asked: another admin key with the same Idempotency-Key and body gets 422, no key', async () => {
+      const idem = randomUUID();
+      const body = { role: 'viewer', name: 'mine' };
+      const first = await t.call('POST', '/v1/keys', { body, headers: { 'idempotency-key': idem } });
+      assert.equal(first.statusCode, 201, first.body);
+      const again = await t.call('POST', '/v1/keys', { body, headers: { 'idempotency-key': idem } });
+      assert.equal(again.json().key, first.json().key, 'the caller itself gets its replay');
+      const otherAdmin = await t.keyFor('admin');
+      const stolen = await t.call('POST', '/v1/keys', { key: otherAdmin, body, headers: { 'idempotency-key': idem } });
+      assert.equal(stolen.statusCode, 422, stolen.body);
+      assert.equal(stolen.json().error.code, 'IDEMPOTENCY_KEY_REUSED');
+      assert.ok(!stolen.body.includes(first.json().key));
+    });
+
     it('two nodes racing on one key for POST /v1/keys: one key is made, and both answer with it', { skip: d.name === 'sqlite' ? 'one node on SQLite' : false }, async () => {
       // Nodes share the master key (AGENTD_MASTER_KEY), so either can open the other's sealed record.
       const second = await startTestApp(db, { keyring });
       try {
         const key = randomUUID();
         const body = { role: 'viewer', name: `race-${key.slice(0, 8)}` };
-        const [a, b] = await Promise.all([t, second].map((app) => app.call('POST', '/v1/keys', { body, headers: { 'idempotency-key': key } })));
+        // One client (one API key) whose retry reached the other node.
+        const [a, b] = await Promise.all([t, second].map((app) => app.call('POST', '/v1/keys', { key: t.adminKey, body, headers: { 'idempotency-key': key } })));
         assert.equal(a.statusCode, 201, a.body);
         assert.equal(b.statusCode, 201, b.body);
         assert.equal(a.json().key, b.json().key, 'the loser replays the winner, key included');

@@ -82,7 +82,11 @@ export class Idempotency {
     const route = `${request.method} ${request.routeOptions.url}`;
     const address: ResponseAddress = { tenantId, route, key };
     const sealed = request.routeOptions.config?.sensitiveResponse === true;
-    const hash = hashOf('sha256', `${request.url}\n${canonical(opts.bodyForHash ?? request.body ?? null)}`);
+    // A sealed answer (a new key, a link's token) belongs to the caller that asked for it: the
+    // caller's key is part of what the record answers for, so another key of the tenant sending
+    // the same Idempotency-Key and body gets 422, not someone else's credential.
+    const caller = sealed ? `${request.principal!.keyId}\n` : '';
+    const hash = hashOf('sha256', `${caller}${request.url}\n${canonical(opts.bodyForHash ?? request.body ?? null)}`);
     const replayed = await this.#replay(reply, address, sealed, hash);
     if (replayed) return replayed;
     const flightKey = `${tenantId}\u0000${route}\u0000${key}`;
