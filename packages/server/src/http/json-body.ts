@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.ts';
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The JSON body's text holds a `\u0000` escape: only then is it walked for NUL (request-guards.ts). */
+    bodyHasNul: boolean;
+  }
+}
+
 /** Deeper documents are refused before parsing: they exist to exhaust stacks in validators and serialisers. */
 export const MAX_JSON_DEPTH = 64;
 
@@ -29,6 +36,7 @@ export function jsonDepth(text: string, limit: number): number {
  */
 export function registerJsonParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'error');
+  app.decorateRequest('bodyHasNul', false);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     const text = body as string;
@@ -36,6 +44,8 @@ export function registerJsonParser(app: FastifyInstance): void {
       done(new ApiError('VALIDATION_ERROR', `JSON nested deeper than ${MAX_JSON_DEPTH} levels is refused`), undefined);
       return;
     }
+    // JSON can hold NUL only as the escape \u0000: a text without one needs no NUL check (request-guards.ts).
+    if (text.includes('\\u0000')) request.bodyHasNul = true;
     parse(request, text, done);
   });
 }
