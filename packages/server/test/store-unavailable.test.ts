@@ -72,6 +72,7 @@ describe('unavailable or not: PostgreSQL', { skip: pgWhy ? `PostgreSQL unreachab
       const after = await errorOf(() => victim.query('SELECT 1'));
       assert.equal(isStoreUnavailable(after), true, `the next query on the dead client: ${(after as Error).message}`);
     } finally {
+      // The victim's backend was terminated on purpose: ending that client may fail, and has nothing left to release.
       await victim.end().catch(() => {});
       await admin.end();
     }

@@ -96,6 +96,7 @@ export class PrivatePostgres {
 
   /** Stops the server (if running) and removes its directory. */
   async destroy(): Promise<void> {
+    // A server the test already stopped (or never started) makes pg_ctl fail; either way nothing is left to stop.
     await this.#exec('pg_ctl', ['-D', join(this.dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => {});
     rmSync(this.dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
-import { eventsByTenant, type CommittedEvent, type PendingEvent } from '../write-queue.ts';
+import { eventsByTenant } from '../event-insert.ts';
+import type { CommittedEvent, PendingEvent } from '../write-queue.ts';
 import { CHANNEL, type PgListener } from './pg-listener.ts';
 
 /**
