@@ -256,15 +256,15 @@ export class LeaseService {
         update runs as r set status = 'running', attempts = r.attempts + 1, lease_id = v.lease_id,
           lease_expires_at = $3::bigint, lease_ttl_ms = $4::bigint, attempt_deadline_at = $5::bigint + r.timeout_ms, worker_id = $6::text,
           started_at = coalesce(r.started_at, $5::bigint), waiting_reason = null, updated_at = $5::bigint, last_seq = r.last_seq + 1
-        from unnest($1::text[], $2::text[]) as v(id, lease_id)
-        where r.id = v.id and r.tenant_id = $7::text and r.status = 'queued'
+        from unnest($1::text[], $2::text[], $7::text[]) as v(id, lease_id, tenant_id)
+        where r.id = v.id and (r.tenant_id = v.tenant_id) is true and r.status = 'queued'
         returning ${LEASED_COLUMNS.map((c) => `r.${c}`).join(', ')}
       ), attempt as (
         insert into run_attempts (tenant_id, run_id, attempt, lease_id, worker_id, started_at, ended_at, outcome, error)
         select tenant_id, id, attempts, lease_id, $6::text, $5::bigint, null, 'running', null from leased
       )
       select * from leased`;
-    const params = [ids, ids.map((id) => leaseIds.get(id)), ctx.now + req.leaseTtlMs, req.leaseTtlMs, ctx.now, req.workerId, req.tenantId];
+    const params = [ids, ids.map((id) => leaseIds.get(id)), ctx.now + req.leaseTtlMs, req.leaseTtlMs, ctx.now, req.workerId, ids.map(() => req.tenantId)];
     return (await ctx.trx.executeQuery<LeasedRun>(CompiledQuery.raw(text, params))).rows;
   }
 
@@ -277,15 +277,15 @@ export class LeaseService {
     const text = `${PREPARE}with done as (
         update runs as r set status = 'succeeded', output = v.output, waiting_reason = null, waiting_since = null,
           finished_at = $3::bigint, lease_expires_at = null, updated_at = $3::bigint, last_seq = r.last_seq + 1
-        from unnest($1::text[], $2::text[]) as v(id, output)
-        where r.id = v.id and r.tenant_id = $4::text and r.status in ('running', 'waiting')
+        from unnest($1::text[], $2::text[], $4::text[]) as v(id, output, tenant_id)
+        where r.id = v.id and (r.tenant_id = v.tenant_id) is true and r.status in ('running', 'waiting')
         returning r.id, r.tenant_id, r.agent, r.last_seq, r.lease_id, r.attempts
       ), ended as (
         update run_attempts as a set ended_at = $3::bigint, outcome = 'succeeded', error = null
         from done where a.tenant_id = done.tenant_id and a.lease_id = done.lease_id and a.outcome = 'running'
       )
       select * from done`;
-    const params = [fast.map((f) => f.run.id), fast.map((f) => JSON.stringify(f.output)), ctx.now, tenantId];
+    const params = [fast.map((f) => f.run.id), fast.map((f) => JSON.stringify(f.output)), ctx.now, fast.map(() => tenantId)];
     return (await ctx.trx.executeQuery<SucceededRun>(CompiledQuery.raw(text, params))).rows;
   }
 
