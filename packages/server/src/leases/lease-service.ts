@@ -250,6 +250,12 @@ export class LeaseService {
    * The same UPDATE on PostgreSQL, its ids and lease ids as two array parameters: one text for
    * every batch size, so it is prepared once per connection. It also inserts each leased run's
    * attempt row (a writable CTE): a lease is one round trip, not two.
+   *
+   * The tenant is checked as a join filter against a tenant column unnested beside the ids,
+   * `(r.tenant_id = v.tenant_id) is true`, not as `r.tenant_id = $n`: a restriction on tenant_id
+   * lets the planner reach the rows through a tenant-led index (runs_ready, runs_list) and, on a
+   * table whose statistics lag its growth, it does, scanning every queued run of the tenant per
+   * lease instead of one primary-key probe per id. The filter form keeps the primary key.
    */
   async #leaseUpdatePg(ctx: WriteContext, req: LeaseRequest, ids: string[], leaseIds: Map<string, string>): Promise<LeasedRun[]> {
     const text = `${PREPARE}with leased as (
@@ -271,7 +277,8 @@ export class LeaseService {
   /**
    * The set-wise success UPDATE on PostgreSQL: ids and outputs as two array parameters (prepared
    * once). It also ends each run's attempt (a writable CTE): the runs are locked since the read,
-   * so the lease each one returns is the one read, and the completion saves a round trip.
+   * so the lease each one returns is the one read, and the completion saves a round trip. The
+   * tenant check is a join filter for the reason given at #leaseUpdatePg (here runs_list lured).
    */
   async #succeedPg(ctx: WriteContext, tenantId: string, fast: { run: LiveRun; output: unknown }[]): Promise<SucceededRun[]> {
     const text = `${PREPARE}with done as (
