@@ -46,7 +46,7 @@ export const EndpointSpec = Type.Object({
 });
 export type EndpointSpec = Static<typeof EndpointSpec>;
 
-/** An endpoint as `GET /v1/agents/{name}` shows it. */
+/** An endpoint as `GET /v1/agents/{name}` shows it: a declared `approval` appears only in the `manifest` (this schema has no place for it). */
 export const AgentEndpoint = Type.Object({ ...endpointFields, enabled: Type.Boolean() });
 export type AgentEndpoint = Static<typeof AgentEndpoint>;
 
