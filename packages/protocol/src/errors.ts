@@ -45,26 +45,8 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 export const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
 
-/** The one error body every route answers with. */
-export interface ErrorBody {
-  error: {
-    code: ErrorCode | string;
-    message: string;
-    details: unknown;
-    request_id: string;
-  };
-}
-
 /** A problem at one place in a document: `path` is a JSON pointer-like dotted path. */
 export interface FieldProblem {
   path: string;
   message: string;
-}
-
-/** How a run attempt failed. Retryability is data, not a class. */
-export interface RunFailure {
-  type: string;
-  message: string;
-  non_retryable: boolean;
-  details: unknown;
 }

@@ -49,14 +49,3 @@ export const CUSTOM_EVENT_PATTERN = /^custom\.[a-z0-9_][a-z0-9_.-]{0,99}$/;
 export function isWorkerEventType(type: string): boolean {
   return WORKER_EVENT_TYPES.has(type) || CUSTOM_EVENT_PATTERN.test(type);
 }
-
-/** Every event: `seq` is per run, gap-free and starts at 1; `id` orders a tenant's stream. */
-export interface RunEvent {
-  id: string;
-  seq: number;
-  type: string;
-  run_id: string;
-  agent: string;
-  at: string;
-  data: Record<string, unknown>;
-}

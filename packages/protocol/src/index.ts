@@ -2,5 +2,5 @@ export * from './states.ts';
 export * from './errors.ts';
 export * from './events.ts';
 export * from './duration.ts';
+export * from './secret-name.ts';
 export type * from './wire.ts';
-export * from './secret-wire.ts';

@@ -7,7 +7,7 @@ import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.ts';
 import type { FieldProblem } from './errors.ts';
-import type { AgentManifest, ApprovalSpec, EndpointSpec, RetryPolicy } from './wire.ts';
+import { APPROVAL_TIMEOUT_POLICIES, type AgentManifest, type ApprovalSpec, type EndpointSpec, type RetryPolicy } from './schemas/agents.ts';
 
 export const MANIFEST_API_VERSION = 'agentd.dev/v1';
 export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -130,7 +130,7 @@ function validateRetry(raw: unknown, path: string, problems: FieldProblem[]): Re
   return policy;
 }
 
-export const APPROVAL_TIMEOUT_POLICIES = ['reject', 'approve', 'fail_run'] as const;
+export { APPROVAL_TIMEOUT_POLICIES };
 
 /** Shared by manifests (`approval:` on an endpoint) and worker requests (`ctx.approval`). */
 export function validateApprovalSpec(raw: unknown, path: string, problems: FieldProblem[]): ApprovalSpec | undefined {

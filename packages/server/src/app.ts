@@ -1,8 +1,10 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { ErrorBody } from '@agentd/protocol/schemas';
 import type { Engine } from './engine.ts';
 import { newId } from './core/index.ts';
-import { DEFAULT_API_CONFIG, ErrorBody, Idempotency, OPENAPI_INFO, RateLimits, authHook, clientErrorHandler, declareFrameworkErrors, frameworkErrors, registerRequestGuards, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, serverTimeoutOptions, type ApiConfig, type AppDeps } from './http/index.ts';
+import { DEFAULT_API_CONFIG, Idempotency, OPENAPI_INFO, RateLimits, authHook, clientErrorHandler, declareFrameworkErrors, frameworkErrors, registerRequestGuards, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, serverTimeoutOptions, type ApiConfig, type AppDeps } from './http/index.ts';
 import { keyRoutes } from './keys/index.ts';
 import { agentRoutes } from './agents/index.ts';
 import { runRoutes } from './runs/index.ts';
@@ -80,7 +82,9 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
-  await app.register(async (scope) => {
+  await app.register(async (plain) => {
+    // Types only: handlers see their request typed from the route schemas; Ajv still validates.
+    const scope = plain.withTypeProvider<TypeBoxTypeProvider>();
     healthRoutes(scope, deps);
     keyRoutes(scope, deps);
     agentRoutes(scope, deps);

@@ -1,13 +1,11 @@
-import type { FastifyInstance } from 'fastify';
 import { parseManifestText } from '@agentd/protocol/manifest';
-import type { AppDeps } from '../http/index.ts';
+import { Agent, AgentDeleted, AgentDeployBody, AgentEndpointParams, AgentNameParams, AgentVersion, AgentVersionParams, LIST_LIMIT_DEFAULT, ListQuery, page } from '@agentd/protocol/schemas';
+import type { AppDeps, RouteApp } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
 import { ApiError } from '../http/index.ts';
-import { Agent, AgentVersion, ListQuery, Type, errors, page } from '../http/index.ts';
+import { errors } from '../http/index.ts';
 
-const NameParams = Type.Object({ name: Type.String({ maxLength: 63 }) });
-
-export function agentRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps): void {
+export function agentRoutes(app: RouteApp, { engine, idempotency }: AppDeps): void {
   app.post(
     '/v1/agents',
     {
@@ -15,7 +13,7 @@ export function agentRoutes(app: FastifyInstance, { engine, idempotency }: AppDe
       schema: {
         tags: ['agents'],
         summary: 'Deploy a manifest (JSON, or YAML as application/yaml); each deploy is a new immutable version',
-        body: Type.Unknown({ description: 'An agent manifest; see the README for the format.' }),
+        body: AgentDeployBody,
         response: { 201: Agent, ...errors(400, 401, 403, 415, 422) },
       },
     },
@@ -33,45 +31,39 @@ export function agentRoutes(app: FastifyInstance, { engine, idempotency }: AppDe
     '/v1/agents',
     {
       config: { permission: 'read' },
-      schema: { tags: ['agents'], summary: 'List agents', querystring: Type.Object(ListQuery, { additionalProperties: false }), response: { 200: page(Agent), ...errors(401, 403) } },
+      schema: { tags: ['agents'], summary: 'List agents', querystring: ListQuery, response: { 200: page(Agent), ...errors(401, 403) } },
     },
-    async (request) => {
-      const q = request.query as { limit: number; cursor?: string };
-      return engine.agents.list(tenantOf(request), q);
-    },
+    async (request) => engine.agents.list(tenantOf(request), { limit: request.query.limit ?? LIST_LIMIT_DEFAULT, cursor: request.query.cursor }),
   );
   app.get(
     '/v1/agents/:name',
-    { config: { permission: 'read' }, schema: { tags: ['agents'], summary: 'Get an agent (latest version)', params: NameParams, response: { 200: Agent, ...errors(401, 403, 404) } } },
-    async (request) => engine.agents.get(tenantOf(request), (request.params as { name: string }).name),
+    { config: { permission: 'read' }, schema: { tags: ['agents'], summary: 'Get an agent (latest version)', params: AgentNameParams, response: { 200: Agent, ...errors(401, 403, 404) } } },
+    async (request) => engine.agents.get(tenantOf(request), request.params.name),
   );
   app.get(
     '/v1/agents/:name/versions',
     {
       config: { permission: 'read' },
-      schema: { tags: ['agents'], summary: "List an agent's versions", params: NameParams, querystring: Type.Object(ListQuery, { additionalProperties: false }), response: { 200: page(AgentVersion), ...errors(401, 403, 404) } },
+      schema: { tags: ['agents'], summary: "List an agent's versions", params: AgentNameParams, querystring: ListQuery, response: { 200: page(AgentVersion), ...errors(401, 403, 404) } },
     },
-    async (request) => engine.agents.versions(tenantOf(request), (request.params as { name: string }).name, request.query as { limit: number; cursor?: string }),
+    async (request) => engine.agents.versions(tenantOf(request), request.params.name, { limit: request.query.limit ?? LIST_LIMIT_DEFAULT, cursor: request.query.cursor }),
   );
   app.get(
     '/v1/agents/:name/versions/:version',
     {
       config: { permission: 'read' },
-      schema: { tags: ['agents'], summary: 'Get one version', params: Type.Object({ name: Type.String(), version: Type.Integer({ minimum: 1 }) }), response: { 200: AgentVersion, ...errors(401, 403, 404) } },
+      schema: { tags: ['agents'], summary: 'Get one version', params: AgentVersionParams, response: { 200: AgentVersion, ...errors(401, 403, 404) } },
     },
-    async (request) => {
-      const p = request.params as { name: string; version: number };
-      return engine.agents.version(tenantOf(request), p.name, p.version);
-    },
+    async (request) => engine.agents.version(tenantOf(request), request.params.name, request.params.version),
   );
   app.delete(
     '/v1/agents/:name',
     {
       config: { permission: 'agents:write' },
-      schema: { tags: ['agents'], summary: 'Delete an agent (runs already made keep their version)', params: NameParams, response: { 200: Type.Object({ name: Type.String(), deleted: Type.Boolean() }), ...errors(401, 403, 404) } },
+      schema: { tags: ['agents'], summary: 'Delete an agent (runs already made keep their version)', params: AgentNameParams, response: { 200: AgentDeleted, ...errors(401, 403, 404) } },
     },
     async (request) => {
-      const { name } = request.params as { name: string };
+      const { name } = request.params;
       await engine.agents.delete(tenantOf(request), name);
       return { name, deleted: true };
     },
@@ -84,12 +76,12 @@ export function agentRoutes(app: FastifyInstance, { engine, idempotency }: AppDe
         schema: {
           tags: ['agents'],
           summary: `${action === 'enable' ? 'Enable' : 'Disable'} one endpoint`,
-          params: Type.Object({ name: Type.String(), endpoint: Type.String() }),
+          params: AgentEndpointParams,
           response: { 200: Agent, ...errors(401, 403, 404) },
         },
       },
       async (request, reply) => {
-        const p = request.params as { name: string; endpoint: string };
+        const p = request.params;
         return idempotency.run(request, reply, 200, (record) => engine.agents.setEndpointEnabled(tenantOf(request), p.name, p.endpoint, action === 'enable', record));
       },
     );

@@ -1,36 +1,43 @@
-import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../http/index.ts';
+import type { FastifyRequest } from 'fastify';
+import {
+  APPROVAL_WAIT_DEFAULT_MS,
+  Approval,
+  ApprovalLink,
+  ApprovalLinkView,
+  ApprovalListQuery,
+  ApprovalWaitQuery,
+  ApproveBody,
+  IdParams,
+  LIST_LIMIT_DEFAULT,
+  LeaseApprovalParams,
+  LeaseParams,
+  LinkBody,
+  LinkDecisionBody,
+  LinkTokenParams,
+  RejectBody,
+  WorkerApprovalBody,
+  page,
+} from '@agentd/protocol/schemas';
+import type { AppDeps, RouteApp } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
 import { ApiError } from '../http/index.ts';
 import { scrubForLease } from '../leases/index.ts';
-import { ListQuery, Type, errors, page, type Static } from '../http/index.ts';
-import { Approval, ApproveBody, LinkBody, LinkDecisionBody, RejectBody, WorkerApprovalBody } from './approval-schemas.ts';
+import { errors } from '../http/index.ts';
 
-const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-const ApprovalListQuery = Type.Object(
-  {
-    ...ListQuery,
-    status: Type.Optional(Type.String({ description: 'pending, approved, rejected, expired, cancelled; several separated by commas' })),
-    agent: Type.Optional(Type.String()),
-    run: Type.Optional(Type.String()),
-    assignee: Type.Optional(Type.String()),
-  },
-  { additionalProperties: false },
-);
 const DEFAULT_LINK_TTL_MS = 7 * 86_400_000;
 
-export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps): void {
+export function approvalRoutes(app: RouteApp, { engine, idempotency }: AppDeps): void {
   app.get(
     '/v1/approvals',
     { config: { permission: 'read' }, schema: { tags: ['approvals'], summary: 'List approvals, newest first', querystring: ApprovalListQuery, response: { 200: page(Approval), ...errors(400, 401, 403) } } },
-    async (request) => engine.approvals.list(tenantOf(request), request.query as Static<typeof ApprovalListQuery> & { limit: number }),
+    async (request) => engine.approvals.list(tenantOf(request), { ...request.query, limit: request.query.limit ?? LIST_LIMIT_DEFAULT }),
   );
   app.get(
     '/v1/approvals/:id',
     { config: { permission: 'read' }, schema: { tags: ['approvals'], summary: 'Get an approval with its votes', params: IdParams, response: { 200: Approval, ...errors(401, 403, 404) } } },
-    async (request) => engine.approvals.get(tenantOf(request), (request.params as { id: string }).id),
+    async (request) => engine.approvals.get(tenantOf(request), request.params.id),
   );
-  const decider = (request: import('fastify').FastifyRequest) => ({ id: request.principal!.keyId, name: request.principal!.keyName });
+  const decider = (request: FastifyRequest) => ({ id: request.principal!.keyId, name: request.principal!.keyName });
   app.post(
     '/v1/approvals/:id/approve',
     {
@@ -38,8 +45,8 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       schema: { tags: ['approvals'], summary: 'Approve (one vote toward required_approvals)', params: IdParams, body: ApproveBody, response: { 200: Approval, ...errors(400, 401, 403, 404, 409) } },
     },
     async (request, reply) => {
-      const body = (request.body ?? {}) as { comment?: string };
-      return idempotency.run(request, reply, 200, (record) => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'approve', { comment: body.comment ?? null }, { record }));
+      const comment = request.body?.comment ?? null;
+      return idempotency.run(request, reply, 200, (record) => engine.approvals.decide(tenantOf(request), request.params.id, decider(request), 'approve', { comment }, { record }));
     },
   );
   app.post(
@@ -49,8 +56,8 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       schema: { tags: ['approvals'], summary: 'Reject (a reason is required); one rejection decides', params: IdParams, body: RejectBody, response: { 200: Approval, ...errors(400, 401, 403, 404, 409) } },
     },
     async (request, reply) => {
-      const body = request.body as { reason: string };
-      return idempotency.run(request, reply, 200, (record) => engine.approvals.decide(tenantOf(request), (request.params as { id: string }).id, decider(request), 'reject', { reason: body.reason }, { record }));
+      const { reason } = request.body;
+      return idempotency.run(request, reply, 200, (record) => engine.approvals.decide(tenantOf(request), request.params.id, decider(request), 'reject', { reason }, { record }));
     },
   );
   app.post(
@@ -64,13 +71,13 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
         summary: 'Make a signed, expiring, single-use decision link (for email or chat)',
         params: IdParams,
         body: LinkBody,
-        response: { 201: Type.Object({ token: Type.String(), path: Type.String(), decision: Type.Union([Type.String(), Type.Null()]), expires_at: Type.String() }), ...errors(400, 401, 403, 404) },
+        response: { 201: ApprovalLink, ...errors(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {
       const tenantId = tenantOf(request);
-      const approval = await engine.approvals.get(tenantId, (request.params as { id: string }).id);
-      const body = (request.body ?? {}) as { decision?: 'approve' | 'reject'; expires_in_ms?: number; for?: string };
+      const approval = await engine.approvals.get(tenantId, request.params.id);
+      const body = request.body ?? {};
       // Signing changes nothing in the database: the idempotency record is the only write.
       return idempotency.run(
         request,
@@ -91,15 +98,14 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
     if (!claims) throw new ApiError('APPROVAL_LINK_INVALID', 'this decision link is malformed, forged or expired');
     return claims;
   };
-  const TokenParams = Type.Object({ token: Type.String({ maxLength: 2000 }) });
   app.get(
     '/v1/approval-links/:token',
     {
       config: { permission: 'public' },
-      schema: { tags: ['approvals'], summary: 'What a decision link decides (no API key: the link is the credential)', security: [], params: TokenParams, response: { 200: Type.Object({ approval: Approval, decision: Type.Union([Type.String(), Type.Null()]), expires_at: Type.String() }), ...errors(401, 404) } },
+      schema: { tags: ['approvals'], summary: 'What a decision link decides (no API key: the link is the credential)', security: [], params: LinkTokenParams, response: { 200: ApprovalLinkView, ...errors(401, 404) } },
     },
     async (request) => {
-      const claims = claimsOf((request.params as { token: string }).token);
+      const claims = claimsOf(request.params.token);
       return { approval: await engine.approvals.get(claims.t, claims.a), decision: claims.d, expires_at: new Date(claims.exp).toISOString() };
     },
   );
@@ -107,11 +113,11 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
     '/v1/approval-links/:token',
     {
       config: { permission: 'public' },
-      schema: { tags: ['approvals'], summary: 'Decide through a signed link (once)', security: [], params: TokenParams, body: LinkDecisionBody, response: { 200: Approval, ...errors(400, 401, 404, 409) } },
+      schema: { tags: ['approvals'], summary: 'Decide through a signed link (once)', security: [], params: LinkTokenParams, body: LinkDecisionBody, response: { 200: Approval, ...errors(400, 401, 404, 409) } },
     },
     async (request) => {
-      const claims = claimsOf((request.params as { token: string }).token);
-      const body = (request.body ?? {}) as { decision?: 'approve' | 'reject'; comment?: string; reason?: string };
+      const claims = claimsOf(request.params.token);
+      const body = request.body ?? {};
       const decision = claims.d ?? body.decision;
       if (!decision) throw new ApiError('VALIDATION_ERROR', 'this link lets you choose: send {"decision":"approve"|"reject"}', [{ path: 'body.decision', message: 'is required' }]);
       if (claims.d && body.decision && body.decision !== claims.d) throw new ApiError('VALIDATION_ERROR', `this link can only ${claims.d}`, [{ path: 'body.decision', message: `must be ${claims.d}` }]);
@@ -124,7 +130,6 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
   );
 
   // The worker side: ask, then wait. Fenced by the lease like every worker call.
-  const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
   app.post(
     '/v1/leases/:lease_id/approvals',
     {
@@ -132,9 +137,9 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       schema: { tags: ['worker'], summary: 'Ask for a human decision; the same key returns the same approval', params: LeaseParams, body: WorkerApprovalBody, response: { 200: Approval, ...errors(400, 401, 403, 404, 409) } },
     },
     async (request) => {
-      const leaseId = (request.params as { lease_id: string }).lease_id;
+      const leaseId = request.params.lease_id;
       // What a worker reports is scrubbed of its granted secrets before it is stored or shown.
-      const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body as Static<typeof WorkerApprovalBody>);
+      const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body);
       const assignees = body.assignees ?? [];
       const required = body.required_approvals ?? 1;
       if (assignees.length > 0 && required > assignees.length) {
@@ -158,16 +163,16 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       schema: {
         tags: ['worker'],
         summary: 'Long-poll an approval until it is settled (or wait_ms passes)',
-        params: Type.Object({ lease_id: Type.String({ maxLength: 100 }), id: Type.String({ maxLength: 100 }) }),
-        querystring: Type.Object({ wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000, default: 20_000 })) }, { additionalProperties: false }),
+        params: LeaseApprovalParams,
+        querystring: ApprovalWaitQuery,
         response: { 200: Approval, ...errors(401, 403, 404, 409) },
       },
     },
     async (request, reply) => {
-      const p = request.params as { lease_id: string; id: string };
+      const p = request.params;
       const abort = new AbortController();
       reply.raw.once('close', () => abort.abort());
-      return engine.approvals.waitForLease(tenantOf(request), p.lease_id, p.id, (request.query as { wait_ms: number }).wait_ms, abort.signal);
+      return engine.approvals.waitForLease(tenantOf(request), p.lease_id, p.id, request.query.wait_ms ?? APPROVAL_WAIT_DEFAULT_MS, abort.signal);
     },
   );
 }

@@ -1,25 +1,14 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { FindingSeverity } from '@agentd/protocol';
-import type { AppDeps } from '../http/index.ts';
+import { FINDING_PAGE_DEFAULT, FindingPage, FindingsPostBody, FindingsPosted, FindingsQuery, IdParams, LeaseParams, RunFindingsQuery } from '@agentd/protocol/schemas';
+import type { AppDeps, RouteApp } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
 import type { FindingFilter } from './finding-service.ts';
-import { Cursor, Finding, FindingInput, csv, followPage } from './findings-audit-schemas.ts';
-import { Type, errors, type Static } from '../http/index.ts';
+import { errors } from '../http/index.ts';
 import { pumpStream, resumeCursor } from '../http/index.ts';
 import { scrubForLease } from '../leases/index.ts';
 
-const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
-const IdParams = Type.Object({ id: Type.String({ maxLength: 100 }) });
-const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 }));
-const Severities = Type.Optional(csv('(critical|warning|info)', 'One severity or several separated by commas.'));
-
-const FindingsQuery = Type.Object(
-  { since: Type.Optional(Cursor), severity: Severities, agent: Type.Optional(Type.String({ maxLength: 63 })), run: Type.Optional(Type.String({ maxLength: 100 })), limit: Limit },
-  { additionalProperties: false },
-);
-const RunFindingsQuery = Type.Object({ since: Type.Optional(Cursor), severity: Severities, limit: Limit }, { additionalProperties: false });
-const FindingPage = followPage(Finding);
-
+// The query's pattern admits only severities; a pattern gives no type, so the split is cast.
 const severities = (raw: string | undefined): FindingSeverity[] | undefined => (raw ? (raw.split(',') as FindingSeverity[]) : undefined);
 
 /** Only an explicit `Accept: text/event-stream` gets a stream; a plain GET gets a JSON page. */
@@ -28,7 +17,7 @@ function wantsStream(request: FastifyRequest): boolean {
   return accept.includes('text/event-stream') && !accept.includes('application/json');
 }
 
-export function findingRoutes(app: FastifyInstance, { engine, idempotency, config }: AppDeps): void {
+export function findingRoutes(app: RouteApp, { engine, idempotency, config }: AppDeps): void {
   app.post(
     '/v1/leases/:lease_id/findings',
     {
@@ -38,14 +27,14 @@ export function findingRoutes(app: FastifyInstance, { engine, idempotency, confi
         summary: 'Post findings for the leased run',
         description: 'Fenced by the lease like its events. Each finding also appends a `run.finding` event to the run. An `Idempotency-Key` makes a retried post safe.',
         params: LeaseParams,
-        body: Type.Object({ findings: Type.Array(FindingInput, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
-        response: { 201: Type.Object({ data: Type.Array(Finding) }), ...errors(400, 401, 403, 404, 409, 422) },
+        body: FindingsPostBody,
+        response: { 201: FindingsPosted, ...errors(400, 401, 403, 404, 409, 422) },
       },
     },
     async (request, reply) => {
-      const { lease_id: leaseId } = request.params as { lease_id: string };
+      const { lease_id: leaseId } = request.params;
       // Findings come from worker code: scrub granted secret values before they are stored.
-      const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body as { findings: Static<typeof FindingInput>[] });
+      const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body);
       return idempotency.run(request, reply, 201, (record) => engine.findings.post(tenantOf(request), leaseId, body.findings, record));
     },
   );
@@ -65,9 +54,9 @@ export function findingRoutes(app: FastifyInstance, { engine, idempotency, confi
     },
     async (request, reply) => {
       const tenantId = tenantOf(request);
-      const q = request.query as Static<typeof FindingsQuery> & { limit: number };
+      const q = request.query;
       const filter: Omit<FindingFilter, 'since' | 'limit'> = { severity: severities(q.severity), agent: q.agent, run: q.run };
-      if (!wantsStream(request)) return engine.findings.list(tenantId, { ...filter, since: q.since === undefined ? 0 : Number(q.since), limit: q.limit });
+      if (!wantsStream(request)) return engine.findings.list(tenantId, { ...filter, since: q.since === undefined ? 0 : Number(q.since), limit: q.limit ?? FINDING_PAGE_DEFAULT });
       const start = resumeCursor(request, q.since, 'since') ?? (await engine.findings.latestId(tenantId));
       return pumpStream(request, reply, {
         heartbeatMs: config.sseHeartbeatMs,
@@ -88,9 +77,8 @@ export function findingRoutes(app: FastifyInstance, { engine, idempotency, confi
       schema: { tags: ['findings'], summary: "A run's findings, oldest first", params: IdParams, querystring: RunFindingsQuery, response: { 200: FindingPage, ...errors(400, 401, 403, 404) } },
     },
     async (request) => {
-      const q = request.query as Static<typeof RunFindingsQuery> & { limit: number };
-      const runId = (request.params as { id: string }).id;
-      return engine.findings.listForRun(tenantOf(request), runId, { since: q.since === undefined ? 0 : Number(q.since), severity: severities(q.severity), limit: q.limit });
+      const q = request.query;
+      return engine.findings.listForRun(tenantOf(request), request.params.id, { since: q.since === undefined ? 0 : Number(q.since), severity: severities(q.severity), limit: q.limit ?? FINDING_PAGE_DEFAULT });
     },
   );
 }

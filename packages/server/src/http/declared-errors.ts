@@ -1,5 +1,5 @@
 import type { RouteOptions } from 'fastify';
-import { errors } from './schemas.ts';
+import { errors } from './error-responses.ts';
 
 /** Methods whose bodies Fastify parses: any of them can meet a body too large or of the wrong type. */
 const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -1,14 +1,15 @@
-import type { FastifyInstance } from 'fastify';
+import { Liveness, Readiness } from '@agentd/protocol/schemas';
 import type { AppDeps } from './app-config.ts';
 import { ApiError, UNAVAILABLE_RETRY_AFTER_S } from './errors.ts';
-import { Type, errors } from './schemas.ts';
+import { errors } from './error-responses.ts';
+import type { RouteApp } from './route-app.ts';
 
-export function healthRoutes(app: FastifyInstance, { engine }: AppDeps): void {
+export function healthRoutes(app: RouteApp, { engine }: AppDeps): void {
   app.get(
     '/v1/health',
     {
       config: { permission: 'public' },
-      schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+      schema: { tags: ['health'], summary: 'Liveness', security: [], response: { 200: Liveness } },
     },
     async () => ({ status: 'ok' as const }),
   );
@@ -16,7 +17,7 @@ export function healthRoutes(app: FastifyInstance, { engine }: AppDeps): void {
     '/v1/health/ready',
     {
       config: { permission: 'public' },
-      schema: { tags: ['health'], summary: 'Readiness: the database answers and no background loop keeps failing', security: [], response: { 200: Type.Object({ status: Type.Literal('ready') }), ...errors(503) } },
+      schema: { tags: ['health'], summary: 'Readiness: the database answers and no background loop keeps failing', security: [], response: { 200: Readiness, ...errors(503) } },
     },
     async (request) => {
       try {

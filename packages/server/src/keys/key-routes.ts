@@ -1,10 +1,9 @@
-import type { FastifyInstance } from 'fastify';
-import type { Role } from '@agentd/protocol';
-import type { AppDeps } from '../http/index.ts';
+import { ApiKey, CreatedApiKey, KeyCreate, KeyParams, LIST_LIMIT_DEFAULT, ListQuery, page } from '@agentd/protocol/schemas';
+import type { AppDeps, RouteApp } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
-import { ApiKey, CreatedApiKey, KeyCreate, ListQuery, Type, errors, page, type Static } from '../http/index.ts';
+import { errors } from '../http/index.ts';
 
-export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps): void {
+export function keyRoutes(app: RouteApp, { engine, idempotency }: AppDeps): void {
   app.post(
     '/v1/keys',
     {
@@ -20,10 +19,10 @@ export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof KeyCreate>;
+      const { body } = request;
       const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
       return idempotency.run(request, reply, 201, (record) =>
-        engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }, record),
+        engine.keys.create({ tenantId: tenantOf(request), role: body.role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }, record),
       );
     },
   );
@@ -31,19 +30,19 @@ export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps
     '/v1/keys',
     {
       config: { permission: 'keys:manage' },
-      schema: { tags: ['keys'], summary: 'List API keys (never the key itself)', querystring: Type.Object(ListQuery, { additionalProperties: false }), response: { 200: page(ApiKey), ...errors(401, 403) } },
+      schema: { tags: ['keys'], summary: 'List API keys (never the key itself)', querystring: ListQuery, response: { 200: page(ApiKey), ...errors(401, 403) } },
     },
     async (request) => {
-      const q = request.query as { limit: number; cursor?: string };
-      return engine.keys.list({ tenantId: tenantOf(request), limit: q.limit, cursor: q.cursor });
+      const q = request.query;
+      return engine.keys.list({ tenantId: tenantOf(request), limit: q.limit ?? LIST_LIMIT_DEFAULT, cursor: q.cursor });
     },
   );
   app.delete(
     '/v1/keys/:id',
     {
       config: { permission: 'keys:manage' },
-      schema: { tags: ['keys'], summary: 'Revoke an API key, effective at once', params: Type.Object({ id: Type.String() }), response: { 200: ApiKey, ...errors(401, 403, 404) } },
+      schema: { tags: ['keys'], summary: 'Revoke an API key, effective at once', params: KeyParams, response: { 200: ApiKey, ...errors(401, 403, 404) } },
     },
-    async (request) => engine.keys.revoke({ tenantId: tenantOf(request), id: (request.params as { id: string }).id }),
+    async (request) => engine.keys.revoke({ tenantId: tenantOf(request), id: request.params.id }),
   );
 }

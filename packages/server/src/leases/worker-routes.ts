@@ -1,6 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { RunFailure } from '@agentd/protocol';
-import type { AppDeps } from '../http/index.ts';
+import type { FastifyRequest } from 'fastify';
+import type { RunFailure, RunFailureInput } from '@agentd/protocol/schemas';
+import { AppendEventsBody, BatchCompleteBody, BatchCompleteResult, CompleteBody, EmptyBody, EventsAppended, FailBody, HeartbeatResult, LeaseParams, LeaseRequest, LeaseResponse, Run } from '@agentd/protocol/schemas';
+import type { AppDeps, RouteApp } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
 import type { CompletionItem as Completion } from './lease-service.ts';
 import type { Task as TaskWire } from '@agentd/protocol';
@@ -9,12 +10,9 @@ import { DomainError } from '../store/index.ts';
 import { errorContext } from '../core/index.ts';
 import { LeaseAgents, assertMayServe, forbiddenResult } from './worker-scope.ts';
 import { mayServe, servesEveryAgent, type Principal } from '../keys/index.ts';
-import { CompleteLease, CompletionItem, CompletionResult, HeartbeatResult, LeaseRequest, Run, RunFailureInput, Task, Type, WorkerEvent, errors, type Static } from '../http/index.ts';
+import { errors } from '../http/index.ts';
 
-const LeaseParams = Type.Object({ lease_id: Type.String({ maxLength: 100 }) });
-const EmptyBody = Type.Optional(Type.Union([Type.Object({}, { additionalProperties: false }), Type.Null()]));
-
-function normaliseFailure(e: Static<typeof RunFailureInput>): RunFailure {
+function normaliseFailure(e: RunFailureInput): RunFailure {
   return { type: e.type, message: e.message, non_retryable: e.non_retryable ?? false, details: e.details ?? null };
 }
 
@@ -48,7 +46,7 @@ async function handOver(engine: AppDeps['engine'], request: FastifyRequest, task
  * The worker protocol. Idempotency-Key is not used here: every call is fenced by its lease,
  * and complete/fail repeated with the same lease are idempotent by themselves.
  */
-export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps): void {
+export function workerRoutes(app: RouteApp, { engine, config }: AppDeps): void {
   const leaseAgents = new LeaseAgents(engine);
   app.post(
     '/v1/worker/lease',
@@ -59,11 +57,11 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         summary: 'Long-poll for runs to execute',
         description: 'A worker key may lease only the agents it names (403 FORBIDDEN for another); secrets travel only to a key that names the agent itself.',
         body: LeaseRequest,
-        response: { 200: Type.Object({ tasks: Type.Array(Task) }), ...errors(400, 401, 403) },
+        response: { 200: LeaseResponse, ...errors(400, 401, 403) },
       },
     },
     async (request, reply) => {
-      const body = request.body as Static<typeof LeaseRequest>;
+      const { body } = request;
       assertMayServe(principalOf(request), body.agent);
       const abort = new AbortController();
       // The client hung up: stop waiting so its slot is not leased to nobody.
@@ -87,7 +85,7 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
       config: { permission: 'worker' },
       schema: { tags: ['worker'], summary: 'Extend a lease; learn about cancellation', params: LeaseParams, body: EmptyBody, response: { 200: HeartbeatResult, ...errors(401, 403, 404, 409) } },
     },
-    async (request) => engine.leases.heartbeat(tenantOf(request), (request.params as { lease_id: string }).lease_id),
+    async (request) => engine.leases.heartbeat(tenantOf(request), request.params.lease_id),
   );
   app.post(
     '/v1/leases/:lease_id/complete',
@@ -97,13 +95,13 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         tags: ['worker'],
         summary: 'Complete the run with its output',
         params: LeaseParams,
-        body: Type.Object({ output: Type.Optional(Type.Unknown()) }, { additionalProperties: false }),
+        body: CompleteBody,
         response: { 200: Run, ...errors(400, 401, 403, 404, 409, 422) },
       },
     },
     async (request) => {
-      const leaseId = (request.params as { lease_id: string }).lease_id;
-      return engine.leases.complete(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, (request.body as { output?: unknown }).output));
+      const leaseId = request.params.lease_id;
+      return engine.leases.complete(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, request.body.output));
     },
   );
   app.post(
@@ -114,14 +112,13 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         tags: ['worker'],
         summary: 'Fail the attempt; retried by policy unless non-retryable',
         params: LeaseParams,
-        body: Type.Object({ error: RunFailureInput }, { additionalProperties: false }),
+        body: FailBody,
         response: { 200: Run, ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
-      const body = request.body as { error: Static<typeof RunFailureInput> };
-      const leaseId = (request.params as { lease_id: string }).lease_id;
-      return engine.leases.fail(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, normaliseFailure(body.error)));
+      const leaseId = request.params.lease_id;
+      return engine.leases.fail(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, normaliseFailure(request.body.error)));
     },
   );
   app.post(
@@ -130,7 +127,7 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
       config: { permission: 'worker' },
       schema: { tags: ['worker'], summary: 'Give the run back at once (graceful shutdown)', params: LeaseParams, body: EmptyBody, response: { 200: Run, ...errors(401, 403, 404, 409) } },
     },
-    async (request) => engine.leases.release(tenantOf(request), (request.params as { lease_id: string }).lease_id),
+    async (request) => engine.leases.release(tenantOf(request), request.params.lease_id),
   );
   app.post(
     '/v1/leases/:lease_id/events',
@@ -140,14 +137,13 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         tags: ['worker'],
         summary: 'Append log, progress, output-delta or custom events',
         params: LeaseParams,
-        body: Type.Object({ events: Type.Array(WorkerEvent, { minItems: 1, maxItems: 100 }) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ seqs: Type.Array(Type.Integer()) }), ...errors(400, 401, 403, 404, 409) },
+        body: AppendEventsBody,
+        response: { 200: EventsAppended, ...errors(400, 401, 403, 404, 409) },
       },
     },
     async (request) => {
-      const body = request.body as { events: { type: string; data?: Record<string, unknown> }[] };
-      const leaseId = (request.params as { lease_id: string }).lease_id;
-      return { seqs: await engine.leases.appendEvents(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, body.events)) };
+      const leaseId = request.params.lease_id;
+      return { seqs: await engine.leases.appendEvents(tenantOf(request), leaseId, await scrubForLease(engine, tenantOf(request), leaseId, request.body.events)) };
     },
   );
   app.post(
@@ -159,12 +155,12 @@ export function workerRoutes(app: FastifyInstance, { engine, config }: AppDeps):
         summary: 'Complete or fail many leases at once; optionally lease more in the same call',
         description:
           'With `lease`, runs ready now (no waiting) are leased in the same call and answered as `tasks`, usually in the same commit as the results: a busy worker reports and refills in one round trip. A failed call must not be retried as is (it would lease again): send the results again without `lease`. A worker key may only complete leases of the agents it names (an item for another is answered `FORBIDDEN` alone) and lease them (403 for the whole call, before anything is written).',
-        body: Type.Object({ results: Type.Array(CompletionItem, { minItems: 1, maxItems: 500 }), lease: Type.Optional(CompleteLease) }, { additionalProperties: false }),
-        response: { 200: Type.Object({ results: Type.Array(CompletionResult), tasks: Type.Optional(Type.Array(Task)) }), ...errors(400, 401, 403) },
+        body: BatchCompleteBody,
+        response: { 200: BatchCompleteResult, ...errors(400, 401, 403) },
       },
     },
     async (request, reply) => {
-      const body = request.body as { results: ({ lease_id: string; output: unknown } | { lease_id: string; error: Static<typeof RunFailureInput> })[]; lease?: Static<typeof CompleteLease> };
+      const { body } = request;
       const principal = principalOf(request);
       if (body.lease) assertMayServe(principal, body.lease.agent);
       const all: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));

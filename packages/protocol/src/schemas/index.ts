@@ -1,0 +1,16 @@
+/**
+ * `@agentd/protocol/schemas`: every route's wire schemas (bodies, params, queries, responses) as
+ * TypeBox schemas, each with the TypeScript type of the same name derived from it. The server
+ * registers its routes with them; `@agentd/protocol` exports the types clients use.
+ */
+export * from './common.ts';
+export * from './runs.ts';
+export * from './events.ts';
+export * from './agents.ts';
+export * from './keys.ts';
+export * from './worker.ts';
+export * from './approvals.ts';
+export * from './secrets.ts';
+export * from './findings.ts';
+export * from './audit.ts';
+export * from './health.ts';
