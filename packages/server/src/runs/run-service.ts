@@ -7,7 +7,6 @@ import { DomainError, isStoreUnavailable, type WriteContext } from '../store/ind
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { newId } from '../core/index.ts';
-import { insertRows } from '../store/index.ts';
 import { toAttempt, toRun } from './run-codec.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
@@ -210,7 +209,7 @@ export class RunService {
     );
     const stamped = stampedPerRequest.flat();
     for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
-      await insertRows(ctx.trx, this.#store.capabilities.dialect, 'runs', RUN_COLUMNS, stamped.slice(i, i + RUN_INSERT_CHUNK));
+      await ctx.queries.insertRows(ctx.trx, 'runs', RUN_COLUMNS, stamped.slice(i, i + RUN_INSERT_CHUNK));
     }
     if (approvals.size > 0) await ctx.trx.insertInto('approvals').values([...approvals.values()]).execute();
     for (const r of stamped) {
