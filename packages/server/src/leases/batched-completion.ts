@@ -1,10 +1,9 @@
-import { EventType, type RunFailure } from '@agentd/protocol';
+import type { RunFailure } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
-import { sql } from 'kysely';
 import type { RunsTable } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
-import { appendRunEvents } from '../runs/index.ts';
+import { canTransition, completeRuns } from '../runs/index.ts';
 import { completeOp, failOp } from './lease-completion.ts';
 
 export type CompletionItem = { lease_id: string; output: unknown } | { lease_id: string; error: RunFailure };
@@ -14,7 +13,8 @@ type LiveRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'agent_version' | 
 
 /**
  * One chunk of a batched completion, in one write operation. Successes of live leases are
- * written set-wise (one UPDATE of the runs, one of the attempts); anything else — failures,
+ * written set-wise (completeRuns: one UPDATE of the approvals, one statement for the runs and
+ * their attempts on PostgreSQL, two on SQLite); anything else — failures,
  * replays, stale leases — takes the single-item path inside the same transaction, so every item
  * gets exactly the answer it would get alone.
  */
@@ -23,15 +23,14 @@ export async function completeChunk(ctx: WriteContext, deps: { agents: AgentServ
     if (err instanceof DomainError) return { lease_id: leaseId, ok: false, error: { code: err.code, message: err.message, details: err.details ?? null } };
     throw err;
   };
-  const { queries } = ctx;
   // Only what the completion needs: not the input, output or metadata of a hundred runs.
   let q = ctx.trx
     .selectFrom('runs')
     .select(['id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'lease_id'])
     .where('tenant_id', '=', tenantId)
-    .where(queries.anyOf('lease_id', items.map((it) => it.lease_id)));
+    .where(ctx.queries.anyOf('lease_id', items.map((it) => it.lease_id)));
   if (ctx.rowLocks) q = q.forUpdate();
-  const live = new Map((await q.execute()).filter((r) => r.status === 'running' || r.status === 'waiting').map((r) => [r.lease_id!, r]));
+  const live = new Map((await q.execute()).filter((r) => canTransition('complete', r.status)).map((r) => [r.lease_id!, r]));
   const results = new Map<number, CompletionResult>();
   const fast: { index: number; run: LiveRun; output: unknown }[] = [];
   const seen = new Set<string>();
@@ -47,32 +46,9 @@ export async function completeChunk(ctx: WriteContext, deps: { agents: AgentServ
     }
     fast.push({ index, run, output: value });
   }
-  if (fast.length > 0) {
-    const runIds = fast.map((f) => f.run.id);
-    const settled = await ctx.trx
-      .updateTable('approvals')
-      .set({ status: 'cancelled', reason: 'the run completed', decided_at: ctx.now, decided_by: 'system' })
-      .where(queries.tenantIs(tenantId)) // on approvals_run_pending, not approvals_list
-      .where(queries.anyOf('run_id', runIds))
-      .where(sql<boolean>`status = 'pending'`)
-      .returning(['id', 'run_id'])
-      .execute();
-    for (const a of settled) {
-      const run = fast.find((f) => f.run.id === a.run_id)!.run;
-      await appendRunEvents(ctx, run, [{ type: 'approval.decided', data: { approval_id: a.id, status: 'cancelled', approved: false, decided_by: 'system', reason: 'the run completed' } }]);
-    }
-    const updated = await queries.succeedRuns(ctx.trx, {
-      tenantId, now: ctx.now, runs: fast.map((f) => ({ id: f.run.id, leaseId: f.run.lease_id!, output: JSON.stringify(f.output) })),
-      from: ['running', 'waiting'], to: 'succeeded', attemptOutcome: 'succeeded',
-    });
-    const done = new Map(updated.map((r) => [r.id, r]));
-    for (const f of fast) {
-      const r = done.get(f.run.id);
-      if (!r || r.lease_id !== f.run.lease_id) continue; // lost between read and write: the single path answers
-      ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: r.last_seq, type: EventType.runSucceeded, at: ctx.now, data: { output: f.output, attempt: r.attempts } });
-      results.set(f.index, { lease_id: f.run.lease_id!, ok: true });
-    }
-  }
+  // The state machine's set-wise `complete`; a run it leaves out takes the single path below.
+  const completed = await completeRuns(ctx, tenantId, fast);
+  for (const f of fast) if (completed.has(f.run.id)) results.set(f.index, { lease_id: f.run.lease_id!, ok: true });
   // Everything else, one by one, with the single-item semantics (replays, stale leases, failures).
   for (const [index, it] of items.entries()) {
     if (results.has(index)) continue;

@@ -1,7 +1,7 @@
 import { isWorkerEventType, type HeartbeatResult } from '@agentd/protocol';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import { iso } from '../core/index.ts';
-import { appendRunEvents } from '../runs/index.ts';
+import { appendRunEvents, extendLease, holdsLease } from '../runs/index.ts';
 import { lockedRunByLease, staleLease } from './lease-lookup.ts';
 
 // What a worker sends while it holds a lease: heartbeats, which keep the lease and tell the
@@ -10,9 +10,8 @@ import { lockedRunByLease, staleLease } from './lease-lookup.ts';
 export async function heartbeatOp(ctx: WriteContext, tenantId: string, leaseId: string): Promise<HeartbeatResult> {
   const run = await lockedRunByLease(ctx, tenantId, leaseId);
   if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: iso(ctx.now) };
-  if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await staleLease(ctx, tenantId, leaseId);
-  const expires = ctx.now + (run.lease_ttl_ms ?? 30_000);
-  await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('tenant_id', '=', tenantId).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
+  const expires = run ? await extendLease(ctx, run, leaseId) : undefined;
+  if (!run || expires === undefined) throw await staleLease(ctx, tenantId, leaseId);
   return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: iso(expires) };
 }
 
@@ -31,6 +30,6 @@ export function checkWorkerEvents(events: WorkerEvent[]): void {
 
 export async function appendEventsOp(ctx: WriteContext, tenantId: string, leaseId: string, events: WorkerEvent[]): Promise<number[]> {
   const run = await lockedRunByLease(ctx, tenantId, leaseId);
-  if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await staleLease(ctx, tenantId, leaseId);
+  if (!run || !holdsLease(run.status)) throw await staleLease(ctx, tenantId, leaseId);
   return appendRunEvents(ctx, run, events.map((e) => ({ type: e.type, data: e.data ?? {} })));
 }

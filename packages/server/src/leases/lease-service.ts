@@ -2,8 +2,9 @@ import type { HeartbeatResult, Run, RunFailure, Task } from '@agentd/protocol';
 import type { RunsTable, Store, WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { Clock } from '../core/index.ts';
+import { failAttempt, type FailureOutcome } from '../runs/index.ts';
 import { completeChunk, type CompletionItem, type CompletionResult } from './batched-completion.ts';
-import { completeOp, failAttempt, failOp, releaseOp } from './lease-completion.ts';
+import { completeOp, failOp, releaseOp } from './lease-completion.ts';
 import { appendEventsOp, checkWorkerEvents, heartbeatOp, type WorkerEvent } from './lease-reports.ts';
 import { ParkedPollers } from './long-poll.ts';
 import { endpointFilter, leaseCandidates, leaseIdsIn, type LeaseRequest } from './run-leasing.ts';
@@ -86,17 +87,18 @@ export class LeaseService {
   }
 
   /**
-   * Ends the run's current attempt with a failure: retried with backoff, or final. Also used by
-   * the sweeper for expired leases (`retryAt` now) and attempt timeouts (final → `timed_out`).
+   * Ends the run's current attempt with a failure (the state machine's failAttempt), with this
+   * service's source of backoff jitter. The sweeper's way to end expired leases (`immediateRetry`)
+   * and attempts past their timeout.
    */
   failAttempt(
     ctx: WriteContext,
     run: RunsTable,
     failure: RunFailure,
-    outcome: 'failed' | 'lease_expired' | 'timed_out',
+    outcome: FailureOutcome,
     opts: { immediateRetry?: boolean } = {},
   ): Promise<RunsTable | undefined> {
-    return failAttempt(ctx, this.#random, run, failure, outcome, opts);
+    return failAttempt(ctx, run, failure, { outcome, random: this.#random, immediateRetry: opts.immediateRetry });
   }
 
   /** Gives a run back at once (graceful shutdown); the attempt is not charged to the retry budget. */

@@ -1,9 +1,10 @@
-import { EventType, type Task } from '@agentd/protocol';
+import type { Task } from '@agentd/protocol';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, LeasedRun, Store } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
-import { iso, isoOrNull, newId } from '../core/index.ts';
+import { iso, isoOrNull } from '../core/index.ts';
+import { leaseRuns } from '../runs/index.ts';
 
 export interface LeaseRequest {
   tenantId: string;
@@ -61,24 +62,10 @@ export async function leaseCandidates(
   return (await q.execute()).map((r) => r.id);
 }
 
-/**
- * Leases these queued runs to `req`'s worker: one UPDATE that gives each run its own lease id,
- * its attempt rows (in the same statement on PostgreSQL), one event each.
- */
+/** Leases these queued runs to `req`'s worker (the state machine's `lease`, set-wise) as tasks. */
 export async function leaseIdsIn(ctx: WriteContext, req: LeaseRequest, ids: string[]): Promise<Task[]> {
-  if (ids.length === 0) return [];
-  const leaseIds = new Map(ids.map((id) => [id, newId('lse', ctx.now)]));
-  const leased = await ctx.queries.leaseRuns(ctx.trx, {
-    tenantId: req.tenantId, ids, leaseIds, now: ctx.now, leaseTtlMs: req.leaseTtlMs, workerId: req.workerId,
-    from: ['queued'], to: 'running', attemptOutcome: 'running',
-  });
-  const tasks: Task[] = [];
-  for (const run of leased) {
-    const leaseId = run.lease_id!;
-    ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: EventType.runStarted, at: ctx.now, data: { lease_id: leaseId, worker_id: req.workerId, attempt: run.attempts } });
-    tasks.push(toTask(run, req.leaseTtlMs));
-  }
-  return tasks;
+  const leased = await leaseRuns(ctx, { tenantId: req.tenantId, ids, workerId: req.workerId, leaseTtlMs: req.leaseTtlMs });
+  return leased.map((run) => toTask(run, req.leaseTtlMs));
 }
 
 export function toTask(run: LeasedRun, leaseTtlMs: number): Task {
