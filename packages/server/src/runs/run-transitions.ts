@@ -21,12 +21,14 @@ import type { RunsTable } from '../store/index.ts';
  *   complete  running, waiting           → succeeded  run.succeeded   settles approvals, ends the attempt
  *   fail      running, waiting           → failed     run.failed      settles approvals, ends the attempt
  *   timeOut   running, waiting           → timed_out  run.timed_out   settles approvals, ends the attempt
- *   reject    queued, running, waiting   → failed     run.failed      ends the attempt (an approval said no)
+ *   reject    queued, running, waiting   → failed     run.failed      settles approvals, ends the attempt (an approval said no)
  *   cancel    queued, running, waiting   → cancelled  run.cancelled   settles approvals, ends the attempt
  *   expire    queued, running, waiting   → timed_out  run.timed_out   settles approvals, ends the attempt (deadline)
  *
  * An expired lease or an attempt past its timeout is `retry`, or `fail` / `timeOut` once the
- * retry policy is spent. Terminal statuses are in no `from`: they never change.
+ * retry policy is spent. Terminal statuses are in no `from`: they never change. Every
+ * transition into one settles the run's pending approvals first, so none outlives its run and
+ * the terminal event stays the run's last.
  */
 export interface RunTransitionSpec {
   /** The statuses the run may be in: checked before anything is written, and the compare-and-set's guard. Empty: the run is new. */
@@ -70,8 +72,8 @@ export const RUN_TRANSITIONS = {
   complete: { from: LEASED_STATUSES, to: RunStatus.succeeded, event: EventType.runSucceeded, settlesApprovals: 'the run completed', attempt: { ends: 'succeeded' } },
   fail: { from: LEASED_STATUSES, to: RunStatus.failed, event: EventType.runFailed, settlesApprovals: 'the run ended', attempt: { ends: 'cause' } },
   timeOut: { from: LEASED_STATUSES, to: RunStatus.timed_out, event: EventType.runTimedOut, settlesApprovals: 'the run ended', attempt: { ends: 'timed_out' } },
-  // Settles no other approval: the one that decided is settled by its decision (see ApprovalService).
-  reject: { from: ACTIVE_STATUSES, to: RunStatus.failed, event: EventType.runFailed, settlesApprovals: null, attempt: { ends: 'failed' } },
+  // The approval that decided is settled by its decision (ApprovalService) before this runs; the run's others are cancelled.
+  reject: { from: ACTIVE_STATUSES, to: RunStatus.failed, event: EventType.runFailed, settlesApprovals: 'the run ended', attempt: { ends: 'failed' } },
   cancel: { from: ACTIVE_STATUSES, to: RunStatus.cancelled, event: EventType.runCancelled, settlesApprovals: 'the run was cancelled', attempt: { ends: 'cancelled' } },
   expire: { from: ACTIVE_STATUSES, to: RunStatus.timed_out, event: EventType.runTimedOut, settlesApprovals: 'the run passed its deadline', attempt: { ends: 'timed_out' } },
 } as const satisfies Record<string, RunTransitionSpec>;
