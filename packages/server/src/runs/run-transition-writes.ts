@@ -18,12 +18,12 @@ export interface TransitionWrite {
 }
 
 /**
- * Performs transition `name` of the table (one that changes the status) on `run` (as the caller read it, locked on
- * PostgreSQL), in this order: nothing if the table does not allow it from the run's status; the
- * run's pending approvals settled, if it settles them; the status changed by a compare-and-set
- * that bumps `last_seq` and records the event with that seq; the attempt ended; the queue woken
- * when the run goes back to it. `undefined`: the compare-and-set lost (a concurrent transition
- * won), or the transition is not legal from here.
+ * Performs transition `name` of the table (one that changes the status) on `run` as the caller
+ * read it (locked on PostgreSQL), in this order: nothing if the table does not allow it from the
+ * run's status; the run's pending approvals settled, if it settles them; the status changed by a
+ * compare-and-set that bumps `last_seq` and records the event with that seq; the attempt ended;
+ * the queue woken when the run goes back to it. `undefined`: the transition is not legal from
+ * here, or the compare-and-set lost (a concurrent transition won).
  */
 export async function applyTransition(ctx: WriteContext, name: RunTransitionName, run: RunsTable, write: TransitionWrite): Promise<RunsTable | undefined> {
   const spec: RunTransitionSpec = RUN_TRANSITIONS[name];
