@@ -4,7 +4,10 @@
  * - the folders' runtime imports form no cycle (type-only imports are erased and may cross);
  * - core/ imports no other folder; store/ only core/; http/ only core/ and store/ at runtime;
  * - a concept folder imports a root module (engine.ts…) for types only; cli/ is the binary's
- *   entry and may import the root.
+ *   entry and may import the root;
+ * - nothing outside store/ knows which dialect runs: no `capabilities.dialect`, no comparison
+ *   with a dialect's name, no import of store/sqlite/ or store/postgres/ (the queries that differ
+ *   are `store.queries`, see store/dialect-queries.ts).
  */
 import assert from 'node:assert/strict';
 import { readFileSync, globSync } from 'node:fs';
@@ -75,6 +78,20 @@ export function violations(edges: Edge[]): string[] {
   return out;
 }
 
+/** Every place a file outside store/ asks which dialect runs, as one readable line each. */
+export function dialectLeaks(file: string, text: string): string[] {
+  if (folderOf(file) === 'store') return [];
+  const out: string[] = [];
+  const rules: [RegExp, string][] = [
+    [/\bcapabilities\s*\.\s*dialect\b/, 'reads capabilities.dialect'],
+    [/\bdialect\s*[!=]==?/, 'compares a dialect'],
+    [/[!=]==?\s*['"](?:postgres|sqlite)['"]/, "compares with a dialect's name"],
+  ];
+  for (const [re, what] of rules) if (re.test(text)) out.push(`${file} ${what}: use store.queries or a capability`);
+  for (const e of importsOf(file, text)) if (/^store\/(?:sqlite|postgres)\//.test(e.to)) out.push(`${file} imports the dialect folder ${e.to}`);
+  return out;
+}
+
 describe('server import graph', () => {
   it('follows the dependency rules of docs/architecture.md', () => {
     const files = globSync('**/*.ts', { cwd: SRC });
@@ -82,6 +99,23 @@ describe('server import graph', () => {
     const edges = files.flatMap((f) => importsOf(f, readFileSync(join(SRC, f), 'utf8')));
     for (const e of edges) assert.ok(!relative(SRC, join(SRC, e.to)).startsWith('..'), `${e.from} imports outside src/: ${e.to}`);
     assert.deepEqual(violations(edges), []);
+  });
+
+  it('keeps every dialect difference inside store/', () => {
+    const files = globSync('**/*.ts', { cwd: SRC });
+    assert.deepEqual(files.flatMap((f) => dialectLeaks(f, readFileSync(join(SRC, f), 'utf8'))), []);
+  });
+
+  it('catches a dialect branch and a dialect import outside store/, and allows them inside', () => {
+    const leaks = [
+      ...dialectLeaks('leases/x.ts', "const pg = this.#store.capabilities.dialect === 'postgres';"),
+      ...dialectLeaks('runs/y.ts', "if (dialect !== 'sqlite') return;"),
+      ...dialectLeaks('audit/z.ts', "import { PREPARE } from '../store/postgres/prepared-statements.ts';"),
+    ];
+    assert.ok(leaks.some((l) => l.includes('reads capabilities.dialect')), leaks.join('\n'));
+    assert.ok(leaks.some((l) => l.startsWith('runs/y.ts compares a dialect')), leaks.join('\n'));
+    assert.ok(leaks.some((l) => l.includes('imports the dialect folder store/postgres/prepared-statements.ts')), leaks.join('\n'));
+    assert.deepEqual(dialectLeaks('store/store.ts', "if (dialect === 'postgres') {}\nimport { a } from './postgres/b.ts';"), []);
   });
 
   it('catches an import past an index.ts, a cycle, a layer broken and a runtime import of the root', () => {

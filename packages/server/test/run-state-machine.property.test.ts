@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TERMINAL_STATUSES, type RunStatus } from '@agentd/protocol';
+import { RUN_TRANSITIONS, type RunTransitionName, type RunTransitionSpec } from '../src/runs/index.ts';
 import { DomainError } from '../src/store/write-queue.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { FaultInjector, isInjected } from './helpers/fault-injector.ts';
@@ -71,7 +72,7 @@ for (const d of await dialects()) {
       await db?.cleanup();
     });
 
-    it('terminal states absorb, attempts only grow, at most one live lease, events are gap-free, with approvals and injected store failures', async (tc) => {
+    it('every change is a transition of the table, terminal states absorb, attempts only grow, at most one live lease, events are gap-free, every run ends terminal or waiting, with approvals and injected store failures', async (tc) => {
       const e = t.engine;
       let failedOps = 0;
       await fc.assert(
@@ -130,17 +131,17 @@ for (const d of await dialects()) {
                 if (lease) await e.leases.heartbeat('default', lease).catch(ignore);
                 break;
               case 'complete':
-                if (lease) await e.leases.complete('default', lease, { ok: true }).catch(ignore);
+                if (lease) await e.leases.complete('default', lease, { ok: true }).then((run) => assertEndedIn(run.status, 'complete'), ignore);
                 break;
               case 'fail':
               case 'failFinal':
                 if (lease) await e.leases.fail('default', lease, { type: 'x', message: 'y', non_retryable: op.kind === 'failFinal', details: null }).catch(ignore);
                 break;
               case 'release':
-                if (lease) await e.leases.release('default', lease).catch(ignore);
+                if (lease) await e.leases.release('default', lease).then((run) => assertEndedIn(run.status, 'release'), ignore);
                 break;
               case 'cancel':
-                if (runs.length) await e.runs.cancel('default', runs[op.pick % runs.length], null).catch(ignore);
+                if (runs.length) await e.runs.cancel('default', runs[op.pick % runs.length], null).then((run) => assertEndedIn(run.status, 'cancel'), ignore);
                 break;
               case 'advance':
                 clock.advance(op.ms);
@@ -152,6 +153,11 @@ for (const d of await dialects()) {
             await checkInvariants(t, runs, seenTerminal, seenAttempts);
           }
           faults.disarm();
+          // TESTPLAN 16: every acknowledged run ends terminal or waiting once workers and timers do their part.
+          await drain(t, clock, runs);
+          await checkInvariants(t, runs, seenTerminal, seenAttempts);
+          const rows = await t.store.allTenants(t.store.db).selectFrom('runs').select(['id', 'status']).where('id', 'in', runs.length ? runs : ['-']).execute();
+          for (const r of rows) assert.ok(TERMINAL_STATUSES.has(r.status as RunStatus) || r.status === 'waiting', `run ${r.id} is left ${r.status}`);
         }),
         { numRuns: d.name === 'sqlite' ? 60 : 25, seed: Number(process.env.FC_SEED ?? Date.now() % 1_000_000), verbose: 1 },
       );
@@ -159,6 +165,45 @@ for (const d of await dialects()) {
       assert.ok(faults.faults > 0, 'failures were injected');
     });
   });
+}
+
+/** An acknowledged fenced operation left the run where its transition of the table goes. */
+function assertEndedIn(status: string, name: RunTransitionName): void {
+  assert.equal(status, RUN_TRANSITIONS[name].to, `an acknowledged ${name} leaves the run ${RUN_TRANSITIONS[name].to}, not ${status}`);
+}
+
+const TRANSITIONS = Object.entries(RUN_TRANSITIONS) as [RunTransitionName, RunTransitionSpec][];
+const TRANSITION_EVENTS = new Set(TRANSITIONS.map(([, spec]) => spec.event).filter((e) => e !== null));
+
+/**
+ * Replays a run's log through the table: each state event must be the event of a transition that
+ * may start from a status the run can be in (`create` only from nothing), and the statuses it can
+ * be in afterwards are those transitions' ends. Answers them; the row's status must be one.
+ */
+function replay(runId: string, types: string[]): Set<string> {
+  let states = new Set<string>();
+  for (const [i, type] of types.entries()) {
+    if (!TRANSITION_EVENTS.has(type as never)) continue;
+    const legal = TRANSITIONS.filter(([, spec]) => spec.event === type && (spec.from.length === 0 ? i === 0 : spec.from.some((s) => states.has(s))));
+    assert.ok(legal.length > 0, `run ${runId}: event ${i + 1} ${type} is no transition of the table from ${[...states].join(', ') || 'nothing'} (log: ${types.join(', ')})`);
+    states = new Set(legal.map(([, spec]) => spec.to!));
+  }
+  return states;
+}
+
+/** Workers and timers do their part until no run is left queued or running (a bounded number of rounds). */
+async function drain(t: TestApp, clock: ManualClock, runs: string[]): Promise<void> {
+  const e = t.engine;
+  for (let round = 0; round < 12 && runs.length > 0; round++) {
+    const live = await t.store.allTenants(t.store.db).selectFrom('runs').select('id').where('id', 'in', runs).where('status', 'in', ['queued', 'running']).execute();
+    if (live.length === 0) return;
+    // Past every lease, backoff, attempt timeout and approval expiry of the manifest above.
+    clock.advance(60_000);
+    await e.sweeper.sweepOnce();
+    for (const task of await e.leases.leaseOnce({ tenantId: 'default', agent: 'prop', maxTasks: 50, waitMs: 0, workerId: 'drain', leaseTtlMs: 5000 })) {
+      await e.leases.complete('default', task.lease_id, { ok: true });
+    }
+  }
 }
 
 async function checkInvariants(t: TestApp, runs: string[], seenTerminal: Map<string, RunStatus>, seenAttempts: Map<string, number>): Promise<void> {
@@ -184,6 +229,9 @@ async function checkInvariants(t: TestApp, runs: string[], seenTerminal: Map<str
     const seqs = await t.store.allTenants(t.store.db).selectFrom('run_events').select('seq').where('run_id', '=', run.id).orderBy('seq').execute();
     assert.deepEqual(seqs.map((s) => s.seq), Array.from({ length: run.last_seq }, (_, i) => i + 1), 'events are gap-free and match last_seq');
     const events = await t.store.allTenants(t.store.db).selectFrom('run_events').select(['type', 'data']).where('run_id', '=', run.id).orderBy('seq').execute();
+    const possible = replay(run.id, events.map((e) => e.type));
+    assert.ok(possible.has(status), `run ${run.id} is ${status}, but its log through the table leaves it ${[...possible].join(' or ')}`);
+    assert.equal(events.filter((e) => e.type === RUN_TRANSITIONS.lease.event).length, run.attempts, 'one lease event per attempt');
     const terminalEvents = events.filter((e) => ['run.succeeded', 'run.failed', 'run.cancelled', 'run.timed_out'].includes(e.type));
     assert.equal(terminalEvents.length, TERMINAL_STATUSES.has(status) ? 1 : 0, 'exactly one terminal event once terminal');
     if (TERMINAL_STATUSES.has(status)) assert.equal(terminalEvents[0].type, events.at(-1)!.type, 'nothing is recorded after the terminal event');

@@ -1,13 +1,13 @@
 import { EventType, type Approval, type ApprovalSpec, type Page } from '@agentd/protocol';
 import { sql } from 'kysely';
 import type { Store } from '../store/index.ts';
-import type { ApprovalsTable, RunsTable } from '../store/index.ts';
+import type { ApprovalsTable } from '../store/index.ts';
 import { DomainError, type WriteContext } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
 import { newId } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { appendRunEvents, approvalRow, endAttempt, requestedEventData, transitionRun, wakeKey } from '../runs/index.ts';
+import { admitRun, appendRunEvents, approvalRow, holdsLease, rejectRun, requestedEventData, resumeRun, waitForApproval } from '../runs/index.ts';
 
 /** Who decides: an API key (id and name), or a signed link. */
 export interface Decider {
@@ -90,28 +90,23 @@ export class ApprovalService {
       let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId);
       if (ctx.rowLocks) q = q.forUpdate();
       const run = await q.executeTakeFirst();
-      if (!run || (run.status !== 'running' && run.status !== 'waiting')) {
+      if (!run || !holdsLease(run.status)) {
         const attempt = await ctx.trx.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
         throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
       }
       const existing = await ctx.trx.selectFrom('approvals').selectAll().where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('approval_key', '=', req.key).executeTakeFirst();
       if (existing) {
-        if (existing.status === 'pending') await this.#enterWaiting(ctx, run, leaseId, existing.id);
+        if (existing.status === 'pending') await waitForApproval(ctx, run, leaseId, existing.id);
         return existing;
       }
       const created = approvalRow(run, 'worker', req.key, req, req.payload, ctx.now, leaseId);
       await ctx.trx.insertInto('approvals').values(created).execute();
       await appendRunEvents(ctx, run, [{ type: EventType.approvalRequested, data: requestedEventData(created) }]);
-      await this.#enterWaiting(ctx, { ...run, last_seq: run.last_seq + 1 }, leaseId, created.id);
+      // running → waiting; a run already waiting (on another approval) stays as it is.
+      await waitForApproval(ctx, { ...run, last_seq: run.last_seq + 1 }, leaseId, created.id);
       return created;
     });
     return this.get(tenantId, row.id);
-  }
-
-  /** running → waiting; the worker keeps heartbeating its lease, the attempt timeout pauses. */
-  async #enterWaiting(ctx: WriteContext, run: RunsTable, leaseId: string, approvalId: string): Promise<void> {
-    if (run.status !== 'running') return;
-    await transitionRun(ctx, run, { status: ['running'], leaseId }, { status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now }, { type: EventType.runWaiting, data: { reason: 'approval', approval_id: approvalId } });
   }
 
   /**
@@ -196,17 +191,15 @@ export class ApprovalService {
     await appendRunEvents(ctx, run, [{ type: eventType, data: { approval_id: row.id, status, approved, decided_by: decidedBy, comment: settled.comment, reason: settled.reason, on_timeout: row.on_timeout } }]);
     run = { ...run, last_seq: run.last_seq + 1 };
     if (status === 'expired' && row.on_timeout === 'fail_run') {
-      await this.#failRun(ctx, run, { type: 'approval_timeout', message: `approval ${row.id} was not decided in time`, non_retryable: true, details: { approval_id: row.id } });
+      await rejectRun(ctx, run, { type: 'approval_timeout', message: `approval ${row.id} was not decided in time`, non_retryable: true, details: { approval_id: row.id } });
       return;
     }
     if (row.source === 'manifest') {
       if (run.status !== 'waiting') return;
-      if (approved) {
-        await transitionRun(ctx, run, { status: ['waiting'] }, { status: 'queued', waiting_reason: null, waiting_since: null, available_at: ctx.now }, { type: EventType.runResumed, data: { approval_id: row.id } });
-        ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
-      } else {
+      if (approved) await admitRun(ctx, run, row.id);
+      else {
         const type = status === 'expired' ? 'approval_expired' : 'approval_rejected';
-        await this.#failRun(ctx, run, { type, message: settled.reason ?? `approval ${row.id} was ${status}`, non_retryable: true, details: { approval_id: row.id } });
+        await rejectRun(ctx, run, { type, message: settled.reason ?? `approval ${row.id} was ${status}`, non_retryable: true, details: { approval_id: row.id } });
       }
       return;
     }
@@ -214,26 +207,7 @@ export class ApprovalService {
     if (run.status !== 'waiting') return;
     const others = await ctx.trx.selectFrom('approvals').select('id').where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('status', '=', 'pending').where('source', '=', 'worker').executeTakeFirst();
     if (others) return;
-    const paused = run.waiting_since ? ctx.now - run.waiting_since : 0;
-    await transitionRun(
-      ctx,
-      run,
-      { status: ['waiting'] },
-      { status: 'running', waiting_reason: null, waiting_since: null, attempt_deadline_at: run.attempt_deadline_at === null ? null : run.attempt_deadline_at + paused },
-      { type: EventType.runResumed, data: { approval_id: row.id } },
-    );
-  }
-
-  async #failRun(ctx: WriteContext, run: RunsTable, failure: { type: string; message: string; non_retryable: boolean; details: unknown }): Promise<void> {
-    if (!['queued', 'running', 'waiting'].includes(run.status)) return;
-    await transitionRun(
-      ctx,
-      run,
-      { status: ['queued', 'running', 'waiting'] },
-      { status: 'failed', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
-      { type: EventType.runFailed, data: { error: failure, attempt: run.attempts } },
-    );
-    if (run.lease_id && (run.status === 'running' || run.status === 'waiting')) await endAttempt(ctx, run.tenant_id, run.lease_id, 'failed', failure);
+    await resumeRun(ctx, run, row.id);
   }
 
   /** The sweeper's candidates: pending approvals past `expires_at`, oldest first. */

@@ -6,7 +6,6 @@ import type { Clock } from '../core/index.ts';
 import { newId } from '../core/index.ts';
 import { iso } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { insertRows } from '../store/index.ts';
 
 /** One audit record: who did what to which target, when, with what outcome. */
 export interface AuditEntry {
@@ -95,7 +94,7 @@ export class AuditService {
   /** Records inside an operation's transaction: the record and the change commit together. */
   async recordIn(ctx: WriteContext, entries: AuditEntry[]): Promise<void> {
     for (let i = 0; i < entries.length; i += AUDIT_INSERT_CHUNK) {
-      await insertRows(ctx.trx, this.#store.capabilities.dialect, 'audit_log', AUDIT_COLUMNS, entries.slice(i, i + AUDIT_INSERT_CHUNK).map((e) => this.#row(e, ctx.now)));
+      await ctx.queries.insertRows(ctx.trx, 'audit_log', AUDIT_COLUMNS, entries.slice(i, i + AUDIT_INSERT_CHUNK).map((e) => this.#row(e, ctx.now)));
     }
   }
 

@@ -2,7 +2,6 @@ import type { FastifyRequest } from 'fastify';
 import type { Engine } from '../engine.ts';
 import { ApiError, tenantOf } from '../http/index.ts';
 import { mayServe, servesEveryAgent, type KeyScope } from '../keys/index.ts';
-import { anyOf } from '../store/index.ts';
 import { TtlCache } from '../core/index.ts';
 
 declare module 'fastify' {
@@ -54,7 +53,7 @@ export class LeaseAgents {
       .select(['a.lease_id', 'r.agent'])
       .where('a.tenant_id', '=', tenantId)
       .where('r.tenant_id', '=', tenantId)
-      .where(anyOf(this.#engine.store.capabilities.dialect, 'a.lease_id', missing))
+      .where(this.#engine.store.queries.anyOf('a.lease_id', missing))
       .execute();
     for (const r of rows) {
       this.#cache.set(`${tenantId}\u0000${r.lease_id}`, r.agent);

@@ -1,7 +1,11 @@
 /** The public face of runs/: other folders import from here only. */
-export { isFinalFailure, retryDelayMs } from './backoff.ts';
 export { toEvent, toRun } from './run-codec.ts';
 export { runRoutes } from './run-routes.ts';
 export { RunService } from './run-service.ts';
-export { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from './run-writes.ts';
+export { appendRunEvents, wakeKey } from './run-event-append.ts';
 export { approvalRow, requestedEventData } from './run-approvals.ts';
+export { ACTIVE_STATUSES, canTransition, holdsLease, LEASED_STATUSES, RUN_TRANSITIONS } from './run-transitions.ts';
+export type { FailureOutcome, RunTransitionName, RunTransitionSpec } from './run-transitions.ts';
+export { admitRun, cancelRun, completeRun, expireRun, extendLease, failAttempt, rejectRun, releaseRun, resumeRun, waitForApproval } from './run-state-machine.ts';
+export { completeRuns, createRuns, leaseRuns } from './run-batch-transitions.ts';
+export type { CompletingRun, NewRun } from './run-batch-transitions.ts';

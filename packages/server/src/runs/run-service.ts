@@ -1,16 +1,15 @@
-import { EventType, RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
+import { RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { Store } from '../store/index.ts';
-import type { ApprovalsTable, RunsTable } from '../store/index.ts';
-import { approvalRow, requestedEventData } from './run-approvals.ts';
+import type { RunsTable } from '../store/index.ts';
 import { DomainError, isStoreUnavailable, type WriteContext } from '../store/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { newId } from '../core/index.ts';
-import { insertRows } from '../store/index.ts';
 import { toAttempt, toRun } from './run-codec.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
+import { createRuns, type NewRun } from './run-batch-transitions.ts';
+import { cancelRun } from './run-state-machine.ts';
 import type { Clock } from '../core/index.ts';
 
 export interface RunCreateInput {
@@ -35,16 +34,8 @@ export interface RunListFilter {
 /** Called inside the creating transaction with the response (the idempotency record rides along). */
 export type AfterWrite<T> = (ctx: WriteContext, response: T) => Promise<void>;
 
-const ACTIVE: string[] = ['queued', 'running', 'waiting'];
-const RUN_INSERT_CHUNK = 100;
-const RUN_COLUMNS = [
-  'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'waiting_reason', 'waiting_since', 'input', 'output', 'error', 'metadata', 'priority', 'attempts',
-  'max_attempts', 'retry', 'timeout_ms', 'deadline_at', 'available_at', 'lease_id', 'lease_expires_at', 'lease_ttl_ms', 'attempt_deadline_at', 'worker_id', 'last_seq',
-  'created_at', 'started_at', 'finished_at', 'updated_at',
-] as const;
-
 interface Prepared {
-  row: RunsTable;
+  run: NewRun;
   approval?: ApprovalSpec;
 }
 
@@ -89,14 +80,12 @@ export class RunService {
       deadline = Date.parse(item.deadline);
       if (!Number.isFinite(deadline)) throw new DomainError('VALIDATION_ERROR', 'deadline must be an ISO-8601 time', [{ path: at('deadline'), message: 'must be an ISO-8601 time' }]);
     }
-    const row: RunsTable = {
+    const run: NewRun = {
       id: newId('run', now),
       tenant_id: tenantId,
       agent: ep.agent,
       agent_version: ep.version,
       endpoint: ep.endpoint,
-      status: 'queued',
-      waiting_reason: null,
       input: JSON.stringify(input),
       output: null,
       error: null,
@@ -113,13 +102,12 @@ export class RunService {
       lease_ttl_ms: null,
       attempt_deadline_at: null,
       worker_id: null,
-      last_seq: 1,
       created_at: now,
       started_at: null,
       finished_at: null,
       updated_at: now,
     };
-    return { row, approval: ep.spec.approval };
+    return { run, approval: ep.spec.approval };
   }
 
   async create(tenantId: string, item: RunCreateInput, after?: AfterWrite<Run>): Promise<Run> {
@@ -193,41 +181,17 @@ export class RunService {
     }
   }
 
-  /**
-   * Inserts runs with their `run.queued` event. A run whose endpoint declares an approval starts
-   * `waiting` (reason approval) with its approval requested: no worker can lease it until decided.
-   */
+  /** Creates the runs of every request (see createRuns), then hands the queued ones to waiting pollers. */
   async #insertIn(ctx: WriteContext, requests: CreateRequest[]): Promise<Run[][]> {
-    const approvals = new Map<string, ApprovalsTable>();
-    const stampedPerRequest = requests.map((req) =>
-      req.prepared.map(({ row, approval }) => {
-        const r: RunsTable = { ...row, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
-        if (!approval) return r;
-        const a = approvalRow(r, 'manifest', 'manifest', approval, r.input === null ? null : { input: JSON.parse(r.input) }, ctx.now, null);
-        approvals.set(r.id, a);
-        return { ...r, status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now, last_seq: 3 };
-      }),
-    );
-    const stamped = stampedPerRequest.flat();
-    for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
-      await insertRows(ctx.trx, this.#store.capabilities.dialect, 'runs', RUN_COLUMNS, stamped.slice(i, i + RUN_INSERT_CHUNK));
-    }
-    if (approvals.size > 0) await ctx.trx.insertInto('approvals').values([...approvals.values()]).execute();
-    for (const r of stamped) {
-      const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
-      event(1, EventType.runQueued, { agent_version: r.agent_version, endpoint: r.endpoint });
-      const a = approvals.get(r.id);
-      if (a) {
-        event(2, EventType.approvalRequested, requestedEventData(a));
-        event(3, EventType.runWaiting, { reason: 'approval', approval_id: a.id });
-      } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
-    }
+    const created = await createRuns(ctx, requests.flatMap((req) => req.prepared));
     // Queued runs go straight to pollers waiting on this node, in this same commit.
-    const handed = stamped.filter((r) => r.status === 'queued');
+    const handed = created.filter((r) => r.status === 'queued');
     if (handed.length > 0) await this.#leases.handOffIn(ctx, handed);
     const results: Run[][] = [];
-    for (const [i, req] of requests.entries()) {
-      const runs = stampedPerRequest[i].map(toRun);
+    let next = 0;
+    for (const req of requests) {
+      const runs = created.slice(next, next + req.prepared.length).map(toRun);
+      next += req.prepared.length;
       if (req.after) await req.after(ctx, runs);
       results.push(runs);
     }
@@ -264,10 +228,7 @@ export class RunService {
     return rows.map(toAttempt);
   }
 
-  /**
-   * Cancels a run that has not ended. A running attempt keeps its lease id on the row, so its
-   * next heartbeat answers `cancelled` instead of `LEASE_LOST`.
-   */
+  /** Cancels a run that has not ended (see cancelRun). */
   async cancel(tenantId: string, id: string, reason: string | null, after?: AfterWrite<Run>): Promise<Run> {
     return this.#store.writer.write(async (ctx) => {
       // Locked to the commit: a completion racing this cancel waits, then finds the run ended.
@@ -275,19 +236,8 @@ export class RunService {
       if (ctx.rowLocks) q = q.forUpdate();
       const run = await q.executeTakeFirst();
       if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
-      const failure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
-      if (!ACTIVE.includes(run.status)) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
-      await cancelPendingApprovals(ctx, run, 'the run was cancelled');
-      const current = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirstOrThrow();
-      const updated = await transitionRun(
-        ctx,
-        current,
-        { status: ACTIVE },
-        { status: 'cancelled', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
-        { type: EventType.runCancelled, data: { reason } },
-      );
+      const updated = await cancelRun(ctx, run, reason);
       if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
-      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.tenant_id, run.lease_id, 'cancelled', failure);
       const result = toRun(updated);
       if (after) await after(ctx, result);
       return result;

@@ -7,7 +7,6 @@ import type { Clock } from '../core/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { createScrubber, noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
 import type { SecretService } from './secret-service.ts';
-import { anyOf } from '../store/index.ts';
 import { receivesSecrets, secretsWithheld, type KeyScope } from '../keys/index.ts';
 
 /** Who leased the tasks: what decides whether they carry secrets, and the audit trail's actor. */
@@ -174,7 +173,7 @@ export class SecretDelivery {
       .innerJoin('runs as r', 'r.id', 'a.run_id')
       .select(['a.lease_id', 'r.agent', 'r.endpoint', 'a.started_at'])
       .where('a.tenant_id', '=', tenantId)
-      .where(anyOf(this.#store.capabilities.dialect, 'a.lease_id', missing))
+      .where(this.#store.queries.anyOf('a.lease_id', missing))
       .execute();
     if (attempts.length === 0) return result;
     const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));

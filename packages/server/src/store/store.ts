@@ -17,6 +17,9 @@ import { WriteQueue } from './write-queue.ts';
 import { pgEventWriter } from './postgres/pg-events.ts';
 import { Notifier } from './notifier.ts';
 import { TenantScopeGuard } from './tenant-scope-guard.ts';
+import type { DialectQueries } from './dialect-queries.ts';
+import { sqliteQueries } from './sqlite/sqlite-queries.ts';
+import { postgresQueries } from './postgres/postgres-queries.ts';
 
 export interface StoreOptions {
   /** PostgreSQL connection string; when absent, SQLite in `dataDir`. */
@@ -48,9 +51,11 @@ export interface StoreOptions {
   now: () => number;
 }
 
-/** What a dialect can do, so engine code never asks which dialect it is on. */
+/**
+ * What a dialect can do, so engine code never asks which dialect it is on; the queries that
+ * differ are `Store.queries`.
+ */
 export interface StoreCapabilities {
-  dialect: 'sqlite' | 'postgres';
   /** `FOR UPDATE SKIP LOCKED` when choosing runs to lease. */
   skipLocked: boolean;
   /** Other nodes may write: wake-ups travel over LISTEN/NOTIFY. */
@@ -70,6 +75,8 @@ export interface Store {
    */
   db: Kysely<Database>;
   capabilities: StoreCapabilities;
+  /** The queries whose SQL differs per dialect, chosen when the store opened (see dialect-queries.ts). */
+  queries: DialectQueries;
   writer: WriteQueue;
   notifier: Notifier;
   /**
@@ -163,10 +170,13 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
       checkpoints.failed(err, { what: 'the checkpoint thread stopped: checkpoints are back on the event loop', file });
     },
   });
-  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const queries = sqliteQueries();
+  // node:sqlite prepares only the first statement of a text: one statement per call.
+  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), queries, multiStatement: false, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
-    capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false, rowLocks: false },
+    capabilities: { skipLocked: false, listenNotify: false, rowLocks: false },
+    queries,
     writer,
     notifier,
     eventHorizon: (tenantId) => walSync.horizon(tenantId),
@@ -211,9 +221,11 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   await seedDefaultTenant(db, opts.now());
   const listener = new PgListener(url, notifier, loops.loop('pg-listener'));
   await listener.start();
+  const queries = postgresQueries();
   const writer = new WriteQueue({
     db: withPlugins(db, opts.writerPlugins),
-    dialect: 'postgres',
+    queries,
+    multiStatement: true,
     rowLocks: true,
     now: opts.now,
     concurrency: 4,
@@ -224,7 +236,8 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const leader = new PgLeader({ pool, log: loops.log, checkTimeoutMs: opts.leaderCheckTimeoutMs });
   return {
     db,
-    capabilities: { dialect: 'postgres', skipLocked: true, listenNotify: true, rowLocks: true },
+    capabilities: { skipLocked: true, listenNotify: true, rowLocks: true },
+    queries,
     writer,
     notifier,
     eventHorizon: () => Number.POSITIVE_INFINITY,

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { insertEvents } from './event-insert.ts';
 import { OpSavepoints } from './op-savepoints.ts';
-import type { StoreCapabilities } from './store.ts';
+import type { DialectQueries } from './dialect-queries.ts';
 import { asUnavailable, isStoreUnavailable, isTransientConflict, StoreUnavailableError } from './unavailable.ts';
 
 /** An event an operation wants recorded; its tenant-wide `id` is assigned when the batch commits. */
@@ -29,6 +29,8 @@ export interface WriteContext {
    * a state change should be read with it, so nothing changes it before this commit.
    */
   rowLocks: boolean;
+  /** The store's dialect queries (`store.queries`), for code that is handed only the context. */
+  queries: DialectQueries;
   events: PendingEvent[];
   /** `tenant\u0000agent` pairs that gained runs ready to lease. */
   wakes: Set<string>;
@@ -84,7 +86,10 @@ interface Pending {
 
 export interface WriteQueueOptions {
   db: Kysely<Database>;
-  dialect: StoreCapabilities['dialect'];
+  /** The store's dialect queries, handed to every operation. */
+  queries: DialectQueries;
+  /** Several statements can go in one simple query (PostgreSQL; see OpSavepoints). */
+  multiStatement: boolean;
   /** StoreCapabilities.rowLocks, handed to every operation. Default false. */
   rowLocks?: boolean;
   now: () => number;
@@ -295,7 +300,7 @@ export class WriteQueue {
    */
   async #runOp(trx: Transaction<Database>, savepoints: OpSavepoints, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
     for (let attempt = 1; ; attempt++) {
-      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
+      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, queries: this.#opts.queries, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
       // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
       onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
       await savepoints.take();
@@ -323,7 +328,7 @@ export class WriteQueue {
       const pending: PendingEvent[] = [];
       const deferred: { index: number; step: (trx: Transaction<Database>) => Promise<void> }[] = [];
       const out: Outcome[] = [];
-      const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.dialect === 'postgres' });
+      const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.multiStatement });
       for (const [index, p] of batch.entries()) {
         const run = await this.#runOp(trx, savepoints, p, now, onRollback);
         out.push(run.outcome);
@@ -342,7 +347,7 @@ export class WriteQueue {
           throw new DeferredStepFailed(d.index, err);
         }
       }
-      result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.dialect);
+      result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.queries);
       this.#opts.durability?.track(result.events);
       return out;
     }).catch((err: unknown) => {

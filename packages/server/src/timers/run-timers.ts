@@ -1,8 +1,8 @@
-import { EventType, type RunFailure } from '@agentd/protocol';
+import type { RunFailure } from '@agentd/protocol';
 import { sql } from 'kysely';
 import type { RunsTable, Store, WriteContext } from '../store/index.ts';
 import type { LeaseService } from '../leases/index.ts';
-import { cancelPendingApprovals, endAttempt, transitionRun } from '../runs/index.ts';
+import { canTransition, expireRun, holdsLease } from '../runs/index.ts';
 
 /**
  * The run timers' queries and writes, a batch of rows at a time. Candidates are read outside
@@ -59,7 +59,7 @@ export class RunTimers {
     let changed = 0;
     for (const seen of runs) {
       const run = current.get(seen.id);
-      if (!run || run.lease_id !== seen.lease_id || !['running', 'waiting'].includes(run.status)) continue;
+      if (!run || run.lease_id !== seen.lease_id || !holdsLease(run.status)) continue;
       if (outcome === 'timed_out' && run.status !== 'running') continue; // the attempt timeout pauses while waiting
       const stillDue = outcome === 'lease_expired' ? (run.lease_expires_at ?? Infinity) < ctx.now : (run.attempt_deadline_at ?? Infinity) < ctx.now;
       if (!stillDue) continue;
@@ -72,25 +72,14 @@ export class RunTimers {
     return changed;
   }
 
-  /** Runs past their deadline end `timed_out`, their pending approvals cancelled first. */
+  /** Runs past their deadline end `timed_out` (the state machine's `expire`). */
   async endOverdue(ctx: WriteContext, runs: RunsTable[]): Promise<number> {
     const current = await this.#current(ctx, runs.map((r) => r.id));
-    const failure = { type: 'deadline_exceeded', message: 'the run passed its deadline', non_retryable: true, details: null };
     let changed = 0;
     for (const seen of runs) {
       const run = current.get(seen.id);
-      if (!run || !['queued', 'running', 'waiting'].includes(run.status) || run.deadline_at === null || run.deadline_at >= ctx.now) continue;
-      await cancelPendingApprovals(ctx, run, 'the run passed its deadline');
-      const u = await transitionRun(
-        ctx,
-        run,
-        { status: ['queued', 'running', 'waiting'] },
-        { status: 'timed_out', waiting_reason: null, waiting_since: null, error: JSON.stringify(failure), finished_at: ctx.now, lease_expires_at: null },
-        { type: EventType.runTimedOut, data: { error: failure } },
-      );
-      if (!u) continue;
-      changed++;
-      if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.tenant_id, run.lease_id, 'timed_out', failure);
+      if (!run || !canTransition('expire', run.status) || run.deadline_at === null || run.deadline_at >= ctx.now) continue;
+      if (await expireRun(ctx, run)) changed++;
     }
     return changed;
   }

@@ -1,36 +1,6 @@
 import { CompiledQuery, type Transaction } from 'kysely';
-import type { Database } from './db-types.ts';
-import type { StoreCapabilities } from './store.ts';
-import { PREPARE } from './postgres/prepared-statements.ts';
-
-/**
- * A multi-row INSERT of the hottest tables (runs, events, attempts, audit records), written as
- * SQL text directly. Kysely's builder turns every cell into a node and walks them all to compile;
- * for a few hundred rows of a dozen columns that was a measurable share of the server's time.
- * Column names come from the caller's code, never from input; values are always parameters.
- */
-export async function insertRows<T extends keyof Database>(
-  trx: Transaction<Database>,
-  dialect: StoreCapabilities['dialect'],
-  table: T,
-  columns: readonly (keyof Database[T] & string)[],
-  rows: readonly Database[T][],
-): Promise<void> {
-  if (rows.length === 0) return;
-  if (dialect === 'postgres') return insertByArrays(trx, table, columns, rows);
-  const params: unknown[] = [];
-  const tuples: string[] = [];
-  const marks = `(${columns.map(() => '?').join(', ')})`;
-  for (const row of rows) {
-    for (const c of columns) {
-      const v = (row as unknown as Record<string, unknown>)[c];
-      params.push(v === undefined ? null : v);
-    }
-    tuples.push(marks);
-  }
-  const text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
-  await trx.executeQuery(CompiledQuery.raw(text, params));
-}
+import type { Database } from '../db-types.ts';
+import { PREPARE } from './prepared-statements.ts';
 
 /**
  * PostgreSQL column types by table, read once per process from the catalog: every database this
@@ -55,15 +25,17 @@ function typesOf(trx: Transaction<Database>, table: string): Promise<Map<string,
 }
 
 /**
- * On PostgreSQL one array parameter per column (`SELECT * FROM unnest(...)`): the text is the
- * same for every batch size, so it is prepared once per connection and never parsed again.
+ * DialectQueries.insertRows on PostgreSQL: one array parameter per column (`SELECT * FROM
+ * unnest(...)`): the text is the same for every batch size, so it is prepared once per
+ * connection and never parsed again.
  */
-async function insertByArrays<T extends keyof Database>(
+export async function insertRowsPg<T extends keyof Database>(
   trx: Transaction<Database>,
   table: T,
   columns: readonly (keyof Database[T] & string)[],
   rows: readonly Database[T][],
 ): Promise<void> {
+  if (rows.length === 0) return;
   const types = await typesOf(trx, table);
   const arrays = columns.map((c) =>
     rows.map((row) => {

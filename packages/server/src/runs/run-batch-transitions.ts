@@ -1,0 +1,109 @@
+import { EventType, type ApprovalSpec } from '@agentd/protocol';
+import { sql } from 'kysely';
+import type { ApprovalsTable, LeasedRun, RunsTable, WriteContext } from '../store/index.ts';
+import { newId } from '../core/index.ts';
+import { approvalRow, requestedEventData } from './run-approvals.ts';
+import { appendRunEvents, wakeKey } from './run-event-append.ts';
+import { approvalCancelled } from './run-transition-writes.ts';
+import { RUN_TRANSITIONS, statusChange } from './run-transitions.ts';
+
+// The run state machine's set-wise transitions: many runs per statement, for the hot paths
+// (creation, leasing, batched completion). Their statuses, events and attempt outcomes come
+// from the table in run-transitions.ts; the dialects' SQL (store.queries) is handed them.
+
+/** A run as its creator prepared it; its status, waiting fields and seq come from `create`/`hold`. */
+export type NewRun = Omit<RunsTable, 'status' | 'waiting_reason' | 'waiting_since' | 'last_seq'>;
+
+const RUN_INSERT_CHUNK = 100;
+const RUN_COLUMNS = [
+  'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'waiting_reason', 'waiting_since', 'input', 'output', 'error', 'metadata', 'priority', 'attempts',
+  'max_attempts', 'retry', 'timeout_ms', 'deadline_at', 'available_at', 'lease_id', 'lease_expires_at', 'lease_ttl_ms', 'attempt_deadline_at', 'worker_id', 'last_seq',
+  'created_at', 'started_at', 'finished_at', 'updated_at',
+] as const;
+
+/**
+ * create (and hold): inserts runs with their `run.queued` event. A run whose endpoint declares
+ * an approval is created behind it: `hold` at once (`waiting`, reason approval) with its approval
+ * requested, so no worker can lease it until decided. Answers the rows as inserted, in order.
+ */
+export async function createRuns(ctx: WriteContext, items: readonly { run: NewRun; approval?: ApprovalSpec }[]): Promise<RunsTable[]> {
+  const { create, hold } = RUN_TRANSITIONS;
+  const approvals = new Map<string, ApprovalsTable>();
+  const rows = items.map(({ run, approval }): RunsTable => {
+    const r: RunsTable = { ...run, status: create.to, waiting_reason: null, last_seq: 1, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
+    if (!approval) return r;
+    const a = approvalRow(r, 'manifest', 'manifest', approval, r.input === null ? null : { input: JSON.parse(r.input) }, ctx.now, null);
+    approvals.set(r.id, a);
+    return { ...r, status: hold.to, waiting_reason: 'approval', waiting_since: ctx.now, last_seq: 3 };
+  });
+  for (let i = 0; i < rows.length; i += RUN_INSERT_CHUNK) {
+    await ctx.queries.insertRows(ctx.trx, 'runs', RUN_COLUMNS, rows.slice(i, i + RUN_INSERT_CHUNK));
+  }
+  if (approvals.size > 0) await ctx.trx.insertInto('approvals').values([...approvals.values()]).execute();
+  for (const r of rows) {
+    const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
+    event(1, create.event, { agent_version: r.agent_version, endpoint: r.endpoint });
+    const a = approvals.get(r.id);
+    if (a) {
+      event(2, EventType.approvalRequested, requestedEventData(a));
+      event(3, hold.event, { reason: 'approval', approval_id: a.id });
+    } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
+  }
+  return rows;
+}
+
+/**
+ * lease: gives each of these queued runs of one tenant its own lease id and attempt, in one
+ * statement (store.queries.leaseRuns), and records `run.started`. Runs no longer queued are left
+ * out. Answers the leased runs in the order of `ids`.
+ */
+export async function leaseRuns(ctx: WriteContext, lease: { tenantId: string; ids: string[]; workerId: string | null; leaseTtlMs: number }): Promise<LeasedRun[]> {
+  if (lease.ids.length === 0) return [];
+  const leaseIds = new Map(lease.ids.map((id) => [id, newId('lse', ctx.now)]));
+  const leased = await ctx.queries.leaseRuns(ctx.trx, { ...lease, leaseIds, now: ctx.now, ...statusChange('lease') });
+  for (const run of leased) {
+    const data = { lease_id: run.lease_id, worker_id: lease.workerId, attempt: run.attempts };
+    ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: RUN_TRANSITIONS.lease.event, at: ctx.now, data });
+  }
+  return leased;
+}
+
+/** A live run of a batched completion, as read (and locked) with the lease it was completed through. */
+export type CompletingRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'lease_id'>;
+
+/**
+ * complete, set-wise: the runs' pending approvals cancelled in one UPDATE, then the runs and
+ * their attempts ended in one statement (store.queries.succeedRuns), `run.succeeded` recorded.
+ * The outputs are validated by the caller. Answers the ids of the runs completed; a run that is
+ * no longer live with the lease it was read with is left for the caller's single-item path.
+ */
+export async function completeRuns(ctx: WriteContext, tenantId: string, items: readonly { run: CompletingRun; output: unknown }[]): Promise<Set<string>> {
+  const completed = new Set<string>();
+  if (items.length === 0) return completed;
+  const { complete } = RUN_TRANSITIONS;
+  const runIds = items.map((f) => f.run.id);
+  const settled = await ctx.trx
+    .updateTable('approvals')
+    .set({ status: 'cancelled', reason: complete.settlesApprovals, decided_at: ctx.now, decided_by: 'system' })
+    .where(ctx.queries.tenantIs(tenantId)) // on approvals_run_pending, not approvals_list
+    .where(ctx.queries.anyOf('run_id', runIds))
+    .where(sql<boolean>`status = 'pending'`)
+    .returning(['id', 'run_id'])
+    .execute();
+  for (const a of settled) {
+    const run = items.find((f) => f.run.id === a.run_id)!.run;
+    await appendRunEvents(ctx, run, [approvalCancelled(a.id, complete.settlesApprovals)]);
+  }
+  const updated = await ctx.queries.succeedRuns(ctx.trx, {
+    tenantId, now: ctx.now, runs: items.map((f) => ({ id: f.run.id, leaseId: f.run.lease_id!, output: JSON.stringify(f.output) })),
+    ...statusChange('complete'),
+  });
+  const done = new Map(updated.map((r) => [r.id, r]));
+  for (const f of items) {
+    const r = done.get(f.run.id);
+    if (!r || r.lease_id !== f.run.lease_id) continue; // lost between read and write: the single path answers
+    ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: r.last_seq, type: complete.event, at: ctx.now, data: { output: f.output, attempt: r.attempts } });
+    completed.add(r.id);
+  }
+  return completed;
+}

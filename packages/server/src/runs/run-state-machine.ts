@@ -1,0 +1,100 @@
+import type { RetryPolicy, RunFailure } from '@agentd/protocol';
+import type { RunsTable, WriteContext } from '../store/index.ts';
+import { iso } from '../core/index.ts';
+import { isFinalFailure, retryDelayMs } from './backoff.ts';
+import { applyTransition } from './run-transition-writes.ts';
+import { canTransition, type FailureOutcome } from './run-transitions.ts';
+
+// The run state machine, one run at a time: each function performs one transition of the table
+// in run-transitions.ts inside the caller's write operation, on the run row the caller read
+// (locked to the commit on PostgreSQL). Each answers the updated row, or `undefined` when the
+// table does not allow the transition from the run's status or a concurrent one won; then it
+// wrote nothing. The set-wise transitions (create, lease, batched completion) are in
+// run-batch-transitions.ts.
+
+/** heartbeat: extends the lease of a running or waiting run; no event, no status change. Answers the new expiry. */
+export async function extendLease(ctx: WriteContext, run: RunsTable, leaseId: string): Promise<number | undefined> {
+  if (!canTransition('heartbeat', run.status)) return undefined;
+  const expires = ctx.now + (run.lease_ttl_ms ?? 30_000);
+  await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('tenant_id', '=', run.tenant_id).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
+  return expires;
+}
+
+/** complete: the worker's output (validated by the caller), fenced by its lease. */
+export function completeRun(ctx: WriteContext, run: RunsTable, leaseId: string, output: unknown): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'complete', run, { set: { output: JSON.stringify(output) }, data: { output, attempt: run.attempts }, leaseId });
+}
+
+/**
+ * Ends the run's current attempt with a failure: `retry` with backoff (at once with
+ * `immediateRetry`: an expired lease), or, once the retry policy is spent or the failure is
+ * non-retryable, `fail` (`timeOut` for an attempt past its timeout). Fenced by the run's lease.
+ */
+export function failAttempt(
+  ctx: WriteContext,
+  run: RunsTable,
+  failure: RunFailure,
+  opts: { outcome: FailureOutcome; random: () => number; immediateRetry?: boolean },
+): Promise<RunsTable | undefined> {
+  const policy = JSON.parse(run.retry) as RetryPolicy;
+  const fence = { leaseId: run.lease_id!, failure, cause: opts.outcome };
+  const error = JSON.stringify(failure);
+  if (isFinalFailure({ ...policy, max_attempts: run.max_attempts }, run.attempts, failure)) {
+    return applyTransition(ctx, opts.outcome === 'timed_out' ? 'timeOut' : 'fail', run, { ...fence, set: { error }, data: { error: failure, attempt: run.attempts } });
+  }
+  const next = ctx.now + (opts.immediateRetry ? 0 : retryDelayMs(policy, run.attempts, opts.random));
+  return applyTransition(ctx, 'retry', run, {
+    ...fence,
+    set: { error, available_at: next, waiting_reason: null, waiting_since: null, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
+    data: { attempt: run.attempts, error: failure, next_attempt_at: iso(next) },
+  });
+}
+
+/** release: the worker gives the run back (graceful shutdown); the attempt is not charged to the retry budget. */
+export function releaseRun(ctx: WriteContext, run: RunsTable, leaseId: string): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'release', run, {
+    leaseId,
+    // Attempt numbers only grow; extending max_attempts keeps the budget whole instead.
+    set: { waiting_reason: null, waiting_since: null, available_at: ctx.now, max_attempts: run.max_attempts + 1, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
+    data: { reason: 'released', attempt: run.attempts },
+  });
+}
+
+/** wait: the worker asked for an approval; it keeps heartbeating its lease, the attempt timeout pauses. */
+export function waitForApproval(ctx: WriteContext, run: RunsTable, leaseId: string, approvalId: string): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'wait', run, { leaseId, set: { waiting_reason: 'approval', waiting_since: ctx.now }, data: { reason: 'approval', approval_id: approvalId } });
+}
+
+/** resume: the worker's approvals are settled; its attempt goes on, its deadline moved by the time it waited. */
+export function resumeRun(ctx: WriteContext, run: RunsTable, approvalId: string): Promise<RunsTable | undefined> {
+  const paused = run.waiting_since ? ctx.now - run.waiting_since : 0;
+  return applyTransition(ctx, 'resume', run, {
+    set: { waiting_reason: null, waiting_since: null, attempt_deadline_at: run.attempt_deadline_at === null ? null : run.attempt_deadline_at + paused },
+    data: { approval_id: approvalId },
+  });
+}
+
+/** admit: the manifest approval a new run waited on was granted; the run joins the queue. */
+export function admitRun(ctx: WriteContext, run: RunsTable, approvalId: string): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'admit', run, { set: { waiting_reason: null, waiting_since: null, available_at: ctx.now }, data: { approval_id: approvalId } });
+}
+
+/** reject: an approval the run needed was rejected or expired (`fail_run`); the run fails for good. */
+export function rejectRun(ctx: WriteContext, run: RunsTable, failure: RunFailure): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'reject', run, { failure, set: { error: JSON.stringify(failure) }, data: { error: failure, attempt: run.attempts } });
+}
+
+/**
+ * cancel: a running attempt keeps its lease id on the row, so its next heartbeat answers
+ * `cancelled` instead of `LEASE_LOST`.
+ */
+export function cancelRun(ctx: WriteContext, run: RunsTable, reason: string | null): Promise<RunsTable | undefined> {
+  const failure: RunFailure = { type: 'cancelled', message: reason ?? 'the run was cancelled', non_retryable: true, details: null };
+  return applyTransition(ctx, 'cancel', run, { failure, set: { error: JSON.stringify(failure) }, data: { reason } });
+}
+
+/** expire: the run passed its deadline (checked by the caller) and ends `timed_out`. */
+export function expireRun(ctx: WriteContext, run: RunsTable): Promise<RunsTable | undefined> {
+  const failure: RunFailure = { type: 'deadline_exceeded', message: 'the run passed its deadline', non_retryable: true, details: null };
+  return applyTransition(ctx, 'expire', run, { failure, set: { error: JSON.stringify(failure) }, data: { error: failure } });
+}

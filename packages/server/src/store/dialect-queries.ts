@@ -1,0 +1,103 @@
+import type { RawBuilder, Transaction } from 'kysely';
+import type { Database, RunsTable } from './db-types.ts';
+
+/**
+ * The queries whose SQL differs per dialect, behind one interface: `sqlite/sqlite-queries.ts`
+ * and `postgres/postgres-queries.ts` implement it, the store picks one when it opens
+ * (`store.queries`, and `ctx.queries` inside a write operation), and nothing outside store/
+ * knows which one runs. They are the hot paths, where each dialect's fastest form was measured.
+ */
+export interface DialectQueries {
+  /**
+   * `column IN (…values)`. On PostgreSQL `column = ANY($1::text[])`: one array parameter whatever
+   * the number of values, so the statement's text stays the same from batch to batch and is
+   * prepared once per connection (see postgres/prepared-statements.ts).
+   */
+  anyOf(column: string, values: readonly string[]): RawBuilder<boolean>;
+  /**
+   * `tenant_id = tenantId` that leaves the choice of index to the statement's other conditions. On
+   * SQLite (no statistics) a `tenant_id` equality beside `id IN (…)` or `run_id IN (…)` makes the
+   * planner take an index that starts with tenant_id (`runs_ready`, `approvals_list`) and walk the
+   * tenant's rows; the unary `+` keeps the column out of index selection (EXPLAIN QUERY PLAN).
+   */
+  tenantIs(tenantId: string): RawBuilder<boolean>;
+  /**
+   * A multi-row INSERT of the hottest tables (runs, events, attempts, audit records), written as
+   * SQL text directly. Kysely's builder turns every cell into a node and walks them all to compile;
+   * for a few hundred rows of a dozen columns that was a measurable share of the server's time.
+   * Column names come from the caller's code, never from input; values are always parameters.
+   */
+  insertRows<T extends keyof Database>(trx: Transaction<Database>, table: T, columns: readonly (keyof Database[T] & string)[], rows: readonly Database[T][]): Promise<void>;
+  /**
+   * Leases `ids` of one tenant in one UPDATE: each run moves `from` → `to` with its own lease id,
+   * its attempt count bumped and its attempt row inserted (outcome `attemptOutcome`). Runs no
+   * longer in a `from` status are left alone and absent from the answer, which is in the order
+   * of `ids`. The statuses are the
+   * run state machine's (runs/run-transitions.ts); they are written into the SQL as literals,
+   * where the planner can match them to the partial indexes.
+   */
+  leaseRuns(trx: Transaction<Database>, lease: RunLeaseWrite): Promise<LeasedRun[]>;
+  /**
+   * Ends runs of one tenant as `to` with their outputs in one UPDATE, and their live attempts
+   * (outcome `attemptOutcome`). Runs no longer in a `from` status are left alone and absent.
+   */
+  succeedRuns(trx: Transaction<Database>, success: RunSuccessWrite): Promise<SucceededRun[]>;
+}
+
+/** A state change that a set-wise query performs, as the run state machine declares it. */
+export interface StatusChange {
+  from: readonly string[];
+  to: string;
+  /** The outcome the attempt row gets (`running` for the attempt a lease begins). */
+  attemptOutcome: string;
+}
+
+export interface RunLeaseWrite extends StatusChange {
+  tenantId: string;
+  ids: readonly string[];
+  /** The lease id of each run of `ids`. */
+  leaseIds: ReadonlyMap<string, string>;
+  now: number;
+  leaseTtlMs: number;
+  workerId: string | null;
+}
+
+export interface RunSuccessWrite extends StatusChange {
+  tenantId: string;
+  /** Each run with the lease it was read with and its output as JSON text. */
+  runs: readonly { id: string; leaseId: string; output: string }[];
+  now: number;
+}
+
+/** What a task and its event need, not the whole row: a lease moves up to a hundred runs. */
+export const LEASED_COLUMNS = [
+  'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'input', 'metadata', 'attempts', 'max_attempts',
+  'lease_id', 'lease_expires_at', 'deadline_at', 'attempt_deadline_at', 'last_seq',
+] as const;
+export type LeasedRun = Pick<RunsTable, (typeof LEASED_COLUMNS)[number]>;
+
+export const SUCCEEDED_COLUMNS = ['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts'] as const;
+export type SucceededRun = Pick<RunsTable, (typeof SUCCEEDED_COLUMNS)[number]>;
+
+/**
+ * `column = 'a'` or `column in ('a', 'b')` as SQL text, for statuses the code declares (never
+ * input). A literal, not a parameter: only then can the planner use the partial indexes.
+ */
+export function statusCondition(column: string, statuses: readonly string[]): string {
+  for (const s of statuses) if (!/^[a-z_]+$/.test(s)) throw new Error(`statusCondition: ${JSON.stringify(s)} is not a status`);
+  if (statuses.length === 0) throw new Error('statusCondition: no status');
+  if (statuses.length === 1) return `${column} = ${statusLiteral(statuses[0])}`;
+  return `${column} in (${statuses.map(statusLiteral).join(', ')})`;
+}
+
+/** A status as an SQL string literal (checked: lower-case letters and `_` only). */
+export function statusLiteral(status: string): string {
+  if (!/^[a-z_]+$/.test(status)) throw new Error(`statusLiteral: ${JSON.stringify(status)} is not a status`);
+  return `'${status}'`;
+}
+
+/** Sorts `rows` into the order of `ids` (the lease's candidates come in priority order). */
+export function inOrderOf<R extends { id: string }>(ids: readonly string[], rows: R[]): R[] {
+  const order = new Map(ids.map((id, i) => [id, i]));
+  return rows.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}

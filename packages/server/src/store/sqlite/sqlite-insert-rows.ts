@@ -1,0 +1,24 @@
+import { CompiledQuery, type Transaction } from 'kysely';
+import type { Database } from '../db-types.ts';
+
+/** DialectQueries.insertRows on SQLite: one `VALUES (?, …), (?, …)` statement. */
+export async function insertRowsSqlite<T extends keyof Database>(
+  trx: Transaction<Database>,
+  table: T,
+  columns: readonly (keyof Database[T] & string)[],
+  rows: readonly Database[T][],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const params: unknown[] = [];
+  const tuples: string[] = [];
+  const marks = `(${columns.map(() => '?').join(', ')})`;
+  for (const row of rows) {
+    for (const c of columns) {
+      const v = (row as unknown as Record<string, unknown>)[c];
+      params.push(v === undefined ? null : v);
+    }
+    tuples.push(marks);
+  }
+  const text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+  await trx.executeQuery(CompiledQuery.raw(text, params));
+}
