@@ -17,7 +17,7 @@ import { loadKeyring, MASTER_KEY_FILE } from '../src/secrets/master-key-file.ts'
 import { Keyring, kekId, parseMasterKey } from '../src/secrets/master-key.ts';
 import { openSecret, rewrapSecret, sealSecret } from '../src/secrets/secret-crypto.ts';
 import { createScrubber } from '../src/secrets/secret-scrubber.ts';
-import { DomainError } from '../src/store/write-queue.ts';
+import { DomainError } from '../src/core/index.ts';
 import { createTaskSecrets, redactingLogger, withoutSecrets } from '../../sdk/src/worker/task-secrets.ts';
 
 describe('master key', () => {

@@ -13,7 +13,7 @@ import type { Role } from '@agentd/protocol';
 import { buildApp } from '../src/app.ts';
 import { createEngine, type Engine } from '../src/engine.ts';
 import { Keyring } from '../src/secrets/master-key.ts';
-import { DomainError } from '../src/store/write-queue.ts';
+import { DomainError } from '../src/core/index.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 

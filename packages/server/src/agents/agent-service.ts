@@ -4,7 +4,8 @@ import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/index.ts';
 import type { Kysely } from 'kysely';
 import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { iso } from '../core/index.ts';
 import { EndpointValidators } from './endpoint-validators.ts';
 

@@ -2,7 +2,8 @@ import { EventType, type Approval, type ApprovalSpec, type Page } from '@agentd/
 import { sql } from 'kysely';
 import type { Store } from '../store/index.ts';
 import type { ApprovalsTable, RunsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
 import { newId } from '../core/index.ts';

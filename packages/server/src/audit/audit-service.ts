@@ -1,7 +1,8 @@
 import type { AuditRecord, Page } from '@agentd/protocol';
 import type { Store } from '../store/index.ts';
 import type { AuditLogTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
 import { newId } from '../core/index.ts';
 import { iso } from '../core/index.ts';

@@ -1,7 +1,7 @@
 import type { RunEvent } from '@agentd/protocol';
 import { sql } from 'kysely';
 import type { Store } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { toEvent } from '../runs/index.ts';
 
 export interface TenantEventFilter {

@@ -2,7 +2,8 @@ import { EventType, type Finding, type FindingSeverity, type Page } from '@agent
 import type { Transaction } from 'kysely';
 import type { Database, FindingsTable } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { runByLease } from '../leases/index.ts';
 import { iso } from '../core/index.ts';
 import { appendRunEvents } from '../runs/index.ts';

@@ -1,7 +1,7 @@
 import { EventType, type LogLine, type Page } from '@agentd/protocol';
 import type { RunEventsTable } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { iso } from '../core/index.ts';
 import { belowHorizon, seqCursor } from '../events/index.ts';
 

@@ -2,7 +2,7 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Page, Role } from '@agentd/protocol';
 import type { Store, WriteContext } from '../store/index.ts';
 import type { ApiKeysTable } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
 import { errorContext, newId } from '../core/index.ts';
 import { TtlCache } from '../core/index.ts';

@@ -1,5 +1,6 @@
 import type { RunsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 
 /**
  * The run a lease still holds, read inside the write, or the reason it holds none: a lease this

@@ -1,7 +1,8 @@
 import type { Grant, Page } from '@agentd/protocol';
 import type { Store } from '../store/index.ts';
 import type { GrantsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import { newId } from '../core/index.ts';
 import { iso, isoOrNull } from '../core/index.ts';

@@ -1,7 +1,7 @@
 import type { RunFailure, Task } from '@agentd/protocol';
 import type { Store } from '../store/index.ts';
 import type { SecretVersionsTable } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { AuditEntry, AuditService } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { LeaseService } from '../leases/index.ts';

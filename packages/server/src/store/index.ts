@@ -5,7 +5,6 @@ export { insertRows } from './insert-rows.ts';
 export { PREPARE } from './postgres/prepared-statements.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { Scopeable, Store, StoreOptions } from './store.ts';
-export { DomainError } from './write-queue.ts';
 export { isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
 export type { WriteContext } from './write-queue.ts';
 export { decodeCursor, encodeCursor, newestFirstPage } from './newest-first-page.ts';

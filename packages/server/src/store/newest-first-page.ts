@@ -1,5 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
-import { DomainError } from './write-queue.ts';
+import { DomainError } from '../core/index.ts';
 
 /** Opaque list cursor over (time, unique key), newest first. */
 export function encodeCursor(time: number, key: string): string {

@@ -53,22 +53,6 @@ export type EventWriter = (trx: Transaction<Database>, events: PendingEvent[], w
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
 
-/**
- * An error an operation throws on purpose (not found, conflict…), at any point: the operation
- * runs in a savepoint of its own, so whatever it wrote before throwing is rolled back with it,
- * events included, and the rest of the batch commits without it (as it does for any error).
- */
-export class DomainError extends Error {
-  readonly code: string;
-  readonly details: unknown;
-  constructor(code: string, message: string, details: unknown = null) {
-    super(message);
-    this.name = 'DomainError';
-    this.code = code;
-    this.details = details;
-  }
-}
-
 export interface CommitResult {
   events: CommittedEvent[];
   wakes: Set<string>;
