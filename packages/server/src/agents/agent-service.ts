@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
-import { iso } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { EndpointValidators } from './endpoint-validators.ts';
 
 /** Lets a route record its idempotent response in the transaction of the change. */
@@ -23,7 +23,7 @@ export interface ResolvedEndpoint {
   validateOutput: ValidateFunction;
 }
 
-function toAgent(agent: AgentsTable, version: AgentVersionsTable): Agent {
+function toAgent(agent: AgentsTable, version: AgentVersionsTable, wire: WireFormat): Agent {
   const manifest = JSON.parse(version.manifest) as AgentManifest;
   const specs = JSON.parse(version.endpoints) as Record<string, EndpointSpec>;
   const disabled = new Set(JSON.parse(agent.disabled_endpoints) as string[]);
@@ -36,13 +36,13 @@ function toAgent(agent: AgentsTable, version: AgentVersionsTable): Agent {
     version: version.version,
     endpoints,
     manifest,
-    created_at: iso(agent.created_at),
-    updated_at: iso(agent.updated_at),
+    created_at: wire.iso(agent.created_at),
+    updated_at: wire.iso(agent.updated_at),
   };
 }
 
-function toVersion(v: AgentVersionsTable): AgentVersion {
-  return { agent: v.agent, version: v.version, manifest: JSON.parse(v.manifest) as AgentManifest, created_at: iso(v.created_at) };
+function toVersion(v: AgentVersionsTable, wire: WireFormat): AgentVersion {
+  return { agent: v.agent, version: v.version, manifest: JSON.parse(v.manifest) as AgentManifest, created_at: wire.iso(v.created_at) };
 }
 
 /**
@@ -118,7 +118,7 @@ export class AgentService {
         agentRow = { tenant_id: tenantId, name, latest_version: version, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null };
         await trx.insertInto('agents').values(agentRow).execute();
       }
-      const agent = toAgent(agentRow, versionRow);
+      const agent = toAgent(agentRow, versionRow, this.#store.wire);
       if (record) await record(ctx, agent);
       return agent;
     });
@@ -177,7 +177,7 @@ export class AgentService {
 
   async get(tenantId: string, name: string): Promise<Agent> {
     const agent = await this.#agentRow(tenantId, name);
-    return toAgent(agent, await this.#versionRow(tenantId, name, agent.latest_version));
+    return toAgent(agent, await this.#versionRow(tenantId, name, agent.latest_version), this.#store.wire);
   }
 
   async list(tenantId: string, opts: { limit: number; cursor?: string }): Promise<Page<Agent>> {
@@ -186,7 +186,7 @@ export class AgentService {
     const rows = await q.orderBy('name').limit(opts.limit + 1).execute();
     const page = rows.slice(0, opts.limit);
     const data: Agent[] = [];
-    for (const row of page) data.push(toAgent(row, await this.#versionRow(tenantId, row.name, row.latest_version)));
+    for (const row of page) data.push(toAgent(row, await this.#versionRow(tenantId, row.name, row.latest_version), this.#store.wire));
     return { data, next_cursor: rows.length > opts.limit ? page[page.length - 1].name : null };
   }
 
@@ -198,12 +198,12 @@ export class AgentService {
     if (Number.isInteger(before)) q = q.where('version', '<', Math.min(before, 2_147_483_647));
     const rows = await q.orderBy('version', 'desc').limit(opts.limit + 1).execute();
     const page = rows.slice(0, opts.limit);
-    return { data: page.map(toVersion), next_cursor: rows.length > opts.limit ? String(page[page.length - 1].version) : null };
+    return { data: page.map((v) => toVersion(v, this.#store.wire)), next_cursor: rows.length > opts.limit ? String(page[page.length - 1].version) : null };
   }
 
   async version(tenantId: string, name: string, version: number): Promise<AgentVersion> {
     await this.#agentRow(tenantId, name);
-    return toVersion(await this.#versionRow(tenantId, name, version));
+    return toVersion(await this.#versionRow(tenantId, name, version), this.#store.wire);
   }
 
   /** Soft delete: versions stay, so runs already made keep their manifest. */
@@ -235,7 +235,7 @@ export class AgentService {
       const next = { ...row, disabled_endpoints: JSON.stringify([...disabled].sort()), updated_at: now };
       await trx.updateTable('agents').set({ disabled_endpoints: next.disabled_endpoints, updated_at: now }).where('tenant_id', '=', tenantId).where('name', '=', name).execute();
       if (enabled) wakes.add(`${tenantId}\u0000${name}`);
-      const agent = toAgent(next, version);
+      const agent = toAgent(next, version, this.#store.wire);
       if (record) await record(ctx, agent);
       return agent;
     });

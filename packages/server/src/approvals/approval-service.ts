@@ -6,7 +6,6 @@ import type { WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
-import { newId } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { appendRunEvents, approvalRow, endAttempt, requestedEventData, transitionRun, wakeKey } from '../runs/index.ts';
 
@@ -55,7 +54,7 @@ export class ApprovalService {
 
   async #withVotes(tenantId: string, rows: ApprovalsTable[]): Promise<Approval[]> {
     const votes = await this.#votes(tenantId, rows.map((r) => r.id));
-    return rows.map((r) => toApproval(r, votes.filter((v) => v.approval_id === r.id)));
+    return rows.map((r) => toApproval(r, votes.filter((v) => v.approval_id === r.id), this.#store.wire));
   }
 
   async #row(tenantId: string, id: string, trx: WriteContext['trx'] | null = null): Promise<ApprovalsTable> {
@@ -100,7 +99,7 @@ export class ApprovalService {
         if (existing.status === 'pending') await this.#enterWaiting(ctx, run, leaseId, existing.id);
         return existing;
       }
-      const created = approvalRow(run, 'worker', req.key, req, req.payload, ctx.now, leaseId);
+      const created = approvalRow({ id: this.#store.ids.next('apr', ctx.now), run, source: 'worker', key: req.key, spec: req, payload: req.payload, now: ctx.now, leaseId });
       await ctx.trx.insertInto('approvals').values(created).execute();
       await appendRunEvents(ctx, run, [{ type: EventType.approvalRequested, data: requestedEventData(created) }]);
       await this.#enterWaiting(ctx, { ...run, last_seq: run.last_seq + 1 }, leaseId, created.id);
@@ -156,7 +155,7 @@ export class ApprovalService {
         // else: a vote toward the quorum; still pending
       }
       // The answer as this transaction leaves it, so the idempotency record commits with the decision.
-      const after = toApproval(await this.#row(tenantId, id, ctx.trx), await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).orderBy('at').execute());
+      const after = toApproval(await this.#row(tenantId, id, ctx.trx), await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).orderBy('at').execute(), this.#store.wire);
       if (record) await record(ctx, after);
       return after;
     });
@@ -173,7 +172,7 @@ export class ApprovalService {
   async #settledError(ctx: WriteContext, tenantId: string, id: string): Promise<DomainError> {
     const row = await this.#row(tenantId, id, ctx.trx);
     const votes = await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).execute();
-    const recorded = toApproval(row, votes);
+    const recorded = toApproval(row, votes, this.#store.wire);
     if (row.status === 'expired') return new DomainError('APPROVAL_EXPIRED', 'the approval expired before this decision', recorded);
     return new DomainError('APPROVAL_ALREADY_DECIDED', `the approval was already ${row.status}`, recorded);
   }

@@ -5,7 +5,7 @@ import type { Store } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import { runByLease } from '../leases/index.ts';
-import { iso } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { appendRunEvents } from '../runs/index.ts';
 
 export interface FindingInput {
@@ -28,7 +28,7 @@ export interface FindingFilter {
 /** Lets a route record its idempotent response in the transaction that made it. */
 export type FindingRecorder = (ctx: WriteContext, response: { data: Finding[] }) => Promise<void>;
 
-function toFinding(row: FindingsTable): Finding {
+function toFinding(row: FindingsTable, wire: WireFormat): Finding {
   return {
     id: String(row.id),
     run_id: row.run_id,
@@ -38,7 +38,7 @@ function toFinding(row: FindingsTable): Finding {
     file: row.file,
     summary: row.summary,
     details: JSON.parse(row.details) as unknown,
-    created_at: iso(row.created_at),
+    created_at: wire.iso(row.created_at),
   };
 }
 
@@ -84,7 +84,7 @@ export class FindingService {
           eventData[i].finding_id = String(r.id);
         });
         await trx.insertInto('findings').values(rows).execute();
-        response.data = rows.map(toFinding);
+        response.data = rows.map((r) => toFinding(r, this.#store.wire));
         if (record) await record(ctx, response);
       });
       return response;
@@ -98,7 +98,7 @@ export class FindingService {
     if (f.agent) q = q.where('agent', '=', f.agent);
     if (f.run) q = q.where('run_id', '=', f.run);
     const rows = await q.orderBy('id').limit(f.limit).execute();
-    const data = rows.map(toFinding);
+    const data = rows.map((r) => toFinding(r, this.#store.wire));
     // The last id read is where to go on from; null when nothing new was there.
     return { data, next_cursor: data.at(-1)?.id ?? null };
   }

@@ -1,6 +1,5 @@
 import type { Store } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
-import { newId } from '../core/index.ts';
 
 export class TenantService {
   readonly #store: Store;
@@ -11,7 +10,7 @@ export class TenantService {
     this.#clock = clock;
   }
 
-  async create(name: string, id: string = newId('ten', this.#clock.now())): Promise<{ id: string; name: string }> {
+  async create(name: string, id: string = this.#store.ids.next('ten', this.#clock.now())): Promise<{ id: string; name: string }> {
     await this.#store.writer.write(async ({ trx, now }) => {
       await trx.insertInto('tenants').values({ id, name, event_seq: 0, finding_seq: 0, created_at: now }).execute();
     });

@@ -10,10 +10,8 @@ import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import { isFinalFailure, retryDelayMs } from '../runs/index.ts';
 import type { Clock } from '../core/index.ts';
-import { newId } from '../core/index.ts';
-import { insertRows } from '../store/index.ts';
 import { anyOf, tenantIs } from '../store/index.ts';
-import { iso, isoOrNull } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { toRun } from '../runs/index.ts';
 import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
 
@@ -208,7 +206,7 @@ export class LeaseService {
     // One UPDATE for the whole lease: each run gets its own lease id (a CASE on SQLite, a join
     // with array parameters on PostgreSQL, where the same statement also inserts the attempts).
     const onPostgres = this.#store.capabilities.dialect === 'postgres';
-    const leaseIds = new Map(ids.map((id) => [id, newId('lse', ctx.now)]));
+    const leaseIds = new Map(ids.map((id) => [id, this.#store.ids.next('lse', ctx.now)]));
     const updated = onPostgres ? await this.#leaseUpdatePg(ctx, req, ids, leaseIds) : await ctx.trx
       .updateTable('runs')
       .set((eb) => ({
@@ -241,9 +239,9 @@ export class LeaseService {
       const leaseId = run.lease_id!;
       ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: run.last_seq, type: EventType.runStarted, at: ctx.now, data: { lease_id: leaseId, worker_id: req.workerId, attempt: run.attempts } });
       if (!onPostgres) attempts.push({ tenant_id: req.tenantId, run_id: run.id, attempt: run.attempts, lease_id: leaseId, worker_id: req.workerId, started_at: ctx.now, ended_at: null, outcome: 'running', error: null });
-      tasks.push(toTask(run, req.leaseTtlMs));
+      tasks.push(toTask(run, req.leaseTtlMs, this.#store.wire));
     }
-    if (!onPostgres) await insertRows(ctx.trx, 'sqlite', 'run_attempts', ATTEMPT_COLUMNS, attempts);
+    if (!onPostgres) await this.#store.insertRows(ctx.trx, 'run_attempts', ATTEMPT_COLUMNS, attempts);
     return tasks;
   }
 
@@ -314,11 +312,11 @@ export class LeaseService {
   async heartbeat(tenantId: string, leaseId: string): Promise<HeartbeatResult> {
     return this.#store.writer.write(async (ctx) => {
       const run = await this.#runByLease(ctx, tenantId, leaseId);
-      if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: iso(ctx.now) };
+      if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: this.#store.wire.iso(ctx.now) };
       if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
       const expires = ctx.now + (run.lease_ttl_ms ?? 30_000);
       await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('tenant_id', '=', tenantId).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
-      return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: iso(expires) };
+      return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: this.#store.wire.iso(expires) };
     });
   }
 
@@ -345,13 +343,13 @@ export class LeaseService {
       );
       if (updated) {
         await endAttempt(ctx, run.tenant_id, leaseId, 'succeeded', null);
-        return toRun(updated);
+        return toRun(updated, this.#store.wire);
       }
     }
     // A repeated complete (its first response was lost) succeeds again and changes nothing.
     if (run && run.status === 'succeeded') {
       const attempt = await this.#attempt(ctx, tenantId, leaseId);
-      if (attempt?.outcome === 'succeeded') return toRun(run);
+      if (attempt?.outcome === 'succeeded') return toRun(run, this.#store.wire);
     }
     throw await this.#staleLease(ctx, tenantId, leaseId);
   }
@@ -366,13 +364,13 @@ export class LeaseService {
       const attempt = await this.#attempt(ctx, tenantId, leaseId);
       if (attempt?.outcome === 'failed') {
         const current = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', attempt.run_id).executeTakeFirstOrThrow();
-        return toRun(current); // a repeated fail: already recorded
+        return toRun(current, this.#store.wire); // a repeated fail: already recorded
       }
       throw await this.#staleLease(ctx, tenantId, leaseId);
     }
     const updated = await this.failAttempt(ctx, run, failure, 'failed');
     if (!updated) throw lost(leaseId);
-    return toRun(updated);
+    return toRun(updated, this.#store.wire);
   }
 
   /**
@@ -408,7 +406,7 @@ export class LeaseService {
         run,
         { status: ['running', 'waiting'], leaseId },
         { status: 'queued', error: JSON.stringify(failure), available_at: next, waiting_reason: null, waiting_since: null, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
-        { type: EventType.runRetrying, data: { attempt: run.attempts, error: failure, next_attempt_at: iso(next) } },
+        { type: EventType.runRetrying, data: { attempt: run.attempts, error: failure, next_attempt_at: this.#store.wire.iso(next) } },
       );
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
     }
@@ -432,7 +430,7 @@ export class LeaseService {
       if (!updated) throw lost(leaseId);
       await endAttempt(ctx, run.tenant_id, leaseId, 'released', null);
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
-      return toRun(updated);
+      return toRun(updated, this.#store.wire);
     });
   }
 
@@ -572,7 +570,7 @@ const LEASED_COLUMNS = [
 ] as const;
 type LeasedRun = Pick<RunsTable, (typeof LEASED_COLUMNS)[number]>;
 
-export function toTask(run: LeasedRun, leaseTtlMs: number): Task {
+export function toTask(run: LeasedRun, leaseTtlMs: number, wire: WireFormat): Task {
   return {
     lease_id: run.lease_id!,
     run_id: run.id,
@@ -583,9 +581,9 @@ export function toTask(run: LeasedRun, leaseTtlMs: number): Task {
     metadata: JSON.parse(run.metadata) as Record<string, unknown>,
     attempt: run.attempts,
     max_attempts: run.max_attempts,
-    lease_expires_at: iso(run.lease_expires_at!),
-    deadline_at: isoOrNull(run.deadline_at),
-    attempt_deadline_at: iso(run.attempt_deadline_at!),
+    lease_expires_at: wire.iso(run.lease_expires_at!),
+    deadline_at: wire.isoOrNull(run.deadline_at),
+    attempt_deadline_at: wire.iso(run.attempt_deadline_at!),
     heartbeat_interval_ms: Math.max(250, Math.floor(leaseTtlMs / 3)),
   };
 }

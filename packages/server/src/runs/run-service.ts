@@ -7,8 +7,6 @@ import { isStoreUnavailable, type WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
-import { newId } from '../core/index.ts';
-import { insertRows } from '../store/index.ts';
 import { toAttempt, toRun } from './run-codec.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { cancelPendingApprovals, transitionRun, endAttempt, wakeKey } from './run-writes.ts';
@@ -91,7 +89,7 @@ export class RunService {
       if (!Number.isFinite(deadline)) throw new DomainError('VALIDATION_ERROR', 'deadline must be an ISO-8601 time', [{ path: at('deadline'), message: 'must be an ISO-8601 time' }]);
     }
     const row: RunsTable = {
-      id: newId('run', now),
+      id: this.#store.ids.next('run', now),
       tenant_id: tenantId,
       agent: ep.agent,
       agent_version: ep.version,
@@ -204,14 +202,14 @@ export class RunService {
       req.prepared.map(({ row, approval }) => {
         const r: RunsTable = { ...row, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
         if (!approval) return r;
-        const a = approvalRow(r, 'manifest', 'manifest', approval, r.input === null ? null : { input: JSON.parse(r.input) }, ctx.now, null);
+        const a = approvalRow({ id: this.#store.ids.next('apr', ctx.now), run: r, source: 'manifest', key: 'manifest', spec: approval, payload: r.input === null ? null : { input: JSON.parse(r.input) }, now: ctx.now, leaseId: null });
         approvals.set(r.id, a);
         return { ...r, status: 'waiting', waiting_reason: 'approval', waiting_since: ctx.now, last_seq: 3 };
       }),
     );
     const stamped = stampedPerRequest.flat();
     for (let i = 0; i < stamped.length; i += RUN_INSERT_CHUNK) {
-      await insertRows(ctx.trx, this.#store.capabilities.dialect, 'runs', RUN_COLUMNS, stamped.slice(i, i + RUN_INSERT_CHUNK));
+      await this.#store.insertRows(ctx.trx, 'runs', RUN_COLUMNS, stamped.slice(i, i + RUN_INSERT_CHUNK));
     }
     if (approvals.size > 0) await ctx.trx.insertInto('approvals').values([...approvals.values()]).execute();
     for (const r of stamped) {
@@ -228,7 +226,7 @@ export class RunService {
     if (handed.length > 0) await this.#leases.handOffIn(ctx, handed);
     const results: Run[][] = [];
     for (const [i, req] of requests.entries()) {
-      const runs = stampedPerRequest[i].map(toRun);
+      const runs = stampedPerRequest[i].map((r) => toRun(r, this.#store.wire));
       if (req.after) await req.after(ctx, runs);
       results.push(runs);
     }
@@ -242,7 +240,7 @@ export class RunService {
   }
 
   async get(tenantId: string, id: string): Promise<Run> {
-    return toRun(await this.#row(tenantId, id));
+    return toRun(await this.#row(tenantId, id), this.#store.wire);
   }
 
   async list(tenantId: string, f: RunListFilter): Promise<Page<Run>> {
@@ -256,13 +254,13 @@ export class RunService {
     if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
     if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);
     const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
-    return { data: page.rows.map(toRun), next_cursor: page.next_cursor };
+    return { data: page.rows.map((r) => toRun(r, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   async attempts(tenantId: string, id: string): Promise<RunAttempt[]> {
     await this.#row(tenantId, id);
     const rows = await this.#store.db.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('run_id', '=', id).orderBy('attempt').orderBy('started_at').execute();
-    return rows.map(toAttempt);
+    return rows.map((r) => toAttempt(r, this.#store.wire));
   }
 
   /**
@@ -289,7 +287,7 @@ export class RunService {
       );
       if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
       if ((run.status === 'running' || run.status === 'waiting') && run.lease_id) await endAttempt(ctx, run.tenant_id, run.lease_id, 'cancelled', failure);
-      const result = toRun(updated);
+      const result = toRun(updated, this.#store.wire);
       if (after) await after(ctx, result);
       return result;
     });

@@ -6,7 +6,7 @@ import type { SecretsTable, SecretVersionsTable } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { Keyring } from './master-key.ts';
-import { iso } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { openResponse, openSecret, rewrapSecret, sealResponse, sealSecret, type ResponseAddress, type SealedSecret, type SecretAddress } from './secret-crypto.ts';
 
@@ -18,14 +18,14 @@ const REWRAP_CHUNK = 200;
 
 const notFound = (name: string) => new DomainError('SECRET_NOT_FOUND', `no secret named ${JSON.stringify(name)}`);
 
-function toSecret(row: SecretsTable, kekId: string): Secret {
+function toSecret(row: SecretsTable, kekId: string, wire: WireFormat): Secret {
   return {
     name: row.name,
     description: row.description,
     version: row.current_version,
     kek_id: kekId,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    created_at: wire.iso(row.created_at),
+    updated_at: wire.iso(row.updated_at),
   };
 }
 
@@ -126,7 +126,7 @@ export class SecretService {
       .insertInto('secret_versions')
       .values({ tenant_id: row.tenant_id, name: row.name, version, ...sealed, created_at: ctx.now })
       .execute();
-    return toSecret({ ...row, current_version: version }, sealed.kek_id);
+    return toSecret({ ...row, current_version: version }, sealed.kek_id, this.#store.wire);
   }
 
   async list(input: { tenantId: string; limit: number; cursor?: string }): Promise<Page<Secret>> {
@@ -138,7 +138,7 @@ export class SecretService {
       .where('s.tenant_id', '=', input.tenantId)
       .where('s.deleted_at', 'is', null);
     const page = await newestFirstPage(q, { cursor: input.cursor, limit: input.limit, timeColumn: 's.created_at', keyColumn: 's.name', cursorOf: (r) => [r.created_at, r.name] });
-    return { data: page.rows.map((r) => toSecret(r, r.kek_id)), next_cursor: page.next_cursor };
+    return { data: page.rows.map((r) => toSecret(r, r.kek_id, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   async #row(tenantId: string, name: string): Promise<SecretsTable> {
@@ -158,8 +158,8 @@ export class SecretService {
       .execute();
     const current = versions.find((v) => Number(v.version) === Number(row.current_version));
     return {
-      ...toSecret(row, current?.kek_id ?? ''),
-      versions: versions.map((v) => ({ version: Number(v.version), kek_id: v.kek_id, created_at: iso(v.created_at) })),
+      ...toSecret(row, current?.kek_id ?? '', this.#store.wire),
+      versions: versions.map((v) => ({ version: Number(v.version), kek_id: v.kek_id, created_at: this.#store.wire.iso(v.created_at) })),
     };
   }
 

@@ -1,7 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
-import { insertRows } from './insert-rows.ts';
-import type { StoreCapabilities } from './store.ts';
+import type { RowInserter } from './insert-rows.ts';
 import type { CommittedEvent, PendingEvent } from './write-queue.ts';
 
 /**
@@ -27,7 +26,7 @@ const EVENT_COLUMNS = ['tenant_id', 'id', 'run_id', 'agent', 'seq', 'type', 'at'
  * row lock is held to commit, so ids become visible in id order: a tenant stream that reads
  * `id > cursor` can never skip an event that commits later with a smaller id.
  */
-export async function insertEvents(trx: Transaction<Database>, events: PendingEvent[], dialect: StoreCapabilities['dialect']): Promise<CommittedEvent[]> {
+export async function insertEvents(trx: Transaction<Database>, events: PendingEvent[], inserter: RowInserter): Promise<CommittedEvent[]> {
   if (events.length === 0) return [];
   const committed: CommittedEvent[] = [];
   for (const [tenant, list] of eventsByTenant(events)) {
@@ -42,7 +41,7 @@ export async function insertEvents(trx: Transaction<Database>, events: PendingEv
   }
   for (let i = 0; i < committed.length; i += EVENT_INSERT_CHUNK) {
     const chunk = committed.slice(i, i + EVENT_INSERT_CHUNK).map((e) => ({ tenant_id: e.tenant_id, id: e.id, run_id: e.run_id, agent: e.agent, seq: e.seq, type: e.type, at: e.at, data: JSON.stringify(e.data) }));
-    await insertRows(trx, dialect, 'run_events', EVENT_COLUMNS, chunk);
+    await inserter.insert(trx, 'run_events', EVENT_COLUMNS, chunk);
   }
   return committed;
 }

@@ -8,16 +8,34 @@ import { PREPARE } from './postgres/prepared-statements.ts';
  * SQL text directly. Kysely's builder turns every cell into a node and walks them all to compile;
  * for a few hundred rows of a dozen columns that was a measurable share of the server's time.
  * Column names come from the caller's code, never from input; values are always parameters.
+ * Each store owns one (`store.insertRows`): on PostgreSQL it holds the column types it has read.
  */
-export async function insertRows<T extends keyof Database>(
+export class RowInserter {
+  readonly #dialect: StoreCapabilities['dialect'];
+  /**
+   * PostgreSQL column types by table, read once per store from the catalog: the migrations fix
+   * them. Without modifiers (`varchar`, not `varchar(20)`), so a cast never truncates what an
+   * INSERT would refuse.
+   */
+  readonly #columnTypes = new Map<string, Promise<Map<string, string>>>();
+
+  constructor(dialect: StoreCapabilities['dialect']) {
+    this.#dialect = dialect;
+  }
+
+  async insert<T extends keyof Database>(trx: Transaction<Database>, table: T, columns: readonly (keyof Database[T] & string)[], rows: readonly Database[T][]): Promise<void> {
+    if (rows.length === 0) return;
+    if (this.#dialect === 'postgres') return insertByArrays(trx, table, columns, rows, await typesOf(this.#columnTypes, trx, table));
+    return insertByTuples(trx, table, columns, rows);
+  }
+}
+
+async function insertByTuples<T extends keyof Database>(
   trx: Transaction<Database>,
-  dialect: StoreCapabilities['dialect'],
   table: T,
   columns: readonly (keyof Database[T] & string)[],
   rows: readonly Database[T][],
 ): Promise<void> {
-  if (rows.length === 0) return;
-  if (dialect === 'postgres') return insertByArrays(trx, table, columns, rows);
   const params: unknown[] = [];
   const tuples: string[] = [];
   const marks = `(${columns.map(() => '?').join(', ')})`;
@@ -32,14 +50,7 @@ export async function insertRows<T extends keyof Database>(
   await trx.executeQuery(CompiledQuery.raw(text, params));
 }
 
-/**
- * PostgreSQL column types by table, read once per process from the catalog: every database this
- * process opens has the same migrations. Without modifiers (`varchar`, not `varchar(20)`), so a
- * cast never truncates what an INSERT would refuse.
- */
-const columnTypes = new Map<string, Promise<Map<string, string>>>();
-
-function typesOf(trx: Transaction<Database>, table: string): Promise<Map<string, string>> {
+function typesOf(columnTypes: Map<string, Promise<Map<string, string>>>, trx: Transaction<Database>, table: string): Promise<Map<string, string>> {
   let types = columnTypes.get(table);
   if (!types) {
     types = trx
@@ -63,8 +74,8 @@ async function insertByArrays<T extends keyof Database>(
   table: T,
   columns: readonly (keyof Database[T] & string)[],
   rows: readonly Database[T][],
+  types: Map<string, string>,
 ): Promise<void> {
-  const types = await typesOf(trx, table);
   const arrays = columns.map((c) =>
     rows.map((row) => {
       const v = (row as unknown as Record<string, unknown>)[c];

@@ -1,6 +1,6 @@
 import type { fsync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, sql, type KyselyPlugin } from 'kysely';
+import { Kysely, sql, type KyselyPlugin, type Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
 import { openSqlite } from './sqlite/sqlite-dialect.ts';
@@ -12,8 +12,9 @@ import { POSTGRES_MIGRATIONS } from './postgres/migrations.ts';
 import { PgListener } from './postgres/pg-listener.ts';
 import { PgLeader } from './postgres/pg-leader.ts';
 import { NO_FENCE, type LeaderFence } from './leader-fence.ts';
-import { LoopHealth, silentLogger } from '../core/index.ts';
+import { IdGenerator, LoopHealth, WireFormat, silentLogger } from '../core/index.ts';
 import { WriteQueue } from './write-queue.ts';
+import { RowInserter } from './insert-rows.ts';
 import { pgEventWriter } from './postgres/pg-events.ts';
 import { Notifier } from './notifier.ts';
 import { TenantScopeGuard } from './tenant-scope-guard.ts';
@@ -84,6 +85,18 @@ export interface Store {
   asLeader<T>(fn: (fence: LeaderFence) => Promise<T>): Promise<T | undefined>;
   /** The health of the background loops of this store and of the engine built on it. */
   loops: LoopHealth;
+  /**
+   * A multi-row INSERT as SQL text, for the hottest tables (see insert-rows.ts); inside a write
+   * operation, with its `trx`.
+   */
+  insertRows<T extends keyof Database>(trx: Transaction<Database>, table: T, columns: readonly (keyof Database[T] & string)[], rows: readonly Database[T][]): Promise<void>;
+  /**
+   * What the services of one server need on their hot paths, held here so that two servers in
+   * one process share nothing: new ids (a pool of random bytes) and stored times as wire strings
+   * (a memo of the last one).
+   */
+  ids: IdGenerator;
+  wire: WireFormat;
   /**
    * Marks a builder (`store.db` or a write operation's `trx`) whose queries span tenants on
    * purpose: the sweeper's scans, a key looked up by its hash. Say why where you call it.
@@ -163,7 +176,8 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
       checkpoints.failed(err, { what: 'the checkpoint thread stopped: checkpoints are back on the event loop', file });
     },
   });
-  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const inserter = new RowInserter('sqlite');
+  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), dialect: 'sqlite', inserter, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { dialect: 'sqlite', skipLocked: false, listenNotify: false, rowLocks: false },
@@ -173,6 +187,9 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
     // One process owns the file: it always leads, and there is nobody to fence off.
     asLeader: (fn) => fn(NO_FENCE),
     loops,
+    insertRows: (trx, table, columns, rows) => inserter.insert(trx, table, columns, rows),
+    ids: new IdGenerator(),
+    wire: new WireFormat(),
     allTenants: scope.allTenants,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
@@ -211,9 +228,11 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   await seedDefaultTenant(db, opts.now());
   const listener = new PgListener(url, notifier, loops.loop('pg-listener'));
   await listener.start();
+  const inserter = new RowInserter('postgres');
   const writer = new WriteQueue({
     db: withPlugins(db, opts.writerPlugins),
     dialect: 'postgres',
+    inserter,
     rowLocks: true,
     now: opts.now,
     concurrency: 4,
@@ -231,6 +250,9 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     allTenants: scope.allTenants,
     asLeader: (fn) => leader.run(fn),
     loops,
+    insertRows: (trx, table, columns, rows) => inserter.insert(trx, table, columns, rows),
+    ids: new IdGenerator(),
+    wire: new WireFormat(),
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },

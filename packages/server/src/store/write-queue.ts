@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { insertEvents } from './event-insert.ts';
+import { RowInserter } from './insert-rows.ts';
 import { OpSavepoints } from './op-savepoints.ts';
 import type { StoreCapabilities } from './store.ts';
 import { asUnavailable, isStoreUnavailable, isTransientConflict, StoreUnavailableError } from './unavailable.ts';
@@ -69,6 +70,8 @@ interface Pending {
 export interface WriteQueueOptions {
   db: Kysely<Database>;
   dialect: StoreCapabilities['dialect'];
+  /** The store's, for the events' INSERT (see insertEvents). Default: one of the queue's own. */
+  inserter?: RowInserter;
   /** StoreCapabilities.rowLocks, handed to every operation. Default false. */
   rowLocks?: boolean;
   now: () => number;
@@ -130,6 +133,7 @@ class DeferredStepFailed extends Error {
 
 export class WriteQueue {
   readonly #opts: WriteQueueOptions;
+  readonly #inserter: RowInserter;
   #pending: Pending[] = [];
   #active = 0;
   #scheduled = false;
@@ -141,6 +145,7 @@ export class WriteQueue {
 
   constructor(opts: WriteQueueOptions) {
     this.#opts = opts;
+    this.#inserter = opts.inserter ?? new RowInserter(opts.dialect);
   }
 
   /** Runs `op` in a transaction shared with other operations; resolves once the commit is durable. */
@@ -326,7 +331,7 @@ export class WriteQueue {
           throw new DeferredStepFailed(d.index, err);
         }
       }
-      result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.dialect);
+      result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#inserter);
       this.#opts.durability?.track(result.events);
       return out;
     }).catch((err: unknown) => {
