@@ -5,6 +5,7 @@ import type { Store } from '../store/index.ts';
 import type { Kysely } from 'kysely';
 import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
+import { keysetPage } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { WireFormat } from '../core/index.ts';
 import { EndpointValidators } from './endpoint-validators.ts';
@@ -183,11 +184,10 @@ export class AgentService {
   async list(tenantId: string, opts: { limit: number; cursor?: string }): Promise<Page<Agent>> {
     let q = this.#store.db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('deleted_at', 'is', null);
     if (opts.cursor) q = q.where('name', '>', opts.cursor);
-    const rows = await q.orderBy('name').limit(opts.limit + 1).execute();
-    const page = rows.slice(0, opts.limit);
+    const page = await keysetPage(q.orderBy('name'), { limit: opts.limit, cursorOf: (row) => row.name });
     const data: Agent[] = [];
-    for (const row of page) data.push(toAgent(row, await this.#versionRow(tenantId, row.name, row.latest_version), this.#store.wire));
-    return { data, next_cursor: rows.length > opts.limit ? page[page.length - 1].name : null };
+    for (const row of page.rows) data.push(toAgent(row, await this.#versionRow(tenantId, row.name, row.latest_version), this.#store.wire));
+    return { data, next_cursor: page.next_cursor };
   }
 
   async versions(tenantId: string, name: string, opts: { limit: number; cursor?: string }): Promise<Page<AgentVersion>> {
@@ -196,9 +196,8 @@ export class AgentService {
     const before = opts.cursor ? Number(opts.cursor) : NaN;
     // Versions are PostgreSQL INTEGERs: a larger cursor would be refused there (a 500), and means "all".
     if (Number.isInteger(before)) q = q.where('version', '<', Math.min(before, 2_147_483_647));
-    const rows = await q.orderBy('version', 'desc').limit(opts.limit + 1).execute();
-    const page = rows.slice(0, opts.limit);
-    return { data: page.map((v) => toVersion(v, this.#store.wire)), next_cursor: rows.length > opts.limit ? String(page[page.length - 1].version) : null };
+    const page = await keysetPage(q.orderBy('version', 'desc'), { limit: opts.limit, cursorOf: (v) => String(v.version) });
+    return { data: page.rows.map((v) => toVersion(v, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   async version(tenantId: string, name: string, version: number): Promise<AgentVersion> {
