@@ -8,6 +8,7 @@ import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { appendRunEvents, approvalRow, endAttempt, requestedEventData, transitionRun, wakeKey } from '../runs/index.ts';
+import { staleLease } from '../leases/index.ts';
 
 /** Who decides: an API key (id and name), or a signed link. */
 export interface Decider {
@@ -90,10 +91,7 @@ export class ApprovalService {
       let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId);
       if (ctx.rowLocks) q = q.forUpdate();
       const run = await q.executeTakeFirst();
-      if (!run || (run.status !== 'running' && run.status !== 'waiting')) {
-        const attempt = await ctx.trx.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
-        throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
-      }
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await staleLease(ctx.trx, { tenantId, leaseId });
       const existing = await ctx.trx.selectFrom('approvals').selectAll().where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('approval_key', '=', req.key).executeTakeFirst();
       if (existing) {
         if (existing.status === 'pending') await this.#enterWaiting(ctx, run, leaseId, existing.id);
@@ -269,10 +267,7 @@ export class ApprovalService {
     const row = await this.#row(tenantId, id);
     for (;;) {
       const run = await this.#store.db.selectFrom('runs').select(['status', 'lease_id']).where('tenant_id', '=', tenantId).where('id', '=', row.run_id).executeTakeFirstOrThrow();
-      if (run.lease_id !== leaseId || !['running', 'waiting', 'cancelled'].includes(run.status)) {
-        const attempt = await this.#store.db.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).where('run_id', '=', row.run_id).executeTakeFirst();
-        throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)} for this approval's run`);
-      }
+      if (run.lease_id !== leaseId || !['running', 'waiting', 'cancelled'].includes(run.status)) throw await staleLease(this.#store.db, { tenantId, leaseId, runId: row.run_id });
       const current = await this.get(tenantId, id);
       const remaining = until - Date.now();
       if (current.status !== 'pending' || remaining <= 0 || signal?.aborted || run.status === 'cancelled') return current;

@@ -14,6 +14,7 @@ import { anyOf, tenantIs } from '../store/index.ts';
 import type { WireFormat } from '../core/index.ts';
 import { toRun } from '../runs/index.ts';
 import { appendRunEvents, cancelPendingApprovals, endAttempt, transitionRun, wakeKey } from '../runs/index.ts';
+import { staleLease, staleLeaseError } from './lease-fence.ts';
 
 export interface LeaseRequest {
   tenantId: string;
@@ -36,8 +37,6 @@ const ATTEMPT_COLUMNS = ['tenant_id', 'run_id', 'attempt', 'lease_id', 'worker_i
 
 /** Re-check for runs this often while long-polling, for runs whose backoff ends (no wake-up for that). */
 const POLL_RECHECK_MS = 250;
-
-const lost = (leaseId: string) => new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`);
 
 interface ParkedPoller {
   req: LeaseRequest;
@@ -303,17 +302,11 @@ export class LeaseService {
     return ctx.trx.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
   }
 
-  /** Why a lease no longer works: unknown to this tenant (404) or no longer the run's (409). */
-  async #staleLease(ctx: WriteContext, tenantId: string, leaseId: string): Promise<DomainError> {
-    const attempt = await this.#attempt(ctx, tenantId, leaseId);
-    return attempt ? lost(leaseId) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
-  }
-
   async heartbeat(tenantId: string, leaseId: string): Promise<HeartbeatResult> {
     return this.#store.writer.write(async (ctx) => {
       const run = await this.#runByLease(ctx, tenantId, leaseId);
       if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: this.#store.wire.iso(ctx.now) };
-      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await staleLease(ctx.trx, { tenantId, leaseId });
       const expires = ctx.now + (run.lease_ttl_ms ?? 30_000);
       await ctx.trx.updateTable('runs').set({ lease_expires_at: expires }).where('tenant_id', '=', tenantId).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
       return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: this.#store.wire.iso(expires) };
@@ -351,7 +344,7 @@ export class LeaseService {
       const attempt = await this.#attempt(ctx, tenantId, leaseId);
       if (attempt?.outcome === 'succeeded') return toRun(run, this.#store.wire);
     }
-    throw await this.#staleLease(ctx, tenantId, leaseId);
+    throw await staleLease(ctx.trx, { tenantId, leaseId });
   }
 
   async fail(tenantId: string, leaseId: string, failure: RunFailure): Promise<Run> {
@@ -366,10 +359,10 @@ export class LeaseService {
         const current = await ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', attempt.run_id).executeTakeFirstOrThrow();
         return toRun(current, this.#store.wire); // a repeated fail: already recorded
       }
-      throw await this.#staleLease(ctx, tenantId, leaseId);
+      throw await staleLease(ctx.trx, { tenantId, leaseId });
     }
     const updated = await this.failAttempt(ctx, run, failure, 'failed');
-    if (!updated) throw lost(leaseId);
+    if (!updated) throw staleLeaseError(leaseId, true);
     return toRun(updated, this.#store.wire);
   }
 
@@ -418,7 +411,7 @@ export class LeaseService {
   async release(tenantId: string, leaseId: string): Promise<Run> {
     return this.#store.writer.write(async (ctx) => {
       const run = await this.#runByLease(ctx, tenantId, leaseId);
-      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await staleLease(ctx.trx, { tenantId, leaseId });
       const updated = await transitionRun(
         ctx,
         run,
@@ -427,7 +420,7 @@ export class LeaseService {
         { status: 'queued', waiting_reason: null, waiting_since: null, available_at: ctx.now, max_attempts: run.max_attempts + 1, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
         { type: EventType.runQueued, data: { reason: 'released', attempt: run.attempts } },
       );
-      if (!updated) throw lost(leaseId);
+      if (!updated) throw staleLeaseError(leaseId, true);
       await endAttempt(ctx, run.tenant_id, leaseId, 'released', null);
       ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
       return toRun(updated, this.#store.wire);
@@ -444,7 +437,7 @@ export class LeaseService {
     });
     return this.#store.writer.write(async (ctx) => {
       const run = await this.#runByLease(ctx, tenantId, leaseId);
-      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await this.#staleLease(ctx, tenantId, leaseId);
+      if (!run || (run.status !== 'running' && run.status !== 'waiting')) throw await staleLease(ctx.trx, { tenantId, leaseId });
       return appendRunEvents(ctx, run, events.map((e) => ({ type: e.type, data: e.data ?? {} })));
     });
   }
