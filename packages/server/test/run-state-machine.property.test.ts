@@ -140,7 +140,7 @@ for (const d of await dialects()) {
                 if (lease) await e.leases.release('default', lease).catch(ignore);
                 break;
               case 'cancel':
-                if (runs.length) await e.runs.cancel('default', runs[op.pick % runs.length], null).catch(ignore);
+                if (runs.length) await e.runs.cancel('default', runs[op.pick % runs.length]).catch(ignore);
                 break;
               case 'advance':
                 clock.advance(op.ms);

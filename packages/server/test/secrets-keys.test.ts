@@ -115,7 +115,7 @@ describe('envelope encryption', () => {
   it('rewrap changes the wrapping only, and needs the old key', () => {
     const old = Keyring.generate();
     const sealed = sealSecret(old, at, 'moving-value');
-    const both = new Keyring(randomBytes(32), [old.current.key]);
+    const both = new Keyring(randomBytes(32), { previous: [old.current.key] });
     const moved = { ...sealed, ...rewrapSecret(both, at, sealed) };
     assert.equal(moved.ciphertext, sealed.ciphertext, 'the value is not re-encrypted');
     assert.equal(moved.kek_id, both.current.id);

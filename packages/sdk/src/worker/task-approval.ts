@@ -60,7 +60,7 @@ export function createApprovalAsker(client: Agentd, task: Task, signal: AbortSig
     );
     while (approval.status === 'pending') {
       signal.throwIfAborted();
-      approval = await fenced(() => client.leases.waitApproval(task.lease_id, approval.id, POLL_WAIT_MS, { signal }));
+      approval = await fenced(() => client.leases.waitApproval(task.lease_id, approval.id, { wait_ms: POLL_WAIT_MS }, { signal }));
     }
     return { approved: approval.approved === true, comment: approval.comment, reason: approval.reason, decided_by: approval.decided_by, approval };
   };

@@ -26,7 +26,7 @@ export function agentRoutes(app: FastifyInstance, { engine, idempotency }: AppDe
         if (!parsed.ok) throw new ApiError('MANIFEST_INVALID', 'the manifest cannot be parsed', parsed.problems);
         manifest = parsed.value;
       }
-      return idempotency.run(request, reply, 201, (record) => engine.agents.deploy(tenantOf(request), manifest, record));
+      return idempotency.run(request, reply, 201, (record) => engine.agents.deploy(tenantOf(request), manifest, { record }));
     },
   );
   app.get(
@@ -90,7 +90,7 @@ export function agentRoutes(app: FastifyInstance, { engine, idempotency }: AppDe
       },
       async (request, reply) => {
         const p = request.params as { name: string; endpoint: string };
-        return idempotency.run(request, reply, 200, (record) => engine.agents.setEndpointEnabled(tenantOf(request), p.name, p.endpoint, action === 'enable', record));
+        return idempotency.run(request, reply, 200, (record) => engine.agents.setEndpointEnabled({ tenantId: tenantOf(request), agent: p.name, endpoint: p.endpoint, enabled: action === 'enable' }, { record }));
       },
     );
   }

@@ -80,7 +80,8 @@ export class AgentService {
   }
 
   /** Validates and stores a manifest as the agent's next immutable version; `record` runs in its transaction. */
-  async deploy(tenantId: string, raw: unknown, record?: AgentRecorder): Promise<Agent> {
+  async deploy(tenantId: string, raw: unknown, opts: { record?: AgentRecorder } = {}): Promise<Agent> {
+    const { record } = opts;
     const result = validateManifest(raw); // a fresh compiler: user schemas may reuse an $id
     if (!result.ok) throw new DomainError('MANIFEST_INVALID', 'the manifest is invalid', result.problems);
     const { name, manifest, endpoints } = result.value;
@@ -221,7 +222,10 @@ export class AgentService {
     this.#forget(tenantId, name);
   }
 
-  async setEndpointEnabled(tenantId: string, name: string, endpoint: string, enabled: boolean, record?: AgentRecorder): Promise<Agent> {
+  /** Enables or disables one endpoint of the latest version; `record` runs in the transaction. */
+  async setEndpointEnabled(input: { tenantId: string; agent: string; endpoint: string; enabled: boolean }, opts: { record?: AgentRecorder } = {}): Promise<Agent> {
+    const { tenantId, agent: name, endpoint, enabled } = input;
+    const { record } = opts;
     const agent = await this.#agentRow(tenantId, name);
     const { row: version, endpoints } = await this.#version(tenantId, name, agent.latest_version);
     if (!endpoints.has(endpoint)) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
@@ -254,15 +258,19 @@ export class AgentService {
   /** The latest version's endpoint, for creating a run. */
   async resolveLatest(tenantId: string, name: string, endpoint: string): Promise<ResolvedEndpoint> {
     const agent = await this.#agent(tenantId, name);
-    const resolved = await this.resolve(tenantId, name, agent.row.latest_version, endpoint);
+    const resolved = await this.resolve({ tenantId, agent: name, version: agent.row.latest_version, endpoint });
     return { ...resolved, enabled: !agent.disabled.has(endpoint) };
   }
 
-  /** A given version's endpoint (a run keeps the version it started on). */
-  async resolve(tenantId: string, name: string, version: number, endpoint: string, db?: Kysely<Database>): Promise<ResolvedEndpoint> {
-    const spec = (await this.#version(tenantId, name, version, db)).endpoints.get(endpoint);
+  /**
+   * A given version's endpoint (a run keeps the version it started on). `db`: the transaction
+   * when called inside a write (on SQLite it holds the only connection); default `store.db`.
+   */
+  async resolve(at: { tenantId: string; agent: string; version: number; endpoint: string; db?: Kysely<Database> }): Promise<ResolvedEndpoint> {
+    const { tenantId, agent: name, version, endpoint } = at;
+    const spec = (await this.#version(tenantId, name, version, at.db)).endpoints.get(endpoint);
     if (!spec) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
-    const v = this.#validators.get({ tenantId, agent: name, version, endpoint }, spec);
+    const v = this.#validators.get(at, spec);
     return { agent: name, version, endpoint, spec, enabled: true, validateInput: v.input, validateOutput: v.output };
   }
 }

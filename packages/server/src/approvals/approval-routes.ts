@@ -167,7 +167,7 @@ export function approvalRoutes(app: FastifyInstance, { engine, idempotency }: Ap
       const p = request.params as { lease_id: string; id: string };
       const abort = new AbortController();
       reply.raw.once('close', () => abort.abort());
-      return engine.approvals.waitForLease(tenantOf(request), p.lease_id, p.id, (request.query as { wait_ms: number }).wait_ms, abort.signal);
+      return engine.approvals.waitForLease({ tenantId: tenantOf(request), leaseId: p.lease_id, approvalId: p.id, waitMs: (request.query as { wait_ms: number }).wait_ms, signal: abort.signal });
     },
   );
 }

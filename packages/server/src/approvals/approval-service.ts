@@ -262,7 +262,8 @@ export class ApprovalService {
    * Long-poll for a worker waiting on its approval: answers as soon as it is settled, or with
    * the pending approval after `waitMs`. Fenced by the lease like every worker call.
    */
-  async waitForLease(tenantId: string, leaseId: string, id: string, waitMs: number, signal?: AbortSignal): Promise<Approval> {
+  async waitForLease(req: { tenantId: string; leaseId: string; approvalId: string; waitMs: number; signal?: AbortSignal }): Promise<Approval> {
+    const { tenantId, leaseId, approvalId: id, waitMs, signal } = req;
     const until = Date.now() + waitMs;
     const row = await this.#row(tenantId, id);
     for (;;) {

@@ -46,7 +46,7 @@ export function findingRoutes(app: FastifyInstance, { engine, idempotency, confi
       const { lease_id: leaseId } = request.params as { lease_id: string };
       // Findings come from worker code: scrub granted secret values before they are stored.
       const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body as { findings: Static<typeof FindingInput>[] });
-      return idempotency.run(request, reply, 201, (record) => engine.findings.post(tenantOf(request), leaseId, body.findings, record));
+      return idempotency.run(request, reply, 201, (record) => engine.findings.post(tenantOf(request), leaseId, body.findings, { record }));
     },
   );
 

@@ -56,8 +56,10 @@ export class FindingService {
   /**
    * Stores 1–100 findings for the run that holds `leaseId`, fenced like the lease's events:
    * unknown lease 404, a lease that is no longer the run's 409, and then nothing is written.
+   * `record` runs in the transaction that stores them.
    */
-  async post(tenantId: string, leaseId: string, items: FindingInput[], record?: FindingRecorder): Promise<{ data: Finding[] }> {
+  async post(tenantId: string, leaseId: string, items: FindingInput[], opts: { record?: FindingRecorder } = {}): Promise<{ data: Finding[] }> {
+    const { record } = opts;
     return this.#store.writer.write(async (ctx) => {
       const run = await runByLease(ctx, tenantId, leaseId, ['running', 'waiting']);
       const rows: FindingsTable[] = items.map((f) => ({

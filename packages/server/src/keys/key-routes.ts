@@ -23,7 +23,7 @@ export function keyRoutes(app: FastifyInstance, { engine, idempotency }: AppDeps
       const body = request.body as Static<typeof KeyCreate>;
       const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
       return idempotency.run(request, reply, 201, (record) =>
-        engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }, record),
+        engine.keys.create({ tenantId: tenantOf(request), role: body.role as Role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }, { record }),
       );
     },
   );

@@ -60,7 +60,7 @@ const AUTH_CACHE_TTL_MS = 1000;
 export class KeyService {
   readonly #store: Store;
   readonly #clock: Clock;
-  readonly #cache = new TtlCache<Principal & { expiresAt: number | null }>(AUTH_CACHE_TTL_MS);
+  readonly #cache = new TtlCache<Principal & { expiresAt: number | null }>({ ttlMs: AUTH_CACHE_TTL_MS });
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
@@ -74,8 +74,9 @@ export class KeyService {
    */
   async create(
     input: { tenantId: string; role: Role; name?: string | null; agents?: readonly string[] | null; expiresAt?: number | null; key?: string },
-    record?: (ctx: WriteContext, created: CreatedApiKey) => Promise<void>,
+    opts: { record?: (ctx: WriteContext, created: CreatedApiKey) => Promise<void> } = {},
   ): Promise<CreatedApiKey> {
+    const { record } = opts;
     const now = this.#clock.now();
     const agents = checkKeyRequest({ role: input.role, agents: input.agents, expiresAt: input.expiresAt, now });
     const key = input.key ?? generateKey();

@@ -54,11 +54,12 @@ export class LeaseService {
   readonly #clock: Clock;
   readonly #random: () => number;
 
-  constructor(store: Store, agents: AgentService, clock: Clock, random: () => number = Math.random) {
-    this.#store = store;
-    this.#agents = agents;
-    this.#clock = clock;
-    this.#random = random;
+  /** `random`: the backoff's jitter source; default Math.random. */
+  constructor(deps: { store: Store; agents: AgentService; clock: Clock; random?: () => number }) {
+    this.#store = deps.store;
+    this.#agents = deps.agents;
+    this.#clock = deps.clock;
+    this.#random = deps.random ?? Math.random;
   }
 
   /** Leases up to `maxTasks` runs, waiting up to `waitMs` for one to become available. */
@@ -322,7 +323,7 @@ export class LeaseService {
     const run = await this.#runByLease(ctx, tenantId, leaseId);
     if (run && (run.status === 'running' || run.status === 'waiting')) {
       // Checked before anything is written: an invalid output leaves the run leased, unchanged.
-      const ep = await this.#agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint, ctx.trx);
+      const ep = await this.#agents.resolve({ tenantId, agent: run.agent, version: run.agent_version, endpoint: run.endpoint, db: ctx.trx });
       if (!ep.validateOutput(value)) {
         throw new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors));
       }
@@ -479,7 +480,7 @@ export class LeaseService {
       if (!('output' in it) || !run || seen.has(it.lease_id)) continue;
       seen.add(it.lease_id);
       const value = it.output === undefined ? null : it.output;
-      const ep = await this.#agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint, ctx.trx);
+      const ep = await this.#agents.resolve({ tenantId, agent: run.agent, version: run.agent_version, endpoint: run.endpoint, db: ctx.trx });
       if (!ep.validateOutput(value)) {
         results.set(index, asResult(it.lease_id, new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors))));
         continue;

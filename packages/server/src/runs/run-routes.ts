@@ -28,7 +28,7 @@ export function runRoutes(app: FastifyInstance, { engine, idempotency, config }:
     },
     async (request, reply) => {
       const body = request.body as Static<typeof RunCreate>;
-      return idempotency.run(request, reply, 201, (record) => engine.runs.create(tenantOf(request), body as RunCreateInput, record));
+      return idempotency.run(request, reply, 201, (record) => engine.runs.create(tenantOf(request), body as RunCreateInput, { after: record }));
     },
   );
   app.post(
@@ -46,7 +46,7 @@ export function runRoutes(app: FastifyInstance, { engine, idempotency, config }:
     async (request, reply) => {
       const body = request.body as { runs: RunCreateInput[] };
       return idempotency.run(request, reply, 201, async (record) => ({
-        data: await engine.runs.createBatch(tenantOf(request), body.runs, record ? (ctx, runs) => record(ctx, { data: runs }) : undefined),
+        data: await engine.runs.createBatch(tenantOf(request), body.runs, { after: record ? (ctx, runs) => record(ctx, { data: runs }) : undefined }),
       }));
     },
   );
@@ -94,7 +94,7 @@ export function runRoutes(app: FastifyInstance, { engine, idempotency, config }:
       const body = request.body as { reason?: string } | null | undefined;
       const id = (request.params as { id: string }).id;
       if (id.length === 0) throw new ApiError('RUN_NOT_FOUND', 'no run');
-      return idempotency.run(request, reply, 200, (record) => engine.runs.cancel(tenantOf(request), id, body?.reason ?? null, record));
+      return idempotency.run(request, reply, 200, (record) => engine.runs.cancel(tenantOf(request), id, { reason: body?.reason ?? null, after: record }));
     },
   );
 }

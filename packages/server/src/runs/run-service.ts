@@ -121,14 +121,17 @@ export class RunService {
     return { row, approval: ep.spec.approval };
   }
 
-  async create(tenantId: string, item: RunCreateInput, after?: AfterWrite<Run>): Promise<Run> {
+  /** `after` runs in the transaction that inserts the run (the route's idempotency record). */
+  async create(tenantId: string, item: RunCreateInput, opts: { after?: AfterWrite<Run> } = {}): Promise<Run> {
+    const { after } = opts;
     const prepared = await this.#prepare(tenantId, item, '');
     const [run] = await this.#insert([prepared], after ? (ctx, runs) => after(ctx, runs[0]) : undefined);
     return run;
   }
 
   /** All-or-nothing: every item is validated before any is written; one transaction holds them all. */
-  async createBatch(tenantId: string, items: RunCreateInput[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+  async createBatch(tenantId: string, items: RunCreateInput[], opts: { after?: AfterWrite<Run[]> } = {}): Promise<Run[]> {
+    const { after } = opts;
     const rows: Prepared[] = [];
     const problems: FieldProblem[] = [];
     let firstError: DomainError | null = null;
@@ -265,9 +268,12 @@ export class RunService {
 
   /**
    * Cancels a run that has not ended. A running attempt keeps its lease id on the row, so its
-   * next heartbeat answers `cancelled` instead of `LEASE_LOST`.
+   * next heartbeat answers `cancelled` instead of `LEASE_LOST`. `reason` default none;
+   * `after` runs in the cancelling transaction.
    */
-  async cancel(tenantId: string, id: string, reason: string | null, after?: AfterWrite<Run>): Promise<Run> {
+  async cancel(tenantId: string, id: string, opts: { reason?: string | null; after?: AfterWrite<Run> } = {}): Promise<Run> {
+    const reason = opts.reason ?? null;
+    const { after } = opts;
     return this.#store.writer.write(async (ctx) => {
       // Locked to the commit: a completion racing this cancel waits, then finds the run ended.
       let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);

@@ -21,7 +21,7 @@ export function grantRoutes(app: FastifyInstance, { engine, idempotency }: AppDe
       const body = request.body as Static<typeof GrantCreate>;
       const tenantId = tenantOf(request);
       return idempotency.run(request, reply, 201, (record) =>
-        engine.grants.create({ tenantId, secret: body.secret, agent: body.agent, endpoint: body.endpoint ?? null, createdBy: request.principal?.keyId ?? null }, record),
+        engine.grants.create({ tenantId, secret: body.secret, agent: body.agent, endpoint: body.endpoint ?? null, createdBy: request.principal?.keyId ?? null }, { record }),
       );
     },
   );

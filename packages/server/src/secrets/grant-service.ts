@@ -46,7 +46,8 @@ export class GrantService {
    * endpoint, in its latest version) must exist: a typo would otherwise grant nothing, silently.
    * Granting what is already granted returns the existing grant.
    */
-  async create(input: { tenantId: string; secret: string; agent: string; endpoint?: string | null; createdBy: string | null }, record?: GrantRecorder): Promise<Grant> {
+  async create(input: { tenantId: string; secret: string; agent: string; endpoint?: string | null; createdBy: string | null }, opts: { record?: GrantRecorder } = {}): Promise<Grant> {
+    const { record } = opts;
     const endpoint = input.endpoint ?? null;
     if (endpoint === null) await this.#agents.get(input.tenantId, input.agent);
     else await this.#agents.resolveLatest(input.tenantId, input.agent, endpoint);

@@ -21,7 +21,7 @@ export function secretRoutes(app: FastifyInstance, { engine, idempotency }: AppD
     async (request, reply) => {
       const body = request.body as Static<typeof SecretCreate>;
       const hashed = { ...body, value: engine.secrets.fingerprint(body.value) };
-      return idempotency.run(request, reply, 201, (record) => engine.secrets.create({ tenantId: tenantOf(request), ...body }, record), { bodyForHash: hashed });
+      return idempotency.run(request, reply, 201, (record) => engine.secrets.create({ tenantId: tenantOf(request), ...body }, { record }), { bodyForHash: hashed });
     },
   );
   app.get(
@@ -66,7 +66,7 @@ export function secretRoutes(app: FastifyInstance, { engine, idempotency }: AppD
       const body = request.body as Static<typeof SecretRotate>;
       const name = (request.params as { name: string }).name;
       const hashed = { ...body, value: engine.secrets.fingerprint(body.value) };
-      return idempotency.run(request, reply, 200, (record) => engine.secrets.rotate({ tenantId: tenantOf(request), name, ...body }, record), { bodyForHash: hashed });
+      return idempotency.run(request, reply, 200, (record) => engine.secrets.rotate({ tenantId: tenantOf(request), name, ...body }, { record }), { bodyForHash: hashed });
     },
   );
   app.delete(

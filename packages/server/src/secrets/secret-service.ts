@@ -69,7 +69,8 @@ export class SecretService {
   }
 
   /** Creates a secret at version 1 (or, for a name deleted before, the next unused version). */
-  async create(input: { tenantId: string; name: string; value: string; description?: string | null }, record?: SecretRecorder<Secret>): Promise<Secret> {
+  async create(input: { tenantId: string; name: string; value: string; description?: string | null }, opts: { record?: SecretRecorder<Secret> } = {}): Promise<Secret> {
+    const { record } = opts;
     const keyring = this.keyring;
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
@@ -99,7 +100,8 @@ export class SecretService {
   }
 
   /** Adds a version holding the new value; it is what the next lease delivers. */
-  async rotate(input: { tenantId: string; name: string; value: string; description?: string | null }, record?: SecretRecorder<Secret>): Promise<Secret> {
+  async rotate(input: { tenantId: string; name: string; value: string; description?: string | null }, opts: { record?: SecretRecorder<Secret> } = {}): Promise<Secret> {
+    const { record } = opts;
     const keyring = this.keyring;
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
