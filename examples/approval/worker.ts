@@ -34,12 +34,12 @@ const worker = new Worker({
         on_timeout: 'reject',
       });
       if (!decision.approved) {
-        await ctx.log('refund not approved', { reason: decision.reason });
+        await ctx.log('refund not approved', { fields: { reason: decision.reason } });
         return { refunded: false, token_used: false, decided_by: decision.decided_by, note: decision.reason };
       }
       const key = ctx.secrets.get('payments_key');
       const refunded = await refundWithProvider(key, input.amount);
-      await ctx.log('refund issued', { amount: input.amount });
+      await ctx.log('refund issued', { fields: { amount: input.amount } });
       return { refunded, token_used: true, decided_by: decision.decided_by, note: decision.comment };
     },
   },

@@ -15,7 +15,7 @@ const worker = new Worker({
     greet: async (input, ctx) => {
       const { name } = input as { name: string };
       await ctx.log(`greeting ${name}`);
-      await ctx.progress(1, 'done');
+      await ctx.progress({ progress: 1, message: 'done' });
       return { greeting: `Hello, ${name}!` };
     },
   },

@@ -39,8 +39,8 @@ describe('Worker', () => {
       workerId: 'w-1',
       endpoints: {
         greet: async (input: { name: string }, ctx) => {
-          void ctx.log('greeting', { who: input.name });
-          void ctx.progress(0.5, 'half');
+          void ctx.log('greeting', { fields: { who: input.name } });
+          void ctx.progress({ progress: 0.5, message: 'half' });
           void ctx.emit('mood', { happy: true });
           await ctx.outputDelta('Hel');
           if (++ready === 3) release();

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ErrorBody } from '@agentd/protocol/schemas';
 import type { Engine } from './engine.ts';
-import { newId } from './core/index.ts';
+import { IdGenerator } from './core/index.ts';
 import { DEFAULT_API_CONFIG, Idempotency, OPENAPI_INFO, RateLimits, authHook, clientErrorHandler, declareFrameworkErrors, frameworkErrors, registerRequestGuards, handleError, healthRoutes, loggerOptions, openapiRoutes, registerJsonParser, sendError, serverTimeoutOptions, type ApiConfig, type AppDeps } from './http/index.ts';
 import { keyRoutes } from './keys/index.ts';
 import { agentRoutes } from './agents/index.ts';
@@ -20,16 +20,18 @@ import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
 export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig>; loggerInstance?: FastifyBaseLogger }): Promise<FastifyInstance> {
   const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...opts.config };
+  // Request ids come from a pool of this app's own (see IdGenerator).
+  const ids = new IdGenerator();
   const app = Fastify({
     ...(opts.loggerInstance ? { loggerInstance: opts.loggerInstance } : { logger: loggerOptions(config.logger) }),
     bodyLimit: config.bodyLimit,
-    genReqId: () => newId('req'),
+    genReqId: () => ids.next('req', Date.now()),
     // Decision-link tokens travel in the path.
     routerOptions: { maxParamLength: 2048 },
     requestIdHeader: false,
     // Slow or stalled clients are cut off instead of holding sockets forever.
     ...serverTimeoutOptions(config),
-    clientErrorHandler,
+    clientErrorHandler: clientErrorHandler(ids),
     // Router errors (a bad URL, an over-long parameter) in the one error body too.
     frameworkErrors,
     trustProxy: config.trustProxy ?? false,

@@ -54,7 +54,7 @@ export function createEngine(opts: {
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
-  const leases = new LeaseService(store, agents, clock, opts.random);
+  const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
   // No keyring (the OpenAPI generator): secret routes answer 500 instead of inventing a key.
   const secrets = new SecretService(store, opts.keyring ?? null);

@@ -89,7 +89,7 @@ for (const d of await dialects()) {
     });
 
     it('another tenant may use the same agent name and $id', async () => {
-      const other = await t.engine.tenants.create('Other');
+      const other = await t.engine.tenants.create({ name: 'Other' });
       const key = await t.keyFor('admin', other.id);
       assert.equal((await t.call('POST', '/v1/agents', { body: manifest('ida', numberSchema), key })).statusCode, 201);
       assert.equal((await run('ida', { n: 5 }, key)).statusCode, 201);

@@ -270,7 +270,7 @@ for (const d of await dialects()) {
     it('approvals of another tenant are invisible (404)', async () => {
       const run = await create('pay');
       const [a] = await pendingFor(run.id);
-      const other = await t.keyFor('admin', (await t.engine.tenants.create('Other')).id);
+      const other = await t.keyFor('admin', (await t.engine.tenants.create({ name: 'Other' })).id);
       assert.equal((await t.call('GET', `/v1/approvals/${a.id}`, { key: other })).statusCode, 404);
       assert.equal((await t.call('POST', `/v1/approvals/${a.id}/approve`, { key: other, body: {} })).statusCode, 404);
       assert.equal((await t.call('GET', '/v1/approvals', { key: other })).json().data.length, 0);

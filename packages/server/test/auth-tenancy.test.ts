@@ -24,7 +24,7 @@ for (const d of await dialects()) {
       const lease = await t.call('POST', '/v1/worker/lease', { key: workerKey, body: { agent: 'hello', wait_ms: 0 } });
       ids.lease = lease.json().tasks[0].lease_id;
       ids.key = (await t.call('POST', '/v1/keys', { body: { role: 'viewer' } })).json().id;
-      otherTenant = (await t.engine.tenants.create('Other')).id;
+      otherTenant = (await t.engine.tenants.create({ name: 'Other' })).id;
       otherAdmin = await t.keyFor('admin', otherTenant);
     });
     after(async () => {

@@ -101,7 +101,7 @@ for (const d of await dialects()) {
 
     it('answers 404 before streaming a run of another tenant, and 401 without a key', async () => {
       const id = await finishedRun(0);
-      const other = await t.keyFor('admin', (await t.engine.tenants.create('X')).id);
+      const other = await t.keyFor('admin', (await t.engine.tenants.create({ name: 'X' })).id);
       await assert.rejects(readSse(`${base}/v1/runs/${id}/events`, { key: other }), /SSE 404/);
       await assert.rejects(readSse(`${base}/v1/runs/${id}/events`, { key: 'agd_nonsense_nonsense' }), /SSE 401/);
     });

@@ -129,7 +129,7 @@ for (const d of await dialects()) {
       assert.equal((await t.call('GET', `/v1/runs/${runId}/logs`, { key: viewer })).statusCode, 200);
       assert.equal((await t.call('GET', '/v1/logs', { key: viewer })).statusCode, 200);
       assert.equal((await t.call('GET', '/v1/logs', { key: workerKey })).statusCode, 403);
-      const other = await t.engine.tenants.create('Other');
+      const other = await t.engine.tenants.create({ name: 'Other' });
       const stranger = await t.keyFor('admin', other.id);
       assert.equal((await t.call('GET', `/v1/runs/${runId}/logs`, { key: stranger })).statusCode, 404);
       assert.deepEqual(await get('/v1/logs', stranger), { data: [], next_cursor: null });

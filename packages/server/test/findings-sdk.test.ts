@@ -35,13 +35,13 @@ for (const d of await dialects()) {
         logger: silentLogger,
         endpoints: {
           scan: async (input: { files: string[] }, ctx) => {
-            ctx.log('scan started', { files: input.files.length });
+            ctx.log('scan started', { fields: { files: input.files.length } });
             for (const [i, file] of input.files.entries()) {
               // Not awaited on purpose: the worker must still store them all before completing.
               void ctx.finding({ severity: i === 0 ? 'critical' : 'warning', summary: `issue in ${file}`, file: `${file}:${i + 1}`, source: 'sdk-test', details: { i } }).then((f) => returned.push(f));
             }
             assert.throws(() => ctx.finding({ severity: 'fatal' as never, summary: 'x' }), TypeError);
-            ctx.log('scan done', undefined, 'warn');
+            ctx.log('scan done', { level: 'warn' });
             return { scanned: input.files.length };
           },
         },

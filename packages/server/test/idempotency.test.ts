@@ -70,7 +70,7 @@ for (const d of await dialects()) {
       const other = await post(key, body('two'));
       assert.equal(other.statusCode, 422);
       assert.equal(other.json().error.code, 'IDEMPOTENCY_KEY_REUSED');
-      const tenant = (await t.engine.tenants.create('T2')).id;
+      const tenant = (await t.engine.tenants.create({ name: 'T2' })).id;
       const admin2 = await t.keyFor('admin', tenant);
       await t.call('POST', '/v1/agents', { key: admin2, body: HELLO_MANIFEST });
       const theirs = await post(key, body('one'), admin2);

@@ -61,7 +61,7 @@ for (const d of await dialects()) {
       assert.equal((await getFrom(url, '/v1/runs', badKey(99), '127.0.0.2')).status, 401);
       assert.equal((await getFrom(url, '/v1/agents', t.adminKey, '127.0.0.2')).status, 200);
       // Another tenant's valid key from the flooding address: served too.
-      const other = (await t.engine.tenants.create('Other')).id;
+      const other = (await t.engine.tenants.create({ name: 'Other' })).id;
       assert.equal((await getFrom(url, '/v1/agents', await t.keyFor('viewer', other), '127.0.0.1')).status, 200);
       // A missing key costs no lookup and is not counted: it stays a plain 401.
       const none = await t.call('GET', '/v1/runs', { key: null, headers: {} });
@@ -156,12 +156,12 @@ for (const d of await dialects()) {
     it('limits a tenant across its keys, and admin keys when rateLimitAdmin is set', async () => {
       const t = await startTestApp(db, { config: { tenantRate: { count: 4, periodMs: 60_000 }, rateLimitAdmin: true } });
       apps.push(t);
-      const tenant = (await t.engine.tenants.create('Limited')).id;
+      const tenant = (await t.engine.tenants.create({ name: 'Limited' })).id;
       const keys = [await t.keyFor('viewer', tenant), await t.keyFor('admin', tenant)];
       const codes = [];
       for (let i = 0; i < 6; i++) codes.push((await t.call('GET', '/v1/agents', { key: keys[i % 2] })).statusCode);
       assert.deepEqual(codes, [200, 200, 200, 200, 429, 429]);
-      const other = (await t.engine.tenants.create('Neighbour')).id;
+      const other = (await t.engine.tenants.create({ name: 'Neighbour' })).id;
       assert.equal((await t.call('GET', '/v1/agents', { key: await t.keyFor('viewer', other) })).statusCode, 200);
     });
 

@@ -105,7 +105,7 @@ for (const d of await dialects()) {
       await ok('POST', '/v1/secrets', { name: 's1', value: 'value-1' });
       ids.grant = (await ok('POST', '/v1/grants', { secret: 's1', agent: 'hello' })).id;
       ids.key = (await ok('POST', '/v1/keys', { role: 'viewer' })).id;
-      const other = await t.engine.tenants.create('Other');
+      const other = await t.engine.tenants.create({ name: 'Other' });
       otherAdmin = await t.keyFor('admin', other.id);
     });
     after(async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TERMINAL_STATUSES, type RunStatus } from '@agentd/protocol';
 import { RUN_TRANSITIONS, type RunTransitionName, type RunTransitionSpec } from '../src/runs/index.ts';
-import { DomainError } from '../src/store/write-queue.ts';
+import { DomainError } from '../src/core/index.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { FaultInjector, isInjected } from './helpers/fault-injector.ts';
 import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
@@ -141,7 +141,7 @@ for (const d of await dialects()) {
                 if (lease) await e.leases.release('default', lease).then((run) => assertEndedIn(run.status, 'release'), ignore);
                 break;
               case 'cancel':
-                if (runs.length) await e.runs.cancel('default', runs[op.pick % runs.length], null).then((run) => assertEndedIn(run.status, 'cancel'), ignore);
+                if (runs.length) await e.runs.cancel('default', runs[op.pick % runs.length]).then((run) => assertEndedIn(run.status, 'cancel'), ignore);
                 break;
               case 'advance':
                 clock.advance(op.ms);

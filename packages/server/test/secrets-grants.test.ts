@@ -135,7 +135,7 @@ for (const d of await dialects()) {
       assert.equal((await call('GET', '/v1/grants?secret=canary_token')).json().data.length, 1, 'revoked grants are not listed by default');
       assert.equal((await call('GET', '/v1/grants?secret=canary_token&include_revoked=true')).json().data.length, 2);
 
-      const other = (await t.engine.tenants.create('grant-other')).id;
+      const other = (await t.engine.tenants.create({ name: 'grant-other' })).id;
       const otherAdmin = await t.keyFor('admin', other);
       assert.equal((await call('DELETE', `/v1/grants/${g.id}`, { key: otherAdmin })).statusCode, 404, "another tenant's grant does not exist");
       assert.equal((await call('GET', '/v1/grants', { key: otherAdmin })).json().data.length, 0);

@@ -17,7 +17,7 @@ import { loadKeyring, MASTER_KEY_FILE } from '../src/secrets/master-key-file.ts'
 import { Keyring, kekId, parseMasterKey } from '../src/secrets/master-key.ts';
 import { openSecret, rewrapSecret, sealSecret } from '../src/secrets/secret-crypto.ts';
 import { createScrubber } from '../src/secrets/secret-scrubber.ts';
-import { DomainError } from '../src/store/write-queue.ts';
+import { DomainError } from '../src/core/index.ts';
 import { createTaskSecrets, redactingLogger, withoutSecrets } from '../../sdk/src/worker/task-secrets.ts';
 
 describe('master key', () => {
@@ -115,7 +115,7 @@ describe('envelope encryption', () => {
   it('rewrap changes the wrapping only, and needs the old key', () => {
     const old = Keyring.generate();
     const sealed = sealSecret(old, at, 'moving-value');
-    const both = new Keyring(randomBytes(32), [old.current.key]);
+    const both = new Keyring(randomBytes(32), { previous: [old.current.key] });
     const moved = { ...sealed, ...rewrapSecret(both, at, sealed) };
     assert.equal(moved.ciphertext, sealed.ciphertext, 'the value is not re-encrypted');
     assert.equal(moved.kek_id, both.current.id);

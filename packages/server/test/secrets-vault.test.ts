@@ -13,7 +13,7 @@ import type { Role } from '@agentd/protocol';
 import { buildApp } from '../src/app.ts';
 import { createEngine, type Engine } from '../src/engine.ts';
 import { Keyring } from '../src/secrets/master-key.ts';
-import { DomainError } from '../src/store/write-queue.ts';
+import { DomainError } from '../src/core/index.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 
@@ -56,7 +56,7 @@ for (const d of await dialects()) {
     before(async () => {
       db = await d.create();
       t = await startTestApp(db, { keyring });
-      otherTenant = (await t.engine.tenants.create('other')).id;
+      otherTenant = (await t.engine.tenants.create({ name: 'other' })).id;
       otherAdmin = await t.keyFor('admin', otherTenant);
     });
     after(async () => {
@@ -310,7 +310,7 @@ for (const d of await dialects()) {
     it('master-key rotation keeps old versions readable; rewrap moves them to the new key id; then the old key can go', async () => {
       await create('rotating', 'value-under-k1');
       const k2 = randomBytes(32);
-      const withBoth = new Keyring(k2, [keyring.current.key]);
+      const withBoth = new Keyring(k2, { previous: [keyring.current.key] });
       const engine2 = createEngine({ store: t.store, clock: t.clock, keyring: withBoth });
       const app2 = await buildApp({ engine: engine2 });
       const call2 = async (method: 'GET' | 'POST', url: string, body?: unknown) => {
@@ -358,13 +358,13 @@ for (const d of await dialects()) {
     });
 
     it('rewrap reports, and leaves alone, versions it cannot open', async () => {
-      const tenant = (await t.engine.tenants.create('rewrap-report')).id;
+      const tenant = (await t.engine.tenants.create({ name: 'rewrap-report' })).id;
       const admin = await t.keyFor('admin', tenant);
       await create('fine', 'value-fine', admin);
       await create('broken', 'value-broken', admin);
       const row = await t.store.db.selectFrom('secret_versions').selectAll().where('tenant_id', '=', tenant).where('name', '=', 'broken').executeTakeFirstOrThrow();
       await t.store.db.updateTable('secret_versions').set({ ciphertext: flipBit(row.ciphertext) }).where('tenant_id', '=', tenant).where('name', '=', 'broken').execute();
-      const engine2 = createEngine({ store: t.store, clock: t.clock, keyring: new Keyring(randomBytes(32), [keyring.current.key]) });
+      const engine2 = createEngine({ store: t.store, clock: t.clock, keyring: new Keyring(randomBytes(32), { previous: [keyring.current.key] }) });
       const result = await engine2.secrets.rewrap({ tenantId: tenant });
       assert.equal(result.rewrapped, 1);
       assert.equal(result.failed.length, 1);

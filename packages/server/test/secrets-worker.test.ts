@@ -45,7 +45,7 @@ for (const d of await dialects()) {
         endpoints: {
           use: async (_input: unknown, ctx) => {
             const value = ctx.secrets.get('canary_token');
-            await ctx.log(`calling the API with ${value}`, { auth: `Bearer ${value}` });
+            await ctx.log(`calling the API with ${value}`, { fields: { auth: `Bearer ${value}` } });
             return {
               echoed: value,
               matches: value === CANARY,

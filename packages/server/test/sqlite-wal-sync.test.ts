@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { Kysely } from 'kysely';
 import type { Database } from '../src/store/db-types.ts';
 import { migrate } from '../src/store/migrate.ts';
+import { IdGenerator, WireFormat } from '../src/core/index.ts';
 import { openSqlite } from '../src/store/sqlite/sqlite-dialect.ts';
 import { sqliteQueries } from '../src/store/sqlite/sqlite-queries.ts';
 import { SQLITE_MIGRATIONS } from '../src/store/sqlite/migrations.ts';
@@ -45,7 +46,7 @@ async function setup() {
   const gate = new GatedSync();
   const walSync = new WalSync(file, { fsync: true, syncFile: gate.fn });
   const published: CommitResult[] = [];
-  const writer = new WriteQueue({ db, queries: sqliteQueries(), multiStatement: false, now: () => 1000, concurrency: 1, maxBatch: 100, onCommit: (r) => published.push(r), durability: walSync });
+  const writer = new WriteQueue({ db, queries: sqliteQueries(), ids: new IdGenerator(), wire: new WireFormat(), multiStatement: false, now: () => 1000, concurrency: 1, maxBatch: 100, onCommit: (r) => published.push(r), durability: walSync });
   /** A write that records one event for run `runId` of tenant t1. */
   const write = (runId: string) =>
     writer.write(async (ctx) => {

@@ -155,7 +155,7 @@ for (const d of await dialects()) {
       assert.equal(await status(task.run_id), 'running');
 
       // Another tenant's worker key, even a ["*"] one, cannot tell this lease from none.
-      const other = (await t.engine.tenants.create('other')).id;
+      const other = (await t.engine.tenants.create({ name: 'other' })).id;
       for (const key of [await t.keyFor('worker', other, ['beta']), await t.keyFor('worker', other, ['alpha'])]) {
         const r = await t.call('POST', `/v1/leases/${task.lease_id}/heartbeat`, { key, body: {} });
         assert.equal(r.statusCode, 404, r.body);

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Transaction } from 'kysely';
 import { appendRunEvents } from '../src/runs/index.ts';
-import { DomainError, type Database, type WriteContext } from '../src/store/index.ts';
+import type { Database, WriteContext } from '../src/store/index.ts';
+import { DomainError } from '../src/core/index.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { FaultInjector, isInjected } from './helpers/fault-injector.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
@@ -110,7 +111,7 @@ for (const d of await dialects()) {
       // re-read, … — fail it at each of its first statements in turn.
       for (let n = 2; n <= 6; n++) {
         faults.failAfter(n, { domain: true });
-        const err = await t.engine.runs.cancel('default', runId, 'stop').then(() => null, (e: unknown) => e);
+        const err = await t.engine.runs.cancel('default', runId, { reason: 'stop' }).then(() => null, (e: unknown) => e);
         faults.disarm();
         if (err === null) {
           // The fault fell after the operation (in the batch's event insert, or never): then the whole commit failed or it all succeeded.
@@ -123,7 +124,7 @@ for (const d of await dialects()) {
         assert.deepEqual(await seqs(runId), Array.from({ length: before }, (_, i) => i + 1));
       }
       const run = await t.engine.runs.get('default', runId);
-      if (run.status !== 'cancelled') await t.engine.runs.cancel('default', runId, 'stop');
+      if (run.status !== 'cancelled') await t.engine.runs.cancel('default', runId, { reason: 'stop' });
       const events = await t.store.allTenants(t.store.db).selectFrom('run_events').select(['seq', 'type', 'data']).where('run_id', '=', runId).orderBy('seq').execute();
       const last = await lastSeq(runId);
       assert.deepEqual(events.map((e) => e.seq), Array.from({ length: last }, (_, i) => i + 1), 'gap-free');

@@ -28,21 +28,14 @@ export class APIError extends AgentdError {
   readonly requestId: string | undefined;
   readonly headers: Headers | undefined;
 
-  constructor(
-    status: number | undefined,
-    code: string | undefined,
-    message: string,
-    details?: unknown,
-    requestId?: string,
-    headers?: Headers,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.status = status;
-    this.code = code;
-    this.details = details;
-    this.requestId = requestId;
-    this.headers = headers;
+  /** Every field but `message` may be absent: a request that got no answer has no status, code or headers. */
+  constructor(init: { message: string; status?: number; code?: string; details?: unknown; requestId?: string; headers?: Headers; cause?: unknown }) {
+    super(init.message, 'cause' in init ? { cause: init.cause } : undefined);
+    this.status = init.status;
+    this.code = init.code;
+    this.details = init.details;
+    this.requestId = init.requestId;
+    this.headers = init.headers;
   }
 }
 
@@ -75,9 +68,7 @@ export class InternalServerError extends APIError {
 export class APIConnectionError extends APIError {
   override name = 'APIConnectionError';
   constructor(options: { message?: string; cause?: unknown } = {}) {
-    super(undefined, undefined, options.message ?? 'Connection error.', undefined, undefined, undefined, {
-      cause: options.cause,
-    });
+    super({ message: options.message ?? 'Connection error.', cause: options.cause });
   }
 }
 
@@ -93,8 +84,6 @@ export class APIConnectionTimeoutError extends APIConnectionError {
 export class APIUserAbortError extends APIError {
   override name = 'APIUserAbortError';
   constructor(options: { message?: string; cause?: unknown } = {}) {
-    super(undefined, undefined, options.message ?? 'Request was aborted.', undefined, undefined, undefined, {
-      cause: options.cause,
-    });
+    super({ message: options.message ?? 'Request was aborted.', cause: options.cause });
   }
 }

@@ -35,7 +35,7 @@ export function makeAPIError(status: number, bodyText: string, headers: Headers)
   const requestId = parsed?.request_id ?? headers.get('x-request-id') ?? undefined;
   const message = parsed?.message ?? (bodyText.trim().slice(0, 500) || `HTTP ${status}`);
   const ErrorClass = BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError);
-  return new ErrorClass(status, parsed?.code, `${status} ${message}`, parsed?.details, requestId, headers);
+  return new ErrorClass({ status, code: parsed?.code, message: `${status} ${message}`, details: parsed?.details, requestId, headers });
 }
 
 interface ParsedErrorBody {

@@ -49,8 +49,9 @@ export class LeasesResource {
     return this.#client.request<Approval>({ method: 'POST', path: `/v1/leases/${seg(id)}/approvals`, body }, options);
   }
 
-  /** Long-polls until the approval is settled or `waitMs` (≤ 30 s) passes. */
-  waitApproval(id: string, approvalId: string, waitMs = 20_000, options?: RequestOptions): Promise<Approval> {
+  /** Long-polls until the approval is settled or `wait_ms` (≤ 30 s; default 20 s) passes. */
+  waitApproval(id: string, approvalId: string, params: { wait_ms?: number } = {}, options?: RequestOptions): Promise<Approval> {
+    const waitMs = params.wait_ms ?? 20_000;
     return this.#client.request<Approval>({ method: 'GET', path: `/v1/leases/${seg(id)}/approvals/${seg(approvalId)}`, query: { wait_ms: waitMs } }, { timeout: waitMs + 15_000, ...options });
   }
 }

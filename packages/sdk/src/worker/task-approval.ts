@@ -1,7 +1,7 @@
 import type { Approval, Task } from '@agentd/protocol';
 import type { Agentd } from '../agentd-client.ts';
-import { APIError } from '../errors/index.ts';
 import { LeaseLostError } from './abort-reasons.ts';
+import { isLeaseGone } from './lease-conflict.ts';
 
 export interface ApprovalOptions {
   prompt: string;
@@ -60,7 +60,7 @@ export function createApprovalAsker(client: Agentd, task: Task, signal: AbortSig
     );
     while (approval.status === 'pending') {
       signal.throwIfAborted();
-      approval = await fenced(() => client.leases.waitApproval(task.lease_id, approval.id, POLL_WAIT_MS, { signal }));
+      approval = await fenced(() => client.leases.waitApproval(task.lease_id, approval.id, { wait_ms: POLL_WAIT_MS }, { signal }));
     }
     return { approved: approval.approved === true, comment: approval.comment, reason: approval.reason, decided_by: approval.decided_by, approval };
   };
@@ -70,7 +70,7 @@ export function createApprovalAsker(client: Agentd, task: Task, signal: AbortSig
       return await call();
     } catch (err) {
       if (signal.aborted) throw signal.reason;
-      if (err instanceof APIError && (err.code === 'LEASE_LOST' || err.code === 'LEASE_NOT_FOUND')) throw new LeaseLostError(task.run_id, task.lease_id);
+      if (isLeaseGone(err)) throw new LeaseLostError(task.run_id, task.lease_id);
       throw err;
     }
   }

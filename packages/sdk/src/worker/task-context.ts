@@ -27,10 +27,16 @@ export interface TaskContext<I = unknown> {
    * @example const apiKey = ctx.secrets.get('openai_key'); // throws SecretNotGrantedError, naming the missing grant
    */
   secrets: TaskSecrets;
-  /** Appends a `run.log` event. `level` default: `info`. */
-  log(message: string, fields?: Record<string, unknown>, level?: LogLevel): Promise<void>;
-  /** Appends a `run.progress` event; `progress` is the caller's own scale (0–1 by convention). */
-  progress(progress?: number, message?: string): Promise<void>;
+  /**
+   * Appends a `run.log` event with structured `fields` (default none) at `level` (default `info`).
+   * @example await ctx.log('scan done', { level: 'warn', fields: { files: 3 } });
+   */
+  log(message: string, opts?: { fields?: Record<string, unknown>; level?: LogLevel }): Promise<void>;
+  /**
+   * Appends a `run.progress` event; `progress` is the caller's own scale (0–1 by convention).
+   * @example await ctx.progress({ progress: 0.5, message: 'half way' });
+   */
+  progress(update: { progress?: number; message?: string }): Promise<void>;
   /** Appends a `custom.<name>` event. Throws a TypeError for a name the server would refuse. */
   emit(name: string, data?: Record<string, unknown>): Promise<void>;
   /** Appends a `run.output.delta` event (streamed output such as model tokens). */
@@ -59,9 +65,13 @@ export function createTaskContext(task: Task, signal: AbortSignal, events: Lease
     signal,
     task: withoutSecrets(task),
     secrets: createTaskSecrets(task),
-    log: (message, fields, level = 'info') =>
-      events.push({ type: 'run.log', data: fields === undefined ? { level, message } : { level, message, fields } }),
-    progress: (progress, message) => events.push({ type: 'run.progress', data: dropUndefined({ progress, message }) }),
+    log: (message, opts = {}) => {
+      // Fields passed where the options go (the old `log(message, fields)`) would vanish unseen.
+      for (const k in opts) if (k !== 'fields' && k !== 'level') throw new TypeError(`ctx.log takes { fields, level }; got ${JSON.stringify(k)}`);
+      const { fields, level = 'info' } = opts;
+      return events.push({ type: 'run.log', data: fields === undefined ? { level, message } : { level, message, fields } });
+    },
+    progress: ({ progress, message }) => events.push({ type: 'run.progress', data: dropUndefined({ progress, message }) }),
     emit: (name, data = {}) => {
       const type = name.startsWith('custom.') ? name : `custom.${name}`;
       // Checked here because one bad type makes the server refuse the whole batch of events.

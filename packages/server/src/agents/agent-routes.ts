@@ -24,7 +24,7 @@ export function agentRoutes(app: RouteApp, { engine, idempotency }: AppDeps): vo
         if (!parsed.ok) throw new ApiError('MANIFEST_INVALID', 'the manifest cannot be parsed', parsed.problems);
         manifest = parsed.value;
       }
-      return idempotency.run(request, reply, 201, (record) => engine.agents.deploy(tenantOf(request), manifest, record));
+      return idempotency.run(request, reply, 201, (record) => engine.agents.deploy(tenantOf(request), manifest, { record }));
     },
   );
   app.get(
@@ -82,7 +82,7 @@ export function agentRoutes(app: RouteApp, { engine, idempotency }: AppDeps): vo
       },
       async (request, reply) => {
         const p = request.params;
-        return idempotency.run(request, reply, 200, (record) => engine.agents.setEndpointEnabled(tenantOf(request), p.name, p.endpoint, action === 'enable', record));
+        return idempotency.run(request, reply, 200, (record) => engine.agents.setEndpointEnabled({ tenantId: tenantOf(request), agent: p.name, endpoint: p.endpoint, enabled: action === 'enable' }, { record }));
       },
     );
   }

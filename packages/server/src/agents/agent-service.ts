@@ -4,8 +4,10 @@ import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/index.ts';
 import type { Kysely } from 'kysely';
 import type { AgentsTable, AgentVersionsTable, Database } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
-import { iso } from '../core/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { keysetPage } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { EndpointValidators } from './endpoint-validators.ts';
 
 /** Lets a route record its idempotent response in the transaction of the change. */
@@ -22,7 +24,7 @@ export interface ResolvedEndpoint {
   validateOutput: ValidateFunction;
 }
 
-function toAgent(agent: AgentsTable, version: AgentVersionsTable): Agent {
+function toAgent(agent: AgentsTable, version: AgentVersionsTable, wire: WireFormat): Agent {
   const manifest = JSON.parse(version.manifest) as AgentManifest;
   const specs = JSON.parse(version.endpoints) as Record<string, EndpointSpec>;
   const disabled = new Set(JSON.parse(agent.disabled_endpoints) as string[]);
@@ -35,13 +37,13 @@ function toAgent(agent: AgentsTable, version: AgentVersionsTable): Agent {
     version: version.version,
     endpoints,
     manifest,
-    created_at: iso(agent.created_at),
-    updated_at: iso(agent.updated_at),
+    created_at: wire.iso(agent.created_at),
+    updated_at: wire.iso(agent.updated_at),
   };
 }
 
-function toVersion(v: AgentVersionsTable): AgentVersion {
-  return { agent: v.agent, version: v.version, manifest: JSON.parse(v.manifest) as AgentManifest, created_at: iso(v.created_at) };
+function toVersion(v: AgentVersionsTable, wire: WireFormat): AgentVersion {
+  return { agent: v.agent, version: v.version, manifest: JSON.parse(v.manifest) as AgentManifest, created_at: wire.iso(v.created_at) };
 }
 
 /**
@@ -78,7 +80,8 @@ export class AgentService {
   }
 
   /** Validates and stores a manifest as the agent's next immutable version; `record` runs in its transaction. */
-  async deploy(tenantId: string, raw: unknown, record?: AgentRecorder): Promise<Agent> {
+  async deploy(tenantId: string, raw: unknown, opts: { record?: AgentRecorder } = {}): Promise<Agent> {
+    const { record } = opts;
     const result = validateManifest(raw); // a fresh compiler: user schemas may reuse an $id
     if (!result.ok) throw new DomainError('MANIFEST_INVALID', 'the manifest is invalid', result.problems);
     const { name, manifest, endpoints } = result.value;
@@ -117,7 +120,7 @@ export class AgentService {
         agentRow = { tenant_id: tenantId, name, latest_version: version, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null };
         await trx.insertInto('agents').values(agentRow).execute();
       }
-      const agent = toAgent(agentRow, versionRow);
+      const agent = toAgent(agentRow, versionRow, this.#store.wire);
       if (record) await record(ctx, agent);
       return agent;
     });
@@ -176,17 +179,16 @@ export class AgentService {
 
   async get(tenantId: string, name: string): Promise<Agent> {
     const agent = await this.#agentRow(tenantId, name);
-    return toAgent(agent, await this.#versionRow(tenantId, name, agent.latest_version));
+    return toAgent(agent, await this.#versionRow(tenantId, name, agent.latest_version), this.#store.wire);
   }
 
   async list(tenantId: string, opts: { limit: number; cursor?: string }): Promise<Page<Agent>> {
     let q = this.#store.db.selectFrom('agents').selectAll().where('tenant_id', '=', tenantId).where('deleted_at', 'is', null);
     if (opts.cursor) q = q.where('name', '>', opts.cursor);
-    const rows = await q.orderBy('name').limit(opts.limit + 1).execute();
-    const page = rows.slice(0, opts.limit);
+    const page = await keysetPage(q.orderBy('name'), { limit: opts.limit, cursorOf: (row) => row.name });
     const data: Agent[] = [];
-    for (const row of page) data.push(toAgent(row, await this.#versionRow(tenantId, row.name, row.latest_version)));
-    return { data, next_cursor: rows.length > opts.limit ? page[page.length - 1].name : null };
+    for (const row of page.rows) data.push(toAgent(row, await this.#versionRow(tenantId, row.name, row.latest_version), this.#store.wire));
+    return { data, next_cursor: page.next_cursor };
   }
 
   async versions(tenantId: string, name: string, opts: { limit: number; cursor?: string }): Promise<Page<AgentVersion>> {
@@ -195,14 +197,13 @@ export class AgentService {
     const before = opts.cursor ? Number(opts.cursor) : NaN;
     // Versions are PostgreSQL INTEGERs: a larger cursor would be refused there (a 500), and means "all".
     if (Number.isInteger(before)) q = q.where('version', '<', Math.min(before, 2_147_483_647));
-    const rows = await q.orderBy('version', 'desc').limit(opts.limit + 1).execute();
-    const page = rows.slice(0, opts.limit);
-    return { data: page.map(toVersion), next_cursor: rows.length > opts.limit ? String(page[page.length - 1].version) : null };
+    const page = await keysetPage(q.orderBy('version', 'desc'), { limit: opts.limit, cursorOf: (v) => String(v.version) });
+    return { data: page.rows.map((v) => toVersion(v, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   async version(tenantId: string, name: string, version: number): Promise<AgentVersion> {
     await this.#agentRow(tenantId, name);
-    return toVersion(await this.#versionRow(tenantId, name, version));
+    return toVersion(await this.#versionRow(tenantId, name, version), this.#store.wire);
   }
 
   /** Soft delete: versions stay, so runs already made keep their manifest. */
@@ -221,7 +222,10 @@ export class AgentService {
     this.#forget(tenantId, name);
   }
 
-  async setEndpointEnabled(tenantId: string, name: string, endpoint: string, enabled: boolean, record?: AgentRecorder): Promise<Agent> {
+  /** Enables or disables one endpoint of the latest version; `record` runs in the transaction. */
+  async setEndpointEnabled(input: { tenantId: string; agent: string; endpoint: string; enabled: boolean }, opts: { record?: AgentRecorder } = {}): Promise<Agent> {
+    const { tenantId, agent: name, endpoint, enabled } = input;
+    const { record } = opts;
     const agent = await this.#agentRow(tenantId, name);
     const { row: version, endpoints } = await this.#version(tenantId, name, agent.latest_version);
     if (!endpoints.has(endpoint)) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
@@ -234,7 +238,7 @@ export class AgentService {
       const next = { ...row, disabled_endpoints: JSON.stringify([...disabled].sort()), updated_at: now };
       await trx.updateTable('agents').set({ disabled_endpoints: next.disabled_endpoints, updated_at: now }).where('tenant_id', '=', tenantId).where('name', '=', name).execute();
       if (enabled) wakes.add(`${tenantId}\u0000${name}`);
-      const agent = toAgent(next, version);
+      const agent = toAgent(next, version, this.#store.wire);
       if (record) await record(ctx, agent);
       return agent;
     });
@@ -254,15 +258,19 @@ export class AgentService {
   /** The latest version's endpoint, for creating a run. */
   async resolveLatest(tenantId: string, name: string, endpoint: string): Promise<ResolvedEndpoint> {
     const agent = await this.#agent(tenantId, name);
-    const resolved = await this.resolve(tenantId, name, agent.row.latest_version, endpoint);
+    const resolved = await this.resolve({ tenantId, agent: name, version: agent.row.latest_version, endpoint });
     return { ...resolved, enabled: !agent.disabled.has(endpoint) };
   }
 
-  /** A given version's endpoint (a run keeps the version it started on). */
-  async resolve(tenantId: string, name: string, version: number, endpoint: string, db?: Kysely<Database>): Promise<ResolvedEndpoint> {
-    const spec = (await this.#version(tenantId, name, version, db)).endpoints.get(endpoint);
+  /**
+   * A given version's endpoint (a run keeps the version it started on). `db`: the transaction
+   * when called inside a write (on SQLite it holds the only connection); default `store.db`.
+   */
+  async resolve(at: { tenantId: string; agent: string; version: number; endpoint: string; db?: Kysely<Database> }): Promise<ResolvedEndpoint> {
+    const { tenantId, agent: name, version, endpoint } = at;
+    const spec = (await this.#version(tenantId, name, version, at.db)).endpoints.get(endpoint);
     if (!spec) throw new DomainError('ENDPOINT_NOT_FOUND', `agent ${name} has no endpoint ${JSON.stringify(endpoint)}`);
-    const v = this.#validators.get({ tenantId, agent: name, version, endpoint }, spec);
+    const v = this.#validators.get(at, spec);
     return { agent: name, version, endpoint, spec, enabled: true, validateInput: v.input, validateOutput: v.output };
   }
 }

@@ -1,7 +1,7 @@
 import type { EndpointSpec } from '@agentd/protocol';
 import { compileUserSchema, type ValidateFunction } from '@agentd/protocol/manifest';
 import { LRUCache } from 'lru-cache';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 
 export interface EndpointValidator {
   input: ValidateFunction;

@@ -1,6 +1,6 @@
 import type { Approval, ApprovalStatus, ApprovalTimeoutPolicy, ApprovalVote } from '@agentd/protocol';
 import type { ApprovalsTable, ApprovalVotesTable } from '../store/index.ts';
-import { iso, isoOrNull } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 
 /** The settled outcome: approved, rejected/cancelled, or what the timeout policy said. */
 export function approvedOf(row: Pick<ApprovalsTable, 'status' | 'on_timeout'>): boolean | null {
@@ -16,7 +16,7 @@ export function approvedOf(row: Pick<ApprovalsTable, 'status' | 'on_timeout'>): 
   }
 }
 
-export function toApproval(row: ApprovalsTable, votes: ApprovalVotesTable[]): Approval {
+export function toApproval(row: ApprovalsTable, votes: ApprovalVotesTable[], wire: WireFormat): Approval {
   return {
     id: row.id,
     run_id: row.run_id,
@@ -30,14 +30,14 @@ export function toApproval(row: ApprovalsTable, votes: ApprovalVotesTable[]): Ap
     assignees: JSON.parse(row.assignees) as string[],
     required_approvals: row.required_approvals,
     votes: votes.map(
-      (v): ApprovalVote => ({ voter: v.voter, voter_name: v.voter_name, decision: v.decision as ApprovalVote['decision'], comment: v.comment, at: iso(v.at) }),
+      (v): ApprovalVote => ({ voter: v.voter, voter_name: v.voter_name, decision: v.decision as ApprovalVote['decision'], comment: v.comment, at: wire.iso(v.at) }),
     ),
     on_timeout: row.on_timeout as ApprovalTimeoutPolicy,
-    expires_at: isoOrNull(row.expires_at),
+    expires_at: wire.isoOrNull(row.expires_at),
     decided_by: row.decided_by,
     comment: row.comment,
     reason: row.reason,
-    created_at: iso(row.created_at),
-    decided_at: isoOrNull(row.decided_at),
+    created_at: wire.iso(row.created_at),
+    decided_at: wire.isoOrNull(row.decided_at),
   };
 }

@@ -172,7 +172,7 @@ export function approvalRoutes(app: RouteApp, { engine, idempotency }: AppDeps):
       const p = request.params;
       const abort = new AbortController();
       reply.raw.once('close', () => abort.abort());
-      return engine.approvals.waitForLease(tenantOf(request), p.lease_id, p.id, request.query.wait_ms ?? APPROVAL_WAIT_DEFAULT_MS, abort.signal);
+      return engine.approvals.waitForLease({ tenantId: tenantOf(request), leaseId: p.lease_id, approvalId: p.id, waitMs: request.query.wait_ms ?? APPROVAL_WAIT_DEFAULT_MS, signal: abort.signal });
     },
   );
 }

@@ -2,12 +2,13 @@ import { EventType, type Approval, type ApprovalSpec, type Page } from '@agentd/
 import { sql } from 'kysely';
 import type { Store } from '../store/index.ts';
 import type { ApprovalsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
-import { newId } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { admitRun, appendRunEvents, approvalRow, holdsLease, rejectRun, requestedEventData, resumeRun, waitForApproval } from '../runs/index.ts';
+import { staleLease } from '../leases/index.ts';
 
 /** Who decides: an API key (id and name), or a signed link. */
 export interface Decider {
@@ -54,7 +55,7 @@ export class ApprovalService {
 
   async #withVotes(tenantId: string, rows: ApprovalsTable[]): Promise<Approval[]> {
     const votes = await this.#votes(tenantId, rows.map((r) => r.id));
-    return rows.map((r) => toApproval(r, votes.filter((v) => v.approval_id === r.id)));
+    return rows.map((r) => toApproval(r, votes.filter((v) => v.approval_id === r.id), this.#store.wire));
   }
 
   async #row(tenantId: string, id: string, trx: WriteContext['trx'] | null = null): Promise<ApprovalsTable> {
@@ -90,16 +91,13 @@ export class ApprovalService {
       let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId);
       if (ctx.rowLocks) q = q.forUpdate();
       const run = await q.executeTakeFirst();
-      if (!run || !holdsLease(run.status)) {
-        const attempt = await ctx.trx.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
-        throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
-      }
+      if (!run || !holdsLease(run.status)) throw await staleLease(ctx.trx, { tenantId, leaseId });
       const existing = await ctx.trx.selectFrom('approvals').selectAll().where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('approval_key', '=', req.key).executeTakeFirst();
       if (existing) {
         if (existing.status === 'pending') await waitForApproval(ctx, run, leaseId, existing.id);
         return existing;
       }
-      const created = approvalRow(run, 'worker', req.key, req, req.payload, ctx.now, leaseId);
+      const created = approvalRow({ id: this.#store.ids.next('apr', ctx.now), run, source: 'worker', key: req.key, spec: req, payload: req.payload, now: ctx.now, leaseId });
       await ctx.trx.insertInto('approvals').values(created).execute();
       await appendRunEvents(ctx, run, [{ type: EventType.approvalRequested, data: requestedEventData(created) }]);
       // running → waiting; a run already waiting (on another approval) stays as it is.
@@ -150,7 +148,7 @@ export class ApprovalService {
         // else: a vote toward the quorum; still pending
       }
       // The answer as this transaction leaves it, so the idempotency record commits with the decision.
-      const after = toApproval(await this.#row(tenantId, id, ctx.trx), await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).orderBy('at').execute());
+      const after = toApproval(await this.#row(tenantId, id, ctx.trx), await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).orderBy('at').execute(), this.#store.wire);
       if (record) await record(ctx, after);
       return after;
     });
@@ -167,7 +165,7 @@ export class ApprovalService {
   async #settledError(ctx: WriteContext, tenantId: string, id: string): Promise<DomainError> {
     const row = await this.#row(tenantId, id, ctx.trx);
     const votes = await ctx.trx.selectFrom('approval_votes').selectAll().where('tenant_id', '=', tenantId).where('approval_id', '=', id).execute();
-    const recorded = toApproval(row, votes);
+    const recorded = toApproval(row, votes, this.#store.wire);
     if (row.status === 'expired') return new DomainError('APPROVAL_EXPIRED', 'the approval expired before this decision', recorded);
     return new DomainError('APPROVAL_ALREADY_DECIDED', `the approval was already ${row.status}`, recorded);
   }
@@ -238,15 +236,13 @@ export class ApprovalService {
    * Long-poll for a worker waiting on its approval: answers as soon as it is settled, or with
    * the pending approval after `waitMs`. Fenced by the lease like every worker call.
    */
-  async waitForLease(tenantId: string, leaseId: string, id: string, waitMs: number, signal?: AbortSignal): Promise<Approval> {
+  async waitForLease(req: { tenantId: string; leaseId: string; approvalId: string; waitMs: number; signal?: AbortSignal }): Promise<Approval> {
+    const { tenantId, leaseId, approvalId: id, waitMs, signal } = req;
     const until = Date.now() + waitMs;
     const row = await this.#row(tenantId, id);
     for (;;) {
       const run = await this.#store.db.selectFrom('runs').select(['status', 'lease_id']).where('tenant_id', '=', tenantId).where('id', '=', row.run_id).executeTakeFirstOrThrow();
-      if (run.lease_id !== leaseId || !['running', 'waiting', 'cancelled'].includes(run.status)) {
-        const attempt = await this.#store.db.selectFrom('run_attempts').select('lease_id').where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).where('run_id', '=', row.run_id).executeTakeFirst();
-        throw attempt ? new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held`) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)} for this approval's run`);
-      }
+      if (run.lease_id !== leaseId || !['running', 'waiting', 'cancelled'].includes(run.status)) throw await staleLease(this.#store.db, { tenantId, leaseId, runId: row.run_id });
       const current = await this.get(tenantId, id);
       const remaining = until - Date.now();
       if (current.status !== 'pending' || remaining <= 0 || signal?.aborted || run.status === 'cancelled') return current;

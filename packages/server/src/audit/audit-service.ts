@@ -1,10 +1,10 @@
 import type { AuditRecord, Page } from '@agentd/protocol';
 import type { Store } from '../store/index.ts';
 import type { AuditLogTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
-import { newId } from '../core/index.ts';
-import { iso } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
 
 /** One audit record: who did what to which target, when, with what outcome. */
@@ -38,10 +38,10 @@ export interface AuditFilter {
   cursor?: string;
 }
 
-function toRecord(r: AuditLogTable): AuditRecord {
+function toRecord(r: AuditLogTable, wire: WireFormat): AuditRecord {
   return {
     id: r.id,
-    at: iso(r.at),
+    at: wire.iso(r.at),
     actor: r.actor,
     actor_role: r.actor_role,
     action: r.action,
@@ -77,7 +77,7 @@ export class AuditService {
   #row(e: AuditEntry, at: number): AuditLogTable {
     return {
       tenant_id: e.tenantId,
-      id: newId('aud', at),
+      id: this.#store.ids.next('aud', at),
       at,
       actor: e.actor,
       actor_role: e.actorRole,
@@ -155,7 +155,7 @@ export class AuditService {
     if (f.since !== undefined) q = q.where('at', '>=', f.since);
     if (f.until !== undefined) q = q.where('at', '<', f.until);
     const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'at', keyColumn: 'id', cursorOf: (r) => [r.at, r.id] });
-    return { data: page.rows.map(toRecord), next_cursor: page.next_cursor };
+    return { data: page.rows.map((r) => toRecord(r, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   now(): number {

@@ -1,9 +1,10 @@
 /** The public face of core/: other folders import from here only. */
 export { ManualClock, systemClock } from './clock.ts';
 export type { Clock } from './clock.ts';
-export { newId } from './ids.ts';
+export { DomainError } from './domain-error.ts';
+export { IdGenerator } from './ids.ts';
 export { TtlCache } from './ttl-cache.ts';
-export { iso, isoOrNull, parseJson } from './wire-format.ts';
+export { WireFormat, parseJson } from './wire-format.ts';
 export { errorContext, silentLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { DEFAULT_LOOP_FAILURE_THRESHOLD, LoopHealth, LoopMonitor } from './loop-health.ts';

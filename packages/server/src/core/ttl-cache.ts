@@ -10,9 +10,9 @@ import { LRUCache } from 'lru-cache';
 export class TtlCache<V extends {}> {
   readonly #cache: LRUCache<string, V>;
 
-  /** `max`: entries kept. Default 10,000. */
-  constructor(ttlMs: number, max = 10_000) {
-    this.#cache = new LRUCache({ max, ttl: ttlMs });
+  /** `ttlMs`: how long an entry lives. `max`: entries kept; default 10,000. */
+  constructor(opts: { ttlMs: number; max?: number }) {
+    this.#cache = new LRUCache({ max: opts.max ?? 10_000, ttl: opts.ttlMs });
   }
 
   get(key: string): V | undefined {

@@ -1,7 +1,7 @@
 import type { RunEvent } from '@agentd/protocol';
 import { sql } from 'kysely';
 import type { Store } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { toEvent } from '../runs/index.ts';
 
 export interface TenantEventFilter {
@@ -45,7 +45,7 @@ export class EventService {
       .orderBy('seq')
       .limit(limit)
       .execute();
-    return rows.map(toEvent);
+    return rows.map((r) => toEvent(r, this.#store.wire));
   }
 
   async tenantEvents(tenantId: string, afterId: number, filter: TenantEventFilter, limit: number): Promise<RunEvent[]> {
@@ -62,7 +62,7 @@ export class EventService {
       q = filter.type.endsWith('*') ? q.where(sql<boolean>`type LIKE ${`${prefix}%`} ESCAPE '\\'`) : q.where('type', '=', filter.type);
     }
     const rows = await q.orderBy('id').limit(limit).execute();
-    return rows.map(toEvent);
+    return rows.map((r) => toEvent(r, this.#store.wire));
   }
 
   /** The tenant's newest event id, where a stream with no cursor starts. */

@@ -35,7 +35,7 @@ export function findingRoutes(app: RouteApp, { engine, idempotency, config }: Ap
       const { lease_id: leaseId } = request.params;
       // Findings come from worker code: scrub granted secret values before they are stored.
       const body = await scrubForLease(engine, tenantOf(request), leaseId, request.body);
-      return idempotency.run(request, reply, 201, (record) => engine.findings.post(tenantOf(request), leaseId, body.findings, record));
+      return idempotency.run(request, reply, 201, (record) => engine.findings.post(tenantOf(request), leaseId, body.findings, { record }));
     },
   );
 

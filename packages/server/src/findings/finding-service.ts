@@ -2,9 +2,10 @@ import { EventType, type Finding, type FindingSeverity, type Page } from '@agent
 import type { Transaction } from 'kysely';
 import type { Database, FindingsTable } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { runByLease } from '../leases/index.ts';
-import { iso } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { appendRunEvents } from '../runs/index.ts';
 
 export interface FindingInput {
@@ -27,7 +28,7 @@ export interface FindingFilter {
 /** Lets a route record its idempotent response in the transaction that made it. */
 export type FindingRecorder = (ctx: WriteContext, response: { data: Finding[] }) => Promise<void>;
 
-function toFinding(row: FindingsTable): Finding {
+function toFinding(row: FindingsTable, wire: WireFormat): Finding {
   return {
     id: String(row.id),
     run_id: row.run_id,
@@ -37,7 +38,7 @@ function toFinding(row: FindingsTable): Finding {
     file: row.file,
     summary: row.summary,
     details: JSON.parse(row.details) as unknown,
-    created_at: iso(row.created_at),
+    created_at: wire.iso(row.created_at),
   };
 }
 
@@ -55,8 +56,10 @@ export class FindingService {
   /**
    * Stores 1–100 findings for the run that holds `leaseId`, fenced like the lease's events:
    * unknown lease 404, a lease that is no longer the run's 409, and then nothing is written.
+   * `record` runs in the transaction that stores them.
    */
-  async post(tenantId: string, leaseId: string, items: FindingInput[], record?: FindingRecorder): Promise<{ data: Finding[] }> {
+  async post(tenantId: string, leaseId: string, items: FindingInput[], opts: { record?: FindingRecorder } = {}): Promise<{ data: Finding[] }> {
+    const { record } = opts;
     return this.#store.writer.write(async (ctx) => {
       const run = await runByLease(ctx, tenantId, leaseId, ['running', 'waiting']);
       const rows: FindingsTable[] = items.map((f) => ({
@@ -83,7 +86,7 @@ export class FindingService {
           eventData[i].finding_id = String(r.id);
         });
         await trx.insertInto('findings').values(rows).execute();
-        response.data = rows.map(toFinding);
+        response.data = rows.map((r) => toFinding(r, this.#store.wire));
         if (record) await record(ctx, response);
       });
       return response;
@@ -97,7 +100,7 @@ export class FindingService {
     if (f.agent) q = q.where('agent', '=', f.agent);
     if (f.run) q = q.where('run_id', '=', f.run);
     const rows = await q.orderBy('id').limit(f.limit).execute();
-    const data = rows.map(toFinding);
+    const data = rows.map((r) => toFinding(r, this.#store.wire));
     // The last id read is where to go on from; null when nothing new was there.
     return { data, next_cursor: data.at(-1)?.id ?? null };
   }

@@ -1,8 +1,8 @@
 import { EventType, type LogLine, type Page } from '@agentd/protocol';
 import type { RunEventsTable } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
-import { iso } from '../core/index.ts';
+import { DomainError } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { belowHorizon, seqCursor } from '../events/index.ts';
 
 export interface LogFilter {
@@ -24,7 +24,7 @@ type LogRow = Pick<RunEventsTable, 'id' | 'seq' | 'run_id' | 'agent' | 'at' | 'd
  * A `run.log` event's data as workers send it, `{level, message, fields?}`. The server does not
  * validate log data, so anything else is shown as well as it can be, never refused.
  */
-function toLogLine(row: LogRow): LogLine {
+function toLogLine(row: LogRow, wire: WireFormat): LogLine {
   const data = (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as Record<string, unknown>;
   const fields = data.fields;
   return {
@@ -32,7 +32,7 @@ function toLogLine(row: LogRow): LogLine {
     seq: row.seq,
     run_id: row.run_id,
     agent: row.agent,
-    at: iso(row.at),
+    at: wire.iso(row.at),
     level: typeof data.level === 'string' ? data.level : 'info',
     message: typeof data.message === 'string' ? data.message : data.message === undefined ? '' : JSON.stringify(data.message),
     fields: fields && typeof fields === 'object' && !Array.isArray(fields) ? (fields as Record<string, unknown>) : null,
@@ -56,7 +56,7 @@ export class LogService {
     if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(runId)}`);
     const q = this.#select(tenantId, f).where('run_id', '=', runId).where('seq', '>', seqCursor(f.since ?? 0));
     const rows = await q.orderBy('seq').limit(f.limit).execute();
-    return page(rows, f, (r) => String(r.seq));
+    return page(rows, f, (r) => String(r.seq), this.#store.wire);
   }
 
   /** The tenant's lines after event id `since`, oldest first. */
@@ -65,7 +65,7 @@ export class LogService {
     if (f.agent) q = q.where('agent', '=', f.agent);
     if (f.run) q = q.where('run_id', '=', f.run);
     const rows = await q.orderBy('id').limit(f.limit).execute();
-    return page(rows, f, (r) => String(r.id));
+    return page(rows, f, (r) => String(r.id), this.#store.wire);
   }
 
   #select(tenantId: string, f: LogFilter) {
@@ -88,8 +88,8 @@ export class LogService {
  * `next_cursor` is the cursor of the last row read, even when the exact level check dropped it,
  * so the next call goes on from there; null when nothing new was there (keep `since`, ask later).
  */
-function page(rows: LogRow[], f: LogFilter, cursorOf: (row: LogRow) => string): Page<LogLine> {
-  const lines = rows.map(toLogLine);
+function page(rows: LogRow[], f: LogFilter, cursorOf: (row: LogRow) => string, wire: WireFormat): Page<LogLine> {
+  const lines = rows.map((r) => toLogLine(r, wire));
   const data = f.level && f.level.length > 0 ? lines.filter((l) => f.level!.includes(l.level)) : lines;
   const last = rows.at(-1);
   return { data, next_cursor: last ? cursorOf(last) : null };

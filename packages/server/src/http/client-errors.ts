@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { ERROR_CODES, type ErrorCode } from '@agentd/protocol';
-import { newId } from '../core/index.ts';
+import type { IdGenerator } from '../core/index.ts';
 
 /** Node's parser and timeout errors, by code, as ours. Anything else the parser rejects is a 400. */
 const CLIENT_ERROR_CODES: Record<string, ErrorCode> = {
@@ -15,20 +15,29 @@ const MESSAGES: Partial<Record<ErrorCode, string>> = {
   BAD_REQUEST: 'the HTTP request could not be parsed',
 };
 
+type ClientErrorHandler = (this: { log: { debug(obj: object, msg: string): void } }, err: NodeJS.ErrnoException, socket: Socket) => void;
+
 /**
  * Fastify's `clientErrorHandler`: errors Node raises before any request object exists (a
  * malformed request line, headers over the limit, the header or request timeout) answer with
  * the one error body, as raw bytes on the socket, and the socket is closed. Nothing is written
  * when a response is already under way on this socket: a status line in its middle would corrupt it.
+ * `ids` makes the request id the body and `X-Request-Id` carry (the app's, as for every request).
  */
-export function clientErrorHandler(this: { log: { debug(obj: object, msg: string): void } }, err: NodeJS.ErrnoException, socket: Socket): void {
+export function clientErrorHandler(ids: IdGenerator): ClientErrorHandler {
+  return function (err, socket) {
+    answerClientError(this, ids, err, socket);
+  };
+}
+
+function answerClientError(server: ThisParameterType<ClientErrorHandler>, ids: IdGenerator, err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const code: ErrorCode = (err.code && CLIENT_ERROR_CODES[err.code]) || 'BAD_REQUEST';
-  this.log.debug({ code: err.code, remote: socket.remoteAddress }, `client error: ${code}`);
+  server.log.debug({ code: err.code, remote: socket.remoteAddress }, `client error: ${code}`);
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
     const status = ERROR_CODES[code].status;
-    const requestId = newId('req');
+    const requestId = ids.next('req', Date.now());
     const body = JSON.stringify({ error: { code, message: MESSAGES[code], details: null, request_id: requestId } });
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +

@@ -2,7 +2,7 @@ import type { RouteOptions } from 'fastify';
 import { errors } from './error-responses.ts';
 
 /** Methods whose bodies Fastify parses: any of them can meet a body too large or of the wrong type. */
-const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const BODY_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * onRoute: declares in each operation the error statuses the framework can answer on any route,

@@ -1,6 +1,7 @@
 import { ERROR_CODES, type ErrorCode, type FieldProblem } from '@agentd/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError, isStoreUnavailable } from '../store/index.ts';
+import { isStoreUnavailable } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 
 /** An error the API answers with on purpose. */
 export class ApiError extends Error {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../store/index.ts';
 import type { Rate } from './limits-config.ts';
@@ -19,6 +20,8 @@ const GRANT_LIFETIME_MS = 1000;
 /** Bucket rows idle this long are full again; deleting them changes nothing. */
 const IDLE_ROW_MS = 3_600_000;
 const PURGE_EVERY_MS = 300_000;
+/** Buckets this node keeps a local share of; past it the least recently used is forgotten (its grant lapses early: only stricter). */
+const MAX_LOCAL_BUCKETS = 100_000;
 
 /**
  * Token buckets shared by every node through PostgreSQL, without a database round trip per
@@ -31,7 +34,7 @@ const PURGE_EVERY_MS = 300_000;
  */
 export class SharedBuckets {
   readonly #db: Kysely<Database>;
-  readonly #local = new Map<string, Local>();
+  readonly #local = new LRUCache<string, Local>({ max: MAX_LOCAL_BUCKETS });
   readonly #purge: NodeJS.Timeout;
   readonly #onError: (err: unknown) => void;
   /** Round trips to the shared table, for tests and the cost measurement. */
@@ -52,7 +55,6 @@ export class SharedBuckets {
       const now = Date.now();
       let e = this.#local.get(name);
       if (!e) {
-        if (this.#local.size >= 100_000) this.#local.delete(this.#local.keys().next().value as string);
         e = { tokens: 0, expiresAt: 0, deniedUntil: 0, pending: null };
         this.#local.set(name, e);
       }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Rate } from './limits-config.ts';
 
 /** Tokens a bucket holds after `elapsedMs` of refill from `tokens`, never above its size. */
@@ -22,12 +23,12 @@ interface Bucket {
  * keeps a flood from many addresses from growing the map without end.
  */
 export class MemoryBuckets {
-  readonly #buckets = new Map<string, Bucket>();
-  readonly #max: number;
+  readonly #buckets: LRUCache<string, Bucket>;
   readonly #now: () => number;
 
+  /** `maxBuckets` default 100,000. */
   constructor(opts: { maxBuckets?: number; now?: () => number } = {}) {
-    this.#max = opts.maxBuckets ?? 100_000;
+    this.#buckets = new LRUCache({ max: opts.maxBuckets ?? 100_000 });
     this.#now = opts.now ?? Date.now;
   }
 
@@ -40,9 +41,6 @@ export class MemoryBuckets {
     const now = this.#now();
     const b = this.#buckets.get(name);
     const tokens = b ? refill(rate, b.tokens, now - b.at) : rate.count;
-    // Delete and set again: Map keeps insertion order, so the first entry is the least recently used.
-    if (b) this.#buckets.delete(name);
-    else if (this.#buckets.size >= this.#max) this.#buckets.delete(this.#buckets.keys().next().value as string);
     if (tokens >= 1) {
       this.#buckets.set(name, { tokens: tokens - 1, at: now });
       return 0;

@@ -22,7 +22,7 @@ export function keyRoutes(app: RouteApp, { engine, idempotency }: AppDeps): void
       const { body } = request;
       const expiresAt = body.expires_at === undefined ? null : Date.parse(body.expires_at);
       return idempotency.run(request, reply, 201, (record) =>
-        engine.keys.create({ tenantId: tenantOf(request), role: body.role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }, record),
+        engine.keys.create({ tenantId: tenantOf(request), role: body.role, name: body.name ?? null, agents: body.agents ?? null, expiresAt }, { record }),
       );
     },
   );

@@ -1,6 +1,6 @@
 import { AGENT_NAME_PATTERN } from '@agentd/protocol/manifest';
 import { ALL_AGENTS, type FieldProblem, type Role } from '@agentd/protocol';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 
 /** What a key may do beyond its role: the agents a worker key serves. */
 export interface KeyScope {

@@ -2,11 +2,11 @@ import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ApiKey, CreatedApiKey, Page, Role } from '@agentd/protocol';
 import type { Store, WriteContext } from '../store/index.ts';
 import type { ApiKeysTable } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
-import { errorContext, newId } from '../core/index.ts';
+import { errorContext } from '../core/index.ts';
 import { TtlCache } from '../core/index.ts';
-import { iso, isoOrNull } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { checkKeyRequest, type KeyScope } from './key-scope.ts';
 
@@ -34,17 +34,17 @@ export function generateKey(): string {
 
 const displayPrefix = (key: string): string => key.slice(0, 12);
 
-function toApiKey(row: ApiKeysTable): ApiKey {
+function toApiKey(row: ApiKeysTable, wire: WireFormat): ApiKey {
   return {
     id: row.id,
     name: row.name,
     role: row.role as Role,
     agents: row.agents === null ? null : (JSON.parse(row.agents) as string[]),
     prefix: row.prefix,
-    created_at: iso(row.created_at),
-    expires_at: isoOrNull(row.expires_at),
-    revoked_at: isoOrNull(row.revoked_at),
-    last_used_at: isoOrNull(row.last_used_at),
+    created_at: wire.iso(row.created_at),
+    expires_at: wire.isoOrNull(row.expires_at),
+    revoked_at: wire.isoOrNull(row.revoked_at),
+    last_used_at: wire.isoOrNull(row.last_used_at),
   };
 }
 
@@ -60,7 +60,7 @@ const AUTH_CACHE_TTL_MS = 1000;
 export class KeyService {
   readonly #store: Store;
   readonly #clock: Clock;
-  readonly #cache = new TtlCache<Principal & { expiresAt: number | null }>(AUTH_CACHE_TTL_MS);
+  readonly #cache = new TtlCache<Principal & { expiresAt: number | null }>({ ttlMs: AUTH_CACHE_TTL_MS });
 
   constructor(store: Store, clock: Clock) {
     this.#store = store;
@@ -74,13 +74,14 @@ export class KeyService {
    */
   async create(
     input: { tenantId: string; role: Role; name?: string | null; agents?: readonly string[] | null; expiresAt?: number | null; key?: string },
-    record?: (ctx: WriteContext, created: CreatedApiKey) => Promise<void>,
+    opts: { record?: (ctx: WriteContext, created: CreatedApiKey) => Promise<void> } = {},
   ): Promise<CreatedApiKey> {
+    const { record } = opts;
     const now = this.#clock.now();
     const agents = checkKeyRequest({ role: input.role, agents: input.agents, expiresAt: input.expiresAt, now });
     const key = input.key ?? generateKey();
     const row: ApiKeysTable = {
-      id: newId('key', now),
+      id: this.#store.ids.next('key', now),
       tenant_id: input.tenantId,
       name: input.name ?? null,
       role: input.role,
@@ -92,7 +93,7 @@ export class KeyService {
       revoked_at: null,
       last_used_at: null,
     };
-    const created: CreatedApiKey = { ...toApiKey(row), key };
+    const created: CreatedApiKey = { ...toApiKey(row, this.#store.wire), key };
     await this.#store.writer.write(async (ctx) => {
       await ctx.trx.insertInto('api_keys').values(row).execute();
       if (record) await record(ctx, created);
@@ -103,7 +104,7 @@ export class KeyService {
   async list(input: { tenantId: string; limit: number; cursor?: string }): Promise<Page<ApiKey>> {
     let q = this.#store.db.selectFrom('api_keys').selectAll().where('tenant_id', '=', input.tenantId);
     const page = await newestFirstPage(q, { cursor: input.cursor, limit: input.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
-    return { data: page.rows.map(toApiKey), next_cursor: page.next_cursor };
+    return { data: page.rows.map((r) => toApiKey(r, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   async revoke(input: { tenantId: string; id: string }): Promise<ApiKey> {
@@ -111,10 +112,10 @@ export class KeyService {
     return this.#store.writer.write(async ({ trx, now }) => {
       const row = await trx.selectFrom('api_keys').selectAll().where('tenant_id', '=', input.tenantId).where('id', '=', input.id).executeTakeFirst();
       if (!row) throw new DomainError('KEY_NOT_FOUND', `no API key ${input.id}`);
-      if (row.revoked_at !== null) return toApiKey(row);
+      if (row.revoked_at !== null) return toApiKey(row, this.#store.wire);
       await trx.updateTable('api_keys').set({ revoked_at: now }).where('tenant_id', '=', row.tenant_id).where('id', '=', row.id).execute();
       this.#cache.clear(); // again: a request may have cached the key while this committed
-      return toApiKey({ ...row, revoked_at: now });
+      return toApiKey({ ...row, revoked_at: now }, this.#store.wire);
     });
   }
 
@@ -162,6 +163,6 @@ export class KeyService {
   async findByPlaintext(key: string): Promise<ApiKey | null> {
     // Lookup by hash, before any tenant is known (the admin key a server is seeded with).
     const row = await this.#store.allTenants(this.#store.db).selectFrom('api_keys').selectAll().where('hash', '=', hashKey(key)).executeTakeFirst();
-    return row ? toApiKey(row) : null;
+    return row ? toApiKey(row, this.#store.wire) : null;
   }
 }

@@ -1,6 +1,5 @@
 import type { Store } from '../store/index.ts';
 import type { Clock } from '../core/index.ts';
-import { newId } from '../core/index.ts';
 
 export class TenantService {
   readonly #store: Store;
@@ -11,7 +10,10 @@ export class TenantService {
     this.#clock = clock;
   }
 
-  async create(name: string, id: string = newId('ten', this.#clock.now())): Promise<{ id: string; name: string }> {
+  /** A new tenant called `name`; `id` default a new `ten_` id. */
+  async create(input: { name: string; id?: string }): Promise<{ id: string; name: string }> {
+    const { name } = input;
+    const id = input.id ?? this.#store.ids.next('ten', this.#clock.now());
     await this.#store.writer.write(async ({ trx, now }) => {
       await trx.insertInto('tenants').values({ id, name, event_seq: 0, finding_seq: 0, created_at: now }).execute();
     });

@@ -1,7 +1,8 @@
 import type { RunFailure } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { RunsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import { canTransition, completeRuns } from '../runs/index.ts';
 import { completeOp, failOp } from './lease-completion.ts';
@@ -39,7 +40,7 @@ export async function completeChunk(ctx: WriteContext, deps: { agents: AgentServ
     if (!('output' in it) || !run || seen.has(it.lease_id)) continue;
     seen.add(it.lease_id);
     const value = it.output === undefined ? null : it.output;
-    const ep = await deps.agents.resolve(tenantId, run.agent, run.agent_version, run.endpoint, ctx.trx);
+    const ep = await deps.agents.resolve({ tenantId, agent: run.agent, version: run.agent_version, endpoint: run.endpoint, db: ctx.trx });
     if (!ep.validateOutput(value)) {
       results.set(index, asResult(it.lease_id, new DomainError('OUTPUT_INVALID', `output does not match the schema of ${run.agent}/${run.endpoint}`, schemaProblems('output', ep.validateOutput.errors))));
       continue;

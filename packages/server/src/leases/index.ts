@@ -1,5 +1,5 @@
 /** The public face of leases/: other folders import from here only. */
-export { runByLease } from './lease-fence.ts';
+export { runByLease, staleLease, staleLeaseError } from './lease-fence.ts';
 export { LeaseService } from './lease-service.ts';
 export { workerRoutes } from './worker-routes.ts';
 export { scrubForLease } from './worker-scrubbing.ts';

@@ -1,5 +1,6 @@
 import type { RunAttemptsTable, RunsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 
 export const leaseLost = (leaseId: string): DomainError => new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`);
 

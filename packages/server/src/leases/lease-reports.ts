@@ -1,6 +1,6 @@
 import { isWorkerEventType, type HeartbeatResult } from '@agentd/protocol';
-import { DomainError, type WriteContext } from '../store/index.ts';
-import { iso } from '../core/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { appendRunEvents, extendLease, holdsLease } from '../runs/index.ts';
 import { lockedRunByLease, staleLease } from './lease-lookup.ts';
 
@@ -9,10 +9,10 @@ import { lockedRunByLease, staleLease } from './lease-lookup.ts';
 
 export async function heartbeatOp(ctx: WriteContext, tenantId: string, leaseId: string): Promise<HeartbeatResult> {
   const run = await lockedRunByLease(ctx, tenantId, leaseId);
-  if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: iso(ctx.now) };
+  if (run?.status === 'cancelled') return { lease_id: leaseId, run_id: run.id, status: 'cancelled', lease_expires_at: ctx.wire.iso(ctx.now) };
   const expires = run ? await extendLease(ctx, run, leaseId) : undefined;
   if (!run || expires === undefined) throw await staleLease(ctx, tenantId, leaseId);
-  return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: iso(expires) };
+  return { lease_id: leaseId, run_id: run.id, status: 'active', lease_expires_at: ctx.wire.iso(expires) };
 }
 
 export type WorkerEvent = { type: string; data?: Record<string, unknown> };

@@ -30,12 +30,13 @@ export class LeaseService {
   readonly #clock: Clock;
   readonly #random: () => number;
 
-  constructor(store: Store, agents: AgentService, clock: Clock, random: () => number = Math.random) {
-    this.#store = store;
-    this.#parked = new ParkedPollers(store.notifier);
-    this.#agents = agents;
-    this.#clock = clock;
-    this.#random = random;
+  /** `random`: the backoff's jitter source; default Math.random. */
+  constructor(deps: { store: Store; agents: AgentService; clock: Clock; random?: () => number }) {
+    this.#store = deps.store;
+    this.#parked = new ParkedPollers(deps.store.notifier);
+    this.#agents = deps.agents;
+    this.#clock = deps.clock;
+    this.#random = deps.random ?? Math.random;
   }
 
   /** Leases up to `maxTasks` runs, waiting up to `waitMs` for one to become available. */

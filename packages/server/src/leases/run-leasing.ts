@@ -1,9 +1,9 @@
 import type { Task } from '@agentd/protocol';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, LeasedRun, Store } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError, type WireFormat } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
-import { iso, isoOrNull } from '../core/index.ts';
 import { leaseRuns } from '../runs/index.ts';
 
 export interface LeaseRequest {
@@ -65,10 +65,10 @@ export async function leaseCandidates(
 /** Leases these queued runs to `req`'s worker (the state machine's `lease`, set-wise) as tasks. */
 export async function leaseIdsIn(ctx: WriteContext, req: LeaseRequest, ids: string[]): Promise<Task[]> {
   const leased = await leaseRuns(ctx, { tenantId: req.tenantId, ids, workerId: req.workerId, leaseTtlMs: req.leaseTtlMs });
-  return leased.map((run) => toTask(run, req.leaseTtlMs));
+  return leased.map((run) => toTask(run, req.leaseTtlMs, ctx.wire));
 }
 
-export function toTask(run: LeasedRun, leaseTtlMs: number): Task {
+export function toTask(run: LeasedRun, leaseTtlMs: number, wire: WireFormat): Task {
   return {
     lease_id: run.lease_id!,
     run_id: run.id,
@@ -79,9 +79,9 @@ export function toTask(run: LeasedRun, leaseTtlMs: number): Task {
     metadata: JSON.parse(run.metadata) as Record<string, unknown>,
     attempt: run.attempts,
     max_attempts: run.max_attempts,
-    lease_expires_at: iso(run.lease_expires_at!),
-    deadline_at: isoOrNull(run.deadline_at),
-    attempt_deadline_at: iso(run.attempt_deadline_at!),
+    lease_expires_at: wire.iso(run.lease_expires_at!),
+    deadline_at: wire.isoOrNull(run.deadline_at),
+    attempt_deadline_at: wire.iso(run.attempt_deadline_at!),
     heartbeat_interval_ms: Math.max(250, Math.floor(leaseTtlMs / 3)),
   };
 }

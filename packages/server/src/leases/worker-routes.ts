@@ -6,7 +6,7 @@ import { tenantOf } from '../http/index.ts';
 import type { CompletionItem as Completion } from './lease-service.ts';
 import type { Task as TaskWire } from '@agentd/protocol';
 import { scrubCompletions, scrubForLease } from './worker-scrubbing.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import { errorContext } from '../core/index.ts';
 import { LeaseAgents, assertMayServe, forbiddenResult } from './worker-scope.ts';
 import { mayServe, servesEveryAgent, type Principal } from '../keys/index.ts';

@@ -32,7 +32,7 @@ const LEASE_AGENT_TTL_MS = 60_000;
  */
 export class LeaseAgents {
   readonly #engine: Engine;
-  readonly #cache = new TtlCache<string>(LEASE_AGENT_TTL_MS);
+  readonly #cache = new TtlCache<string>({ ttlMs: LEASE_AGENT_TTL_MS });
 
   constructor(engine: Engine) {
     this.#engine = engine;

@@ -1,14 +1,23 @@
 import type { ApprovalSpec } from '@agentd/protocol';
 import type { ApprovalsTable, RunsTable } from '../store/index.ts';
-import { newId } from '../core/index.ts';
 
 // Approval rows are written by the run's own transitions (a manifest approval is created with
 // its run; cancelling or ending a run settles them), so their shape lives with the runs.
 
-/** The row for a new approval; `expires_at` from the spec's timeout. */
-export function approvalRow(run: Pick<RunsTable, 'id' | 'tenant_id' | 'agent'>, source: 'manifest' | 'worker', key: string, spec: ApprovalSpec, payload: unknown, now: number, leaseId: string | null): ApprovalsTable {
+/** The row for a new approval `id` (made by the caller: `store.ids`), created `now`; `expires_at` from the spec's timeout. */
+export function approvalRow(a: {
+  id: string;
+  run: Pick<RunsTable, 'id' | 'tenant_id' | 'agent'>;
+  source: 'manifest' | 'worker';
+  key: string;
+  spec: ApprovalSpec;
+  payload: unknown;
+  now: number;
+  leaseId: string | null;
+}): ApprovalsTable {
+  const { run, source, key, spec, payload, now, leaseId } = a;
   return {
-    id: newId('apr', now),
+    id: a.id,
     tenant_id: run.tenant_id,
     run_id: run.id,
     agent: run.agent,

@@ -1,7 +1,6 @@
 import { EventType, type ApprovalSpec } from '@agentd/protocol';
 import { sql } from 'kysely';
 import type { ApprovalsTable, LeasedRun, RunsTable, WriteContext } from '../store/index.ts';
-import { newId } from '../core/index.ts';
 import { approvalRow, requestedEventData } from './run-approvals.ts';
 import { appendRunEvents, wakeKey } from './run-event-append.ts';
 import { approvalCancelled } from './run-transition-writes.ts';
@@ -32,7 +31,7 @@ export async function createRuns(ctx: WriteContext, items: readonly { run: NewRu
   const rows = items.map(({ run, approval }): RunsTable => {
     const r: RunsTable = { ...run, status: create.to, waiting_reason: null, last_seq: 1, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
     if (!approval) return r;
-    const a = approvalRow(r, 'manifest', 'manifest', approval, r.input === null ? null : { input: JSON.parse(r.input) }, ctx.now, null);
+    const a = approvalRow({ id: ctx.ids.next('apr', ctx.now), run: r, source: 'manifest', key: 'manifest', spec: approval, payload: r.input === null ? null : { input: JSON.parse(r.input) }, now: ctx.now, leaseId: null });
     approvals.set(r.id, a);
     return { ...r, status: hold.to, waiting_reason: 'approval', waiting_since: ctx.now, last_seq: 3 };
   });
@@ -59,7 +58,7 @@ export async function createRuns(ctx: WriteContext, items: readonly { run: NewRu
  */
 export async function leaseRuns(ctx: WriteContext, lease: { tenantId: string; ids: string[]; workerId: string | null; leaseTtlMs: number }): Promise<LeasedRun[]> {
   if (lease.ids.length === 0) return [];
-  const leaseIds = new Map(lease.ids.map((id) => [id, newId('lse', ctx.now)]));
+  const leaseIds = new Map(lease.ids.map((id) => [id, ctx.ids.next('lse', ctx.now)]));
   const leased = await ctx.queries.leaseRuns(ctx.trx, { ...lease, leaseIds, now: ctx.now, ...statusChange('lease') });
   for (const run of leased) {
     const data = { lease_id: run.lease_id, worker_id: lease.workerId, attempt: run.attempts };

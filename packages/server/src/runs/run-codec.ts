@@ -1,8 +1,8 @@
 import type { Run, RunAttempt, RunEvent, RunFailure, RunStatus, WaitingReason } from '@agentd/protocol';
 import type { RunAttemptsTable, RunEventsTable, RunsTable } from '../store/index.ts';
-import { iso, isoOrNull, parseJson } from '../core/index.ts';
+import { parseJson, type WireFormat } from '../core/index.ts';
 
-export function toRun(row: RunsTable): Run {
+export function toRun(row: RunsTable, wire: WireFormat): Run {
   return {
     id: row.id,
     agent: row.agent,
@@ -18,35 +18,35 @@ export function toRun(row: RunsTable): Run {
     attempts: row.attempts,
     max_attempts: row.max_attempts,
     timeout_ms: row.timeout_ms,
-    deadline_at: isoOrNull(row.deadline_at),
-    available_at: iso(row.available_at),
-    created_at: iso(row.created_at),
-    started_at: isoOrNull(row.started_at),
-    finished_at: isoOrNull(row.finished_at),
-    updated_at: iso(row.updated_at),
+    deadline_at: wire.isoOrNull(row.deadline_at),
+    available_at: wire.iso(row.available_at),
+    created_at: wire.iso(row.created_at),
+    started_at: wire.isoOrNull(row.started_at),
+    finished_at: wire.isoOrNull(row.finished_at),
+    updated_at: wire.iso(row.updated_at),
   };
 }
 
-export function toAttempt(row: RunAttemptsTable): RunAttempt {
+export function toAttempt(row: RunAttemptsTable, wire: WireFormat): RunAttempt {
   return {
     attempt: row.attempt,
     lease_id: row.lease_id,
     worker_id: row.worker_id,
-    started_at: iso(row.started_at),
-    ended_at: isoOrNull(row.ended_at),
+    started_at: wire.iso(row.started_at),
+    ended_at: wire.isoOrNull(row.ended_at),
     outcome: row.outcome as RunAttempt['outcome'],
     error: parseJson<RunFailure>(row.error),
   };
 }
 
-export function toEvent(row: Pick<RunEventsTable, 'id' | 'seq' | 'type' | 'run_id' | 'agent' | 'at' | 'data'>): RunEvent {
+export function toEvent(row: Pick<RunEventsTable, 'id' | 'seq' | 'type' | 'run_id' | 'agent' | 'at' | 'data'>, wire: WireFormat): RunEvent {
   return {
     id: String(row.id),
     seq: row.seq,
     type: row.type,
     run_id: row.run_id,
     agent: row.agent,
-    at: iso(row.at),
+    at: wire.iso(row.at),
     data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
   };
 }

@@ -12,7 +12,7 @@ export function runRoutes(app: RouteApp, { engine, idempotency, config }: AppDep
       config: { permission: 'runs:write' },
       schema: { tags: ['runs'], summary: 'Create a run', body: RunCreate, response: { 201: Run, ...errors(400, 401, 403, 404, 409, 422) } },
     },
-    async (request, reply) => idempotency.run(request, reply, 201, (record) => engine.runs.create(tenantOf(request), request.body, record)),
+    async (request, reply) => idempotency.run(request, reply, 201, (record) => engine.runs.create(tenantOf(request), request.body, { after: record })),
   );
   app.post(
     '/v1/runs/batch',
@@ -28,7 +28,7 @@ export function runRoutes(app: RouteApp, { engine, idempotency, config }: AppDep
     },
     async (request, reply) =>
       idempotency.run(request, reply, 201, async (record) => ({
-        data: await engine.runs.createBatch(tenantOf(request), request.body.runs, record ? (ctx, runs) => record(ctx, { data: runs }) : undefined),
+        data: await engine.runs.createBatch(tenantOf(request), request.body.runs, { after: record ? (ctx, runs) => record(ctx, { data: runs }) : undefined }),
       })),
   );
   app.get(
@@ -75,7 +75,7 @@ export function runRoutes(app: RouteApp, { engine, idempotency, config }: AppDep
     async (request, reply) => {
       const { id } = request.params;
       if (id.length === 0) throw new ApiError('RUN_NOT_FOUND', 'no run');
-      return idempotency.run(request, reply, 200, (record) => engine.runs.cancel(tenantOf(request), id, request.body?.reason ?? null, record));
+      return idempotency.run(request, reply, 200, (record) => engine.runs.cancel(tenantOf(request), id, { reason: request.body?.reason ?? null, after: record }));
     },
   );
 }

@@ -2,10 +2,10 @@ import { RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Page, type Run
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { Store } from '../store/index.ts';
 import type { RunsTable } from '../store/index.ts';
-import { DomainError, isStoreUnavailable, type WriteContext } from '../store/index.ts';
+import { isStoreUnavailable, type WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
-import { newId } from '../core/index.ts';
 import { toAttempt, toRun } from './run-codec.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { createRuns, type NewRun } from './run-batch-transitions.ts';
@@ -81,7 +81,7 @@ export class RunService {
       if (!Number.isFinite(deadline)) throw new DomainError('VALIDATION_ERROR', 'deadline must be an ISO-8601 time', [{ path: at('deadline'), message: 'must be an ISO-8601 time' }]);
     }
     const run: NewRun = {
-      id: newId('run', now),
+      id: this.#store.ids.next('run', now),
       tenant_id: tenantId,
       agent: ep.agent,
       agent_version: ep.version,
@@ -110,14 +110,17 @@ export class RunService {
     return { run, approval: ep.spec.approval };
   }
 
-  async create(tenantId: string, item: RunCreateInput, after?: AfterWrite<Run>): Promise<Run> {
+  /** `after` runs in the transaction that inserts the run (the route's idempotency record). */
+  async create(tenantId: string, item: RunCreateInput, opts: { after?: AfterWrite<Run> } = {}): Promise<Run> {
+    const { after } = opts;
     const prepared = await this.#prepare(tenantId, item, '');
     const [run] = await this.#insert([prepared], after ? (ctx, runs) => after(ctx, runs[0]) : undefined);
     return run;
   }
 
   /** All-or-nothing: every item is validated before any is written; one transaction holds them all. */
-  async createBatch(tenantId: string, items: RunCreateInput[], after?: AfterWrite<Run[]>): Promise<Run[]> {
+  async createBatch(tenantId: string, items: RunCreateInput[], opts: { after?: AfterWrite<Run[]> } = {}): Promise<Run[]> {
+    const { after } = opts;
     const rows: Prepared[] = [];
     const problems: FieldProblem[] = [];
     let firstError: DomainError | null = null;
@@ -190,7 +193,7 @@ export class RunService {
     const results: Run[][] = [];
     let next = 0;
     for (const req of requests) {
-      const runs = created.slice(next, next + req.prepared.length).map(toRun);
+      const runs = created.slice(next, next + req.prepared.length).map((r) => toRun(r, this.#store.wire));
       next += req.prepared.length;
       if (req.after) await req.after(ctx, runs);
       results.push(runs);
@@ -205,7 +208,7 @@ export class RunService {
   }
 
   async get(tenantId: string, id: string): Promise<Run> {
-    return toRun(await this.#row(tenantId, id));
+    return toRun(await this.#row(tenantId, id), this.#store.wire);
   }
 
   async list(tenantId: string, f: RunListFilter): Promise<Page<Run>> {
@@ -219,17 +222,19 @@ export class RunService {
     if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
     if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);
     const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
-    return { data: page.rows.map(toRun), next_cursor: page.next_cursor };
+    return { data: page.rows.map((r) => toRun(r, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   async attempts(tenantId: string, id: string): Promise<RunAttempt[]> {
     await this.#row(tenantId, id);
     const rows = await this.#store.db.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('run_id', '=', id).orderBy('attempt').orderBy('started_at').execute();
-    return rows.map(toAttempt);
+    return rows.map((r) => toAttempt(r, this.#store.wire));
   }
 
-  /** Cancels a run that has not ended (see cancelRun). */
-  async cancel(tenantId: string, id: string, reason: string | null, after?: AfterWrite<Run>): Promise<Run> {
+  /** Cancels a run that has not ended (see cancelRun); `after` runs in the cancelling transaction. */
+  async cancel(tenantId: string, id: string, opts: { reason?: string | null; after?: AfterWrite<Run> } = {}): Promise<Run> {
+    const reason = opts.reason ?? null;
+    const { after } = opts;
     return this.#store.writer.write(async (ctx) => {
       // Locked to the commit: a completion racing this cancel waits, then finds the run ended.
       let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
@@ -238,7 +243,7 @@ export class RunService {
       if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
       const updated = await cancelRun(ctx, run, reason);
       if (!updated) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}`, { status: run.status });
-      const result = toRun(updated);
+      const result = toRun(updated, this.#store.wire);
       if (after) await after(ctx, result);
       return result;
     });

@@ -1,6 +1,5 @@
 import type { RetryPolicy, RunFailure } from '@agentd/protocol';
 import type { RunsTable, WriteContext } from '../store/index.ts';
-import { iso } from '../core/index.ts';
 import { isFinalFailure, retryDelayMs } from './backoff.ts';
 import { applyTransition } from './run-transition-writes.ts';
 import { canTransition, type FailureOutcome } from './run-transitions.ts';
@@ -46,7 +45,7 @@ export function failAttempt(
   return applyTransition(ctx, 'retry', run, {
     ...fence,
     set: { error, available_at: next, waiting_reason: null, waiting_since: null, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
-    data: { attempt: run.attempts, error: failure, next_attempt_at: iso(next) },
+    data: { attempt: run.attempts, error: failure, next_attempt_at: ctx.wire.iso(next) },
   });
 }
 

@@ -20,7 +20,7 @@ export function grantRoutes(app: RouteApp, { engine, idempotency }: AppDeps): vo
       const { body } = request;
       const tenantId = tenantOf(request);
       return idempotency.run(request, reply, 201, (record) =>
-        engine.grants.create({ tenantId, secret: body.secret, agent: body.agent, endpoint: body.endpoint ?? null, createdBy: request.principal?.keyId ?? null }, record),
+        engine.grants.create({ tenantId, secret: body.secret, agent: body.agent, endpoint: body.endpoint ?? null, createdBy: request.principal?.keyId ?? null }, { record }),
       );
     },
   );

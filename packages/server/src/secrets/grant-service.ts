@@ -1,23 +1,23 @@
 import type { Grant, Page } from '@agentd/protocol';
 import type { Store } from '../store/index.ts';
 import type { GrantsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
-import { newId } from '../core/index.ts';
-import { iso, isoOrNull } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
 
 export type GrantRecorder = ((ctx: WriteContext, response: Grant) => Promise<void>) | undefined;
 
-export function toGrant(row: GrantsTable): Grant {
+export function toGrant(row: GrantsTable, wire: WireFormat): Grant {
   return {
     id: row.id,
     secret: row.secret,
     agent: row.agent,
     endpoint: row.endpoint,
     created_by: row.created_by,
-    created_at: iso(row.created_at),
-    revoked_at: isoOrNull(row.revoked_at),
+    created_at: wire.iso(row.created_at),
+    revoked_at: wire.isoOrNull(row.revoked_at),
   };
 }
 
@@ -46,7 +46,8 @@ export class GrantService {
    * endpoint, in its latest version) must exist: a typo would otherwise grant nothing, silently.
    * Granting what is already granted returns the existing grant.
    */
-  async create(input: { tenantId: string; secret: string; agent: string; endpoint?: string | null; createdBy: string | null }, record?: GrantRecorder): Promise<Grant> {
+  async create(input: { tenantId: string; secret: string; agent: string; endpoint?: string | null; createdBy: string | null }, opts: { record?: GrantRecorder } = {}): Promise<Grant> {
+    const { record } = opts;
     const endpoint = input.endpoint ?? null;
     if (endpoint === null) await this.#agents.get(input.tenantId, input.agent);
     else await this.#agents.resolveLatest(input.tenantId, input.agent, endpoint);
@@ -64,11 +65,11 @@ export class GrantService {
       q = endpoint === null ? q.where('endpoint', 'is', null) : q.where('endpoint', '=', endpoint);
       const existing = await q.executeTakeFirst();
       let grant: Grant;
-      if (existing) grant = toGrant(existing);
+      if (existing) grant = toGrant(existing, this.#store.wire);
       else {
-        const row: GrantsTable = { id: newId('grt', now), tenant_id: input.tenantId, secret: input.secret, agent: input.agent, endpoint, created_by: input.createdBy, created_at: now, revoked_at: null };
+        const row: GrantsTable = { id: this.#store.ids.next('grt', now), tenant_id: input.tenantId, secret: input.secret, agent: input.agent, endpoint, created_by: input.createdBy, created_at: now, revoked_at: null };
         await trx.insertInto('grants').values(row).execute();
-        grant = toGrant(row);
+        grant = toGrant(row, this.#store.wire);
       }
       if (record) await record(ctx, grant);
       return grant;
@@ -81,7 +82,7 @@ export class GrantService {
     if (f.secret) q = q.where('secret', '=', f.secret);
     if (!f.includeRevoked) q = q.where('revoked_at', 'is', null);
     const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
-    return { data: page.rows.map(toGrant), next_cursor: page.next_cursor };
+    return { data: page.rows.map((r) => toGrant(r, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   /** Revokes a grant; leases taken from now on no longer carry the secret. Repeating it changes nothing. */
@@ -89,9 +90,9 @@ export class GrantService {
     return this.#store.writer.write(async ({ trx, now }) => {
       const row = await trx.selectFrom('grants').selectAll().where('tenant_id', '=', input.tenantId).where('id', '=', input.id).executeTakeFirst();
       if (!row) throw new DomainError('GRANT_NOT_FOUND', `no grant ${JSON.stringify(input.id)}`);
-      if (row.revoked_at !== null) return toGrant(row);
+      if (row.revoked_at !== null) return toGrant(row, this.#store.wire);
       await trx.updateTable('grants').set({ revoked_at: now }).where('tenant_id', '=', input.tenantId).where('id', '=', row.id).execute();
-      return toGrant({ ...row, revoked_at: now });
+      return toGrant({ ...row, revoked_at: now }, this.#store.wire);
     });
   }
 }

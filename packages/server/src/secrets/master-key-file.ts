@@ -22,7 +22,7 @@ export interface KeyringSource {
  * secret unreadable.
  */
 export function loadKeyring(source: KeyringSource, print: (line: string) => void): Keyring {
-  if (source.masterKey) return new Keyring(source.masterKey, source.previousMasterKeys);
+  if (source.masterKey) return new Keyring(source.masterKey, { previous: source.previousMasterKeys });
   const file = join(source.dataDir, MASTER_KEY_FILE);
   const created = createKeyFileIfMissing(file);
   if (process.platform !== 'win32') {
@@ -34,7 +34,7 @@ export function loadKeyring(source: KeyringSource, print: (line: string) => void
   const key = parseMasterKey(readFileSync(file, 'utf8'), `the master key in ${file}`);
   if (created) print(`agentd: created a master key for secrets in ${file} (mode 0600); back it up: without it the stored secrets cannot be read`);
   if (source.shared) print(`agentd: AGENTD_MASTER_KEY is not set; secrets use the key in ${file}: every node on this database needs the same key`);
-  return new Keyring(key, source.previousMasterKeys);
+  return new Keyring(key, { previous: source.previousMasterKeys });
 }
 
 /**

@@ -40,7 +40,9 @@ export class Keyring {
   readonly current: MasterKey;
   readonly #byId: Map<string, Buffer>;
 
-  constructor(current: Buffer, previous: Buffer[] = []) {
+  /** `current` seals new values; `previous` keys (default none) still open what they sealed. */
+  constructor(current: Buffer, opts: { previous?: readonly Buffer[] } = {}) {
+    const previous = opts.previous ?? [];
     if (current.length !== MASTER_KEY_BYTES) throw new Error(`a master key must be ${MASTER_KEY_BYTES} bytes`);
     this.current = { id: kekId(current), key: current };
     this.#byId = new Map([[this.current.id, current]]);

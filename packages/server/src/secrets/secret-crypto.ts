@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Keyring } from './master-key.ts';
 
 /**

@@ -1,7 +1,8 @@
 import type { RunFailure, Task } from '@agentd/protocol';
+import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/index.ts';
 import type { SecretVersionsTable } from '../store/index.ts';
-import { DomainError } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { AuditEntry, AuditService } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { LeaseService } from '../leases/index.ts';
@@ -40,7 +41,7 @@ export class SecretDelivery {
   readonly #leases: LeaseService;
   readonly #audit: AuditService;
   readonly #clock: Clock;
-  readonly #scrubbers = new Map<string, { at: number; scrub: Scrubber }>();
+  readonly #scrubbers = new LRUCache<string, { at: number; scrub: Scrubber }>({ max: SCRUBBER_CACHE_SIZE });
 
   constructor(deps: { store: Store; secrets: SecretService; leases: LeaseService; audit: AuditService; clock: Clock }) {
     this.#store = deps.store;
@@ -209,7 +210,6 @@ export class SecretDelivery {
         if (value !== null) entries.push({ name: g.name, value });
       }
       const scrub = createScrubber(entries);
-      if (this.#scrubbers.size >= SCRUBBER_CACHE_SIZE) this.#scrubbers.delete(this.#scrubbers.keys().next().value as string);
       this.#scrubbers.set(`${tenantId}\u0000${a.lease_id}`, { at: now, scrub });
       result.set(a.lease_id, scrub);
     }

@@ -18,7 +18,7 @@ export function secretRoutes(app: RouteApp, { engine, idempotency }: AppDeps): v
     async (request, reply) => {
       const { body } = request;
       const hashed = { ...body, value: engine.secrets.fingerprint(body.value) };
-      return idempotency.run(request, reply, 201, (record) => engine.secrets.create({ tenantId: tenantOf(request), ...body }, record), { bodyForHash: hashed });
+      return idempotency.run(request, reply, 201, (record) => engine.secrets.create({ tenantId: tenantOf(request), ...body }, { record }), { bodyForHash: hashed });
     },
   );
   app.get(
@@ -63,7 +63,7 @@ export function secretRoutes(app: RouteApp, { engine, idempotency }: AppDeps): v
       const { body } = request;
       const { name } = request.params;
       const hashed = { ...body, value: engine.secrets.fingerprint(body.value) };
-      return idempotency.run(request, reply, 200, (record) => engine.secrets.rotate({ tenantId: tenantOf(request), name, ...body }, record), { bodyForHash: hashed });
+      return idempotency.run(request, reply, 200, (record) => engine.secrets.rotate({ tenantId: tenantOf(request), name, ...body }, { record }), { bodyForHash: hashed });
     },
   );
   app.delete(

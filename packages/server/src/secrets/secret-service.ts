@@ -3,9 +3,10 @@ import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Store } from '../store/index.ts';
 import type { SecretsTable, SecretVersionsTable } from '../store/index.ts';
-import { DomainError, type WriteContext } from '../store/index.ts';
+import type { WriteContext } from '../store/index.ts';
+import { DomainError } from '../core/index.ts';
 import type { Keyring } from './master-key.ts';
-import { iso } from '../core/index.ts';
+import type { WireFormat } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { openResponse, openSecret, rewrapSecret, sealResponse, sealSecret, type ResponseAddress, type SealedSecret, type SecretAddress } from './secret-crypto.ts';
 
@@ -17,14 +18,14 @@ const REWRAP_CHUNK = 200;
 
 const notFound = (name: string) => new DomainError('SECRET_NOT_FOUND', `no secret named ${JSON.stringify(name)}`);
 
-function toSecret(row: SecretsTable, kekId: string): Secret {
+function toSecret(row: SecretsTable, kekId: string, wire: WireFormat): Secret {
   return {
     name: row.name,
     description: row.description,
     version: row.current_version,
     kek_id: kekId,
-    created_at: iso(row.created_at),
-    updated_at: iso(row.updated_at),
+    created_at: wire.iso(row.created_at),
+    updated_at: wire.iso(row.updated_at),
   };
 }
 
@@ -68,7 +69,8 @@ export class SecretService {
   }
 
   /** Creates a secret at version 1 (or, for a name deleted before, the next unused version). */
-  async create(input: { tenantId: string; name: string; value: string; description?: string | null }, record?: SecretRecorder<Secret>): Promise<Secret> {
+  async create(input: { tenantId: string; name: string; value: string; description?: string | null }, opts: { record?: SecretRecorder<Secret> } = {}): Promise<Secret> {
+    const { record } = opts;
     const keyring = this.keyring;
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
@@ -98,7 +100,8 @@ export class SecretService {
   }
 
   /** Adds a version holding the new value; it is what the next lease delivers. */
-  async rotate(input: { tenantId: string; name: string; value: string; description?: string | null }, record?: SecretRecorder<Secret>): Promise<Secret> {
+  async rotate(input: { tenantId: string; name: string; value: string; description?: string | null }, opts: { record?: SecretRecorder<Secret> } = {}): Promise<Secret> {
+    const { record } = opts;
     const keyring = this.keyring;
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
@@ -125,7 +128,7 @@ export class SecretService {
       .insertInto('secret_versions')
       .values({ tenant_id: row.tenant_id, name: row.name, version, ...sealed, created_at: ctx.now })
       .execute();
-    return toSecret({ ...row, current_version: version }, sealed.kek_id);
+    return toSecret({ ...row, current_version: version }, sealed.kek_id, this.#store.wire);
   }
 
   async list(input: { tenantId: string; limit: number; cursor?: string }): Promise<Page<Secret>> {
@@ -137,7 +140,7 @@ export class SecretService {
       .where('s.tenant_id', '=', input.tenantId)
       .where('s.deleted_at', 'is', null);
     const page = await newestFirstPage(q, { cursor: input.cursor, limit: input.limit, timeColumn: 's.created_at', keyColumn: 's.name', cursorOf: (r) => [r.created_at, r.name] });
-    return { data: page.rows.map((r) => toSecret(r, r.kek_id)), next_cursor: page.next_cursor };
+    return { data: page.rows.map((r) => toSecret(r, r.kek_id, this.#store.wire)), next_cursor: page.next_cursor };
   }
 
   async #row(tenantId: string, name: string): Promise<SecretsTable> {
@@ -157,8 +160,8 @@ export class SecretService {
       .execute();
     const current = versions.find((v) => Number(v.version) === Number(row.current_version));
     return {
-      ...toSecret(row, current?.kek_id ?? ''),
-      versions: versions.map((v) => ({ version: Number(v.version), kek_id: v.kek_id, created_at: iso(v.created_at) })),
+      ...toSecret(row, current?.kek_id ?? '', this.#store.wire),
+      versions: versions.map((v) => ({ version: Number(v.version), kek_id: v.kek_id, created_at: this.#store.wire.iso(v.created_at) })),
     };
   }
 

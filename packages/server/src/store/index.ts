@@ -3,9 +3,8 @@ export type { AgentVersionsTable, AgentsTable, ApiKeysTable, ApprovalVotesTable,
 export type { DialectQueries, LeasedRun, SucceededRun } from './dialect-queries.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { Scopeable, Store, StoreOptions } from './store.ts';
-export { DomainError } from './write-queue.ts';
 export { isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
 export type { WriteContext } from './write-queue.ts';
-export { decodeCursor, encodeCursor, newestFirstPage } from './newest-first-page.ts';
+export { decodeCursor, encodeCursor, keysetPage, newestFirstPage } from './keyset-page.ts';
 export { LeadershipLost, NO_FENCE } from './leader-fence.ts';
 export type { LeaderFence } from './leader-fence.ts';

@@ -1,6 +1,6 @@
 import type { Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
-import { DomainError } from './write-queue.ts';
+import { DomainError } from '../core/index.ts';
 
 /**
  * Fences the leader's writes (timers): `check` runs first thing in a write operation and throws
@@ -17,11 +17,13 @@ export const NO_FENCE: LeaderFence = { check: async () => {} };
 
 /**
  * A DomainError on purpose: thrown before the operation writes anything, it fails that operation
- * alone, never the requests group-committed with it. It never reaches an HTTP response.
+ * alone, never the requests group-committed with it. It never reaches an HTTP response (timers
+ * catch it by its class); its code is UNAVAILABLE, what this node would answer if one did: it
+ * cannot do this work now, another node can.
  */
 export class LeadershipLost extends DomainError {
   constructor(why: string) {
-    super('LEADERSHIP_LOST', `this node no longer leads the timers: ${why}`);
+    super('UNAVAILABLE', `this node no longer leads the timers: ${why}`);
     this.name = 'LeadershipLost';
   }
 }

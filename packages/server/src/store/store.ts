@@ -1,6 +1,6 @@
 import type { fsync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, sql, type KyselyPlugin } from 'kysely';
+import { Kysely, sql, type KyselyPlugin, type Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
 import { openSqlite } from './sqlite/sqlite-dialect.ts';
@@ -12,7 +12,7 @@ import { POSTGRES_MIGRATIONS } from './postgres/migrations.ts';
 import { PgListener } from './postgres/pg-listener.ts';
 import { PgLeader } from './postgres/pg-leader.ts';
 import { NO_FENCE, type LeaderFence } from './leader-fence.ts';
-import { LoopHealth, silentLogger } from '../core/index.ts';
+import { IdGenerator, LoopHealth, WireFormat, silentLogger } from '../core/index.ts';
 import { WriteQueue } from './write-queue.ts';
 import { pgEventWriter } from './postgres/pg-events.ts';
 import { Notifier } from './notifier.ts';
@@ -91,6 +91,13 @@ export interface Store {
   asLeader<T>(fn: (fence: LeaderFence) => Promise<T>): Promise<T | undefined>;
   /** The health of the background loops of this store and of the engine built on it. */
   loops: LoopHealth;
+  /**
+   * What the services of one server need on their hot paths, held here so that two servers in
+   * one process share nothing: new ids (a pool of random bytes) and stored times as wire strings
+   * (a memo of the last one).
+   */
+  ids: IdGenerator;
+  wire: WireFormat;
   /**
    * Marks a builder (`store.db` or a write operation's `trx`) whose queries span tenants on
    * purpose: the sweeper's scans, a key looked up by its hash. Say why where you call it.
@@ -171,8 +178,10 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
     },
   });
   const queries = sqliteQueries();
+  const ids = new IdGenerator();
+  const wire = new WireFormat();
   // node:sqlite prepares only the first statement of a text: one statement per call.
-  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), queries, multiStatement: false, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), queries, ids, wire, multiStatement: false, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { skipLocked: false, listenNotify: false, rowLocks: false },
@@ -183,6 +192,8 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
     // One process owns the file: it always leads, and there is nobody to fence off.
     asLeader: (fn) => fn(NO_FENCE),
     loops,
+    ids,
+    wire,
     allTenants: scope.allTenants,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
@@ -222,9 +233,13 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const listener = new PgListener(url, notifier, loops.loop('pg-listener'));
   await listener.start();
   const queries = postgresQueries();
+  const ids = new IdGenerator();
+  const wire = new WireFormat();
   const writer = new WriteQueue({
     db: withPlugins(db, opts.writerPlugins),
     queries,
+    ids,
+    wire,
     multiStatement: true,
     rowLocks: true,
     now: opts.now,
@@ -244,6 +259,8 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     allTenants: scope.allTenants,
     asLeader: (fn) => leader.run(fn),
     loops,
+    ids,
+    wire,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },

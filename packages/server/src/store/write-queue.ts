@@ -3,6 +3,7 @@ import type { Database } from './db-types.ts';
 import { insertEvents } from './event-insert.ts';
 import { OpSavepoints } from './op-savepoints.ts';
 import type { DialectQueries } from './dialect-queries.ts';
+import type { IdGenerator, WireFormat } from '../core/index.ts';
 import { asUnavailable, isStoreUnavailable, isTransientConflict, StoreUnavailableError } from './unavailable.ts';
 
 /** An event an operation wants recorded; its tenant-wide `id` is assigned when the batch commits. */
@@ -31,6 +32,10 @@ export interface WriteContext {
   rowLocks: boolean;
   /** The store's dialect queries (`store.queries`), for code that is handed only the context. */
   queries: DialectQueries;
+  /** The store's id generator (`store.ids`), for the rows an operation makes. */
+  ids: IdGenerator;
+  /** The store's wire formatting (`store.wire`), for the responses an operation makes. */
+  wire: WireFormat;
   events: PendingEvent[];
   /** `tenant\u0000agent` pairs that gained runs ready to lease. */
   wakes: Set<string>;
@@ -55,22 +60,6 @@ export type EventWriter = (trx: Transaction<Database>, events: PendingEvent[], w
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
 
-/**
- * An error an operation throws on purpose (not found, conflict…), at any point: the operation
- * runs in a savepoint of its own, so whatever it wrote before throwing is rolled back with it,
- * events included, and the rest of the batch commits without it (as it does for any error).
- */
-export class DomainError extends Error {
-  readonly code: string;
-  readonly details: unknown;
-  constructor(code: string, message: string, details: unknown = null) {
-    super(message);
-    this.name = 'DomainError';
-    this.code = code;
-    this.details = details;
-  }
-}
-
 export interface CommitResult {
   events: CommittedEvent[];
   wakes: Set<string>;
@@ -88,6 +77,9 @@ export interface WriteQueueOptions {
   db: Kysely<Database>;
   /** The store's dialect queries, handed to every operation. */
   queries: DialectQueries;
+  /** The store's id generator and wire formatting, handed to every operation. */
+  ids: IdGenerator;
+  wire: WireFormat;
   /** Several statements can go in one simple query (PostgreSQL; see OpSavepoints). */
   multiStatement: boolean;
   /** StoreCapabilities.rowLocks, handed to every operation. Default false. */
@@ -300,7 +292,7 @@ export class WriteQueue {
    */
   async #runOp(trx: Transaction<Database>, savepoints: OpSavepoints, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
     for (let attempt = 1; ; attempt++) {
-      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, queries: this.#opts.queries, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
+      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, queries: this.#opts.queries, ids: this.#opts.ids, wire: this.#opts.wire, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
       // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
       onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
       await savepoints.take();

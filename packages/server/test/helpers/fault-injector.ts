@@ -5,7 +5,7 @@
  * never reaches the database; to the code under test it is a statement that failed.
  */
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
-import { DomainError } from '../../src/store/index.ts';
+import { DomainError } from '../../src/core/index.ts';
 
 export class InjectedFault extends Error {
   constructor(statement: number) {
@@ -14,10 +14,13 @@ export class InjectedFault extends Error {
   }
 }
 
-/** The same, as a domain error: what a service throws on purpose, here after some of its writes. */
+/**
+ * The same, as a domain error: what a service throws on purpose, here after some of its writes
+ * (a conflict found late). Told apart from a real one by its class (isInjected), not its code.
+ */
 export class InjectedDomainFault extends DomainError {
   constructor(statement: number) {
-    super('INJECTED', `injected domain error at statement ${statement}`);
+    super('RUN_ALREADY_TERMINAL', `injected domain error at statement ${statement}`);
   }
 }
 

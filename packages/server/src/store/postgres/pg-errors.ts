@@ -5,11 +5,11 @@
  */
 
 /** SQLSTATE classes: 08 connection exception, 53 insufficient resources (53100 disk full), 58 system error (58030 I/O). */
-const UNAVAILABLE_CLASSES = new Set(['08', '53', '58']);
+const UNAVAILABLE_CLASSES: ReadonlySet<string> = new Set(['08', '53', '58']);
 /** 57P01 admin shutdown (`pg_ctl stop`), 57P02 crash shutdown, 57P03 starting up, 25006 read-only transaction (a standby). */
-const UNAVAILABLE_STATES = new Set(['57P01', '57P02', '57P03', '25006']);
+const UNAVAILABLE_STATES: ReadonlySet<string> = new Set(['57P01', '57P02', '57P03', '25006']);
 /** Socket errors of the client's own connection attempt or of a connection that broke. */
-const SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
+const SOCKET_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN']);
 /** What node-postgres and pg-pool throw, with no code, when a connection ended or never came. */
 const CLIENT_MESSAGES = /^(Connection terminated|Client has encountered a connection error|Client was closed and is not queryable|timeout exceeded when trying to connect|Cannot use a pool after calling end)/;
 

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { PostgresDialect } from 'kysely';
-import { prepareSmallStatements } from './prepared-statements.ts';
+import { prepareSmallStatements, StatementNames } from './prepared-statements.ts';
 
 /** int8 (oid 20) as a JS number: our bigints are epoch milliseconds and counters, all < 2^53. */
 const INT8_OID = 20;
@@ -25,6 +25,8 @@ export function createPgPool(connectionString: string, max: number): pg.Pool {
         oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
     },
   });
+  // Names are the pool's own: two stores in one process prepare and invalidate independently.
+  const names = new StatementNames();
   // An idle client's error (e.g. the server restarted) must not crash the process; the pool drops it.
   pool.on('error', () => {});
   pool.on('connect', (client) => {
@@ -34,7 +36,7 @@ export function createPgPool(connectionString: string, max: number): pg.Pool {
     // only noted: the query in flight, or the next one, fails with the error (503), and the pool
     // discards the client when it is released (it is no longer queryable).
     client.on('error', () => {});
-    prepareSmallStatements(client);
+    prepareSmallStatements(client, names);
   });
   return pool;
 }

@@ -1,7 +1,7 @@
 import { CompiledQuery, sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
 import { inOrderOf, LEASED_COLUMNS, statusCondition, statusLiteral, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
-import { insertRowsPg } from './pg-insert-rows.ts';
+import { pgRowInserter } from './pg-insert-rows.ts';
 import { PREPARE } from './prepared-statements.ts';
 
 /** The dialect queries on PostgreSQL (see DialectQueries). */
@@ -9,7 +9,7 @@ export function postgresQueries(): DialectQueries {
   return {
     anyOf,
     tenantIs,
-    insertRows: insertRowsPg,
+    insertRows: pgRowInserter(),
     leaseRuns,
     succeedRuns,
   };

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type pg from 'pg';
 
 /**
@@ -17,23 +18,35 @@ export const MAX_PREPARED_PARAMS = 16;
  */
 export const PREPARE = '/*agentd:prepare*/ ';
 
-/** Most statement names remembered; past it the oldest is forgotten (and prepared again if used). */
+/** Most statement names remembered; past it the least recently used is forgotten (and prepared again if used). */
 const MAX_NAMES = 2000;
 
 /** PostgreSQL's answer when a table changed under a prepared `SELECT *`: "cached plan must not change result type". */
 const FEATURE_NOT_SUPPORTED = '0A000';
 
-let generation = 0;
-const names = new Map<string, string>();
+/**
+ * Statement names by text, for every connection of one pool (each store has its own): the same
+ * text gets the same name on every connection, which prepares it once. `generation` moves when a
+ * table changed under a prepared statement, so every text is prepared afresh under a new name.
+ */
+export class StatementNames {
+  #generation = 0;
+  readonly #names = new LRUCache<string, string>({ max: MAX_NAMES });
 
-function nameFor(text: string): string {
-  let name = names.get(text);
-  if (!name) {
-    name = `agentd_${generation}_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
-    if (names.size >= MAX_NAMES) names.delete(names.keys().next().value as string);
-    names.set(text, name);
+  nameFor(text: string): string {
+    let name = this.#names.get(text);
+    if (!name) {
+      name = `agentd_${this.#generation}_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`;
+      this.#names.set(text, name);
+    }
+    return name;
   }
-  return name;
+
+  /** A prepared statement's table changed (another node migrated): forget every name. */
+  nextGeneration(): void {
+    this.#generation++;
+    this.#names.clear();
+  }
 }
 
 type QueryFn = (...args: unknown[]) => Promise<unknown>;
@@ -43,8 +56,9 @@ type QueryFn = (...args: unknown[]) => Promise<unknown>;
  * new pool connection. If another node's migration changes a table under a prepared statement,
  * names move to a new generation: the statement is prepared afresh, and retried at once unless
  * a transaction was open (PostgreSQL has aborted it; the caller retries the transaction).
+ * `names` is the pool's (see StatementNames).
  */
-export function prepareSmallStatements(client: pg.ClientBase): void {
+export function prepareSmallStatements(client: pg.ClientBase, names: StatementNames): void {
   const query = client.query.bind(client) as unknown as QueryFn;
   let inTransaction = false;
   (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
@@ -54,13 +68,12 @@ export function prepareSmallStatements(client: pg.ClientBase): void {
     if (head.startsWith('begin')) inTransaction = true;
     else if (head.startsWith('commit') || head.startsWith('rollback')) inTransaction = false;
     if (values.length === 0 || (values.length > MAX_PREPARED_PARAMS && !text.startsWith(PREPARE))) return query(text, values);
-    return query({ name: nameFor(text), text, values }).catch((err: unknown) => {
+    return query({ name: names.nameFor(text), text, values }).catch((err: unknown) => {
       const e = err as { code?: string; message?: string };
       if (e.code !== FEATURE_NOT_SUPPORTED || !/cached plan/i.test(e.message ?? '')) throw err;
-      generation++;
-      names.clear();
+      names.nextGeneration();
       if (inTransaction) throw err;
-      return query({ name: nameFor(text), text, values });
+      return query({ name: names.nameFor(text), text, values });
     });
   };
 }

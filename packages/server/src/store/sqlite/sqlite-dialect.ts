@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { LRUCache } from 'lru-cache';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
@@ -20,7 +21,7 @@ export interface SqliteOptions {
   readOnly?: boolean;
 }
 
-/** How many prepared statements to keep; Kysely compiles a small, fixed set of query shapes. */
+/** How many prepared statements to keep (least recently used out first); Kysely compiles a small, fixed set of query shapes. */
 const STATEMENT_CACHE_SIZE = 500;
 
 /**
@@ -30,7 +31,7 @@ const STATEMENT_CACHE_SIZE = 500;
 class NodeSqliteAdapter implements SqliteDatabase {
   readonly db: DatabaseSync;
   /** Prepared statements and their kind, by SQL text: `columns()` is costly, ask it once. */
-  readonly #cache = new Map<string, SqliteStatement>();
+  readonly #cache = new LRUCache<string, SqliteStatement>({ max: STATEMENT_CACHE_SIZE });
 
   constructor(db: DatabaseSync) {
     this.db = db;
@@ -55,7 +56,6 @@ class NodeSqliteAdapter implements SqliteDatabase {
       run: (params) => s.run(...(params as never[])),
       iterate: (params) => s.iterate(...(params as never[])) as IterableIterator<unknown>,
     };
-    if (this.#cache.size >= STATEMENT_CACHE_SIZE) this.#cache.delete(this.#cache.keys().next().value as string);
     this.#cache.set(sqlText, statement);
     return statement;
   }

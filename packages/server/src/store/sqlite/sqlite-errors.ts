@@ -13,10 +13,10 @@ const SQLITE_IOERR = 10;
 const SQLITE_FULL = 13;
 const SQLITE_CANTOPEN = 14;
 const SQLITE_PROTOCOL = 15;
-const UNAVAILABLE_CODES = new Set([SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL]);
+const UNAVAILABLE_CODES: ReadonlySet<number> = new Set([SQLITE_BUSY, SQLITE_LOCKED, SQLITE_NOMEM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_PROTOCOL]);
 
 /** What fsync of the WAL (see wal-sync.ts) fails with when the disk does. */
-const FS_CODES = new Set(['EIO', 'ENOSPC', 'EROFS', 'EDQUOT', 'EFBIG']);
+const FS_CODES: ReadonlySet<string> = new Set(['EIO', 'ENOSPC', 'EROFS', 'EDQUOT', 'EFBIG']);
 
 export function isSqliteUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

@@ -1,5 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
-import { DomainError } from './write-queue.ts';
+import { DomainError } from '../core/index.ts';
 
 /** Opaque list cursor over (time, unique key), newest first. */
 export function encodeCursor(time: number, key: string): string {
@@ -28,9 +28,23 @@ export interface NewestFirstOptions<O> {
 }
 
 /**
- * The one keyset pagination of every list route that reads newest first: rows strictly after the
- * cursor in (time, key) descending order, one extra row fetched to know whether another page
- * exists. A malformed cursor is a VALIDATION_ERROR on the `cursor` field.
+ * The one keyset pagination of the list routes: `query` is filtered to the rows past the cursor
+ * and ordered; one extra row is fetched to know whether another page exists, and `next_cursor`
+ * is the last row's (`cursorOf`), or null on the last page.
+ */
+export async function keysetPage<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  opts: { limit: number; cursorOf: (row: O) => string },
+): Promise<{ rows: O[]; next_cursor: string | null }> {
+  const rows = await query.limit(opts.limit + 1).execute();
+  const page = rows.slice(0, opts.limit);
+  const last = page[page.length - 1];
+  return { rows: page, next_cursor: rows.length > opts.limit && last ? opts.cursorOf(last) : null };
+}
+
+/**
+ * keysetPage for every list that reads newest first: rows strictly after the opaque cursor in
+ * (time, key) descending order. A malformed cursor is a VALIDATION_ERROR on the `cursor` field.
  */
 export async function newestFirstPage<DB, TB extends keyof DB, O>(
   query: SelectQueryBuilder<DB, TB, O>,
@@ -44,8 +58,5 @@ export async function newestFirstPage<DB, TB extends keyof DB, O>(
     if (!c) throw new DomainError('VALIDATION_ERROR', 'cursor is malformed', [{ path: 'cursor', message: 'is malformed' }]);
     q = q.where(sql<boolean>`(${time} < ${c.time} OR (${time} = ${c.time} AND ${key} < ${c.key}))`);
   }
-  const rows = await q.orderBy(time, 'desc').orderBy(key, 'desc').limit(opts.limit + 1).execute();
-  const page = rows.slice(0, opts.limit);
-  const last = page[page.length - 1];
-  return { rows: page, next_cursor: rows.length > opts.limit && last ? encodeCursor(...opts.cursorOf(last)) : null };
+  return keysetPage(q.orderBy(time, 'desc').orderBy(key, 'desc'), { limit: opts.limit, cursorOf: (row) => encodeCursor(...opts.cursorOf(row)) });
 }
