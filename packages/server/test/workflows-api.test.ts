@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
-import { startTestApp, type TestApp } from './helpers/test-app.ts';
+import { ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
 import { PIPELINE_YAML, deployPipelineAgents, pipelineWorkflow } from './helpers/workflow-fixtures.ts';
 
 const YAML = { 'content-type': 'application/yaml' };
@@ -14,10 +14,12 @@ for (const d of await dialects()) {
   describe(`workflow definitions (${d.name})`, { skip: d.skip }, () => {
     let db: TestDatabase;
     let t: TestApp;
+    // Lists are ordered by creation time: the tests move it, so the order never hangs on the wall clock.
+    const clock = new ManualClock(Date.UTC(2026, 4, 1));
 
     before(async () => {
       db = await d.create();
-      t = await startTestApp(db);
+      t = await startTestApp(db, { clock });
       await deployPipelineAgents(t);
     });
     after(async () => {
@@ -46,10 +48,11 @@ for (const d of await dialects()) {
       assert.equal(w.definition.kind, 'Workflow');
       assert.equal(w.definition.spec.steps[5].for_each, '{% steps.research.output.sources %}');
 
+      clock.advance(1000);
       const again = await t.call('POST', '/v1/workflows', { body: pipelineWorkflow() });
       assert.equal(again.statusCode, 201, again.body);
       assert.equal(again.json().version, 1, 'the same definition (as JSON, keys reordered) is the version it already is');
-      assert.equal(again.json().updated_at, w.updated_at);
+      assert.equal(again.json().updated_at, w.updated_at, 'an unchanged redeploy changes nothing');
       const got = await t.call('GET', '/v1/workflows/pipeline');
       assert.equal(got.statusCode, 200);
       assert.deepEqual(got.json(), w);
@@ -58,6 +61,7 @@ for (const d of await dialects()) {
     it('makes a new immutable version of a changed definition; versions list newest first', async () => {
       const changed = pipelineWorkflow();
       changed.spec.steps[3].wait.duration = '20s';
+      clock.advance(1000);
       const r = await t.call('POST', '/v1/workflows', { body: changed });
       assert.equal(r.statusCode, 201, r.body);
       assert.equal(r.json().version, 2);
@@ -82,7 +86,10 @@ for (const d of await dialects()) {
     });
 
     it('lists workflows newest first with keyset pagination', async () => {
-      for (const name of ['list-a', 'list-b', 'list-c']) assert.equal((await t.call('POST', '/v1/workflows', { body: pipelineWorkflow(name) })).statusCode, 201);
+      for (const name of ['list-a', 'list-b', 'list-c']) {
+        clock.advance(1000);
+        assert.equal((await t.call('POST', '/v1/workflows', { body: pipelineWorkflow(name) })).statusCode, 201);
+      }
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
