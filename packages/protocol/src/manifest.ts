@@ -83,7 +83,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function checkKeys(obj: Record<string, unknown>, allowed: string[], path: string, problems: FieldProblem[]): void {
+/** Each key of `obj` not in `allowed` is an "unknown field" problem (shared by workflow definitions). */
+export function checkKeys(obj: Record<string, unknown>, allowed: string[], path: string, problems: FieldProblem[]): void {
   for (const k of Object.keys(obj)) {
     if (!allowed.includes(k)) problems.push({ path: path ? `${path}.${k}` : k, message: 'unknown field' });
   }
@@ -96,7 +97,8 @@ function durationField(obj: Record<string, unknown>, key: string, path: string, 
   return ms ?? fallback;
 }
 
-function validateRetry(raw: unknown, path: string, problems: FieldProblem[]): RetryPolicy {
+/** A retry policy as endpoints (and workflow steps) write it; defaults fill what it leaves out. */
+export function validateRetry(raw: unknown, path: string, problems: FieldProblem[]): RetryPolicy {
   if (raw === undefined) return { ...DEFAULT_RETRY };
   if (!isObject(raw)) {
     problems.push({ path, message: 'must be an object' });
@@ -165,7 +167,8 @@ export function validateApprovalSpec(raw: unknown, path: string, problems: Field
   return spec;
 }
 
-function validateSchema(ajv: Ajv2020, raw: unknown, path: string, problems: FieldProblem[]): Record<string, unknown> {
+/** A JSON Schema field (an endpoint's input, a workflow's input): checked against the meta-schema and compiled once. */
+export function validateSchema(ajv: Ajv2020, raw: unknown, path: string, problems: FieldProblem[]): Record<string, unknown> {
   if (raw === undefined) return {};
   if (!isObject(raw)) {
     problems.push({ path, message: 'must be a JSON Schema object' });

@@ -32,7 +32,11 @@ export type {
   SecretDeleted,
   SecretDetail,
   SecretRewrapResult,
-  SecretsWithheld,
   SecretVersionInfo,
+  SecretsWithheld,
   Task,
+  Workflow,
+  WorkflowDeleted,
+  WorkflowStepSummary,
+  WorkflowVersion,
 } from './schemas/index.ts';

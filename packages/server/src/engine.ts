@@ -17,6 +17,7 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
+import { WorkflowService } from './workflows/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -37,6 +38,7 @@ export interface Engine {
   grants: GrantService;
   secretDelivery: SecretDelivery;
   approvalLinks: ApprovalLinks;
+  workflows: WorkflowService;
 }
 
 /**
@@ -77,5 +79,6 @@ export function createEngine(opts: {
     secrets,
     grants: new GrantService(store, agents),
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
+    workflows: new WorkflowService(store, agents),
   };
 }

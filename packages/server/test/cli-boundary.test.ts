@@ -18,6 +18,8 @@ const ALLOWED_PACKAGES = new Set([
   // The manifest parser and validator of `agentd validate`, offline (the SDK's client entry
   // leaves it out: it pulls in ajv and yaml).
   '@agentd/protocol/manifest',
+  // The workflow definition checker of `agentd validate`, offline likewise (it pulls in jsonata).
+  '@agentd/protocol/workflow',
   'commander',
 ]);
 /** The server files `serve` starts, and nothing else may reach. */

@@ -28,6 +28,12 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/agents/{name}/versions/{version}': 'read',
   'POST /v1/agents/{name}/endpoints/{endpoint}/disable': 'agents:write',
   'POST /v1/agents/{name}/endpoints/{endpoint}/enable': 'agents:write',
+  'GET /v1/workflows': 'read',
+  'POST /v1/workflows': 'agents:write',
+  'GET /v1/workflows/{name}': 'read',
+  'DELETE /v1/workflows/{name}': 'agents:write',
+  'GET /v1/workflows/{name}/versions': 'read',
+  'GET /v1/workflows/{name}/versions/{version}': 'read',
   'GET /v1/runs': 'read',
   'POST /v1/runs': 'runs:write',
   'POST /v1/runs/batch': 'runs:write',
@@ -94,6 +100,8 @@ for (const d of await dialects()) {
       };
       await ok('POST', '/v1/agents', HELLO_MANIFEST);
       await ok('POST', '/v1/agents', GATE_MANIFEST);
+      // Named like the agent, so every `{name}` route below names a workflow of tenant A too.
+      await ok('POST', '/v1/workflows', { apiVersion: 'agentd.dev/v1', kind: 'Workflow', metadata: { name: 'hello' }, spec: { steps: [{ id: 'greet', agent: 'hello', endpoint: 'greet', input: { name: '{% input.name %}' } }] } });
       ids.run = (await ok('POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'A' } })).id;
       await ok('POST', '/v1/runs', { agent: 'gate', endpoint: 'pay', input: {} });
       ids.approval = (await ok('GET', '/v1/approvals?status=pending')).data[0].id;
@@ -144,7 +152,7 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();

@@ -14,3 +14,4 @@ export * from './secrets.ts';
 export * from './findings.ts';
 export * from './audit.ts';
 export * from './health.ts';
+export * from './workflows.ts';

@@ -1,4 +1,5 @@
 export { AgentsResource } from './agents-resource.ts';
+export { WorkflowsResource } from './workflows-resource.ts';
 export { RunsResource } from './runs-resource.ts';
 export { RunWaitTimeoutError } from './run-waiter.ts';
 export { KeysResource } from './keys-resource.ts';

@@ -13,6 +13,8 @@ export interface ListParams {
 export type AgentListParams = ListParams;
 export type AgentVersionListParams = ListParams;
 export type KeyListParams = ListParams;
+export type WorkflowListParams = ListParams;
+export type WorkflowVersionListParams = ListParams;
 
 export interface AgentDeleteResponse {
   name: string;

@@ -1,12 +1,37 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseManifestText, validateManifest } from '@agentd/protocol/manifest';
+import { compileWorkflow, isWorkflowDocument } from '@agentd/protocol/workflow';
+import type { FieldProblem } from '@agentd/sdk';
 
-/** Offline: checks a manifest file and names the field path of each problem. */
+/** What a valid file holds, for the one-line answer and `--json`. */
+type Checked = { ok: true; kind: 'Agent' | 'Workflow'; name: string; summary: string; names: Record<string, string[]> } | { ok: false; problems: FieldProblem[] };
+
+/**
+ * An agent manifest or, for `kind: Workflow`, a workflow definition: its shape, its needs (no
+ * cycle) and its expressions. Offline, so whether each step's agent exists is the server's
+ * check at deploy.
+ */
+function check(text: string): Checked {
+  const parsed = parseManifestText(text);
+  if (!parsed.ok) return parsed;
+  if (isWorkflowDocument(parsed.value)) {
+    const w = compileWorkflow(parsed.value);
+    if (!w.ok) return w;
+    const steps = w.value.steps.map((s) => s.id);
+    return { ok: true, kind: 'Workflow', name: w.value.name, summary: `workflow ${w.value.name}, steps ${steps.join(', ')}`, names: { steps } };
+  }
+  const m = validateManifest(parsed.value);
+  if (!m.ok) return m;
+  const endpoints = Object.keys(m.value.endpoints);
+  return { ok: true, kind: 'Agent', name: m.value.name, summary: `agent ${m.value.name}, endpoints ${endpoints.join(', ')}`, names: { endpoints } };
+}
+
+/** Offline: checks a manifest or workflow file and names the field path of each problem. */
 export function registerValidate(program: Command): void {
   program
     .command('validate <file>')
-    .description('check an agent manifest (YAML or JSON) without a server')
+    .description('check an agent manifest or a workflow definition (YAML or JSON) without a server')
     .option('--json', 'print the result as JSON')
     .action((file: string, opts: { json?: boolean }) => {
       let text: string;
@@ -17,12 +42,11 @@ export function registerValidate(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const parsed = parseManifestText(text);
-      const result = parsed.ok ? validateManifest(parsed.value) : parsed;
+      const result = check(text);
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(result.ok ? { ok: true, name: result.value.name, endpoints: Object.keys(result.value.endpoints) } : { ok: false, problems: result.problems }, null, 2)}\n`);
+        process.stdout.write(`${JSON.stringify(result.ok ? { ok: true, kind: result.kind, name: result.name, ...result.names } : { ok: false, problems: result.problems }, null, 2)}\n`);
       } else if (result.ok) {
-        process.stdout.write(`${file}: ok — agent ${result.value.name}, endpoints ${Object.keys(result.value.endpoints).join(', ')}\n`);
+        process.stdout.write(`${file}: ok — ${result.summary}\n`);
       } else {
         for (const p of result.problems) process.stdout.write(`${file}: ${p.path || '(root)'}: ${p.message}\n`);
       }

@@ -41,6 +41,26 @@ export interface AgentVersionsTable {
   created_at: number;
 }
 
+export interface WorkflowsTable {
+  tenant_id: string;
+  name: string;
+  latest_version: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface WorkflowVersionsTable {
+  tenant_id: string;
+  workflow: string;
+  version: number;
+  /** The definition document as deployed (JSON text). */
+  definition: string;
+  /** SHA-256 of the definition's canonical JSON: a redeploy of the same definition adds no version. */
+  digest: string;
+  created_at: number;
+}
+
 export interface RunsTable {
   id: string;
   tenant_id: string;
@@ -227,4 +247,6 @@ export interface Database {
   grants: GrantsTable;
   findings: FindingsTable;
   audit_log: AuditLogTable;
+  workflows: WorkflowsTable;
+  workflow_versions: WorkflowVersionsTable;
 }

@@ -108,6 +108,15 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
       return { url: '/v1/agents', body: agent(name), other: agent(name, 'changed'), invalid: { url: '/v1/agents', body: { apiVersion: 'nope' } }, effect: () => read(t, `/v1/agents/${name}`) };
     },
   },
+  {
+    route: 'POST /v1/workflows',
+    status: 201,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      const workflow = (description: string) => ({ apiVersion: 'agentd.dev/v1', kind: 'Workflow', metadata: { name, description }, spec: { steps: [{ id: 'greet', agent: 'hello', endpoint: 'greet' }] } });
+      return { url: '/v1/workflows', body: workflow('first'), other: workflow('changed'), invalid: { url: '/v1/workflows', body: { ...workflow('bad'), kind: 'Agent' } }, effect: () => read(t, `/v1/workflows/${name}`) };
+    },
+  },
   ...(['disable', 'enable'] as const).map(
     (action): IdempotentRoute => ({
       route: `POST /v1/agents/{name}/endpoints/{endpoint}/${action}`,

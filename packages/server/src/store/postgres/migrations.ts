@@ -173,4 +173,31 @@ CREATE UNLOGGED TABLE rate_limit_buckets (
 );
 `,
   },
+  {
+    id: 8,
+    name: 'workflow-definitions',
+    // Workflows are versioned like agents: a row per name, an immutable row per version. The
+    // digest lets a redeploy of the same definition answer the version it already has.
+    sql: `
+CREATE TABLE workflows (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  latest_version INTEGER NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  deleted_at BIGINT,
+  PRIMARY KEY (tenant_id, name)
+);
+CREATE INDEX workflows_list ON workflows (tenant_id, created_at DESC, name DESC);
+CREATE TABLE workflow_versions (
+  tenant_id TEXT NOT NULL,
+  workflow TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, workflow, version)
+);
+`,
+  },
 ];

@@ -161,4 +161,31 @@ ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 UPDATE api_keys SET agents = '["*"]' WHERE role = 'worker';
 `,
   },
+  {
+    id: 7,
+    name: 'workflow-definitions',
+    // Workflows are versioned like agents: a row per name, an immutable row per version. The
+    // digest lets a redeploy of the same definition answer the version it already has.
+    sql: `
+CREATE TABLE workflows (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  latest_version INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted_at INTEGER,
+  PRIMARY KEY (tenant_id, name)
+);
+CREATE INDEX workflows_list ON workflows (tenant_id, created_at DESC, name DESC);
+CREATE TABLE workflow_versions (
+  tenant_id TEXT NOT NULL,
+  workflow TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  definition TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, workflow, version)
+);
+`,
+  },
 ];

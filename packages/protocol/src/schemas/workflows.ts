@@ -1,0 +1,50 @@
+/**
+ * Wire schemas of workflows (TypeBox): the route schemas, the OpenAPI document and the TypeScript
+ * types all come from these. The definition format itself is checked by workflow-definition.ts,
+ * not by a schema: its problems need paths and messages a schema validator cannot give.
+ */
+import Type, { type Static } from 'typebox';
+
+const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Time = Type.String({ format: 'date-time' });
+const Json = Type.Record(Type.String(), Type.Unknown());
+
+/** A step as a workflow's answer lists it: what it is and what it waits for. */
+export const WorkflowStepSummary = Type.Object({
+  id: Type.String(),
+  type: Type.Union([Type.Literal('agent'), Type.Literal('approval'), Type.Literal('wait')]),
+  needs: Type.Array(Type.String()),
+  /** For agent steps; null otherwise. */
+  agent: Nullable(Type.String()),
+  endpoint: Nullable(Type.String()),
+});
+
+export const Workflow = Type.Object(
+  {
+    name: Type.String(),
+    description: Nullable(Type.String()),
+    /** The latest version. */
+    version: Type.Integer(),
+    steps: Type.Array(WorkflowStepSummary),
+    /** The definition document of that version, as deployed. */
+    definition: Json,
+    created_at: Time,
+    updated_at: Time,
+  },
+  { description: 'A workflow at its latest version.' },
+);
+
+export const WorkflowVersion = Type.Object({ workflow: Type.String(), version: Type.Integer(), definition: Json, created_at: Time });
+
+export const WorkflowDeleted = Type.Object({ name: Type.String(), deleted: Type.Boolean() });
+
+/** A workflow definition (kind: Workflow), JSON or YAML text; checked by workflow-definition.ts. */
+export const WorkflowDeployBody = Type.Unknown({ description: 'A workflow definition (kind: Workflow); see the README for the format.' });
+
+export const WorkflowNameParams = Type.Object({ name: Type.String({ maxLength: 63 }) });
+export const WorkflowVersionParams = Type.Object({ name: Type.String({ maxLength: 63 }), version: Type.Integer({ minimum: 1 }) });
+
+export type WorkflowStepSummary = Static<typeof WorkflowStepSummary>;
+export type Workflow = Static<typeof Workflow>;
+export type WorkflowVersion = Static<typeof WorkflowVersion>;
+export type WorkflowDeleted = Static<typeof WorkflowDeleted>;

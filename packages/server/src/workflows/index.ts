@@ -1,0 +1,4 @@
+/** The public face of workflows/: other folders import from here only. */
+export { workflowRoutes } from './workflow-routes.ts';
+export { WorkflowService } from './workflow-service.ts';
+export type { ResolvedWorkflow, WorkflowRecorder } from './workflow-service.ts';
