@@ -9,6 +9,7 @@ import { request } from 'node:http';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
 import { ipv6Groups } from '../src/http/rate-limit.ts';
+import { GRANT_LIFETIME_MS } from '../src/http/shared-buckets.ts';
 
 const badKey = (i: number) => `agd_not_a_real_key_${String(i).padStart(8, '0')}xxxxxxxxxxxx`;
 
@@ -209,7 +210,11 @@ for (const d of await dialects()) {
         `# shared rate limit: 2000 sequential requests per node, ${trips} round trips to rate_limit_buckets (${(trips / 2000).toFixed(3)} per request); ` +
           `${(ms.with / 2000).toFixed(3)} ms per request with the limit, ${(ms.without / 2000).toFixed(3)} without\n`,
       );
-      assert.ok(trips <= 20, `round trips ${trips}`);
+      // A chunk per 100 requests, plus at most one for each grant lifetime that lapsed while the
+      // limited node served and one per round (its grant may lapse while the other node serves):
+      // a slow machine sees more lapses; the count, not the time, is checked.
+      const lapses = Math.ceil(ms.with / GRANT_LIFETIME_MS) + 4;
+      assert.ok(trips <= 20 + lapses, `round trips ${trips} for 20 chunks and ${lapses} lapsed grant lifetimes`);
     });
   });
 }

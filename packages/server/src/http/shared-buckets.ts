@@ -16,7 +16,7 @@ interface Local {
 }
 
 /** How long tokens granted to a node stay spendable, ms. */
-const GRANT_LIFETIME_MS = 1000;
+export const GRANT_LIFETIME_MS = 1000;
 /** Bucket rows idle this long are full again; deleting them changes nothing. */
 const IDLE_ROW_MS = 3_600_000;
 const PURGE_EVERY_MS = 300_000;
