@@ -124,7 +124,8 @@ describe('SSE stream caps and slow readers', () => {
     const complete = ids.filter((id) => frames.some((f) => f.includes(`id: ${id}\n`) && f.includes('\ndata: {') && f.trimEnd().endsWith('}')));
     const last = complete[complete.length - 1];
     assert.ok(last >= 2 && last < 122, `resumes after ${last}`);
-    const rest = await readSse(`${url}/v1/runs/${run.id}/events`, { key, lastEventId: String(last), timeoutMs: 20_000, stopAfter: (f) => f.id === '122' });
+    // A generous bound: 24 MB through a loaded two-core machine; the read ends at seq 122, not at the bound.
+    const rest = await readSse(`${url}/v1/runs/${run.id}/events`, { key, lastEventId: String(last), timeoutMs: 90_000, stopAfter: (f) => f.id === '122' });
     const seqs = rest.frames.filter((f) => f.id !== null).map((f) => Number(f.id));
     assert.deepEqual(seqs, Array.from({ length: 122 - last }, (_, i) => last + 1 + i));
   });
