@@ -1,6 +1,6 @@
 /** The public face of store/: other folders import from here only. */
 export { anyOf, tenantIs } from './any-of.ts';
-export type { AgentVersionsTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, SecretVersionsTable, SecretsTable } from './db-types.ts';
+export type { AgentVersionsTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable } from './db-types.ts';
 export { insertRows } from './insert-rows.ts';
 export { PREPARE } from './postgres/prepared-statements.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
