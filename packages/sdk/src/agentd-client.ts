@@ -12,6 +12,7 @@ import { GrantsResource } from './resources/grants-resource.ts';
 import { AuditResource } from './resources/audit-resource.ts';
 import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
+import { SchedulesResource } from './resources/schedules-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -34,6 +35,7 @@ export class Agentd extends HttpClient {
   readonly findings: FindingsResource;
   readonly logs: LogsResource;
   readonly audit: AuditResource;
+  readonly schedules: SchedulesResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -49,6 +51,7 @@ export class Agentd extends HttpClient {
     this.findings = new FindingsResource(this);
     this.logs = new LogsResource(this);
     this.audit = new AuditResource(this);
+    this.schedules = new SchedulesResource(this);
   }
 }
 
