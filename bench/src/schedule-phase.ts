@@ -7,8 +7,8 @@ import { ms, percentile } from './stats.ts';
 const CREATE_CONCURRENCY = 16;
 /** The slot is at least this far ahead of the start, so every schedule exists before it comes. */
 const MIN_LEAD_MS = 8_000;
-/** Creating a schedule takes well under this on the bench machines; the lead scales with it. */
-const CREATE_BUDGET_MS = 10;
+/** Paused schedules made first to time a create on this machine now; the lead is twice what the rest should take. */
+const PROBES = 32;
 
 export interface ScheduleLagResult {
   schedules: number;
@@ -45,20 +45,24 @@ export async function schedulePhase(target: Target, agent: string, count: number
       if (!abort.signal.aborted) throw err;
     }
   })();
+  const createAll = async (n: number, body: (i: number) => Parameters<typeof client.schedules.create>[0]) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CREATE_CONCURRENCY }, async () => {
+        while (next < n) await client.schedules.create(body(next++));
+      }),
+    );
+  };
+  // A shared machine may be slow: the creates are timed first, so the slot is far enough ahead.
+  const p0 = Date.now();
+  await createAll(PROBES, (i) => ({ id: `${agent}-probe-${i}`, cron: '0 0 1 1 *', target: { agent, endpoint: ENDPOINT }, input: {}, paused: true }));
+  const perCreateMs = (Date.now() - p0) / PROBES;
   const t0 = Date.now();
-  const slot = Math.ceil((t0 + Math.max(MIN_LEAD_MS, count * CREATE_BUDGET_MS)) / 1000) * 1000;
+  const slot = Math.ceil((t0 + Math.max(MIN_LEAD_MS, 2 * perCreateMs * count)) / 1000) * 1000;
   const at = new Date(slot);
   const cron = `${at.getUTCSeconds()} ${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
   log(`schedules: ${count} schedules with cron '${cron}' (UTC), all due at ${at.toISOString()}`);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CREATE_CONCURRENCY }, async () => {
-      while (next < count) {
-        const i = next++;
-        await client.schedules.create({ id: `${agent}-${i}`, cron, timezone: 'UTC', target: { agent, endpoint: ENDPOINT }, input: { i } });
-      }
-    }),
-  );
+  await createAll(count, (i) => ({ id: `${agent}-${i}`, cron, timezone: 'UTC', target: { agent, endpoint: ENDPOINT }, input: { i } }));
   const setupMs = Date.now() - t0;
   if (Date.now() >= slot) throw new Error(`creating ${count} schedules took ${setupMs} ms, past their slot; the lag would not be measured`);
   const deadline = slot + target.stallTimeoutMs;

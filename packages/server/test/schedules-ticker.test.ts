@@ -261,5 +261,23 @@ for (const d of await dialects()) {
       }
       assert.equal((await tickAt(2)).started, 1);
     });
+
+    it('schedules due together start in one batch; one the batch cannot start is handled alone and recorded failed, the others start', async () => {
+      await cleanUp();
+      clock.set(T0);
+      await t.call('POST', '/v1/agents', { body: { ...HELLO_MANIFEST, metadata: { name: 'other' } } });
+      const ids = [await create({ overlap_policy: 'allow' }), await create({ overlap_policy: 'allow' }), await create({ overlap_policy: 'allow', target: { agent: 'other', endpoint: 'greet' } })];
+      const together = await tickAt(1);
+      assert.equal(together.started, 3, 'three due schedules of one tenant start together');
+      await t.call('POST', '/v1/agents/other/endpoints/greet/disable');
+      try {
+        const r = await tickAt(2);
+        assert.deepEqual([r.started, r.failed], [2, 1]);
+      } finally {
+        await t.call('POST', '/v1/agents/other/endpoints/greet/enable');
+      }
+      assert.deepEqual((await Promise.all(ids.map(runsOf))).map((runs) => runs.length), [2, 2, 1]);
+      assert.equal((await fires(ids[2]))[0].outcome, 'failed');
+    });
   });
 }

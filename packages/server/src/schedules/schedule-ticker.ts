@@ -3,7 +3,7 @@ import type { Clock } from '../core/index.ts';
 import { DomainError, LeadershipLost, NO_FENCE, type LeaderFence, type Store, type SchedulesTable } from '../store/index.ts';
 import type { CronCache } from './cron-spec.ts';
 import { ScheduleChanged, SlotTaken, type ScheduleFiring, type SlotRef } from './schedule-firing.ts';
-import { planSlots } from './schedule-plan.ts';
+import { planSlots, type SlotPlan } from './schedule-plan.ts';
 import { liveRuns, purgeSlots } from './schedule-scans.ts';
 
 export interface ScheduleTickerOptions {
@@ -40,6 +40,8 @@ const LIVE: ReadonlySet<string> = new Set(['queued', 'running', 'waiting']);
 /** The loop's name in LoopHealth (readiness names it when it keeps failing). */
 export const SCHEDULE_LOOP = 'schedule-ticker';
 const PURGE_EVERY_MS = 60_000;
+/** Runs started per operation by startMany: a few thousand bound parameters per statement, far below either dialect's limit. */
+const START_CHUNK = 500;
 
 /**
  * The scheduler: on the timer leader (Store.asLeader; every write fenced), each tick starts the
@@ -146,7 +148,18 @@ export class ScheduleTicker {
       .limit(this.#passLimit)
       .execute();
     const live = await liveRuns(this.#store, due.filter((s) => s.overlap_policy !== 'allow' && s.last_run_id !== null));
-    await Promise.all(due.map((s) => this.#handle(s, now, live.has(`${s.tenant_id}\u0000${s.last_run_id}`), fence, result)));
+    const planned: Planned[] = [];
+    for (const s of due) {
+      const plan = planSlots({ spec: this.#crons.of(s.cron, s.timezone), cursor: Number(s.next_fire_at), now, missed: s.missed_policy as ScheduleMissedPolicy, lateToleranceMs: this.#lateToleranceMs });
+      if (!plan) continue;
+      result.dropped += plan.dropped;
+      planned.push({ s, plan, live: live.has(`${s.tenant_id}\u0000${s.last_run_id}`) });
+    }
+    // The usual tick: one slot due, and it starts a run. Those start together, per tenant; the
+    // rest, and whatever a batch refused, go one by one.
+    const simple = (p: Planned) => p.plan.slots.length === 1 && (!p.live || p.s.overlap_policy === 'allow');
+    const alone = [...planned.filter((p) => !simple(p)), ...(await this.#startTogether(planned.filter(simple), fence, result))];
+    await Promise.all(alone.map((p) => this.#handle(p, fence, result)));
     if (now - this.#lastPurgeAt >= PURGE_EVERY_MS) {
       this.#lastPurgeAt = now;
       await purgeSlots(this.#store, fence, now - this.#slotRetentionMs);
@@ -187,12 +200,43 @@ export class ScheduleTicker {
     );
   }
 
-  /** One due schedule: its plan, then each slot by the overlap policy, oldest first. */
-  async #handle(s: SchedulesTable, now: number, liveAtStart: boolean, fence: LeaderFence, result: TickResult): Promise<void> {
-    const spec = this.#crons.of(s.cron, s.timezone);
-    const plan = planSlots({ spec, cursor: Number(s.next_fire_at), now, missed: s.missed_policy as ScheduleMissedPolicy, lateToleranceMs: this.#lateToleranceMs });
-    if (!plan) return;
-    result.dropped += plan.dropped;
+  /** Starts the simple plans' runs per tenant, in chunks (ScheduleFiring.startMany); answers the plans a chunk refused. */
+  async #startTogether(plans: Planned[], fence: LeaderFence, result: TickResult): Promise<Planned[]> {
+    const byTenant = new Map<string, Planned[]>();
+    for (const p of plans) byTenant.set(p.s.tenant_id, [...(byTenant.get(p.s.tenant_id) ?? []), p]);
+    const chunks: Planned[][] = [];
+    for (const group of byTenant.values()) for (let i = 0; i < group.length; i += START_CHUNK) chunks.push(group.slice(i, i + START_CHUNK));
+    const refused: Planned[] = [];
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        // One schedule alone gains nothing from the batch, and the one-by-one way records a refusal.
+        if (chunk.length === 1) return refused.push(...chunk);
+        const reqs = chunk.map(({ s, plan }) => ({
+          tenantId: s.tenant_id,
+          scheduleId: s.id,
+          slotAt: plan.slots[0].at,
+          kind: 'cron' as const,
+          cause: plan.slots[0].cause,
+          revision: Number(s.revision),
+          target: JSON.parse(s.target) as ScheduleTarget,
+          input: JSON.parse(s.input) as unknown,
+          change: { nextFireAt: plan.nextCursor },
+        }));
+        try {
+          await this.#firing.startMany(chunk[0].s.tenant_id, reqs, fence);
+          result.started += chunk.length;
+        } catch (err) {
+          if (err instanceof LeadershipLost) throw err;
+          refused.push(...chunk);
+        }
+      }),
+    );
+    return refused;
+  }
+
+  /** One due schedule: each slot of its plan by the overlap policy, oldest first. */
+  async #handle({ s, plan, live: liveAtStart }: Planned, fence: LeaderFence, result: TickResult): Promise<void> {
+    const now = this.#clock.now();
     const base = { tenantId: s.tenant_id, scheduleId: s.id, kind: 'cron' as const, revision: Number(s.revision), fence };
     let live = liveAtStart;
     let buffered = s.buffered_slot_at !== null;
@@ -252,6 +296,13 @@ export class ScheduleTicker {
     else if (outcome === 'taken') result.taken++;
     else if (outcome === 'changed' || outcome === 'error') result.retried++;
   }
+}
+
+/** A due schedule, what its tick handles, and whether its last run was live when the tick began. */
+interface Planned {
+  s: SchedulesTable;
+  plan: SlotPlan;
+  live: boolean;
 }
 
 type Outcome = 'started' | 'skipped' | 'buffered' | 'failed' | 'taken' | 'changed' | 'error' | 'advanced';
