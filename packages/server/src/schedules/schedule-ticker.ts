@@ -40,6 +40,8 @@ const LIVE: ReadonlySet<string> = new Set(['queued', 'running', 'waiting']);
 /** The loop's name in LoopHealth (readiness names it when it keeps failing). */
 export const SCHEDULE_LOOP = 'schedule-ticker';
 const PURGE_EVERY_MS = 60_000;
+/** The sleep after a tick that left due work behind (a backlog past the pass limit), so it never spins. */
+const MIN_TICK_GAP_MS = 20;
 /** Runs started per operation by startMany: a few thousand bound parameters per statement, far below either dialect's limit. */
 const START_CHUNK = 500;
 
@@ -121,7 +123,12 @@ export class ScheduleTicker {
       const result = await this.#store.asLeader((fence) => this.tickOnce(fence));
       monitor.succeeded();
       if (!result || result.nextDueAt === null) return this.#idleMs;
-      return Math.max(0, Math.min(this.#idleMs, result.nextDueAt - this.#clock.now()));
+      // A schedule left for the next tick (its write failed) is still due: waiting the idle time
+      // keeps a failing database from being asked again in a tight loop. A backlog past the pass
+      // limit is due too, and is taken on after a short gap.
+      if (result.retried > 0) return this.#idleMs;
+      const wait = result.nextDueAt - this.#clock.now();
+      return wait > 0 ? Math.min(this.#idleMs, wait) : MIN_TICK_GAP_MS;
     } catch (err) {
       if (err instanceof LeadershipLost) this.#store.loops.log.warn({ loop: SCHEDULE_LOOP, reason: err.message }, 'agentd: a schedule tick stopped: this node lost the leader lock');
       else monitor.failed(err, { what: 'schedule tick' });
