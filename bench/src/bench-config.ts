@@ -1,6 +1,6 @@
 /** What `npm run bench` can be told, all from the environment (see bench/README.md). */
 export type Backend = 'sqlite' | 'postgres';
-export type Phase = 'e2e' | 'batch' | 'dispatch';
+export type Phase = 'e2e' | 'batch' | 'dispatch' | 'schedules';
 
 export interface BenchConfig {
   /** Runs per throughput phase. AGENTD_BENCH_RUNS, default 10000. */
@@ -9,7 +9,7 @@ export interface BenchConfig {
   repeat: number;
   /** Backends in order. AGENTD_BENCH_BACKENDS, default `sqlite,postgres`. */
   backends: Backend[];
-  /** Phases to run. AGENTD_BENCH_PHASES, default `e2e,batch,dispatch`. */
+  /** Phases to run. AGENTD_BENCH_PHASES, default `e2e,batch,dispatch,schedules`. */
   phases: Phase[];
   /** Create requests in flight in the e2e phase. AGENTD_BENCH_PRODUCERS, default 64. */
   producers: number;
@@ -23,6 +23,8 @@ export interface BenchConfig {
   workerPrefetch: number;
   /** Dispatch-latency samples. AGENTD_BENCH_DISPATCH_SAMPLES, default 200. */
   dispatchSamples: number;
+  /** Schedules due in the same second in the scheduler-lag phase. AGENTD_BENCH_SCHEDULES, default 1000. */
+  schedules: number;
   /** Runs pushed through the e2e path, unmeasured, before measuring (JIT warm-up). AGENTD_BENCH_WARMUP_RUNS, default 500. */
   warmupRuns: number;
   /** PostgreSQL server to create the bench database on. AGENTD_BENCH_DATABASE_URL. */
@@ -62,13 +64,14 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     runs: positiveInt(env, 'AGENTD_BENCH_RUNS', 10_000),
     repeat: positiveInt(env, 'AGENTD_BENCH_REPEAT', 3),
     backends: list(env, 'AGENTD_BENCH_BACKENDS', ['sqlite', 'postgres'] as const, ['sqlite', 'postgres']),
-    phases: list(env, 'AGENTD_BENCH_PHASES', ['e2e', 'batch', 'dispatch'] as const, ['e2e', 'batch', 'dispatch']),
+    phases: list(env, 'AGENTD_BENCH_PHASES', ['e2e', 'batch', 'dispatch', 'schedules'] as const, ['e2e', 'batch', 'dispatch', 'schedules']),
     producers: positiveInt(env, 'AGENTD_BENCH_PRODUCERS', 64),
     batchSize,
     batchProducers: positiveInt(env, 'AGENTD_BENCH_BATCH_PRODUCERS', 4),
     workerConcurrency: positiveInt(env, 'AGENTD_BENCH_WORKER_CONCURRENCY', 50),
     workerPrefetch: positiveInt(env, 'AGENTD_BENCH_WORKER_PREFETCH', 50, 0),
     dispatchSamples: positiveInt(env, 'AGENTD_BENCH_DISPATCH_SAMPLES', 200),
+    schedules: positiveInt(env, 'AGENTD_BENCH_SCHEDULES', 1000),
     warmupRuns: positiveInt(env, 'AGENTD_BENCH_WARMUP_RUNS', 500, 0),
     databaseUrl: env.AGENTD_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
     nodeArgs: words(env.AGENTD_BENCH_NODE_ARGS),

@@ -12,6 +12,7 @@ import { log } from './log.ts';
 import { BenchHttp } from './http-client.ts';
 import { createBenchDatabase, postgresUnreachable, type BenchDatabase } from './postgres-db.ts';
 import { batchPhase, describeThroughput, dispatchPhase, noopManifest, oneByOnePhase, type Target } from './phases.ts';
+import { schedulePhase } from './schedule-phase.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 
 /** Resources to give back however the bench ends (normal end, error, Ctrl-C). */
@@ -59,7 +60,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
     const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
     cleanups.push(() => http.close());
     const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
-    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch'];
+    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-schedules'];
     for (let round = 1; round <= config.repeat; round++) agents.push(`bench-e2e-${round}`, `bench-batch-${round}`);
     for (const name of agents) await client.agents.deploy(noopManifest(name));
 
@@ -78,6 +79,8 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       dispatch_p50_ms: null,
       dispatch_p95_ms: null,
       dispatch_p99_ms: null,
+      schedule_lag_p50_ms: null,
+      schedule_lag_p99_ms: null,
       server_rss_mb: null,
     };
     // Throughput phases alternate (e2e, batch, e2e, batch, …), each repetition on agents of its
@@ -105,6 +108,12 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       const d = await dispatchPhase(target, 'bench-dispatch', config.dispatchSamples);
       log(`${backend} dispatch: p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms, p99 ${d.p99Ms} ms, max ${d.maxMs} ms (the create request alone: p50 ${d.createP50Ms} ms)`);
       Object.assign(result, { dispatch_p50_ms: d.p50Ms, dispatch_p95_ms: d.p95Ms, dispatch_p99_ms: d.p99Ms, dispatch_max_ms: d.maxMs, dispatch_create_p50_ms: d.createP50Ms, dispatch_samples: d.samples });
+    }
+    if (config.phases.includes('schedules')) {
+      log(`${backend}: scheduler lag, ${config.schedules} schedules due in the same second`);
+      const s = await schedulePhase(target, 'bench-schedules', config.schedules);
+      log(`${backend} schedules: slot → run.queued received p50 ${s.lagP50Ms} ms, p99 ${s.lagP99Ms} ms, max ${s.lagMaxMs} ms; slot → created_at p50 ${s.createdAtP50Ms} ms, p99 ${s.createdAtP99Ms} ms (setup ${s.setupSeconds} s)`);
+      Object.assign(result, { schedule_lag_p50_ms: s.lagP50Ms, schedule_lag_p99_ms: s.lagP99Ms, schedule_lag_max_ms: s.lagMaxMs, schedule_created_at_p50_ms: s.createdAtP50Ms, schedule_created_at_p99_ms: s.createdAtP99Ms, schedules: s.schedules });
     }
     const mem = server.memory();
     Object.assign(result, {

@@ -4,3 +4,5 @@ export * from './events.ts';
 export * from './duration.ts';
 export * from './secret-name.ts';
 export type * from './wire.ts';
+export * from './schedule-policies.ts';
+export type * from './schemas/schedules.ts';

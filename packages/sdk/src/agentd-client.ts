@@ -13,6 +13,7 @@ import { AuditResource } from './resources/audit-resource.ts';
 import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
 import { WorkflowsResource } from './resources/workflows-resource.ts';
+import { SchedulesResource } from './resources/schedules-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -36,6 +37,7 @@ export class Agentd extends HttpClient {
   readonly logs: LogsResource;
   readonly audit: AuditResource;
   readonly workflows: WorkflowsResource;
+  readonly schedules: SchedulesResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -52,6 +54,7 @@ export class Agentd extends HttpClient {
     this.logs = new LogsResource(this);
     this.audit = new AuditResource(this);
     this.workflows = new WorkflowsResource(this);
+    this.schedules = new SchedulesResource(this);
   }
 }
 

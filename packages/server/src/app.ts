@@ -16,6 +16,7 @@ import { grantRoutes } from './secrets/index.ts';
 import { findingsLogsRoutes } from './findings/index.ts';
 import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 import { workflowRoutes } from './workflows/index.ts';
+import { scheduleRoutes } from './schedules/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -100,6 +101,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     findingsLogsRoutes(scope, deps);
     auditRoutes(scope, deps);
     workflowRoutes(scope, deps);
+    scheduleRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

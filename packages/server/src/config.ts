@@ -21,6 +21,11 @@ export interface ServeConfig {
   idempotencyRetentionMs: number;
   /** Sweeper interval (expired leases, timeouts). Env AGENTD_SWEEP_INTERVAL. Default 1s. */
   sweepIntervalMs: number;
+  /**
+   * Longest the schedule ticker sleeps when no slot is due sooner: how soon a schedule made on
+   * another node, or a timer leader that died, is noticed. Env AGENTD_SCHEDULE_INTERVAL. Default 1s.
+   */
+  scheduleIntervalMs: number;
   /** Consecutive failed passes after which a background loop makes readiness answer 503. Env AGENTD_LOOP_FAILURE_THRESHOLD. Default 3. */
   loopFailureThreshold: number;
   /** Rows the timers write per transaction. Env AGENTD_SWEEP_BATCH. Default 100. */
@@ -132,6 +137,8 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
   if (retention === undefined || retention < 60_000) fail('--idempotency-retention must be a duration of at least 1m');
   const sweep = parseDuration(env.AGENTD_SWEEP_INTERVAL ?? '1s');
   if (sweep === undefined || sweep < 10) fail('AGENTD_SWEEP_INTERVAL must be a duration of at least 10ms');
+  const scheduleInterval = parseDuration(env.AGENTD_SCHEDULE_INTERVAL ?? '1s');
+  if (scheduleInterval === undefined || scheduleInterval < 10) fail('AGENTD_SCHEDULE_INTERVAL must be a duration of at least 10ms');
   const positive = (name: string, fallback: number) => {
     const n = Number(env[name] ?? fallback);
     if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer`);
@@ -148,6 +155,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     logLevel: flags.logLevel ?? env.AGENTD_LOG_LEVEL ?? 'info',
     idempotencyRetentionMs: retention,
     sweepIntervalMs: sweep,
+    scheduleIntervalMs: scheduleInterval,
     loopFailureThreshold: positive('AGENTD_LOOP_FAILURE_THRESHOLD', 3),
     sweepBatchSize: positive('AGENTD_SWEEP_BATCH', 100),
     sweepPassLimit: positive('AGENTD_SWEEP_PASS_LIMIT', 500),

@@ -12,6 +12,7 @@ import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
 import { Sweeper } from './timers/index.ts';
+import { CronCache, ScheduleFiring, ScheduleService, ScheduleTicker } from './schedules/index.ts';
 import { TenantService } from './keys/index.ts';
 import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
@@ -39,6 +40,9 @@ export interface Engine {
   secretDelivery: SecretDelivery;
   approvalLinks: ApprovalLinks;
   workflows: WorkflowService;
+  schedules: ScheduleService;
+  /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
+  scheduleTicker: ScheduleTicker;
 }
 
 /**
@@ -53,6 +57,8 @@ export function createEngine(opts: {
   keyring?: Keyring;
   /** How the timers cut their passes (see SweeperOptions). */
   sweep?: { batchSize?: number; passLimit?: number; purgeBatchSize?: number; purgePassLimit?: number };
+  /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
+  schedules?: { passLimit?: number; lateToleranceMs?: number };
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
@@ -61,13 +67,17 @@ export function createEngine(opts: {
   // No keyring (the OpenAPI generator): secret routes answer 500 instead of inventing a key.
   const secrets = new SecretService(store, opts.keyring ?? null);
   const audit = new AuditService(store, clock);
+  const runs = new RunService(store, agents, leases, clock);
+  const crons = new CronCache();
+  const firing = new ScheduleFiring(store, runs);
+  const scheduleTicker = new ScheduleTicker({ store, firing, crons, clock, ...opts.schedules });
   return {
     store,
     clock,
     tenants: new TenantService(store, clock),
     keys: new KeyService(store, clock),
     agents,
-    runs: new RunService(store, agents, leases, clock),
+    runs,
     leases,
     events: new EventService(store),
     findings: new FindingService(store),
@@ -80,5 +90,7 @@ export function createEngine(opts: {
     grants: new GrantService(store, agents),
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows: new WorkflowService(store, agents),
+    schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
+    scheduleTicker,
   };
 }

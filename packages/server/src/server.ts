@@ -56,6 +56,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   });
   await app.listen({ port: config.port, host: config.host });
   engine.sweeper.start(config.sweepIntervalMs);
+  engine.scheduleTicker.start(config.scheduleIntervalMs);
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -70,6 +71,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
       (closing ??= (async () => {
         await app.close();
         await engine.sweeper.stop();
+        await engine.scheduleTicker.stop();
         await store.close();
       })()),
   };

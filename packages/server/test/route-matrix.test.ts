@@ -74,6 +74,15 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/leases/{lease_id}/approvals': 'worker',
   'GET /v1/leases/{lease_id}/approvals/{id}': 'worker',
   'POST /v1/leases/{lease_id}/findings': 'worker',
+  'GET /v1/schedules': 'read',
+  'POST /v1/schedules': 'schedules:write',
+  'GET /v1/schedules/{id}': 'read',
+  'PATCH /v1/schedules/{id}': 'schedules:write',
+  'DELETE /v1/schedules/{id}': 'schedules:write',
+  'POST /v1/schedules/{id}/pause': 'schedules:write',
+  'POST /v1/schedules/{id}/resume': 'schedules:write',
+  'POST /v1/schedules/{id}/run': 'schedules:write',
+  'GET /v1/schedules/{id}/runs': 'read',
 };
 
 const GATE_MANIFEST = {
@@ -113,6 +122,7 @@ for (const d of await dialects()) {
       await ok('POST', '/v1/secrets', { name: 's1', value: 'value-1' });
       ids.grant = (await ok('POST', '/v1/grants', { secret: 's1', agent: 'hello' })).id;
       ids.key = (await ok('POST', '/v1/keys', { role: 'viewer' })).id;
+      ids.schedule = (await ok('POST', '/v1/schedules', { id: 'nightly', cron: '0 2 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'A' } })).id;
       const other = await t.engine.tenants.create({ name: 'Other' });
       otherAdmin = await t.keyFor('admin', other.id);
     });
@@ -152,12 +162,13 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();
       const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease };
-      const idFor = (route: string) => (route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : ids.run);
+      const idFor = (route: string) =>
+        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : ids.run;
       const bodies: Record<string, unknown> = {
         'POST /v1/runs': { agent: 'hello', endpoint: 'greet', input: { name: 'x' } },
         'POST /v1/runs/batch': { runs: [{ agent: 'hello', endpoint: 'greet', input: { name: 'x' } }] },
@@ -169,6 +180,7 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/events': { events: [{ type: 'run.log', data: {} }] },
         'POST /v1/leases/{lease_id}/approvals': { key: 'k2', prompt: 'again?' },
         'POST /v1/leases/{lease_id}/findings': { findings: [{ severity: 'info', summary: 'y' }] },
+        'PATCH /v1/schedules/{id}': { paused: true },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
       const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);

@@ -15,3 +15,4 @@ export * from './findings.ts';
 export * from './audit.ts';
 export * from './health.ts';
 export * from './workflows.ts';
+export * from './schedules.ts';

@@ -15,3 +15,4 @@ export type * from './finding-log-audit-types.ts';
 export { SecretsResource } from './secrets-resource.ts';
 export { GrantsResource } from './grants-resource.ts';
 export type * from './secret-grant-types.ts';
+export { SchedulesResource, type ScheduleCreateParams, type ScheduleListParams, type ScheduleRunsParams, type ScheduleUpdateParams } from './schedules-resource.ts';

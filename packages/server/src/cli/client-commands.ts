@@ -10,6 +10,7 @@ import { registerAuditCommand } from './audit-command.ts';
 import { registerFindingsCommand } from './findings-command.ts';
 import { registerLogsCommand } from './logs-command.ts';
 import { registerWorkflowsCommand } from './workflows-command.ts';
+import { registerSchedulesCommand } from './schedules-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -27,4 +28,5 @@ export function registerClientCommands(program: Command): void {
   registerLogsCommand(program);
   registerAuditCommand(program);
   registerWorkflowsCommand(program);
+  registerSchedulesCommand(program);
 }

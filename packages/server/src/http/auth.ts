@@ -12,6 +12,7 @@ export type Permission =
   | 'read'
   | 'runs:write'
   | 'agents:write'
+  | 'schedules:write'
   | 'keys:manage'
   | 'worker'
   | 'approvals:decide'
@@ -25,8 +26,8 @@ export type Permission =
  * (so the quickstart needs one key); a developer key may not lease, and so never gets secrets.
  */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read']),
-  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'secrets:read']),
+  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read']),
+  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'secrets:read']),
   operator: new Set(['any', 'read', 'runs:write']),
   approver: new Set(['any', 'read', 'approvals:decide']),
   viewer: new Set(['any', 'read']),

@@ -33,6 +33,12 @@ export interface IdempotentOptions {
    * the recorder inside the transaction of its change.
    */
   stateless?: boolean;
+  /**
+   * The status to answer (and record), when the outcome decides it: a create under a
+   * client-chosen id that finds the same thing already there answers 200, not 201. Asked once
+   * the work has run (inside its transaction, for the record). Default: the route's status.
+   */
+  status?: () => number;
 }
 
 const MAX_KEY_LENGTH = 255;
@@ -73,7 +79,11 @@ export class Idempotency {
 
   async run<T>(request: FastifyRequest, reply: FastifyReply, statusCode: number, work: (record: Recorder<T> | undefined) => Promise<T>, opts: IdempotentOptions = {}): Promise<T | FastifyReply> {
     const raw = request.headers['idempotency-key'];
-    if (raw === undefined) return reply.code(statusCode).send(await work(undefined));
+    const status = () => opts.status?.() ?? statusCode;
+    if (raw === undefined) {
+      const answer = await work(undefined);
+      return reply.code(status()).send(answer);
+    }
     const key = Array.isArray(raw) ? raw[0] : raw;
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) {
       throw new ApiError('VALIDATION_ERROR', `Idempotency-Key must be 1 to ${MAX_KEY_LENGTH} characters`, [{ path: 'headers.idempotency-key', message: 'bad length' }]);
@@ -101,7 +111,7 @@ export class Idempotency {
       await ctx.trx.deleteFrom('idempotency_keys').where('tenant_id', '=', tenantId).where('route', '=', route).where('key', '=', key).where('expires_at', '<=', ctx.now).execute();
       await ctx.trx
         .insertInto('idempotency_keys')
-        .values({ tenant_id: tenantId, route, key, request_hash: hash, status_code: statusCode, response: stored, created_at: ctx.now, expires_at: ctx.now + this.#config.retentionMs })
+        .values({ tenant_id: tenantId, route, key, request_hash: hash, status_code: status(), response: stored, created_at: ctx.now, expires_at: ctx.now + this.#config.retentionMs })
         .execute();
     };
     try {
@@ -115,7 +125,7 @@ export class Idempotency {
       // Recording after the fact would be a second transaction, which a crash can separate from
       // the change: a route that forgot its recorder answers, unrecorded, and says so loudly.
       if (!recorded) request.log.error({ route }, 'idempotent route did not record its response in its transaction; a retry will repeat it');
-      return reply.code(statusCode).send(body);
+      return reply.code(status()).send(body);
     } catch (err) {
       // Another node committed the same key first: its answer is the answer. A failed look-up
       // (the database is down too) leaves the request's own error to answer, and is logged.

@@ -230,6 +230,41 @@ export interface AuditLogTable {
   details: string;
 }
 
+export interface SchedulesTable {
+  tenant_id: string;
+  id: string;
+  cron: string;
+  timezone: string;
+  /** JSON `{agent, endpoint}`. */
+  target: string;
+  /** JSON: the input of every run. */
+  input: string;
+  overlap_policy: string;
+  missed_policy: string;
+  paused_at: number | null;
+  revision: number;
+  /** The earliest slot not yet handled; null while paused or when the cron has no future time. */
+  next_fire_at: number | null;
+  buffered_slot_at: number | null;
+  last_run_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ScheduleSlotsTable {
+  tenant_id: string;
+  schedule_id: string;
+  /** `cron` (a slot of the cron) or `manual` (run now): two key spaces of slots. */
+  kind: string;
+  slot_at: number;
+  /** cron, catch_up, buffered or manual. */
+  cause: string;
+  outcome: string;
+  detail: string | null;
+  run_id: string | null;
+  recorded_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   api_keys: ApiKeysTable;
@@ -249,4 +284,6 @@ export interface Database {
   audit_log: AuditLogTable;
   workflows: WorkflowsTable;
   workflow_versions: WorkflowVersionsTable;
+  schedules: SchedulesTable;
+  schedule_slots: ScheduleSlotsTable;
 }

@@ -238,4 +238,33 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
       return { url: `/v1/runs/${run.id}/cancel`, body: { reason: 'a' }, other: { reason: 'b' }, invalid: { url: '/v1/runs/run_nope/cancel', body: {} }, effect: async () => (await read(t, `/v1/runs/${run.id}`)).body.status };
     },
   },
+  {
+    route: 'POST /v1/schedules',
+    status: 201,
+    setup: async (t) => {
+      const id = `idem-${unique()}`;
+      const body = { id, cron: '0 3 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: id } };
+      return { url: '/v1/schedules', body, other: { ...body, cron: '0 4 * * *' }, invalid: { url: '/v1/schedules', body: { ...body, cron: 'never' } }, effect: () => read(t, `/v1/schedules/${id}`) };
+    },
+  },
+  ...(['pause', 'resume'] as const).map(
+    (action): IdempotentRoute => ({
+      route: `POST /v1/schedules/{id}/${action}`,
+      status: 200,
+      setup: async (t) => {
+        const id = `idem-${unique()}`;
+        await ok(t, 'POST', '/v1/schedules', { id, cron: '0 3 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: id }, paused: action === 'resume' });
+        return { url: `/v1/schedules/${id}/${action}`, invalid: { url: `/v1/schedules/nope-${unique()}/${action}` }, effect: async () => (await read(t, `/v1/schedules/${id}`)).body.paused };
+      },
+    }),
+  ),
+  {
+    route: 'POST /v1/schedules/{id}/run',
+    status: 201,
+    setup: async (t) => {
+      const id = `idem-${unique()}`;
+      await ok(t, 'POST', '/v1/schedules', { id, cron: '0 3 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: id } });
+      return { url: `/v1/schedules/${id}/run`, invalid: { url: `/v1/schedules/nope-${unique()}/run` }, effect: async () => (await read(t, `/v1/schedules/${id}/runs`)).body.data.map((f: { run_id: string }) => f.run_id) };
+    },
+  },
 ];

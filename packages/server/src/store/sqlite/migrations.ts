@@ -188,4 +188,49 @@ CREATE TABLE workflow_versions (
 );
 `,
   },
+  {
+    id: 8,
+    name: 'schedules',
+    // Cron schedules and the slots they fired. A slot's row is written in the same transaction as
+    // the run it started, and its primary key (tenant, schedule, slot, kind) is what makes a slot
+    // start at most one run across nodes: a second node's insert conflicts and its run rolls back.
+    // next_fire_at is the earliest slot not yet handled (NULL while paused, or when the cron has no
+    // future time); the partial indexes keep the tick's scans to the schedules that need one.
+    sql: `
+CREATE TABLE schedules (
+  tenant_id TEXT NOT NULL,
+  id TEXT NOT NULL,
+  cron TEXT NOT NULL,
+  timezone TEXT NOT NULL,
+  target TEXT NOT NULL,
+  input TEXT NOT NULL,
+  overlap_policy TEXT NOT NULL,
+  missed_policy TEXT NOT NULL,
+  paused_at INTEGER,
+  revision INTEGER NOT NULL,
+  next_fire_at INTEGER,
+  buffered_slot_at INTEGER,
+  last_run_id TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, id)
+);
+CREATE INDEX schedules_due ON schedules (next_fire_at) WHERE next_fire_at IS NOT NULL;
+CREATE INDEX schedules_buffered ON schedules (buffered_slot_at) WHERE buffered_slot_at IS NOT NULL;
+CREATE INDEX schedules_list ON schedules (tenant_id, created_at, id);
+CREATE TABLE schedule_slots (
+  tenant_id TEXT NOT NULL,
+  schedule_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  slot_at INTEGER NOT NULL,
+  cause TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  detail TEXT,
+  run_id TEXT,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, schedule_id, slot_at, kind)
+);
+CREATE INDEX schedule_slots_age ON schedule_slots (recorded_at);
+`,
+  },
 ];
