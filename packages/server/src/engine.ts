@@ -17,6 +17,8 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
+import { SignalService } from './signals/index.ts';
+import { StepService } from './steps/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -37,6 +39,8 @@ export interface Engine {
   grants: GrantService;
   secretDelivery: SecretDelivery;
   approvalLinks: ApprovalLinks;
+  signals: SignalService;
+  steps: StepService;
 }
 
 /**
@@ -77,5 +81,7 @@ export function createEngine(opts: {
     secrets,
     grants: new GrantService(store, agents),
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
+    signals: new SignalService(store),
+    steps: new StepService(store),
   };
 }
