@@ -14,6 +14,12 @@ export const EventType = {
   runTimedOut: 'run.timed_out',
   /** A structured finding the run posted (`POST /v1/leases/{id}/findings`); data is the finding. */
   runFinding: 'run.finding',
+  /** A signal arrived (`POST /v1/runs/{id}/signals/{name}`); data: signal id, name, payload size, never the payload. */
+  runSignal: 'run.signal',
+  /** A durable step's result (`ctx.step`), recorded through the lease; data: {key, output}. */
+  runStep: 'run.step',
+  /** A live control changed the run (`PATCH /v1/runs/{id}`); data: generation and each changed field's old and new value. */
+  runUpdated: 'run.updated',
   approvalRequested: 'approval.requested',
   approvalDecided: 'approval.decided',
   approvalExpired: 'approval.expired',

@@ -11,6 +11,8 @@ import { runRoutes } from './runs/index.ts';
 import { eventRoutes } from './events/index.ts';
 import { workerRoutes, workerScopeHook } from './leases/index.ts';
 import { approvalRoutes } from './approvals/index.ts';
+import { signalRoutes } from './signals/index.ts';
+import { stepRoutes } from './steps/index.ts';
 import { secretRoutes } from './secrets/index.ts';
 import { grantRoutes } from './secrets/index.ts';
 import { findingsLogsRoutes } from './findings/index.ts';
@@ -96,6 +98,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     eventRoutes(scope, deps);
     workerRoutes(scope, deps);
     approvalRoutes(scope, deps);
+    signalRoutes(scope, deps);
+    stepRoutes(scope, deps);
     secretRoutes(scope, deps);
     grantRoutes(scope, deps);
     findingsLogsRoutes(scope, deps);

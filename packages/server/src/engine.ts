@@ -19,6 +19,8 @@ import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
 import { WorkflowService } from './workflows/index.ts';
+import { SignalService } from './signals/index.ts';
+import { StepService } from './steps/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -43,6 +45,8 @@ export interface Engine {
   schedules: ScheduleService;
   /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
   scheduleTicker: ScheduleTicker;
+  signals: SignalService;
+  steps: StepService;
 }
 
 /**
@@ -92,5 +96,7 @@ export function createEngine(opts: {
     workflows: new WorkflowService(store, agents),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
+    signals: new SignalService(store),
+    steps: new StepService(store),
   };
 }

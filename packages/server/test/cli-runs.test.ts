@@ -135,6 +135,38 @@ describe('agentd run and runs', () => {
     assert.deepEqual(types, ['run.queued', 'run.cancelled']);
   });
 
+  it('signals a run (--data JSON) and updates a live one by its generation; a stale generation and an ended run exit 1', async () => {
+    const created = await cli.agentd(['run', 'idle/first', '--input', '{}']);
+    const id = created.stdout.trim();
+    const sent = await cli.agentd(['runs', 'signal', id, 'go', '--data', '{"ok":true}', '--json']);
+    assert.equal(sent.code, 0, show(sent));
+    const signal = JSON.parse(sent.stdout);
+    assert.equal(signal.name, 'go');
+    assert.deepEqual(signal.payload, { ok: true });
+    const plain = await cli.agentd(['runs', 'signal', id, 'go']);
+    assert.equal(plain.code, 0, show(plain));
+    assert.match(plain.stdout, new RegExp(`^sent signal go \\(sig_\\S+\\) to run ${id}\n$`));
+
+    const get = await cli.agentd(['runs', 'get', id]);
+    assert.match(get.stdout, /\ngeneration: +1\n/);
+    const updated = await cli.agentd(['runs', 'update', id, '--generation', '1', '--max-attempts', '7', '--priority', '5']);
+    assert.equal(updated.code, 0, show(updated));
+    assert.equal(updated.stdout, `updated run ${id} (generation 2)\n`);
+    const run = JSON.parse((await cli.agentd(['runs', 'get', id, '--json'])).stdout);
+    assert.equal(run.max_attempts, 7);
+    assert.equal(run.priority, 5);
+    const stale = await cli.agentd(['runs', 'update', id, '--generation', '1', '--max-attempts', '8']);
+    assert.equal(stale.code, 1, show(stale));
+    assert.match(stale.stderr, /^agentd: GENERATION_CONFLICT: /);
+    const nothing = await cli.agentd(['runs', 'update', id, '--generation', '2']);
+    assert.equal(nothing.code, 2, show(nothing));
+
+    await cli.agentd(['runs', 'cancel', id]);
+    const ended = await cli.agentd(['runs', 'signal', id, 'go', '--data', '1']);
+    assert.equal(ended.code, 1, show(ended));
+    assert.match(ended.stderr, /^agentd: RUN_ALREADY_TERMINAL: /);
+  });
+
   it('exits 1 after waiting on a run that ends cancelled', async () => {
     const created = await cli.agentd(['run', 'idle/second', '--input', '{}']);
     const id = created.stdout.trim();

@@ -43,6 +43,9 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
   'POST /v1/runs/{id}/cancel': 'runs:write',
+  'PATCH /v1/runs/{id}': 'runs:write',
+  'POST /v1/runs/{id}/signals/{name}': 'runs:write',
+  'GET /v1/runs/{id}/signals': 'read',
   'GET /v1/events': 'read',
   'GET /v1/findings': 'read',
   'GET /v1/logs': 'read',
@@ -83,6 +86,9 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/schedules/{id}/resume': 'schedules:write',
   'POST /v1/schedules/{id}/run': 'schedules:write',
   'GET /v1/schedules/{id}/runs': 'read',
+  'POST /v1/leases/{lease_id}/signals/{name}/wait': 'worker',
+  'POST /v1/leases/{lease_id}/steps': 'worker',
+  'GET /v1/leases/{lease_id}/steps': 'worker',
 };
 
 const GATE_MANIFEST = {
@@ -181,6 +187,10 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/approvals': { key: 'k2', prompt: 'again?' },
         'POST /v1/leases/{lease_id}/findings': { findings: [{ severity: 'info', summary: 'y' }] },
         'PATCH /v1/schedules/{id}': { paused: true },
+        'PATCH /v1/runs/{id}': { generation: 1, max_attempts: 5 },
+        'POST /v1/runs/{id}/signals/{name}': { n: 1 },
+        'POST /v1/leases/{lease_id}/signals/{name}/wait': { key: 'go#1', wait_ms: 0 },
+        'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
       const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);

@@ -47,6 +47,8 @@ export const Run = Type.Object({
   started_at: Nullable(Time),
   finished_at: Nullable(Time),
   updated_at: Time,
+  /** The live-control guard: 1 at creation, +1 on every `PATCH /v1/runs/{id}`; also sent as the `ETag`. */
+  generation: Type.Integer({ minimum: 1 }),
 });
 export type Run = Static<typeof Run>;
 

@@ -1,4 +1,4 @@
-import type { Approval, HeartbeatResult, Run } from '@agentd/protocol';
+import type { Approval, HeartbeatResult, RecordedStep, Run, SignalWaitResult, StepRecorded } from '@agentd/protocol';
 import type { HttpClient } from '../core/http-client.ts';
 import type { RequestOptions } from '../core/request-options.ts';
 import type { AppendEventsResponse, RunFailureInput, WorkerEventInput } from './resource-types.ts';
@@ -53,6 +53,26 @@ export class LeasesResource {
   waitApproval(id: string, approvalId: string, params: { wait_ms?: number } = {}, options?: RequestOptions): Promise<Approval> {
     const waitMs = params.wait_ms ?? 20_000;
     return this.#client.request<Approval>({ method: 'GET', path: `/v1/leases/${seg(id)}/approvals/${seg(approvalId)}`, query: { wait_ms: waitMs } }, { timeout: waitMs + 15_000, ...options });
+  }
+
+  /**
+   * Long-polls for a signal named `name` to the leased run, consuming the oldest (`signal: null`
+   * after `wait_ms`, ≤ 30 s; default 20 s). `key` names the wait within the run; `last` ends the
+   * wait when nothing arrives (the run resumes running). `ctx.waitForSignal` is built on it.
+   */
+  waitSignal(id: string, name: string, params: { key: string; wait_ms?: number; last?: boolean }, options?: RequestOptions): Promise<SignalWaitResult> {
+    const waitMs = params.wait_ms ?? 20_000;
+    return this.#client.request<SignalWaitResult>({ method: 'POST', path: `/v1/leases/${seg(id)}/signals/${seg(name)}/wait`, body: { ...params, wait_ms: waitMs } }, { timeout: waitMs + 15_000, ...options });
+  }
+
+  /** Records a durable step's output; the first record of a key stays (`recorded: false` answers it). `ctx.step` is built on it. */
+  recordStep(id: string, step: { key: string; output: unknown }, options?: RequestOptions): Promise<StepRecorded> {
+    return this.#client.request<StepRecorded>({ method: 'POST', path: `/v1/leases/${seg(id)}/steps`, body: step }, options);
+  }
+
+  /** The durable steps the leased run recorded in any attempt, in order. */
+  steps(id: string, options?: RequestOptions): Promise<{ data: RecordedStep[] }> {
+    return this.#client.request<{ data: RecordedStep[] }>({ method: 'GET', path: `/v1/leases/${seg(id)}/steps` }, options);
   }
 }
 

@@ -2,7 +2,7 @@
  * Parameter and response shapes of the resource methods, named like openai-node's
  * (`RunCreateParams`, `RunListParams`, …). Wire objects themselves come from `@agentd/protocol`.
  */
-import type { Role, Run, RunFailure, RunStatus, Task } from '@agentd/protocol';
+import type { RetryPolicyPatch, Role, Run, RunFailure, RunStatus, Task } from '@agentd/protocol';
 
 /** Cursor pagination shared by every list: `limit` 1–500 (server default 50). */
 export interface ListParams {
@@ -46,6 +46,22 @@ export interface RunListParams extends ListParams {
 
 export interface RunCancelParams {
   reason?: string;
+}
+
+/**
+ * A live change of a run (`client.runs.update`): `generation` is the one the change is based on
+ * (the run's `generation` as last read); the fields given change, the others stay.
+ */
+export interface RunUpdateParams {
+  generation: number;
+  /** 1–100; at least the attempts the run has made (and, queued, the one it is about to make). */
+  max_attempts?: number;
+  /** Fields of the retry policy to change (max_attempts is its own field). */
+  retry?: RetryPolicyPatch;
+  /** ISO time in the future, or null to clear the deadline. */
+  deadline?: string | null;
+  /** -100..100; higher leases first. */
+  priority?: number;
 }
 
 /** `{ data }` wrapper of the batch and attempts answers. */

@@ -1,4 +1,4 @@
-import { TERMINAL_EVENT_TYPES, type Run, type RunAttempt, type RunEvent } from '@agentd/protocol';
+import { TERMINAL_EVENT_TYPES, type Run, type RunAttempt, type RunEvent, type Signal } from '@agentd/protocol';
 import type { HttpClient } from '../core/http-client.ts';
 import { PagePromise } from '../core/page-promise.ts';
 import type { RequestOptions } from '../core/request-options.ts';
@@ -10,6 +10,7 @@ import type {
   RunEventsPageParams,
   RunEventsParams,
   RunListParams,
+  RunUpdateParams,
   RunWaitOptions,
 } from './resource-types.ts';
 import { waitForRun } from './run-waiter.ts';
@@ -51,6 +52,35 @@ export class RunsResource {
   /** @example await client.runs.cancel('run_123', { reason: 'superseded' }); */
   cancel(id: string, params: RunCancelParams = {}, options?: RequestOptions): Promise<Run> {
     return this.#client.request<Run>({ method: 'POST', path: `/v1/runs/${seg(id)}/cancel`, body: params }, options);
+  }
+
+  /**
+   * Sends a signal (any JSON payload) to a run that has not ended; it is kept until a wait for
+   * `name` consumes it (`ctx.waitForSignal(name)` in the worker), so it is never lost to a wait
+   * that has not begun. An ended run is a `ConflictError` (RUN_ALREADY_TERMINAL). Idempotent: the
+   * call's Idempotency-Key (a random one per call, reused by its retries) makes one signal.
+   * @example await client.runs.signal(run.id, 'approved', { by: 'ada' });
+   */
+  signal(id: string, name: string, payload: unknown = null, options?: RequestOptions): Promise<Signal> {
+    return this.#client.request<Signal>({ method: 'POST', path: `/v1/runs/${seg(id)}/signals/${seg(name)}`, body: payload ?? null }, options);
+  }
+
+  /** The run's signals, oldest first, with their payloads and which wait consumed each. @example const { data } = await client.runs.signals(run.id); */
+  signals(id: string, options?: RequestOptions): Promise<DataList<Signal>> {
+    return this.#client.request<DataList<Signal>>({ method: 'GET', path: `/v1/runs/${seg(id)}/signals` }, options);
+  }
+
+  /**
+   * Changes a live run's max_attempts, retry policy, deadline or priority, based on `generation`
+   * (the run's as last read). A stale generation is a `ConflictError` with code
+   * GENERATION_CONFLICT (its `details.generation` is the current one): read the run again and
+   * reapply. Not retried on a lost answer: a repeat would be refused as stale.
+   * @example
+   * const run = await client.runs.retrieve('run_123');
+   * await client.runs.update(run.id, { generation: run.generation, max_attempts: 5 });
+   */
+  update(id: string, params: RunUpdateParams, options?: RequestOptions): Promise<Run> {
+    return this.#client.request<Run>({ method: 'PATCH', path: `/v1/runs/${seg(id)}`, body: params }, options);
   }
 
   /** @example const { data: attempts } = await client.runs.attempts('run_123'); */

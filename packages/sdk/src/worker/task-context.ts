@@ -2,6 +2,7 @@ import { CUSTOM_EVENT_PATTERN, type Finding, type Task } from '@agentd/protocol'
 import type { FindingCreateParams } from '../resources/finding-log-audit-types.ts';
 import type { LeaseEventBuffer } from './lease-event-buffer.ts';
 import type { ApprovalOptions, ApprovalResult } from './task-approval.ts';
+import type { WaitForSignalOptions } from './task-signals.ts';
 import { createTaskSecrets, withoutSecrets, type TaskSecrets } from './task-secrets.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -47,6 +48,22 @@ export interface TaskContext<I = unknown> {
    */
   approval(opts: ApprovalOptions): Promise<ApprovalResult>;
   /**
+   * Waits for a signal named `name` (`POST /v1/runs/{id}/signals/{name}`, `client.runs.signal`)
+   * and resolves to its payload. A signal sent before the wait began is kept and taken at once;
+   * each wait takes one, the oldest. The run is `waiting` (reason `signal`) meanwhile, the lease
+   * kept alive. With `timeout` (ms), rejects with `SignalTimeoutError` when none came in time.
+   * @example const { approved } = await ctx.waitForSignal<{ approved: boolean }>('review', { timeout: 3_600_000 });
+   */
+  waitForSignal<T = unknown>(name: string, opts?: WaitForSignalOptions): Promise<T>;
+  /**
+   * Runs `fn` once per run: its JSON result is recorded before it is returned, and a later
+   * attempt of the run gets the recorded result without calling `fn` again. A throwing `fn`
+   * records nothing (it runs again next attempt). Name steps by what they do; the n-th call of
+   * one name in an attempt is `name#n`.
+   * @example const charge = await ctx.step('charge', () => payments.charge(input.order));
+   */
+  step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
+  /**
    * Posts a finding through the lease (batched; also a `run.finding` event). Resolves with the
    * stored finding, or null if it could not be stored; never rejects. Every finding is stored
    * before the run completes. Throws a TypeError for a finding the server would refuse.
@@ -55,9 +72,14 @@ export interface TaskContext<I = unknown> {
   finding(finding: FindingCreateParams): Promise<Finding | null>;
 }
 
-export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, approval: TaskContext['approval']): TaskContext {
+/** What a handler's context asks the server through the lease, besides events. */
+export type TaskCalls = Pick<TaskContext, 'approval' | 'waitForSignal' | 'step'>;
+
+export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, calls: TaskCalls): TaskContext {
   return {
-    approval,
+    approval: calls.approval,
+    waitForSignal: calls.waitForSignal,
+    step: calls.step,
     finding: (finding) => events.pushFinding(finding),
     runId: task.run_id,
     attempt: task.attempt,

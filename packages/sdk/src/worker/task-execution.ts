@@ -9,6 +9,8 @@ import { LeaseEventBuffer } from './lease-event-buffer.ts';
 import { createTaskContext } from './task-context.ts';
 import { redactingLogger } from './task-secrets.ts';
 import { createApprovalAsker } from './task-approval.ts';
+import { createSignalWaiter } from './task-signals.ts';
+import { createStepRunner } from './task-steps.ts';
 import type { EndpointHandler } from './worker-options.ts';
 import { errorFields, type WorkerLogger } from './worker-logger.ts';
 
@@ -137,7 +139,13 @@ export class TaskExecution {
       return { failure: { type: 'no_handler', message: `This worker has no handler for endpoint ${task.endpoint}.`, non_retryable: false, details: null } };
     }
     try {
-      const ctx = createTaskContext(task, this.#controller.signal, this.#events, createApprovalAsker(this.#deps.client, task, this.#controller.signal));
+      const { client } = this.#deps;
+      const abort = this.#controller.signal;
+      const ctx = createTaskContext(task, abort, this.#events, {
+        approval: createApprovalAsker(client, task, abort),
+        waitForSignal: createSignalWaiter(client, task, abort),
+        step: createStepRunner(client, task, abort),
+      });
       const output = (await handler(task.input, ctx)) ?? null;
       return checkSerializable(output);
     } catch (err) {

@@ -42,7 +42,12 @@ const MUTATING: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']
  * already durable and attributable elsewhere (the run's events, `lease_expires_at`). Denied calls
  * of them are still recorded; completions, failures and releases are recorded like any route.
  */
-const HIGH_VOLUME: ReadonlySet<string> = new Set(['POST /v1/leases/:lease_id/heartbeat', 'POST /v1/leases/:lease_id/events']);
+const HIGH_VOLUME: ReadonlySet<string> = new Set([
+  'POST /v1/leases/:lease_id/heartbeat',
+  'POST /v1/leases/:lease_id/events',
+  // A waiting worker re-polls every 20 s; what its wait consumed is on the signal's row (consumed_at, consumed_by) and in the run's events.
+  'POST /v1/leases/:lease_id/signals/:name/wait',
+]);
 
 /** An idle worker long-polls over and over; an empty poll changed nothing, so it is not recorded. */
 const LEASE_POLL = 'POST /v1/worker/lease';

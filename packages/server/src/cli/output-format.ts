@@ -81,6 +81,7 @@ export function formatRunDetails(run: Run): string {
     ['status', run.waiting_reason ? `${run.status} (${run.waiting_reason})` : run.status],
     ['attempts', `${run.attempts} of ${run.max_attempts}`],
     ['priority', String(run.priority)],
+    ['generation', String(run.generation)],
     ['timeout', formatDuration(run.timeout_ms)],
     ['deadline', shortTime(run.deadline_at)],
     ['created', shortTime(run.created_at)],

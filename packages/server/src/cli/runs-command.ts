@@ -4,6 +4,7 @@ import { integerOption } from './cli-errors.ts';
 import { clientAction } from './client-action.ts';
 import { addConnectionOptions } from './client-config.ts';
 import { printEventStream } from './event-output.ts';
+import { registerRunControlCommands } from './run-control-commands.ts';
 import { formatEventLine, formatRunDetails, formatTable, note, out, printJson, runDuration, shortTime } from './output-format.ts';
 
 interface ListFlags {
@@ -27,7 +28,7 @@ const EVENTS_PAGE = 1000;
 
 /** `agentd runs …`: list, inspect, cancel runs and read their events. */
 export function registerRunsCommand(program: Command): void {
-  const runs = addConnectionOptions(program.command('runs').description('list, inspect and cancel runs, and read their events'));
+  const runs = addConnectionOptions(program.command('runs').description('list, inspect, cancel, signal and update runs, and read their events'));
 
   runs
     .command('list')
@@ -71,6 +72,8 @@ export function registerRunsCommand(program: Command): void {
     .option('--after <seq>', 'only events after this seq', integerOption('--after', 0, Number.MAX_SAFE_INTEGER))
     .option('--json', 'print JSON: {data, next_cursor}, or with --follow one event per line')
     .action(clientAction<EventsFlags, [string]>(async ({ client, options }, id) => printRunEvents(client, id, options)));
+
+  registerRunControlCommands(runs);
 }
 
 async function listRuns(client: Agentd, flags: ListFlags): Promise<void> {

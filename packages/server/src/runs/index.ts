@@ -6,6 +6,7 @@ export { appendRunEvents, wakeKey } from './run-event-append.ts';
 export { approvalRow, requestedEventData } from './run-approvals.ts';
 export { ACTIVE_STATUSES, canTransition, holdsLease, LEASED_STATUSES, RUN_TRANSITIONS } from './run-transitions.ts';
 export type { FailureOutcome, RunTransitionName, RunTransitionSpec } from './run-transitions.ts';
-export { admitRun, cancelRun, completeRun, expireRun, extendLease, failAttempt, rejectRun, releaseRun, resumeRun, waitForApproval } from './run-state-machine.ts';
+export { admitRun, cancelRun, completeRun, expireRun, extendLease, failAttempt, rejectRun, releaseRun, resumeFromSignal, resumeRun, waitForApproval, waitForSignal } from './run-state-machine.ts';
 export { completeRuns, createRuns, leaseRuns } from './run-batch-transitions.ts';
 export type { CompletingRun, NewRun } from './run-batch-transitions.ts';
+export { updateRunControls, type RunControlChange } from './run-controls.ts';

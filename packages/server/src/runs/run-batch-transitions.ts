@@ -11,13 +11,14 @@ import { RUN_TRANSITIONS, statusChange } from './run-transitions.ts';
 // from the table in run-transitions.ts; the dialects' SQL (store.queries) is handed them.
 
 /** A run as its creator prepared it; its status, waiting fields and seq come from `create`/`hold`. */
-export type NewRun = Omit<RunsTable, 'status' | 'waiting_reason' | 'waiting_since' | 'last_seq'>;
+export type NewRun = Omit<RunsTable, 'status' | 'waiting_reason' | 'waiting_since' | 'last_seq' | 'generation'>;
 
 const RUN_INSERT_CHUNK = 100;
 const RUN_COLUMNS = [
   'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'waiting_reason', 'waiting_since', 'input', 'output', 'error', 'metadata', 'priority', 'attempts',
   'max_attempts', 'retry', 'timeout_ms', 'deadline_at', 'available_at', 'lease_id', 'lease_expires_at', 'lease_ttl_ms', 'attempt_deadline_at', 'worker_id', 'last_seq',
   'created_at', 'started_at', 'finished_at', 'updated_at',
+  'generation',
 ] as const;
 
 /**
@@ -29,7 +30,9 @@ export async function createRuns(ctx: WriteContext, items: readonly { run: NewRu
   const { create, hold } = RUN_TRANSITIONS;
   const approvals = new Map<string, ApprovalsTable>();
   const rows = items.map(({ run, approval }): RunsTable => {
-    const r: RunsTable = { ...run, status: create.to, waiting_reason: null, last_seq: 1, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now };
+    const r: RunsTable = { ...run, status: create.to, waiting_reason: null, last_seq: 1, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now,
+      generation: 1, // live controls (PATCH /v1/runs/{id}) start from generation 1
+    };
     if (!approval) return r;
     const a = approvalRow({ id: ctx.ids.next('apr', ctx.now), run: r, source: 'manifest', key: 'manifest', spec: approval, payload: r.input === null ? null : { input: JSON.parse(r.input) }, now: ctx.now, leaseId: null });
     approvals.set(r.id, a);

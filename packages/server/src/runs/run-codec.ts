@@ -24,6 +24,7 @@ export function toRun(row: RunsTable, wire: WireFormat): Run {
     started_at: wire.isoOrNull(row.started_at),
     finished_at: wire.isoOrNull(row.finished_at),
     updated_at: wire.iso(row.updated_at),
+    generation: row.generation,
   };
 }
 

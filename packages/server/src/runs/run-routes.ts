@@ -1,5 +1,6 @@
 import type { RunStatus } from '@agentd/protocol';
-import { IdParams, LIST_LIMIT_DEFAULT, Run, RunAttemptList, RunBatchCreate, RunBatchCreated, RunCancelBody, RunCreate, RunListQuery, page } from '@agentd/protocol/schemas';
+import { IdParams, LIST_LIMIT_DEFAULT, Run, RunAttemptList, RunBatchCreate, RunBatchCreated, RunCancelBody, RunCreate, RunListQuery, RunUpdate, page } from '@agentd/protocol/schemas';
+import { generationOf, etagOf } from './run-generation.ts';
 import type { AppDeps, RouteApp } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
 import { ApiError } from '../http/index.ts';
@@ -49,8 +50,36 @@ export function runRoutes(app: RouteApp, { engine, idempotency, config }: AppDep
   );
   app.get(
     '/v1/runs/:id',
-    { config: { permission: 'read' }, schema: { tags: ['runs'], summary: 'Get a run', params: IdParams, response: { 200: Run, ...errors(401, 403, 404) } } },
-    async (request) => engine.runs.get(tenantOf(request), request.params.id),
+    {
+      config: { permission: 'read' },
+      schema: { tags: ['runs'], summary: 'Get a run', description: 'The `ETag` header is the run\'s generation (`"3"`), for `If-Match` on `PATCH`.', params: IdParams, response: { 200: Run, ...errors(401, 403, 404) } },
+    },
+    async (request, reply) => {
+      const run = await engine.runs.get(tenantOf(request), request.params.id);
+      reply.header('etag', etagOf(run));
+      return run;
+    },
+  );
+  app.patch(
+    '/v1/runs/:id',
+    {
+      config: { permission: 'runs:write' },
+      schema: {
+        tags: ['runs'],
+        summary: "Change a live run's max_attempts, retry policy, deadline or priority",
+        description:
+          'Based on the run\'s `generation` (the body\'s `generation`, or `If-Match: "<generation>"`; both must agree): a stale one is 409 GENERATION_CONFLICT, an ended run 409 RUN_ALREADY_TERMINAL. Each accepted change bumps the generation, records `run.updated` (the changed fields, old and new) and is audited. `max_attempts` must cover the attempts made (and, for a queued run, the next one); `deadline` must be in the future, or null to clear it.',
+        params: IdParams,
+        body: RunUpdate,
+        response: { 200: Run, ...errors(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => {
+      const { generation: _g, ...fields } = request.body;
+      const run = await engine.runs.update(tenantOf(request), request.params.id, { ...fields, generation: generationOf(request.body.generation, request.headers['if-match']) });
+      reply.header('etag', etagOf(run));
+      return run;
+    },
   );
   app.get(
     '/v1/runs/:id/attempts',

@@ -1,4 +1,4 @@
-import { RUN_STATUSES, type ApprovalSpec, type FieldProblem, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
+import { isTerminal, RUN_STATUSES, type ApprovalSpec, type FieldProblem, type RetryPolicy, type Page, type Run, type RunAttempt, type RunStatus } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { Store } from '../store/index.ts';
 import type { RunsTable } from '../store/index.ts';
@@ -10,6 +10,7 @@ import { toAttempt, toRun } from './run-codec.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { createRuns, type NewRun } from './run-batch-transitions.ts';
 import { cancelRun } from './run-state-machine.ts';
+import { updateRunControls, type RunControlChange } from './run-controls.ts';
 import type { Clock } from '../core/index.ts';
 
 export interface RunCreateInput {
@@ -248,4 +249,63 @@ export class RunService {
       return result;
     });
   }
+
+  /**
+   * A live control: changes a run that has not ended, based on its `generation` (the caller's
+   * view of it; a stale one is GENERATION_CONFLICT). `after` runs in the same transaction.
+   */
+  async update(tenantId: string, id: string, req: RunUpdateInput, opts: { after?: AfterWrite<Run> } = {}): Promise<Run> {
+    return this.#store.writer.write(async (ctx) => {
+      let q = ctx.trx.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id);
+      if (ctx.rowLocks) q = q.forUpdate();
+      const run = await q.executeTakeFirst();
+      if (!run) throw new DomainError('RUN_NOT_FOUND', `no run ${JSON.stringify(id)}`);
+      if (isTerminal(run.status as RunStatus)) throw new DomainError('RUN_ALREADY_TERMINAL', `run ${id} already ended as ${run.status}; only a live run can be changed`, { status: run.status });
+      if (req.generation !== run.generation) {
+        throw new DomainError('GENERATION_CONFLICT', `run ${id} is at generation ${run.generation}, not ${req.generation}: read it again and reapply the change`, { generation: run.generation });
+      }
+      const updated = await updateRunControls(ctx, run, checkedChange(run, req, ctx.now));
+      if (!updated) throw new Error(`run ${id} changed under its row lock`);
+      const result = toRun(updated, this.#store.wire);
+      if (opts.after) await opts.after(ctx, result);
+      return result;
+    });
+  }
+}
+
+export interface RunUpdateInput {
+  generation: number;
+  max_attempts?: number;
+  retry?: Partial<Omit<RetryPolicy, 'max_attempts'>>;
+  /** ISO time; null clears the deadline. */
+  deadline?: string | null;
+  priority?: number;
+}
+
+/**
+ * The change, checked against the run as it stands: max_attempts must leave room for the
+ * attempts the run has made (and, queued, for the one it is about to make); the retry policy's
+ * intervals stay ordered; a new deadline is in the future. RUN_UPDATE_INVALID names each field.
+ */
+function checkedChange(run: RunsTable, req: RunUpdateInput, now: number): RunControlChange {
+  const problems: FieldProblem[] = [];
+  const change: RunControlChange = {};
+  if (req.max_attempts !== undefined) {
+    const least = Math.max(1, run.attempts + (run.status === 'queued' ? 1 : 0));
+    if (req.max_attempts < least) problems.push({ path: 'max_attempts', message: `must be at least ${least}: the run has made ${run.attempts} attempt(s)${run.status === 'queued' ? ' and is queued for another' : ''}` });
+    else change.max_attempts = req.max_attempts;
+  }
+  if (req.retry !== undefined) {
+    const merged = { ...(JSON.parse(run.retry) as RetryPolicy), ...req.retry };
+    if (merged.max_interval_ms < merged.initial_interval_ms) problems.push({ path: 'retry.max_interval_ms', message: 'must not be less than initial_interval_ms' });
+    else change.retry = merged;
+  }
+  if (req.deadline !== undefined) {
+    const at = req.deadline === null ? null : Date.parse(req.deadline);
+    if (at !== null && !(at > now)) problems.push({ path: 'deadline', message: 'must be in the future (cancel the run to end it now)' });
+    else change.deadline_at = at;
+  }
+  if (req.priority !== undefined) change.priority = req.priority;
+  if (problems.length > 0) throw new DomainError('RUN_UPDATE_INVALID', problems.map((p) => `${p.path} ${p.message}`).join('; '), problems);
+  return change;
 }

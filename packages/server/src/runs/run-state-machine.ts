@@ -73,6 +73,23 @@ export function resumeRun(ctx: WriteContext, run: RunsTable, approvalId: string)
   });
 }
 
+/** wait (for a signal): the worker waits for a signal none of which is pending; it keeps heartbeating its lease, the attempt timeout pauses. */
+export function waitForSignal(ctx: WriteContext, run: RunsTable, leaseId: string, name: string): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'wait', run, { leaseId, set: { waiting_reason: 'signal', waiting_since: ctx.now }, data: { reason: 'signal', signal: name } });
+}
+
+/**
+ * resume (from a signal wait): the signal the worker waited for was consumed (`signalId`), or its
+ * wait timed out (`null`); its attempt goes on, its deadline moved by the time it waited.
+ */
+export function resumeFromSignal(ctx: WriteContext, run: RunsTable, name: string, signalId: string | null): Promise<RunsTable | undefined> {
+  const paused = run.waiting_since ? ctx.now - run.waiting_since : 0;
+  return applyTransition(ctx, 'resume', run, {
+    set: { waiting_reason: null, waiting_since: null, attempt_deadline_at: run.attempt_deadline_at === null ? null : run.attempt_deadline_at + paused },
+    data: signalId === null ? { reason: 'signal', signal: name, timed_out: true } : { reason: 'signal', signal: name, signal_id: signalId },
+  });
+}
+
 /** admit: the manifest approval a new run waited on was granted; the run joins the queue. */
 export function admitRun(ctx: WriteContext, run: RunsTable, approvalId: string): Promise<RunsTable | undefined> {
   return applyTransition(ctx, 'admit', run, { set: { waiting_reason: null, waiting_since: null, available_at: ctx.now }, data: { approval_id: approvalId } });

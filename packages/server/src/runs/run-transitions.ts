@@ -13,8 +13,8 @@ import type { RunsTable } from '../store/index.ts';
  *   hold      queued                     → waiting    run.waiting     (created behind a manifest approval)
  *   lease     queued                     → running    run.started     begins an attempt
  *   heartbeat running, waiting           → (same)     —               extends the lease
- *   wait      running                    → waiting    run.waiting     (a worker's approval)
- *   resume    waiting                    → running    run.resumed     (the worker's approvals settled)
+ *   wait      running                    → waiting    run.waiting     (a worker's approval, or its wait for a signal)
+ *   resume    waiting                    → running    run.resumed     (the worker's approvals settled, or its signal consumed / its wait timed out)
  *   admit     waiting                    → queued     run.resumed     (the manifest approval granted)
  *   retry     running, waiting           → queued     run.retrying    ends the attempt
  *   release   running, waiting           → queued     run.queued      ends the attempt (released)

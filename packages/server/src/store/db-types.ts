@@ -91,6 +91,8 @@ export interface RunsTable {
   started_at: number | null;
   finished_at: number | null;
   updated_at: number;
+  /** The live-control guard: 1 at creation, +1 on every PATCH /v1/runs/{id}. */
+  generation: number;
 }
 
 export interface RunAttemptsTable {
@@ -286,4 +288,19 @@ export interface Database {
   workflow_versions: WorkflowVersionsTable;
   schedules: SchedulesTable;
   schedule_slots: ScheduleSlotsTable;
+  signals: SignalsTable;
+}
+
+/** A named message to a run, kept until a wait consumes it. */
+export interface SignalsTable {
+  id: string;
+  tenant_id: string;
+  run_id: string;
+  name: string;
+  /** JSON text. */
+  payload: string;
+  created_at: number;
+  consumed_at: number | null;
+  /** Which wait took it: `worker:<wait key>` for ctx.waitForSignal; null while unconsumed. */
+  consumed_by: string | null;
 }

@@ -9,6 +9,7 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'approval_votes', 'approval_links_used', 'secrets', 'secret_versions', 'grants', 'findings', 'audit_log',
   'workflows', 'workflow_versions',
   'schedules', 'schedule_slots',
+  'signals',
 ]);
 /** `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves. */
 export const UNSCOPED_TABLES: ReadonlySet<string> = new Set(['tenants', 'agentd_migrations', 'rate_limit_buckets']);

@@ -46,6 +46,8 @@ export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/leases/{lease_id}/release',
   'POST /v1/leases/{lease_id}/events',
   'POST /v1/leases/{lease_id}/approvals',
+  'POST /v1/leases/{lease_id}/steps',
+  'POST /v1/leases/{lease_id}/signals/{name}/wait',
   'POST /v1/approval-links/{token}',
   'POST /v1/secrets/rewrap',
 ]);
@@ -265,6 +267,20 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
       const id = `idem-${unique()}`;
       await ok(t, 'POST', '/v1/schedules', { id, cron: '0 3 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: id } });
       return { url: `/v1/schedules/${id}/run`, invalid: { url: `/v1/schedules/nope-${unique()}/run` }, effect: async () => (await read(t, `/v1/schedules/${id}/runs`)).body.data.map((f: { run_id: string }) => f.run_id) };
+    },
+  },
+  {
+    route: 'POST /v1/runs/{id}/signals/{name}',
+    status: 202,
+    setup: async (t) => {
+      const run = await ok(t, 'POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: `signal-${unique()}` } });
+      return {
+        url: `/v1/runs/${run.id}/signals/go`,
+        body: { n: 1 },
+        other: { n: 2 },
+        invalid: { url: '/v1/runs/run_nope/signals/go', body: { n: 1 } },
+        effect: async () => (await read(t, `/v1/runs/${run.id}/signals`)).body.data.map((x: { payload: unknown }) => x.payload),
+      };
     },
   },
 ];

@@ -11,7 +11,7 @@ export interface WorkerProcessOptions {
   apiKey: string;
   agent: string;
   endpoint?: string;
-  mode: 'echo' | 'sleep' | 'hang';
+  mode: 'echo' | 'sleep' | 'hang' | 'durable';
   sleepMs?: number;
   ignoreAbort?: boolean;
   leaseTtlMs?: number;

@@ -245,4 +245,28 @@ CREATE TABLE schedule_slots (
 CREATE INDEX schedule_slots_age ON schedule_slots (recorded_at);
 `,
   },
+  {
+    id: 10,
+    name: 'signals-and-run-generation',
+    // generation: the live-control guard of a run (PATCH /v1/runs/{id}), +1 on every change.
+    // signals: kept until a wait consumes one (never lost to a wait not yet begun).
+    // signals_pending serves "the oldest unconsumed signal of this name for this run";
+    // signals_consumer makes one wait (its consumer key, per run) consume at most one signal,
+    // and finds it again when a later attempt waits at the same place.
+    sql: `
+ALTER TABLE runs ADD COLUMN generation INTEGER NOT NULL DEFAULT 1;
+CREATE TABLE signals (
+  id TEXT PRIMARY KEY,
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  run_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  consumed_at BIGINT,
+  consumed_by TEXT
+);
+CREATE INDEX signals_pending ON signals (tenant_id, run_id, name, created_at, id) WHERE consumed_at IS NULL;
+CREATE UNIQUE INDEX signals_consumer ON signals (tenant_id, run_id, consumed_by) WHERE consumed_by IS NOT NULL;
+`,
+  },
 ];
