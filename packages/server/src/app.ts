@@ -13,6 +13,7 @@ import { secretRoutes } from './secrets/index.ts';
 import { grantRoutes } from './secrets/index.ts';
 import { findingsLogsRoutes } from './findings/index.ts';
 import { auditRoutes, registerAuditHooks } from './audit/index.ts';
+import { webhookRoutes } from './webhooks/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -92,6 +93,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     grantRoutes(scope, deps);
     findingsLogsRoutes(scope, deps);
     auditRoutes(scope, deps);
+    webhookRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

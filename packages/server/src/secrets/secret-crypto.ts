@@ -56,6 +56,18 @@ function responseAad(purpose: 'value' | 'dek', a: ResponseAddress): Buffer {
   return Buffer.from(JSON.stringify(['agentd.idempotency.v1', purpose, a.tenantId, a.route, a.key]), 'utf8');
 }
 
+/** Where a webhook subscription's signing secret belongs (webhooks/); bound into its AAD. */
+export interface WebhookSecretAddress {
+  tenantId: string;
+  webhookId: string;
+  version: number;
+}
+
+/** A label of its own: a webhook secret can never be passed off as a secret version or a sealed response. */
+function webhookAad(purpose: 'value' | 'dek', a: WebhookSecretAddress): Buffer {
+  return Buffer.from(JSON.stringify(['agentd.webhook-secret.v1', purpose, a.tenantId, a.webhookId, a.version]), 'utf8');
+}
+
 /** The AAD of each of an envelope's two encryptions. */
 type Binding = (purpose: 'value' | 'dek') => Buffer;
 
@@ -167,6 +179,18 @@ export function openResponse(keyring: Keyring, a: ResponseAddress, s: SealedSecr
   const fail: Failure = (why, kekId) =>
     new DomainError('SECRET_UNREADABLE', `the stored response of this Idempotency-Key cannot be decrypted: ${why}`, { route: a.route, ...(kekId ? { kek_id: kekId } : {}) });
   return openEnvelope(keyring, (purpose) => responseAad(purpose, a), s, fail, 'Idempotency-Key, route or tenant');
+}
+
+/** A webhook subscription's signing secret, sealed like a secret version under the vault's master key. */
+export function sealWebhookSecret(keyring: Keyring, a: WebhookSecretAddress, value: string): SealedSecret {
+  return sealEnvelope(keyring, (purpose) => webhookAad(purpose, a), value);
+}
+
+/** The signing secret, or SECRET_UNREADABLE (moved to another subscription, version or tenant, tampered, or its master key is gone). */
+export function openWebhookSecret(keyring: Keyring, a: WebhookSecretAddress, s: SealedSecret): string {
+  const fail: Failure = (why, kekId) =>
+    new DomainError('SECRET_UNREADABLE', `version ${a.version} of the signing secret of webhook ${a.webhookId} cannot be decrypted: ${why}`, { webhook: a.webhookId, version: a.version, ...(kekId ? { kek_id: kekId } : {}) });
+  return openEnvelope(keyring, (purpose) => webhookAad(purpose, a), s, fail, 'webhook, version or tenant');
 }
 
 /** The same version with its data key wrapped by the current master key; the value is untouched. */

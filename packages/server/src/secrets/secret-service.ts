@@ -7,7 +7,7 @@ import { DomainError, type WriteContext } from '../store/index.ts';
 import type { Keyring } from './master-key.ts';
 import { iso } from '../core/index.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { openResponse, openSecret, rewrapSecret, sealResponse, sealSecret, type ResponseAddress, type SealedSecret, type SecretAddress } from './secret-crypto.ts';
+import { openResponse, openSecret, openWebhookSecret, rewrapSecret, sealResponse, sealSecret, sealWebhookSecret, type ResponseAddress, type SealedSecret, type SecretAddress, type WebhookSecretAddress } from './secret-crypto.ts';
 
 /** Hands the caller's idempotency recorder the transaction of the change. */
 export type SecretRecorder<T> = ((ctx: WriteContext, response: T) => Promise<void>) | undefined;
@@ -65,6 +65,16 @@ export class SecretService {
   /** The sealed response's text; SECRET_UNREADABLE when it was moved, tampered or its master key is gone. */
   openResponse(address: ResponseAddress, sealed: SealedSecret): string {
     return openResponse(this.keyring, address, sealed);
+  }
+
+  /** Seals a webhook subscription's signing secret (AAD: tenant, subscription, version). */
+  sealWebhookSecret(address: WebhookSecretAddress, value: string): SealedSecret {
+    return sealWebhookSecret(this.keyring, address, value);
+  }
+
+  /** A webhook's signing secret, to sign a delivery with; SECRET_UNREADABLE when it fails authentication. Never for an API response. */
+  openWebhookSecret(address: WebhookSecretAddress, sealed: SealedSecret): string {
+    return openWebhookSecret(this.keyring, address, sealed);
   }
 
   /** Creates a secret at version 1 (or, for a name deleted before, the next unused version). */

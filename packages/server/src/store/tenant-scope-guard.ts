@@ -7,6 +7,7 @@ import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs,
 export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'api_keys', 'agents', 'agent_versions', 'runs', 'run_attempts', 'run_events', 'idempotency_keys', 'approvals',
   'approval_votes', 'approval_links_used', 'secrets', 'secret_versions', 'grants', 'findings', 'audit_log',
+  'webhooks', 'webhook_secrets', 'webhook_deliveries',
 ]);
 /** `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves. */
 export const UNSCOPED_TABLES: ReadonlySet<string> = new Set(['tenants', 'agentd_migrations', 'rate_limit_buckets']);

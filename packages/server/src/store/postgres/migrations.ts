@@ -1,4 +1,5 @@
 import type { Migration } from '../migrate.ts';
+import { POSTGRES_WEBHOOKS } from './migration-webhooks.ts';
 import { POSTGRES_002 } from './migration-002.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
@@ -173,4 +174,5 @@ CREATE UNLOGGED TABLE rate_limit_buckets (
 );
 `,
   },
+  { id: 8, name: 'webhooks', sql: POSTGRES_WEBHOOKS },
 ];

@@ -1,4 +1,5 @@
 import type { Migration } from '../migrate.ts';
+import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
 import { SQLITE_002 } from './migration-002.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
@@ -161,4 +162,5 @@ ALTER TABLE api_keys ADD COLUMN expires_at INTEGER;
 UPDATE api_keys SET agents = '["*"]' WHERE role = 'worker';
 `,
   },
+  { id: 7, name: 'webhooks', sql: SQLITE_WEBHOOKS },
 ];
