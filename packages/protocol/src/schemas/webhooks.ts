@@ -6,6 +6,11 @@
 import Type, { type Static } from 'typebox';
 
 const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
+/**
+ * For request fields: null first, because the server's validator coerces types and tries the
+ * branches in order; with the string first, a null would arrive as "" instead of clearing.
+ */
+const NullOr = <T extends Type.TSchema>(t: T) => Type.Union([Type.Null(), t]);
 const Time = Type.String({ format: 'date-time' });
 
 /** An event type (`run.succeeded`, `custom.order-shipped`), a prefix pattern (`run.*`), or `*` (every event). */
@@ -31,11 +36,11 @@ const EventPatterns = Type.Array(Type.String({ pattern: WEBHOOK_EVENT_PATTERN.so
 const Agents = Type.Array(Type.String({ minLength: 1, maxLength: 63 }), { minItems: 1, maxItems: 100, uniqueItems: true, description: "Only these agents' events. Absent or null: every agent." });
 const Description = Type.String({ maxLength: 1000 });
 
-export const WebhookCreate = Type.Object({ url: Url, events: EventPatterns, agents: Type.Optional(Nullable(Agents)), description: Type.Optional(Nullable(Description)) }, { additionalProperties: false });
+export const WebhookCreate = Type.Object({ url: Url, events: EventPatterns, agents: Type.Optional(NullOr(Agents)), description: Type.Optional(NullOr(Description)) }, { additionalProperties: false });
 export type WebhookCreateParams = Static<typeof WebhookCreate>;
 
 export const WebhookUpdate = Type.Object(
-  { url: Type.Optional(Url), events: Type.Optional(EventPatterns), agents: Type.Optional(Nullable(Agents)), description: Type.Optional(Nullable(Description)) },
+  { url: Type.Optional(Url), events: Type.Optional(EventPatterns), agents: Type.Optional(NullOr(Agents)), description: Type.Optional(NullOr(Description)) },
   { additionalProperties: false, description: 'Fields given replace the old ones; events already queued keep going to the subscription.' },
 );
 export type WebhookUpdateParams = Static<typeof WebhookUpdate>;

@@ -131,6 +131,9 @@ export class EgressPolicy {
     const host = url.hostname;
     if (host === '') throw new EgressRefusedError('the URL has no host', false);
     if (this.allowsHost(host)) return;
+    // RFC 6761: `localhost` and names under it are loopback whatever a resolver says.
+    const name = host.toLowerCase().replace(/\.$/, '');
+    if (name === 'localhost' || name.endsWith('.localhost')) throw new EgressRefusedError(`${host} is a loopback name`);
     if (isAddressLiteral(host)) {
       const why = this.refusal(host);
       if (why) throw new EgressRefusedError(why);
