@@ -12,6 +12,7 @@ import { GrantsResource } from './resources/grants-resource.ts';
 import { AuditResource } from './resources/audit-resource.ts';
 import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
+import { WebhooksResource } from './resources/webhooks-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -34,6 +35,7 @@ export class Agentd extends HttpClient {
   readonly findings: FindingsResource;
   readonly logs: LogsResource;
   readonly audit: AuditResource;
+  readonly webhooks: WebhooksResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -49,6 +51,7 @@ export class Agentd extends HttpClient {
     this.findings = new FindingsResource(this);
     this.logs = new LogsResource(this);
     this.audit = new AuditResource(this);
+    this.webhooks = new WebhooksResource(this);
   }
 }
 

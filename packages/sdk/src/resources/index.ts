@@ -14,3 +14,4 @@ export type * from './finding-log-audit-types.ts';
 export { SecretsResource } from './secrets-resource.ts';
 export { GrantsResource } from './grants-resource.ts';
 export type * from './secret-grant-types.ts';
+export { WebhooksResource, type WebhookListParams } from './webhooks-resource.ts';

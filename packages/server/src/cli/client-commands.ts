@@ -9,6 +9,7 @@ import { registerRunsCommand } from './runs-command.ts';
 import { registerAuditCommand } from './audit-command.ts';
 import { registerFindingsCommand } from './findings-command.ts';
 import { registerLogsCommand } from './logs-command.ts';
+import { registerWebhooksCommand } from './webhooks-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -25,4 +26,5 @@ export function registerClientCommands(program: Command): void {
   registerFindingsCommand(program);
   registerLogsCommand(program);
   registerAuditCommand(program);
+  registerWebhooksCommand(program);
 }
