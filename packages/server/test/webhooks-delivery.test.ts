@@ -230,6 +230,20 @@ for (const d of await dialects()) {
       await ok('DELETE', `/v1/webhooks/${sub.id}`);
     });
 
+    it('drops a delivery whose subscription was deleted after it was queued (a commit that raced the delete), without sending it', async () => {
+      await t.engine.webhookDelivery.stop();
+      const sub = await subscribe('/raced', ['run.succeeded']);
+      await run('raced');
+      await drain();
+      const rows = async () => t.store.db.selectFrom('webhook_deliveries').select(['id', 'status']).where('tenant_id', '=', t.tenantId).where('webhook_id', '=', sub.id).execute();
+      assert.equal((await rows()).length, 1);
+      // What the race leaves: the subscription gone, a delivery queued for it after the delete read the table.
+      await t.store.writer.write(({ trx }) => trx.deleteFrom('webhooks').where('tenant_id', '=', t.tenantId).where('id', '=', sub.id).execute());
+      t.engine.webhookDelivery.start();
+      await eventually(async () => (await rows()).length === 0, 'the orphan delivery dropped');
+      assert.equal(at('/raced').length, 0, 'nothing was sent');
+    });
+
     it('two delivery loops (on PostgreSQL, two engines on one database) never send one delivery at the same time', async () => {
       // A second node: on PostgreSQL its own store and engine; SQLite has one writer, so a second loop on the same store.
       const t2 = d.name === 'postgres' ? await startTestApp(db, { keyring, webhooks: WEBHOOKS }) : null;

@@ -9,11 +9,16 @@ export interface AttemptOutcome {
   statusCode: number | null;
   /** Why it failed (never a header or a secret); null when it succeeded. */
   error: string | null;
-  /** Retrying cannot help (the subscription or the event is gone): give up now. */
+  /** Retrying cannot help (the event is gone): give up now. */
   final?: boolean;
+  /**
+   * The subscription was deleted after this delivery was queued (a commit that raced the delete):
+   * the delivery goes with it, as the delete took the others.
+   */
+  drop?: boolean;
 }
 
-export type Settled = 'succeeded' | 'retrying' | 'failed' | 'lease_lost';
+export type Settled = 'succeeded' | 'retrying' | 'failed' | 'dropped' | 'lease_lost';
 
 /** Longest error text kept on a delivery. */
 const MAX_ERROR_LENGTH = 500;
@@ -27,6 +32,10 @@ const MAX_ERROR_LENGTH = 500;
  */
 export async function settleAttempt(ctx: WriteContext, d: ClaimedDelivery, outcome: AttemptOutcome, opts: { schedule: readonly number[]; random: () => number; audit: AuditService }): Promise<Settled> {
   const { trx, now } = ctx;
+  if (outcome.drop) {
+    const gone = await trx.deleteFrom('webhook_deliveries').where('tenant_id', '=', d.tenant_id).where('id', '=', d.id).where('lease_id', '=', d.lease_id).executeTakeFirst();
+    return Number(gone.numDeletedRows) > 0 ? 'dropped' : 'lease_lost';
+  }
   const attempts = d.attempts + 1;
   const delay = outcome.ok || outcome.final || attempts >= d.max_attempts ? null : retryDelay(opts.schedule, attempts, opts.random);
   const status = outcome.ok ? 'succeeded' : delay === null ? 'failed' : 'pending';

@@ -112,15 +112,6 @@ export class WebhookDeliveryLoop {
     await Promise.all([...this.#inFlight]);
   }
 
-  /**
-   * Tests and tools: claims what is due now (up to the concurrency), sends it and records the
-   * outcomes; resolves with how each attempt was settled.
-   */
-  async deliverDue(): Promise<Settled[]> {
-    const claimed = await this.#claim(this.#o.concurrency);
-    return Promise.all(claimed.map((d) => this.#attempt(d)));
-  }
-
   #pump(): void {
     if (!this.#running) return;
     if (this.#claiming) {
@@ -146,7 +137,11 @@ export class WebhookDeliveryLoop {
         }
         if (claimed.length === free) this.#again = true;
       },
-      (err: unknown) => this.#monitor.failed(err, { what: 'claiming due webhook deliveries' }),
+      (err: unknown) => {
+        this.#monitor.failed(err, { what: 'claiming due webhook deliveries' });
+        // The next poll tries again: wake-ups meanwhile must not turn a failing database into a busy loop.
+        this.#again = false;
+      },
     ).finally(() => {
       this.#claiming = null;
       if (this.#again) {
@@ -175,7 +170,8 @@ export class WebhookDeliveryLoop {
   async #send(d: ClaimedDelivery): Promise<AttemptOutcome> {
     try {
       const target = await this.#target(d);
-      if (!target) return { ok: false, statusCode: null, error: 'the subscription or its event no longer exists', final: true };
+      if (target === 'subscription gone') return { ok: false, statusCode: null, error: 'the subscription was deleted', final: true, drop: true };
+      if (target === 'event gone') return { ok: false, statusCode: null, error: 'the event no longer exists', final: true };
       const headers = { 'content-type': 'application/json', ...signatureHeaders({ id: d.id, at: new Date(this.#o.clock.now()), body: target.body, secrets: target.secrets }) };
       const res = await this.#o.egress.request({ url: target.url, method: 'POST', headers, body: target.body, timeoutMs: this.#o.timeoutMs, maxRedirects: MAX_REDIRECTS, maxResponseBytes: MAX_RESPONSE_BYTES });
       if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status, error: null };
@@ -186,12 +182,13 @@ export class WebhookDeliveryLoop {
   }
 
   /** The subscription's URL, the secrets that sign now, and the body: the event as streams give it. */
-  async #target(d: ClaimedDelivery): Promise<{ url: string; secrets: string[]; body: string } | null> {
+  async #target(d: ClaimedDelivery): Promise<{ url: string; secrets: string[]; body: string } | 'subscription gone' | 'event gone'> {
     const { db } = this.#o.store;
     const now = this.#o.clock.now();
     const sub = await db.selectFrom('webhooks').select(['url']).where('tenant_id', '=', d.tenant_id).where('id', '=', d.webhook_id).executeTakeFirst();
     const event = await db.selectFrom('run_events').select(['id', 'seq', 'type', 'run_id', 'agent', 'at', 'data']).where('tenant_id', '=', d.tenant_id).where('id', '=', d.event_id).executeTakeFirst();
-    if (!sub || !event) return null;
+    if (!sub) return 'subscription gone';
+    if (!event) return 'event gone';
     const sealed = await db
       .selectFrom('webhook_secrets')
       .selectAll()
