@@ -11,7 +11,10 @@ import { sql } from 'kysely';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
+import { randomBytes } from 'node:crypto';
 import { signatureHeaders } from '../src/webhooks/index.ts';
+import { createEngine } from '../src/engine.ts';
+import { Keyring } from '../src/secrets/master-key.ts';
 
 /** Names the tests resolve without DNS (the default policy checks what a name resolves to at create). */
 const DNS: Record<string, string[]> = { 'hooks.example.com': ['93.184.216.34'], 'loop.example.com': ['127.0.0.1'], 'meta.example.com': ['169.254.169.254'] };
@@ -119,6 +122,24 @@ for (const d of await dialects()) {
       const third = (await t.call('POST', `/v1/webhooks/${sub.id}/rotate-secret`, { body: { overlap_seconds: 0 } })).json();
       assert.deepEqual(await signing(), [third.secret], 'no overlap: only the newest signs');
       assert.equal((await t.call('POST', `/v1/webhooks/${sub.id}/rotate-secret`)).statusCode, 200, 'the body is optional');
+    });
+
+    it('moves webhook signing secrets to a new master key with the vault\'s rewrap, and a moved one still opens', async () => {
+      const sub = (await t.call('POST', '/v1/webhooks', { body: { url: 'https://hooks.example.com/rewrap', events: ['*'] } })).json();
+      const old = t.engine.secrets.keyring;
+      const rotated = new Keyring(randomBytes(32), [old.current.key]);
+      // Engines on the test app's store, as restarted nodes would be (each takes over the store's
+      // event hook, which routes by the database's version and so works the same for any of them).
+      const engine2 = createEngine({ store: t.store, clock: t.clock, keyring: rotated });
+      assert.ok((await engine2.secrets.unknownKeyVersions()).size === 0, 'the previous key is still given');
+      const result = await engine2.secrets.rewrap({ tenantId: t.tenantId });
+      assert.deepEqual(result.failed, []);
+      assert.ok(result.rewrapped >= 1);
+      const onlyNew = createEngine({ store: t.store, clock: t.clock, keyring: new Keyring(rotated.current.key) });
+      const row = await t.store.db.selectFrom('webhook_secrets').selectAll().where('tenant_id', '=', t.tenantId).where('webhook_id', '=', sub.id).executeTakeFirstOrThrow();
+      assert.equal(row.kek_id, rotated.current.id);
+      assert.equal(onlyNew.secrets.openWebhookSecret({ tenantId: t.tenantId, webhookId: sub.id, version: 1 }, row), sub.secret);
+      assert.throws(() => onlyNew.secrets.openWebhookSecret({ tenantId: t.tenantId, webhookId: 'whk_other', version: 1 }, row), /cannot be decrypted/, 'bound to its subscription');
     });
 
     it('keeps secrets only sealed: no table holds one as text', async () => {
