@@ -73,10 +73,6 @@ export class WebhookDeliveryLoop {
     return this.#o.store.loops.loop(WEBHOOK_LOOP);
   }
 
-  get timeoutMs(): number {
-    return this.#o.timeoutMs;
-  }
-
   start(): void {
     if (this.#running) return;
     this.#running = true;
