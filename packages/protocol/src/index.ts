@@ -6,3 +6,4 @@ export * from './secret-name.ts';
 export type * from './wire.ts';
 export * from './schedule-policies.ts';
 export type * from './schemas/schedules.ts';
+export type * from './schemas/webhooks.ts';

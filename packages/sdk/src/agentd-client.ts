@@ -14,6 +14,7 @@ import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
 import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
+import { WebhooksResource } from './resources/webhooks-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -38,6 +39,7 @@ export class Agentd extends HttpClient {
   readonly audit: AuditResource;
   readonly workflows: WorkflowsResource;
   readonly schedules: SchedulesResource;
+  readonly webhooks: WebhooksResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -55,6 +57,7 @@ export class Agentd extends HttpClient {
     this.audit = new AuditResource(this);
     this.workflows = new WorkflowsResource(this);
     this.schedules = new SchedulesResource(this);
+    this.webhooks = new WebhooksResource(this);
   }
 }
 

@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { parseDuration } from '@agentd/protocol';
 import { parseMasterKey } from './secrets/index.ts';
 import type { LimitsConfig, Rate } from './http/index.ts';
+import { EgressPolicy } from './egress/index.ts';
+import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_WEBHOOK_POLL_MS, DEFAULT_WEBHOOK_TIMEOUT_MS, parseRetrySchedule } from './webhooks/index.ts';
 
 /** Everything `agentd serve` can be told, from flags or the environment. */
 export interface ServeConfig {
@@ -42,6 +44,18 @@ export interface ServeConfig {
   limits: Partial<LimitsConfig>;
   /** Test/debug: fail any query on a tenant table that names no tenant. Env AGENTD_CHECK_TENANT_SCOPE=1. Default off (it walks every query). */
   checkTenantScope: boolean;
+  /**
+   * Addresses, CIDRs and host names outbound calls (webhooks) may reach although the egress
+   * policy refuses them (loopback, private, link-local, metadata…). Flag --egress-allow, env
+   * AGENTD_EGRESS_ALLOW (comma-separated). Default none.
+   */
+  egress: EgressPolicy;
+  /** Waits between webhook delivery attempts. Env AGENTD_WEBHOOK_RETRY_SCHEDULE (`5s,30s,2m,…`). Default 5s,30s,2m,10m,30m,1h,2h,4h,8h,8h. */
+  webhookRetrySchedule: readonly number[];
+  /** Timeout of one webhook delivery attempt. Env AGENTD_WEBHOOK_TIMEOUT. Default 10s. */
+  webhookTimeoutMs: number;
+  /** How often each node looks for due webhook deliveries. Env AGENTD_WEBHOOK_POLL_INTERVAL. Default 1s. */
+  webhookPollIntervalMs: number;
 }
 
 export interface ServeFlags {
@@ -62,6 +76,7 @@ export interface ServeFlags {
   rateLimitAdmin?: boolean;
   sseStreamsPerKey?: string;
   sseStallTimeout?: string;
+  egressAllow?: string;
 }
 
 function fail(message: string): never {
@@ -128,6 +143,29 @@ function resolveLimits(flags: ServeFlags, env: NodeJS.ProcessEnv): Partial<Limit
   return out;
 }
 
+/** The egress policy and webhook delivery settings. */
+function resolveWebhooks(flags: ServeFlags, env: NodeJS.ProcessEnv): Pick<ServeConfig, 'egress' | 'webhookRetrySchedule' | 'webhookTimeoutMs' | 'webhookPollIntervalMs'> {
+  let egress: EgressPolicy;
+  try {
+    egress = EgressPolicy.parse(flags.egressAllow ?? env.AGENTD_EGRESS_ALLOW);
+  } catch (err) {
+    fail(`--egress-allow: ${(err as Error).message}`);
+  }
+  let webhookRetrySchedule: readonly number[] = DEFAULT_RETRY_SCHEDULE_MS;
+  if (env.AGENTD_WEBHOOK_RETRY_SCHEDULE !== undefined) {
+    try {
+      webhookRetrySchedule = parseRetrySchedule(env.AGENTD_WEBHOOK_RETRY_SCHEDULE);
+    } catch (err) {
+      fail(`AGENTD_WEBHOOK_RETRY_SCHEDULE: ${(err as Error).message}`);
+    }
+  }
+  const timeout = durationOption(env.AGENTD_WEBHOOK_TIMEOUT, 'AGENTD_WEBHOOK_TIMEOUT', 100);
+  if (timeout === 0) fail('AGENTD_WEBHOOK_TIMEOUT may not be 0: every outbound request has a timeout');
+  const poll = durationOption(env.AGENTD_WEBHOOK_POLL_INTERVAL, 'AGENTD_WEBHOOK_POLL_INTERVAL', 10);
+  if (poll === 0) fail('AGENTD_WEBHOOK_POLL_INTERVAL may not be 0');
+  return { egress, webhookRetrySchedule, webhookTimeoutMs: timeout ?? DEFAULT_WEBHOOK_TIMEOUT_MS, webhookPollIntervalMs: poll ?? DEFAULT_WEBHOOK_POLL_MS };
+}
+
 export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
   const port = Number(flags.port ?? env.AGENTD_PORT ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
@@ -163,6 +201,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
     limits: resolveLimits(flags, env),
     checkTenantScope: env.AGENTD_CHECK_TENANT_SCOPE === '1',
+    ...resolveWebhooks(flags, env),
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
   };
 }

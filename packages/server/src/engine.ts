@@ -21,6 +21,8 @@ import { SecretService } from './secrets/index.ts';
 import { WorkflowService } from './workflows/index.ts';
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
+import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -47,6 +49,27 @@ export interface Engine {
   scheduleTicker: ScheduleTicker;
   signals: SignalService;
   steps: StepService;
+  /** Outbound HTTP under the egress policy (webhooks; later the HTTP tool and MCP client). */
+  egress: EgressClient;
+  webhooks: WebhookService;
+  /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
+  webhookDelivery: WebhookDeliveryLoop;
+}
+
+/** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
+export interface WebhookEngineOptions {
+  /** Default: refuse every special-purpose address (loopback, private, link-local, metadata…). */
+  egress?: EgressPolicy;
+  /** Tests resolve made-up names without DNS. Default: the system resolver. */
+  resolve?: Resolver;
+  /** Waits between attempts, ms. Default DEFAULT_RETRY_SCHEDULE_MS (about a day). */
+  retrySchedule?: readonly number[];
+  /** One attempt's timeout, ms. Default 10 s. */
+  timeoutMs?: number;
+  /** How often the loop looks for due deliveries, ms. Default 1 s. */
+  pollIntervalMs?: number;
+  /** Attempts in flight per node. Default 16. */
+  concurrency?: number;
 }
 
 /**
@@ -63,6 +86,7 @@ export function createEngine(opts: {
   sweep?: { batchSize?: number; passLimit?: number; purgeBatchSize?: number; purgePassLimit?: number };
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
+  webhooks?: WebhookEngineOptions;
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
@@ -75,6 +99,13 @@ export function createEngine(opts: {
   const crons = new CronCache();
   const firing = new ScheduleFiring(store, runs);
   const scheduleTicker = new ScheduleTicker({ store, firing, crons, clock, ...opts.schedules });
+  const hooks = opts.webhooks ?? {};
+  const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
+  const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
+  const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
+  // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
+  store.writer.setEventHook('webhooks', enqueuer.hook);
   return {
     store,
     clock,
@@ -98,5 +129,8 @@ export function createEngine(opts: {
     scheduleTicker,
     signals: new SignalService(store),
     steps: new StepService(store),
+    egress,
+    webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
+    webhookDelivery,
   };
 }

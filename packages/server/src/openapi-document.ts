@@ -6,7 +6,8 @@ import type { Store } from './store/index.ts';
 
 /** The OpenAPI document as served, built without a database (routes only need an engine object). */
 export async function generateOpenApi(): Promise<Record<string, unknown>> {
-  const engine = createEngine({ store: {} as Store, clock: systemClock });
+  // No database: only the write queue's event-hook slot is touched while the engine is built.
+  const engine = createEngine({ store: { writer: { setEventHook: () => {} } } as unknown as Store, clock: systemClock });
   const app = await buildApp({ engine });
   try {
     return openApiDocument(app);

@@ -46,7 +46,13 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   const logger = config.logLevel === 'silent' ? null : pino(loggerOptions({ level: config.logLevel }) as Record<string, unknown>);
   const loops = new LoopHealth({ logger: logger ?? silentLogger(), failureThreshold: config.loopFailureThreshold });
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, checkTenantScope: config.checkTenantScope, loops, now: () => systemClock.now() });
-  const engine = createEngine({ store, clock: systemClock, keyring, sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit } });
+  const engine = createEngine({
+    store,
+    clock: systemClock,
+    keyring,
+    sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
+    webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
+  });
   await bootstrapAdminKey(engine, config, print);
   await warnAboutUnreadableSecrets(engine.secrets, print);
   const app = await buildApp({
@@ -57,6 +63,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   await app.listen({ port: config.port, host: config.host });
   engine.sweeper.start(config.sweepIntervalMs);
   engine.scheduleTicker.start(config.scheduleIntervalMs);
+  engine.webhookDelivery.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -72,6 +79,8 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
         await app.close();
         await engine.sweeper.stop();
         await engine.scheduleTicker.stop();
+        await engine.webhookDelivery.stop();
+        engine.egress.close();
         await store.close();
       })()),
   };

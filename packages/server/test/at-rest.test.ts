@@ -18,6 +18,8 @@ import { join } from 'node:path';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { ServerProcess, killAllChildren, waitUntil } from './helpers/server-process.ts';
 import { sql } from 'kysely';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
+import { WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 const manifest = (name: string, endpoints: Record<string, unknown>) => ({ apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name }, spec: { runtime: 'worker', endpoints } });
 const ECHO = manifest('echo', { say: { input: { type: 'object' }, output: { type: 'object' }, timeout: '30s', retry: { max_attempts: 1 } } });
@@ -47,6 +49,8 @@ for (const d of await dialects()) {
     let db: TestDatabase;
     let dataDir: string;
     let server: ServerProcess;
+    let receiver: WebhookReceiver;
+    let hookBase: string;
     /** Every credential made, by what it is. */
     const keys = new Map<string, string>();
     const secrets = new Map<string, string>();
@@ -78,12 +82,16 @@ for (const d of await dialects()) {
     before(async () => {
       db = await d.create();
       dataDir = d.name === 'sqlite' ? db.location : mkdtempSync(join(tmpdir(), 'agentd-at-rest-'));
-      server = new ServerProcess({ dataDir, databaseUrl: d.name === 'postgres' ? db.location : undefined, logLevel: 'info' });
+      receiver = new WebhookReceiver();
+      hookBase = await receiver.listen();
+      // The webhook receiver is on loopback: allowed for this server, with quick retries.
+      server = new ServerProcess({ dataDir, databaseUrl: d.name === 'postgres' ? db.location : undefined, logLevel: 'info', env: { AGENTD_EGRESS_ALLOW: '127.0.0.1', AGENTD_WEBHOOK_RETRY_SCHEDULE: '50ms,50ms' } });
       await server.start();
       keys.set(server.adminKey, 'admin (AGENTD_ADMIN_KEY)');
     });
     after(async () => {
       await server?.stop();
+      await receiver?.close();
       await killAllChildren();
       if (d.name === 'postgres') rmSync(dataDir, { recursive: true, force: true });
       await db?.cleanup();
@@ -108,6 +116,22 @@ for (const d of await dialects()) {
       const w = worker.json.key as string;
 
       for (const [m, idemKey] of [[ECHO, randomUUID()], [GATE, undefined]] as const) await ok('POST', '/v1/agents', { body: m, idem: idemKey });
+
+      // A webhook subscription (created with an Idempotency-Key and replayed, then rotated): its
+      // signing secrets are shown once each and must rest nowhere but sealed.
+      const hookIdem = randomUUID();
+      const hook = await ok('POST', '/v1/webhooks', { body: { url: `${hookBase}/at-rest`, events: ['run.*'] }, idem: hookIdem });
+      assert.equal((await ok('POST', '/v1/webhooks', { body: { url: `${hookBase}/at-rest`, events: ['run.*'] }, idem: hookIdem })).json.secret, hook.json.secret, 'a replay returns the same secret');
+      const rotated = await ok('POST', `/v1/webhooks/${hook.json.id}/rotate-secret`, { body: {}, idem: randomUUID() });
+      for (const [what, secret] of [['webhook secret', hook.json.secret as string], ['rotated webhook secret', rotated.json.secret as string]]) {
+        secrets.set(secret, what);
+        secrets.set(secret.slice('whsec_'.length), `${what} (its key, base64)`);
+      }
+      expected.set(hook.json.id, "the webhook's id");
+      for (const path of ['/v1/webhooks', `/v1/webhooks/${hook.json.id}`, `/v1/webhooks/${hook.json.id}/deliveries`]) {
+        const r = await ok('GET', path);
+        assert.ok(!r.text.includes(hook.json.secret) && !r.text.includes(rotated.json.secret), `${path} shows no secret`);
+      }
 
       // Secrets: created (one replayed), rotated, granted.
       const value = (what: string) => {
@@ -180,9 +204,14 @@ for (const d of await dialects()) {
       assert.equal(decided.status, 200, await decided.text());
       await ok('POST', `/v1/approvals/${pending[1].id}/reject`, { key: approver.json.key, idem: randomUUID(), body: { reason: 'no' } });
 
+      // Deliveries were signed with both secrets (the rotation's overlap) and reached the receiver.
+      await receiver.until((rs) => rs.some((r) => r.status === 200), 'a webhook delivery');
+      const delivered = receiver.requests[0];
+      for (const secret of [hook.json.secret, rotated.json.secret]) new StandardWebhook(secret).verify(delivered.body, delivered.headers as Record<string, string>);
+
       // The audit trail is written in the background: wait for the last request's row.
       await waitUntil(async () => (await ok('GET', '/v1/audit?limit=500')).json.data.some((e: { action: string }) => e.action === 'POST /v1/approvals/{id}/reject'), { what: 'the audit row of the last request' });
-      assert.ok(keys.size >= 5 && secrets.size === 3 && tokens.size === 2);
+      assert.ok(keys.size >= 5 && secrets.size === 7 && tokens.size === 2);
     });
 
     const search = (where: Map<string, Buffer>) => (text: string) => [...where].filter(([, data]) => forms(text).some((f) => data.includes(f))).map(([name]) => name);

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
-import { IDEMPOTENT_ROUTES, deployFixtures } from './helpers/idempotent-routes.ts';
+import { IDEMPOTENCY_WEBHOOKS, IDEMPOTENT_ROUTES, deployFixtures } from './helpers/idempotent-routes.ts';
 
 const TRIGGER = {
   sqlite: [
@@ -34,7 +34,7 @@ for (const d of await dialects()) {
 
     before(async () => {
       db = await d.create();
-      t = await startTestApp(db);
+      t = await startTestApp(db, { webhooks: IDEMPOTENCY_WEBHOOKS });
       await deployFixtures(t);
       for (const statement of TRIGGER[d.name]) await t.store.writer.write(({ trx }) => sql.raw(statement).execute(trx));
     });

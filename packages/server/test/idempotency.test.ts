@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { Keyring } from '../src/secrets/master-key.ts';
 import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
-import { IDEMPOTENT_ROUTES, NOT_IDEMPOTENT_BY_KEY, deployFixtures } from './helpers/idempotent-routes.ts';
+import { IDEMPOTENCY_WEBHOOKS, IDEMPOTENT_ROUTES, NOT_IDEMPOTENT_BY_KEY, deployFixtures } from './helpers/idempotent-routes.ts';
 
 /** Every string in a JSON value, for checking that none of an answer is stored as text. */
 function strings(value: unknown): string[] {
@@ -25,7 +25,7 @@ for (const d of await dialects()) {
 
     before(async () => {
       db = await d.create();
-      t = await startTestApp(db, { clock });
+      t = await startTestApp(db, { clock, webhooks: IDEMPOTENCY_WEBHOOKS });
       await t.call('POST', '/v1/agents', { body: HELLO_MANIFEST });
     });
     after(async () => {
@@ -132,7 +132,7 @@ for (const d of await dialects()) {
 
     before(async () => {
       db = await d.create();
-      t = await startTestApp(db, { keyring });
+      t = await startTestApp(db, { keyring, webhooks: IDEMPOTENCY_WEBHOOKS });
       await deployFixtures(t);
     });
     after(async () => {

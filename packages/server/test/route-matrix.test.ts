@@ -12,6 +12,7 @@ import { ROLES } from '@agentd/protocol';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 import { ROLE_PERMISSIONS, type Permission } from '../src/http/auth.ts';
+import { EgressPolicy } from '../src/egress/index.ts';
 
 /** Every route and the permission it declares (http/auth.ts); `public` needs no key. */
 const PERMISSIONS: Record<string, Permission> = {
@@ -89,6 +90,15 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/leases/{lease_id}/signals/{name}/wait': 'worker',
   'POST /v1/leases/{lease_id}/steps': 'worker',
   'GET /v1/leases/{lease_id}/steps': 'worker',
+  'GET /v1/webhooks': 'webhooks:read',
+  'POST /v1/webhooks': 'webhooks:manage',
+  'GET /v1/webhooks/{id}': 'webhooks:read',
+  'PATCH /v1/webhooks/{id}': 'webhooks:manage',
+  'DELETE /v1/webhooks/{id}': 'webhooks:manage',
+  'POST /v1/webhooks/{id}/rotate-secret': 'webhooks:manage',
+  'GET /v1/webhooks/{id}/deliveries': 'webhooks:read',
+  'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
+  'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
 };
 
 const GATE_MANIFEST = {
@@ -107,7 +117,7 @@ for (const d of await dialects()) {
 
     before(async () => {
       db = await d.create();
-      t = await startTestApp(db);
+      t = await startTestApp(db, { webhooks: { egress: new EgressPolicy(['127.0.0.1']) } });
       const ok = async (method: string, url: string, body?: unknown, key?: string) => {
         const r = await t.call(method, url, { body, key });
         assert.ok(r.statusCode < 300, `${method} ${url} → ${r.statusCode} ${r.body}`);
@@ -129,6 +139,10 @@ for (const d of await dialects()) {
       ids.grant = (await ok('POST', '/v1/grants', { secret: 's1', agent: 'hello' })).id;
       ids.key = (await ok('POST', '/v1/keys', { role: 'viewer' })).id;
       ids.schedule = (await ok('POST', '/v1/schedules', { id: 'nightly', cron: '0 2 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'A' } })).id;
+      // Loopback, allowed for this app, on a port nothing serves (the delivery loop is not started anyway).
+      ids.webhook = (await ok('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['run.*'] })).id;
+      await ok('POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'B' } });
+      ids.delivery = (await ok('GET', `/v1/webhooks/${ids.webhook}/deliveries`)).data[0].id;
       const other = await t.engine.tenants.create({ name: 'Other' });
       otherAdmin = await t.keyFor('admin', other.id);
     });
@@ -168,13 +182,13 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();
-      const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease };
+      const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, delivery_id: ids.delivery };
       const idFor = (route: string) =>
-        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : ids.run;
+        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/webhooks/') ? ids.webhook : ids.run;
       const bodies: Record<string, unknown> = {
         'POST /v1/runs': { agent: 'hello', endpoint: 'greet', input: { name: 'x' } },
         'POST /v1/runs/batch': { runs: [{ agent: 'hello', endpoint: 'greet', input: { name: 'x' } }] },
@@ -191,6 +205,7 @@ for (const d of await dialects()) {
         'POST /v1/runs/{id}/signals/{name}': { n: 1 },
         'POST /v1/leases/{lease_id}/signals/{name}/wait': { key: 'go#1', wait_ms: 0 },
         'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
+        'PATCH /v1/webhooks/{id}': { description: 'taken' },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
       const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);

@@ -17,3 +17,4 @@ export * from './audit.ts';
 export * from './health.ts';
 export * from './workflows.ts';
 export * from './schedules.ts';
+export * from './webhooks.ts';

@@ -16,3 +16,4 @@ export { SecretsResource } from './secrets-resource.ts';
 export { GrantsResource } from './grants-resource.ts';
 export type * from './secret-grant-types.ts';
 export { SchedulesResource, type ScheduleCreateParams, type ScheduleListParams, type ScheduleRunsParams, type ScheduleUpdateParams } from './schedules-resource.ts';
+export { WebhooksResource, type WebhookListParams } from './webhooks-resource.ts';

@@ -11,6 +11,7 @@ import { registerFindingsCommand } from './findings-command.ts';
 import { registerLogsCommand } from './logs-command.ts';
 import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
+import { registerWebhooksCommand } from './webhooks-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -29,4 +30,5 @@ export function registerClientCommands(program: Command): void {
   registerAuditCommand(program);
   registerWorkflowsCommand(program);
   registerSchedulesCommand(program);
+  registerWebhooksCommand(program);
 }

@@ -22,6 +22,7 @@ export function registerServe(program: Command): void {
     .option('--rate-limit-admin', 'apply the key and tenant rates to admin keys too (env AGENTD_RATE_LIMIT_ADMIN=1; default off)')
     .option('--sse-streams-per-key <n>', 'open event streams per API key on one node (env AGENTD_SSE_STREAMS_PER_KEY; default 1000)')
     .option('--sse-stall-timeout <duration>', 'a stream whose client has not read for this long is closed (env AGENTD_SSE_STALL_TIMEOUT; default 30s)')
+    .option('--egress-allow <list>', 'addresses, CIDRs and hosts outbound calls (webhooks) may reach although loopback/private/link-local/metadata, e.g. 127.0.0.1,10.0.0.0/8 (env AGENTD_EGRESS_ALLOW; default none)')
     .action(async (flags: ServeFlags) => {
       // Loaded here, not at the top: every other command would pay for Fastify, Kysely and pg.
       const { startServer } = await import('../server.ts');

@@ -56,6 +56,18 @@ function responseAad(purpose: 'value' | 'dek', a: ResponseAddress): Buffer {
   return Buffer.from(JSON.stringify(['agentd.idempotency.v1', purpose, a.tenantId, a.route, a.key]), 'utf8');
 }
 
+/** Where a webhook subscription's signing secret belongs (webhooks/); bound into its AAD. */
+export interface WebhookSecretAddress {
+  tenantId: string;
+  webhookId: string;
+  version: number;
+}
+
+/** A label of its own: a webhook secret can never be passed off as a secret version or a sealed response. */
+function webhookAad(purpose: 'value' | 'dek', a: WebhookSecretAddress): Buffer {
+  return Buffer.from(JSON.stringify(['agentd.webhook-secret.v1', purpose, a.tenantId, a.webhookId, a.version]), 'utf8');
+}
+
 /** The AAD of each of an envelope's two encryptions. */
 type Binding = (purpose: 'value' | 'dek') => Buffer;
 
@@ -145,10 +157,6 @@ export function sealSecret(keyring: Keyring, a: SecretAddress, value: string): S
   return sealEnvelope(keyring, (purpose) => aad(purpose, a), value);
 }
 
-function unwrapDek(keyring: Keyring, a: SecretAddress, s: SealedSecret): Buffer {
-  return unwrapEnvelopeDek(keyring, (purpose) => aad(purpose, a), s, (why, kek) => unreadable(a, why, kek), SECRET_WHAT);
-}
-
 /** The plaintext, or SECRET_UNREADABLE: a tampered or moved row never decrypts to anything. */
 export function openSecret(keyring: Keyring, a: SecretAddress, s: SealedSecret): string {
   return openEnvelope(keyring, (purpose) => aad(purpose, a), s, (why, kek) => unreadable(a, why, kek), SECRET_WHAT);
@@ -169,20 +177,46 @@ export function openResponse(keyring: Keyring, a: ResponseAddress, s: SealedSecr
   return openEnvelope(keyring, (purpose) => responseAad(purpose, a), s, fail, 'Idempotency-Key, route or tenant');
 }
 
-/** The same version with its data key wrapped by the current master key; the value is untouched. */
-export function rewrapSecret(keyring: Keyring, a: SecretAddress, s: SealedSecret): Pick<SealedSecret, 'wrapped_dek' | 'dek_iv' | 'dek_tag' | 'kek_id'> {
-  const dek = unwrapDek(keyring, a, s);
+/** A webhook subscription's signing secret, sealed like a secret version under the vault's master key. */
+export function sealWebhookSecret(keyring: Keyring, a: WebhookSecretAddress, value: string): SealedSecret {
+  return sealEnvelope(keyring, (purpose) => webhookAad(purpose, a), value);
+}
+
+/** The signing secret, or SECRET_UNREADABLE (moved to another subscription, version or tenant, tampered, or its master key is gone). */
+export function openWebhookSecret(keyring: Keyring, a: WebhookSecretAddress, s: SealedSecret): string {
+  const fail: Failure = (why, kekId) =>
+    new DomainError('SECRET_UNREADABLE', `version ${a.version} of the signing secret of webhook ${a.webhookId} cannot be decrypted: ${why}`, { webhook: a.webhookId, version: a.version, ...(kekId ? { kek_id: kekId } : {}) });
+  return openEnvelope(keyring, (purpose) => webhookAad(purpose, a), s, fail, 'webhook, version or tenant');
+}
+
+/**
+ * The same envelope with its data key wrapped by the current master key; the value is untouched.
+ * The value must still open: rewrapping a damaged row would only hide the damage.
+ */
+function rewrapEnvelope(keyring: Keyring, bind: Binding, s: SealedSecret, fail: Failure, what: string): Pick<SealedSecret, 'wrapped_dek' | 'dek_iv' | 'dek_tag' | 'kek_id'> {
+  const dek = unwrapEnvelopeDek(keyring, bind, s, fail, what);
   try {
-    // The value must still open: rewrapping a damaged version would only hide the damage.
-    open(dek, unb64(s.ciphertext), unb64(s.iv), unb64(s.tag), aad('value', a)).fill(0);
+    open(dek, unb64(s.ciphertext), unb64(s.iv), unb64(s.tag), bind('value')).fill(0);
   } catch {
     dek.fill(0);
-    throw unreadable(a, 'the value failed authentication (tampered, or copied from another secret, version or tenant)', s.kek_id);
+    throw fail(`the value failed authentication (tampered, or copied from another ${what})`, s.kek_id);
   }
   try {
-    const wrapped = seal(keyring.current.key, dek, aad('dek', a));
+    const wrapped = seal(keyring.current.key, dek, bind('dek'));
     return { wrapped_dek: b64(wrapped.data), dek_iv: b64(wrapped.iv), dek_tag: b64(wrapped.tag), kek_id: keyring.current.id };
   } finally {
     dek.fill(0);
   }
+}
+
+/** The same version with its data key wrapped by the current master key; the value is untouched. */
+export function rewrapSecret(keyring: Keyring, a: SecretAddress, s: SealedSecret): Pick<SealedSecret, 'wrapped_dek' | 'dek_iv' | 'dek_tag' | 'kek_id'> {
+  return rewrapEnvelope(keyring, (purpose) => aad(purpose, a), s, (why, kek) => unreadable(a, why, kek), SECRET_WHAT);
+}
+
+/** A webhook signing secret's data key wrapped by the current master key (after a master-key rotation). */
+export function rewrapWebhookSecret(keyring: Keyring, a: WebhookSecretAddress, s: SealedSecret): Pick<SealedSecret, 'wrapped_dek' | 'dek_iv' | 'dek_tag' | 'kek_id'> {
+  const fail: Failure = (why, kekId) =>
+    new DomainError('SECRET_UNREADABLE', `version ${a.version} of the signing secret of webhook ${a.webhookId} cannot be decrypted: ${why}`, { webhook: a.webhookId, version: a.version, ...(kekId ? { kek_id: kekId } : {}) });
+  return rewrapEnvelope(keyring, (purpose) => webhookAad(purpose, a), s, fail, 'webhook, version or tenant');
 }

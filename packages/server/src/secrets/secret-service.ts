@@ -7,8 +7,9 @@ import type { WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { Keyring } from './master-key.ts';
 import type { WireFormat } from '../core/index.ts';
+import { rewrapWebhookSecrets } from './webhook-secret-rewrap.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { openResponse, openSecret, rewrapSecret, sealResponse, sealSecret, type ResponseAddress, type SealedSecret, type SecretAddress } from './secret-crypto.ts';
+import { openResponse, openSecret, openWebhookSecret, rewrapSecret, sealResponse, sealSecret, sealWebhookSecret, type ResponseAddress, type SealedSecret, type SecretAddress, type WebhookSecretAddress } from './secret-crypto.ts';
 
 /** Hands the caller's idempotency recorder the transaction of the change. */
 export type SecretRecorder<T> = ((ctx: WriteContext, response: T) => Promise<void>) | undefined;
@@ -66,6 +67,16 @@ export class SecretService {
   /** The sealed response's text; SECRET_UNREADABLE when it was moved, tampered or its master key is gone. */
   openResponse(address: ResponseAddress, sealed: SealedSecret): string {
     return openResponse(this.keyring, address, sealed);
+  }
+
+  /** Seals a webhook subscription's signing secret (AAD: tenant, subscription, version). */
+  sealWebhookSecret(address: WebhookSecretAddress, value: string): SealedSecret {
+    return sealWebhookSecret(this.keyring, address, value);
+  }
+
+  /** A webhook's signing secret, to sign a delivery with; SECRET_UNREADABLE when it fails authentication. Never for an API response. */
+  openWebhookSecret(address: WebhookSecretAddress, sealed: SealedSecret): string {
+    return openWebhookSecret(this.keyring, address, sealed);
   }
 
   /** Creates a secret at version 1 (or, for a name deleted before, the next unused version). */
@@ -222,8 +233,8 @@ export class SecretService {
   }
 
   /**
-   * Re-wraps the data key of every version of the tenant's secrets that is not under the current
-   * master key yet. Values are not re-encrypted. Versions that cannot be unwrapped (their key is
+   * Re-wraps the data key of every version of the tenant's secrets (and of its webhook signing
+   * secrets) that is not under the current master key yet. Values are not re-encrypted. Versions that cannot be unwrapped (their key is
    * not configured, or they fail authentication) are reported and left as they are.
    */
   async rewrap(input: { tenantId: string }): Promise<SecretRewrapResult> {
@@ -241,7 +252,7 @@ export class SecretService {
         q = q.where((eb) => eb.or([eb('name', '>', a.name), eb.and([eb('name', '=', a.name), eb('version', '>', a.version)])]));
       }
       const rows = await q.orderBy('name').orderBy('version').limit(REWRAP_CHUNK).execute();
-      if (rows.length === 0) return result;
+      if (rows.length === 0) break;
       const updates: { row: SecretVersionsTable; next: ReturnType<typeof rewrapSecret> }[] = [];
       for (const row of rows) {
         const a: SecretAddress = { tenantId: row.tenant_id, name: row.name, version: Number(row.version) };
@@ -273,17 +284,22 @@ export class SecretService {
       const last = rows[rows.length - 1];
       after = { name: last.name, version: Number(last.version) };
     }
+    await rewrapWebhookSecrets(this.#store, keyring, input.tenantId, result);
+    return result;
   }
 
-  /** Stored versions whose master key this node does not hold, by key id (a startup check). */
+  /** Stored versions (and webhook signing secrets) whose master key this node does not hold, by key id (a startup check). */
   async unknownKeyVersions(): Promise<Map<string, number>> {
     // A startup check over every tenant's versions (counts by key id only).
-    const rows = await this.#store.allTenants(this.#store.db)
-      .selectFrom('secret_versions')
-      .select((eb) => ['kek_id', eb.fn.countAll<number>().as('n')])
-      .groupBy('kek_id')
-      .execute();
+    const count = (table: 'secret_versions' | 'webhook_secrets') =>
+      this.#store.allTenants(this.#store.db)
+        .selectFrom(table)
+        .select((eb) => ['kek_id', eb.fn.countAll<number>().as('n')])
+        .groupBy('kek_id')
+        .execute();
     const keyring = this.keyring;
-    return new Map(rows.filter((r) => !keyring.get(r.kek_id)).map((r) => [r.kek_id, Number(r.n)]));
+    const unknown = new Map<string, number>();
+    for (const r of [...(await count('secret_versions')), ...(await count('webhook_secrets'))]) if (!keyring.get(r.kek_id)) unknown.set(r.kek_id, (unknown.get(r.kek_id) ?? 0) + Number(r.n));
+    return unknown;
   }
 }

@@ -4,6 +4,8 @@ export interface TenantsTable {
   name: string;
   event_seq: number;
   finding_seq: number;
+  /** Bumped by every change of the tenant's event hooks (webhook subscriptions); see write-queue.ts. */
+  event_hooks_version?: number;
   created_at: number;
 }
 
@@ -253,6 +255,25 @@ export interface SchedulesTable {
   updated_at: number;
 }
 
+/** An outbound webhook subscription (webhooks/). */
+export interface WebhooksTable {
+  tenant_id: string;
+  id: string;
+  url: string;
+  /** JSON list of event types and `prefix.*` patterns. */
+  events: string;
+  /** JSON list of agent names, or null for every agent. */
+  agents: string | null;
+  description: string | null;
+  /** `active` or `failing` (a delivery was given up; the next success clears it). */
+  status: string;
+  /** The version of webhook_secrets that signs now. */
+  secret_version: number;
+  failing_since: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 export interface ScheduleSlotsTable {
   tenant_id: string;
   schedule_id: string;
@@ -265,6 +286,49 @@ export interface ScheduleSlotsTable {
   detail: string | null;
   run_id: string | null;
   recorded_at: number;
+}
+
+/** A subscription's signing secret, sealed like a secret version (secrets/secret-crypto.ts). */
+export interface WebhookSecretsTable {
+  tenant_id: string;
+  webhook_id: string;
+  version: number;
+  ciphertext: string;
+  iv: string;
+  tag: string;
+  wrapped_dek: string;
+  dek_iv: string;
+  dek_tag: string;
+  kek_id: string;
+  created_at: number;
+  /** A rotated-out secret still signs (beside the new one) until then; null: the current one. */
+  signs_until: number | null;
+}
+
+/** One event to send to one subscription: queued in the event's transaction, sent with a lease. */
+export interface WebhookDeliveriesTable {
+  tenant_id: string;
+  /** Also the `webhook-id` header: the same on every attempt, so receivers can deduplicate. */
+  id: string;
+  webhook_id: string;
+  event_id: number;
+  run_id: string;
+  seq: number;
+  event_type: string;
+  /** `pending`, `succeeded` or `failed` (given up). */
+  status: string;
+  attempts: number;
+  max_attempts: number;
+  /** When a pending delivery is due; while one is being sent, when its lease runs out. */
+  next_attempt_at: number | null;
+  /** The sender's lease (fencing token of its outcome); null when nobody holds one. */
+  lease_id: string | null;
+  last_attempt_at: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
 }
 
 export interface Database {
@@ -289,6 +353,9 @@ export interface Database {
   schedules: SchedulesTable;
   schedule_slots: ScheduleSlotsTable;
   signals: SignalsTable;
+  webhooks: WebhooksTable;
+  webhook_secrets: WebhookSecretsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 /** A named message to a run, kept until a wait consumes it. */

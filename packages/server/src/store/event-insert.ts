@@ -26,7 +26,7 @@ const EVENT_COLUMNS = ['tenant_id', 'id', 'run_id', 'agent', 'seq', 'type', 'at'
  * row lock is held to commit, so ids become visible in id order: a tenant stream that reads
  * `id > cursor` can never skip an event that commits later with a smaller id.
  */
-export async function insertEvents(trx: Transaction<Database>, events: PendingEvent[], queries: DialectQueries): Promise<CommittedEvent[]> {
+export async function insertEvents(trx: Transaction<Database>, events: PendingEvent[], queries: DialectQueries, hookVersions?: Map<string, number>): Promise<CommittedEvent[]> {
   if (events.length === 0) return [];
   const committed: CommittedEvent[] = [];
   for (const [tenant, list] of eventsByTenant(events)) {
@@ -34,8 +34,9 @@ export async function insertEvents(trx: Transaction<Database>, events: PendingEv
       .updateTable('tenants')
       .set((eb) => ({ event_seq: eb('event_seq', '+', list.length) }))
       .where('id', '=', tenant)
-      .returning('event_seq')
+      .returning(['event_seq', 'event_hooks_version'])
       .executeTakeFirstOrThrow();
+    hookVersions?.set(tenant, Number(row.event_hooks_version ?? 0));
     let id = Number(row.event_seq) - list.length;
     for (const e of list) committed.push({ ...e, id: ++id });
   }

@@ -1,10 +1,10 @@
 /** The public face of store/: other folders import from here only. */
-export type { AgentVersionsTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable, SignalsTable, WorkflowVersionsTable, WorkflowsTable } from './db-types.ts';
+export type { AgentVersionsTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable, SignalsTable, WebhookDeliveriesTable, WebhookSecretsTable, WebhooksTable, WorkflowVersionsTable, WorkflowsTable } from './db-types.ts';
 export type { DialectQueries, LeasedRun, SucceededRun } from './dialect-queries.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { Scopeable, Store, StoreOptions } from './store.ts';
 export { isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
-export type { WriteContext } from './write-queue.ts';
+export type { CommittedEvent, EventHook, WriteContext } from './write-queue.ts';
 export { decodeCursor, encodeCursor, keysetPage, newestFirstPage } from './keyset-page.ts';
 export { LeadershipLost, NO_FENCE } from './leader-fence.ts';
 export type { LeaderFence } from './leader-fence.ts';

@@ -56,7 +56,22 @@ export interface WriteContext {
   onRollback: (() => void)[];
 }
 
-export type EventWriter = (trx: Transaction<Database>, events: PendingEvent[], wakes: Set<string>) => Promise<CommittedEvent[]>;
+/**
+ * `hookVersions` is filled with each tenant's `event_hooks_version`, read by the statement that
+ * takes the tenant row's lock to number the events (see EventHook).
+ */
+export type EventWriter = (trx: Transaction<Database>, events: PendingEvent[], wakes: Set<string>, hookVersions: Map<string, number>) => Promise<CommittedEvent[]>;
+
+/**
+ * Called in a commit's transaction right after its events are inserted (WriteQueue.setEventHook),
+ * so what it writes (a webhook's deliveries) commits with the events or not at all. It must be
+ * cheap for tenants it has nothing to do for: it runs on every commit that records an event.
+ * `hookVersions` holds each tenant's `event_hooks_version` as of this commit, read under the
+ * tenant row's lock: a change of the tenant's hooks bumps it in its own transaction (taking the
+ * same lock), so a hook that caches per tenant and version is never stale, whichever node made
+ * the change. A hook that throws fails the whole transaction.
+ */
+export type EventHook = (trx: Transaction<Database>, events: readonly CommittedEvent[], hookVersions: ReadonlyMap<string, number>) => Promise<void>;
 
 export type WriteOp<T> = (ctx: WriteContext) => Promise<T>;
 
@@ -151,9 +166,19 @@ export class WriteQueue {
   #draining = false;
   /** Commits waiting to be on disk. */
   #syncing = 0;
+  readonly #eventHooks = new Map<string, EventHook>();
 
   constructor(opts: WriteQueueOptions) {
     this.#opts = opts;
+  }
+
+  /**
+   * Installs (or, with null, removes) the event hook called `name`; one per name, so an engine
+   * built again on the same store replaces its hook instead of adding a second one.
+   */
+  setEventHook(name: string, hook: EventHook | null): void {
+    if (hook) this.#eventHooks.set(name, hook);
+    else this.#eventHooks.delete(name);
   }
 
   /** Runs `op` in a transaction shared with other operations; resolves once the commit is durable. */
@@ -339,7 +364,9 @@ export class WriteQueue {
           throw new DeferredStepFailed(d.index, err);
         }
       }
-      result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes) : await insertEvents(trx, pending, this.#opts.queries);
+      const hookVersions = new Map<string, number>();
+      result.events = this.#opts.writeEvents ? await this.#opts.writeEvents(trx, pending, result.wakes, hookVersions) : await insertEvents(trx, pending, this.#opts.queries, hookVersions);
+      if (result.events.length > 0) for (const hook of this.#eventHooks.values()) await hook(trx, result.events, hookVersions);
       this.#opts.durability?.track(result.events);
       return out;
     }).catch((err: unknown) => {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { HELLO_MANIFEST, type TestApp } from './test-app.ts';
+import { EgressPolicy } from '../../src/egress/index.ts';
 
 export interface IdempotentRequest {
   url: string;
@@ -101,7 +102,50 @@ const approvalEffect = (t: TestApp, id: string) => async () => {
   return { status: a.status, votes: a.votes, run: (await read(t, `/v1/runs/${a.run_id}`)).body.status };
 };
 
+/**
+ * The egress policy the idempotency suites' apps run with: the webhook fixtures subscribe a
+ * loopback URL (nothing listens there, and no delivery loop runs) so no name needs DNS.
+ */
+export const IDEMPOTENCY_WEBHOOKS = { egress: new EgressPolicy(['127.0.0.1']) };
+const HOOK_URL = 'http://127.0.0.1:9/hook';
+
+async function webhookWithDelivery(t: TestApp): Promise<{ webhook: string; delivery: string }> {
+  const webhook = (await ok(t, 'POST', '/v1/webhooks', { url: HOOK_URL, events: ['run.queued'], description: `idem-${unique()}` })).id as string;
+  await ok(t, 'POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: `hook-${unique()}` } });
+  const [delivery] = (await ok(t, 'GET', `/v1/webhooks/${webhook}/deliveries`)).data as { id: string }[];
+  // Only a finished delivery can be redelivered: this one is given up by hand (no loop runs here).
+  await t.store.writer.write(({ trx }) => trx.updateTable('webhook_deliveries').set({ status: 'failed', attempts: 1, next_attempt_at: null }).where('tenant_id', '=', t.tenantId).where('id', '=', delivery.id).execute());
+  return { webhook, delivery: delivery.id };
+}
+
 export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
+  {
+    route: 'POST /v1/webhooks',
+    status: 201,
+    sensitive: true,
+    setup: async (t) => {
+      const description = `idem-${unique()}`;
+      const mine = async () => (await read(t, '/v1/webhooks?limit=500')).body.data.filter((w: { description: string | null }) => w.description === description).map((w: { id: string }) => w.id);
+      return { url: '/v1/webhooks', body: { url: HOOK_URL, events: ['run.*'], description }, other: { url: HOOK_URL, events: ['run.succeeded'], description }, invalid: { url: '/v1/webhooks', body: { url: 'http://10.0.0.1/', events: ['run.*'] } }, effect: mine };
+    },
+  },
+  {
+    route: 'POST /v1/webhooks/{id}/rotate-secret',
+    status: 200,
+    sensitive: true,
+    setup: async (t) => {
+      const id = (await ok(t, 'POST', '/v1/webhooks', { url: HOOK_URL, events: ['run.*'] })).id as string;
+      return { url: `/v1/webhooks/${id}/rotate-secret`, body: { overlap_seconds: 60 }, other: { overlap_seconds: 0 }, invalid: { url: '/v1/webhooks/whk_nope/rotate-secret', body: {} }, effect: async () => (await read(t, `/v1/webhooks/${id}`)).body.secret_version };
+    },
+  },
+  {
+    route: 'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver',
+    status: 200,
+    setup: async (t) => {
+      const { webhook, delivery } = await webhookWithDelivery(t);
+      return { url: `/v1/webhooks/${webhook}/deliveries/${delivery}/redeliver`, body: {}, invalid: { url: `/v1/webhooks/${webhook}/deliveries/msg_nope/redeliver`, body: {} }, effect: async () => (await read(t, `/v1/webhooks/${webhook}/deliveries/${delivery}`)).body.status };
+    },
+  },
   {
     route: 'POST /v1/agents',
     status: 201,

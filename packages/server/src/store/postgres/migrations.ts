@@ -1,4 +1,5 @@
 import type { Migration } from '../migrate.ts';
+import { POSTGRES_WEBHOOKS } from './migration-webhooks.ts';
 import { POSTGRES_002 } from './migration-002.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
@@ -269,4 +270,5 @@ CREATE INDEX signals_pending ON signals (tenant_id, run_id, name, created_at, id
 CREATE UNIQUE INDEX signals_consumer ON signals (tenant_id, run_id, consumed_by) WHERE consumed_by IS NOT NULL;
 `,
   },
+  { id: 11, name: 'webhooks', sql: POSTGRES_WEBHOOKS },
 ];

@@ -11,7 +11,7 @@ import { CHANNEL, type PgListener } from './pg-listener.ts';
  * it in one statement keeps that lock for one round trip and the commit, not three.
  */
 export function pgEventWriter(listener: PgListener) {
-  return async (trx: Transaction<Database>, events: PendingEvent[], wakes: Set<string>): Promise<CommittedEvent[]> => {
+  return async (trx: Transaction<Database>, events: PendingEvent[], wakes: Set<string>, hookVersions: Map<string, number>): Promise<CommittedEvent[]> => {
     const payload = listener.payloadFor(events, wakes);
     if (events.length === 0) {
       if (payload) await sql`SELECT pg_notify(${CHANNEL}, ${payload})`.execute(trx);
@@ -21,9 +21,9 @@ export function pgEventWriter(listener: PgListener) {
     const committed: CommittedEvent[] = [];
     for (const [i, [tenant, list]] of groups.entries()) {
       const notify = i === groups.length - 1 && payload ? sql`, pg_notify(${CHANNEL}, ${payload})` : sql``;
-      const { rows } = await sql<{ base: number }>`
+      const { rows } = await sql<{ base: number; hooks: number }>`
         WITH t AS (
-          UPDATE tenants SET event_seq = event_seq + ${list.length} WHERE id = ${tenant} RETURNING event_seq - ${list.length} AS base
+          UPDATE tenants SET event_seq = event_seq + ${list.length} WHERE id = ${tenant} RETURNING event_seq - ${list.length} AS base, event_hooks_version AS hooks
         ), ins AS (
           INSERT INTO run_events (tenant_id, id, run_id, agent, seq, type, at, data)
           SELECT ${tenant}, t.base + e.ord, e.run_id, e.agent, e.seq, e.type, e.at, e.data
@@ -31,8 +31,9 @@ export function pgEventWriter(listener: PgListener) {
                          ${list.map((e) => e.type)}::text[], ${list.map((e) => e.at)}::bigint[], ${list.map((e) => JSON.stringify(e.data))}::text[])
                WITH ORDINALITY AS e(run_id, agent, seq, type, at, data, ord)
         )
-        SELECT t.base${notify} FROM t`.execute(trx);
+        SELECT t.base, t.hooks${notify} FROM t`.execute(trx);
       if (rows.length === 0) throw new Error(`tenant ${tenant} does not exist`);
+      hookVersions.set(tenant, Number(rows[0].hooks));
       let id = Number(rows[0].base);
       for (const e of list) committed.push({ ...e, id: ++id });
     }

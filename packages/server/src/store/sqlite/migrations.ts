@@ -1,4 +1,5 @@
 import type { Migration } from '../migrate.ts';
+import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
 import { SQLITE_002 } from './migration-002.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
@@ -257,4 +258,5 @@ CREATE INDEX signals_pending ON signals (tenant_id, run_id, name, created_at, id
 CREATE UNIQUE INDEX signals_consumer ON signals (tenant_id, run_id, consumed_by) WHERE consumed_by IS NOT NULL;
 `,
   },
+  { id: 10, name: 'webhooks', sql: SQLITE_WEBHOOKS },
 ];
