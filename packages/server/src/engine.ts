@@ -11,6 +11,7 @@ import { LogService } from './findings/index.ts';
 import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
+import { CallService, type CallLimits } from './calls/index.ts';
 import { Sweeper } from './timers/index.ts';
 import { TenantService } from './keys/index.ts';
 import { GrantService } from './secrets/index.ts';
@@ -26,6 +27,7 @@ export interface Engine {
   keys: KeyService;
   agents: AgentService;
   runs: RunService;
+  calls: CallService;
   leases: LeaseService;
   events: EventService;
   findings: FindingService;
@@ -49,6 +51,8 @@ export function createEngine(opts: {
   random?: () => number;
   linkKey?: Buffer;
   keyring?: Keyring;
+  /** Caps on run trees (see CallLimits); default depth 8, 100 children per run. */
+  calls?: Partial<CallLimits>;
   /** How the timers cut their passes (see SweeperOptions). */
   sweep?: { batchSize?: number; passLimit?: number; purgeBatchSize?: number; purgePassLimit?: number };
 }): Engine {
@@ -59,13 +63,15 @@ export function createEngine(opts: {
   // No keyring (the OpenAPI generator): secret routes answer 500 instead of inventing a key.
   const secrets = new SecretService(store, opts.keyring ?? null);
   const audit = new AuditService(store, clock);
+  const runs = new RunService(store, agents, leases, clock);
   return {
     store,
     clock,
     tenants: new TenantService(store, clock),
     keys: new KeyService(store, clock),
     agents,
-    runs: new RunService(store, agents, leases, clock),
+    runs,
+    calls: new CallService({ store, runs, leases, limits: opts.calls }),
     leases,
     events: new EventService(store),
     findings: new FindingService(store),

@@ -46,7 +46,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   const logger = config.logLevel === 'silent' ? null : pino(loggerOptions({ level: config.logLevel }) as Record<string, unknown>);
   const loops = new LoopHealth({ logger: logger ?? silentLogger(), failureThreshold: config.loopFailureThreshold });
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, checkTenantScope: config.checkTenantScope, loops, now: () => systemClock.now() });
-  const engine = createEngine({ store, clock: systemClock, keyring, sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit } });
+  const engine = createEngine({ store, clock: systemClock, keyring, calls: config.orchestration, sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit } });
   await bootstrapAdminKey(engine, config, print);
   await warnAboutUnreadableSecrets(engine.secrets, print);
   const app = await buildApp({

@@ -1,6 +1,6 @@
 /** Wire schemas of runs: the run, its attempts, creating, listing and cancelling. */
 import Type, { type Static } from 'typebox';
-import { RUN_STATUSES, WaitingReason as WaitingReasons } from '../states.ts';
+import { RUN_KINDS, RUN_STATUSES, WaitingReason as WaitingReasons } from '../states.ts';
 import { Json, ListQueryFields, Nullable, OneOf, Time } from './common.ts';
 
 /** How a run attempt failed. Retryability is data, not a class. */
@@ -47,6 +47,14 @@ export const Run = Type.Object({
   started_at: Nullable(Time),
   finished_at: Nullable(Time),
   updated_at: Time,
+  // The call envelope (child runs): a root has no parent, depth 0 and its own id as root_run_id.
+  parent_run_id: Nullable(Type.String()),
+  root_run_id: Type.String(),
+  depth: Type.Integer({ minimum: 0 }),
+  caller_agent: Nullable(Type.String()),
+  call_key: Nullable(Type.String()),
+  step: Nullable(Type.String({ description: 'The workflow step this child run belongs to' })),
+  kind: OneOf(RUN_KINDS),
 });
 export type Run = Static<typeof Run>;
 
@@ -76,6 +84,7 @@ export const RunListQuery = Type.Object(
     status: Type.Optional(Type.String({ description: 'One status or several separated by commas' })),
     created_after: Type.Optional(Type.String({ format: 'date-time' })),
     created_before: Type.Optional(Type.String({ format: 'date-time' })),
+    root: Type.Optional(Type.String({ maxLength: 100, description: 'Only the runs of this tree: the root run and all its descendants' })),
   },
   { additionalProperties: false },
 );

@@ -9,3 +9,5 @@ export type { FailureOutcome, RunTransitionName, RunTransitionSpec } from './run
 export { admitRun, cancelRun, completeRun, expireRun, extendLease, failAttempt, rejectRun, releaseRun, resumeRun, waitForApproval } from './run-state-machine.ts';
 export { completeRuns, createRuns, leaseRuns } from './run-batch-transitions.ts';
 export type { CompletingRun, NewRun } from './run-batch-transitions.ts';
+export { afterRunEnded, resumeAwaitingParent, ROOT_ENVELOPE, waitForChild } from './run-tree.ts';
+export type { PreparedRun, RunCreateInput } from './run-service.ts';
