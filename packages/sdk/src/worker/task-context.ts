@@ -2,6 +2,7 @@ import { CUSTOM_EVENT_PATTERN, type Finding, type Task } from '@agentd/protocol'
 import type { FindingCreateParams } from '../resources/finding-log-audit-types.ts';
 import type { LeaseEventBuffer } from './lease-event-buffer.ts';
 import type { ApprovalOptions, ApprovalResult } from './task-approval.ts';
+import type { CallOptions, TaskCall } from './task-call.ts';
 import { createTaskSecrets, withoutSecrets, type TaskSecrets } from './task-secrets.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -47,6 +48,13 @@ export interface TaskContext<I = unknown> {
    */
   approval(opts: ApprovalOptions): Promise<ApprovalResult>;
   /**
+   * Calls another agent's endpoint as a child run and waits for it (the run is `waiting`, the
+   * lease kept alive). Resolves to the child's output; rejects with ChildRunFailed when the child
+   * did not succeed. Keys come from call order unless `opts.key` is given.
+   * @example const draft = await ctx.call('writer', 'draft', { topic: input.topic });
+   */
+  call<O = unknown>(agent: string, endpoint: string, input?: unknown, opts?: CallOptions): Promise<O>;
+  /**
    * Posts a finding through the lease (batched; also a `run.finding` event). Resolves with the
    * stored finding, or null if it could not be stored; never rejects. Every finding is stored
    * before the run completes. Throws a TypeError for a finding the server would refuse.
@@ -55,9 +63,10 @@ export interface TaskContext<I = unknown> {
   finding(finding: FindingCreateParams): Promise<Finding | null>;
 }
 
-export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, approval: TaskContext['approval']): TaskContext {
+export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, approval: TaskContext['approval'], call: TaskCall): TaskContext {
   return {
     approval,
+    call: <O>(agent: string, endpoint: string, input?: unknown, opts?: CallOptions) => call(agent, endpoint, input, opts) as Promise<O>,
     finding: (finding) => events.pushFinding(finding),
     runId: task.run_id,
     attempt: task.attempt,

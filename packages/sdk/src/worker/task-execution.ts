@@ -9,6 +9,7 @@ import { LeaseEventBuffer } from './lease-event-buffer.ts';
 import { createTaskContext } from './task-context.ts';
 import { redactingLogger } from './task-secrets.ts';
 import { createApprovalAsker } from './task-approval.ts';
+import { createCaller } from './task-call.ts';
 import type { EndpointHandler } from './worker-options.ts';
 import { errorFields, type WorkerLogger } from './worker-logger.ts';
 
@@ -137,7 +138,9 @@ export class TaskExecution {
       return { failure: { type: 'no_handler', message: `This worker has no handler for endpoint ${task.endpoint}.`, non_retryable: false, details: null } };
     }
     try {
-      const ctx = createTaskContext(task, this.#controller.signal, this.#events, createApprovalAsker(this.#deps.client, task, this.#controller.signal));
+      const { client } = this.#deps;
+      const signal = this.#controller.signal;
+      const ctx = createTaskContext(task, signal, this.#events, createApprovalAsker(client, task, signal), createCaller(client, task, signal));
       const output = (await handler(task.input, ctx)) ?? null;
       return checkSerializable(output);
     } catch (err) {
