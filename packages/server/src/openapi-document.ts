@@ -2,11 +2,12 @@ import { buildApp } from './app.ts';
 import { openApiDocument } from './http/index.ts';
 import { systemClock } from './core/index.ts';
 import { createEngine } from './engine.ts';
-import type { Store } from './store/index.ts';
+import { RunHooks, type Store } from './store/index.ts';
 
 /** The OpenAPI document as served, built without a database (routes only need an engine object). */
 export async function generateOpenApi(): Promise<Record<string, unknown>> {
-  const engine = createEngine({ store: {} as Store, clock: systemClock });
+  // The one part of a store a service touches while it is built: where it registers its run hooks.
+  const engine = createEngine({ store: { runHooks: new RunHooks() } as Partial<Store> as Store, clock: systemClock });
   const app = await buildApp({ engine });
   try {
     return openApiDocument(app);

@@ -19,9 +19,13 @@ export type ChildEndedHook = (ctx: WriteContext, child: EndedChild) => Promise<v
 export class RunHooks {
   readonly #childEnded: ChildEndedHook[] = [];
 
-  /** Registers `hook` for every child run's terminal transition, in order of registration. Answers its removal. */
+  /**
+   * Registers `hook` for every child run's terminal transition, in order of registration; a hook
+   * already registered is not added twice (two engines built on one store share its hooks).
+   * Answers its removal.
+   */
   onChildEnded(hook: ChildEndedHook): () => void {
-    this.#childEnded.push(hook);
+    if (!this.#childEnded.includes(hook)) this.#childEnded.push(hook);
     return () => {
       const i = this.#childEnded.indexOf(hook);
       if (i >= 0) this.#childEnded.splice(i, 1);
