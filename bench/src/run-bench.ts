@@ -13,6 +13,7 @@ import { BenchHttp } from './http-client.ts';
 import { createBenchDatabase, postgresUnreachable, type BenchDatabase } from './postgres-db.ts';
 import { batchPhase, describeThroughput, dispatchPhase, noopManifest, oneByOnePhase, type Target } from './phases.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { callPhase } from './call-phase.ts';
 
 /** Resources to give back however the bench ends (normal end, error, Ctrl-C). */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -59,7 +60,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
     const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
     cleanups.push(() => http.close());
     const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
-    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch'];
+    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-call-parent', 'bench-call-child'];
     for (let round = 1; round <= config.repeat; round++) agents.push(`bench-e2e-${round}`, `bench-batch-${round}`);
     for (const name of agents) await client.agents.deploy(noopManifest(name));
 
@@ -78,6 +79,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       dispatch_p50_ms: null,
       dispatch_p95_ms: null,
       dispatch_p99_ms: null,
+      call_p50_ms: null,
       server_rss_mb: null,
     };
     // Throughput phases alternate (e2e, batch, e2e, batch, …), each repetition on agents of its
@@ -105,6 +107,12 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       const d = await dispatchPhase(target, 'bench-dispatch', config.dispatchSamples);
       log(`${backend} dispatch: p50 ${d.p50Ms} ms, p95 ${d.p95Ms} ms, p99 ${d.p99Ms} ms, max ${d.maxMs} ms (the create request alone: p50 ${d.createP50Ms} ms)`);
       Object.assign(result, { dispatch_p50_ms: d.p50Ms, dispatch_p95_ms: d.p95Ms, dispatch_p99_ms: d.p99Ms, dispatch_max_ms: d.maxMs, dispatch_create_p50_ms: d.createP50Ms, dispatch_samples: d.samples });
+    }
+    if (config.phases.includes('call')) {
+      log(`${backend}: ctx.call round trip, ${config.callSamples} sequential parents each calling a no-op child`);
+      const c = await callPhase(target, { parent: 'bench-call-parent', child: 'bench-call-child' }, config.callSamples);
+      log(`${backend} ctx.call: p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms, max ${c.maxMs} ms`);
+      Object.assign(result, { call_p50_ms: c.p50Ms, call_p99_ms: c.p99Ms, call_max_ms: c.maxMs, call_samples: c.samples });
     }
     const mem = server.memory();
     Object.assign(result, {
