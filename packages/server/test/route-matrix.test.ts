@@ -33,6 +33,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/runs/batch': 'runs:write',
   'GET /v1/runs/{id}': 'read',
   'GET /v1/runs/{id}/attempts': 'read',
+  'GET /v1/runs/{id}/children': 'read',
   'GET /v1/runs/{id}/events': 'read',
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
@@ -67,6 +68,8 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/leases/{lease_id}/events': 'worker',
   'POST /v1/leases/{lease_id}/approvals': 'worker',
   'GET /v1/leases/{lease_id}/approvals/{id}': 'worker',
+  'POST /v1/leases/{lease_id}/calls': 'worker',
+  'GET /v1/leases/{lease_id}/calls/{key}': 'worker',
   'POST /v1/leases/{lease_id}/findings': 'worker',
 };
 
@@ -148,7 +151,7 @@ for (const d of await dialects()) {
           ),
         );
       const before = await snapshot();
-      const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease };
+      const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, key: 'call-1' };
       const idFor = (route: string) => (route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : ids.run);
       const bodies: Record<string, unknown> = {
         'POST /v1/runs': { agent: 'hello', endpoint: 'greet', input: { name: 'x' } },
@@ -160,6 +163,7 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/fail': { error: { type: 'x', message: 'y' } },
         'POST /v1/leases/{lease_id}/events': { events: [{ type: 'run.log', data: {} }] },
         'POST /v1/leases/{lease_id}/approvals': { key: 'k2', prompt: 'again?' },
+        'POST /v1/leases/{lease_id}/calls': { agent: 'hello', endpoint: 'greet', input: { name: 'x' }, key: 'call-1' },
         'POST /v1/leases/{lease_id}/findings': { findings: [{ severity: 'info', summary: 'y' }] },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
