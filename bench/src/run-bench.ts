@@ -14,6 +14,7 @@ import { createBenchDatabase, postgresUnreachable, type BenchDatabase } from './
 import { batchPhase, describeThroughput, dispatchPhase, noopManifest, oneByOnePhase, type Target } from './phases.ts';
 import { schedulePhase } from './schedule-phase.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
+import { callPhase } from './call-phase.ts';
 
 /** Resources to give back however the bench ends (normal end, error, Ctrl-C). */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -60,7 +61,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
     const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
     cleanups.push(() => http.close());
     const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
-    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-schedules'];
+    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-schedules', 'bench-call-parent', 'bench-call-child'];
     for (let round = 1; round <= config.repeat; round++) agents.push(`bench-e2e-${round}`, `bench-batch-${round}`);
     for (const name of agents) await client.agents.deploy(noopManifest(name));
 
@@ -81,6 +82,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       dispatch_p99_ms: null,
       schedule_lag_p50_ms: null,
       schedule_lag_p99_ms: null,
+      call_p50_ms: null,
       server_rss_mb: null,
     };
     // Throughput phases alternate (e2e, batch, e2e, batch, …), each repetition on agents of its
@@ -114,6 +116,12 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       const s = await schedulePhase(target, 'bench-schedules', config.schedules);
       log(`${backend} schedules: slot → run.queued received p50 ${s.lagP50Ms} ms, p99 ${s.lagP99Ms} ms, max ${s.lagMaxMs} ms; slot → created_at p50 ${s.createdAtP50Ms} ms, p99 ${s.createdAtP99Ms} ms (setup ${s.setupSeconds} s)`);
       Object.assign(result, { schedule_lag_p50_ms: s.lagP50Ms, schedule_lag_p99_ms: s.lagP99Ms, schedule_lag_max_ms: s.lagMaxMs, schedule_created_at_p50_ms: s.createdAtP50Ms, schedule_created_at_p99_ms: s.createdAtP99Ms, schedules: s.schedules });
+    }
+    if (config.phases.includes('call')) {
+      log(`${backend}: ctx.call round trip, ${config.callSamples} sequential parents each calling a no-op child`);
+      const c = await callPhase(target, { parent: 'bench-call-parent', child: 'bench-call-child' }, config.callSamples);
+      log(`${backend} ctx.call: p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms, max ${c.maxMs} ms`);
+      Object.assign(result, { call_p50_ms: c.p50Ms, call_p99_ms: c.p99Ms, call_max_ms: c.maxMs, call_samples: c.samples });
     }
     const mem = server.memory();
     Object.assign(result, {

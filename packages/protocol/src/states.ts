@@ -23,6 +23,14 @@ export function isTerminal(status: RunStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 
+/** What a run runs: an agent endpoint, or a workflow (whose steps are its child runs). */
+export const RunKind = {
+  agent: 'agent',
+  workflow: 'workflow',
+} as const;
+export type RunKind = (typeof RunKind)[keyof typeof RunKind];
+export const RUN_KINDS = Object.values(RunKind) as RunKind[];
+
 /** Why a run is waiting; a waiting run always carries one. */
 export const WaitingReason = {
   approval: 'approval',

@@ -8,6 +8,7 @@ import { DEFAULT_API_CONFIG, Idempotency, OPENAPI_INFO, RateLimits, authHook, cl
 import { keyRoutes } from './keys/index.ts';
 import { agentRoutes } from './agents/index.ts';
 import { runRoutes } from './runs/index.ts';
+import { callRoutes } from './calls/index.ts';
 import { eventRoutes } from './events/index.ts';
 import { workerRoutes, workerScopeHook } from './leases/index.ts';
 import { approvalRoutes } from './approvals/index.ts';
@@ -98,6 +99,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     runRoutes(scope, deps);
     eventRoutes(scope, deps);
     workerRoutes(scope, deps);
+    callRoutes(scope, deps);
     approvalRoutes(scope, deps);
     signalRoutes(scope, deps);
     stepRoutes(scope, deps);

@@ -42,6 +42,12 @@ export interface ServeConfig {
   previousMasterKeys: Buffer[];
   /** Timeouts, rate limits and stream caps given by flag or environment (the rest keep their defaults; see limits-config.ts). */
   limits: Partial<LimitsConfig>;
+  /**
+   * Caps on run trees (child runs, ctx.call): `maxDepth`, the deepest a child may be (a root is 0;
+   * env AGENTD_MAX_CALL_DEPTH, default 8), and `maxChildren`, the most children one run may make
+   * (env AGENTD_MAX_CHILDREN, default 100). Exceeding either is a 422.
+   */
+  orchestration: { maxDepth: number; maxChildren: number };
   /** Test/debug: fail any query on a tenant table that names no tenant. Env AGENTD_CHECK_TENANT_SCOPE=1. Default off (it walks every query). */
   checkTenantScope: boolean;
   /**
@@ -200,6 +206,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     adminKey,
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
     limits: resolveLimits(flags, env),
+    orchestration: { maxDepth: positive('AGENTD_MAX_CALL_DEPTH', 8), maxChildren: positive('AGENTD_MAX_CHILDREN', 100) },
     checkTenantScope: env.AGENTD_CHECK_TENANT_SCOPE === '1',
     ...resolveWebhooks(flags, env),
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),

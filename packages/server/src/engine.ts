@@ -11,6 +11,7 @@ import { LogService } from './findings/index.ts';
 import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
+import { CallService, type CallLimits } from './calls/index.ts';
 import { Sweeper } from './timers/index.ts';
 import { CronCache, ScheduleFiring, ScheduleService, ScheduleTicker } from './schedules/index.ts';
 import { TenantService } from './keys/index.ts';
@@ -32,6 +33,7 @@ export interface Engine {
   keys: KeyService;
   agents: AgentService;
   runs: RunService;
+  calls: CallService;
   leases: LeaseService;
   events: EventService;
   findings: FindingService;
@@ -82,6 +84,8 @@ export function createEngine(opts: {
   random?: () => number;
   linkKey?: Buffer;
   keyring?: Keyring;
+  /** Caps on run trees (see CallLimits); default depth 8, 100 children per run. */
+  calls?: Partial<CallLimits>;
   /** How the timers cut their passes (see SweeperOptions). */
   sweep?: { batchSize?: number; passLimit?: number; purgeBatchSize?: number; purgePassLimit?: number };
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
@@ -113,6 +117,7 @@ export function createEngine(opts: {
     keys: new KeyService(store, clock),
     agents,
     runs,
+    calls: new CallService({ store, runs, leases, limits: opts.calls }),
     leases,
     events: new EventService(store),
     findings: new FindingService(store),

@@ -50,6 +50,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     store,
     clock: systemClock,
     keyring,
+    calls: config.orchestration,
     sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
     webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
   });

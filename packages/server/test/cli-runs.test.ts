@@ -212,4 +212,28 @@ describe('agentd run and runs', () => {
     assert.equal(missing.code, 1, show(missing));
     assert.match(missing.stderr, /^agentd: RUN_NOT_FOUND: /);
   });
+  it('runs tree prints the tree a run belongs to, indented, with each status and call key', async () => {
+    const client = new Agentd({ baseURL: cli.server.url, apiKey: cli.adminKey });
+    const agent = (name: string) => ({ apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name }, spec: { runtime: 'worker', endpoints: { work: {} } } });
+    for (const name of ['tree-top', 'tree-mid', 'tree-leaf']) await client.agents.deploy(agent(name) as never);
+    const root = await client.runs.create({ agent: 'tree-top', endpoint: 'work', input: {} });
+    const [top] = (await client.worker.lease({ agent: 'tree-top', wait_ms: 0 })).tasks;
+    const mid = await client.leases.call(top.lease_id, { agent: 'tree-mid', endpoint: 'work', input: {}, key: 'ask-mid' });
+    const [midTask] = (await client.worker.lease({ agent: 'tree-mid', wait_ms: 0 })).tasks;
+    const leaf = await client.leases.call(midTask.lease_id, { agent: 'tree-leaf', endpoint: 'work', input: {}, key: 'ask-leaf' });
+    const r = await cli.agentd(['runs', 'tree', leaf.id]);
+    assert.equal(r.code, 0, show(r));
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.deepEqual(lines, [
+      `- ${root.id} tree-top/work waiting (child)`,
+      `  - ${mid.id} tree-mid/work waiting (child) [ask-mid]`,
+      `    * ${leaf.id} tree-leaf/work queued [ask-leaf]`,
+    ]);
+    const json = await cli.agentd(['runs', 'tree', root.id, '--json']);
+    assert.equal(json.code, 0, show(json));
+    const parsed = JSON.parse(json.stdout);
+    assert.equal(parsed.root, root.id);
+    assert.equal(parsed.data.length, 3);
+    await client.runs.cancel(root.id);
+  });
 });

@@ -40,6 +40,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/runs/batch': 'runs:write',
   'GET /v1/runs/{id}': 'read',
   'GET /v1/runs/{id}/attempts': 'read',
+  'GET /v1/runs/{id}/children': 'read',
   'GET /v1/runs/{id}/events': 'read',
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
@@ -77,6 +78,8 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/leases/{lease_id}/events': 'worker',
   'POST /v1/leases/{lease_id}/approvals': 'worker',
   'GET /v1/leases/{lease_id}/approvals/{id}': 'worker',
+  'POST /v1/leases/{lease_id}/calls': 'worker',
+  'GET /v1/leases/{lease_id}/calls/{key}': 'worker',
   'POST /v1/leases/{lease_id}/findings': 'worker',
   'GET /v1/schedules': 'read',
   'POST /v1/schedules': 'schedules:write',
@@ -186,7 +189,7 @@ for (const d of await dialects()) {
           ),
         );
       const before = await snapshot();
-      const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, delivery_id: ids.delivery };
+      const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, delivery_id: ids.delivery, key: 'call-1' };
       const idFor = (route: string) =>
         route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/webhooks/') ? ids.webhook : ids.run;
       const bodies: Record<string, unknown> = {
@@ -199,6 +202,7 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/fail': { error: { type: 'x', message: 'y' } },
         'POST /v1/leases/{lease_id}/events': { events: [{ type: 'run.log', data: {} }] },
         'POST /v1/leases/{lease_id}/approvals': { key: 'k2', prompt: 'again?' },
+        'POST /v1/leases/{lease_id}/calls': { agent: 'hello', endpoint: 'greet', input: { name: 'x' }, key: 'call-1' },
         'POST /v1/leases/{lease_id}/findings': { findings: [{ severity: 'info', summary: 'y' }] },
         'PATCH /v1/schedules/{id}': { paused: true },
         'PATCH /v1/runs/{id}': { generation: 1, max_attempts: 5 },

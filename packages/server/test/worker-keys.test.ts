@@ -176,20 +176,20 @@ for (const d of await dialects()) {
     it('the worker protocol is for worker and admin keys: every other role gets 403 on every worker route', async (tc) => {
       const task = await leaseOne(k.alpha, 'alpha');
       const routes = t.app.registeredRoutes.filter((r) => / \/v1\/(worker|leases)\//.test(r));
-      assert.equal(routes.length, 13, routes.join('\n'));
+      assert.equal(routes.length, 15, routes.join('\n'));
       let checked = 0;
       for (const role of ROLES.filter((r) => r !== 'worker' && r !== 'admin')) {
         const key = role === 'developer' ? k.dev : await t.keyFor(role);
         for (const route of routes) {
           const [method, path] = route.split(' ');
-          const url = path.replace('{lease_id}', task.lease_id).replace('{id}', 'apr_none').replace('{name}', 'go');
+          const url = path.replace('{lease_id}', task.lease_id).replace('{id}', 'apr_none').replace('{name}', 'go').replace('{key}', 'call-1');
           const r = await t.call(method, url, { key, body: method === 'POST' ? {} : undefined });
           assert.equal(r.statusCode, 403, `${role} ${route} → ${r.body}`);
           assert.equal(r.json().error.code, 'FORBIDDEN');
           checked++;
         }
       }
-      assert.equal(checked, 4 * 13);
+      assert.equal(checked, 4 * 15);
       tc.diagnostic(`${checked} role × worker-route combinations (developer, operator, approver, viewer × ${routes.length} routes) answered 403`);
       assert.equal(await status(task.run_id), 'running', 'none of it touched the lease');
       assert.match((await lease(k.dev, 'alpha')).json().error.message, /worker key/);

@@ -33,6 +33,7 @@ export const TenantEventsQuery = Type.Object(
     agent: Type.Optional(Type.String()),
     run: Type.Optional(Type.String()),
     type: Type.Optional(Type.String({ maxLength: 120 })),
+    root: Type.Optional(Type.String({ maxLength: 100, description: 'Only the events of the runs of this tree (the root run and its descendants)' })),
   },
   { additionalProperties: false },
 );

@@ -6,6 +6,7 @@
 export * from './common.ts';
 export * from './runs.ts';
 export * from './run-controls.ts';
+export * from './calls.ts';
 export * from './events.ts';
 export * from './agents.ts';
 export * from './keys.ts';

@@ -1,6 +1,6 @@
 /** Wire schemas of runs: the run, its attempts, creating, listing and cancelling. */
 import Type, { type Static } from 'typebox';
-import { RUN_STATUSES, WaitingReason as WaitingReasons } from '../states.ts';
+import { RUN_KINDS, RUN_STATUSES, WaitingReason as WaitingReasons } from '../states.ts';
 import { Json, ListQueryFields, Nullable, OneOf, Time } from './common.ts';
 
 /** How a run attempt failed. Retryability is data, not a class. */
@@ -49,6 +49,14 @@ export const Run = Type.Object({
   updated_at: Time,
   /** The live-control guard: 1 at creation, +1 on every `PATCH /v1/runs/{id}`; also sent as the `ETag`. */
   generation: Type.Integer({ minimum: 1 }),
+  // The call envelope (child runs): a root has no parent, depth 0 and its own id as root_run_id.
+  parent_run_id: Nullable(Type.String()),
+  root_run_id: Type.String(),
+  depth: Type.Integer({ minimum: 0 }),
+  caller_agent: Nullable(Type.String()),
+  call_key: Nullable(Type.String()),
+  step: Nullable(Type.String({ description: 'The workflow step this child run belongs to' })),
+  kind: OneOf(RUN_KINDS),
 });
 export type Run = Static<typeof Run>;
 
@@ -78,6 +86,7 @@ export const RunListQuery = Type.Object(
     status: Type.Optional(Type.String({ description: 'One status or several separated by commas' })),
     created_after: Type.Optional(Type.String({ format: 'date-time' })),
     created_before: Type.Optional(Type.String({ format: 'date-time' })),
+    root: Type.Optional(Type.String({ maxLength: 100, description: 'Only the runs of this tree: the root run and all its descendants' })),
   },
   { additionalProperties: false },
 );

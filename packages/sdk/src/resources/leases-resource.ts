@@ -49,6 +49,22 @@ export class LeasesResource {
     return this.#client.request<Approval>({ method: 'POST', path: `/v1/leases/${seg(id)}/approvals`, body }, options);
   }
 
+  /**
+   * Starts a child run of the leased run (agent-to-agent call), or answers the one `key` already
+   * names (after a retry or a crash: the same child, finished or not). The parent is `waiting`
+   * (reason `child`) while the child is live.
+   * @example const child = await client.leases.call(task.lease_id, { agent: 'writer', endpoint: 'draft', input: { topic }, key: 'call-1' });
+   */
+  call(id: string, body: LeaseCallInput, options?: RequestOptions): Promise<Run> {
+    return this.#client.request<Run>({ method: 'POST', path: `/v1/leases/${seg(id)}/calls`, body }, options);
+  }
+
+  /** Long-polls until the child run the call `key` names has ended or `wait_ms` (≤ 30 s; default 20 s) passes. */
+  waitCall(id: string, key: string, params: { wait_ms?: number } = {}, options?: RequestOptions): Promise<Run> {
+    const waitMs = params.wait_ms ?? 20_000;
+    return this.#client.request<Run>({ method: 'GET', path: `/v1/leases/${seg(id)}/calls/${seg(key)}`, query: { wait_ms: waitMs } }, { timeout: waitMs + 15_000, ...options });
+  }
+
   /** Long-polls until the approval is settled or `wait_ms` (≤ 30 s; default 20 s) passes. */
   waitApproval(id: string, approvalId: string, params: { wait_ms?: number } = {}, options?: RequestOptions): Promise<Approval> {
     const waitMs = params.wait_ms ?? 20_000;
@@ -74,6 +90,17 @@ export class LeasesResource {
   steps(id: string, options?: RequestOptions): Promise<{ data: RecordedStep[] }> {
     return this.#client.request<{ data: RecordedStep[] }>({ method: 'GET', path: `/v1/leases/${seg(id)}/steps` }, options);
   }
+}
+
+export interface LeaseCallInput {
+  agent: string;
+  endpoint: string;
+  input?: unknown;
+  /** Names the child within the parent run; default: a new child on every call. */
+  key?: string;
+  metadata?: Record<string, unknown>;
+  /** ISO time; the parent's deadline wins when it is earlier. */
+  deadline?: string;
 }
 
 export interface WorkerApprovalInput {

@@ -36,6 +36,8 @@ export interface RunCreateParams {
 
 export interface RunListParams extends ListParams {
   agent?: string;
+  /** Only the runs of this tree: the root run and every descendant. */
+  root?: string;
   /** One status, or several (sent comma-separated). */
   status?: RunStatus | RunStatus[];
   /** ISO time. */

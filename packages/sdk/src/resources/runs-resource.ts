@@ -5,6 +5,7 @@ import type { RequestOptions } from '../core/request-options.ts';
 import { EventStream } from '../sse/event-stream.ts';
 import type {
   DataList,
+  ListParams,
   RunCancelParams,
   RunCreateParams,
   RunEventsPageParams,
@@ -47,6 +48,14 @@ export class RunsResource {
   list(params: RunListParams = {}, options?: RequestOptions): PagePromise<Run> {
     const status = Array.isArray(params.status) ? params.status.join(',') : params.status;
     return this.#client.requestPage<Run>('/v1/runs', { ...params, status }, options);
+  }
+
+  /**
+   * The run's child runs (agent-to-agent calls, workflow steps), newest first. For the whole tree: `list({ root })`.
+   * @example for await (const child of client.runs.children('run_123')) console.log(child.id, child.status);
+   */
+  children(id: string, params: ListParams = {}, options?: RequestOptions): PagePromise<Run> {
+    return this.#client.requestPage<Run>(`/v1/runs/${seg(id)}/children`, { ...params }, options);
   }
 
   /** @example await client.runs.cancel('run_123', { reason: 'superseded' }); */

@@ -3,6 +3,7 @@ import type { FindingCreateParams } from '../resources/finding-log-audit-types.t
 import type { LeaseEventBuffer } from './lease-event-buffer.ts';
 import type { ApprovalOptions, ApprovalResult } from './task-approval.ts';
 import type { WaitForSignalOptions } from './task-signals.ts';
+import type { CallOptions, TaskCall } from './task-call.ts';
 import { createTaskSecrets, withoutSecrets, type TaskSecrets } from './task-secrets.ts';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -64,6 +65,13 @@ export interface TaskContext<I = unknown> {
    */
   step<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
   /**
+   * Calls another agent's endpoint as a child run and waits for it (the run is `waiting`, the
+   * lease kept alive). Resolves to the child's output; rejects with ChildRunFailed when the child
+   * did not succeed. Keys come from call order unless `opts.key` is given.
+   * @example const draft = await ctx.call('writer', 'draft', { topic: input.topic });
+   */
+  call<O = unknown>(agent: string, endpoint: string, input?: unknown, opts?: CallOptions): Promise<O>;
+  /**
    * Posts a finding through the lease (batched; also a `run.finding` event). Resolves with the
    * stored finding, or null if it could not be stored; never rejects. Every finding is stored
    * before the run completes. Throws a TypeError for a finding the server would refuse.
@@ -73,13 +81,14 @@ export interface TaskContext<I = unknown> {
 }
 
 /** What a handler's context asks the server through the lease, besides events. */
-export type TaskCalls = Pick<TaskContext, 'approval' | 'waitForSignal' | 'step'>;
+export type TaskCalls = Pick<TaskContext, 'approval' | 'waitForSignal' | 'step'> & { call: TaskCall };
 
 export function createTaskContext(task: Task, signal: AbortSignal, events: LeaseEventBuffer, calls: TaskCalls): TaskContext {
   return {
     approval: calls.approval,
     waitForSignal: calls.waitForSignal,
     step: calls.step,
+    call: <O>(agent: string, endpoint: string, input?: unknown, opts?: CallOptions) => calls.call(agent, endpoint, input, opts) as Promise<O>,
     finding: (finding) => events.pushFinding(finding),
     runId: task.run_id,
     attempt: task.attempt,

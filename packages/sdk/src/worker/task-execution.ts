@@ -11,6 +11,7 @@ import { redactingLogger } from './task-secrets.ts';
 import { createApprovalAsker } from './task-approval.ts';
 import { createSignalWaiter } from './task-signals.ts';
 import { createStepRunner } from './task-steps.ts';
+import { createCaller } from './task-call.ts';
 import type { EndpointHandler } from './worker-options.ts';
 import { errorFields, type WorkerLogger } from './worker-logger.ts';
 
@@ -145,6 +146,7 @@ export class TaskExecution {
         approval: createApprovalAsker(client, task, abort),
         waitForSignal: createSignalWaiter(client, task, abort),
         step: createStepRunner(client, task, abort),
+        call: createCaller(client, task, abort),
       });
       const output = (await handler(task.input, ctx)) ?? null;
       return checkSerializable(output);

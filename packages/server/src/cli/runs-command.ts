@@ -5,6 +5,7 @@ import { clientAction } from './client-action.ts';
 import { addConnectionOptions } from './client-config.ts';
 import { printEventStream } from './event-output.ts';
 import { registerRunControlCommands } from './run-control-commands.ts';
+import { formatTree, treeOf } from './run-tree-output.ts';
 import { formatEventLine, formatRunDetails, formatTable, note, out, printJson, runDuration, shortTime } from './output-format.ts';
 
 interface ListFlags {
@@ -49,6 +50,18 @@ export function registerRunsCommand(program: Command): void {
         const run = await client.runs.retrieve(id);
         if (options.json) printJson(run);
         else out(formatRunDetails(run));
+      }),
+    );
+
+  runs
+    .command('tree <id>')
+    .description('show the tree of runs <id> belongs to (its root, children, their children…) with each status')
+    .option('--json', 'print {root, data} (every run of the tree) as JSON')
+    .action(
+      clientAction<{ json?: boolean }, [string]>(async ({ client, options }, id) => {
+        const tree = await treeOf(client, id);
+        if (options.json) printJson({ root: tree.root, data: tree.runs });
+        else out(formatTree(tree, id));
       }),
     );
 

@@ -61,7 +61,7 @@ export function eventRoutes(app: RouteApp, { engine, config }: AppDeps): void {
     async (request, reply) => {
       const tenantId = tenantOf(request);
       const q = request.query;
-      const filter = { agent: q.agent, run: q.run, type: q.type };
+      const filter = { agent: q.agent, run: q.run, type: q.type, root: q.root };
       if (wantsJson(request)) {
         const limit = q.limit ?? EVENT_PAGE_DEFAULT;
         const data = await engine.events.tenantEvents(tenantId, resumeFrom(request, q.after, 0), filter, limit);

@@ -9,6 +9,8 @@ export interface TenantEventFilter {
   run?: string;
   /** Exact type, or a prefix ending in `*` (`run.*`). */
   type?: string;
+  /** Only the events of the runs of this tree (its root run and every descendant). */
+  root?: string;
 }
 
 /**
@@ -57,6 +59,8 @@ export class EventService {
       .$call(belowHorizon(this.#store, tenantId));
     if (filter.agent) q = q.where('agent', '=', filter.agent);
     if (filter.run) q = q.where('run_id', '=', filter.run);
+    // The tree's runs as of this read: a child made later joins the stream from its first event.
+    if (filter.root) q = q.where('run_id', 'in', this.#store.db.selectFrom('runs').select('id').where('tenant_id', '=', tenantId).where('root_run_id', '=', filter.root));
     if (filter.type) {
       const prefix = filter.type.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`);
       q = filter.type.endsWith('*') ? q.where(sql<boolean>`type LIKE ${`${prefix}%`} ESCAPE '\\'`) : q.where('type', '=', filter.type);

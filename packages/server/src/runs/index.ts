@@ -10,3 +10,5 @@ export { admitRun, cancelRun, completeRun, expireRun, extendLease, failAttempt, 
 export { completeRuns, createRuns, leaseRuns } from './run-batch-transitions.ts';
 export type { CompletingRun, NewRun } from './run-batch-transitions.ts';
 export { updateRunControls, type RunControlChange } from './run-controls.ts';
+export { afterRunEnded, resumeAwaitingParent, ROOT_ENVELOPE, waitForChild } from './run-tree.ts';
+export type { PreparedRun, RunCreateInput } from './run-service.ts';

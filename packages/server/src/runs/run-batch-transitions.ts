@@ -5,6 +5,7 @@ import { approvalRow, requestedEventData } from './run-approvals.ts';
 import { appendRunEvents, wakeKey } from './run-event-append.ts';
 import { approvalCancelled } from './run-transition-writes.ts';
 import { RUN_TRANSITIONS, statusChange } from './run-transitions.ts';
+import { afterRunEnded } from './run-tree.ts';
 
 // The run state machine's set-wise transitions: many runs per statement, for the hot paths
 // (creation, leasing, batched completion). Their statuses, events and attempt outcomes come
@@ -19,6 +20,7 @@ const RUN_COLUMNS = [
   'max_attempts', 'retry', 'timeout_ms', 'deadline_at', 'available_at', 'lease_id', 'lease_expires_at', 'lease_ttl_ms', 'attempt_deadline_at', 'worker_id', 'last_seq',
   'created_at', 'started_at', 'finished_at', 'updated_at',
   'generation',
+  'parent_run_id', 'root_run_id', 'caller_agent', 'depth', 'call_key', 'step', 'kind', 'child_count',
 ] as const;
 
 /**
@@ -106,6 +108,8 @@ export async function completeRuns(ctx: WriteContext, tenantId: string, items: r
     if (!r || r.lease_id !== f.run.lease_id) continue; // lost between read and write: the single path answers
     ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: r.last_seq, type: complete.event, at: ctx.now, data: { output: f.output, attempt: r.attempts } });
     completed.add(r.id);
+    // Only a run in a tree does more: its children cancelled, its parent told (run-tree.ts).
+    if (r.parent_run_id !== null || r.child_count > 0) await afterRunEnded(ctx, r);
   }
   return completed;
 }

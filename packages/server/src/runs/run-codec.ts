@@ -1,4 +1,4 @@
-import type { Run, RunAttempt, RunEvent, RunFailure, RunStatus, WaitingReason } from '@agentd/protocol';
+import type { Run, RunAttempt, RunEvent, RunFailure, RunKind, RunStatus, WaitingReason } from '@agentd/protocol';
 import type { RunAttemptsTable, RunEventsTable, RunsTable } from '../store/index.ts';
 import { parseJson, type WireFormat } from '../core/index.ts';
 
@@ -25,6 +25,13 @@ export function toRun(row: RunsTable, wire: WireFormat): Run {
     finished_at: wire.isoOrNull(row.finished_at),
     updated_at: wire.iso(row.updated_at),
     generation: row.generation,
+    parent_run_id: row.parent_run_id,
+    root_run_id: row.root_run_id ?? row.id,
+    depth: row.depth,
+    caller_agent: row.caller_agent,
+    call_key: row.call_key,
+    step: row.step,
+    kind: row.kind as RunKind,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { RunStatus } from '@agentd/protocol';
-import { IdParams, LIST_LIMIT_DEFAULT, Run, RunAttemptList, RunBatchCreate, RunBatchCreated, RunCancelBody, RunCreate, RunListQuery, RunUpdate, page } from '@agentd/protocol/schemas';
+import { IdParams, LIST_LIMIT_DEFAULT, ListQuery, Run, RunAttemptList, RunBatchCreate, RunBatchCreated, RunCancelBody, RunCreate, RunListQuery, RunUpdate, page } from '@agentd/protocol/schemas';
 import { generationOf, etagOf } from './run-generation.ts';
 import type { AppDeps, RouteApp } from '../http/index.ts';
 import { tenantOf } from '../http/index.ts';
@@ -43,10 +43,19 @@ export function runRoutes(app: RouteApp, { engine, idempotency, config }: AppDep
         status: q.status ? (q.status.split(',').map((s) => s.trim()) as RunStatus[]) : undefined,
         createdAfter: q.created_after ? Date.parse(q.created_after) : undefined,
         createdBefore: q.created_before ? Date.parse(q.created_before) : undefined,
+        root: q.root,
         limit: q.limit ?? LIST_LIMIT_DEFAULT,
         cursor: q.cursor,
       });
     },
+  );
+  app.get(
+    '/v1/runs/:id/children',
+    {
+      config: { permission: 'read' },
+      schema: { tags: ['runs'], summary: "A run's child runs, newest first", params: IdParams, querystring: ListQuery, response: { 200: page(Run), ...errors(400, 401, 403, 404) } },
+    },
+    async (request) => engine.runs.children(tenantOf(request), request.params.id, { limit: request.query.limit ?? LIST_LIMIT_DEFAULT, cursor: request.query.cursor }),
   );
   app.get(
     '/v1/runs/:id',

@@ -11,6 +11,7 @@ import { newestFirstPage } from '../store/index.ts';
 import { createRuns, type NewRun } from './run-batch-transitions.ts';
 import { cancelRun } from './run-state-machine.ts';
 import { updateRunControls, type RunControlChange } from './run-controls.ts';
+import { ROOT_ENVELOPE } from './run-tree.ts';
 import type { Clock } from '../core/index.ts';
 
 export interface RunCreateInput {
@@ -28,6 +29,8 @@ export interface RunListFilter {
   status?: RunStatus[];
   createdAfter?: number;
   createdBefore?: number;
+  /** Only the runs of this tree (its root and every descendant). */
+  root?: string;
   limit: number;
   cursor?: string;
 }
@@ -35,10 +38,12 @@ export interface RunListFilter {
 /** Called inside the creating transaction with the response (the idempotency record rides along). */
 export type AfterWrite<T> = (ctx: WriteContext, response: T) => Promise<void>;
 
-interface Prepared {
+/** A run validated and built, not yet written (see RunService.prepare). */
+export interface PreparedRun {
   run: NewRun;
   approval?: ApprovalSpec;
 }
+type Prepared = PreparedRun;
 
 interface CreateRequest {
   prepared: Prepared[];
@@ -63,8 +68,11 @@ export class RunService {
     this.#clock = clock;
   }
 
-  /** Validates one item and builds its row; writes nothing. `path` prefixes field paths (batch). */
-  async #prepare(tenantId: string, item: RunCreateInput, path: string): Promise<Prepared> {
+  /**
+   * Validates one item and builds its row (a root run; a child's creator overrides its envelope);
+   * writes nothing. `path` prefixes field paths (batch).
+   */
+  async prepare(tenantId: string, item: RunCreateInput, path: string): Promise<PreparedRun> {
     const at = (p: string) => (path ? `${path}.${p}` : p);
     const ep = await this.#agents.resolveLatest(tenantId, item.agent, item.endpoint).catch((err: unknown) => {
       if (err instanceof DomainError && path) throw new DomainError(err.code, `${path}: ${err.message}`, [{ path: at(err.code === 'AGENT_NOT_FOUND' ? 'agent' : 'endpoint'), message: err.message }]);
@@ -107,14 +115,16 @@ export class RunService {
       started_at: null,
       finished_at: null,
       updated_at: now,
+      ...ROOT_ENVELOPE,
     };
+    run.root_run_id = run.id;
     return { run, approval: ep.spec.approval };
   }
 
   /** `after` runs in the transaction that inserts the run (the route's idempotency record). */
   async create(tenantId: string, item: RunCreateInput, opts: { after?: AfterWrite<Run> } = {}): Promise<Run> {
     const { after } = opts;
-    const prepared = await this.#prepare(tenantId, item, '');
+    const prepared = await this.prepare(tenantId, item, '');
     const [run] = await this.#insert([prepared], after ? (ctx, runs) => after(ctx, runs[0]) : undefined);
     return run;
   }
@@ -127,7 +137,7 @@ export class RunService {
     let firstError: DomainError | null = null;
     for (let i = 0; i < items.length; i++) {
       try {
-        rows.push(await this.#prepare(tenantId, items[i], `runs.${i}`));
+        rows.push(await this.prepare(tenantId, items[i], `runs.${i}`));
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
         firstError ??= err;
@@ -222,8 +232,17 @@ export class RunService {
     }
     if (f.createdAfter !== undefined) q = q.where('created_at', '>=', f.createdAfter);
     if (f.createdBefore !== undefined) q = q.where('created_at', '<', f.createdBefore);
+    if (f.root !== undefined) q = q.where('root_run_id', '=', f.root);
     const page = await newestFirstPage(q, { cursor: f.cursor, limit: f.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
     return { data: page.rows.map((r) => toRun(r, this.#store.wire)), next_cursor: page.next_cursor };
+  }
+
+  /** The run's children, newest first (a 404 for a run this tenant does not have). */
+  async children(tenantId: string, id: string, page: { limit: number; cursor?: string }): Promise<Page<Run>> {
+    await this.#row(tenantId, id);
+    const q = this.#store.db.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('parent_run_id', '=', id);
+    const rows = await newestFirstPage(q, { cursor: page.cursor, limit: page.limit, timeColumn: 'created_at', keyColumn: 'id', cursorOf: (r) => [r.created_at, r.id] });
+    return { data: rows.rows.map((r) => toRun(r, this.#store.wire)), next_cursor: rows.next_cursor };
   }
 
   async attempts(tenantId: string, id: string): Promise<RunAttempt[]> {

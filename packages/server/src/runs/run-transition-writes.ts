@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
-import type { RunFailure } from '@agentd/protocol';
+import { isTerminal, type RunFailure } from '@agentd/protocol';
 import type { RunsTable, WriteContext } from '../store/index.ts';
 import { appendRunEvents, wakeKey } from './run-event-append.ts';
+import { afterRunEnded } from './run-tree.ts';
 import { RUN_TRANSITIONS, canTransition, holdsLease, terminalFields, type FailureOutcome, type RunTransitionName, type RunTransitionSpec } from './run-transitions.ts';
 
 /** What a caller adds to a transition of the table: its own fields, its event's data, its fence. */
@@ -49,6 +50,8 @@ export async function applyTransition(ctx: WriteContext, name: RunTransitionName
     await endAttempt(ctx, run.tenant_id, run.lease_id, outcome, write.failure ?? null);
   }
   if (to === 'queued') ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
+  // The run's tree hears of its end in this same write (cascade, parent's resume, hooks).
+  if (isTerminal(to)) await afterRunEnded(ctx, updated);
   return updated;
 }
 

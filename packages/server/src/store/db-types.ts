@@ -95,6 +95,18 @@ export interface RunsTable {
   updated_at: number;
   /** The live-control guard: 1 at creation, +1 on every PATCH /v1/runs/{id}. */
   generation: number;
+  /** The call envelope of a child run (null for a root; root_run_id is a root's own id). */
+  parent_run_id: string | null;
+  root_run_id: string | null;
+  caller_agent: string | null;
+  depth: number;
+  call_key: string | null;
+  /** The workflow step a child run belongs to. */
+  step: string | null;
+  /** `agent` | `workflow`. */
+  kind: string;
+  /** Children ever made by this run (the fan-out cap). */
+  child_count: number;
 }
 
 export interface RunAttemptsTable {

@@ -76,7 +76,9 @@ export const LEASED_COLUMNS = [
 ] as const;
 export type LeasedRun = Pick<RunsTable, (typeof LEASED_COLUMNS)[number]>;
 
-export const SUCCEEDED_COLUMNS = ['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts'] as const;
+// parent_run_id and child_count: whether the run's tree must hear of its end (runs/run-tree.ts),
+// known from the UPDATE itself so that runs outside any tree cost no extra statement.
+export const SUCCEEDED_COLUMNS = ['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts', 'parent_run_id', 'child_count'] as const;
 export type SucceededRun = Pick<RunsTable, (typeof SUCCEEDED_COLUMNS)[number]>;
 
 /**

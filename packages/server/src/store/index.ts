@@ -8,3 +8,5 @@ export type { CommittedEvent, EventHook, WriteContext } from './write-queue.ts';
 export { decodeCursor, encodeCursor, keysetPage, newestFirstPage } from './keyset-page.ts';
 export { LeadershipLost, NO_FENCE } from './leader-fence.ts';
 export type { LeaderFence } from './leader-fence.ts';
+export { RunHooks } from './run-hooks.ts';
+export type { ChildEndedHook, EndedChild } from './run-hooks.ts';

@@ -16,6 +16,7 @@ import { IdGenerator, LoopHealth, WireFormat, silentLogger } from '../core/index
 import { WriteQueue } from './write-queue.ts';
 import { pgEventWriter } from './postgres/pg-events.ts';
 import { Notifier } from './notifier.ts';
+import { RunHooks } from './run-hooks.ts';
 import { TenantScopeGuard } from './tenant-scope-guard.ts';
 import type { DialectQueries } from './dialect-queries.ts';
 import { sqliteQueries } from './sqlite/sqlite-queries.ts';
@@ -98,6 +99,8 @@ export interface Store {
    */
   ids: IdGenerator;
   wire: WireFormat;
+  /** The in-transaction reactions registered on the run state machine (`ctx.runHooks`; see run-hooks.ts). */
+  runHooks: RunHooks;
   /**
    * Marks a builder (`store.db` or a write operation's `trx`) whose queries span tenants on
    * purpose: the sweeper's scans, a key looked up by its hash. Say why where you call it.
@@ -180,8 +183,9 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
   const queries = sqliteQueries();
   const ids = new IdGenerator();
   const wire = new WireFormat();
+  const runHooks = new RunHooks();
   // node:sqlite prepares only the first statement of a text: one statement per call.
-  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), queries, ids, wire, multiStatement: false, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), queries, ids, wire, runHooks, multiStatement: false, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { skipLocked: false, listenNotify: false, rowLocks: false },
@@ -194,6 +198,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
     loops,
     ids,
     wire,
+    runHooks,
     allTenants: scope.allTenants,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
@@ -235,11 +240,13 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const queries = postgresQueries();
   const ids = new IdGenerator();
   const wire = new WireFormat();
+  const runHooks = new RunHooks();
   const writer = new WriteQueue({
     db: withPlugins(db, opts.writerPlugins),
     queries,
     ids,
     wire,
+    runHooks,
     multiStatement: true,
     rowLocks: true,
     now: opts.now,
@@ -261,6 +268,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     loops,
     ids,
     wire,
+    runHooks,
     ping: async () => {
       await sql`SELECT 1`.execute(db);
     },

@@ -3,6 +3,7 @@ import type { Database } from './db-types.ts';
 import { insertEvents } from './event-insert.ts';
 import { OpSavepoints } from './op-savepoints.ts';
 import type { DialectQueries } from './dialect-queries.ts';
+import { RunHooks } from './run-hooks.ts';
 import type { IdGenerator, WireFormat } from '../core/index.ts';
 import { asUnavailable, isStoreUnavailable, isTransientConflict, StoreUnavailableError } from './unavailable.ts';
 
@@ -36,6 +37,8 @@ export interface WriteContext {
   ids: IdGenerator;
   /** The store's wire formatting (`store.wire`), for the responses an operation makes. */
   wire: WireFormat;
+  /** The store's run hooks (`store.runHooks`): the state machine calls them in this transaction. */
+  runHooks: RunHooks;
   events: PendingEvent[];
   /** `tenant\u0000agent` pairs that gained runs ready to lease. */
   wakes: Set<string>;
@@ -95,6 +98,8 @@ export interface WriteQueueOptions {
   /** The store's id generator and wire formatting, handed to every operation. */
   ids: IdGenerator;
   wire: WireFormat;
+  /** The store's run hooks, handed to every operation. Default: none registered. */
+  runHooks?: RunHooks;
   /** Several statements can go in one simple query (PostgreSQL; see OpSavepoints). */
   multiStatement: boolean;
   /** StoreCapabilities.rowLocks, handed to every operation. Default false. */
@@ -168,8 +173,11 @@ export class WriteQueue {
   #syncing = 0;
   readonly #eventHooks = new Map<string, EventHook>();
 
+  readonly #runHooks: RunHooks;
+
   constructor(opts: WriteQueueOptions) {
     this.#opts = opts;
+    this.#runHooks = opts.runHooks ?? new RunHooks();
   }
 
   /**
@@ -317,7 +325,7 @@ export class WriteQueue {
    */
   async #runOp(trx: Transaction<Database>, savepoints: OpSavepoints, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
     for (let attempt = 1; ; attempt++) {
-      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, queries: this.#opts.queries, ids: this.#opts.ids, wire: this.#opts.wire, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
+      const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, queries: this.#opts.queries, ids: this.#opts.ids, wire: this.#opts.wire, runHooks: this.#runHooks, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
       // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
       onRollback.push(() => ctx.onRollback.splice(0).forEach((fn) => fn()));
       await savepoints.take();

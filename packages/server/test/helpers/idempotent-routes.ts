@@ -35,7 +35,7 @@ export interface IdempotentRoute {
 
 /**
  * POST routes that do not take Idempotency-Key, with the reason: the worker protocol is fenced by
- * its lease (and a worker approval by its own `key`), a decision link is single use, and a rewrap
+ * its lease (and a worker approval, and a call, by its own `key`), a decision link is single use, and a rewrap
  * repeated is a no-op.
  */
 export const NOT_IDEMPOTENT_BY_KEY = new Set([
@@ -49,6 +49,7 @@ export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/leases/{lease_id}/approvals',
   'POST /v1/leases/{lease_id}/steps',
   'POST /v1/leases/{lease_id}/signals/{name}/wait',
+  'POST /v1/leases/{lease_id}/calls',
   'POST /v1/approval-links/{token}',
   'POST /v1/secrets/rewrap',
 ]);

@@ -11,7 +11,10 @@ export interface WorkerProcessOptions {
   apiKey: string;
   agent: string;
   endpoint?: string;
-  mode: 'echo' | 'sleep' | 'hang' | 'durable';
+  mode: 'echo' | 'sleep' | 'hang' | 'durable' | 'call';
+  /** `call` mode: the agent/endpoint the handler calls (ctx.call) with the input's `child_input`. */
+  callAgent?: string;
+  callEndpoint?: string;
   sleepMs?: number;
   ignoreAbort?: boolean;
   leaseTtlMs?: number;
@@ -100,6 +103,8 @@ export async function startWorkerProcess(o: WorkerProcessOptions): Promise<Worke
       TW_CONCURRENCY: str(o.concurrency),
       TW_POLL_WAIT_MS: str(o.pollWaitMs),
       TW_WORKER_ID: workerId,
+      TW_CALL_AGENT: o.callAgent,
+      TW_CALL_ENDPOINT: o.callEndpoint,
     }),
   });
   const w = new WorkerProcess(proc, workerId);

@@ -271,4 +271,28 @@ CREATE UNIQUE INDEX signals_consumer ON signals (tenant_id, run_id, consumed_by)
 `,
   },
   { id: 11, name: 'webhooks', sql: POSTGRES_WEBHOOKS },
+  {
+    id: 12,
+    name: 'run-tree',
+    // Child runs (ctx.call): the call envelope of a run. root_run_id is the run's own id for a
+    // root (so ?root=X lists the whole tree with X), filled in for the runs made before this.
+    // call_key names a child within its parent: the same (parent, key) is always the same child,
+    // so a parent retried after a crash gets the existing one. child_count counts the children
+    // ever made (the fan-out cap; and the batched completion's RETURNING tells from it, with no
+    // extra query, whether a finished run has children to cancel).
+    sql: `
+ALTER TABLE runs ADD COLUMN parent_run_id TEXT;
+ALTER TABLE runs ADD COLUMN root_run_id TEXT;
+ALTER TABLE runs ADD COLUMN caller_agent TEXT;
+ALTER TABLE runs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN call_key TEXT;
+ALTER TABLE runs ADD COLUMN step TEXT;
+ALTER TABLE runs ADD COLUMN kind TEXT NOT NULL DEFAULT 'agent';
+ALTER TABLE runs ADD COLUMN child_count INTEGER NOT NULL DEFAULT 0;
+UPDATE runs SET root_run_id = id;
+CREATE UNIQUE INDEX runs_call_key ON runs (tenant_id, parent_run_id, call_key) WHERE parent_run_id IS NOT NULL;
+CREATE INDEX runs_children ON runs (tenant_id, parent_run_id, created_at DESC, id DESC) WHERE parent_run_id IS NOT NULL;
+CREATE INDEX runs_tree ON runs (tenant_id, root_run_id, created_at DESC, id DESC);
+`,
+  },
 ];

@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
-import { inOrderOf, LEASED_COLUMNS, statusCondition, statusLiteral, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
+import { inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, statusLiteral, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
 import { pgRowInserter } from './pg-insert-rows.ts';
 import { PREPARE } from './prepared-statements.ts';
 
@@ -76,7 +76,7 @@ export function succeedRunsStatement(success: RunSuccessWrite): { text: string; 
           finished_at = $3::bigint, lease_expires_at = null, updated_at = $3::bigint, last_seq = r.last_seq + 1
         from unnest($1::text[], $2::text[], $4::text[]) as v(id, output, tenant_id)
         where r.id = v.id and (r.tenant_id = v.tenant_id) is true and ${statusCondition('r.status', success.from)}
-        returning r.id, r.tenant_id, r.agent, r.last_seq, r.lease_id, r.attempts
+        returning ${SUCCEEDED_COLUMNS.map((c) => `r.${c}`).join(', ')}
       ), ended as (
         update run_attempts as a set ended_at = $3::bigint, outcome = ${statusLiteral(success.attemptOutcome)}, error = null
         from done where a.tenant_id = done.tenant_id and a.lease_id = done.lease_id and a.outcome = 'running'

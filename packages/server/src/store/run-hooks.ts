@@ -1,0 +1,38 @@
+import type { RunsTable } from './db-types.ts';
+import type { WriteContext } from './write-queue.ts';
+
+/** A child run as it ended: what a reaction to it needs (its parent, key, step, how it ended). */
+export type EndedChild = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'status' | 'parent_run_id' | 'root_run_id' | 'call_key' | 'step'> & { parent_run_id: string };
+
+/**
+ * Runs inside the transaction that moved a child run (one with a parent) into a terminal status,
+ * after its terminal event: whatever it writes commits or rolls back with the child's end, so a
+ * kill -9 never leaves a child ended and its parent not told. A hook that throws fails the write.
+ */
+export type ChildEndedHook = (ctx: WriteContext, child: EndedChild) => Promise<void>;
+
+/**
+ * The in-transaction reactions other concepts register on the run state machine: one set per
+ * store (so two servers in one process share none), reached as `ctx.runHooks` inside a write.
+ * The state machine calls them (runs/run-tree.ts); nothing else does.
+ */
+export class RunHooks {
+  readonly #childEnded: ChildEndedHook[] = [];
+
+  /**
+   * Registers `hook` for every child run's terminal transition, in order of registration; a hook
+   * already registered is not added twice (two engines built on one store share its hooks).
+   * Answers its removal.
+   */
+  onChildEnded(hook: ChildEndedHook): () => void {
+    if (!this.#childEnded.includes(hook)) this.#childEnded.push(hook);
+    return () => {
+      const i = this.#childEnded.indexOf(hook);
+      if (i >= 0) this.#childEnded.splice(i, 1);
+    };
+  }
+
+  get childEnded(): readonly ChildEndedHook[] {
+    return this.#childEnded;
+  }
+}
