@@ -9,3 +9,4 @@ export { errorContext, silentLogger } from './logger.ts';
 export type { Logger } from './logger.ts';
 export { DEFAULT_LOOP_FAILURE_THRESHOLD, LoopHealth, LoopMonitor } from './loop-health.ts';
 export type { LoopStatus } from './loop-health.ts';
+export { canonicalJson } from './canonical-json.ts';

@@ -4,6 +4,7 @@ import type { Engine } from '../engine.ts';
 import type { ResponseAddress, SealedSecret } from '../secrets/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import { ApiError } from './errors.ts';
+import { canonicalJson } from '../core/index.ts';
 
 export interface IdempotencyConfig {
   retentionMs: number;
@@ -42,17 +43,6 @@ export interface IdempotentOptions {
 }
 
 const MAX_KEY_LENGTH = 255;
-
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /**
  * Idempotency-Key handling, scoped to (tenant, route, key):
@@ -96,7 +86,7 @@ export class Idempotency {
     // caller's key is part of what the record answers for, so another key of the tenant sending
     // the same Idempotency-Key and body gets 422, not someone else's credential.
     const caller = sealed ? `${request.principal!.keyId}\n` : '';
-    const hash = hashOf('sha256', `${caller}${request.url}\n${canonical(opts.bodyForHash ?? request.body ?? null)}`);
+    const hash = hashOf('sha256', `${caller}${request.url}\n${canonicalJson(opts.bodyForHash ?? request.body ?? null)}`);
     const replayed = await this.#replay(reply, address, sealed, hash);
     if (replayed) return replayed;
     const flightKey = `${tenantId}\u0000${route}\u0000${key}`;

@@ -1,5 +1,6 @@
 import type { ScheduleCreate, ScheduleMissedPolicy, ScheduleOverlapPolicy, ScheduleTarget } from '@agentd/protocol';
 import type { SchedulesTable } from '../store/index.ts';
+import { canonicalJson } from '../core/index.ts';
 
 /** What a schedule is, defaults applied: two creates of one id are the same when these are. */
 export interface Definition {
@@ -35,20 +36,7 @@ export function rowDefinition(row: SchedulesTable): Definition {
   };
 }
 
-/** JSON with object keys sorted: `{"a":1,"b":2}` and `{"b":2,"a":1}` are the same input. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 /** The fields whose values differ, in the order of the definition. */
 export function differences(a: Definition, b: Definition): (keyof Definition)[] {
-  return (Object.keys(a) as (keyof Definition)[]).filter((k) => canonical(a[k]) !== canonical(b[k]));
+  return (Object.keys(a) as (keyof Definition)[]).filter((k) => canonicalJson(a[k]) !== canonicalJson(b[k]));
 }

@@ -4,21 +4,10 @@ import type { Workflow, WorkflowStepSummary, WorkflowVersion } from '@agentd/pro
 import type { WorkflowDocument } from '@agentd/protocol/workflow';
 import type { WorkflowVersionsTable, WorkflowsTable } from '../store/index.ts';
 import type { WireFormat } from '../core/index.ts';
-
-/** JSON with object keys sorted: the same definition in YAML or JSON, keys in any order, is one text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value && typeof value === 'object') {
-    return `{${Object.keys(value)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
+import { canonicalJson } from '../core/index.ts';
 
 export function definitionDigest(document: unknown): string {
-  return createHash('sha256').update(canonical(document)).digest('hex');
+  return createHash('sha256').update(canonicalJson(document)).digest('hex');
 }
 
 /** What the steps are, read from a stored (so already validated) definition. */
