@@ -161,8 +161,8 @@ class Generator:
         if "anyOf" in schema:
             options: list[str] = []
             for i, s in enumerate(schema["anyOf"]):
-                t = self.type_of(s, hint if i == 0 else f"{hint}{i}")
-                for part in t.split(" | "):
+                rendered = self.type_of(s, hint if i == 0 else f"{hint}{i}")
+                for part in rendered.split(" | "):
                     if part not in options:
                         options.append(part)
             if "None" in options:  # keep `X | None` readable
