@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -50,8 +51,9 @@ class AsyncRunsResource(AsyncResource):
         return await self._send(Run, "PATCH", f"/v1/runs/{seg(id)}", body)
 
     async def signal(self, id: str, name: str, payload: Any = None, *, idempotency_key: str | None = None) -> Signal:
-        return await self._send(Signal, "POST", f"/v1/runs/{seg(id)}/signals/{seg(name)}", {"payload": payload},
-                                idempotency_key=idempotency_key)
+        # The body is the payload itself, JSON null included.
+        return await self._send(Signal, "POST", f"/v1/runs/{seg(id)}/signals/{seg(name)}", idempotency_key=idempotency_key,
+                                raw_body=(json.dumps(payload), "application/json"))
 
     async def signals(self, id: str) -> GetRunsByIdSignalsResponse:
         return await self._get(GetRunsByIdSignalsResponse, f"/v1/runs/{seg(id)}/signals")

@@ -17,14 +17,14 @@ log = logging.getLogger("agentd.worker")
 class CompletionBatcher:
     def __init__(self, client: AsyncAgentd) -> None:
         self._client = client
-        self._pending: list[tuple[dict[str, Any], asyncio.Future[bool]]] = []
+        self._pending: list[tuple[dict[str, Any], asyncio.Future[Any]]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
 
-    def submit(self, result: dict[str, Any]) -> asyncio.Future[bool]:
-        """Resolves True once the server took this result, False if it refused it (say LEASE_LOST)."""
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+    def submit(self, result: dict[str, Any]) -> asyncio.Future[Any]:
+        """Resolves None once the server took this result, else its error ({code, message}), or False when the call failed."""
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending.append((result, future))
         self._wake.set()
         if self._task is None or self._task.done():
@@ -42,7 +42,7 @@ class CompletionBatcher:
             if self._closing:
                 return
 
-    async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[bool]]]) -> None:
+    async def _send(self, batch: list[tuple[dict[str, Any], asyncio.Future[Any]]]) -> None:
         try:
             answer = await self._client.worker.complete_batch([r for r, _ in batch])
         except Exception as err:  # the whole call failed after its retries: the leases will expire and be re-leased
@@ -58,7 +58,7 @@ class CompletionBatcher:
             if not ok and item is not None and item.error is not None:
                 log.warning("completion of lease %s refused: %s %s", result["lease_id"], item.error.code, item.error.message)
             if not f.done():
-                f.set_result(ok)
+                f.set_result(None if ok else (item.error if item is not None else False))
 
     async def flush(self) -> None:
         """Sends what waits and returns once every submitted result has its answer."""

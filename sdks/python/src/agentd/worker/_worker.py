@@ -51,6 +51,7 @@ class Worker:
         self._active: dict[str, asyncio.Task[None]] = {}
         self._stop: asyncio.Event | None = None
         self._slot_freed: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def endpoint(self, name: str) -> Callable[[F], F]:
         """Registers `fn(input, ctx)` (async def or def) as the handler of endpoint `name`."""
@@ -70,7 +71,21 @@ class Worker:
         asyncio.run(self.serve())
 
     def stop(self) -> None:
-        """Stops leasing; running handlers get `shutdown_grace` seconds, then are cancelled and released."""
+        """Stops leasing; running handlers get `shutdown_grace` seconds, then are cancelled and released.
+        Safe to call from any thread (a worker run in a thread is stopped from another)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake_for_stop()
+        else:
+            loop.call_soon_threadsafe(self._wake_for_stop)
+
+    def _wake_for_stop(self) -> None:
         if self._stop is not None:
             self._stop.set()
         if self._slot_freed is not None:
@@ -80,7 +95,7 @@ class Worker:
         if not self._endpoints:
             raise ValueError("the worker has no endpoints: register one with @worker.endpoint(name)")
         self._stop, self._slot_freed = asyncio.Event(), asyncio.Event()
-        loop = asyncio.get_running_loop()
+        self._loop = loop = asyncio.get_running_loop()
         if self.handle_signals:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, self.stop)
@@ -154,7 +169,12 @@ class Worker:
                 result = {"lease_id": task.lease_id, "error": {"type": "output_unserializable", "message": str(err), "non_retryable": True}}
             except Exception as err:
                 result = {"lease_id": task.lease_id, "error": failure_of(err)}
-            await batcher.submit(result)
+            refused = await batcher.submit(result)
+            if getattr(refused, "code", None) == "OUTPUT_INVALID":
+                # The output broke the endpoint's schema: the run fails, and retrying would fail the same way.
+                message = getattr(refused, "message", "output invalid")
+                await batcher.submit({"lease_id": task.lease_id, "error": {"type": "output_invalid", "message": message,
+                                                                           "non_retryable": True, "details": getattr(refused, "details", None)}})
         finally:
             beat.cancel()
             self._active.pop(task.lease_id, None)
