@@ -1,0 +1,57 @@
+# Generated from agentd/_async by scripts/unasync.py. Do not edit.
+"""agents and workflows: deploy (a dict, or YAML text sent as YAML), list, retrieve, versions, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentd._sync._page import Page
+from agentd._sync._resource import Resource, text_or_json
+from agentd._models import Agent, AgentDeleted, AgentVersion, Workflow, WorkflowDeleted, WorkflowVersion
+from agentd._options import seg
+
+
+class AgentsResource(Resource):
+    def deploy(self, manifest: dict[str, Any] | str, *, idempotency_key: str | None = None) -> Agent:
+        return self._send(Agent, "POST", "/v1/agents", idempotency_key=idempotency_key, **text_or_json(manifest))
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Page[Agent]:
+        return self._page(Agent, "/v1/agents", {"limit": limit, "cursor": cursor})
+
+    def retrieve(self, name: str) -> Agent:
+        return self._get(Agent, f"/v1/agents/{seg(name)}")
+
+    def versions(self, name: str, *, limit: int | None = None, cursor: str | None = None) -> Page[AgentVersion]:
+        return self._page(AgentVersion, f"/v1/agents/{seg(name)}/versions", {"limit": limit, "cursor": cursor})
+
+    def retrieve_version(self, name: str, version: int) -> AgentVersion:
+        return self._get(AgentVersion, f"/v1/agents/{seg(name)}/versions/{seg(version)}")
+
+    def delete(self, name: str) -> AgentDeleted:
+        return self._send(AgentDeleted, "DELETE", f"/v1/agents/{seg(name)}")
+
+    def disable_endpoint(self, name: str, endpoint: str) -> Agent:
+        return self._send(Agent, "POST", f"/v1/agents/{seg(name)}/endpoints/{seg(endpoint)}/disable", {})
+
+    def enable_endpoint(self, name: str, endpoint: str) -> Agent:
+        return self._send(Agent, "POST", f"/v1/agents/{seg(name)}/endpoints/{seg(endpoint)}/enable", {})
+
+
+class WorkflowsResource(Resource):
+    def deploy(self, definition: dict[str, Any] | str, *, idempotency_key: str | None = None) -> Workflow:
+        return self._send(Workflow, "POST", "/v1/workflows", idempotency_key=idempotency_key, **text_or_json(definition))
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Page[Workflow]:
+        return self._page(Workflow, "/v1/workflows", {"limit": limit, "cursor": cursor})
+
+    def retrieve(self, name: str) -> Workflow:
+        return self._get(Workflow, f"/v1/workflows/{seg(name)}")
+
+    def versions(self, name: str, *, limit: int | None = None, cursor: str | None = None) -> Page[WorkflowVersion]:
+        return self._page(WorkflowVersion, f"/v1/workflows/{seg(name)}/versions", {"limit": limit, "cursor": cursor})
+
+    def retrieve_version(self, name: str, version: int) -> WorkflowVersion:
+        return self._get(WorkflowVersion, f"/v1/workflows/{seg(name)}/versions/{seg(version)}")
+
+    def delete(self, name: str) -> WorkflowDeleted:
+        return self._send(WorkflowDeleted, "DELETE", f"/v1/workflows/{seg(name)}")

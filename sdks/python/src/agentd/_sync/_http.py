@@ -1,0 +1,129 @@
+# Generated from agentd/_async by scripts/unasync.py. Do not edit.
+"""The transport under every resource: URL, auth, retries with one total deadline, and an
+Idempotency-Key per POST that its retries reuse (so a retry of a POST whose answer was lost is
+replayed by the server instead of doing the work twice)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+
+from agentd._errors import AgentdError, APIConnectionError, APIError, APITimeoutError, make_api_error
+from agentd._options import ClientOptions
+from agentd._retry import backoff_delay, is_retryable_status, retry_after_seconds
+
+Query = dict[str, Any]
+
+
+class HTTP:
+    def __init__(self, options: ClientOptions, http_client: httpx.Client | None = None) -> None:
+        self.options = options
+        self._owns = http_client is None
+        # No client-level timeout: each try gets what is left of the call's deadline.
+        self._http = http_client or httpx.Client(timeout=None)
+
+    def close(self) -> None:
+        if self._owns:
+            self._http.close()
+
+    def _headers(self, accept: str, idempotency_key: str | None, extra: dict[str, str] | None, has_body: bool) -> dict[str, str]:
+        headers = {"accept": accept, **{k.lower(): v for k, v in self.options.default_headers.items()}}
+        if has_body:
+            headers["content-type"] = "application/json"
+        if self.options.api_key:
+            headers["authorization"] = f"Bearer {self.options.api_key}"
+        if idempotency_key is not None:
+            headers["idempotency-key"] = idempotency_key
+        headers.update({k.lower(): v for k, v in (extra or {}).items()})
+        return headers
+
+    def request(self, method: str, path: str, *, query: Query | None = None, body: Any = None,
+                      raw_body: tuple[str, str] | None = None, idempotency_key: str | None = None,
+                      timeout: float | None = None, max_retries: int | None = None, headers: dict[str, str] | None = None) -> Any:
+        """Sends a request, retrying as the policy allows, and returns the parsed JSON body."""
+        retries = self.options.max_retries if max_retries is None else max_retries
+        total = self.options.timeout if timeout is None else timeout
+        deadline = time.monotonic() + total
+        key = (idempotency_key or str(uuid.uuid4())) if method == "POST" else None
+        content: str | None
+        extra = dict(headers or {})
+        if raw_body is not None:
+            content, extra["content-type"] = raw_body
+        else:
+            content = None if body is None else json.dumps(body)
+        hdrs = self._headers("application/json", key, extra, content is not None and raw_body is None)
+        params = _clean(query)
+        for retry in range(retries + 1):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise APITimeoutError(f"{method} {path}: no answer within {total} s")
+            try:
+                response = self._http.request(method, self.options.base_url + path, params=params, content=content,
+                                                    headers=hdrs, timeout=left)
+            except httpx.TimeoutException as err:
+                raise APITimeoutError(f"{method} {path}: no answer within {total} s") from err
+            except httpx.TransportError as err:
+                if retry >= retries:
+                    raise APIConnectionError(f"{method} {path}: connection error: {err!r}") from err
+                self._pause(backoff_delay(retry), deadline, method, path, total, err)
+                continue
+            text = response.text
+            if response.is_success:
+                if not text:
+                    return None
+                try:
+                    return json.loads(text)
+                except ValueError as err:
+                    raise AgentdError(f"invalid JSON in the {response.status_code} answer to {method} {path}") from err
+            error = make_api_error(response, text)
+            if retry >= retries or not is_retryable_status(response.status_code, error.code):
+                raise error
+            self._pause(retry_after_seconds(response.headers) or backoff_delay(retry), deadline, method, path, total, error)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, delay: float, deadline: float, method: str, path: str, total: float, cause: Exception) -> None:
+        """Sleeps before a retry unless that would pass the deadline: then the last failure is final."""
+        if time.monotonic() + delay >= deadline:
+            if isinstance(cause, APIError):
+                raise cause
+            raise APITimeoutError(f"{method} {path}: no answer within {total} s") from cause
+        time.sleep(delay)
+
+    @contextlib.contextmanager
+    def stream(self, path: str, *, query: Query | None = None, headers: dict[str, str] | None = None,
+                     idle_timeout: float = 45.0) -> Iterator[httpx.Response]:
+        """Opens an SSE response (one try; the stream reconnects by itself) and closes it on exit."""
+        hdrs = self._headers("text/event-stream", None, headers, False)
+        timeout = httpx.Timeout(self.options.timeout, read=idle_timeout)
+        try:
+            request = self._http.build_request("GET", self.options.base_url + path, params=_clean(query), headers=hdrs, timeout=timeout)
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as err:
+            raise APIConnectionError(f"GET {path}: connection error: {err!r}") from err
+        try:
+            if not response.is_success:
+                text = (response.read()).decode("utf-8", "replace")
+                raise make_api_error(response, text)
+            yield response
+        finally:
+            response.close()
+
+
+def _clean(query: Query | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for k, v in (query or {}).items():
+        if v is None:
+            continue
+        if isinstance(v, bool):
+            out[k] = "true" if v else "false"
+        elif isinstance(v, (list, tuple)):
+            out[k] = ",".join(str(x) for x in v)
+        else:
+            out[k] = str(v)
+    return out

@@ -1,0 +1,131 @@
+"""`ctx`, what a handler receives beside its input: the call envelope, events (log, progress,
+emit), approvals, secrets, durable steps and signal waits, and cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from agentd._async._client import AsyncAgentd
+from agentd._errors import APIError
+from agentd._models import Approval, Task
+from agentd.worker._errors import LeaseLostError, SecretNotGrantedError
+
+T = TypeVar("T")
+# Long-poll length for approval and signal waits: the server answers at a decision or at this.
+POLL_WAIT_MS = 20_000
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    approved: bool
+    comment: str | None
+    reason: str | None
+    decided_by: str | None
+    approval: Approval
+
+
+class TaskSecrets:
+    """The secrets granted to the run's agent, delivered with the lease (never fetched again)."""
+
+    def __init__(self, task: Task) -> None:
+        self._task = task
+        self._values = dict(task.secrets or {})
+
+    async def get(self, name: str) -> str:
+        value = self._values.get(name)
+        if value is None:
+            withheld = self._task.secrets_withheld
+            raise SecretNotGrantedError(name, self._task.agent, self._task.endpoint, withheld.message if withheld else None)
+        return value
+
+    def has(self, name: str) -> bool:
+        return name in self._values
+
+    def names(self) -> list[str]:
+        return list(self._values)
+
+
+def _lease_gone(err: Exception) -> bool:
+    return isinstance(err, APIError) and err.code in ("LEASE_LOST", "LEASE_NOT_FOUND", "RUN_ALREADY_TERMINAL")
+
+
+class Context:
+    def __init__(self, client: AsyncAgentd, task: Task) -> None:
+        self._client = client
+        self._task = task
+        self.run_id = task.run_id
+        self.lease_id = task.lease_id
+        self.agent = task.agent
+        self.endpoint = task.endpoint
+        self.attempt = task.attempt
+        self.max_attempts = task.max_attempts
+        self.deadline = task.deadline_at
+        self.metadata = task.metadata
+        self.parent_run_id: str | None = task.model_extra.get("parent_run_id") if task.model_extra else None
+        self.secrets = TaskSecrets(task)
+        self.cancelled = asyncio.Event()
+        self._approvals = 0
+        self._steps: dict[str, Any] | None = None
+
+    async def _call(self, coro: Any) -> Any:
+        try:
+            return await coro
+        except APIError as err:
+            if _lease_gone(err):
+                raise LeaseLostError(f"the lease of run {self.run_id} is gone ({err.code})") from err
+            raise
+
+    async def emit(self, type: str, data: dict[str, Any] | None = None) -> None:
+        """Appends an event to the run (`run.log`, `run.progress`, `run.output.delta`, or your own)."""
+        await self._call(self._client.leases.append_events(self.lease_id, [{"type": type, "data": data or {}}]))
+
+    async def log(self, message: str, *, level: str = "info", fields: dict[str, Any] | None = None) -> None:
+        data: dict[str, Any] = {"level": level, "message": message}
+        if fields is not None:
+            data["fields"] = fields
+        await self.emit("run.log", data)
+
+    async def progress(self, progress: float | None = None, message: str | None = None) -> None:
+        await self.emit("run.progress", {k: v for k, v in {"progress": progress, "message": message}.items() if v is not None})
+
+    async def approval(self, *, prompt: str, payload: Any = None, timeout_ms: int | None = None, on_timeout: str | None = None,
+                       assignees: list[str] | None = None, required_approvals: int | None = None,
+                       key: str | None = None) -> ApprovalDecision:
+        """Asks for a human decision and waits for it. The key (default: one per call, in order)
+        makes a retried attempt find the same approval instead of asking twice."""
+        self._approvals += 1
+        approval: Approval = await self._call(self._client.leases.request_approval(
+            self.lease_id, key=key or f"approval-{self._approvals}", prompt=prompt, payload=payload, timeout_ms=timeout_ms,
+            on_timeout=on_timeout, assignees=assignees, required_approvals=required_approvals))
+        while approval.status == "pending":
+            approval = await self._call(self._client.leases.wait_approval(self.lease_id, approval.id, wait_ms=POLL_WAIT_MS))
+        return ApprovalDecision(approved=approval.approved is True, comment=approval.comment, reason=approval.reason,
+                                decided_by=approval.decided_by, approval=approval)
+
+    async def step(self, key: str, fn: Any) -> Any:
+        """Runs `fn` (sync or async, no arguments) once per run: a later attempt gets the recorded output."""
+        if self._steps is None:
+            recorded = await self._call(self._client.leases.steps(self.lease_id))
+            self._steps = {s.key: s.output for s in recorded.data}
+        if key in self._steps:
+            return self._steps[key]
+        out = fn()
+        if asyncio.iscoroutine(out):
+            out = await out
+        json.dumps(out)  # a step's output must be JSON: fail here, not on replay
+        await self._call(self._client.leases.record_step(self.lease_id, key=key, output=out))
+        self._steps[key] = out
+        return out
+
+    async def wait_for_signal(self, name: str, *, key: str | None = None, last: bool | None = None) -> Any:
+        """Waits for a signal sent with `runs.signal(run_id, name, payload)` and returns its payload."""
+        wait_key = key or f"signal-{name}"
+        while True:
+            result = await self._call(self._client.leases.wait_signal(self.lease_id, name, key=wait_key, wait_ms=POLL_WAIT_MS, last=last))
+            signal = getattr(result, "signal", None)
+            if signal is not None:
+                return getattr(signal, "payload", None)

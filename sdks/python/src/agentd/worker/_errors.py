@@ -1,0 +1,45 @@
+"""Failures a handler raises, and how any exception becomes the run's failure record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class NonRetryableError(Exception):
+    """A failure that must not be retried: the run fails at once, whatever attempts are left."""
+
+    non_retryable = True
+
+    def __init__(self, message: str, *, type: str | None = None, details: Any = None) -> None:
+        super().__init__(message)
+        self.type = type
+        self.details = details
+
+
+class SecretNotGrantedError(Exception):
+    """The run's agent has no grant for this secret (or this worker's key receives none)."""
+
+    type = "secret_not_granted"
+
+    def __init__(self, secret: str, agent: str, endpoint: str, withheld: str | None) -> None:
+        super().__init__(
+            f"secret {secret!r} was not delivered: {withheld}" if withheld else
+            f"secret {secret!r} is not granted to agent {agent!r} (endpoint {endpoint}); "
+            f"grant it with: agentd grants add {secret} {agent} --endpoint {endpoint}"
+        )
+        self.details = {"secret": secret, "agent": agent, "endpoint": endpoint}
+
+
+class LeaseLostError(Exception):
+    """The lease expired or was replaced: the run is no longer this worker's to finish."""
+
+
+def failure_of(err: BaseException) -> dict[str, Any]:
+    """Retryability is data (`non_retryable` on the exception), as in the TypeScript SDK."""
+    kind = getattr(err, "type", None)
+    return {
+        "type": kind if isinstance(kind, str) and kind else type(err).__name__,
+        "message": str(err)[:10_000],
+        "non_retryable": getattr(err, "non_retryable", False) is True,
+        "details": getattr(err, "details", None),
+    }

@@ -1,0 +1,234 @@
+"""The Worker: leases runs of one agent, runs them with your handlers (async, or plain functions on
+a bounded thread pool so they never block the event loop), heartbeats each lease, batches the
+completions, and on SIGTERM stops leasing and finishes, or releases, what it holds."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import json
+import logging
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from agentd._async._client import AsyncAgentd
+from agentd._errors import APIError
+from agentd._models import Task
+from agentd._retry import backoff_delay, retry_after_seconds
+from agentd._sync._client import Agentd
+from agentd.worker._batcher import CompletionBatcher
+from agentd.worker._context import Context
+from agentd.worker._errors import LeaseLostError, failure_of
+
+Handler = Callable[[Any, Context], Any]
+F = TypeVar("F", bound=Handler)
+log = logging.getLogger("agentd.worker")
+
+MAX_TASKS_PER_LEASE = 100
+MAX_LEASE_BACKOFF = 15.0
+
+
+class Worker:
+    def __init__(self, client: Agentd | AsyncAgentd, *, agent: str, concurrency: int = 10, threads: int | None = None,
+                 poll_wait_ms: int = 20_000, lease_ttl_ms: int | None = None, shutdown_grace: float = 30.0,
+                 worker_id: str | None = None, handle_signals: bool = True) -> None:
+        self._client_options = client.options
+        self.agent = agent
+        self.concurrency = concurrency
+        self.poll_wait_ms = poll_wait_ms
+        self.lease_ttl_ms = lease_ttl_ms
+        self.shutdown_grace = shutdown_grace
+        self.handle_signals = handle_signals
+        self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._threads = threads or min(32, concurrency)
+        self._endpoints: dict[str, Handler] = {}
+        self._active: dict[str, asyncio.Task[None]] = {}
+        self._stop: asyncio.Event | None = None
+        self._slot_freed: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def endpoint(self, name: str) -> Callable[[F], F]:
+        """Registers `fn(input, ctx)` (async def or def) as the handler of endpoint `name`."""
+
+        def register(fn: F) -> F:
+            self._endpoints[name] = fn
+            return fn
+
+        return register
+
+    @property
+    def active_tasks(self) -> int:
+        return len(self._active)
+
+    def run(self) -> None:
+        """Runs until SIGTERM/SIGINT or `stop()`, in its own event loop (use `serve()` inside one)."""
+        asyncio.run(self.serve())
+
+    def stop(self) -> None:
+        """Stops leasing; running handlers get `shutdown_grace` seconds, then are cancelled and released.
+        Safe to call from any thread (a worker run in a thread is stopped from another)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake_for_stop()
+        else:
+            loop.call_soon_threadsafe(self._wake_for_stop)
+
+    def _wake_for_stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+        if self._slot_freed is not None:
+            self._slot_freed.set()
+
+    async def serve(self) -> None:
+        if not self._endpoints:
+            raise ValueError("the worker has no endpoints: register one with @worker.endpoint(name)")
+        self._stop, self._slot_freed = asyncio.Event(), asyncio.Event()
+        self._loop = loop = asyncio.get_running_loop()
+        if self.handle_signals:
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+        o = self._client_options
+        async with AsyncAgentd(base_url=o.base_url, api_key=o.api_key, timeout=o.timeout, max_retries=o.max_retries,
+                               default_headers=o.default_headers) as client:
+            pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="agentd-handler")
+            batcher = CompletionBatcher(client)
+            log.info("worker %s started for agent %s (%s)", self.id, self.agent, ", ".join(self._endpoints))
+            try:
+                await self._lease_loop(client, batcher, pool)
+                await self._drain(client)
+                await batcher.flush()
+            finally:
+                if self.handle_signals:
+                    for sig in (signal.SIGTERM, signal.SIGINT):
+                        loop.remove_signal_handler(sig)
+                pool.shutdown(wait=False, cancel_futures=True)
+                log.info("worker %s stopped", self.id)
+
+    async def _lease_loop(self, client: AsyncAgentd, batcher: CompletionBatcher, pool: ThreadPoolExecutor) -> None:
+        assert self._stop is not None and self._slot_freed is not None
+        failures = 0
+        while not self._stop.is_set():
+            free = self.concurrency - len(self._active)
+            if free <= 0:
+                self._slot_freed.clear()
+                await self._slot_freed.wait()
+                continue
+            lease = asyncio.ensure_future(client.worker.lease(
+                agent=self.agent, endpoints=list(self._endpoints), max_tasks=min(free, MAX_TASKS_PER_LEASE), wait_ms=self.poll_wait_ms,
+                worker_id=self.id, lease_ttl_ms=self.lease_ttl_ms, max_retries=0))
+            stopped = asyncio.ensure_future(self._stop.wait())
+            await asyncio.wait({lease, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            stopped.cancel()
+            if not lease.done():
+                # Stopping during a long-poll: a lease answered after this would be lost until it expires.
+                lease.cancel()
+                break
+            try:
+                tasks = lease.result().tasks
+                failures = 0
+            except Exception as err:
+                after = retry_after_seconds(err.headers) if isinstance(err, APIError) else None
+                delay = after or backoff_delay(failures, maximum=MAX_LEASE_BACKOFF)
+                failures += 1
+                log.warning("lease request failed (%s); retrying in %.1f s", err, delay)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                continue
+            for task in tasks:
+                self._active[task.lease_id] = asyncio.create_task(self._execute(client, batcher, pool, task))
+
+    async def _execute(self, client: AsyncAgentd, batcher: CompletionBatcher, pool: ThreadPoolExecutor, task: Task) -> None:
+        ctx = Context(client, task)
+        handler = self._endpoints.get(task.endpoint)
+        work = asyncio.ensure_future(self._call(handler, task, ctx, pool))
+        beat = asyncio.create_task(self._heartbeat(client, task, ctx, work))
+        try:
+            try:
+                output = await work
+                result: dict[str, Any] = {"lease_id": task.lease_id, "output": output}
+                json.dumps(output)
+            except asyncio.CancelledError:
+                if ctx.cancelled.is_set() or (self._stop is not None and self._stop.is_set()):
+                    return  # cancelled on the server, lease lost, or released at shutdown: nothing to report
+                raise
+            except LeaseLostError:
+                return
+            except (TypeError, ValueError) as err:
+                result = {"lease_id": task.lease_id, "error": {"type": "output_unserializable", "message": str(err), "non_retryable": True}}
+            except Exception as err:
+                result = {"lease_id": task.lease_id, "error": failure_of(err)}
+            refused = await batcher.submit(result)
+            if getattr(refused, "code", None) == "OUTPUT_INVALID":
+                # The output broke the endpoint's schema: the run fails, and retrying would fail the same way.
+                message = getattr(refused, "message", "output invalid")
+                await batcher.submit({"lease_id": task.lease_id, "error": {"type": "output_invalid", "message": message,
+                                                                           "non_retryable": True, "details": getattr(refused, "details", None)}})
+        finally:
+            beat.cancel()
+            self._active.pop(task.lease_id, None)
+            if self._slot_freed is not None:
+                self._slot_freed.set()
+
+    async def _call(self, handler: Handler | None, task: Task, ctx: Context, pool: ThreadPoolExecutor) -> Any:
+        if handler is None:
+            raise LookupError(f"this worker has no handler for endpoint {task.endpoint}")
+        if inspect.iscoroutinefunction(handler):
+            return await handler(task.input, ctx)
+        loop = asyncio.get_running_loop()
+        out = await loop.run_in_executor(pool, handler, task.input, ctx)
+        if inspect.isawaitable(out):
+            return await out
+        return out
+
+    async def _heartbeat(self, client: AsyncAgentd, task: Task, ctx: Context, work: Awaitable[Any]) -> None:
+        """Extends the lease; a cancelled run or a lost lease cancels the handler."""
+        interval = task.heartbeat_interval_ms / 1000
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                beat = await client.leases.heartbeat(task.lease_id)
+            except APIError as err:
+                if err.code in ("LEASE_LOST", "LEASE_NOT_FOUND", "RUN_ALREADY_TERMINAL"):
+                    ctx.cancelled.set()
+                    asyncio.ensure_future(work).cancel()
+                    return
+                log.warning("heartbeat of lease %s failed: %s", task.lease_id, err)
+                continue
+            except Exception as err:
+                log.warning("heartbeat of lease %s failed: %s", task.lease_id, err)
+                continue
+            if beat.status == "cancelled":
+                ctx.cancelled.set()
+                asyncio.ensure_future(work).cancel()
+                return
+
+    async def _drain(self, client: AsyncAgentd) -> None:
+        """After stop: waits `shutdown_grace` for running handlers, then cancels and releases the rest."""
+        if not self._active:
+            return
+        log.info("waiting up to %.0f s for %d running tasks", self.shutdown_grace, len(self._active))
+        _done, pending = await asyncio.wait(list(self._active.values()), timeout=self.shutdown_grace)
+        if not pending:
+            return
+        leases = [lease for lease, t in self._active.items() if t in pending]
+        for t in pending:
+            t.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        log.warning("grace period over; releasing %d unfinished tasks", len(leases))
+        for lease_id in leases:
+            try:
+                await client.leases.release(lease_id)
+            except APIError as err:
+                log.warning("release of lease %s failed: %s", lease_id, err)

@@ -1,0 +1,142 @@
+"""The Python Worker against a real server: completions, ctx.log, failures, approval with a
+granted secret, cancellation, and a plain (sync) handler on the thread pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from agentd import Agentd, AsyncAgentd
+from agentd.worker import Context, NonRetryableError, Worker
+from tests.server import ServerProcess
+
+
+@contextlib.asynccontextmanager
+async def serving(worker: Worker) -> AsyncIterator[Worker]:
+    task = asyncio.create_task(worker.serve())
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        await asyncio.wait_for(task, 30)
+
+
+def hello_manifest(name: str) -> dict[str, Any]:
+    return {"apiVersion": "agentd.dev/v1", "kind": "Agent", "metadata": {"name": name},
+            "spec": {"runtime": "worker", "endpoints": {"greet": {"retry": {"max_attempts": 3, "initial_interval": "100ms"}},
+                                                          "boom": {"retry": {"max_attempts": 3, "initial_interval": "100ms"}},
+                                                          "slow": {}, "plain": {}}}}
+
+
+async def test_worker_completes_logs_and_fails(aclient: AsyncAgentd) -> None:
+    name = "py-" + uuid.uuid4().hex[:8]
+    await aclient.agents.deploy(hello_manifest(name))
+    worker = Worker(aclient, agent=name, concurrency=4, poll_wait_ms=500, handle_signals=False)
+
+    @worker.endpoint("greet")
+    async def greet(input: Any, ctx: Context) -> dict[str, str]:
+        await ctx.log("hi")
+        return {"greeting": f"Hello, {input['name']}!"}
+
+    @worker.endpoint("boom")
+    async def boom(input: Any, ctx: Context) -> None:
+        raise NonRetryableError("no such customer", type="customer_not_found")
+
+    @worker.endpoint("plain")
+    def plain(input: Any, ctx: Context) -> dict[str, int]:
+        return {"doubled": input["n"] * 2}
+
+    async with serving(worker):
+        runs = [await aclient.runs.create(agent=name, endpoint="greet", input={"name": f"n{i}"}) for i in range(10)]
+        done = [await aclient.runs.wait(r.id, timeout=30) for r in runs]
+        assert all(d.status == "succeeded" for d in done)
+        assert sorted(d.model_dump()["output"]["greeting"] for d in done) == sorted(f"Hello, n{i}!" for i in range(10))
+        events = [e async for e in aclient.runs.events(runs[0].id)]
+        assert any(e.type == "run.log" and e.data.get("message") == "hi" for e in events)
+        failed = await aclient.runs.create_and_wait(agent=name, endpoint="boom", input={}, timeout=30)
+        assert failed.status == "failed" and failed.attempts == 1
+        assert failed.error is not None and failed.error.type == "customer_not_found" and failed.error.non_retryable
+        p = await aclient.runs.create_and_wait(agent=name, endpoint="plain", input={"n": 21}, timeout=30)
+        assert p.model_dump()["output"] == {"doubled": 42}
+
+
+async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
+    name = "py-" + uuid.uuid4().hex[:8]
+    await aclient.agents.deploy(hello_manifest(name))
+    worker = Worker(aclient, agent=name, poll_wait_ms=500, handle_signals=False)
+    started, seen_cancel = asyncio.Event(), asyncio.Event()
+
+    @worker.endpoint("slow")
+    async def slow(input: Any, ctx: Context) -> None:
+        started.set()
+        try:
+            await asyncio.sleep(120)
+        except asyncio.CancelledError:
+            seen_cancel.set()
+            raise
+
+    async with serving(worker):
+        run = await aclient.runs.create(agent=name, endpoint="slow", input={})
+        await asyncio.wait_for(started.wait(), 30)
+        await aclient.runs.cancel(run.id)
+        await asyncio.wait_for(seen_cancel.wait(), 30)
+        assert (await aclient.runs.retrieve(run.id)).status == "cancelled"
+
+
+def test_approval_and_secret_with_the_sync_client(client: Agentd, server: ServerProcess, approval_yaml: str) -> None:
+    client.agents.deploy(approval_yaml)
+    secret = "py_secret_" + uuid.uuid4().hex[:6]
+    canary = "CANARY-" + uuid.uuid4().hex
+    assert client.secrets.create(name=secret, value=canary).name == secret
+    grant = client.grants.create(secret=secret, agent="refund")
+    assert grant.agent == "refund" and grant.secret == secret
+    key = client.keys.create(role="worker", agents=["refund"])
+    seen: dict[str, Any] = {}
+    assert key.key
+    worker = Worker(Agentd(base_url=server.url, api_key=key.key), agent="refund", poll_wait_ms=500, handle_signals=False)
+
+    @worker.endpoint("issue")
+    async def issue(input: Any, ctx: Context) -> dict[str, Any]:
+        decision = await ctx.approval(prompt="refund?")
+        value = await ctx.secrets.get(secret)
+        seen.update(approved=decision.approved, comment=decision.comment, by=decision.decided_by)
+        return {"refunded": decision.approved, "token_used": value == canary}
+
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        run = client.runs.create(agent="refund", endpoint="issue", input={"amount": 42})
+        pending: list[Any] = []
+        for _ in range(300):
+            pending = [a for a in client.approvals.list(status="pending") if a.run_id == run.id]
+            if pending:
+                break
+            time.sleep(0.1)
+        assert pending and pending[0].prompt == "refund?"
+        assert client.approvals.retrieve(pending[0].id).status == "pending"
+        client.approvals.approve(pending[0].id, comment="ok")
+        done = client.runs.wait(run.id, timeout=30)
+        assert done.status == "succeeded", done.error
+        out = done.model_dump()["output"]
+    finally:
+        worker.stop()
+        thread.join(30)
+    assert out == {"refunded": True, "token_used": True}
+    assert seen["approved"] is True and seen["comment"] == "ok" and seen["by"]
+    assert client.grants.revoke(grant.id).id == grant.id
+    assert client.secrets.delete(secret)
+    assert client.keys.revoke(key.id).id == key.id
+
+
+@pytest.mark.parametrize("n", [1])
+def test_records(client: Agentd, n: int) -> None:
+    assert isinstance(list(client.findings.list(since="0")), list)
+    assert isinstance(list(client.logs.list()), list)
+    assert any(r.action for r in client.audit.list(limit=5))
