@@ -10,7 +10,7 @@ import type { ResolvedWorkflow, WorkflowService } from './workflow-service.ts';
 
 /** The step row of a step itself (for_each items would take 0, 1, …). */
 const SELF = -1;
-const DONE = new Set(['succeeded', 'skipped']);
+const DONE: ReadonlySet<string> = new Set(['succeeded', 'skipped']);
 const LIVE = ['pending', 'running', 'waiting'];
 
 /**
