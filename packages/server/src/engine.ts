@@ -111,7 +111,8 @@ export function createEngine(opts: {
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
-  const driver = new WorkflowDriver({ store, workflows, agents, leases });
+  const signals = new SignalService(store);
+  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals });
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
@@ -127,7 +128,7 @@ export function createEngine(opts: {
     events: new EventService(store),
     findings: new FindingService(store),
     logs: new LogService(store),
-    sweeper: new Sweeper({ store, leases, approvals, clock, ...opts.sweep }),
+    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, clock, ...opts.sweep }),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,
@@ -138,7 +139,7 @@ export function createEngine(opts: {
     workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
-    signals: new SignalService(store),
+    signals,
     steps: new StepService(store),
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),

@@ -128,12 +128,12 @@ export function failWorkflow(ctx: WriteContext, run: RunsTable, failure: RunFail
   return applyTransition(ctx, 'fail', run, { set: { error: JSON.stringify(failure) }, data: { error: failure }, cause: 'failed' });
 }
 
-/** wait (reason `approval`), for a workflow run whose only live steps are approval gates. */
-export function waitForGates(ctx: WriteContext, run: RunsTable, approvalIds: string[]): Promise<RunsTable | undefined> {
-  return applyTransition(ctx, 'wait', run, { set: { waiting_reason: 'approval', waiting_since: ctx.now }, data: { reason: 'approval', approval_ids: approvalIds } });
+/** wait, for a workflow run whose only live steps are gates: approvals (reason `approval`), signal waits (`signal`), timers (`sleep`). */
+export function waitForGates(ctx: WriteContext, run: RunsTable, reason: 'approval' | 'signal' | 'sleep', steps: string[]): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'wait', run, { set: { waiting_reason: reason, waiting_since: ctx.now }, data: { reason, steps } });
 }
 
 /** resume, for a workflow run that waited at its gates and now runs a step again. */
 export function resumeWorkflow(ctx: WriteContext, run: RunsTable, step: string): Promise<RunsTable | undefined> {
-  return applyTransition(ctx, 'resume', run, { set: { waiting_reason: null, waiting_since: null }, data: { reason: 'approval', step } });
+  return applyTransition(ctx, 'resume', run, { set: { waiting_reason: null, waiting_since: null }, data: { reason: run.waiting_reason, step } });
 }

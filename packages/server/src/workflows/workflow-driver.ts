@@ -1,10 +1,12 @@
 import { EventType, isTerminal, type RunFailure, type RunStatus } from '@agentd/protocol';
-import { evaluateCondition, evaluateTemplate, ExpressionError, type AgentStep, type ApprovalStep, type ExpressionScope } from '@agentd/protocol/workflow';
+import { evaluateCondition, evaluateTemplate, ExpressionError, type AgentStep, type ApprovalStep, type CompiledWorkflow, type ExpressionScope, type WaitStep } from '@agentd/protocol/workflow';
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { appendRunEvents, approvalRow, completeWorkflow, createRuns, failWorkflow, requestedEventData, resumeWorkflow, waitForGates } from '../runs/index.ts';
-import type { ApprovalsTable, EndedChild, RunsTable, Store, WorkflowStepsTable, WriteContext } from '../store/index.ts';
+import type { ApprovalsTable, EndedChild, RunsTable, SignalsTable, Store, WorkflowStepsTable, WriteContext } from '../store/index.ts';
+import { consumeSignal, type SignalService } from '../signals/index.ts';
+import { sql } from 'kysely';
 import { DomainError } from '../core/index.ts';
 import type { ResolvedWorkflow, WorkflowService } from './workflow-service.ts';
 
@@ -30,7 +32,7 @@ export class WorkflowDriver {
   readonly #agents: AgentService;
   readonly #leases: LeaseService;
 
-  constructor(deps: { store: Store; workflows: WorkflowService; agents: AgentService; leases: LeaseService }) {
+  constructor(deps: { store: Store; workflows: WorkflowService; agents: AgentService; leases: LeaseService; signals: SignalService }) {
     this.#store = deps.store;
     this.#workflows = deps.workflows;
     this.#agents = deps.agents;
@@ -38,6 +40,86 @@ export class WorkflowDriver {
     deps.store.runHooks.onChildEnded(this.#childEnded);
     deps.store.runHooks.onApprovalSettled(this.#approvalSettled);
     deps.store.runHooks.onWorkflowEnded(this.#workflowEnded);
+    deps.signals.onSignal(this.#signalArrived);
+  }
+
+  /**
+   * A signal to a workflow run, in the signal's transaction (the run locked by it): the first
+   * waiting `wait: {signal}` step of that name (in written order) consumes it and succeeds with
+   * its payload as output. A signal no step waits for yet is kept, and consumed when one begins.
+   */
+  readonly #signalArrived = async (ctx: WriteContext, sent: RunsTable, signal: SignalsTable): Promise<void> => {
+    if (sent.kind !== 'workflow' || isTerminal(sent.status as RunStatus)) return;
+    const waiting = await this.#waitingWaits(ctx, sent);
+    if (waiting.length === 0) return;
+    const { workflow } = await this.#workflows.resolve(sent.tenant_id, sent.agent, sent.agent_version, { db: ctx.trx });
+    for (const row of waiting) {
+      const step = stepOf(workflow, row.step_id);
+      if (step?.type !== 'wait' || step.wait.kind !== 'signal' || step.wait.signal !== signal.name) continue;
+      const got = await consumeSignal(ctx, sent, { name: signal.name, consumer: signalConsumer(step.id) });
+      if (!got) return;
+      const run = (await this.#lockRun(ctx, sent.tenant_id, sent.id))!;
+      await this.#finishStep(ctx, run, step.id, { status: 'succeeded', output: got.payload });
+      await appendRunEvents(ctx, run, [{ type: EventType.workflowStepSucceeded, data: { step: step.id, iteration: SELF, signal_id: got.id } }]);
+      await this.advance(ctx, run);
+      return;
+    }
+  };
+
+  /** The run's wait steps now waiting (no child, no approval), in no particular order. */
+  #waitingWaits(ctx: WriteContext, run: Pick<RunsTable, 'tenant_id' | 'id'>): Promise<WorkflowStepsTable[]> {
+    return ctx.trx
+      .selectFrom('workflow_steps')
+      .selectAll()
+      .where('tenant_id', '=', run.tenant_id)
+      .where('run_id', '=', run.id)
+      .where('status', '=', 'waiting')
+      .where('child_run_id', 'is', null)
+      .where('approval_id', 'is', null)
+      .execute();
+  }
+
+  /** The timer leader's candidates: waiting steps whose `wake_at` passed, across tenants, oldest first. */
+  dueWakeups(now: number, limit: number): Promise<{ tenant_id: string; run_id: string; step_id: string }[]> {
+    // The timers scan every tenant (wakeIn writes each within its own); the status is a literal for the partial index.
+    return this.#store
+      .allTenants(this.#store.db)
+      .selectFrom('workflow_steps')
+      .select(['tenant_id', 'run_id', 'step_id'])
+      .where(sql<boolean>`status = 'waiting'`)
+      .where('wake_at', '<=', now)
+      .orderBy('wake_at')
+      .limit(limit)
+      .execute();
+  }
+
+  /**
+   * Inside the sweeper's batch: each wait step still waiting and due ends — a duration or an
+   * until succeeds (output `{waited_until}`), a signal wait past its timeout fails
+   * (`signal_timeout`, which fails the workflow) — and its workflow advances. Answers how many ended.
+   */
+  async wakeIn(ctx: WriteContext, due: { tenant_id: string; run_id: string; step_id: string }[]): Promise<number> {
+    let n = 0;
+    for (const d of due) {
+      const run = await this.#lockRun(ctx, d.tenant_id, d.run_id);
+      if (!run || run.kind !== 'workflow' || isTerminal(run.status as RunStatus)) continue;
+      const row = await ctx.trx.selectFrom('workflow_steps').selectAll().where('tenant_id', '=', d.tenant_id).where('run_id', '=', d.run_id).where('step_id', '=', d.step_id).where('iteration', '=', SELF).executeTakeFirst();
+      if (!row || row.status !== 'waiting' || row.wake_at === null || row.wake_at > ctx.now) continue;
+      const { workflow } = await this.#workflows.resolve(run.tenant_id, run.agent, run.agent_version, { db: ctx.trx });
+      const step = stepOf(workflow, row.step_id);
+      if (step?.type !== 'wait') continue;
+      if (step.wait.kind === 'signal') {
+        const error: RunFailure = { type: 'signal_timeout', message: `no signal ${step.wait.signal} came in time`, non_retryable: true, details: { signal: step.wait.signal } };
+        await this.#finishStep(ctx, run, step.id, { status: 'failed', error: JSON.stringify(error) });
+        await appendRunEvents(ctx, run, [{ type: EventType.workflowStepFailed, data: { step: step.id, iteration: SELF, child_run_id: null, error } }]);
+      } else {
+        await this.#finishStep(ctx, run, step.id, { status: 'succeeded', output: JSON.stringify({ waited_until: ctx.wire.iso(row.wake_at) }) });
+        await appendRunEvents(ctx, run, [{ type: EventType.workflowStepSucceeded, data: { step: step.id, iteration: SELF } }]);
+      }
+      await this.advance(ctx, run);
+      n++;
+    }
+    return n;
   }
 
   /** The workflow run `id`, locked to the commit (every writer of a tree locks the deeper run first). */
@@ -138,7 +220,7 @@ export class WorkflowDriver {
         byId.set(id, started);
         scope.steps[id] = { output: started.output === null ? null : JSON.parse(started.output), status: started.status };
         if (started.status === 'failed') return this.#fail(ctx, run, id, started.error ? (JSON.parse(started.error) as RunFailure) : null);
-        if (started.status === 'skipped') progress = true;
+        if (DONE.has(started.status)) progress = true;
       }
     }
 
@@ -151,10 +233,11 @@ export class WorkflowDriver {
       await completeWorkflow(ctx, run, output ?? null);
       return;
     }
+    // Gates: approval steps and wait steps (no child run). With only those live the run waits.
     const live = statuses.filter((r) => LIVE.includes(r.status));
-    const onlyGates = live.length > 0 && live.every((r) => r.approval_id !== null);
-    if (onlyGates && run.status === 'running') await waitForGates(ctx, run, live.map((r) => r.approval_id!));
-    else if (!onlyGates && run.status === 'waiting') await resumeWorkflow(ctx, run, live.find((r) => r.approval_id === null)?.step_id ?? '');
+    const onlyGates = live.length > 0 && live.every((r) => r.child_run_id === null);
+    if (onlyGates && run.status === 'running') await waitForGates(ctx, run, gateReason(workflow, live), live.map((r) => r.step_id));
+    else if (!onlyGates && run.status === 'waiting') await resumeWorkflow(ctx, run, live.find((r) => r.child_run_id !== null)?.step_id ?? '');
   }
 
   async #fail(ctx: WriteContext, run: RunsTable, stepId: string | null, cause: RunFailure | null): Promise<void> {
@@ -169,7 +252,7 @@ export class WorkflowDriver {
   }
 
   /** Starts (or skips, or fails at once) one step; answers its new row. */
-  async #startStep(ctx: WriteContext, run: RunsTable, step: AgentStep | ApprovalStep | { type: 'wait'; id: string }, scope: ExpressionScope): Promise<WorkflowStepsTable> {
+  async #startStep(ctx: WriteContext, run: RunsTable, step: AgentStep | ApprovalStep | WaitStep, scope: ExpressionScope): Promise<WorkflowStepsTable> {
     const row: WorkflowStepsTable = { tenant_id: run.tenant_id, run_id: run.id, step_id: step.id, iteration: SELF, status: 'running', child_run_id: null, approval_id: null, output: null, error: null, wake_at: null, started_at: ctx.now, finished_at: null };
     const failWith = async (error: RunFailure): Promise<WorkflowStepsTable> => {
       const failed = { ...row, status: 'failed', error: JSON.stringify(error), finished_at: ctx.now };
@@ -177,7 +260,6 @@ export class WorkflowDriver {
       await appendRunEvents(ctx, run, [{ type: EventType.workflowStepFailed, data: { step: step.id, iteration: SELF, child_run_id: null, error } }]);
       return failed;
     };
-    if (step.type === 'wait') return failWith({ type: 'not_supported', message: 'wait steps are not supported yet', non_retryable: true, details: null });
     try {
       if (step.condition && !(await evaluateCondition(step.condition, scope))) {
         const skipped = { ...row, status: 'skipped', started_at: null, finished_at: ctx.now };
@@ -186,6 +268,10 @@ export class WorkflowDriver {
         return skipped;
       }
       if (step.type === 'approval') return await this.#startGate(ctx, run, step, scope, row);
+      if (step.type === 'wait') {
+        const started = await this.#startWait(ctx, run, step, scope, row);
+        return started ?? failWith({ type: 'invalid_time', message: `${step.path}.wait.until did not give an RFC 3339 time`, non_retryable: true, details: null });
+      }
       return await this.#startChild(ctx, run, step, scope, row);
     } catch (err) {
       if (err instanceof ExpressionError) return failWith(expressionFailure(err));
@@ -269,6 +355,61 @@ export class WorkflowDriver {
     ]);
     return waiting;
   }
+
+  /**
+   * A wait step: a duration or an until is a timer (`wake_at`, woken by the timer leader; a time
+   * already past succeeds at once); a signal wait consumes a signal kept for it at once, or waits
+   * (`wake_at` its timeout, if any). Null: `until` gave no time.
+   */
+  async #startWait(ctx: WriteContext, run: RunsTable, step: WaitStep, scope: ExpressionScope, row: WorkflowStepsTable): Promise<WorkflowStepsTable | null> {
+    const { wait } = step;
+    const startedEvent = (data: Record<string, unknown>) => appendRunEvents(ctx, run, [{ type: EventType.workflowStepStarted, data: { step: step.id, iteration: SELF, ...data } }]);
+    const succeed = async (output: unknown, data: Record<string, unknown>) => {
+      const done = { ...row, status: 'succeeded', output: JSON.stringify(output), finished_at: ctx.now };
+      await ctx.trx.insertInto('workflow_steps').values(done).execute();
+      await startedEvent(data);
+      await appendRunEvents(ctx, run, [{ type: EventType.workflowStepSucceeded, data: { step: step.id, iteration: SELF, ...data } }]);
+      return done;
+    };
+    const sleep = async (wakeAt: number, data: Record<string, unknown>) => {
+      const waiting = { ...row, status: 'waiting', wake_at: wakeAt };
+      await ctx.trx.insertInto('workflow_steps').values(waiting).execute();
+      await startedEvent(data);
+      return waiting;
+    };
+    if (wait.kind === 'signal') {
+      const got = await consumeSignal(ctx, run, { name: wait.signal, consumer: signalConsumer(step.id) });
+      if (got) return succeed(JSON.parse(got.payload), { signal: wait.signal, signal_id: got.id });
+      const waiting = { ...row, status: 'waiting', wake_at: wait.timeout_ms === null ? null : ctx.now + wait.timeout_ms };
+      await ctx.trx.insertInto('workflow_steps').values(waiting).execute();
+      await startedEvent({ signal: wait.signal, timeout_at: waiting.wake_at === null ? null : ctx.wire.iso(waiting.wake_at) });
+      return waiting;
+    }
+    let wakeAt: number;
+    if (wait.kind === 'duration') wakeAt = ctx.now + wait.duration_ms;
+    else {
+      const value = await evaluateTemplate(wait.until, scope);
+      wakeAt = typeof value === 'string' ? Date.parse(value) : NaN;
+      if (!Number.isFinite(wakeAt)) return null;
+    }
+    if (wakeAt <= ctx.now) return succeed({ waited_until: ctx.wire.iso(wakeAt) }, { wake_at: ctx.wire.iso(wakeAt) });
+    return sleep(wakeAt, { wake_at: ctx.wire.iso(wakeAt) });
+  }
+}
+
+const stepOf = (workflow: CompiledWorkflow, id: string) => workflow.steps.find((s) => s.id === id);
+
+/** The consumer key of a signal wait step: one signal per step, found again after a restart. */
+const signalConsumer = (stepId: string) => `workflow:${stepId}`;
+
+/** Why a workflow waits at its gates: an approval first, then a signal, else a timer. */
+function gateReason(workflow: CompiledWorkflow, live: WorkflowStepsTable[]): 'approval' | 'signal' | 'sleep' {
+  if (live.some((r) => r.approval_id !== null)) return 'approval';
+  const signal = live.some((r) => {
+    const s = stepOf(workflow, r.step_id);
+    return s?.type === 'wait' && s.wait.kind === 'signal';
+  });
+  return signal ? 'signal' : 'sleep';
 }
 
 const isFailedEval = (v: unknown): v is { failed: unknown } => typeof v === 'object' && v !== null && 'failed' in v && Object.keys(v).length === 1 && (v as { failed: unknown }).failed instanceof Error;

@@ -14,13 +14,12 @@ export type WorkflowRunRecorder = (ctx: WriteContext, run: Run) => Promise<void>
 const WORKFLOW_RETRY = { ...DEFAULT_RETRY, max_attempts: 1 };
 
 /**
- * What this server does not run yet: wait steps and for_each fan-out are refused when a workflow
- * is started (they deploy, and `agentd validate` checks them), never silently ignored.
+ * What this server does not run yet: for_each fan-out is refused when a workflow is started (it
+ * deploys, and `agentd validate` checks it), never silently ignored.
  */
 function unsupported(resolved: ResolvedWorkflow): FieldProblem[] {
   const problems: FieldProblem[] = [];
   for (const s of resolved.workflow.steps) {
-    if (s.type === 'wait') problems.push({ path: `${s.path}.wait`, message: 'wait steps are not supported yet' });
     if (s.type === 'agent' && s.for_each) problems.push({ path: `${s.path}.for_each`, message: 'for_each is not supported yet' });
   }
   return problems;
