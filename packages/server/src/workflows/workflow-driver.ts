@@ -81,7 +81,7 @@ export class WorkflowDriver {
 
   /** The timer leader's candidates: waiting steps whose `wake_at` passed, across tenants, oldest first. */
   dueWakeups(now: number, limit: number): Promise<{ tenant_id: string; run_id: string; step_id: string }[]> {
-    // The timers scan every tenant (wakeIn writes each within its own); the status is a literal for the partial index.
+    // The timers scan every tenant (wakeIn writes each within its own); finished steps have no wake_at.
     return this.#store
       .allTenants(this.#store.db)
       .selectFrom('workflow_steps')
@@ -132,7 +132,8 @@ export class WorkflowDriver {
   #finishStep(ctx: WriteContext, run: RunsTable, stepId: string, fields: Partial<WorkflowStepsTable>): Promise<unknown> {
     return ctx.trx
       .updateTable('workflow_steps')
-      .set({ ...fields, finished_at: ctx.now })
+      // wake_at cleared: the timers' index holds waiting steps only.
+      .set({ ...fields, wake_at: null, finished_at: ctx.now })
       .where('tenant_id', '=', run.tenant_id)
       .where('run_id', '=', run.id)
       .where('step_id', '=', stepId)
@@ -186,7 +187,7 @@ export class WorkflowDriver {
   readonly #workflowEnded = async (ctx: WriteContext, run: Pick<RunsTable, 'id' | 'tenant_id'>): Promise<void> => {
     await ctx.trx
       .updateTable('workflow_steps')
-      .set({ status: 'cancelled', finished_at: ctx.now })
+      .set({ status: 'cancelled', wake_at: null, finished_at: ctx.now })
       .where('tenant_id', '=', run.tenant_id)
       .where('run_id', '=', run.id)
       .where('status', 'in', LIVE)
