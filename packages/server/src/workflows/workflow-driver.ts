@@ -1,5 +1,5 @@
 import { EventType, isTerminal, type RunFailure, type RunStatus } from '@agentd/protocol';
-import { evaluateCondition, evaluateTemplate, ExpressionError, type AgentStep, type ApprovalStep, type CompiledWorkflow, type ExpressionScope, type WaitStep } from '@agentd/protocol/workflow';
+import { evaluateCondition, evaluateTemplate, ExpressionError, type AgentStep, type ApprovalStep, type ExpressionScope, type WaitStep } from '@agentd/protocol/workflow';
 import { schemaProblems } from '@agentd/protocol/manifest';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
@@ -8,7 +8,8 @@ import type { ApprovalsTable, EndedChild, RunsTable, SignalsTable, Store, Workfl
 import { consumeSignal, type SignalService } from '../signals/index.ts';
 import { sql } from 'kysely';
 import { DomainError } from '../core/index.ts';
-import type { ResolvedWorkflow, WorkflowService } from './workflow-service.ts';
+import type { WorkflowService } from './workflow-service.ts';
+import { expressionFailure, gateReason, isFailedEval, signalConsumer, stepOf } from './workflow-step-rules.ts';
 
 /** The step row of a step itself (for_each items would take 0, 1, …). */
 const SELF = -1;
@@ -396,26 +397,4 @@ export class WorkflowDriver {
     if (wakeAt <= ctx.now) return succeed({ waited_until: ctx.wire.iso(wakeAt) }, { wake_at: ctx.wire.iso(wakeAt) });
     return sleep(wakeAt, { wake_at: ctx.wire.iso(wakeAt) });
   }
-}
-
-const stepOf = (workflow: CompiledWorkflow, id: string) => workflow.steps.find((s) => s.id === id);
-
-/** The consumer key of a signal wait step: one signal per step, found again after a restart. */
-const signalConsumer = (stepId: string) => `workflow:${stepId}`;
-
-/** Why a workflow waits at its gates: an approval first, then a signal, else a timer. */
-function gateReason(workflow: CompiledWorkflow, live: WorkflowStepsTable[]): 'approval' | 'signal' | 'sleep' {
-  if (live.some((r) => r.approval_id !== null)) return 'approval';
-  const signal = live.some((r) => {
-    const s = stepOf(workflow, r.step_id);
-    return s?.type === 'wait' && s.wait.kind === 'signal';
-  });
-  return signal ? 'signal' : 'sleep';
-}
-
-const isFailedEval = (v: unknown): v is { failed: unknown } => typeof v === 'object' && v !== null && 'failed' in v && Object.keys(v).length === 1 && (v as { failed: unknown }).failed instanceof Error;
-
-function expressionFailure(err: unknown): RunFailure {
-  if (err instanceof ExpressionError) return { type: 'expression_error', message: err.message, non_retryable: true, details: { path: err.path, code: err.code, position: err.position } };
-  throw err;
 }
