@@ -20,6 +20,14 @@ export const EventType = {
   runStep: 'run.step',
   /** A live control changed the run (`PATCH /v1/runs/{id}`); data: generation and each changed field's old and new value. */
   runUpdated: 'run.updated',
+  /** A workflow step began: data {step, iteration, child_run_id} (an agent step) or {step, iteration, approval_id} (an approval step). */
+  workflowStepStarted: 'workflow.step.started',
+  /** A workflow step finished: data {step, iteration, child_run_id or approval_id}. */
+  workflowStepSucceeded: 'workflow.step.succeeded',
+  /** A workflow step failed (its child's final failure, an expression or input error): data {step, iteration, child_run_id, error}. */
+  workflowStepFailed: 'workflow.step.failed',
+  /** A workflow step's `if` was false: data {step, iteration}. */
+  workflowStepSkipped: 'workflow.step.skipped',
   approvalRequested: 'approval.requested',
   approvalDecided: 'approval.decided',
   approvalExpired: 'approval.expired',

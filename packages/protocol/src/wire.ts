@@ -45,4 +45,5 @@ export type {
   WorkflowDeleted,
   WorkflowStepSummary,
   WorkflowVersion,
+  WorkflowRunCreate,
 } from './schemas/index.ts';

@@ -20,7 +20,7 @@ const typeChecks: true[] = [
   true satisfies Equal<Approval['status'], ApprovalStatus>,
   true satisfies Equal<ApprovalStatus, 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled'>,
   true satisfies Equal<Approval['on_timeout'], ApprovalTimeoutPolicy>,
-  true satisfies Equal<Approval['source'], 'manifest' | 'worker'>,
+  true satisfies Equal<Approval['source'], 'manifest' | 'worker' | 'workflow'>,
   true satisfies Equal<Approval['votes'][number]['decision'], 'approve' | 'reject'>,
   true satisfies Equal<Finding['severity'], FindingSeverity>,
   true satisfies Equal<Agent['runtime'], 'worker'>,

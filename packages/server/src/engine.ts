@@ -19,7 +19,7 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
-import { WorkflowService } from './workflows/index.ts';
+import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/index.ts';
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
@@ -46,6 +46,8 @@ export interface Engine {
   secretDelivery: SecretDelivery;
   approvalLinks: ApprovalLinks;
   workflows: WorkflowService;
+  /** Starts workflow runs; the driver they share moves them in the transactions of their steps. */
+  workflowRuns: WorkflowStarter;
   schedules: ScheduleService;
   /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
   scheduleTicker: ScheduleTicker;
@@ -107,6 +109,10 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  const workflows = new WorkflowService(store, agents);
+  // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
+  const signals = new SignalService(store);
+  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals });
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
@@ -122,17 +128,18 @@ export function createEngine(opts: {
     events: new EventService(store),
     findings: new FindingService(store),
     logs: new LogService(store),
-    sweeper: new Sweeper({ store, leases, approvals, clock, ...opts.sweep }),
+    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, clock, ...opts.sweep }),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,
     secrets,
     grants: new GrantService(store, agents),
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
-    workflows: new WorkflowService(store, agents),
+    workflows,
+    workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
-    signals: new SignalService(store),
+    signals,
     steps: new StepService(store),
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),

@@ -31,6 +31,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/agents/{name}/endpoints/{endpoint}/enable': 'agents:write',
   'GET /v1/workflows': 'read',
   'POST /v1/workflows': 'agents:write',
+  'POST /v1/workflows/{name}/runs': 'runs:write',
   'GET /v1/workflows/{name}': 'read',
   'DELETE /v1/workflows/{name}': 'agents:write',
   'GET /v1/workflows/{name}/versions': 'read',

@@ -133,6 +133,19 @@ describe('agentd workflows', () => {
     assert.match(versions[1], /^2\s/);
     assert.match(versions[2], /^1\s/);
 
+    const refused = await agentd(['workflows', 'start', 'pipeline', '--input', '{"topic":"cli"}']);
+    assert.equal(refused.code, 1, show(refused));
+    assert.match(refused.stderr, /WORKFLOW_NOT_SUPPORTED/);
+    const flow = pipelineWorkflow('cli-flow');
+    flow.spec.steps = [flow.spec.steps[0]];
+    delete flow.spec.output;
+    await writeFile(join(workDir, 'cli-flow.json'), JSON.stringify(flow));
+    await ok(['workflows', 'deploy', 'cli-flow.json']);
+    const id = (await ok(['workflows', 'start', 'cli-flow', '--input', '{"topic":"cli"}'])).stdout.trim();
+    assert.match(id, /^run_/);
+    const started = JSON.parse((await ok(['runs', 'get', id, '--json'])).stdout);
+    assert.equal(started.kind, 'workflow');
+    assert.equal(started.agent, 'cli-flow');
     assert.equal((await ok(['workflows', 'delete', 'pipeline'])).stdout.trim(), 'deleted workflow pipeline');
     const gone = await agentd(['workflows', 'get', 'pipeline']);
     assert.equal(gone.code, 1, show(gone));

@@ -57,5 +57,21 @@ for (const d of await dialects()) {
       const worker = new Agentd({ baseURL: client.baseURL, apiKey: await t.keyFor('worker'), maxRetries: 0 });
       await assert.rejects(worker.workflows.deploy(pipelineWorkflow('by-worker')), PermissionDeniedError);
     });
+
+    it('starts a workflow: its run, its first step as a child; steps it does not run yet are refused', async () => {
+      const flow = pipelineWorkflow('one-step');
+      flow.spec.steps = [flow.spec.steps[0]];
+      delete flow.spec.output;
+      await client.workflows.deploy(flow);
+      const run = await client.workflows.start('one-step', { input: { topic: 'sdk' } }, { idempotencyKey: 'start-once' });
+      assert.equal(run.kind, 'workflow');
+      assert.equal(run.status, 'running');
+      assert.equal((await client.workflows.start('one-step', { input: { topic: 'sdk' } }, { idempotencyKey: 'start-once' })).id, run.id, 'the same key answers the same run');
+      const kids = [];
+      for await (const k of client.runs.children(run.id)) kids.push(k);
+      assert.deepEqual(kids.map((k) => [k.step, k.agent]), [['research', 'researcher']]);
+      await assert.rejects(client.workflows.start('pipeline', { input: { topic: 'x' } }), (err: unknown) => err instanceof UnprocessableEntityError && err.code === 'WORKFLOW_NOT_SUPPORTED');
+      await assert.rejects(client.workflows.start('nope'), (err: unknown) => err instanceof NotFoundError && err.code === 'WORKFLOW_NOT_FOUND');
+    });
   });
 }

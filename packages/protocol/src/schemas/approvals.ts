@@ -24,7 +24,7 @@ export const Approval = Type.Object({
   agent: Type.String(),
   key: Type.String(),
   /** `manifest` (declared on the endpoint) or `worker` (asked by worker code). */
-  source: Type.Union([Type.Literal('manifest'), Type.Literal('worker')]),
+  source: Type.Union([Type.Literal('manifest'), Type.Literal('worker'), Type.Literal('workflow')]),
   status: ApprovalStatus,
   /** The outcome once settled: true = go ahead. null while pending. */
   approved: Nullable(Type.Boolean()),

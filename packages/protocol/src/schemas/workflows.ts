@@ -48,3 +48,14 @@ export type WorkflowStepSummary = Static<typeof WorkflowStepSummary>;
 export type Workflow = Static<typeof Workflow>;
 export type WorkflowVersion = Static<typeof WorkflowVersion>;
 export type WorkflowDeleted = Static<typeof WorkflowDeleted>;
+
+/** `POST /v1/workflows/{name}/runs`: starts the workflow's latest version. */
+export const WorkflowRunCreate = Type.Object(
+  {
+    input: Type.Optional(Type.Unknown({ description: "The workflow's input, checked against its spec.input schema." })),
+    metadata: Type.Optional(Json),
+    deadline: Type.Optional(Time),
+  },
+  { additionalProperties: false },
+);
+export type WorkflowRunCreate = Static<typeof WorkflowRunCreate>;

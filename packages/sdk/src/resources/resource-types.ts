@@ -16,6 +16,13 @@ export type KeyListParams = ListParams;
 export type WorkflowListParams = ListParams;
 export type WorkflowVersionListParams = ListParams;
 
+/** `POST /v1/workflows/{name}/runs`: the workflow's input (checked against its `spec.input`), metadata, an ISO deadline. */
+export interface WorkflowStartParams {
+  input?: unknown;
+  metadata?: Record<string, unknown>;
+  deadline?: string;
+}
+
 export interface AgentDeleteResponse {
   name: string;
   deleted: true;

@@ -1,8 +1,8 @@
-import type { Workflow, WorkflowDeleted, WorkflowVersion } from '@agentd/protocol';
+import type { Run, Workflow, WorkflowDeleted, WorkflowVersion } from '@agentd/protocol';
 import type { HttpClient } from '../core/http-client.ts';
 import type { PagePromise } from '../core/page-promise.ts';
 import type { RequestOptions, RequestSpec } from '../core/request-options.ts';
-import type { WorkflowListParams, WorkflowVersionListParams } from './resource-types.ts';
+import type { WorkflowListParams, WorkflowStartParams, WorkflowVersionListParams } from './resource-types.ts';
 
 const seg = encodeURIComponent;
 
@@ -51,6 +51,17 @@ export class WorkflowsResource {
   /** @example const v1 = await client.workflows.retrieveVersion('pipeline', 1); */
   retrieveVersion(name: string, version: number, options?: RequestOptions): Promise<WorkflowVersion> {
     return this.#client.request<WorkflowVersion>({ method: 'GET', path: `/v1/workflows/${seg(name)}/versions/${version}` }, options);
+  }
+
+  /**
+   * Starts the workflow's latest version: answers its run (`kind: 'workflow'`), which the server
+   * drives; follow it like any run (`client.runs.wait(run.id)`, `client.runs.children(run.id)`).
+   * A workflow with wait or for_each steps throws an UnprocessableEntityError (`WORKFLOW_NOT_SUPPORTED`).
+   *
+   * @example const run = await client.workflows.start('pipeline', { input: { topic: 'tides' } });
+   */
+  start(name: string, params: WorkflowStartParams = {}, options?: RequestOptions): Promise<Run> {
+    return this.#client.request<Run>({ method: 'POST', path: `/v1/workflows/${seg(name)}/runs`, body: params }, options);
   }
 
   /** Its versions are kept. @example await client.workflows.delete('pipeline'); */

@@ -192,6 +192,11 @@ export class ApprovalService {
       await rejectRun(ctx, run, { type: 'approval_timeout', message: `approval ${row.id} was not decided in time`, non_retryable: true, details: { approval_id: row.id } });
       return;
     }
+    if (row.source === 'workflow') {
+      // A workflow's approval gate: the workflow driver advances the workflow in this transaction.
+      for (const hook of ctx.runHooks.approvalSettled) await hook(ctx, settled, approved, run);
+      return;
+    }
     if (row.source === 'manifest') {
       if (run.status !== 'waiting') return;
       if (approved) await admitRun(ctx, run, row.id);

@@ -2,16 +2,17 @@ import type { Workflow } from '@agentd/sdk';
 import type { Command } from 'commander';
 import { clientAction } from './client-action.ts';
 import { addConnectionOptions } from './client-config.ts';
-import { readTextArgument } from './cli-input.ts';
+import { parseJsonArgument, readTextArgument } from './cli-input.ts';
+import { explainInterrupt, printFinalRun } from './event-output.ts';
 import { formatFields, formatTable, out, printJson, shortTime } from './output-format.ts';
 
 interface JsonFlag {
   json?: boolean;
 }
 
-/** `agentd workflows …`: deploy and read workflow definitions (running them comes with the runtime). */
+/** `agentd workflows …`: deploy and read workflow definitions, and start them. */
 export function registerWorkflowsCommand(program: Command): void {
-  const workflows = addConnectionOptions(program.command('workflows').description('deploy and read workflow definitions'));
+  const workflows = addConnectionOptions(program.command('workflows').description('deploy, read and start workflows'));
 
   workflows
     .command('deploy <file>')
@@ -61,6 +62,30 @@ export function registerWorkflowsCommand(program: Command): void {
         for await (const v of client.workflows.versions(name, { limit: 500 })) data.push(v);
         if (options.json) printJson({ data, next_cursor: null });
         else out(formatTable(['VERSION', 'CREATED'], data.map((v) => [String(v.version), shortTime(v.created_at)])));
+      }),
+    );
+
+  workflows
+    .command('start <name>')
+    .description("start a workflow (its latest version); prints its run's id (follow it with agentd runs get / runs tree)")
+    .option('--input <json|@file>', 'the workflow input: inline JSON, @file, or @- for stdin', '{}')
+    .option('--wait', 'wait until the workflow run ends, then print it')
+    .option('--idempotency-key <key>', 'repeat-safe key: the same key and input return the first run instead of a new one')
+    .option('--json', 'print the run as JSON')
+    .action(
+      clientAction<JsonFlag & { input: string; wait?: boolean; idempotencyKey?: string }, [string]>(async ({ client, options }, name) => {
+        const input = parseJsonArgument(options.input, '--input');
+        const run = await client.workflows.start(name, { input }, { idempotencyKey: options.idempotencyKey });
+        if (options.wait) {
+          const stop = explainInterrupt(() => `stopped waiting; workflow run ${run.id} goes on (agentd runs get ${run.id})`);
+          try {
+            return printFinalRun(await client.runs.wait(run.id), options.json ? 'json' : 'text');
+          } finally {
+            stop();
+          }
+        }
+        if (options.json) printJson(run);
+        else out(run.id);
       }),
     );
 

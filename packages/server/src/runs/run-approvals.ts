@@ -8,7 +8,7 @@ import type { ApprovalsTable, RunsTable } from '../store/index.ts';
 export function approvalRow(a: {
   id: string;
   run: Pick<RunsTable, 'id' | 'tenant_id' | 'agent'>;
-  source: 'manifest' | 'worker';
+  source: 'manifest' | 'worker' | 'workflow';
   key: string;
   spec: ApprovalSpec;
   payload: unknown;

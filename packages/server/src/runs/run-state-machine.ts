@@ -114,3 +114,26 @@ export function expireRun(ctx: WriteContext, run: RunsTable): Promise<RunsTable 
   const failure: RunFailure = { type: 'deadline_exceeded', message: 'the run passed its deadline', non_retryable: true, details: null };
   return applyTransition(ctx, 'expire', run, { failure, set: { error: JSON.stringify(failure) }, data: { error: failure } });
 }
+
+// A workflow run's own transitions: the workflow driver (workflows/) decides them; the run holds
+// no lease, so none is fenced by one, and no attempt is begun or ended.
+
+/** complete, for a workflow run: every step is done; `output` is the workflow's. */
+export function completeWorkflow(ctx: WriteContext, run: RunsTable, output: unknown): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'complete', run, { set: { output: JSON.stringify(output) }, data: { output } });
+}
+
+/** fail, for a workflow run: a step failed for good (the failure names it). */
+export function failWorkflow(ctx: WriteContext, run: RunsTable, failure: RunFailure): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'fail', run, { set: { error: JSON.stringify(failure) }, data: { error: failure }, cause: 'failed' });
+}
+
+/** wait, for a workflow run whose only live steps are gates: approvals (reason `approval`), signal waits (`signal`), timers (`sleep`). */
+export function waitForGates(ctx: WriteContext, run: RunsTable, reason: 'approval' | 'signal' | 'sleep', steps: string[]): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'wait', run, { set: { waiting_reason: reason, waiting_since: ctx.now }, data: { reason, steps } });
+}
+
+/** resume, for a workflow run that waited at its gates and now runs a step again. */
+export function resumeWorkflow(ctx: WriteContext, run: RunsTable, step: string): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'resume', run, { set: { waiting_reason: null, waiting_since: null }, data: { reason: run.waiting_reason, step } });
+}

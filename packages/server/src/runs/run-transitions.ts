@@ -10,10 +10,11 @@ import type { RunsTable } from '../store/index.ts';
  * (test/run-status-writes.test.ts). ARCHITECTURE.md's lifecycle, as a table:
  *
  *   create    —                          → queued     run.queued
+ *   start     —                          → running    run.started     (a workflow run: queued and started in one commit, never leased)
  *   hold      queued                     → waiting    run.waiting     (created behind a manifest approval)
  *   lease     queued                     → running    run.started     begins an attempt
  *   heartbeat running, waiting           → (same)     —               extends the lease
- *   wait      running                    → waiting    run.waiting     (a worker's approval, or its wait for a signal)
+ *   wait      running                    → waiting    run.waiting     (a worker's approval, its wait for a signal; a workflow at its approval gates)
  *   resume    waiting                    → running    run.resumed     (the worker's approvals settled, or its signal consumed / its wait timed out)
  *   admit     waiting                    → queued     run.resumed     (the manifest approval granted)
  *   retry     running, waiting           → queued     run.retrying    ends the attempt
@@ -61,6 +62,8 @@ const Q = RunStatus.queued;
 
 export const RUN_TRANSITIONS = {
   create: { from: [], to: Q, event: EventType.runQueued, settlesApprovals: null, attempt: null },
+  // A workflow run is driven by the server, not a worker: it holds no lease and no attempt.
+  start: { from: [], to: RunStatus.running, event: EventType.runStarted, settlesApprovals: null, attempt: null },
   hold: { from: [Q], to: RunStatus.waiting, event: EventType.runWaiting, settlesApprovals: null, attempt: null },
   lease: { from: [Q], to: RunStatus.running, event: EventType.runStarted, settlesApprovals: null, attempt: { begins: 'running' } },
   heartbeat: { from: LEASED_STATUSES, to: null, event: null, settlesApprovals: null, attempt: null },

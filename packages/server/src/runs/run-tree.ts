@@ -20,7 +20,7 @@ export const ROOT_ENVELOPE = {
 } as const satisfies Pick<RunsTable, 'parent_run_id' | 'root_run_id' | 'caller_agent' | 'depth' | 'call_key' | 'step' | 'kind' | 'child_count'>;
 
 /** What the state machine needs of a run that just ended to know whether its tree must hear of it. */
-export type EndedRun = Pick<RunsTable, 'id' | 'tenant_id' | 'parent_run_id' | 'child_count'>;
+export type EndedRun = Pick<RunsTable, 'id' | 'tenant_id' | 'parent_run_id' | 'child_count'> & Partial<Pick<RunsTable, 'kind' | 'status'>>;
 
 /**
  * Called by every transition into a terminal status, in its transaction, after the terminal
@@ -32,6 +32,8 @@ export type EndedRun = Pick<RunsTable, 'id' | 'tenant_id' | 'parent_run_id' | 'c
  */
 export async function afterRunEnded(ctx: WriteContext, run: EndedRun): Promise<void> {
   if (run.child_count > 0) await cancelLiveChildren(ctx, run);
+  // A workflow run ends only through applyTransition, whose row carries kind and status.
+  if (run.kind === 'workflow' && run.status !== undefined) for (const hook of ctx.runHooks.workflowEnded) await hook(ctx, { id: run.id, tenant_id: run.tenant_id, status: run.status });
   if (run.parent_run_id === null || ctx.runHooks.childEnded.length === 0) return;
   // Re-read in this transaction: the set-wise completion returns only the ids it needs.
   const child = await ctx.trx

@@ -368,6 +368,7 @@ export interface Database {
   webhooks: WebhooksTable;
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  workflow_steps: WorkflowStepsTable;
 }
 
 /** A named message to a run, kept until a wait consumes it. */
@@ -382,4 +383,23 @@ export interface SignalsTable {
   consumed_at: number | null;
   /** Which wait took it: `worker:<wait key>` for ctx.waitForSignal; null while unconsumed. */
   consumed_by: string | null;
+}
+
+/** One step of a workflow run (iteration -1: the step itself), written by the workflow driver. */
+export interface WorkflowStepsTable {
+  tenant_id: string;
+  run_id: string;
+  step_id: string;
+  iteration: number;
+  /** pending | running | waiting | succeeded | failed | skipped | cancelled */
+  status: string;
+  child_run_id: string | null;
+  approval_id: string | null;
+  /** JSON text. */
+  output: string | null;
+  /** JSON text (a RunFailure). */
+  error: string | null;
+  wake_at: number | null;
+  started_at: number | null;
+  finished_at: number | null;
 }

@@ -1,4 +1,4 @@
-import type { RunsTable } from './db-types.ts';
+import type { ApprovalsTable, RunsTable } from './db-types.ts';
 import type { WriteContext } from './write-queue.ts';
 
 /** A child run as it ended: what a reaction to it needs (its parent, key, step, how it ended). */
@@ -10,6 +10,12 @@ export type EndedChild = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'status'
  * kill -9 never leaves a child ended and its parent not told. A hook that throws fails the write.
  */
 export type ChildEndedHook = (ctx: WriteContext, child: EndedChild) => Promise<void>;
+
+/** Runs in the transaction that moved a workflow run (kind `workflow`) into a terminal status, after its children's cascade. */
+export type WorkflowEndedHook = (ctx: WriteContext, run: Pick<RunsTable, 'id' | 'tenant_id' | 'status'>) => Promise<void>;
+
+/** Runs in the decision's (or expiry's) transaction of an approval with source `workflow`, once it is settled; `run` is locked. */
+export type ApprovalSettledHook = (ctx: WriteContext, approval: ApprovalsTable, approved: boolean, run: RunsTable) => Promise<void>;
 
 /**
  * The in-transaction reactions other concepts register on the run state machine: one set per
@@ -35,4 +41,33 @@ export class RunHooks {
   get childEnded(): readonly ChildEndedHook[] {
     return this.#childEnded;
   }
+
+  readonly #workflowEnded: WorkflowEndedHook[] = [];
+  readonly #approvalSettled: ApprovalSettledHook[] = [];
+
+  /** As onChildEnded, for a workflow run's own end (called by the state machine, runs/run-tree.ts). */
+  onWorkflowEnded(hook: WorkflowEndedHook): () => void {
+    return register(this.#workflowEnded, hook);
+  }
+
+  /** As onChildEnded, for the decision of a workflow's approval gate (called by approvals/). */
+  onApprovalSettled(hook: ApprovalSettledHook): () => void {
+    return register(this.#approvalSettled, hook);
+  }
+
+  get workflowEnded(): readonly WorkflowEndedHook[] {
+    return this.#workflowEnded;
+  }
+
+  get approvalSettled(): readonly ApprovalSettledHook[] {
+    return this.#approvalSettled;
+  }
+}
+
+function register<H>(list: H[], hook: H): () => void {
+  if (!list.includes(hook)) list.push(hook);
+  return () => {
+    const i = list.indexOf(hook);
+    if (i >= 0) list.splice(i, 1);
+  };
 }

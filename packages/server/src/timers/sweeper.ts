@@ -2,6 +2,7 @@ import type { Clock, LoopMonitor } from '../core/index.ts';
 import { LeadershipLost, NO_FENCE, type LeaderFence, type Store } from '../store/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import type { ApprovalService } from '../approvals/index.ts';
+import type { WorkflowDriver } from '../workflows/index.ts';
 import { writeInBatches } from './batches.ts';
 import { RunTimers } from './run-timers.ts';
 
@@ -11,6 +12,8 @@ export interface SweepResult {
   deadlines: number;
   idempotencyKeysDeleted: number;
   approvalsExpired: number;
+  /** Workflow wait steps that came due (timers, signal-wait timeouts). */
+  workflowWakeups: number;
   /** Rows that could not be handled, and steps that failed as a whole (all logged). */
   failed: number;
 }
@@ -19,6 +22,8 @@ export interface SweeperOptions {
   store: Store;
   leases: LeaseService;
   approvals: ApprovalService;
+  /** Wakes workflow wait steps; none when absent. */
+  workflows?: WorkflowDriver;
   clock: Clock;
   /** Rows written per transaction: long enough to be cheap, short enough to hold few row locks. Default 100. */
   batchSize?: number;
@@ -39,7 +44,7 @@ export const DEFAULT_PURGE_BATCH = 1_000;
 export const DEFAULT_PURGE_PASS_LIMIT = 20_000;
 
 /** The names the sweeper's steps report under (see LoopHealth); readiness names a failing one. */
-export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', idempotency: 'idempotency-purge' } as const;
+export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', workflows: 'workflow-wakeups', idempotency: 'idempotency-purge' } as const;
 
 /**
  * The server's timers: expired leases go back to the queue, attempts past their timeout fail
@@ -53,6 +58,7 @@ export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', appro
 export class Sweeper {
   readonly #store: Store;
   readonly #approvals: ApprovalService;
+  readonly #workflows: WorkflowDriver | null;
   readonly #clock: Clock;
   readonly #timers: RunTimers;
   readonly #batchSize: number;
@@ -65,6 +71,7 @@ export class Sweeper {
   constructor(opts: SweeperOptions) {
     this.#store = opts.store;
     this.#approvals = opts.approvals;
+    this.#workflows = opts.workflows ?? null;
     this.#clock = opts.clock;
     this.#timers = new RunTimers(opts.store, opts.leases);
     this.#batchSize = opts.batchSize ?? DEFAULT_SWEEP_BATCH;
@@ -107,7 +114,7 @@ export class Sweeper {
    */
   async sweepOnce(fence: LeaderFence = NO_FENCE): Promise<SweepResult> {
     const now = this.#clock.now();
-    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0, failed: 0 };
+    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0, workflowWakeups: 0, failed: 0 };
     await this.#step(SWEEPER_LOOPS.runs, result, async (monitor) => {
       const overdue = await this.#timers.overdue(now, this.#passLimit);
       const timeouts = await this.#timers.attemptTimeouts(now, this.#passLimit);
@@ -134,6 +141,16 @@ export class Sweeper {
       result.approvalsExpired = r.changed;
       return r.failed;
     });
+    const workflows = this.#workflows;
+    if (workflows) {
+      await this.#step(SWEEPER_LOOPS.workflows, result, async (monitor) => {
+        const due = await workflows.dueWakeups(now, this.#passLimit);
+        const describe = (w: (typeof due)[number]) => ({ tenant_id: w.tenant_id, run_id: w.run_id, step: w.step_id, what: 'workflow wait step' });
+        const r = await writeInBatches({ store: this.#store, fence, monitor, batchSize: this.#batchSize, rows: due, describe, op: (ctx, rows) => workflows.wakeIn(ctx, rows) });
+        result.workflowWakeups = r.changed;
+        return r.failed;
+      });
+    }
     await this.#step(SWEEPER_LOOPS.idempotency, result, async () => {
       result.idempotencyKeysDeleted = await this.#purgeIdempotencyKeys(fence, now);
       return 0;

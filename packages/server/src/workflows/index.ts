@@ -2,3 +2,5 @@
 export { workflowRoutes } from './workflow-routes.ts';
 export { WorkflowService } from './workflow-service.ts';
 export type { ResolvedWorkflow, WorkflowRecorder } from './workflow-service.ts';
+export { WorkflowDriver } from './workflow-driver.ts';
+export { WorkflowStarter } from './workflow-start.ts';

@@ -1,4 +1,4 @@
-import { LIST_LIMIT_DEFAULT, ListQuery, Workflow, WorkflowDeleted, WorkflowDeployBody, WorkflowNameParams, WorkflowVersion, WorkflowVersionParams, page } from '@agentd/protocol/schemas';
+import { LIST_LIMIT_DEFAULT, ListQuery, Run, Workflow, WorkflowRunCreate, WorkflowDeleted, WorkflowDeployBody, WorkflowNameParams, WorkflowVersion, WorkflowVersionParams, page } from '@agentd/protocol/schemas';
 import { parseWorkflowText } from '@agentd/protocol/workflow';
 import type { AppDeps, RouteApp } from '../http/index.ts';
 import { ApiError, errors, tenantOf } from '../http/index.ts';
@@ -25,6 +25,20 @@ export function workflowRoutes(app: RouteApp, { engine, idempotency }: AppDeps):
       }
       return idempotency.run(request, reply, 201, (record) => engine.workflows.deploy(tenantOf(request), definition, { record }));
     },
+  );
+  app.post(
+    '/v1/workflows/:name/runs',
+    {
+      config: { permission: 'runs:write' },
+      schema: {
+        tags: ['workflows'],
+        summary: "Start a workflow (its latest version): answers the workflow's run (kind workflow), created running with its first steps started",
+        params: WorkflowNameParams,
+        body: WorkflowRunCreate,
+        response: { 201: Run, ...errors(400, 401, 403, 404, 422) },
+      },
+    },
+    async (request, reply) => idempotency.run(request, reply, 201, (record) => engine.workflowRuns.start(tenantOf(request), request.params.name, request.body, { record })),
   );
   app.get(
     '/v1/workflows',

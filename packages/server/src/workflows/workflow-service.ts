@@ -2,7 +2,8 @@ import type { FieldProblem, Page, Workflow, WorkflowVersion } from '@agentd/prot
 import { agentSteps, compileWorkflow, type CompiledWorkflow } from '@agentd/protocol/workflow';
 import { LRUCache } from 'lru-cache';
 import type { AgentService } from '../agents/index.ts';
-import type { Store, WorkflowVersionsTable, WorkflowsTable, WriteContext } from '../store/index.ts';
+import type { Kysely } from 'kysely';
+import type { Database, Store, WorkflowVersionsTable, WorkflowsTable, WriteContext } from '../store/index.ts';
 import { keysetPage, newestFirstPage } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import { definitionDigest, toWorkflow, toWorkflowVersion } from './workflow-codec.ts';
@@ -122,8 +123,8 @@ export class WorkflowService {
     return row;
   }
 
-  async #versionRow(tenantId: string, name: string, version: number): Promise<WorkflowVersionsTable> {
-    const row = await this.#store.db
+  async #versionRow(tenantId: string, name: string, version: number, db: Kysely<Database> = this.#store.db): Promise<WorkflowVersionsTable> {
+    const row = await db
       .selectFrom('workflow_versions')
       .selectAll()
       .where('tenant_id', '=', tenantId)
@@ -180,13 +181,14 @@ export class WorkflowService {
   /**
    * A version compiled for running (the latest when `version` is not given), for the workflow
    * runtime: every expression parsed once per version and node, not once per step started.
+   * `db`: the transaction, when called inside a write (on SQLite it holds the only connection).
    */
-  async resolve(tenantId: string, name: string, version?: number): Promise<ResolvedWorkflow> {
+  async resolve(tenantId: string, name: string, version?: number, opts: { db?: Kysely<Database> } = {}): Promise<ResolvedWorkflow> {
     const v = version ?? (await this.#row(tenantId, name)).latest_version;
     const key = `${tenantId}\u0000${name}\u0000${v}`;
     const hit = this.#compiled.get(key);
     if (hit) return hit;
-    const row = await this.#versionRow(tenantId, name, v);
+    const row = await this.#versionRow(tenantId, name, v, opts.db);
     const result = compileWorkflow(JSON.parse(row.definition));
     // It compiled when it was deployed; failing now means the compiler changed under it.
     if (!result.ok) throw new DomainError('WORKFLOW_INVALID', `workflow ${name} version ${v} no longer compiles`, result.problems);

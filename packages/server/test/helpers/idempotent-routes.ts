@@ -164,6 +164,21 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
       return { url: '/v1/workflows', body: workflow('first'), other: workflow('changed'), invalid: { url: '/v1/workflows', body: { ...workflow('bad'), kind: 'Agent' } }, effect: () => read(t, `/v1/workflows/${name}`) };
     },
   },
+  {
+    route: 'POST /v1/workflows/{name}/runs',
+    status: 201,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      await ok(t, 'POST', '/v1/workflows', { apiVersion: 'agentd.dev/v1', kind: 'Workflow', metadata: { name }, spec: { steps: [{ id: 'greet', agent: 'hello', endpoint: 'greet', input: { name: '{% input.name %}' } }] } });
+      return {
+        url: `/v1/workflows/${name}/runs`,
+        body: { input: { name: 'first' } },
+        other: { input: { name: 'other' } },
+        invalid: { url: '/v1/workflows/no-such-workflow/runs', body: { input: {} } },
+        effect: async () => (await read(t, `/v1/runs?agent=${name}`)).body.data.map((r: { id: string }) => r.id),
+      };
+    },
+  },
   ...(['disable', 'enable'] as const).map(
     (action): IdempotentRoute => ({
       route: `POST /v1/agents/{name}/endpoints/{endpoint}/${action}`,

@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class ErrorDetail(_Model):
     code: str
-    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, INPUT_INVALID, OUTPUT_INVALID, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
+    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, WEBHOOK_DELIVERY_PENDING, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_NOT_SUPPORTED, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, INPUT_INVALID, OUTPUT_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
     message: str
     details: Any
     request_id: str
@@ -58,6 +58,13 @@ class Run(_Model):
     finished_at: str | None
     updated_at: str
     generation: int
+    parent_run_id: str | None
+    root_run_id: str
+    depth: int
+    caller_agent: str | None
+    call_key: str | None
+    step: str | None
+    kind: Literal["agent", "workflow"]
 
 
 class AgentEndpointsValueRetry(_Model):
@@ -242,7 +249,7 @@ class Approval(_Model):
     run_id: str
     agent: str
     key: str
-    source: Literal["manifest", "worker"]
+    source: Literal["manifest", "worker", "workflow"]
     status: Literal["pending", "approved", "rejected", "expired", "cancelled"]
     approved: bool | None
     prompt: str
@@ -583,6 +590,17 @@ class PostWorkerCompleteBody(_Model):
     lease: PostWorkerCompleteBodyLease | None = None
 
 
+class PostLeasesByLeaseIdCallsBody(_Model):
+    agent: str
+    endpoint: str
+    input: Any | None = None
+    key: str | None = None
+    "Names the child within the parent run; default: the child's own id (a new child on every call)"
+    metadata: dict[str, Any] | None = None
+    deadline: str | None = None
+    "Never later than the parent's deadline: the earlier one wins"
+
+
 class PostApprovalsByIdApproveBody(_Model):
     comment: str | None = None
 
@@ -672,6 +690,13 @@ class PostLeasesByLeaseIdFindingsBody(_Model):
     findings: list[PostLeasesByLeaseIdFindingsBodyFindingsItem]
 
 
+class PostWorkflowsByNameRunsBody(_Model):
+    input: Any | None = None
+    "The workflow's input, checked against its spec.input schema."
+    metadata: dict[str, Any] | None = None
+    deadline: str | None = None
+
+
 class PostSchedulesBody(_Model):
     id: str
     cron: str
@@ -706,9 +731,90 @@ class PatchSchedulesByIdBody(_Model):
     paused: bool | None = None
 
 
+class PostWebhooksResponse(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+    secret: str
+    "The signing secret (`whsec_` + base64), shown once: in this answer only."
+
+
+class PostWebhooksBody(_Model):
+    url: str
+    "http or https; checked against the egress policy now and on every connection."
+    events: list[str]
+    "Event types (`run.succeeded`), prefix patterns (`run.*`) or `*`."
+    agents: list[str] | None = None
+    description: str | None = None
+
+
+class GetWebhooksItem(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+
+
+class PatchWebhooksByIdBody(_Model):
+    "Fields given replace the old ones; events already queued keep going to the subscription."
+
+    url: str | None = None
+    "http or https; checked against the egress policy now and on every connection."
+    events: list[str] | None = None
+    "Event types (`run.succeeded`), prefix patterns (`run.*`) or `*`."
+    agents: list[str] | None = None
+    description: str | None = None
+
+
+class DeleteWebhooksByIdResponse(_Model):
+    id: str
+    deleted: Literal[True]
+
+
+class PostWebhooksByIdRotateSecretBody(_Model):
+    overlap_seconds: int | None = None
+    "How long deliveries carry a signature by the old secret beside the new one. Default 86400 (24 h); 0 drops it at once."
+
+
+class GetWebhooksByIdDeliveriesItem(_Model):
+    id: str
+    "Also the `webhook-id` header, the same on every attempt: receivers deduplicate on it."
+    webhook_id: str
+    event_id: str
+    event_type: str
+    run_id: str
+    seq: int
+    status: Literal["pending", "succeeded", "failed"]
+    "`failed`: given up after the last retry (or a manual redelivery that failed)."
+    attempts: int
+    next_attempt_at: str | None
+    last_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None
+
+
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
-ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "INPUT_INVALID", "OUTPUT_INVALID", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
+ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "WEBHOOK_DELIVERY_PENDING", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_NOT_SUPPORTED", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "INPUT_INVALID", "OUTPUT_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
     "Agent",
@@ -729,6 +835,7 @@ __all__ = [
     "CompleteBatchResponseResultsItem",
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
+    "DeleteWebhooksByIdResponse",
     "ErrorBody",
     "ErrorDetail",
     "Finding",
@@ -737,6 +844,8 @@ __all__ = [
     "GetApprovalLinksByTokenResponse",
     "GetHealthReadyResponse",
     "GetRunsByIdSignalsResponse",
+    "GetWebhooksByIdDeliveriesItem",
+    "GetWebhooksItem",
     "Grant",
     "Health",
     "HeartbeatResult",
@@ -745,6 +854,7 @@ __all__ = [
     "PatchRunsByIdBody",
     "PatchRunsByIdBodyRetry",
     "PatchSchedulesByIdBody",
+    "PatchWebhooksByIdBody",
     "PostApprovalLinksByTokenBody",
     "PostApprovalsByIdApproveBody",
     "PostApprovalsByIdLinkBody",
@@ -752,6 +862,7 @@ __all__ = [
     "PostGrantsBody",
     "PostKeysBody",
     "PostLeasesByLeaseIdApprovalsBody",
+    "PostLeasesByLeaseIdCallsBody",
     "PostLeasesByLeaseIdCompleteBody",
     "PostLeasesByLeaseIdEventsBody",
     "PostLeasesByLeaseIdEventsBodyEventsItem",
@@ -768,11 +879,15 @@ __all__ = [
     "PostSchedulesBody",
     "PostSecretsBody",
     "PostSecretsByNameRotateBody",
+    "PostWebhooksBody",
+    "PostWebhooksByIdRotateSecretBody",
+    "PostWebhooksResponse",
     "PostWorkerCompleteBody",
     "PostWorkerCompleteBodyLease",
     "PostWorkerCompleteBodyResultsItem",
     "PostWorkerCompleteBodyResultsItem1",
     "PostWorkerLeaseBody",
+    "PostWorkflowsByNameRunsBody",
     "RecordedSteps",
     "Run",
     "RunAttempt",

@@ -283,4 +283,33 @@ CREATE INDEX runs_children ON runs (tenant_id, parent_run_id, created_at DESC, i
 CREATE INDEX runs_tree ON runs (tenant_id, root_run_id, created_at DESC, id DESC);
 `,
   },
+  {
+    id: 12,
+    name: 'workflow-steps',
+    // The state of each step of a workflow run, written by the workflow driver in the
+    // transaction of whatever moved the workflow (its start, a child's end, an approval's
+    // decision), so a kill -9 leaves steps and runs consistent. iteration -1 is the step itself
+    // (for_each items would take 0, 1, …). workflow_steps_approval finds a gate from its approval;
+    // workflow_steps_wake is the timer leader's scan of wait steps come due (across tenants): a
+    // step's wake_at is cleared when it finishes, so only waiting steps are in it.
+    sql: `
+CREATE TABLE workflow_steps (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  run_id TEXT NOT NULL,
+  step_id TEXT NOT NULL,
+  iteration INTEGER NOT NULL DEFAULT -1,
+  status TEXT NOT NULL,
+  child_run_id TEXT,
+  approval_id TEXT,
+  output TEXT,
+  error TEXT,
+  wake_at INTEGER,
+  started_at INTEGER,
+  finished_at INTEGER,
+  PRIMARY KEY (tenant_id, run_id, step_id, iteration)
+);
+CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) WHERE approval_id IS NOT NULL;
+CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
+`,
+  },
 ];
