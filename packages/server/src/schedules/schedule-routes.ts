@@ -5,7 +5,7 @@ import { ApiError, errors, tenantOf } from '../http/index.ts';
 
 /**
  * A workflow target is refused before the schema is applied, so the answer says what is missing
- * (the workflow runtime) instead of listing the union's branches. The schema documents agent
+ * (workflow targets are not wired to the workflow starter yet) instead of listing the union's branches. The schema documents agent
  * targets only: those are what a schedule can honestly start today.
  */
 async function refuseWorkflowTargets(request: FastifyRequest): Promise<void> {
