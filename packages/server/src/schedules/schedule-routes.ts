@@ -5,8 +5,8 @@ import { ApiError, errors, tenantOf } from '../http/index.ts';
 
 /**
  * A workflow target is refused before the schema is applied, so the answer says what is missing
- * (workflow targets are not wired to the workflow starter yet) instead of listing the union's branches. The schema documents agent
- * targets only: those are what a schedule can honestly start today.
+ * (schedules are not wired to the workflow starter yet) instead of listing the union's
+ * branches. The schema documents agent targets only: what a schedule can honestly start today.
  */
 async function refuseWorkflowTargets(request: FastifyRequest): Promise<void> {
   const target = (request.body as { target?: unknown } | null | undefined)?.target;
