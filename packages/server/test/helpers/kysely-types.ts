@@ -17,6 +17,8 @@ export interface TsColumn {
 export type TsSchema = Record<string, Record<string, TsColumn>>;
 
 export const DB_TYPES_FILE = new URL('../../src/store/db-types.ts', import.meta.url);
+/** The table types db-types.ts imports from files of their own (read together with it). */
+export const DB_TYPES_PARTS = [new URL('../../src/store/db-types-automation.ts', import.meta.url)];
 
 function member(raw: string, where: string): string | null {
   const t = raw.trim();
@@ -64,7 +66,7 @@ export function parseDbTypes(text: string): TsSchema {
 }
 
 export function readDbTypes(): TsSchema {
-  return parseDbTypes(readFileSync(DB_TYPES_FILE, 'utf8'));
+  return parseDbTypes([DB_TYPES_FILE, ...DB_TYPES_PARTS].map((f) => readFileSync(f, 'utf8')).join('\n'));
 }
 
 /** The TypeScript type a value of each family arrives as (PostgreSQL's int8 is parsed to a
