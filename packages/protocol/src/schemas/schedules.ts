@@ -4,12 +4,11 @@
  * Self-contained on purpose: the building blocks below are the same as the shared ones of the
  * other wire schemas (Nullable, OneOf, Time), kept here so this file stands alone.
  */
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static } from 'typebox';
 import { SCHEDULE_FIRE_OUTCOMES, SCHEDULE_MISSED_POLICIES, SCHEDULE_OVERLAP_POLICIES, SCHEDULE_TRIGGERS } from '../schedule-policies.ts';
+import { Nullable, Time } from './common.ts';
 
-const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
 const OneOf = <const T extends string>(values: readonly T[], options: { description?: string } = {}) => Type.Unsafe<T>(Type.Union(values.map((v) => Type.Literal(v)), options));
-const Time = Type.String({ format: 'date-time' });
 
 /** A client-chosen id: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export const ScheduleId = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });

@@ -4,14 +4,13 @@
  * reject unknown fields. The signing secret appears in two answers only (create and rotate).
  */
 import Type, { type Static } from 'typebox';
+import { Nullable, Time } from './common.ts';
 
-const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
 /**
  * For request fields: null first, because the server's validator coerces types and tries the
  * branches in order; with the string first, a null would arrive as "" instead of clearing.
  */
 const NullOr = <T extends Type.TSchema>(t: T) => Type.Union([Type.Null(), t]);
-const Time = Type.String({ format: 'date-time' });
 
 /** An event type (`run.succeeded`, `custom.order-shipped`), a prefix pattern (`run.*`), or `*` (every event). */
 export const WEBHOOK_EVENT_PATTERN = /^(\*|[a-z][a-z0-9_-]*(\.[a-z0-9_-]+)*(\.\*)?)$/;

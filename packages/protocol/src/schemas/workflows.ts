@@ -4,10 +4,8 @@
  * not by a schema: its problems need paths and messages a schema validator cannot give.
  */
 import Type, { type Static } from 'typebox';
+import { Nullable, Time, Json } from './common.ts';
 
-const Nullable = <T extends Type.TSchema>(t: T) => Type.Union([t, Type.Null()]);
-const Time = Type.String({ format: 'date-time' });
-const Json = Type.Record(Type.String(), Type.Unknown());
 
 /** A step as a workflow's answer lists it: what it is and what it waits for. */
 export const WorkflowStepSummary = Type.Object({
