@@ -19,3 +19,4 @@ export * from './health.ts';
 export * from './workflows.ts';
 export * from './schedules.ts';
 export * from './webhooks.ts';
+export * from './models.ts';
