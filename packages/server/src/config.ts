@@ -1,3 +1,4 @@
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { resolve } from 'node:path';
 import { parseDuration } from '@agentd/protocol';
 import { parseMasterKey } from './secrets/index.ts';
@@ -62,6 +63,11 @@ export interface ServeConfig {
   webhookTimeoutMs: number;
   /** How often each node looks for due webhook deliveries. Env AGENTD_WEBHOOK_POLL_INTERVAL. Default 1s. */
   webhookPollIntervalMs: number;
+  /**
+   * Model aliases of LLM agents (`models:` of the config file, `agentd serve --config`): alias →
+   * provider, base_url, model, api_key_secret, prices. Default none (LLM runs then fail naming the alias).
+   */
+  models?: Record<string, ModelAliasConfig>;
 }
 
 export interface ServeFlags {

@@ -23,6 +23,9 @@ import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/in
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { LlmRunner, ModelAliases, RunLimitsUsage, type LlmRunnerOptions, type UsagePort } from './llm/index.ts';
+import { UnavailableToolFactory, type ToolFactory } from './tools/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
@@ -58,6 +61,20 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /** The model aliases of the config file's `models:` section. */
+  models: ModelAliases;
+  /** Leases and runs `runtime: llm` agents' runs on this node; started by the server (`start()`), stopped with it. */
+  llm: LlmRunner;
+}
+
+/** The LLM runtime's seams and settings (see llm/). */
+export interface LlmEngineOptions extends LlmRunnerOptions {
+  /** Budgets and usage recording; default RunLimitsUsage (the manifest's per-run limits). */
+  usage?: UsagePort;
+  /** The runners of http_fetch and mcp_server tool entries; default UnavailableToolFactory (they fail the run). */
+  tools?: ToolFactory;
+  /** At most one run.output.delta event per run per this many ms. Default 50. */
+  deltaIntervalMs?: number;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -93,6 +110,9 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** The config file's `models:` section: alias → provider, base URL, model, key secret, prices. */
+  models?: Record<string, ModelAliasConfig>;
+  llm?: LlmEngineOptions;
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
@@ -116,6 +136,16 @@ export function createEngine(opts: {
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
+  const calls = new CallService({ store, runs, leases, limits: opts.calls });
+  const models = new ModelAliases(opts.models);
+  const llmOpts = opts.llm ?? {};
+  const llm = new LlmRunner({
+    store,
+    agents,
+    leases,
+    ...llmOpts,
+    loop: { store, agents, calls, approvals, secrets, models, usage: llmOpts.usage ?? new RunLimitsUsage(), tools: llmOpts.tools ?? new UnavailableToolFactory(), deltaIntervalMs: llmOpts.deltaIntervalMs ?? 50 },
+  });
   return {
     store,
     clock,
@@ -123,7 +153,7 @@ export function createEngine(opts: {
     keys: new KeyService(store, clock),
     agents,
     runs,
-    calls: new CallService({ store, runs, leases, limits: opts.calls }),
+    calls,
     leases,
     events: new EventService(store),
     findings: new FindingService(store),
@@ -144,5 +174,7 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    models,
+    llm,
   };
 }

@@ -52,6 +52,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     keyring,
     calls: config.orchestration,
     sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
+    models: config.models,
     webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
   });
   await bootstrapAdminKey(engine, config, print);
@@ -65,6 +66,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   engine.sweeper.start(config.sweepIntervalMs);
   engine.scheduleTicker.start(config.scheduleIntervalMs);
   engine.webhookDelivery.start();
+  engine.llm.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -77,6 +79,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     url,
     close: () =>
       (closing ??= (async () => {
+        await engine.llm.stop();
         await app.close();
         await engine.sweeper.stop();
         await engine.scheduleTicker.stop();

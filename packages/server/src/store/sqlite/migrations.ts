@@ -312,4 +312,14 @@ CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) 
 CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
 `,
   },
+  {
+    id: 13,
+    name: 'llm-agents',
+    // Which runtime an agent's latest version has: the LLM runner of every node lists the
+    // agents it serves (runtime 'llm', across tenants) by the partial index agents_llm.
+    sql: `
+ALTER TABLE agents ADD COLUMN runtime TEXT NOT NULL DEFAULT 'worker';
+CREATE INDEX agents_llm ON agents (tenant_id, name) WHERE runtime = 'llm';
+`,
+  },
 ];
