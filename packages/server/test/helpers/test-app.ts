@@ -3,7 +3,8 @@ import type { Role } from '@agentd/protocol';
 import { buildApp } from '../../src/app.ts';
 import type { ApiConfig } from '../../src/index.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/core/clock.ts';
-import { createEngine, type Engine, type WebhookEngineOptions } from '../../src/engine.ts';
+import { createEngine, type Engine, type LlmEngineOptions, type WebhookEngineOptions } from '../../src/engine.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import type { CallLimits } from '../../src/calls/index.ts';
 import { Keyring } from '../../src/secrets/master-key.ts';
 import { DEFAULT_TENANT, type Store, type StoreOptions } from '../../src/store/store.ts';
@@ -44,11 +45,11 @@ export const HELLO_MANIFEST = {
 
 export async function startTestApp(
   db: TestDatabase,
-  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits> } = {},
+  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits>; models?: Record<string, ModelAliasConfig>; llm?: LlmEngineOptions } = {},
 ): Promise<TestApp> {
   const clock = opts.clock ?? systemClock;
   const store = await db.open(() => clock.now(), opts.store);
-  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls });
+  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls, models: opts.models, llm: opts.llm });
   const app = await buildApp({ engine, config: { sseHeartbeatMs: 60_000, streamRecheckMs: 500, ...opts.config } });
   const admin = await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'test admin' });
   const t: TestApp = {
@@ -72,6 +73,7 @@ export async function startTestApp(
       return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
     },
     close: async () => {
+      await engine.llm.stop();
       await app.close();
       await engine.sweeper.stop();
       await engine.webhookDelivery.stop();
