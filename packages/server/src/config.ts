@@ -68,6 +68,8 @@ export interface ServeConfig {
    * provider, base_url, model, api_key_secret, prices. Default none (LLM runs then fail naming the alias).
    */
   models?: Record<string, ModelAliasConfig>;
+  /** The LLM runner's settings (see LlmRunnerOptions); defaults: 100 runs per node, 250 ms poll, 30 s lease, 50 ms deltas. */
+  llm?: { concurrency?: number; pollIntervalMs?: number; leaseTtlMs?: number; deltaIntervalMs?: number };
 }
 
 export interface ServeFlags {

@@ -53,6 +53,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     calls: config.orchestration,
     sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
     models: config.models,
+    llm: config.llm,
     webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
   });
   await bootstrapAdminKey(engine, config, print);

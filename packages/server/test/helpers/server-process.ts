@@ -193,6 +193,8 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
   /** Spawn to ready. Default 30 s. */
   readyTimeoutMs?: number;
+  /** The script run instead of the agentd binary (it gets the same `serve …` arguments). */
+  entry?: string;
 }
 
 const LISTENING = /^agentd listening on (http:\/\/\S+) /;
@@ -244,7 +246,7 @@ export class ServerProcess {
 
   async #startOn(port: number): Promise<number> {
     const { dataDir, databaseUrl, sweepInterval = '200ms', logLevel = 'warn', env = {}, readyTimeoutMs = 30_000 } = this.options;
-    const args = [AGENTD_BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', logLevel];
+    const args = [this.options.entry ?? AGENTD_BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', logLevel];
     if (databaseUrl) args.push('--database-url', databaseUrl);
     const began = performance.now();
     const proc = new LineProcess(process.execPath, args, {
