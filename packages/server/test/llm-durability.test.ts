@@ -141,7 +141,7 @@ for (const d of await dialects()) {
       assert.equal((await t.call('POST', '/v1/agents', { body: m })).statusCode, 201);
       const r = await t.call('POST', '/v1/runs', { body: { agent: 'payer', endpoint: 'chat', input: { message: 'pay' } } });
       const id = r.json().id as string;
-      await entered.promise;
+      await entered;
       // The holder goes away mid-call (its run is given back to the queue), then a new one starts.
       await t.engine.llm.stop();
       t.engine.llm.start();
