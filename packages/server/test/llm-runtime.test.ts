@@ -212,6 +212,18 @@ for (const d of await dialects()) {
       assert.ok(run.output.usage.total_tokens > 0);
     });
 
+    it('a tool reply over the cap reaches the model as an error, not as the reply', async () => {
+      await deploy(workerAgent(`${name}-refund`));
+      await deploy(llmAgent(name, { tools: [{ agent: `${name}-refund`, endpoint: 'issue' }] }));
+      const id = await start(name, 'refund please');
+      await serveOnce(`${name}-refund`, () => ({ blob: 'x'.repeat(70_000) }));
+      const run = await finished(id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      assert.match(run.output.text, /tool_result_too_large/);
+      const result = (await events(id)).find((e) => e.type === 'run.tool_result')!;
+      assert.equal(result.data.error.code, 'tool_result_too_large');
+    });
+
     it('429 and 5xx answers are retried (Retry-After honoured) and the run succeeds', async () => {
       await deploy(llmAgent(name, {}));
       let calls = 0;

@@ -163,7 +163,8 @@ export class LlmLoop {
 
   /** One tool call: validated, gated, marked started, run, its outcome recorded. */
   async #runTool(step: RecordedStep, call: RecordedToolCall): Promise<void> {
-    const outcome = await this.#outcome(step, call);
+    const outcome = capped(await this.#outcome(step, call));
+    this.#lease.signal.throwIfAborted();
     await this.#lease.record([{ type: EventType.runToolResult, data: { tool_call_id: call.id, tool: call.name, ok: outcome.ok, ...(outcome.ok ? { output: outcome.output ?? null } : { error: outcome.error }) } }]);
     this.#state.results.set(call.id, outcome);
   }
@@ -259,6 +260,16 @@ export class LlmLoop {
       // The lease went meanwhile: the sweeper retries the attempt.
     }
   }
+}
+
+/** The most of a tool's outcome recorded and given to the model (JSON bytes). */
+export const MAX_TOOL_RESULT_BYTES = 64 * 1024;
+
+/** An outcome over the cap becomes an error the model can act on (ask for less). */
+function capped(o: ToolOutcome): ToolOutcome {
+  const bytes = Buffer.byteLength(JSON.stringify(o.ok ? (o.output ?? null) : o.error));
+  if (bytes <= MAX_TOOL_RESULT_BYTES) return o;
+  return { ok: false, error: { code: 'tool_result_too_large', message: `the tool's reply is ${bytes} bytes; the most a reply may be is ${MAX_TOOL_RESULT_BYTES}. Ask for less.` } };
 }
 
 function stripFence(text: string): string {
