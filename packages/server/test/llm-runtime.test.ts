@@ -9,6 +9,8 @@
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
 import { waitUntil } from './helpers/server-process.ts';
@@ -312,6 +314,13 @@ for (const d of await dialects()) {
       await deploy(llmAgent(`${name}-m`, { tools: [{ mcp_server: 'docs' }] }));
       const r4 = await finished(await start(`${name}-m`, 'x'));
       assert.match(r4.error.message, /mcp_server "docs"/);
+    });
+
+    it('examples/assistant deploys (YAML)', async () => {
+      const yaml = readFileSync(resolve(import.meta.dirname, '../../../examples/assistant/agent.yaml'), 'utf8');
+      const r = await t.call('POST', '/v1/agents', { body: yaml, headers: { 'content-type': 'application/yaml' } });
+      assert.equal(r.statusCode, 201, r.body);
+      assert.equal(r.json().runtime, 'llm');
     });
 
     it('manifest validation names the field of a bad LLM spec', async () => {
