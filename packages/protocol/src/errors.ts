@@ -42,7 +42,6 @@ export const ERROR_CODES = {
   IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was used with a different request.' },
   SCHEDULE_INVALID: { status: 422, description: 'The schedule cannot be used as given (cron, time zone, an unsupported target); details name each field.' },
   MANIFEST_INVALID: { status: 422, description: 'The agent manifest is invalid; details list each field path.' },
-  WORKFLOW_NOT_SUPPORTED: { status: 422, description: 'The workflow uses what this server does not run yet (for_each fan-out); details list each step path.' },
   WORKFLOW_INVALID: { status: 422, description: 'The workflow definition is invalid (shape, needs, cycles, expressions, unknown agents or endpoints); details list each field path.' },
   RUN_UPDATE_INVALID: { status: 422, description: "The change does not fit the run as it stands (max_attempts below the attempts it needs, a deadline in the past); details name each field." },
   EGRESS_REFUSED: { status: 422, description: 'The URL is refused by the egress policy (loopback, private, link-local, metadata or another special-purpose address, or a scheme other than http/https); AGENTD_EGRESS_ALLOW may allow addresses.' },

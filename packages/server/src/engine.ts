@@ -11,7 +11,7 @@ import { LogService } from './findings/index.ts';
 import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
-import { CallService, type CallLimits } from './calls/index.ts';
+import { CallService, DEFAULT_CALL_LIMITS, type CallLimits } from './calls/index.ts';
 import { Sweeper } from './timers/index.ts';
 import { CronCache, ScheduleFiring, ScheduleService, ScheduleTicker } from './schedules/index.ts';
 import { TenantService } from './keys/index.ts';
@@ -112,7 +112,8 @@ export function createEngine(opts: {
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
-  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals });
+  // A for_each step runs at most as many items as a run may make children.
+  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals, maxItems: opts.calls?.maxChildren ?? DEFAULT_CALL_LIMITS.maxChildren });
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);

@@ -133,9 +133,9 @@ describe('agentd workflows', () => {
     assert.match(versions[1], /^2\s/);
     assert.match(versions[2], /^1\s/);
 
-    const refused = await agentd(['workflows', 'start', 'pipeline', '--input', '{"topic":"cli"}']);
+    const refused = await agentd(['workflows', 'start', 'pipeline', '--input', '{"topic":7}']);
     assert.equal(refused.code, 1, show(refused));
-    assert.match(refused.stderr, /WORKFLOW_NOT_SUPPORTED/);
+    assert.match(refused.stderr, /INPUT_INVALID/);
     const flow = pipelineWorkflow('cli-flow');
     flow.spec.steps = [flow.spec.steps[0]];
     delete flow.spec.output;

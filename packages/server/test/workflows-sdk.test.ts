@@ -58,7 +58,7 @@ for (const d of await dialects()) {
       await assert.rejects(worker.workflows.deploy(pipelineWorkflow('by-worker')), PermissionDeniedError);
     });
 
-    it('starts a workflow: its run, its first step as a child; steps it does not run yet are refused', async () => {
+    it('starts a workflow: its run, its first step as a child; input against its schema is refused', async () => {
       const flow = pipelineWorkflow('one-step');
       flow.spec.steps = [flow.spec.steps[0]];
       delete flow.spec.output;
@@ -70,7 +70,7 @@ for (const d of await dialects()) {
       const kids = [];
       for await (const k of client.runs.children(run.id)) kids.push(k);
       assert.deepEqual(kids.map((k) => [k.step, k.agent]), [['research', 'researcher']]);
-      await assert.rejects(client.workflows.start('pipeline', { input: { topic: 'x' } }), (err: unknown) => err instanceof UnprocessableEntityError && err.code === 'WORKFLOW_NOT_SUPPORTED');
+      await assert.rejects(client.workflows.start('one-step', { input: { topic: 7 } }), (err: unknown) => err instanceof UnprocessableEntityError && err.code === 'INPUT_INVALID');
       await assert.rejects(client.workflows.start('nope'), (err: unknown) => err instanceof NotFoundError && err.code === 'WORKFLOW_NOT_FOUND');
     });
   });

@@ -324,4 +324,11 @@ CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) 
 CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
 `,
   },
+  {
+    id: 14,
+    name: 'workflow-for-each',
+    // for_each items are workflow_steps rows 0, 1, … of their step; a pending item keeps the
+    // input its child run will get (evaluated when the step started), cleared once it ends.
+    sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
+  },
 ];
