@@ -58,8 +58,7 @@ export class ForEachSteps {
       inputs.push(input);
     }
     // Rows kept by a retry: succeeded items, not run again (any other is dropped and runs anew).
-    const items_ = this.#items(ctx, run, step.id);
-    const kept = new Set((await items_.select('iteration').where('status', '=', 'succeeded').where('iteration', '<', items.length).execute()).map((r) => r.iteration));
+    const kept = new Set((await this.#items(ctx, run, step.id).select('iteration').where('status', '=', 'succeeded').where('iteration', '<', items.length).execute()).map((r) => r.iteration));
     await ctx.trx.deleteFrom('workflow_steps').where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('step_id', '=', step.id).where('iteration', '>=', 0).where((eb) => eb.or([eb('status', '!=', 'succeeded'), eb('iteration', '>=', items.length)])).execute();
     const started = { ...row, status: 'running' };
     await ctx.trx.insertInto('workflow_steps').values(started).execute();
@@ -104,7 +103,7 @@ export class ForEachSteps {
   async #finishItem(ctx: WriteContext, run: RunsTable, stepId: string, iteration: number, fields: Partial<WorkflowStepsTable>): Promise<number> {
     const r = await ctx.trx
       .updateTable('workflow_steps')
-      .set({ ...fields, input: null, finished_at: ctx.now })
+      .set({ ...fields, finished_at: ctx.now })
       .where('tenant_id', '=', run.tenant_id)
       .where('run_id', '=', run.id)
       .where('step_id', '=', stepId)
@@ -129,7 +128,7 @@ export class ForEachSteps {
       const child = await createStepChild(ctx, this.#deps, run, step, ep, input, item.iteration);
       await ctx.trx
         .updateTable('workflow_steps')
-        .set({ status: 'running', child_run_id: child.id, started_at: ctx.now })
+        .set({ status: 'running', child_run_id: child.id, input: null, started_at: ctx.now })
         .where('tenant_id', '=', run.tenant_id)
         .where('run_id', '=', run.id)
         .where('step_id', '=', step.id)
