@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   SECRET_EXISTS: { status: 409, description: 'A secret with this name exists; rotate it to add a version.' },
   LEASE_LOST: { status: 409, description: 'The lease expired or was replaced; the call changed nothing.' },
   RUN_ALREADY_TERMINAL: { status: 409, description: 'The run already ended; terminal states never change.' },
+  RUN_NOT_RETRYABLE: { status: 409, description: 'Only a workflow run that ended failed, cancelled or timed out can be retried; details hold its kind and status.' },
   GENERATION_CONFLICT: { status: 409, description: "The run's generation is not the one the change was based on (another change came first); details hold the current generation." },
   ENDPOINT_DISABLED: { status: 409, description: 'The endpoint is disabled; no new runs are accepted.' },
   SCHEDULE_CONFLICT: { status: 409, description: 'A schedule with this id exists with another definition (or it changed while the request used it).' },

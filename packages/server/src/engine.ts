@@ -19,7 +19,7 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
-import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/index.ts';
+import { WorkflowDriver, WorkflowRetrier, WorkflowService, WorkflowStarter } from './workflows/index.ts';
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
@@ -48,6 +48,8 @@ export interface Engine {
   workflows: WorkflowService;
   /** Starts workflow runs; the driver they share moves them in the transactions of their steps. */
   workflowRuns: WorkflowStarter;
+  /** `POST /v1/runs/{id}/retry`: a failed workflow run again, from its failed steps. */
+  workflowRetries: WorkflowRetrier;
   schedules: ScheduleService;
   /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
   scheduleTicker: ScheduleTicker;
@@ -138,6 +140,7 @@ export function createEngine(opts: {
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows,
     workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
+    workflowRetries: new WorkflowRetrier({ store, driver, clock }),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,
