@@ -23,6 +23,9 @@ import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/in
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { ModelAliases } from './models/index.ts';
+import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
@@ -58,6 +61,10 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /** The model aliases (the config file's `models:`), for LLM agents and `GET /v1/models`. */
+  models: ModelAliases;
+  /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
+  usage: UsageService;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -93,8 +100,13 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Model aliases by name (the config file's `models:` section, already validated). Default: none. */
+  models?: Readonly<Record<string, ModelAliasConfig>>;
+  /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
+  modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
 }): Engine {
   const { store, clock } = opts;
+  const models = new ModelAliases(opts.models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -144,5 +156,7 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    models,
+    usage: new UsageService({ store, clock, aliases: models, rateLimits: opts.modelRateLimits }),
   };
 }
