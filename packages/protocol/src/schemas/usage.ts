@@ -78,15 +78,16 @@ const MaxTokens = Type.Integer({ minimum: 1, maximum: 1e15 });
 const MaxCost = Type.Number({ minimum: 0.000001, maximum: 1e9, description: 'USD.' });
 
 /**
- * `PUT /v1/budgets`: sets the day or month limit of the tenant (no `agent`) or of one agent.
- * Both limits null removes the budget.
+ * `PUT /v1/budgets`: sets the day or month limits of the tenant (no `agent`) or of one agent,
+ * replacing what was there; a limit left out is no limit, and neither limit removes the budget.
+ * (Optional rather than nullable: with type coercion on, a union with null would read `0` as null.)
  */
 export const BudgetPut = Type.Object(
   {
-    agent: Type.Optional(Nullable(Name)),
+    agent: Type.Optional(Name),
     period: OneOf(BUDGET_PERIODS),
-    max_tokens: Nullable(MaxTokens),
-    max_cost: Nullable(MaxCost),
+    max_tokens: Type.Optional(MaxTokens),
+    max_cost: Type.Optional(MaxCost),
   },
   { additionalProperties: false },
 );
@@ -101,7 +102,7 @@ export const Budget = Type.Object({
 });
 export type Budget = Static<typeof Budget>;
 
-/** `PUT /v1/budgets`' answer: the budget as it now stands, or `removed` when both limits were null. */
+/** `PUT /v1/budgets`' answer: the budget as it now stands, or `removed` when neither limit was given. */
 export const BudgetPutResult = Type.Object({ budget: Nullable(Budget), removed: Type.Boolean() });
 export type BudgetPutResult = Static<typeof BudgetPutResult>;
 

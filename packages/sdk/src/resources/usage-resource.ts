@@ -59,7 +59,7 @@ export class BudgetsResource {
   }
 
   /**
-   * Sets the tenant's (no `agent`) or an agent's budget for a day or a month; both limits null removes it.
+   * Sets the tenant's (no `agent`) or an agent's budget for a day or a month, replacing its limits; neither limit removes it.
    * @example await client.budgets.set({ agent: 'assistant', period: 'day', max_tokens: 200_000, max_cost: 5 });
    */
   set(params: BudgetSetParams, options?: RequestOptions): Promise<BudgetPutResult> {

@@ -16,9 +16,9 @@ function printReport(r: UsageReport): void {
   out(formatTable(['DAY', 'AGENT', 'MODEL', 'INPUT', 'CACHED', 'OUTPUT', 'COST', 'CALLS', 'NO USAGE'], rows));
 }
 
-/** A positive integer or `none` (remove that limit). */
-function limitOption(name: string, v: string | undefined, parse: (s: string) => number): number | null {
-  if (v === undefined || v === 'none') return null;
+/** A positive number, or `none` (no such limit). */
+function limitOption(name: string, v: string | undefined, parse: (s: string) => number): number | undefined {
+  if (v === undefined || v === 'none') return undefined;
   const n = parse(v);
   if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} must be a positive number or "none", not ${JSON.stringify(v)}`);
   return n;
@@ -79,7 +79,7 @@ export function registerUsageCommands(program: Command): void {
     );
   budgets
     .command('set')
-    .description("set the tenant's budget (or one agent's with --agent) for a UTC day or month; both limits none removes it")
+    .description("set the tenant's budget (or one agent's with --agent) for a UTC day or month, replacing its limits; both none removes it")
     .requiredOption('--period <period>', 'day or month')
     .option('--agent <agent>', 'an agent (default: the whole tenant)')
     .option('--max-tokens <n>', 'input + output tokens, or none')
@@ -91,7 +91,7 @@ export function registerUsageCommands(program: Command): void {
         if (options.maxTokens === undefined && options.maxCost === undefined) throw new UsageError('give --max-tokens and/or --max-cost (none removes a limit)');
         const maxTokens = limitOption('--max-tokens', options.maxTokens, (s) => (/^[0-9]+$/.test(s) ? Number(s) : NaN));
         const maxCost = limitOption('--max-cost', options.maxCost, Number);
-        const r = await client.budgets.set({ agent: options.agent ?? null, period: options.period, max_tokens: maxTokens, max_cost: maxCost });
+        const r = await client.budgets.set({ period: options.period, ...(options.agent ? { agent: options.agent } : {}), ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}), ...(maxCost !== undefined ? { max_cost: maxCost } : {}) });
         if (options.json) return printJson(r);
         const who = options.agent ? `agent ${options.agent}` : 'the tenant';
         out(r.budget ? `${options.period} budget of ${who}: ${limits(r.budget)}` : r.removed ? `removed the ${options.period} budget of ${who}` : `${who} has no ${options.period} budget`);

@@ -1,4 +1,4 @@
-import type { Budget, BudgetPeriod, BudgetPut, BudgetPutResult } from '@agentd/protocol/schemas';
+import type { Budget, BudgetPeriod, BudgetPutResult } from '@agentd/protocol/schemas';
 import type { Kysely } from 'kysely';
 import type { WireFormat } from '../core/index.ts';
 import type { Database, Store, UsageBudgetsTable } from '../store/index.ts';
@@ -17,15 +17,26 @@ function toBudget(r: UsageBudgetsTable, wire: WireFormat): Budget {
   };
 }
 
-/** Sets (or, both limits null, removes) the day or month budget of a tenant or one of its agents. */
-export async function putBudget(store: Store, tenantId: string, b: BudgetPut): Promise<BudgetPutResult> {
+/** A budget to set: no agent is the whole tenant; a limit absent or null is no limit. */
+export interface BudgetSetting {
+  agent?: string | null;
+  period: BudgetPeriod;
+  max_tokens?: number | null;
+  /** USD. */
+  max_cost?: number | null;
+}
+
+/** Sets (or, with neither limit, removes) the day or month budget of a tenant or one of its agents. */
+export async function putBudget(store: Store, tenantId: string, b: BudgetSetting): Promise<BudgetPutResult> {
   const agent = b.agent ?? TENANT;
+  const maxTokens = b.max_tokens ?? null;
+  const maxCost = b.max_cost ?? null;
   return store.writer.write(async (ctx) => {
-    if (b.max_tokens === null && b.max_cost === null) {
+    if (maxTokens === null && maxCost === null) {
       const r = await ctx.trx.deleteFrom('usage_budgets').where('tenant_id', '=', tenantId).where('agent', '=', agent).where('period', '=', b.period).executeTakeFirst();
       return { budget: null, removed: Number(r.numDeletedRows) > 0 };
     }
-    const row: UsageBudgetsTable = { tenant_id: tenantId, agent, period: b.period, max_tokens: b.max_tokens, max_cost_micros: b.max_cost === null ? null : microsOfUsd(b.max_cost), updated_at: ctx.now };
+    const row: UsageBudgetsTable = { tenant_id: tenantId, agent, period: b.period, max_tokens: maxTokens, max_cost_micros: maxCost === null ? null : microsOfUsd(maxCost), updated_at: ctx.now };
     await ctx.trx
       .insertInto('usage_budgets')
       .values(row)

@@ -31,7 +31,7 @@ export function usageRoutes(app: RouteApp, { engine }: AppDeps): void {
       config: { permission: 'budgets:manage' },
       schema: {
         tags: ['usage'],
-        summary: 'Set the daily or monthly budget of the tenant (no agent) or of one agent; both limits null removes it',
+        summary: 'Set the daily or monthly budget of the tenant (no agent) or of one agent; neither limit removes it',
         body: BudgetPut,
         response: { 200: BudgetPutResult, ...errors(400, 401, 403, 404) },
       },

@@ -1,9 +1,9 @@
-import type { Budget, BudgetPut, BudgetPutResult, UsageReport } from '@agentd/protocol/schemas';
+import type { Budget, BudgetPutResult, UsageReport } from '@agentd/protocol/schemas';
 import type { Clock } from '../core/index.ts';
 import type { Store, WriteContext } from '../store/index.ts';
 import type { ModelAliases } from '../models/index.ts';
 import { checkBudget, type BudgetCheckInput, type BudgetVerdict } from './budget-check.ts';
-import { listBudgets, putBudget } from './budget-store.ts';
+import { listBudgets, putBudget, type BudgetSetting } from './budget-store.ts';
 import { ModelRateLimiter, type ModelRateLimiterOptions } from './model-rate-limiter.ts';
 import { recordUsage, type RecordedUsage, type UsageRecord } from './usage-recorder.ts';
 import { usageReport, type UsageFilter } from './usage-report.ts';
@@ -57,7 +57,7 @@ export class UsageService {
     return usageReport(this.#store.db, this.#clock.now(), filter);
   }
 
-  putBudget(tenantId: string, budget: BudgetPut): Promise<BudgetPutResult> {
+  putBudget(tenantId: string, budget: BudgetSetting): Promise<BudgetPutResult> {
     return putBudget(this.#store, tenantId, budget);
   }
 
