@@ -11,7 +11,7 @@ import { ManualClock } from './helpers/test-app.ts';
 import { createEngine, type Engine } from '../src/engine.ts';
 import { Keyring } from '../src/secrets/master-key.ts';
 import { DEFAULT_TENANT, type Store } from '../src/store/store.ts';
-import { budgetFailure, costMicros, type BudgetVerdict, type UsageRecord } from '../src/usage/index.ts';
+import { budgetFailure, costMicros, UsageLoopPort, type BudgetVerdict, type LoopLimits, type LoopSpend, type UsageRecord } from '../src/usage/index.ts';
 import { ModelAliases } from '../src/models/index.ts';
 
 const T0 = Date.UTC(2026, 2, 14, 23, 0, 0);
@@ -19,6 +19,7 @@ const MODELS: Record<string, ModelAliasConfig> = {
   big: { provider: 'openai', model: 'gpt-big', prices: { input: 2.5, output: 10, cached_input: 1.25 } },
   small: { provider: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1', model: 'tiny', prices: { input: 0.15, output: 0.6 } },
   free: { provider: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1', model: 'local' },
+  metered: { provider: 'openai', model: 'm', prices: { input: 1, output: 1 }, tokens_per_minute: 1000 },
 };
 
 describe('cost math (micro-dollars)', () => {
@@ -49,7 +50,8 @@ for (const d of await dialects()) {
     before(async () => {
       db = await d.create();
       store = await db.open(() => clock.now());
-      engine = createEngine({ store, clock, keyring: Keyring.generate(), models: MODELS });
+      // No waiting for the rate buckets: a wait would be a bug here, and fails at once.
+      engine = createEngine({ store, clock, keyring: Keyring.generate(), models: MODELS, modelRateLimits: { maxWaitMs: 0 } });
     });
     after(async () => {
       await store?.close();
@@ -62,7 +64,7 @@ for (const d of await dialects()) {
 
     it('records each step and sums it per run and per (day, agent, alias), cost from the alias prices', async () => {
       const a = await record({ runId: 'run_a', agent: 'writer', modelAlias: 'big', step: 0, inputTokens: 1000, cachedInputTokens: 400, outputTokens: 200 });
-      assert.deepEqual(a, { counted: true, tokens: { input: 1000, output: 200, cachedInput: 400 }, costMicros: 4000 });
+      assert.deepEqual(a, { counted: true, tokens: { input: 1000, output: 200, cachedInput: 400 }, costMicros: 4000, repeated: false });
       await record({ runId: 'run_a', agent: 'writer', modelAlias: 'big', step: 1, inputTokens: 1500, outputTokens: 100 });
       await record({ runId: 'run_a', agent: 'writer', modelAlias: 'small', step: 2, inputTokens: 100, outputTokens: 100 });
       await record({ runId: 'run_b', agent: 'reader', modelAlias: 'small', step: 0, inputTokens: 10, outputTokens: 5 });
@@ -139,7 +141,7 @@ for (const d of await dialects()) {
 
     it('missing usage is recorded as unknown (never zero) and fails every limit over its run, agent and tenant closed', async () => {
       clock.set(Date.UTC(2026, 4, 2, 12, 0));
-      assert.deepEqual(await record({ runId: 'run_m', agent: 'leaky', modelAlias: 'small', step: 0, missing: true }), { counted: false, tokens: null, costMicros: null });
+      assert.deepEqual(await record({ runId: 'run_m', agent: 'leaky', modelAlias: 'small', step: 0, missing: true }), { counted: false, tokens: null, costMicros: null, repeated: false });
       // A figure that is no exact count is missing usage too.
       assert.equal((await record({ runId: 'run_m', agent: 'leaky', modelAlias: 'small', step: 1, inputTokens: Number.NaN, outputTokens: 3 })).counted, false);
       const row = await store.db.selectFrom('usage_steps').selectAll().where('tenant_id', '=', tenantId).where('run_id', '=', 'run_m').where('step', '=', 0).executeTakeFirstOrThrow();
@@ -162,6 +164,42 @@ for (const d of await dialects()) {
       const t = await check({ runId: 'run_y', agent: 'someone-else' });
       assert.ok(!t.ok && t.exceeded === 'tenant_day' && t.usageMissing);
       await engine.usage.putBudget(tenantId, { agent: null, period: 'day', max_tokens: null, max_cost: null });
+    });
+
+    it('a step recorded twice (same run and step number) is counted once', async () => {
+      const first = await record({ runId: 'run_twice', agent: 'writer', modelAlias: 'big', step: 4, inputTokens: 10, outputTokens: 10 });
+      const again = await record({ runId: 'run_twice', agent: 'writer', modelAlias: 'big', step: 4, inputTokens: 10, outputTokens: 10 });
+      assert.equal(first.repeated, false);
+      assert.equal(again.repeated, true);
+      assert.equal((await engine.usage.runUsage(tenantId, 'run_twice')).steps, 1);
+    });
+
+    it("UsageLoopPort (the LLM loop's UsagePort shape): max_steps, run limits from the loop's spend, the other budgets, recording, reservations", async () => {
+      clock.set(Date.UTC(2026, 6, 1, 8));
+      const port = new UsageLoopPort({ store, usage: engine.usage });
+      const limits: LoopLimits = { max_steps: 3, max_output_tokens: null, max_total_tokens: 100, max_cost_usd: null };
+      const spent = (over: Partial<LoopSpend> = {}): LoopSpend => ({ steps: 0, input_tokens: 0, output_tokens: 0, total_tokens: 0, cost_usd: 0, steps_without_usage: 0, ...over });
+      const q = { tenantId, runId: 'run_port', agent: 'porter', alias: 'metered', limits };
+      assert.deepEqual(await port.checkBudget({ ...q, spent: spent() }), { ok: true });
+      const steps = await port.checkBudget({ ...q, spent: spent({ steps: 3 }) });
+      assert.ok(!steps.ok && steps.details.exceeded === 'max_steps');
+      // The run's limits are held to the loop's own spend (its events), not to the usage tables.
+      const tokens = await port.checkBudget({ ...q, spent: spent({ steps: 1, total_tokens: 100 }) });
+      assert.ok(!tokens.ok && tokens.details.exceeded === 'run_tokens' && tokens.details.used === 100, JSON.stringify(tokens));
+      const missing = await port.checkBudget({ ...q, spent: spent({ steps: 1, steps_without_usage: 1 }) });
+      assert.ok(!missing.ok && missing.details.usage_missing === true);
+      // The agent's budget comes from usage_budgets.
+      await engine.usage.putBudget(tenantId, { agent: 'porter', period: 'day', max_tokens: 50 });
+      await port.acquire({ tenantId, runId: 'run_port', step: 1, alias: 'metered', estimatedTokens: 900 });
+      await port.recordUsage({ tenantId, runId: 'run_port', agent: 'porter', alias: 'metered', model: 'm', step: 1, usage: { input_tokens: 40, output_tokens: 10, total_tokens: 50, cached_input_tokens: 0 }, cost_usd: 0 });
+      const day = await port.checkBudget({ ...q, limits: { ...limits, max_total_tokens: null }, spent: spent({ steps: 1, total_tokens: 50 }) });
+      assert.ok(!day.ok && day.details.exceeded === 'agent_day', JSON.stringify(day));
+      assert.match(day.message, /agent's daily budget/);
+      await engine.usage.putBudget(tenantId, { agent: 'porter', period: 'day' });
+      // 900 reserved, 50 used: 850 went back to the bucket, so 950 fit again at once.
+      await port.acquire({ tenantId, runId: 'run_port', step: 2, alias: 'metered', estimatedTokens: 950 });
+      await port.recordUsage({ tenantId, runId: 'run_port', agent: 'porter', alias: 'metered', model: 'm', step: 2, usage: null, cost_usd: null });
+      assert.deepEqual(await engine.usage.runUsage(tenantId, 'run_port'), { inputTokens: 40, outputTokens: 10, cachedInputTokens: 0, costMicros: 50, steps: 2, missingSteps: 1 });
     });
 
     it('usage of one tenant is invisible to another', async () => {

@@ -22,6 +22,10 @@ export class ModelAliases {
     return this.#aliases.get(alias);
   }
 
+  names(): string[] {
+    return [...this.#aliases.keys()];
+  }
+
   has(alias: string): boolean {
     return this.#aliases.has(alias);
   }

@@ -18,6 +18,11 @@ export interface BudgetCheckInput {
    * used plus this estimate is over it; without an estimate, when the limit is already reached.
    */
   estimate?: { modelAlias: string; inputTokens: number; outputTokens: number };
+  /**
+   * The run's spend as the loop knows it from its own recorded steps (the run's events), used for
+   * the run limits instead of usage_runs: what the run's events say is what its limits hold to.
+   */
+  runSpent?: { tokens: number; costMicros: number; missingSteps: number };
 }
 
 export type BudgetVerdict =
@@ -73,8 +78,9 @@ export async function checkBudget(db: Kysely<Database>, aliases: ModelAliases, n
     if (agentOnly) q = q.where('agent', '=', agent);
     return sumsOf(await q.executeTakeFirst());
   };
+  const spent = input.runSpent;
   const run = async () =>
-    sumsOf(
+    spent ? { tokens: spent.tokens, cost: spent.costMicros, missing: spent.missingSteps } : sumsOf(
       await db
         .selectFrom('usage_runs')
         .select((eb) => [eb('input_tokens', '+', eb.ref('output_tokens')).as('tokens'), 'cost_micros as cost', 'missing_steps as missing'])

@@ -30,6 +30,16 @@
  *
  * `engine.usage.runUsage(tenantId, runId)` gives a run's sums (for `run.succeeded`). Costs are
  * integer micro-dollars everywhere (a price per million tokens is micro-dollars per token).
+ * A `step` number makes the record idempotent: the same (run, step) recorded again adds nothing.
+ *
+ * ## The same, in the shape of llm/'s UsagePort (`UsageLoopPort`)
+ *
+ * `new UsageLoopPort({ store, usage: engine.usage })` implements the llm-core branch's
+ * `UsagePort` structurally: `checkBudget({tenantId, runId, agent, alias, limits, spent})` →
+ * `{ok: true} | {ok: false, message, details}` (max_steps, then every limit above, the run's
+ * spend taken from `spent`, i.e. the run's own events), `recordUsage({…, step, usage | null})`
+ * (its own write transaction), and `acquire({tenantId, runId, step, alias, estimatedTokens,
+ * signal})`, which the loop should await right before the model call.
  */
 export { UsageService, type RunUsage } from './usage-service.ts';
 export { BUDGET_KINDS, budgetFailure, type BudgetCheckInput, type BudgetKind, type BudgetVerdict } from './budget-check.ts';
@@ -37,3 +47,4 @@ export { ModelRateLimitedError, type ModelRateLimiterOptions } from './model-rat
 export type { RecordedUsage, UsageRecord, UsageStepIdentity } from './usage-recorder.ts';
 export { costMicros, MICROS_PER_USD, microsOfUsd, usdOfMicros, utcDay } from './usage-cost.ts';
 export { usageRoutes } from './usage-routes.ts';
+export { UsageLoopPort, type LoopBudgetQuery, type LoopBudgetVerdict, type LoopLimits, type LoopSpend, type LoopUsageRecord } from './loop-usage-port.ts';

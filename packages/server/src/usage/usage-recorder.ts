@@ -29,6 +29,8 @@ export interface RecordedUsage {
   counted: boolean;
   tokens: StepTokens | null;
   costMicros: number | null;
+  /** This run's step number was recorded before: nothing was added. */
+  repeated: boolean;
 }
 
 /** The tokens of a record, or null when usage is missing or its figures are not exact counts. */
@@ -54,13 +56,17 @@ export async function recordUsage(ctx: WriteContext, aliases: ModelAliases, r: U
   const day = utcDay(ctx.now);
   const missing = tokens ? 0 : 1;
   const sums = { input_tokens: tokens?.input ?? 0, output_tokens: tokens?.output ?? 0, cached_input_tokens: tokens?.cachedInput ?? 0, cost_micros: cost ?? 0, steps: 1, missing_steps: missing };
-  await ctx.trx
+  const inserted = await ctx.trx
     .insertInto('usage_steps')
     .values({
       tenant_id: r.tenantId, id: ctx.ids.next('use', ctx.now), run_id: r.runId, agent: r.agent, model_alias: r.modelAlias, step: r.step ?? null, day,
       input_tokens: tokens?.input ?? null, output_tokens: tokens?.output ?? null, cached_input_tokens: tokens?.cachedInput ?? null, cost_micros: cost, usage_missing: missing, recorded_at: ctx.now,
     })
-    .execute();
+    // A step the loop records again (a retried write, a resumed run) is counted once.
+    .onConflict((oc) => oc.columns(['tenant_id', 'run_id', 'step']).where('step', 'is not', null).doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  if (!inserted) return { counted: tokens !== null, tokens, costMicros: cost, repeated: true };
   const add = (table: 'usage_runs' | 'usage_daily') => ({
     input_tokens: sql<number>`${sql.ref(`${table}.input_tokens`)} + excluded.input_tokens`,
     output_tokens: sql<number>`${sql.ref(`${table}.output_tokens`)} + excluded.output_tokens`,
@@ -82,5 +88,5 @@ export async function recordUsage(ctx: WriteContext, aliases: ModelAliases, r: U
   if (tokens && r.reservedTokens !== undefined && aliases.get(r.modelAlias)?.tokens_per_minute !== undefined) {
     await settleTokens(ctx, r.modelAlias, tokens.input + tokens.output - r.reservedTokens);
   }
-  return { counted: tokens !== null, tokens, costMicros: cost };
+  return { counted: tokens !== null, tokens, costMicros: cost, repeated: false };
 }

@@ -5,7 +5,8 @@
  * (usage_budgets, agent '' = the whole tenant); and the requests/tokens-per-minute buckets each
  * model alias shares across nodes (model_rate_buckets, not per tenant: an alias is the server's).
  * Token columns of a step are NULL when its response carried no usage (usage_missing = 1).
- * Costs are integer micro-dollars.
+ * Costs are integer micro-dollars. A step numbered by the loop is recorded once (usage_steps_step):
+ * a repeated record of it changes no sum.
  */
 export const SQLITE_USAGE = `
 CREATE TABLE usage_steps (
@@ -25,6 +26,7 @@ CREATE TABLE usage_steps (
   PRIMARY KEY (tenant_id, id)
 );
 CREATE INDEX usage_steps_run ON usage_steps (tenant_id, run_id, recorded_at);
+CREATE UNIQUE INDEX usage_steps_step ON usage_steps (tenant_id, run_id, step) WHERE step IS NOT NULL;
 CREATE TABLE usage_runs (
   tenant_id TEXT NOT NULL REFERENCES tenants(id),
   run_id TEXT NOT NULL,
