@@ -182,18 +182,18 @@ for (const d of await dialects()) {
       const q = { tenantId, runId: 'run_port', agent: 'porter', alias: 'metered', limits };
       assert.deepEqual(await port.checkBudget({ ...q, spent: spent() }), { ok: true });
       const steps = await port.checkBudget({ ...q, spent: spent({ steps: 3 }) });
-      assert.ok(!steps.ok && steps.details.exceeded === 'max_steps');
+      assert.ok(!steps.ok && steps.details.limit === 'max_steps');
       // The run's limits are held to the loop's own spend (its events), not to the usage tables.
       const tokens = await port.checkBudget({ ...q, spent: spent({ steps: 1, total_tokens: 100 }) });
-      assert.ok(!tokens.ok && tokens.details.exceeded === 'run_tokens' && tokens.details.used === 100, JSON.stringify(tokens));
+      assert.ok(!tokens.ok && tokens.details.limit === 'max_total_tokens' && tokens.details.exceeded === 'run_tokens' && tokens.details.used === 100 && tokens.details.max === 100, JSON.stringify(tokens));
       const missing = await port.checkBudget({ ...q, spent: spent({ steps: 1, steps_without_usage: 1 }) });
-      assert.ok(!missing.ok && missing.details.usage_missing === true);
+      assert.ok(!missing.ok && missing.details.limit === 'usage_missing' && missing.details.usage_missing === true);
       // The agent's budget comes from usage_budgets.
       await engine.usage.putBudget(tenantId, { agent: 'porter', period: 'day', max_tokens: 50 });
       await port.acquire({ tenantId, runId: 'run_port', step: 1, alias: 'metered', estimatedTokens: 900 });
       await port.recordUsage({ tenantId, runId: 'run_port', agent: 'porter', alias: 'metered', model: 'm', step: 1, usage: { input_tokens: 40, output_tokens: 10, total_tokens: 50, cached_input_tokens: 0 }, cost_usd: 0 });
       const day = await port.checkBudget({ ...q, limits: { ...limits, max_total_tokens: null }, spent: spent({ steps: 1, total_tokens: 50 }) });
-      assert.ok(!day.ok && day.details.exceeded === 'agent_day', JSON.stringify(day));
+      assert.ok(!day.ok && day.details.limit === 'agent_day' && day.details.exceeded === 'agent_day', JSON.stringify(day));
       assert.match(day.message, /agent's daily budget/);
       await engine.usage.putBudget(tenantId, { agent: 'porter', period: 'day' });
       // 900 reserved, 50 used: 850 went back to the bucket, so 950 fit again at once.

@@ -144,6 +144,6 @@ export function budgetFailure(v: Extract<BudgetVerdict, { ok: false }>): RunFail
     type: 'budget_exceeded',
     message: v.message,
     non_retryable: true,
-    details: { exceeded: v.exceeded, measure: v.measure, limit: v.limit, used: v.used, estimate: v.estimate, usage_missing: v.usageMissing },
+    details: { exceeded: v.exceeded, measure: v.measure, max: v.limit, used: v.used, estimate: v.estimate, usage_missing: v.usageMissing },
   };
 }

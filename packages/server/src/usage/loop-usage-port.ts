@@ -66,7 +66,7 @@ export class UsageLoopPort {
 
   async checkBudget(q: LoopBudgetQuery): Promise<LoopBudgetVerdict> {
     if (q.spent.steps >= q.limits.max_steps) {
-      return { ok: false, message: `the run made ${q.spent.steps} model calls; limits.max_steps is ${q.limits.max_steps}`, details: { exceeded: 'max_steps', limit: q.limits.max_steps, used: q.spent.steps } };
+      return { ok: false, message: `the run made ${q.spent.steps} model calls; limits.max_steps is ${q.limits.max_steps}`, details: { limit: 'max_steps', max_steps: q.limits.max_steps, steps: q.spent.steps } };
     }
     const v = await this.#usage.checkBudget({
       tenantId: q.tenantId,
@@ -77,7 +77,9 @@ export class UsageLoopPort {
     });
     if (v.ok) return v;
     const f = budgetFailure(v);
-    return { ok: false, message: f.message, details: f.details as Record<string, unknown> };
+    // `limit` names what stopped the run in the manifest's words where it is a manifest limit.
+    const limit = v.usageMissing ? 'usage_missing' : v.exceeded === 'run_tokens' ? 'max_total_tokens' : v.exceeded === 'run_cost' ? 'max_cost_usd' : v.exceeded;
+    return { ok: false, message: f.message, details: { limit, ...(f.details as Record<string, unknown>) } };
   }
 
   async recordUsage(r: LoopUsageRecord): Promise<void> {
