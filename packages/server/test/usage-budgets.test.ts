@@ -209,3 +209,18 @@ for (const d of await dialects()) {
     });
   });
 }
+
+describe('model aliases are read by reference', () => {
+  it('a config reload that replaces the entries in place is seen by the next lookup (prices, list)', () => {
+    const section: Record<string, ModelAliasConfig> = { a: { provider: 'openai', model: 'm1', prices: { input: 1 } } };
+    const aliases = new ModelAliases(section);
+    assert.equal(aliases.prices('a').input, 1);
+    section.a = { provider: 'openai', model: 'm2', prices: { input: 4 } };
+    section.b = { provider: 'anthropic', model: 'c' };
+    assert.equal(aliases.prices('a').input, 4);
+    assert.deepEqual(aliases.list().map((m) => [m.alias, m.model]), [['a', 'm2'], ['b', 'c']]);
+    delete section.b;
+    assert.equal(aliases.has('b'), false);
+    assert.equal(aliases.get('toString'), undefined, 'only own entries are aliases');
+  });
+});

@@ -8,26 +8,28 @@ export interface ModelPrices {
 }
 
 /**
- * The model aliases of this server (the config file's `models:` section), read-only. Every node
- * must be given the same aliases: the shared rate limits are keyed by alias name.
+ * The model aliases of this server (the config file's `models:` section). The record is kept by
+ * reference, never copied: a config reload that replaces its entries in place is seen by the
+ * next lookup. Every node must be given the same aliases: the shared rate limits are keyed by
+ * alias name.
  */
 export class ModelAliases {
-  readonly #aliases: ReadonlyMap<string, ModelAliasConfig>;
+  readonly #aliases: Readonly<Record<string, ModelAliasConfig>>;
 
   constructor(aliases: Readonly<Record<string, ModelAliasConfig>> = {}) {
-    this.#aliases = new Map(Object.entries(aliases));
+    this.#aliases = aliases;
   }
 
   get(alias: string): ModelAliasConfig | undefined {
-    return this.#aliases.get(alias);
+    return Object.hasOwn(this.#aliases, alias) ? this.#aliases[alias] : undefined;
   }
 
   names(): string[] {
-    return [...this.#aliases.keys()];
+    return Object.keys(this.#aliases);
   }
 
   has(alias: string): boolean {
-    return this.#aliases.has(alias);
+    return Object.hasOwn(this.#aliases, alias);
   }
 
   /**
@@ -35,14 +37,14 @@ export class ModelAliases {
    * costs 0: its tokens are still counted, so token budgets still hold.
    */
   prices(alias: string): ModelPrices {
-    const p = this.#aliases.get(alias)?.prices ?? {};
+    const p = this.get(alias)?.prices ?? {};
     const input = p.input ?? 0;
     return { input, output: p.output ?? 0, cachedInput: p.cached_input ?? input };
   }
 
   /** `GET /v1/models`, sorted by alias: no key and no credentials, whatever the config holds. */
   list(): ModelInfo[] {
-    return [...this.#aliases.entries()]
+    return Object.entries(this.#aliases)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([alias, c]) => ({
         alias,
