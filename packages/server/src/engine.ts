@@ -61,8 +61,11 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
-  /** The model aliases (the config file's `models:`), for LLM agents and `GET /v1/models`. */
-  models: ModelAliases;
+  /**
+   * The model aliases (the config file's `models:`, held by reference so a reload is seen), for
+   * prices, the shared rate limits and `GET /v1/models`.
+   */
+  modelAliases: ModelAliases;
   /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
   usage: UsageService;
 }
@@ -100,13 +103,13 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
-  /** Model aliases by name (the config file's `models:` section, already validated). Default: none. */
+  /** Model aliases by name (the config file's `models:` section, already validated; kept by reference). Default: none. */
   models?: Readonly<Record<string, ModelAliasConfig>>;
   /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
   modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
 }): Engine {
   const { store, clock } = opts;
-  const models = new ModelAliases(opts.models);
+  const modelAliases = new ModelAliases(opts.models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -156,7 +159,7 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
-    models,
-    usage: new UsageService({ store, clock, aliases: models, rateLimits: opts.modelRateLimits }),
+    modelAliases,
+    usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
   };
 }

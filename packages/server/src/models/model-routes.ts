@@ -10,6 +10,6 @@ export function modelRoutes(app: RouteApp, { engine }: AppDeps): void {
       config: { permission: 'read' },
       schema: { tags: ['models'], summary: 'List the model aliases of this server (never a key or credential)', response: { 200: ModelList, ...errors(401, 403) } },
     },
-    async () => ({ data: engine.models.list() }),
+    async () => ({ data: engine.modelAliases.list() }),
   );
 }
