@@ -186,6 +186,9 @@ for (const d of await dialects()) {
       // The run's limits are held to the loop's own spend (its events), not to the usage tables.
       const tokens = await port.checkBudget({ ...q, spent: spent({ steps: 1, total_tokens: 100 }) });
       assert.ok(!tokens.ok && tokens.details.limit === 'max_total_tokens' && tokens.details.exceeded === 'run_tokens' && tokens.details.used === 100 && tokens.details.max === 100, JSON.stringify(tokens));
+      assert.deepEqual(await port.checkBudget({ ...q, spent: spent({ steps: 1, total_tokens: 60 }) }), { ok: true });
+      const crossing = await port.checkBudget({ ...q, spent: spent({ steps: 1, total_tokens: 60 }), estimate: { inputTokens: 30, outputTokens: 20 } });
+      assert.ok(!crossing.ok && crossing.details.limit === 'max_total_tokens' && crossing.details.estimate === 50, 'with an estimate, the call that would cross is stopped');
       const missing = await port.checkBudget({ ...q, spent: spent({ steps: 1, steps_without_usage: 1 }) });
       assert.ok(!missing.ok && missing.details.limit === 'usage_missing' && missing.details.usage_missing === true);
       // The agent's budget comes from usage_budgets.

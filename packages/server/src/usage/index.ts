@@ -35,9 +35,10 @@
  * ## The same, in the shape of llm/'s UsagePort (`UsageLoopPort`)
  *
  * `new UsageLoopPort({ store, usage: engine.usage })` implements the llm-core branch's
- * `UsagePort` structurally: `checkBudget({tenantId, runId, agent, alias, limits, spent})` →
+ * `UsagePort` structurally: `checkBudget({tenantId, runId, agent, alias, limits, spent, estimate?})` →
  * `{ok: true} | {ok: false, message, details}` (max_steps, then every limit above, the run's
- * spend taken from `spent`, i.e. the run's own events), `recordUsage({…, step, usage | null})`
+ * spend taken from `spent`, i.e. the run's own events; `estimate` {inputTokens, outputTokens}
+ * makes it stop the call that would cross a limit), `recordUsage({…, step, usage | null})`
  * (its own write transaction), and `acquire({tenantId, runId, step, alias, estimatedTokens,
  * signal})`, which the loop should await right before the model call.
  */

@@ -30,6 +30,11 @@ export interface LoopBudgetQuery {
   alias: string;
   limits: LoopLimits;
   spent: LoopSpend;
+  /**
+   * What the next call may use (its prompt's tokens, and max_output_tokens): with it a limit stops
+   * the call that would cross it; without it, only once the limit is reached.
+   */
+  estimate?: { inputTokens: number; outputTokens: number };
 }
 
 export type LoopBudgetVerdict = { ok: true } | { ok: false; message: string; details: Record<string, unknown> };
@@ -74,6 +79,7 @@ export class UsageLoopPort {
       agent: q.agent,
       runLimits: { ...(q.limits.max_total_tokens !== null ? { maxTotalTokens: q.limits.max_total_tokens } : {}), ...(q.limits.max_cost_usd !== null ? { maxCost: q.limits.max_cost_usd } : {}) },
       runSpent: { tokens: q.spent.total_tokens, costMicros: microsOfUsd(q.spent.cost_usd), missingSteps: q.spent.steps_without_usage },
+      ...(q.estimate ? { estimate: { modelAlias: q.alias, ...q.estimate } } : {}),
     });
     if (v.ok) return v;
     const f = budgetFailure(v);
