@@ -23,6 +23,9 @@ import { WorkflowDriver, WorkflowRetrier, WorkflowService, WorkflowStarter } fro
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { ModelAliases } from './models/index.ts';
+import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
@@ -60,6 +63,13 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /**
+   * The model aliases (the config file's `models:`, held by reference so a reload is seen), for
+   * prices, the shared rate limits and `GET /v1/models`.
+   */
+  modelAliases: ModelAliases;
+  /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
+  usage: UsageService;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -95,8 +105,13 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Model aliases by name (the config file's `models:` section, already validated; kept by reference). Default: none. */
+  models?: Readonly<Record<string, ModelAliasConfig>>;
+  /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
+  modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
 }): Engine {
   const { store, clock } = opts;
+  const modelAliases = new ModelAliases(opts.models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -148,5 +163,7 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    modelAliases,
+    usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
   };
 }

@@ -104,6 +104,10 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/webhooks/{id}/deliveries': 'webhooks:read',
   'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
+  'GET /v1/models': 'read',
+  'GET /v1/usage': 'read',
+  'GET /v1/budgets': 'read',
+  'PUT /v1/budgets': 'budgets:manage',
 };
 
 const GATE_MANIFEST = {
@@ -212,6 +216,7 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/signals/{name}/wait': { key: 'go#1', wait_ms: 0 },
         'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
+        'PUT /v1/budgets': { agent: 'hello', period: 'day', max_tokens: 1 },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
       const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);

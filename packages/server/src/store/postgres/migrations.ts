@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.ts';
 import { POSTGRES_WEBHOOKS } from './migration-webhooks.ts';
 import { POSTGRES_002 } from './migration-002.ts';
+import { POSTGRES_USAGE } from './migration-usage.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -331,4 +332,5 @@ CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NO
     // input its child run will get (evaluated when the step started), cleared when it starts.
     sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
   },
+  { id: 15, name: 'usage', sql: POSTGRES_USAGE },
 ];

@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.ts';
 import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
 import { SQLITE_002 } from './migration-002.ts';
+import { SQLITE_USAGE } from './migration-usage.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const SQLITE_MIGRATIONS: Migration[] = [
@@ -319,4 +320,5 @@ CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NO
     // input its child run will get (evaluated when the step started), cleared when it starts.
     sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
   },
+  { id: 14, name: 'usage', sql: SQLITE_USAGE },
 ];
