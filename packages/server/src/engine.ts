@@ -24,6 +24,8 @@ import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
+import { McpServerService, mcpToolRunners } from './mcp/index.ts';
+import { httpFetchTool, type HttpFetchToolOptions, type ToolCaps, type ToolRunner } from './tools/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -58,6 +60,20 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /** MCP servers registered per tenant, their pinned tools (mcp/). */
+  mcpServers: McpServerService;
+  /** The tools of LLM agents that reach outside (the loop builds an agent's tool list from these). */
+  tools: OutboundTools;
+}
+
+/** Factories of the ToolRunners that reach outside, under the server's egress policy and caps. */
+export interface OutboundTools {
+  /** An `http_fetch` tool limited to `allow` (see tools/http-fetch-tool.ts). */
+  httpFetch(opts: HttpFetchToolOptions): ToolRunner;
+  /** The approved tools of a registered MCP server (see mcp/mcp-tool-runners.ts); MCP_SERVER_NOT_FOUND if none. */
+  mcp(input: { tenantId: string; serverName: string; caps?: Partial<ToolCaps> }): Promise<ToolRunner[]>;
+  /** Closes their pooled sockets (a stopping server). */
+  close(): void;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -93,6 +109,8 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Default caps of a tool call (bytes of a reply, time); default 1 MiB and 30 s. */
+  tools?: { caps?: Partial<ToolCaps> };
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
@@ -109,6 +127,9 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  // LLM agents' tools (http_fetch, MCP servers) go out under the same policy as webhooks.
+  const toolEgress = new EgressClient({ policy: egress.policy, resolve: hooks.resolve, userAgent: 'agentd-tools' });
+  const mcpServers = new McpServerService({ store, secrets, audit, egress: toolEgress, caps: opts.tools?.caps });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
@@ -144,5 +165,11 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    mcpServers,
+    tools: {
+      httpFetch: (o) => httpFetchTool(toolEgress, { ...o, caps: { ...opts.tools?.caps, ...o.caps } }),
+      mcp: (input) => mcpToolRunners(mcpServers, input),
+      close: () => toolEgress.close(),
+    },
   };
 }

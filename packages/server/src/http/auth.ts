@@ -20,7 +20,9 @@ export type Permission =
   | 'secrets:manage'
   | 'audit:read'
   | 'webhooks:read'
-  | 'webhooks:manage';
+  | 'webhooks:manage'
+  | 'mcp:read'
+  | 'mcp:manage';
 
 /**
  * Secret metadata is readable by admins and developers; values are readable by nobody. The worker
@@ -28,11 +30,13 @@ export type Permission =
  * (so the quickstart needs one key); a developer key may not lease, and so never gets secrets.
  * Webhook subscriptions send the tenant's events to a URL: admins and developers manage them,
  * operators may also read them (URLs and delivery logs, never a signing secret).
+ * MCP servers give LLM agents tools: only admins register, delete and (re-)approve them, since
+ * registering approves the tools it lists; developers and operators may read them.
  */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage']),
-  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'secrets:read', 'webhooks:read', 'webhooks:manage']),
-  operator: new Set(['any', 'read', 'runs:write', 'webhooks:read']),
+  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage', 'mcp:read', 'mcp:manage']),
+  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'secrets:read', 'webhooks:read', 'webhooks:manage', 'mcp:read']),
+  operator: new Set(['any', 'read', 'runs:write', 'webhooks:read', 'mcp:read']),
   approver: new Set(['any', 'read', 'approvals:decide']),
   viewer: new Set(['any', 'read']),
   worker: new Set(['any', 'worker']),
