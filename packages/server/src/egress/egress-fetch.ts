@@ -27,7 +27,7 @@ export interface EgressFetchOptions {
 type FetchInput = string | URL | Request;
 
 /** Statuses whose Response may not have a body. */
-const NULL_BODY = new Set([101, 204, 205, 304]);
+const NULL_BODY: ReadonlySet<number> = new Set([101, 204, 205, 304]);
 
 /**
  * A `fetch` (as the MCP SDK's transports take one) whose every connection goes through the egress

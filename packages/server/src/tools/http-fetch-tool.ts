@@ -26,7 +26,7 @@ export interface HttpFetchToolOptions {
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 
 /** Headers a model may not set: the transport's own, and what would talk past the allowlist. */
-const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'proxy-authorization', 'te', 'trailer', 'keep-alive']);
+const RESERVED: ReadonlySet<string> = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'upgrade', 'proxy-authorization', 'te', 'trailer', 'keep-alive']);
 
 const INPUT_SCHEMA = {
   type: 'object',
