@@ -142,14 +142,14 @@ describe('http_fetch tool', () => {
     const file = await httpFetchTool(strict, { allow: ['etc'] }).call(call({ url: 'file:///etc/passwd' }));
     assert.equal(code(file), 'EGRESS_REFUSED');
     // Loopback allowed by the server's allowlist, 127.0.0.2 is not: a name resolving to it, and a redirect to it.
-    const tool = httpFetchTool(egress, { allow: ['api.test', 'evil.test', '127.0.0.2', '169.254.169.254'] });
+    const tool = httpFetchTool(egress, { allow: ['api.test', 'evil.test', '127.0.0.2', '169.254.169.254', '10.0.0.1'] });
     const first = api.seen.length;
     assert.equal(code(await tool.call(call({ url: `http://evil.test:${api.port}/` }))), 'EGRESS_REFUSED');
-    for (const to of [`http://127.0.0.2:${api.port}/`, `http://evil.test:${api.port}/`, 'http://169.254.169.254/latest/meta-data/']) {
+    for (const to of [`http://127.0.0.2:${api.port}/`, `http://evil.test:${api.port}/`, 'http://169.254.169.254/latest/meta-data/', 'http://10.0.0.1/']) {
       const out = await tool.call(call({ url: `http://api.test:${api.port}/redirect?to=${encodeURIComponent(to)}` }));
       assert.equal(code(out), 'EGRESS_REFUSED', `redirect to ${to}: ${JSON.stringify(out)}`);
     }
-    assert.deepEqual(api.seen.slice(first).map((s) => s.path.split('?')[0]), ['/redirect', '/redirect', '/redirect'], 'only the first hops arrived');
+    assert.deepEqual(api.seen.slice(first).map((s) => s.path.split('?')[0]), ['/redirect', '/redirect', '/redirect', '/redirect'], 'only the first hops arrived');
   });
 
   it('sends a secret header to the allowed host only, drops it on a redirect to another origin and redacts an echo of it (TESTPLAN 26)', async () => {

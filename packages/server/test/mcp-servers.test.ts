@@ -9,6 +9,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
 import { startMcpTestServer, type McpTestServer } from './helpers/mcp-test-server.ts';
@@ -39,7 +41,11 @@ for (const d of await dialects()) {
       mcp = await startMcpTestServer();
       db = await d.create();
       // The test server listens on loopback: this server's egress allowlist names it.
-      t = await startTestApp(db, { webhooks: { egress: new EgressPolicy(['127.0.0.1']) }, tools: { caps: { maxReplyBytes: 256 * 1024, timeoutMs: 10_000 } } });
+      const resolve = async (host: string) => {
+        if (host === 'loop2.example.com') return [{ address: '127.0.0.2', family: 4 }];
+        throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      };
+      t = await startTestApp(db, { webhooks: { egress: new EgressPolicy(['127.0.0.1']), resolve }, tools: { caps: { maxReplyBytes: 256 * 1024, timeoutMs: 10_000 } } });
       assert.equal((await t.call('POST', '/v1/secrets', { body: { name: 'mcp_token', value: CANARY } })).statusCode, 201);
     });
     after(async () => {
@@ -157,6 +163,29 @@ for (const d of await dialects()) {
       assert.match(byName(fresh, 'tools__echo').spec.description, /IMPORTANT/);
       assert.deepEqual(await byName(fresh, 'tools__echo').call(callOf(t, { text: 'again' })), { ok: true, output: { content: [{ type: 'text', text: 'echo: again' }] } });
       mcp.state.echoDescription = 'Echoes its text.';
+    });
+
+    it('never follows a server\'s redirect to another origin, and refuses a name resolving to a refused address (TESTPLAN 25)', async () => {
+      const port = new URL(mcp.url).port;
+      const redirector = http.createServer((req, res) => res.writeHead(307, { location: req.url === '/private' ? `http://127.0.0.2:${port}/mcp` : 'http://169.254.169.254/mcp' }).end());
+      await new Promise<void>((r) => redirector.listen(0, '127.0.0.1', r));
+      const at = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+      const seen = mcp.state.requests.length;
+      try {
+        // The SDK follows same-origin redirects only (each through the egress fetch): one to another origin is not followed at all.
+        for (const url of [`${at}/private`, `${at}/metadata`]) {
+          const r = await t.call('POST', '/v1/mcp-servers', { body: { name: 'redirected', url } });
+          assert.equal(r.statusCode, 422, `${url}: ${r.body}`);
+          assert.equal(r.json().error.code, 'MCP_SERVER_UNREACHABLE', `${url}: ${r.body}`);
+          assert.match(r.json().error.message, /not followed/);
+        }
+        const named = await t.call('POST', '/v1/mcp-servers', { body: { name: 'named', url: `http://loop2.example.com:${port}/mcp` } });
+        assert.equal(named.json().error.code, 'EGRESS_REFUSED', named.body);
+      } finally {
+        redirector.closeAllConnections();
+        await new Promise<void>((r) => redirector.close(() => r()));
+      }
+      assert.equal(mcp.state.requests.length, seen, 'the MCP server behind the refused addresses was never reached');
     });
 
     it('deletes a server: its runners are refused from then on', async () => {
