@@ -24,8 +24,8 @@ import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
-import { McpServerService, mcpToolRunners } from './mcp/index.ts';
-import { httpFetchTool, type HttpFetchToolOptions, type ToolCaps, type ToolRunner } from './tools/index.ts';
+import { McpServerService, OutboundTools } from './mcp/index.ts';
+import type { ToolCaps } from './tools/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -62,18 +62,11 @@ export interface Engine {
   webhookDelivery: WebhookDeliveryLoop;
   /** MCP servers registered per tenant, their pinned tools (mcp/). */
   mcpServers: McpServerService;
-  /** The tools of LLM agents that reach outside (the loop builds an agent's tool list from these). */
+  /**
+   * The tools of LLM agents that reach outside (http_fetch, MCP servers), under the egress policy
+   * and the tool caps: `create({tenantId, agent, entry})` makes the runners of a manifest entry.
+   */
   tools: OutboundTools;
-}
-
-/** Factories of the ToolRunners that reach outside, under the server's egress policy and caps. */
-export interface OutboundTools {
-  /** An `http_fetch` tool limited to `allow` (see tools/http-fetch-tool.ts). */
-  httpFetch(opts: HttpFetchToolOptions): ToolRunner;
-  /** The approved tools of a registered MCP server (see mcp/mcp-tool-runners.ts); MCP_SERVER_NOT_FOUND if none. */
-  mcp(input: { tenantId: string; serverName: string; caps?: Partial<ToolCaps> }): Promise<ToolRunner[]>;
-  /** Closes their pooled sockets (a stopping server). */
-  close(): void;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -130,6 +123,7 @@ export function createEngine(opts: {
   // LLM agents' tools (http_fetch, MCP servers) go out under the same policy as webhooks.
   const toolEgress = new EgressClient({ policy: egress.policy, resolve: hooks.resolve, userAgent: 'agentd-tools' });
   const mcpServers = new McpServerService({ store, secrets, audit, egress: toolEgress, caps: opts.tools?.caps });
+  const tools = new OutboundTools({ egress: toolEgress, mcp: mcpServers, caps: opts.tools?.caps });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
@@ -166,10 +160,6 @@ export function createEngine(opts: {
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
     mcpServers,
-    tools: {
-      httpFetch: (o) => httpFetchTool(toolEgress, { ...o, caps: { ...opts.tools?.caps, ...o.caps } }),
-      mcp: (input) => mcpToolRunners(mcpServers, input),
-      close: () => toolEgress.close(),
-    },
+    tools,
   };
 }

@@ -12,6 +12,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EgressClient, EgressPolicy, type Resolver } from '../src/egress/index.ts';
 import { httpFetchTool, type ToolCallRequest, type ToolOutcome } from '../src/tools/index.ts';
+import { OutboundTools, secretHeaders, type McpServerService } from '../src/mcp/index.ts';
 
 const CANARY = 'fetch-canary-4b1e88d0c2';
 
@@ -166,6 +167,21 @@ describe('http_fetch tool', () => {
     assert.equal(other.seen.at(-1)!.headers['x-api-key'], undefined, 'not carried to another origin');
     const ungranted = await tool.call(call({ url: `http://api.test:${api.port}/echo` }, {}));
     assert.equal(code(ungranted), 'SECRET_NOT_GRANTED');
+  });
+
+  it("is made from a manifest's entry: headers name granted secrets, with an optional prefix", async () => {
+    assert.deepEqual(secretHeaders({ Authorization: 'Bearer api_key', 'X-Key': 'api_key' }), [
+      { name: 'Authorization', secret: 'api_key', prefix: 'Bearer ' },
+      { name: 'X-Key', secret: 'api_key' },
+    ]);
+    assert.throws(() => secretHeaders({ 'X-Key': 'Not A Secret!' }), /must name a secret/);
+    const tools = new OutboundTools({ egress, mcp: null as unknown as McpServerService });
+    const [tool] = await tools.create({ tenantId: 't', agent: 'assistant', entry: { kind: 'http_fetch', allow: ['api.test'], headers: { Authorization: 'Bearer api_key' }, description: 'The orders API.' } });
+    assert.match(tool.spec.description, /^The orders API\.\n/);
+    const out = await tool.call(call({ url: `http://api.test:${api.port}/echo` }));
+    assert.equal(out.ok, true, JSON.stringify(out));
+    assert.equal(api.seen.at(-1)!.headers.authorization, `Bearer ${CANARY}`);
+    assert.ok(!JSON.stringify(out).includes(CANARY));
   });
 
   it('validates the arguments against its schema before any request', async () => {

@@ -84,7 +84,7 @@ describe('agentd mcp-servers and client.mcpServers', () => {
     const tenantId = DEFAULT_TENANT;
     mcp.state.echoDescription = 'Echoes its text, and more.';
     const runners = await server.engine.tools.mcp({ tenantId, serverName: 'tools' });
-    const echo = runners.find((r) => r.spec.name === 'tools__echo')!;
+    const echo = runners.find((r) => r.spec.name === 'tools_echo')!;
     const out = await echo.call({ tenantId, runId: 'run_x', agentName: 'a', toolCallId: 'c1', args: { text: 'x' }, signal: new AbortController().signal, secret: async () => TOKEN });
     assert.equal(out.ok ? 'ok' : out.error.code, 'MCP_SERVER_DISABLED');
 

@@ -7,14 +7,14 @@ import type { McpServerService } from './mcp-server-service.ts';
 /** Tool names as model providers accept them: `[A-Za-z0-9_-]{1,64}`. */
 const MODEL_NAME = /[^A-Za-z0-9_-]/g;
 
-/** `<server>__<tool>`, made safe and short enough for every provider. */
-export function mcpToolName(serverName: string, toolName: string): string {
-  return `${serverName}__${toolName}`.replace(MODEL_NAME, '_').slice(0, 64);
+/** `<prefix>_<tool>` (the prefix is the server's name unless the manifest names it), made safe and short enough for every provider. */
+export function mcpToolName(prefix: string, toolName: string): string {
+  return `${prefix}_${toolName}`.replace(MODEL_NAME, '_').slice(0, 64);
 }
 
 /**
  * The tools of a registered MCP server as an LLM agent's loop calls them: the APPROVED tools
- * (what an admin pinned is what the model is told), named `<server>__<tool>`. Each call:
+ * (what an admin pinned is what the model is told), named `<server>_<tool>`. Each call:
  * 1. validates its arguments against the approved schema (TESTPLAN 28);
  * 2. refuses at once if the server is disabled;
  * 3. lists the server's tools again and, if they are not the pinned ones, disables the server
@@ -23,18 +23,18 @@ export function mcpToolName(serverName: string, toolName: string): string {
  * The auth secret comes from `req.secret` (the agent's grants), goes in a header only, and is
  * redacted from the outcome. Throws MCP_SERVER_NOT_FOUND for an unknown server.
  */
-export async function mcpToolRunners(service: McpServerService, input: { tenantId: string; serverName: string; caps?: Partial<ToolCaps> }): Promise<ToolRunner[]> {
+export async function mcpToolRunners(service: McpServerService, input: { tenantId: string; serverName: string; prefix?: string; caps?: Partial<ToolCaps> }): Promise<ToolRunner[]> {
   const row = await service.row({ tenantId: input.tenantId, name: input.serverName });
   const caps: ToolCaps = { ...service.caps, ...input.caps };
   const tools = JSON.parse(row.tools) as McpTool[];
-  return tools.map((tool) => runner(service, { tenantId: input.tenantId, serverName: input.serverName, tool, caps }));
+  return tools.map((tool) => runner(service, { tenantId: input.tenantId, serverName: input.serverName, prefix: input.prefix ?? input.serverName, tool, caps }));
 }
 
-function runner(service: McpServerService, ctx: { tenantId: string; serverName: string; tool: McpTool; caps: ToolCaps }): ToolRunner {
+function runner(service: McpServerService, ctx: { tenantId: string; serverName: string; prefix: string; tool: McpTool; caps: ToolCaps }): ToolRunner {
   const { tool, caps } = ctx;
   const validate = argsValidator(tool.input_schema);
   return {
-    spec: { name: mcpToolName(ctx.serverName, tool.name), description: tool.description, inputSchema: tool.input_schema, idempotent: false },
+    spec: { name: mcpToolName(ctx.prefix, tool.name), description: tool.description, inputSchema: tool.input_schema, idempotent: false },
     async call(req: ToolCallRequest): Promise<ToolOutcome> {
       const invalid = validate(req.args);
       if (invalid) return invalid;
