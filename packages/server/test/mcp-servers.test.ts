@@ -192,6 +192,22 @@ for (const d of await dialects()) {
       assert.equal(mcp.state.requests.length, seen, 'the MCP server behind the refused addresses was never reached');
     });
 
+    it('speaks the older initialize handshake to a server that predates MCP 2026-07-28', async () => {
+      const legacy = await startMcpTestServer({ legacy: true });
+      try {
+        const r = await t.call('POST', '/v1/mcp-servers', { body: { name: 'legacy', url: legacy.url, auth_secret: 'mcp_token' } });
+        assert.equal(r.statusCode, 201, r.body);
+        assert.equal(r.json().tools.length, 5);
+        const echo = byName(await t.engine.tools.mcp({ tenantId: t.tenantId, serverName: 'legacy' }), 'legacy_echo');
+        assert.deepEqual(await echo.call(callOf(t, { text: 'old' })), { ok: true, output: { content: [{ type: 'text', text: 'echo: old' }] } });
+        assert.ok(legacy.state.requests.some((h) => h['mcp-method'] === 'server/discover'), 'it probed for the 2026-07-28 era');
+        assert.ok(legacy.state.requests.some((h) => h['mcp-protocol-version'] === '2025-11-25'), 'then spoke the 2025 protocol');
+        assert.equal((await t.call('DELETE', '/v1/mcp-servers/legacy')).statusCode, 200);
+      } finally {
+        await legacy.close();
+      }
+    });
+
     it('deletes a server: its runners are refused from then on', async () => {
       const runners = await t.engine.tools.mcp({ tenantId: t.tenantId, serverName: 'tools' });
       const del = await t.call('DELETE', '/v1/mcp-servers/tools');

@@ -26,7 +26,8 @@ const TEXT = { type: 'object', properties: { text: { type: 'string' } }, require
 const SIZE = { type: 'object', properties: { bytes: { type: 'integer' } }, required: ['bytes'] } as const;
 const EMPTY = { type: 'object', properties: {} } as const;
 
-export async function startMcpTestServer(): Promise<McpTestServer> {
+/** `legacy`: the server answers `server/discover` as a 2025 server does (method not found), so clients fall back to `initialize`. */
+export async function startMcpTestServer(opts: { legacy?: boolean } = {}): Promise<McpTestServer> {
   const state: McpTestState = { echoDescription: 'Echoes its text.', requests: [], calls: [] };
   let lastAuth = '';
   const handler = createMcpHandler(() => {
@@ -68,6 +69,13 @@ export async function startMcpTestServer(): Promise<McpTestServer> {
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
     const method = req.method ?? 'GET';
+    if (opts.legacy && method === 'POST') {
+      const msg = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { id?: unknown; method?: string };
+      if (msg.method === 'server/discover') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', id: msg.id, error: { code: -32601, message: 'Method not found' } }));
+        return;
+      }
+    }
     const request = new Request(`http://${req.headers.host}${req.url}`, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks) });
     try {
       const response = await handler.fetch(request);
