@@ -135,7 +135,7 @@ describe('http_fetch tool', () => {
     const before = api.seen.length;
     for (const url of urls) {
       const host = new URL(url).hostname;
-      const tool = httpFetchTool(strict, { allow: [host.replace(/^\[|\]$/g, '')].concat(host) });
+      const tool = httpFetchTool(strict, { allow: [host] });
       const out = await tool.call(call({ url }));
       assert.equal(code(out), 'EGRESS_REFUSED', `${url}: ${JSON.stringify(out)}`);
     }
@@ -175,6 +175,7 @@ describe('http_fetch tool', () => {
       { name: 'X-Key', secret: 'api_key' },
     ]);
     assert.throws(() => secretHeaders({ 'X-Key': 'Not A Secret!' }), /must name a secret/);
+    for (const allow of [[], ['https://api.test'], ['api.test:8080'], ['api.test/v1']]) assert.throws(() => httpFetchTool(egress, { allow }), /http_fetch/, JSON.stringify(allow));
     const tools = new OutboundTools({ egress, mcp: null as unknown as McpServerService });
     const [tool] = await tools.create({ tenantId: 't', agent: 'assistant', entry: { kind: 'http_fetch', allow: ['api.test'], headers: { Authorization: 'Bearer api_key' }, description: 'The orders API.' } });
     assert.match(tool.spec.description, /^The orders API\.\n/);

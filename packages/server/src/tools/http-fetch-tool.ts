@@ -1,3 +1,4 @@
+import { DomainError } from '../core/index.ts';
 import { egressFetch, type EgressClient } from '../egress/index.ts';
 import type { ToolCallRequest, ToolOutcome, ToolRunner } from './tool.ts';
 import { argsValidator, capSignal, DEFAULT_TOOL_CAPS, outcomeOfError, redact, toolError, type ToolCaps } from './tool-caps.ts';
@@ -22,6 +23,9 @@ export interface HttpFetchToolOptions {
   name?: string;
   caps?: Partial<ToolCaps>;
 }
+
+/** A host name, `*.` and a name, an IPv4 address or a bracket-less IPv6 address. */
+const HOST_ENTRY = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^[0-9a-f:.]+$/;
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
 
@@ -56,12 +60,14 @@ interface FetchArgs {
  */
 export function httpFetchTool(egress: EgressClient, opts: HttpFetchToolOptions): ToolRunner {
   const caps: ToolCaps = { ...DEFAULT_TOOL_CAPS, ...opts.caps };
-  const allow = opts.allow.map((h) => h.trim().toLowerCase()).filter(Boolean);
-  if (allow.length === 0) throw new Error('http_fetch needs at least one allowed host');
+  const allow = opts.allow.map((h) => bare(h.trim().toLowerCase())).filter(Boolean);
+  if (allow.length === 0) throw new DomainError('VALIDATION_ERROR', 'http_fetch needs at least one allowed host');
+  const bad = allow.find((h) => !HOST_ENTRY.test(h));
+  if (bad !== undefined) throw new DomainError('VALIDATION_ERROR', `http_fetch allows host names (api.example.com, *.example.com) or addresses, without a scheme, port or path: ${JSON.stringify(bad)} is not one`);
   const secretHeaders = opts.headers ?? [];
   const validate = argsValidator(INPUT_SCHEMA);
   const allowed = (host: string) => {
-    const h = host.toLowerCase().replace(/\.$/, '');
+    const h = bare(host.toLowerCase()).replace(/\.$/, '');
     return allow.some((a) => (a.startsWith('*.') ? h.endsWith(a.slice(1)) : h === a));
   };
   const checkHop = (url: URL) => {
@@ -111,6 +117,11 @@ export function httpFetchTool(egress: EgressClient, opts: HttpFetchToolOptions):
       }
     },
   };
+}
+
+/** A host without the brackets of an IPv6 literal (`URL.hostname` keeps them). */
+function bare(host: string): string {
+  return host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
 }
 
 class HostNotAllowedError extends Error {
