@@ -11,7 +11,7 @@ import { LogService } from './findings/index.ts';
 import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
-import { CallService, type CallLimits } from './calls/index.ts';
+import { CallService, DEFAULT_CALL_LIMITS, type CallLimits } from './calls/index.ts';
 import { Sweeper } from './timers/index.ts';
 import { CronCache, ScheduleFiring, ScheduleService, ScheduleTicker } from './schedules/index.ts';
 import { TenantService } from './keys/index.ts';
@@ -19,7 +19,7 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
-import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/index.ts';
+import { WorkflowDriver, WorkflowRetrier, WorkflowService, WorkflowStarter } from './workflows/index.ts';
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
@@ -50,6 +50,8 @@ export interface Engine {
   workflows: WorkflowService;
   /** Starts workflow runs; the driver they share moves them in the transactions of their steps. */
   workflowRuns: WorkflowStarter;
+  /** `POST /v1/runs/{id}/retry`: a failed workflow run again, from its failed steps. */
+  workflowRetries: WorkflowRetrier;
   schedules: ScheduleService;
   /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
   scheduleTicker: ScheduleTicker;
@@ -127,7 +129,8 @@ export function createEngine(opts: {
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
-  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals });
+  // A for_each step runs at most as many items as a run may make children.
+  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals, maxItems: opts.calls?.maxChildren ?? DEFAULT_CALL_LIMITS.maxChildren });
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
@@ -152,6 +155,7 @@ export function createEngine(opts: {
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows,
     workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
+    workflowRetries: new WorkflowRetrier({ store, driver, clock }),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,

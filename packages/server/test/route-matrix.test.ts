@@ -47,6 +47,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
   'POST /v1/runs/{id}/cancel': 'runs:write',
+  'POST /v1/runs/{id}/retry': 'runs:write',
   'PATCH /v1/runs/{id}': 'runs:write',
   'POST /v1/runs/{id}/signals/{name}': 'runs:write',
   'GET /v1/runs/{id}/signals': 'read',

@@ -326,6 +326,13 @@ CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NO
   },
   {
     id: 14,
+    name: 'workflow-for-each',
+    // for_each items are workflow_steps rows 0, 1, … of their step; a pending item keeps the
+    // input its child run will get (evaluated when the step started), cleared when it starts.
+    sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
+  },
+  {
+    id: 15,
     name: 'mcp-servers',
     // MCP servers registered per tenant (mcp/): the tools an admin approved (tools, pinned by
     // tools_hash over names, descriptions and input schemas) and, once the server lists something
