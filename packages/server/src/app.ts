@@ -23,6 +23,7 @@ import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { usageRoutes } from './usage/index.ts';
+import { mcpRoutes } from './mcp/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -114,6 +115,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     webhookRoutes(scope, deps);
     modelRoutes(scope, deps);
     usageRoutes(scope, deps);
+    mcpRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();
