@@ -21,6 +21,9 @@ import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
+import { modelRoutes } from './models/index.ts';
+import { usageRoutes } from './usage/index.ts';
+import { mcpRoutes } from './mcp/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -110,6 +113,9 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     workflowRoutes(scope, deps);
     scheduleRoutes(scope, deps);
     webhookRoutes(scope, deps);
+    modelRoutes(scope, deps);
+    usageRoutes(scope, deps);
+    mcpRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

@@ -11,7 +11,7 @@ import { LogService } from './findings/index.ts';
 import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
-import { CallService, type CallLimits } from './calls/index.ts';
+import { CallService, DEFAULT_CALL_LIMITS, type CallLimits } from './calls/index.ts';
 import { Sweeper } from './timers/index.ts';
 import { CronCache, ScheduleFiring, ScheduleService, ScheduleTicker } from './schedules/index.ts';
 import { TenantService } from './keys/index.ts';
@@ -19,14 +19,18 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
-import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/index.ts';
+import { WorkflowDriver, WorkflowRetrier, WorkflowService, WorkflowStarter } from './workflows/index.ts';
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
-import { LlmRunner, ModelAliases, RunLimitsUsage, type LlmRunnerOptions, type UsagePort } from './llm/index.ts';
-import { UnavailableToolFactory, type ToolFactory } from './tools/index.ts';
+import { LlmRunner, type LlmRunnerOptions, type UsagePort } from './llm/index.ts';
+import type { ToolFactory } from './tools/index.ts';
+import { ModelAliases } from './models/index.ts';
+import { UsageLoopPort, UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
+import { McpServerService, OutboundTools } from './mcp/index.ts';
+import type { ToolCaps } from './tools/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -51,6 +55,8 @@ export interface Engine {
   workflows: WorkflowService;
   /** Starts workflow runs; the driver they share moves them in the transactions of their steps. */
   workflowRuns: WorkflowStarter;
+  /** `POST /v1/runs/{id}/retry`: a failed workflow run again, from its failed steps. */
+  workflowRetries: WorkflowRetrier;
   schedules: ScheduleService;
   /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
   scheduleTicker: ScheduleTicker;
@@ -61,17 +67,29 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
-  /** The model aliases of the config file's `models:` section. */
-  models: ModelAliases;
+  /**
+   * The model aliases (the config file's `models:`, held by reference so a reload is seen), for
+   * prices, the shared rate limits and `GET /v1/models`.
+   */
+  modelAliases: ModelAliases;
+  /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
+  usage: UsageService;
+  /** MCP servers registered per tenant, their pinned tools (mcp/). */
+  mcpServers: McpServerService;
+  /**
+   * The tools of LLM agents that reach outside (http_fetch, MCP servers), under the egress policy
+   * and the tool caps: `create({tenantId, agent, entry})` makes the runners of a manifest entry.
+   */
+  tools: OutboundTools;
   /** Leases and runs `runtime: llm` agents' runs on this node; started by the server (`start()`), stopped with it. */
   llm: LlmRunner;
 }
 
 /** The LLM runtime's seams and settings (see llm/). */
 export interface LlmEngineOptions extends LlmRunnerOptions {
-  /** Budgets and usage recording; default RunLimitsUsage (the manifest's per-run limits). */
+  /** Budgets and usage recording; default the usage module's UsageLoopPort (run, agent and tenant budgets, rpm/tpm). */
   usage?: UsagePort;
-  /** The runners of http_fetch and mcp_server tool entries; default UnavailableToolFactory (they fail the run). */
+  /** The runners of http_fetch and mcp_server tool entries; default the engine's OutboundTools. */
   tools?: ToolFactory;
   /** At most one run.output.delta event per run per this many ms. Default 50. */
   deltaIntervalMs?: number;
@@ -110,11 +128,17 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
-  /** The config file's `models:` section: alias → provider, base URL, model, key secret, prices. */
-  models?: Record<string, ModelAliasConfig>;
+  /** Model aliases by name (the config file's `models:` section, already validated; kept by reference). Default: none. */
+  models?: Readonly<Record<string, ModelAliasConfig>>;
+  /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
+  modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
+  /** Default caps of a tool call (bytes of a reply, time); default 1 MiB and 30 s. */
+  tools?: { caps?: Partial<ToolCaps> };
+  /** The LLM runner's settings and seams (tests replace the usage port or the tool factory). */
   llm?: LlmEngineOptions;
 }): Engine {
   const { store, clock } = opts;
+  const modelAliases = new ModelAliases(opts.models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -129,22 +153,27 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  // LLM agents' tools (http_fetch, MCP servers) go out under the same policy as webhooks.
+  const toolEgress = new EgressClient({ policy: egress.policy, resolve: hooks.resolve, userAgent: 'agentd-tools' });
+  const mcpServers = new McpServerService({ store, secrets, audit, egress: toolEgress, caps: opts.tools?.caps });
+  const tools = new OutboundTools({ egress: toolEgress, mcp: mcpServers, caps: opts.tools?.caps });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
-  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals });
+  // A for_each step runs at most as many items as a run may make children.
+  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals, maxItems: opts.calls?.maxChildren ?? DEFAULT_CALL_LIMITS.maxChildren });
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
   const calls = new CallService({ store, runs, leases, limits: opts.calls });
-  const models = new ModelAliases(opts.models);
+  const usage = new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits });
   const llmOpts = opts.llm ?? {};
   const llm = new LlmRunner({
     store,
     agents,
     leases,
     ...llmOpts,
-    loop: { store, agents, calls, approvals, secrets, models, usage: llmOpts.usage ?? new RunLimitsUsage(), tools: llmOpts.tools ?? new UnavailableToolFactory(), deltaIntervalMs: llmOpts.deltaIntervalMs ?? 50 },
+    loop: { store, agents, calls, approvals, secrets, models: modelAliases, usage: llmOpts.usage ?? new UsageLoopPort({ store, usage }), tools: llmOpts.tools ?? tools, deltaIntervalMs: llmOpts.deltaIntervalMs ?? 50 },
   });
   return {
     store,
@@ -167,6 +196,7 @@ export function createEngine(opts: {
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows,
     workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
+    workflowRetries: new WorkflowRetrier({ store, driver, clock }),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,
@@ -174,7 +204,10 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
-    models,
+    modelAliases,
+    usage,
+    mcpServers,
+    tools,
     llm,
   };
 }

@@ -92,6 +92,11 @@ for (const d of await dialects()) {
       const tool = last.body.messages.find((m: any) => m.role === 'tool');
       assert.equal(tool.tool_call_id, 'call_refund_1');
       assert.match(String(tool.content), /"refunded":5/);
+      // Usage: each recorded step counted once (the killed step never finished, so not at all).
+      const steps = events.filter((e) => e.type === 'run.llm.step');
+      assert.equal(steps.length, 2);
+      const report = (await server.api('GET', '/v1/usage?agent=assistant')).body;
+      assert.equal(report.totals.total_tokens, steps.reduce((n, e) => n + e.data.usage.total_tokens, 0));
     });
   });
 

@@ -122,6 +122,11 @@ for (const d of await dialects()) {
       assert.equal(done.type, 'run.succeeded');
       assert.ok(JSON.stringify(done.data).includes('Hello from fake model: hi there'));
       assert.ok(!JSON.stringify(ev).includes(KEY), 'the API key is in no event');
+      // Recorded by the usage module too: GET /v1/usage shows the model's own figures.
+      const report = (await t.call('GET', `/v1/usage?agent=${name}`)).json();
+      assert.equal(report.totals.input_tokens, usage.input);
+      assert.equal(report.totals.output_tokens, usage.output);
+      assert.equal(report.data[0].model, 'fake');
     });
 
     it('multi-step tool use: each call of an agent-endpoint tool is a child run whose output goes to the model', async () => {
@@ -265,17 +270,15 @@ for (const d of await dialects()) {
       assert.equal(run2.output.usage.steps_without_usage, 1);
     });
 
-    it('a token budget stops the run before the call that would cross it', async () => {
-      await deploy(workerAgent(`${name}-refund`));
-      await deploy(llmAgent(name, { tools: [{ agent: `${name}-refund`, endpoint: 'issue' }], limits: { max_total_tokens: 5 } }));
+    it('a token budget stops the run before the call that would cross it (its prompt alone is over it)', async () => {
+      await deploy(llmAgent(name, { limits: { max_total_tokens: 5 } }));
       const from = openai.chatRequests().length;
-      const id = await start(name, 'refund please');
-      await serveOnce(`${name}-refund`, () => ({ refunded: true }));
+      const id = await start(name, 'a message whose prompt is more than five tokens long');
       const run = await finished(id);
       assert.equal(run.status, 'failed');
       assert.equal(run.error.type, 'budget_exceeded');
       assert.equal(run.error.details.limit, 'max_total_tokens');
-      assert.equal(requestsSince(openai, from).length, 1);
+      assert.equal(requestsSince(openai, from).length, 0, 'no model call');
     });
 
     it('max_steps caps the model calls of a run', async () => {
@@ -299,7 +302,7 @@ for (const d of await dialects()) {
       assert.equal(round, 2);
     });
 
-    it('a missing key secret, an unknown alias and http_fetch / mcp_server tools (no factory installed) fail the run with a clear error', async () => {
+    it('a missing key secret, an unknown alias and an unregistered MCP server fail the run with a clear error; http_fetch is offered', async () => {
       await deploy(llmAgent(`${name}-k`, { model: 'nokey' }));
       const r1 = await finished(await start(`${name}-k`, 'x'));
       assert.equal(r1.error.type, 'llm_config');
@@ -307,13 +310,15 @@ for (const d of await dialects()) {
       await deploy(llmAgent(`${name}-u`, { model: 'nosuch' }));
       const r2 = await finished(await start(`${name}-u`, 'x'));
       assert.match(r2.error.message, /no model alias "nosuch"/);
-      await deploy(llmAgent(`${name}-h`, { tools: [{ http_fetch: { allow: ['example.com'] } }] }));
-      const r3 = await finished(await start(`${name}-h`, 'x'));
-      assert.equal(r3.error.type, 'llm_config');
-      assert.match(r3.error.message, /no http_fetch tools/);
       await deploy(llmAgent(`${name}-m`, { tools: [{ mcp_server: 'docs' }] }));
       const r4 = await finished(await start(`${name}-m`, 'x'));
-      assert.match(r4.error.message, /mcp_server "docs"/);
+      assert.equal(r4.error.type, 'llm_config');
+      assert.match(r4.error.message, /no MCP server "docs"/);
+      await deploy(llmAgent(`${name}-h`, { tools: [{ http_fetch: { allow: ['docs.example.com'] } }] }));
+      const from = openai.chatRequests().length;
+      const r3 = await finished(await start(`${name}-h`, 'x'));
+      assert.equal(r3.status, 'succeeded', JSON.stringify(r3.error));
+      assert.deepEqual(requestsSince(openai, from)[0].body.tools.map((x: any) => x.function.name), ['http_fetch']);
     });
 
     it('examples/assistant deploys (YAML)', async () => {

@@ -20,3 +20,5 @@ export * from './workflows.ts';
 export * from './schedules.ts';
 export * from './webhooks.ts';
 export * from './models.ts';
+export * from './usage.ts';
+export * from './mcp-servers.ts';

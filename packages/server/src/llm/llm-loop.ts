@@ -12,11 +12,12 @@ import { agentTool } from './agent-tool.ts';
 import { DeltaCoalescer } from './delta-coalescer.ts';
 import { loopMessages, readLoopState, spendOf, type LoopState, type RecordedStep, type RecordedToolCall } from './llm-events.ts';
 import type { LlmLease } from './llm-lease.ts';
-import { costOf, type ModelAliases, type ResolvedModel } from './model-aliases.ts';
+import { costOf, resolveModel, type ResolvedModel } from './language-models.ts';
+import type { ModelAliases } from '../models/index.ts';
 import { modelStep } from './model-step.ts';
 import { argsHash, gateToolCall, needsApproval } from './tool-approval.ts';
 import { ToolArguments } from './tool-arguments.ts';
-import type { UsagePort } from './usage-port.ts';
+import type { UsagePort, UsageRecord } from './usage-port.ts';
 
 export interface LlmLoopDeps {
   store: Store;
@@ -78,6 +79,9 @@ export class LlmLoop {
     try {
       const model = await this.#prepare();
       this.#state = await readLoopState(this.#d.store.db, this.#lease.tenantId, this.#lease.runId);
+      // An earlier holder may have died between a step's event and its usage record: recording
+      // a (run, step) again adds nothing, so every recorded step is recorded once more.
+      if (this.#task.attempt > 1) for (const s of this.#state.steps) await this.#d.usage.recordUsage(this.#usageRecord(model, s));
       for (;;) {
         this.#lease.signal.throwIfAborted();
         const last = this.#state.steps.at(-1);
@@ -116,7 +120,7 @@ export class LlmLoop {
       for (const r of runners) this.#tools.set(r.spec.name, Object.assign(r, { approval: entry.approval, approvalPrompt: entry.approval_prompt }));
     }
     try {
-      return this.#d.models.resolve(this.#spec.model, apiKey);
+      return resolveModel(this.#spec.model, alias, apiKey);
     } catch (err) {
       if (err instanceof DomainError) throw new RunStop('llm_config', err.message, { nonRetryable: true });
       throw err;
@@ -126,16 +130,30 @@ export class LlmLoop {
   /** One model call, its text streamed as it comes, recorded with its tool calls in one commit. */
   async #step(model: ResolvedModel): Promise<void> {
     const spent = spendOf(this.#state);
-    const verdict = await this.#d.usage.checkBudget({ tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias: model.alias, limits: this.#spec.limits, spent });
+    const n = (this.#state.steps.at(-1)?.step ?? 0) + 1;
+    const messages = loopMessages(userMessageOf(this.#task.input), this.#state);
+    const tools = [...this.#tools.values()].map((t) => t.spec);
+    const instructions = this.#instructions();
+    // About 4 characters a token: enough for a limit to stop the call that would cross it.
+    const estimate = { inputTokens: Math.ceil(JSON.stringify([instructions, messages, tools]).length / 4), outputTokens: this.#spec.limits.max_output_tokens ?? 0 };
+    const who = { tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias: model.alias };
+    const verdict = await this.#d.usage.checkBudget({ ...who, limits: this.#spec.limits, spent, estimate });
     if (!verdict.ok) throw new RunStop('budget_exceeded', verdict.message, { nonRetryable: true, details: { ...verdict.details, spent } });
+    try {
+      await this.#d.usage.acquire?.({ tenantId: who.tenantId, runId: who.runId, step: n, alias: model.alias, estimatedTokens: estimate.inputTokens + estimate.outputTokens, signal: this.#lease.signal });
+    } catch (err) {
+      if (this.#lease.signal.aborted) throw err;
+      // The alias's shared per-minute limits did not admit the call in time: another attempt, later.
+      throw new RunStop('model_rate_limited', (err as Error).message, { nonRetryable: false, details: { alias: model.alias } });
+    }
     const deltas = new DeltaCoalescer((type, text) => this.#lease.record([{ type, data: { text } }]), this.#d.deltaIntervalMs);
     let result;
     try {
       result = await modelStep({
         model,
-        instructions: this.#instructions(),
-        messages: loopMessages(userMessageOf(this.#task.input), this.#state),
-        tools: [...this.#tools.values()].map((t) => t.spec),
+        instructions,
+        messages,
+        tools,
         maxOutputTokens: this.#spec.limits.max_output_tokens,
         signal: this.#lease.signal,
         onText: (t) => deltas.push(EventType.runOutputDelta, t),
@@ -145,9 +163,8 @@ export class LlmLoop {
     } finally {
       deltas.close();
     }
-    const n = (this.#state.steps.at(-1)?.step ?? 0) + 1;
     const calls: RecordedToolCall[] = result.toolCalls.map((c) => ({ id: c.id, name: c.name, args: c.args ?? {}, args_hash: argsHash(c.args ?? {}) }));
-    const cost = result.usage ? costOf(model.config, result.usage) : null;
+    const cost = result.usage ? costOf(this.#d.models.prices(model.alias), result.usage) : null;
     const step: RecordedStep = { step: n, text: result.text, tool_calls: calls, usage: result.usage, cost_usd: cost, finish_reason: result.finishReason };
     if (calls.length === 0) {
       const problem = this.#outputProblem(result.text);
@@ -158,7 +175,11 @@ export class LlmLoop {
       ...calls.map((c) => ({ type: EventType.runToolCall, data: { step: n, tool_call_id: c.id, tool: c.name, args: c.args, args_hash: c.args_hash } })),
     ]);
     this.#state.steps.push(step);
-    await this.#d.usage.recordUsage({ tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias: model.alias, model: model.config.model, step: n, usage: result.usage, cost_usd: cost });
+    await this.#d.usage.recordUsage(this.#usageRecord(model, step));
+  }
+
+  #usageRecord(model: ResolvedModel, s: RecordedStep): UsageRecord {
+    return { tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias: model.alias, model: model.config.model, step: s.step, usage: s.usage, cost_usd: s.cost_usd };
   }
 
   /** One tool call: validated, gated, marked started, run, its outcome recorded. */

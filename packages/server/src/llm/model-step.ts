@@ -1,6 +1,6 @@
 import { jsonSchema, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
 import type { ToolSpec } from '../tools/index.ts';
-import type { ResolvedModel } from './model-aliases.ts';
+import type { ResolvedModel } from './language-models.ts';
 import type { StepUsage } from './usage-port.ts';
 
 export interface ModelStepResult {

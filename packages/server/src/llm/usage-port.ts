@@ -32,6 +32,18 @@ export interface BudgetQuery {
   alias: string;
   limits: LlmLimits;
   spent: RunSpend;
+  /** What the next call may use (its prompt, and max_output_tokens): a limit then stops the call that would cross it. */
+  estimate?: { inputTokens: number; outputTokens: number };
+}
+
+/** A model call asking the alias's shared per-minute limits to admit it. */
+export interface RateAdmission {
+  tenantId: string;
+  runId: string;
+  step: number;
+  alias: string;
+  estimatedTokens: number;
+  signal?: AbortSignal;
 }
 
 export type BudgetVerdict = { ok: true } | { ok: false; message: string; details: Record<string, unknown> };
@@ -52,11 +64,14 @@ export interface UsageRecord {
 
 export interface UsagePort {
   checkBudget(q: BudgetQuery): Promise<BudgetVerdict>;
+  /** Awaited right before the model call: waits for the alias's rpm/tpm (throws when they do not admit it in time). */
+  acquire?(call: RateAdmission): Promise<void>;
   recordUsage(r: UsageRecord): Promise<void>;
 }
 
 /**
- * The manifest's per-run limits, from the run's own recorded steps. A step without usage fails
+ * The manifest's per-run limits alone, from the run's own recorded steps (the engine uses the
+ * usage module's UsageLoopPort, which holds these and the agent and tenant budgets). A step without usage fails
  * closed against any token or cost limit: the next call is refused rather than counting zero.
  */
 export class RunLimitsUsage implements UsagePort {
