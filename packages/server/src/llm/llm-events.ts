@@ -25,6 +25,8 @@ export interface RecordedStep {
   usage: StepUsage | null;
   cost_usd: number | null;
   finish_reason: string;
+  /** The alias that answered (the agent's, or its fallback). */
+  alias?: string;
   /** Set on a final answer that failed the output schema: the model is asked again. */
   output_problem?: string;
 }

@@ -1,20 +1,20 @@
 import { EventType, type Task } from '@agentd/protocol';
 import { compileUserSchema, type LlmSpec } from '@agentd/protocol/manifest';
-import { APICallError } from 'ai';
+import { APICallError, type ModelMessage } from 'ai';
 import type { AgentService } from '../agents/index.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { CallService } from '../calls/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { SecretService } from '../secrets/index.ts';
 import type { Store } from '../store/index.ts';
-import type { ToolFactory, ToolOutcome, ToolRunner } from '../tools/index.ts';
+import type { ToolFactory, ToolOutcome, ToolRunner, ToolSpec } from '../tools/index.ts';
 import { agentTool } from './agent-tool.ts';
 import { DeltaCoalescer } from './delta-coalescer.ts';
 import { loopMessages, readLoopState, spendOf, type LoopState, type RecordedStep, type RecordedToolCall } from './llm-events.ts';
 import type { LlmLease } from './llm-lease.ts';
 import { costOf, resolveModel, type ResolvedModel } from './language-models.ts';
 import type { ModelAliases } from '../models/index.ts';
-import { modelStep } from './model-step.ts';
+import { modelStep, type ModelStepResult } from './model-step.ts';
 import { argsHash, gateToolCall, needsApproval } from './tool-approval.ts';
 import { ToolArguments } from './tool-arguments.ts';
 import type { UsagePort, UsageRecord } from './usage-port.ts';
@@ -99,15 +99,7 @@ export class LlmLoop {
   }
 
   async #prepare(): Promise<ResolvedModel> {
-    const alias = this.#d.models.get(this.#spec.model);
-    if (!alias) throw new RunStop('llm_config', `no model alias ${JSON.stringify(this.#spec.model)} in the server config (models:); known: ${this.#d.models.names().join(', ') || 'none'}`, { nonRetryable: true });
-    let apiKey: string | undefined;
-    if (alias.api_key_secret) {
-      apiKey = await this.#d.secrets.readValue({ tenantId: this.#lease.tenantId, name: alias.api_key_secret }).catch((err: unknown) => {
-        if (err instanceof DomainError && err.code === 'SECRET_NOT_FOUND') throw new RunStop('llm_config', `model alias ${this.#spec.model}: the vault has no secret ${JSON.stringify(alias.api_key_secret)} (api_key_secret)`, { nonRetryable: true });
-        throw err;
-      });
-    }
+    const model = await this.#model(this.#spec.model);
     const deps = { agents: this.#d.agents, calls: this.#d.calls };
     for (const entry of this.#spec.tools) {
       let runners: ToolRunner[];
@@ -119,8 +111,22 @@ export class LlmLoop {
       }
       for (const r of runners) this.#tools.set(r.spec.name, Object.assign(r, { approval: entry.approval, approvalPrompt: entry.approval_prompt }));
     }
+    return model;
+  }
+
+  /** An alias with its key from the vault, as an AI SDK model; a missing alias or key stops the run (llm_config). */
+  async #model(name: string): Promise<ResolvedModel> {
+    const alias = this.#d.models.get(name);
+    if (!alias) throw new RunStop('llm_config', `no model alias ${JSON.stringify(name)} in the server config (models:); known: ${this.#d.models.names().join(', ') || 'none'}`, { nonRetryable: true });
+    let apiKey: string | undefined;
+    if (alias.api_key_secret) {
+      apiKey = await this.#d.secrets.readValue({ tenantId: this.#lease.tenantId, name: alias.api_key_secret }).catch((err: unknown) => {
+        if (err instanceof DomainError && err.code === 'SECRET_NOT_FOUND') throw new RunStop('llm_config', `model alias ${name}: the vault has no secret ${JSON.stringify(alias.api_key_secret)} (api_key_secret)`, { nonRetryable: true });
+        throw err;
+      });
+    }
     try {
-      return resolveModel(this.#spec.model, alias, apiKey);
+      return resolveModel(name, alias, apiKey);
     } catch (err) {
       if (err instanceof DomainError) throw new RunStop('llm_config', err.message, { nonRetryable: true });
       throw err;
@@ -128,7 +134,8 @@ export class LlmLoop {
   }
 
   /** One model call, its text streamed as it comes, recorded with its tool calls in one commit. */
-  async #step(model: ResolvedModel): Promise<void> {
+  async #step(primary: ResolvedModel): Promise<void> {
+    let model = primary;
     const spent = spendOf(this.#state);
     const n = (this.#state.steps.at(-1)?.step ?? 0) + 1;
     const messages = loopMessages(userMessageOf(this.#task.input), this.#state);
@@ -139,47 +146,62 @@ export class LlmLoop {
     const who = { tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias: model.alias };
     const verdict = await this.#d.usage.checkBudget({ ...who, limits: this.#spec.limits, spent, estimate });
     if (!verdict.ok) throw new RunStop('budget_exceeded', verdict.message, { nonRetryable: true, details: { ...verdict.details, spent } });
+    const call = { n, instructions, messages, tools, estimatedTokens: estimate.inputTokens + estimate.outputTokens };
+    let result: ModelStepResult;
     try {
-      await this.#d.usage.acquire?.({ tenantId: who.tenantId, runId: who.runId, step: n, alias: model.alias, estimatedTokens: estimate.inputTokens + estimate.outputTokens, signal: this.#lease.signal });
+      result = await this.#call(model, call);
     } catch (err) {
-      if (this.#lease.signal.aborted) throw err;
-      // The alias's shared per-minute limits did not admit the call in time: another attempt, later.
-      throw new RunStop('model_rate_limited', (err as Error).message, { nonRetryable: false, details: { alias: model.alias } });
-    }
-    const deltas = new DeltaCoalescer((type, text) => this.#lease.record([{ type, data: { text } }]), this.#d.deltaIntervalMs);
-    let result;
-    try {
-      result = await modelStep({
-        model,
-        instructions,
-        messages,
-        tools,
-        maxOutputTokens: this.#spec.limits.max_output_tokens,
-        signal: this.#lease.signal,
-        onText: (t) => deltas.push(EventType.runOutputDelta, t),
-        onReasoning: (t) => deltas.push(EventType.runReasoningDelta, t),
-      });
-      await deltas.flush();
-    } finally {
-      deltas.close();
+      // The alias's retries spent on 429/5xx or a dead connection: its fallback alias, once.
+      if (this.#lease.signal.aborted || err instanceof RunStop || !retryable(err) || !model.config.fallback) throw err;
+      model = await this.#model(model.config.fallback);
+      result = await this.#call(model, call);
     }
     const calls: RecordedToolCall[] = result.toolCalls.map((c) => ({ id: c.id, name: c.name, args: c.args ?? {}, args_hash: argsHash(c.args ?? {}) }));
     const cost = result.usage ? costOf(this.#d.models.prices(model.alias), result.usage) : null;
-    const step: RecordedStep = { step: n, text: result.text, tool_calls: calls, usage: result.usage, cost_usd: cost, finish_reason: result.finishReason };
+    const step: RecordedStep = { step: n, text: result.text, tool_calls: calls, usage: result.usage, cost_usd: cost, finish_reason: result.finishReason, alias: model.alias };
     if (calls.length === 0) {
       const problem = this.#outputProblem(result.text);
       if (problem) step.output_problem = problem;
     }
     await this.#lease.record([
-      { type: EventType.runLlmStep, data: { ...step, model: model.config.model, alias: model.alias, ...(result.reasoning ? { reasoning: result.reasoning } : {}) } },
+      { type: EventType.runLlmStep, data: { ...step, model: model.config.model, ...(result.reasoning ? { reasoning: result.reasoning } : {}) } },
       ...calls.map((c) => ({ type: EventType.runToolCall, data: { step: n, tool_call_id: c.id, tool: c.name, args: c.args, args_hash: c.args_hash } })),
     ]);
     this.#state.steps.push(step);
     await this.#d.usage.recordUsage(this.#usageRecord(model, step));
   }
 
+  /** The call itself: admitted by the alias's shared rate limits, streamed, its deltas written. */
+  async #call(model: ResolvedModel, c: { n: number; instructions: string; messages: ModelMessage[]; tools: ToolSpec[]; estimatedTokens: number }): Promise<ModelStepResult> {
+    try {
+      await this.#d.usage.acquire?.({ tenantId: this.#lease.tenantId, runId: this.#lease.runId, step: c.n, alias: model.alias, estimatedTokens: c.estimatedTokens, signal: this.#lease.signal });
+    } catch (err) {
+      if (this.#lease.signal.aborted) throw err;
+      // The alias's shared per-minute limits did not admit the call in time: another attempt, later.
+      throw new RunStop('model_rate_limited', (err as Error).message, { nonRetryable: false, details: { alias: model.alias } });
+    }
+    const deltas = new DeltaCoalescer((type, text) => this.#lease.record([{ type, data: { text } }]), this.#d.deltaIntervalMs);
+    try {
+      const result = await modelStep({
+        model,
+        instructions: c.instructions,
+        messages: c.messages,
+        tools: c.tools,
+        maxOutputTokens: this.#spec.limits.max_output_tokens,
+        signal: this.#lease.signal,
+        onText: (t) => deltas.push(EventType.runOutputDelta, t),
+        onReasoning: (t) => deltas.push(EventType.runReasoningDelta, t),
+      });
+      await deltas.flush();
+      return result;
+    } finally {
+      deltas.close();
+    }
+  }
+
   #usageRecord(model: ResolvedModel, s: RecordedStep): UsageRecord {
-    return { tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias: model.alias, model: model.config.model, step: s.step, usage: s.usage, cost_usd: s.cost_usd };
+    const alias = s.alias ?? model.alias;
+    return { tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias, model: this.#d.models.get(alias)?.model ?? model.config.model, step: s.step, usage: s.usage, cost_usd: s.cost_usd };
   }
 
   /** One tool call: validated, gated, marked started, run, its outcome recorded. */
