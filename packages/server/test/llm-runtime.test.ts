@@ -321,6 +321,13 @@ for (const d of await dialects()) {
       assert.deepEqual(requestsSince(openai, from)[0].body.tools.map((x: any) => x.function.name), ['http_fetch']);
     });
 
+    it('a worker may not lease the runs of an LLM agent (the server runs them)', async () => {
+      await deploy(llmAgent(name, {}));
+      const r = await t.call('POST', '/v1/worker/lease', { body: { agent: name, wait_ms: 0, max_tasks: 1 } });
+      assert.equal(r.statusCode, 400, r.body);
+      assert.match(r.json().error.message, /runtime: llm/);
+    });
+
     it('examples/assistant deploys (YAML)', async () => {
       const yaml = readFileSync(resolve(import.meta.dirname, '../../../examples/assistant/agent.yaml'), 'utf8');
       const r = await t.call('POST', '/v1/agents', { body: yaml, headers: { 'content-type': 'application/yaml' } });

@@ -177,6 +177,16 @@ export class AgentService {
     return entry;
   }
 
+  /** The runtime of the agent's latest version (`worker`, `llm`), or null for no such agent. Cached like every agent row. */
+  async runtimeOf(tenantId: string, name: string): Promise<string | null> {
+    try {
+      return (await this.#agentRow(tenantId, name)).runtime;
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'AGENT_NOT_FOUND') return null;
+      throw err;
+    }
+  }
+
   async get(tenantId: string, name: string): Promise<Agent> {
     const agent = await this.#agentRow(tenantId, name);
     return toAgent(agent, await this.#versionRow(tenantId, name, agent.latest_version), this.#store.wire);
