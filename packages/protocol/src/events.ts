@@ -12,6 +12,8 @@ export const EventType = {
   runLlmStep: 'run.llm.step',
   /** A tool call the model made: data {step, tool_call_id, tool, args, args_hash}. Recorded with its step. */
   runToolCall: 'run.tool_call',
+  /** A tool call's arguments as the model streams them: data {tool_call_id, tool, delta} (coalesced like text). */
+  runToolCallDelta: 'run.tool_call.delta',
   /** A tool call about to run (after any approval): data {tool_call_id, tool}. One without a result at a crash had its outcome unknown. */
   runToolStarted: 'run.tool_started',
   /** A tool call's outcome as the model gets it: data {tool_call_id, tool, ok, output | error}. */

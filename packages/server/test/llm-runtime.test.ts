@@ -155,8 +155,14 @@ for (const d of await dialects()) {
       assert.equal(offered.function.parameters.required[0], 'amount');
       const children = (await t.call('GET', `/v1/runs/${id}/children`)).json<{ data: any[] }>().data;
       assert.deepEqual(children.map((c) => c.call_key).sort(), [`tool:c1-${name}`, `tool:c2-${name}`]);
-      const types = (await events(id)).map((e) => e.type);
-      assert.deepEqual(types.filter((x) => x.startsWith('run.tool') || x === 'run.llm.step'), ['run.llm.step', 'run.tool_call', 'run.tool_started', 'run.tool_result', 'run.llm.step', 'run.tool_call', 'run.tool_started', 'run.tool_result', 'run.llm.step']);
+      const all = await events(id);
+      // The arguments streamed as run.tool_call.delta fragments, then the whole call.
+      const fragments = all.filter((e) => e.type === 'run.tool_call.delta' && e.data.tool_call_id === `c1-${name}`);
+      assert.ok(fragments.length >= 1);
+      assert.equal(fragments[0].data.tool, `${name}-refund_issue`);
+      assert.deepEqual(JSON.parse(fragments.map((e) => e.data.delta).join('')), { amount: 1 });
+      const types = all.map((e) => e.type);
+      assert.deepEqual(types.filter((x) => (x.startsWith('run.tool') && !x.endsWith('.delta')) || x === 'run.llm.step'), ['run.llm.step', 'run.tool_call', 'run.tool_started', 'run.tool_result', 'run.llm.step', 'run.tool_call', 'run.tool_started', 'run.tool_result', 'run.llm.step']);
     });
 
     it('a gated tool waits for its approval (bound to the call id and argument hash), runs once approved, and never when rejected', async () => {

@@ -180,7 +180,7 @@ export class LlmLoop {
       // The alias's shared per-minute limits did not admit the call in time: another attempt, later.
       throw new RunStop('model_rate_limited', (err as Error).message, { nonRetryable: false, details: { alias: model.alias } });
     }
-    const deltas = new DeltaCoalescer((type, text) => this.#lease.record([{ type, data: { text } }]), this.#d.deltaIntervalMs);
+    const deltas = new DeltaCoalescer((batch) => this.#lease.record(batch.map(({ type, text, extra }) => ({ type, data: type === EventType.runToolCallDelta ? { ...extra, delta: text } : { text } }))), this.#d.deltaIntervalMs);
     try {
       const result = await modelStep({
         model,
@@ -191,6 +191,7 @@ export class LlmLoop {
         signal: this.#lease.signal,
         onText: (t) => deltas.push(EventType.runOutputDelta, t),
         onReasoning: (t) => deltas.push(EventType.runReasoningDelta, t),
+        onToolInput: (call, d) => deltas.push(EventType.runToolCallDelta, d, { tool_call_id: call.id, tool: call.tool }),
       });
       await deltas.flush();
       return result;

@@ -26,7 +26,10 @@ export async function modelStep(opts: {
   signal: AbortSignal;
   onText(text: string): void;
   onReasoning(text: string): void;
+  /** A fragment of a tool call's arguments as the model streams them. */
+  onToolInput(call: { id: string; tool: string }, delta: string): void;
 }): Promise<ModelStepResult> {
+  const inputs = new Map<string, string>();
   const tools: ToolSet = {};
   for (const t of opts.tools) tools[t.name] = tool({ description: t.description, inputSchema: jsonSchema(t.inputSchema as never) });
   let failure: unknown = null;
@@ -50,6 +53,10 @@ export async function modelStep(opts: {
     } else if (part.type === 'reasoning-delta') {
       out.reasoning += part.text;
       opts.onReasoning(part.text);
+    } else if (part.type === 'tool-input-start') {
+      inputs.set(part.id, part.toolName);
+    } else if (part.type === 'tool-input-delta') {
+      opts.onToolInput({ id: part.id, tool: inputs.get(part.id) ?? '' }, part.delta);
     } else if (part.type === 'tool-call') {
       out.toolCalls.push({ id: part.toolCallId, name: part.toolName, args: part.input });
     } else if (part.type === 'finish-step') {
