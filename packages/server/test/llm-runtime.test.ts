@@ -327,6 +327,14 @@ for (const d of await dialects()) {
       assert.deepEqual(requestsSince(openai, from)[0].body.tools.map((x: any) => x.function.name), ['http_fetch']);
     });
 
+    it("an answer the endpoint's own output schema refuses fails the run for good (output_invalid)", async () => {
+      await deploy(llmAgent(name, { endpoints: { chat: { input: { type: 'object' }, output: { type: 'object', required: ['verdict'] }, retry: { max_attempts: 3 } } } }));
+      const run = await finished(await start(name, 'hi'));
+      assert.equal(run.status, 'failed');
+      assert.equal(run.error.type, 'output_invalid');
+      assert.equal(run.attempts, 1);
+    });
+
     it('a worker may not lease the runs of an LLM agent (the server runs them)', async () => {
       await deploy(llmAgent(name, {}));
       const r = await t.call('POST', '/v1/worker/lease', { body: { agent: name, wait_ms: 0, max_tasks: 1 } });

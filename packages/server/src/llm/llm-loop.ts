@@ -88,7 +88,11 @@ export class LlmLoop {
         if (last && last.tool_calls.length > 0) {
           for (const call of last.tool_calls) if (!this.#state.results.has(call.id)) await this.#runTool(last, call);
         } else if (last && !last.output_problem) {
-          await this.#lease.complete(this.#finalOutput(last));
+          await this.#lease.complete(this.#finalOutput(last)).catch((err: unknown) => {
+            // The endpoint's own output schema refused the answer: another attempt would give the same.
+            if (err instanceof DomainError && err.code === 'OUTPUT_INVALID') throw new RunStop('output_invalid', err.message, { nonRetryable: true, details: { problems: err.details } });
+            throw err;
+          });
           return;
         }
         await this.#step(model);
