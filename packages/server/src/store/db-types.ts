@@ -1,5 +1,5 @@
-import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
-export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
+import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, ConfigResourcesTable } from './db-types-automation.ts';
+export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, ConfigResourcesTable } from './db-types-automation.ts';
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text in both dialects. */
 export interface TenantsTable {
@@ -255,5 +255,6 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   workflow_steps: WorkflowStepsTable;
+  config_resources: ConfigResourcesTable;
 }
 

@@ -324,4 +324,24 @@ CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) 
 CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
 `,
   },
+  {
+    id: 14,
+    name: 'config-file-resources',
+    // Resources the config file (`agentd serve --config`) manages: one row per (section, name)
+    // with the id of what it made (an agent's name, a schedule's id, a webhook's whk_ id) and the
+    // digest of the file's definition, so a reload knows what was added, changed or removed. The
+    // API refuses writes to a resource with a row here (409 MANAGED_BY_CONFIG) unless taken over.
+    sql: `
+CREATE TABLE config_resources (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  section TEXT NOT NULL,
+  name TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  applied_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, section, name)
+);
+CREATE UNIQUE INDEX config_resources_resource ON config_resources (tenant_id, section, resource_id);
+`,
+  },
 ];
