@@ -3,9 +3,14 @@ import { parseDuration } from '@agentd/protocol';
 import { parseMasterKey } from './secrets/index.ts';
 import type { LimitsConfig, Rate } from './http/index.ts';
 import { EgressPolicy } from './egress/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
+import { formatProblems, loadConfigFile, type LoadedConfig } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_WEBHOOK_POLL_MS, DEFAULT_WEBHOOK_TIMEOUT_MS, parseRetrySchedule } from './webhooks/index.ts';
 
-/** Everything `agentd serve` can be told, from flags or the environment. */
+/**
+ * Everything `agentd serve` can be told, from flags, the environment or the config file's
+ * `server:` section (`--config agentd.yaml`). Precedence: flags > environment > file > defaults.
+ */
 export interface ServeConfig {
   /** TCP port. Flag --port, env AGENTD_PORT. Default 7070. */
   port: number;
@@ -62,9 +67,14 @@ export interface ServeConfig {
   webhookTimeoutMs: number;
   /** How often each node looks for due webhook deliveries. Env AGENTD_WEBHOOK_POLL_INTERVAL. Default 1s. */
   webhookPollIntervalMs: number;
+  /** Model aliases: the config file's `models:` section (alias → provider, base_url, model, api_key_secret…). Default none. */
+  models: Record<string, ModelAliasConfig>;
+  /** The config file (flag --config) as read at start: applied once the store is open, and again on reload. */
+  configFile?: LoadedConfig;
 }
 
 export interface ServeFlags {
+  config?: string;
   port?: string;
   host?: string;
   dataDir?: string;
@@ -172,7 +182,22 @@ function resolveWebhooks(flags: ServeFlags, env: NodeJS.ProcessEnv): Pick<ServeC
   return { egress, webhookRetrySchedule, webhookTimeoutMs: timeout ?? DEFAULT_WEBHOOK_TIMEOUT_MS, webhookPollIntervalMs: poll ?? DEFAULT_WEBHOOK_POLL_MS };
 }
 
-export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+/**
+ * The environment with the config file's `server:` settings beneath it: a variable that is set
+ * (and not empty) wins over the file. Throws, naming the file and each problem, when the file
+ * cannot be read or is invalid.
+ */
+function withConfigFile(path: string, env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; file: LoadedConfig } {
+  const loaded = loadConfigFile(path, env);
+  if (!loaded.ok) fail(`the config file ${loaded.path} is invalid:\n${formatProblems(loaded.problems)}`);
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [name, value] of Object.entries(loaded.config.server)) if (merged[name] === undefined || merged[name] === '') merged[name] = value;
+  return { env: merged, file: loaded.config };
+}
+
+export function resolveServeConfig(flags: ServeFlags, processEnv: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const fromFile = flags.config !== undefined ? withConfigFile(flags.config, processEnv) : undefined;
+  const env = fromFile?.env ?? processEnv;
   const port = Number(flags.port ?? env.AGENTD_PORT ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
   const sync = (flags.sqliteSynchronous ?? env.AGENTD_SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
@@ -210,5 +235,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     checkTenantScope: env.AGENTD_CHECK_TENANT_SCOPE === '1',
     ...resolveWebhooks(flags, env),
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
+    models: fromFile?.file.models ?? {},
+    configFile: fromFile?.file,
   };
 }

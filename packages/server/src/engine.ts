@@ -23,6 +23,8 @@ import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/in
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
+import { ManagedResources } from './config-file/managed-resources.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
@@ -58,6 +60,14 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /**
+   * Model aliases (the config file's `models:`): alias → provider, base_url, model,
+   * api_key_secret… One object for the engine's life: a config reload replaces its entries in
+   * place, so read `engine.models[alias]` when a model call is made, not once.
+   */
+  models: Record<string, ModelAliasConfig>;
+  /** Resources the config file manages (config_resources): reload diffs them, the API refuses writes to them. */
+  configResources: ManagedResources;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -93,6 +103,8 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Model aliases (ServeConfig.models, from the config file); default none. Kept by reference (see Engine.models). */
+  models?: Record<string, ModelAliasConfig>;
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
@@ -144,5 +156,7 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    models: opts.models ?? {},
+    configResources: new ManagedResources(store),
   };
 }

@@ -5,6 +5,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the agentd server (SQLite in --data-dir unless --database-url is given)')
+    .option('--config <file>', 'the config file (agentd.yaml): server settings beneath flags and env, models, agents, workflows, schedules, webhooks; re-applied on SIGHUP or `agentd reload`')
     .option('--port <port>', 'TCP port (env AGENTD_PORT; default 7070)')
     .option('--host <host>', 'interface to bind (env AGENTD_HOST; default 127.0.0.1)')
     .option('--data-dir <dir>', 'data directory (env AGENTD_DATA_DIR; default ./.agentd)')
@@ -25,8 +26,24 @@ export function registerServe(program: Command): void {
     .option('--egress-allow <list>', 'addresses, CIDRs and hosts outbound calls (webhooks) may reach although loopback/private/link-local/metadata, e.g. 127.0.0.1,10.0.0.0/8 (env AGENTD_EGRESS_ALLOW; default none)')
     .action(async (flags: ServeFlags) => {
       // Loaded here, not at the top: every other command would pay for Fastify, Kysely and pg.
-      const { startServer } = await import('../server.ts');
+      const { describeReload, startServer } = await import('../server.ts');
       const server = await startServer(resolveServeConfig(flags));
+      // SIGHUP re-reads the config file; an invalid file changes nothing and is reported.
+      process.on('SIGHUP', () => {
+        const file = server.configFile;
+        if (!file) {
+          process.stdout.write('agentd: SIGHUP: no --config file to reload\n');
+          return;
+        }
+        file.reload().then(
+          (result) => process.stdout.write(`agentd: SIGHUP: reloaded ${file.path}: ${describeReload(result)}\n`),
+          (err: unknown) => {
+            const details = (err as { details?: unknown }).details;
+            const lines = Array.isArray(details) ? details.map((p: { path: string; message: string }) => `\n  ${p.path || '(file)'}: ${p.message}`).join('') : '';
+            process.stderr.write(`agentd: SIGHUP: reload of ${file.path} failed: ${(err as Error).message}${lines}\n`);
+          },
+        );
+      });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

@@ -20,7 +20,8 @@ export type Permission =
   | 'secrets:manage'
   | 'audit:read'
   | 'webhooks:read'
-  | 'webhooks:manage';
+  | 'webhooks:manage'
+  | 'config:reload';
 
 /**
  * Secret metadata is readable by admins and developers; values are readable by nobody. The worker
@@ -30,7 +31,7 @@ export type Permission =
  * operators may also read them (URLs and delivery logs, never a signing secret).
  */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage']),
+  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage', 'config:reload']),
   developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'secrets:read', 'webhooks:read', 'webhooks:manage']),
   operator: new Set(['any', 'read', 'runs:write', 'webhooks:read']),
   approver: new Set(['any', 'read', 'approvals:decide']),

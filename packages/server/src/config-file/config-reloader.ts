@@ -1,0 +1,80 @@
+import type { ModelAliasConfig, ReloadResult } from '@agentd/protocol/schemas';
+import { canonicalJson, DomainError } from '../core/index.ts';
+import type { Engine } from '../engine.ts';
+import { DEFAULT_TENANT } from '../store/index.ts';
+import { applyResources } from './config-apply.ts';
+import { loadConfigFile, type LoadedConfig } from './config-load.ts';
+import { settingPath, type ServerSettings } from './server-section.ts';
+
+/**
+ * The config file of a running server (`agentd serve --config`): applies it at start and again
+ * on `POST /v1/reload`, `agentd reload` or SIGHUP. Reloads of one process run one at a time.
+ * What a reload does:
+ * - resources (agents, workflows, schedules, webhooks) are created, updated and deleted in the
+ *   database, for every node (applyResources);
+ * - `models:` replace the aliases of this process in place (`engine.models` is the same object
+ *   before and after): LLM runs started after the reload use the new ones. Other nodes keep
+ *   theirs until they reload too (send each its own SIGHUP, or POST /v1/reload to each);
+ * - `server:` settings are read at start only: a changed one is listed in `restart_required`.
+ * The file's resources belong to the default tenant.
+ */
+export class ConfigReloader {
+  readonly path: string;
+  readonly #engine: Engine;
+  readonly #started: ServerSettings;
+  readonly #env: NodeJS.ProcessEnv;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(opts: { engine: Engine; path: string; started: ServerSettings; env?: NodeJS.ProcessEnv }) {
+    this.#engine = opts.engine;
+    this.path = opts.path;
+    this.#started = opts.started;
+    this.#env = opts.env ?? process.env;
+  }
+
+  /** Reads the file again and applies it. An unreadable or invalid file is 422 CONFIG_INVALID and changes nothing. */
+  reload(): Promise<ReloadResult> {
+    return this.#serial(async () => {
+      const loaded = loadConfigFile(this.path, this.#env);
+      if (!loaded.ok) {
+        const first = loaded.problems[0];
+        const more = loaded.problems.length > 1 ? ` (and ${loaded.problems.length - 1} more problems in details)` : '';
+        throw new DomainError('CONFIG_INVALID', `${loaded.path} is invalid, nothing was changed: ${first.path || '(file)'} ${first.message}${more}`, loaded.problems);
+      }
+      return this.#apply(loaded.config);
+    });
+  }
+
+  /** Applies a file already read (the start). */
+  apply(config: LoadedConfig): Promise<ReloadResult> {
+    return this.#serial(() => this.#apply(config));
+  }
+
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(fn, fn);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  async #apply(config: LoadedConfig): Promise<ReloadResult> {
+    const diff = await applyResources(this.#engine, DEFAULT_TENANT, config);
+    const models = this.#engine.models;
+    const next: Record<string, ModelAliasConfig> = config.models;
+    for (const alias of Object.keys(models).sort()) {
+      if (!Object.hasOwn(next, alias)) {
+        diff.removed.push(`models/${alias}`);
+        delete models[alias];
+      }
+    }
+    for (const [alias, m] of Object.entries(next)) {
+      const before = models[alias];
+      if (before === undefined) diff.added.push(`models/${alias}`);
+      else if (canonicalJson(before) !== canonicalJson(m)) diff.changed.push(`models/${alias}`);
+      else diff.unchanged.push(`models/${alias}`);
+      models[alias] = m;
+    }
+    const names = new Set([...Object.keys(this.#started), ...Object.keys(config.server)]);
+    const restart = [...names].filter((n) => this.#started[n] !== config.server[n]).map(settingPath).sort();
+    return { file: config.path, diff, restart_required: restart };
+  }
+}
