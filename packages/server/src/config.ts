@@ -4,7 +4,8 @@ import { parseMasterKey } from './secrets/index.ts';
 import type { LimitsConfig, Rate } from './http/index.ts';
 import { EgressPolicy } from './egress/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
-import { formatProblems, loadConfigFile, type LoadedConfig } from './config-file/index.ts';
+import type { FieldProblem } from '@agentd/protocol';
+import { CONFIG_SECTIONS, formatProblems, loadConfigFile, type LoadedConfig } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_WEBHOOK_POLL_MS, DEFAULT_WEBHOOK_TIMEOUT_MS, parseRetrySchedule } from './webhooks/index.ts';
 
 /**
@@ -238,4 +239,30 @@ export function resolveServeConfig(flags: ServeFlags, processEnv: NodeJS.Process
     models: fromFile?.file.models ?? {},
     configFile: fromFile?.file,
   };
+}
+
+/** What `agentd config validate` says about a file. */
+export type ConfigCheck = { ok: true; file: string; sections: Record<string, string[]> } | { ok: false; file: string; problems: FieldProblem[] };
+
+/** The sections a config file may hold, in the order they are applied. */
+export const CONFIG_SECTION_NAMES: readonly string[] = CONFIG_SECTIONS.map((s) => s.name);
+
+/**
+ * Checks a config file offline, as `agentd serve --config` reads it: its YAML, every section,
+ * the manifests and definitions it names, crons and time zones, and the `server:` values (alone,
+ * without this machine's environment). `skipSecrets`: references are checked by form only.
+ */
+export function checkConfigFile(path: string, opts: { skipSecrets?: boolean; env?: NodeJS.ProcessEnv } = {}): ConfigCheck {
+  const loaded = loadConfigFile(path, opts.env ?? process.env, { resolveReferences: !opts.skipSecrets });
+  if (!loaded.ok) return { ok: false, file: loaded.path, problems: loaded.problems };
+  const settings = { ...loaded.config.server };
+  if (opts.skipSecrets) for (const k of ['AGENTD_ADMIN_KEY', 'AGENTD_MASTER_KEY', 'AGENTD_MASTER_KEY_PREVIOUS']) delete settings[k];
+  try {
+    resolveServeConfig({}, settings);
+  } catch (err) {
+    return { ok: false, file: loaded.config.path, problems: [{ path: 'server', message: (err as Error).message.replace(/^configuration: /, '') }] };
+  }
+  const sections: Record<string, string[]> = { models: Object.keys(loaded.config.models) };
+  for (const [name, items] of loaded.config.resources) sections[name] = items.map((r) => r.name);
+  return { ok: true, file: loaded.config.path, sections };
 }

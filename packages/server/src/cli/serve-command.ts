@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { resolveServeConfig, type ServeFlags } from '../config.ts';
+import { checkConfigFile, CONFIG_SECTION_NAMES, resolveServeConfig, type ServeFlags } from '../config.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -59,5 +59,26 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+    });
+}
+
+/**
+ * `agentd config validate <file>`: the config file of `serve --config`, checked offline by the
+ * same loader. Whether a schedule's agent exists on the server (one the file does not deploy) is
+ * the server's check at start and reload.
+ */
+export function registerConfigValidate(program: Command): void {
+  const config = program.command('config').description(`the config file of agentd serve --config (sections: ${CONFIG_SECTION_NAMES.join(', ')})`);
+  config
+    .command('validate <file>')
+    .description('check a config file without a server; each problem with its path in the file')
+    .option('--skip-secrets', 'check env:/file: references by their form only (on a machine without the server environment)')
+    .option('--json', 'print {ok, file, sections} or {ok, file, problems} as JSON')
+    .action((file: string, opts: { skipSecrets?: boolean; json?: boolean }) => {
+      const result = checkConfigFile(file, { skipSecrets: opts.skipSecrets });
+      if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else if (result.ok) process.stdout.write(`${result.file}: ok — ${Object.entries(result.sections).map(([k, v]) => `${v.length} ${k}`).join(', ')}\n`);
+      else for (const p of result.problems) process.stdout.write(`${result.file}: ${p.path || '(file)'}: ${p.message}\n`);
+      if (!result.ok) process.exitCode = 1;
     });
 }

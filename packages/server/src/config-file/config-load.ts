@@ -23,7 +23,7 @@ export interface LoadedConfig {
 export type ConfigLoad = { ok: true; config: LoadedConfig } | { ok: false; path: string; problems: FieldProblem[] };
 
 /** Parses config text (YAML; JSON is YAML too) into the sections. Problems carry paths in the file. */
-export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv = process.env): ConfigLoad {
+export function parseConfigText(text: string, path: string, env: NodeJS.ProcessEnv = process.env, opts: { resolveReferences?: boolean } = {}): ConfigLoad {
   const full = resolve(path);
   let doc: unknown;
   try {
@@ -33,7 +33,7 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
   }
   if (doc === null || doc === undefined) doc = {};
   if (!isObject(doc)) return { ok: false, path: full, problems: [{ path: '', message: `${full} must hold a mapping of sections (${CONFIG_SECTIONS.map((s) => s.name).join(', ')})` }] };
-  const ctx: ParseContext = { dir: dirname(full), problems: [], env };
+  const ctx: ParseContext = { dir: dirname(full), problems: [], env, resolveReferences: opts.resolveReferences };
   for (const key of Object.keys(doc)) {
     if (!CONFIG_SECTIONS.some((s) => s.name === key)) ctx.problems.push({ path: key, message: `is not a section of the config file (known: ${CONFIG_SECTIONS.map((s) => s.name).join(', ')})` });
   }
@@ -52,7 +52,7 @@ export function parseConfigText(text: string, path: string, env: NodeJS.ProcessE
 }
 
 /** Reads and parses the file at `path`; a file that cannot be read is one problem naming it. */
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): ConfigLoad {
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env, opts: { resolveReferences?: boolean } = {}): ConfigLoad {
   const full = resolve(path);
   let text: string;
   try {
@@ -61,7 +61,7 @@ export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.en
     const code = (err as NodeJS.ErrnoException).code;
     return { ok: false, path: full, problems: [{ path: '', message: `cannot read the config file ${full}: ${code === 'ENOENT' ? 'no such file' : (code ?? (err as Error).message)}` }] };
   }
-  return parseConfigText(text, full, env);
+  return parseConfigText(text, full, env, opts);
 }
 
 /** Problems as lines for a terminal: `path: message`. */

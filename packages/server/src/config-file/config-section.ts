@@ -9,6 +9,11 @@ export interface ParseContext {
   readonly problems: FieldProblem[];
   /** Environment `env:NAME` references are read from. */
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * `false` (`agentd config validate --skip-secrets`, on a machine without the server's
+   * environment): references are checked by their form only, and stand for a placeholder.
+   */
+  readonly resolveReferences?: boolean;
 }
 
 /** One resource the file asks for: its name in the file, its definition, and that definition's digest. */

@@ -54,6 +54,9 @@ export function checkSchema(schema: TSchema, value: unknown, root: string, probl
 /** A path in the file, relative to the file's directory. */
 export const fromFileDir = (ctx: ParseContext, path: string) => (isAbsolute(path) ? path : resolve(ctx.dir, path));
 
+/** What an unresolved reference stands for (validate --skip-secrets): shaped like a webhook secret. */
+export const REFERENCE_PLACEHOLDER = `whsec_${Buffer.alloc(32, 1).toString('base64')}`;
+
 /**
  * A secret by reference, never inline: `env:NAME` (the server's environment) or `file:path` (a
  * file's contents, trailing newline dropped; relative to the config file). Undefined, with a
@@ -64,6 +67,7 @@ export function resolveReference(value: unknown, path: string, ctx: ParseContext
     ctx.problems.push({ path, message: 'must be a reference: env:NAME or file:path' });
     return undefined;
   }
+  if (ctx.resolveReferences === false && /^(env:.+|file:.+)$/.test(value)) return REFERENCE_PLACEHOLDER;
   if (value.startsWith('env:')) {
     const name = value.slice(4);
     const v = ctx.env[name];
