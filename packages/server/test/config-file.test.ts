@@ -129,6 +129,7 @@ for (const d of await dialects()) {
       const first = await reload();
       assert.equal(first.statusCode, 200, first.body);
       assert.deepEqual(first.json().diff, { added: ['agents/hello', 'schedules/daily', 'models/fake'], changed: [], removed: [], unchanged: [] });
+      assert.deepEqual(first.json().restart_required, []);
       assert.equal((await t.call('GET', '/v1/schedules/daily')).json().cron, '0 9 * * *');
       assert.equal(t.engine.models.fake.model, 'fake-1');
       const again = await reload();
@@ -224,6 +225,22 @@ for (const d of await dialects()) {
       assert.deepEqual(gone.json().diff, { added: [], changed: [], removed: ['webhooks/ops', 'schedules/daily', 'agents/hello'], unchanged: [] });
       assert.equal((await t.call('GET', `/v1/webhooks/${w.id}`)).statusCode, 404);
       assert.equal((await t.call('GET', '/v1/agents/hello')).statusCode, 404);
+    });
+
+    it('workflows: deployed after the agents they call; a step whose agent is nowhere is refused before anything is written', async () => {
+      const wf = (agent: string) => `workflows:\n  - apiVersion: agentd.dev/v1\n    kind: Workflow\n    metadata: { name: greeter }\n    spec:\n      steps:\n        - id: greet\n          agent: ${agent}\n          endpoint: greet\n          input: { name: wf }\n`;
+      write(`agents:\n  - hello.json\n${wf('nobody')}`);
+      const refused = await reload();
+      assert.equal(refused.statusCode, 422, refused.body);
+      assert.deepEqual(refused.json().error.details.map((p: { path: string }) => p.path), ['workflows.0.spec.steps[0].agent']);
+      assert.equal((await t.call('GET', '/v1/agents/hello')).statusCode, 404, 'the agent of the same file was not deployed either');
+      write(`agents:\n  - hello.json\n${wf('hello')}`);
+      const ok = await reload();
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.deepEqual(ok.json().diff.added, ['agents/hello', 'workflows/greeter']);
+      assert.equal((await t.call('DELETE', '/v1/workflows/greeter')).statusCode, 409);
+      write('agents: []\n');
+      assert.deepEqual((await reload()).json().diff.removed, ['workflows/greeter', 'agents/hello']);
     });
 
     it('only admins of the default tenant may reload', async () => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { AGENTD_BIN, LineProcess, childEnv, killAllChildren, startServerProcess, waitUntil, type ServerProcess } from './helpers/server-process.ts';
+import { Agentd } from '@agentd/sdk';
 import { HELLO_MANIFEST } from './helpers/test-app.ts';
 
 const run = promisify(execFile);
@@ -78,6 +79,15 @@ for (const d of await dialects()) {
       assert.match(stdout, /removed\s+schedules\/morning/);
       assert.match(stdout, /unchanged\s+agents\/hello/);
       assert.equal((await server.api('GET', '/v1/schedules/morning')).status, 404);
+    });
+
+    it('client.reload() answers the diff, and the server settings that need a restart', async () => {
+      writeFileSync(file, 'server:\n  log_level: debug\nagents:\n  - hello.json\n');
+      const client = new Agentd({ baseURL: server.url, apiKey: server.adminKey });
+      const result = await client.reload();
+      assert.equal(result.file, file);
+      assert.deepEqual(result.diff, { added: [], changed: [], removed: [], unchanged: ['agents/hello'] });
+      assert.deepEqual(result.restart_required, ['server.log_level']);
     });
   });
 }

@@ -28,13 +28,10 @@ export function registerServe(program: Command): void {
       // Loaded here, not at the top: every other command would pay for Fastify, Kysely and pg.
       const { describeReload, startServer } = await import('../server.ts');
       const server = await startServer(resolveServeConfig(flags));
-      // SIGHUP re-reads the config file; an invalid file changes nothing and is reported.
-      process.on('SIGHUP', () => {
-        const file = server.configFile;
-        if (!file) {
-          process.stdout.write('agentd: SIGHUP: no --config file to reload\n');
-          return;
-        }
+      // With --config, SIGHUP re-reads the file (an invalid one changes nothing and is reported);
+      // without, SIGHUP keeps its default (the process ends, as when its terminal closes).
+      const file = server.configFile;
+      if (file) process.on('SIGHUP', () => {
         file.reload().then(
           (result) => process.stdout.write(`agentd: SIGHUP: reloaded ${file.path}: ${describeReload(result)}\n`),
           (err: unknown) => {

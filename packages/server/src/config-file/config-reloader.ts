@@ -24,6 +24,8 @@ export class ConfigReloader {
   readonly #started: ServerSettings;
   readonly #env: NodeJS.ProcessEnv;
   #queue: Promise<unknown> = Promise.resolve();
+  /** The aliases this reloader applied last (none before the first apply, so the start reports them added). */
+  #appliedModels: Record<string, ModelAliasConfig> = {};
 
   constructor(opts: { engine: Engine; path: string; started: ServerSettings; env?: NodeJS.ProcessEnv }) {
     this.#engine = opts.engine;
@@ -60,19 +62,17 @@ export class ConfigReloader {
     const diff = await applyResources(this.#engine, DEFAULT_TENANT, config);
     const models = this.#engine.models;
     const next: Record<string, ModelAliasConfig> = config.models;
-    for (const alias of Object.keys(models).sort()) {
-      if (!Object.hasOwn(next, alias)) {
-        diff.removed.push(`models/${alias}`);
-        delete models[alias];
-      }
-    }
+    const applied = this.#appliedModels;
+    for (const alias of Object.keys(applied).sort()) if (!Object.hasOwn(next, alias)) diff.removed.push(`models/${alias}`);
+    for (const alias of Object.keys(models)) if (!Object.hasOwn(next, alias)) delete models[alias];
     for (const [alias, m] of Object.entries(next)) {
-      const before = models[alias];
+      const before = applied[alias];
       if (before === undefined) diff.added.push(`models/${alias}`);
       else if (canonicalJson(before) !== canonicalJson(m)) diff.changed.push(`models/${alias}`);
       else diff.unchanged.push(`models/${alias}`);
       models[alias] = m;
     }
+    this.#appliedModels = structuredClone(next);
     const names = new Set([...Object.keys(this.#started), ...Object.keys(config.server)]);
     const restart = [...names].filter((n) => this.#started[n] !== config.server[n]).map(settingPath).sort();
     return { file: config.path, diff, restart_required: restart };

@@ -1,4 +1,5 @@
-import { compileWorkflow } from '@agentd/protocol/workflow';
+import { validateManifest } from '@agentd/protocol/manifest';
+import { agentSteps, compileWorkflow } from '@agentd/protocol/workflow';
 import { DomainError } from '../core/index.ts';
 import type { DesiredResource, ResourceSection } from './config-section.ts';
 import { digestOf } from './config-values.ts';
@@ -23,6 +24,31 @@ export const workflowsSection: ResourceSection<Record<string, unknown>> = {
       else out.push({ name: w.value.name, spec: item.doc as Record<string, unknown>, digest: digestOf(item.doc) });
     }
     return out;
+  },
+  /** Each agent step's agent and endpoint: in the file's `agents:` or on the server (deploy checks the same, too late to change nothing). */
+  async check(item, ctx, problems) {
+    const w = compileWorkflow(item.spec);
+    if (!w.ok) return;
+    const index = (ctx.desired.get('workflows') ?? []).indexOf(item);
+    const known = new Map<string, Set<string> | null>();
+    for (const step of agentSteps(w.value)) {
+      if (!known.has(step.agent)) {
+        const inFile = ctx.desired.get('agents')?.find((a) => a.name === step.agent);
+        const m = inFile ? validateManifest(inFile.spec) : null;
+        if (m?.ok) known.set(step.agent, new Set(Object.keys(m.value.endpoints)));
+        else {
+          const agent = await ctx.engine.agents.get(ctx.tenantId, step.agent).catch((err: unknown) => {
+            if (err instanceof DomainError && err.code === 'AGENT_NOT_FOUND') return null;
+            throw err;
+          });
+          known.set(step.agent, agent ? new Set(Object.keys(agent.endpoints)) : null);
+        }
+      }
+      const endpoints = known.get(step.agent);
+      const path = `workflows.${index}.${step.path}`;
+      if (!endpoints) problems.push({ path: `${path}.agent`, message: `no agent named ${step.agent}, neither in this file nor on the server` });
+      else if (!endpoints.has(step.endpoint)) problems.push({ path: `${path}.endpoint`, message: `agent ${step.agent} has no endpoint ${step.endpoint}` });
+    }
   },
   async apply(item, _existing, { engine, tenantId }) {
     await engine.workflows.deploy(tenantId, item.spec);
