@@ -82,7 +82,7 @@ describe('config file: loading', () => {
     assert.deepEqual(checkConfigFile(file), { ok: false, file, problems: [{ path: 'server', message: '--port must be 0..65535' }] });
     writeFileSync(file, 'schedules:\n  s:\n    cron: "@daily"\n    target: { agent: a, endpoint: b }\nwebhooks:\n  w:\n    url: https://example.com/hook\n    events: [run.succeeded]\n    secret: env:HOOK_SECRET\n');
     assert.equal(checkConfigFile(file, { env: {} }).ok, false, 'the reference cannot be resolved here');
-    assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], agents: [], workflows: [], schedules: ['s'], webhooks: ['w'] } });
+    assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], secrets: [], agents: [], grants: [], workflows: [], schedules: ['s'], webhooks: ['w'] } });
   });
 });
 
@@ -241,6 +241,44 @@ for (const d of await dialects()) {
       assert.equal((await t.call('DELETE', '/v1/workflows/greeter')).statusCode, 409);
       write('agents: []\n');
       assert.deepEqual((await reload()).json().diff.removed, ['workflows/greeter', 'agents/hello']);
+    });
+
+    it('secrets by reference and grants: sealed by the vault, rotated when the value behind the reference changes, never stored outside it', async () => {
+      const value1 = `sk-${randomBytes(16).toString('hex')}`;
+      const value2 = `sk-${randomBytes(16).toString('hex')}`;
+      process.env.CFG_TEST_API_KEY = value1;
+      const text = (grants: string) => `secrets:\n  api_key: env:CFG_TEST_API_KEY\n  other: { value: file:other.txt, description: from a file }\nagents:\n  - hello.json\n${grants}`;
+      writeFileSync(join(file, '..', 'other.txt'), 'other-value\n');
+      write(text('grants:\n  - { secret: nope, agent: hello }\n'));
+      const refused = await reload();
+      assert.equal(refused.statusCode, 422, refused.body);
+      assert.deepEqual(refused.json().error.details.map((p: { path: string }) => p.path), ['grants.0.secret']);
+      assert.equal(await t.engine.secrets.exists(t.tenantId, 'api_key'), false, 'nothing was written');
+      write(text('grants:\n  - { secret: api_key, agent: hello }\n  - { secret: other, agent: hello, endpoint: greet }\n'));
+      const r = await reload();
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json().diff.added, ['secrets/api_key', 'secrets/other', 'agents/hello', 'grants/api_key→hello', 'grants/other→hello/greet']);
+      assert.equal(await t.engine.secrets.readValue({ tenantId: t.tenantId, name: 'api_key' }), value1);
+      assert.equal(await t.engine.secrets.readValue({ tenantId: t.tenantId, name: 'other' }), 'other-value');
+      assert.equal((await t.call('GET', '/v1/secrets/other')).json().description, 'from a file');
+      assert.equal((await t.call('DELETE', '/v1/secrets/api_key')).statusCode, 409);
+      const grantId = (await t.call('GET', '/v1/grants?secret=api_key')).json().data[0].id;
+      assert.equal((await t.call('DELETE', `/v1/grants/${grantId}`)).statusCode, 409);
+      assert.deepEqual((await reload()).json().diff.changed, [], 'the same values: unchanged');
+      process.env.CFG_TEST_API_KEY = value2;
+      const rotated = await reload();
+      assert.deepEqual(rotated.json().diff.changed, ['secrets/api_key'], 'a new value behind the same reference');
+      assert.equal(await t.engine.secrets.readValue({ tenantId: t.tenantId, name: 'api_key' }), value2);
+      const rows = await t.store.db.selectFrom('config_resources').selectAll().where('tenant_id', '=', t.tenantId).execute();
+      assert.ok(rows.length > 0 && !JSON.stringify(rows).includes(value1) && !JSON.stringify(rows).includes(value2) && !JSON.stringify(rows).includes('other-value'));
+      write(text(''));
+      const revoked = await reload();
+      assert.deepEqual(revoked.json().diff.removed, ['grants/other→hello/greet', 'grants/api_key→hello']);
+      assert.deepEqual((await t.call('GET', '/v1/grants?secret=api_key')).json().data, []);
+      write('agents: []\n');
+      assert.deepEqual((await reload()).json().diff.removed, ['agents/hello', 'secrets/other', 'secrets/api_key']);
+      assert.equal(await t.engine.secrets.exists(t.tenantId, 'api_key'), false);
+      delete process.env.CFG_TEST_API_KEY;
     });
 
     it('only admins of the default tenant may reload', async () => {

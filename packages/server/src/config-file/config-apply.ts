@@ -36,7 +36,7 @@ export async function applyResources(engine: Engine, tenantId: string, config: L
     for (const item of desired) {
       const row = rows.get(item.name);
       if (!row) steps.push({ section, item, existing: null, change: 'added' });
-      else if (row.digest !== item.digest) steps.push({ section, item, existing: row.resource_id, change: 'changed' });
+      else if (row.digest !== item.digest || (section.current && !(await section.current(item, row.resource_id, ctx)))) steps.push({ section, item, existing: row.resource_id, change: 'changed' });
       else diff.unchanged.push(`${section.name}/${item.name}`);
     }
     for (const row of rows.values()) if (!desired.some((d) => d.name === row.name)) removals.unshift({ section, name: row.name, resourceId: row.resource_id });

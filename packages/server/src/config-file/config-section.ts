@@ -49,6 +49,12 @@ export interface ResourceSection<T = unknown> {
    * schedule's agent that neither the file nor the server has). Paths as in `parse`.
    */
   check?(item: DesiredResource<T>, ctx: ApplyContext, problems: FieldProblem[]): Promise<void>;
+  /**
+   * Whether the stored resource still is what the file says, beyond the digest: a secret's value
+   * behind an unchanged reference (digests never hold a secret, nor a hash of one). Asked of
+   * resources whose digest did not change; false makes them "changed".
+   */
+  current?(item: DesiredResource<T>, resourceId: string, ctx: ApplyContext): Promise<boolean>;
   /** Creates or updates the resource (`existing` is its id when the file made it before); returns its id. */
   apply(item: DesiredResource<T>, existing: string | null, ctx: ApplyContext): Promise<string>;
   /** Deletes a resource the file made and no longer lists (gone already is fine). */

@@ -40,6 +40,10 @@ const GUARDED: Record<string, { section: string; id: (req: Request) => string | 
   'PATCH /v1/webhooks/:id': { section: 'webhooks', id: param('id') },
   'DELETE /v1/webhooks/:id': { section: 'webhooks', id: param('id') },
   'POST /v1/webhooks/:id/rotate-secret': { section: 'webhooks', id: param('id') },
+  'POST /v1/secrets': { section: 'secrets', id: (req) => (isObject(req.body) && typeof req.body.name === 'string' ? req.body.name : undefined) },
+  'POST /v1/secrets/:name/rotate': { section: 'secrets', id: param('name') },
+  'DELETE /v1/secrets/:name': { section: 'secrets', id: param('name') },
+  'DELETE /v1/grants/:id': { section: 'grants', id: param('id') },
 };
 
 /** The header that takes a managed resource out of the file's hands. */

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { FieldProblem, WebhookCreateParams } from '@agentd/protocol';
 import { WebhookCreate } from '@agentd/protocol/schemas';
 import { DomainError } from '../core/index.ts';
@@ -14,9 +13,9 @@ const SECRET = /^whsec_[A-Za-z0-9+/]+={0,2}$/;
  * `webhooks:` — outbound event subscriptions by a name of the file's choosing: `url`, `events`,
  * `agents`, `description` as in `POST /v1/webhooks`, and `secret`, the signing secret by
  * reference (`env:NAME` or `file:path`, a `whsec_…` value), so the receiver can be given it
- * too. The digest of a definition holds a SHA-256 of the secret, never the secret: a new secret
- * behind the same reference is a change, applied as a rotation (the old one keeps signing for
- * the default overlap).
+ * too. The digest holds the reference, never the secret; a new secret behind the same reference
+ * is found by comparing with the vault's (`current`) and applied as a rotation (the old one keeps
+ * signing for the default overlap).
  */
 export const webhooksSection: ResourceSection<WebhookSpec> = {
   kind: 'resources',
@@ -49,10 +48,12 @@ export const webhooksSection: ResourceSection<WebhookSpec> = {
       ctx.problems.push(...problems);
       if (problems.length > 0 || secret === undefined) continue;
       const spec = { ...(rest as WebhookCreateParams), secret };
-      const secretHash = createHash('sha256').update(`agentd config webhook secret\u0000${secret}`).digest('hex');
-      out.push({ name, spec, digest: digestOf({ ...rest, secret: secretHash }) });
+      out.push({ name, spec, digest: digestOf({ ...rest, secret: ref }) });
     }
     return out;
+  },
+  async current(item, resourceId, { engine, tenantId }) {
+    return engine.webhooks.currentSecretIs({ tenantId, id: resourceId }, item.spec.secret).catch(() => false);
   },
   async apply(item, existing, { engine, tenantId }) {
     const { secret, ...def } = item.spec;
