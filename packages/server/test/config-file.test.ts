@@ -82,7 +82,7 @@ describe('config file: loading', () => {
     assert.deepEqual(checkConfigFile(file), { ok: false, file, problems: [{ path: 'server', message: '--port must be 0..65535' }] });
     writeFileSync(file, 'schedules:\n  s:\n    cron: "@daily"\n    target: { agent: a, endpoint: b }\nwebhooks:\n  w:\n    url: https://example.com/hook\n    events: [run.succeeded]\n    secret: env:HOOK_SECRET\n');
     assert.equal(checkConfigFile(file, { env: {} }).ok, false, 'the reference cannot be resolved here');
-    assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], secrets: [], agents: [], grants: [], workflows: [], schedules: ['s'], webhooks: ['w'] } });
+    assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], keys: [], secrets: [], agents: [], grants: [], workflows: [], schedules: ['s'], webhooks: ['w'] } });
   });
 });
 
@@ -279,6 +279,42 @@ for (const d of await dialects()) {
       assert.deepEqual((await reload()).json().diff.removed, ['agents/hello', 'secrets/other', 'secrets/api_key']);
       assert.equal(await t.engine.secrets.exists(t.tenantId, 'api_key'), false);
       delete process.env.CFG_TEST_API_KEY;
+    });
+
+    it('keys by name and role, their values by reference: a new value replaces the key; a role change needs one; a revoked value never comes back', async () => {
+      const k1 = `agd_cfg_${randomBytes(16).toString('hex')}`;
+      const k2 = `agd_cfg_${randomBytes(16).toString('hex')}`;
+      process.env.CFG_TEST_KEY = k1;
+      const keys = (role: string) => `keys:\n  ci:\n    role: ${role}\n    key: env:CFG_TEST_KEY\n  deployer:\n    role: worker\n    agents: [hello]\n    key: env:CFG_TEST_KEY_W\n`;
+      process.env.CFG_TEST_KEY_W = `agd_cfgw_${randomBytes(16).toString('hex')}`;
+      write(keys('developer'));
+      const r = await reload();
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json().diff.added, ['keys/ci', 'keys/deployer']);
+      assert.equal((await t.call('GET', '/v1/agents', { key: k1 })).statusCode, 200);
+      const listed = (await t.call('GET', '/v1/keys')).json().data.find((k: { name: string }) => k.name === 'ci');
+      assert.equal(listed.role, 'developer');
+      assert.equal((await t.call('DELETE', `/v1/keys/${listed.id}`)).statusCode, 409);
+      assert.deepEqual((await reload()).json().diff.unchanged, ['keys/ci', 'keys/deployer']);
+      write(keys('viewer'));
+      const sameValue = await reload();
+      assert.equal(sameValue.statusCode, 422, sameValue.body);
+      assert.deepEqual(sameValue.json().error.details.map((p: { path: string }) => p.path), ['keys.ci']);
+      process.env.CFG_TEST_KEY = k2;
+      const replaced = await reload();
+      assert.deepEqual(replaced.json().diff.changed, ['keys/ci']);
+      assert.equal((await t.call('GET', '/v1/agents', { key: k1 })).statusCode, 401, 'the old key is revoked');
+      assert.equal((await t.call('POST', '/v1/agents', { key: k2, body: HELLO_MANIFEST })).statusCode, 403, 'a viewer now');
+      process.env.CFG_TEST_KEY = k1;
+      const back = await reload();
+      assert.equal(back.statusCode, 422);
+      assert.match(back.json().error.details[0].message, /a revoked key never comes back/);
+      process.env.CFG_TEST_KEY = k2;
+      write('agents: []\n');
+      assert.deepEqual((await reload()).json().diff.removed, ['keys/deployer', 'keys/ci']);
+      assert.equal((await t.call('GET', '/v1/agents', { key: k2 })).statusCode, 401);
+      delete process.env.CFG_TEST_KEY;
+      delete process.env.CFG_TEST_KEY_W;
     });
 
     it('only admins of the default tenant may reload', async () => {

@@ -42,7 +42,7 @@ export async function applyResources(engine: Engine, tenantId: string, config: L
     for (const row of rows.values()) if (!desired.some((d) => d.name === row.name)) removals.unshift({ section, name: row.name, resourceId: row.resource_id });
   }
   const problems: FieldProblem[] = [];
-  for (const s of steps) await s.section.check?.(s.item, ctx, problems);
+  for (const s of steps) await s.section.check?.(s.item, s.existing, ctx, problems);
   if (problems.length > 0) throw new DomainError('CONFIG_INVALID', `${config.path} cannot be applied; nothing was changed`, problems);
   const done: string[] = [];
   const failed = (what: string, err: unknown): never => {

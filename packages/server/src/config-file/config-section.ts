@@ -46,9 +46,10 @@ export interface ResourceSection<T = unknown> {
   parse(raw: unknown, ctx: ParseContext): DesiredResource<T>[];
   /**
    * Against the server, before anything is written: what applying `item` would refuse (a
-   * schedule's agent that neither the file nor the server has). Paths as in `parse`.
+   * schedule's agent that neither the file nor the server has). Paths as in `parse`. `existing`:
+   * the resource's id when the file made it before.
    */
-  check?(item: DesiredResource<T>, ctx: ApplyContext, problems: FieldProblem[]): Promise<void>;
+  check?(item: DesiredResource<T>, existing: string | null, ctx: ApplyContext, problems: FieldProblem[]): Promise<void>;
   /**
    * Whether the stored resource still is what the file says, beyond the digest: a secret's value
    * behind an unchanged reference (digests never hold a secret, nor a hash of one). Asked of

@@ -1,6 +1,7 @@
 import type { ConfigSection } from './config-section.ts';
 import { agentsSection } from './agents-section.ts';
 import { grantsSection } from './grants-section.ts';
+import { keysSection } from './keys-section.ts';
 import { secretsSection } from './secrets-section.ts';
 import { modelsSection } from './models-section.ts';
 import { schedulesSection } from './schedules-section.ts';
@@ -21,4 +22,4 @@ import { workflowsSection } from './workflows-section.ts';
  * targets an agent endpoint or a workflow); until then a file with it is refused as an unknown
  * section.
  */
-export const CONFIG_SECTIONS: readonly ConfigSection[] = [serverSection, modelsSection, secretsSection, agentsSection, grantsSection, workflowsSection, schedulesSection, webhooksSection];
+export const CONFIG_SECTIONS: readonly ConfigSection[] = [serverSection, modelsSection, keysSection, secretsSection, agentsSection, grantsSection, workflowsSection, schedulesSection, webhooksSection];

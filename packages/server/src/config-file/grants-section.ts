@@ -41,7 +41,7 @@ export const grantsSection: ResourceSection<GrantSpec> = {
     });
     return out;
   },
-  async check(item, ctx, problems: FieldProblem[]) {
+  async check(item, _existing, ctx, problems: FieldProblem[]) {
     const { secret, agent, endpoint } = item.spec;
     const path = `grants.${(ctx.desired.get('grants') ?? []).indexOf(item)}`;
     const fileSecret = ctx.desired.get('secrets')?.some((s) => s.name === secret);

@@ -44,6 +44,7 @@ const GUARDED: Record<string, { section: string; id: (req: Request) => string | 
   'POST /v1/secrets/:name/rotate': { section: 'secrets', id: param('name') },
   'DELETE /v1/secrets/:name': { section: 'secrets', id: param('name') },
   'DELETE /v1/grants/:id': { section: 'grants', id: param('id') },
+  'DELETE /v1/keys/:id': { section: 'keys', id: param('id') },
 };
 
 /** The header that takes a managed resource out of the file's hands. */

@@ -63,7 +63,7 @@ export const schedulesSection: ResourceSection<ScheduleSpec> = {
     }
     return out;
   },
-  async check(item, ctx, problems) {
+  async check(item, _existing, ctx, problems) {
     const { agent, endpoint } = item.spec.target;
     const path = `schedules.${item.name}`;
     const input = item.spec.input === undefined ? null : item.spec.input;

@@ -26,7 +26,7 @@ export const workflowsSection: ResourceSection<Record<string, unknown>> = {
     return out;
   },
   /** Each agent step's agent and endpoint: in the file's `agents:` or on the server (deploy checks the same, too late to change nothing). */
-  async check(item, ctx, problems) {
+  async check(item, _existing, ctx, problems) {
     const w = compileWorkflow(item.spec);
     if (!w.ok) return;
     const index = (ctx.desired.get('workflows') ?? []).indexOf(item);
