@@ -17,6 +17,7 @@ import { LogsResource } from './resources/logs-resource.ts';
 import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
+import { BudgetsResource, ModelsResource, UsageResource } from './resources/usage-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -42,6 +43,9 @@ export class Agentd extends HttpClient {
   readonly workflows: WorkflowsResource;
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
+  readonly usage: UsageResource;
+  readonly models: ModelsResource;
+  readonly budgets: BudgetsResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -60,6 +64,9 @@ export class Agentd extends HttpClient {
     this.workflows = new WorkflowsResource(this);
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
+    this.usage = new UsageResource(this);
+    this.models = new ModelsResource(this);
+    this.budgets = new BudgetsResource(this);
   }
 
   /**

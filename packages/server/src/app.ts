@@ -22,6 +22,8 @@ import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
 import { declareManagedConflicts, managedGuard, reloadRoutes, type ConfigReloader } from './config-file/index.ts';
+import { modelRoutes } from './models/index.ts';
+import { usageRoutes } from './usage/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /**
@@ -118,6 +120,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     scheduleRoutes(scope, deps);
     webhookRoutes(scope, deps);
     reloadRoutes(scope, deps);
+    modelRoutes(scope, deps);
+    usageRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

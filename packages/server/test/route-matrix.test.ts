@@ -46,6 +46,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
   'POST /v1/runs/{id}/cancel': 'runs:write',
+  'POST /v1/runs/{id}/retry': 'runs:write',
   'PATCH /v1/runs/{id}': 'runs:write',
   'POST /v1/runs/{id}/signals/{name}': 'runs:write',
   'GET /v1/runs/{id}/signals': 'read',
@@ -104,6 +105,10 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
   'POST /v1/reload': 'config:reload',
+  'GET /v1/models': 'read',
+  'GET /v1/usage': 'read',
+  'GET /v1/budgets': 'read',
+  'PUT /v1/budgets': 'budgets:manage',
 };
 
 const GATE_MANIFEST = {
@@ -212,6 +217,7 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/signals/{name}/wait': { key: 'go#1', wait_ms: 0 },
         'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
+        'PUT /v1/budgets': { agent: 'hello', period: 'day', max_tokens: 1 },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
       const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);

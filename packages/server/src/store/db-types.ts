@@ -1,5 +1,7 @@
 import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, ConfigResourcesTable } from './db-types-automation.ts';
 export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, ConfigResourcesTable } from './db-types-automation.ts';
+import type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
+export type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text in both dialects. */
 export interface TenantsTable {
@@ -255,6 +257,11 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   workflow_steps: WorkflowStepsTable;
+  usage_steps: UsageStepsTable;
+  usage_runs: UsageRunsTable;
+  usage_daily: UsageDailyTable;
+  usage_budgets: UsageBudgetsTable;
+  model_rate_buckets: ModelRateBucketsTable;
   config_resources: ConfigResourcesTable;
 }
 

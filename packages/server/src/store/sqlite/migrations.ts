@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.ts';
 import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
 import { SQLITE_002 } from './migration-002.ts';
+import { SQLITE_USAGE } from './migration-usage.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const SQLITE_MIGRATIONS: Migration[] = [
@@ -314,6 +315,14 @@ CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NO
   },
   {
     id: 13,
+    name: 'workflow-for-each',
+    // for_each items are workflow_steps rows 0, 1, … of their step; a pending item keeps the
+    // input its child run will get (evaluated when the step started), cleared when it starts.
+    sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
+  },
+  { id: 14, name: 'usage', sql: SQLITE_USAGE },
+  {
+    id: 15,
     name: 'config-file-resources',
     // Resources the config file (`agentd serve --config`) manages: one row per (section, name)
     // with the id of what it made (an agent's name, a schedule's id, a webhook's whk_ id) and the
