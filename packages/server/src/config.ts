@@ -198,7 +198,16 @@ function withConfigFile(path: string, env: NodeJS.ProcessEnv): { env: NodeJS.Pro
 
 export function resolveServeConfig(flags: ServeFlags, processEnv: NodeJS.ProcessEnv = process.env): ServeConfig {
   const fromFile = flags.config !== undefined ? withConfigFile(flags.config, processEnv) : undefined;
-  const env = fromFile?.env ?? processEnv;
+  if (!fromFile) return resolveSettings(flags, processEnv);
+  try {
+    return { ...resolveSettings(flags, fromFile.env), models: fromFile.file.models, configFile: fromFile.file };
+  } catch (err) {
+    // A value may have come from the file: say which file, so the start names it.
+    throw new Error(`${(err as Error).message} (read from the flags, the environment and the server: section of ${fromFile.file.path})`);
+  }
+}
+
+function resolveSettings(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
   const port = Number(flags.port ?? env.AGENTD_PORT ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
   const sync = (flags.sqliteSynchronous ?? env.AGENTD_SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
@@ -236,8 +245,7 @@ export function resolveServeConfig(flags: ServeFlags, processEnv: NodeJS.Process
     checkTenantScope: env.AGENTD_CHECK_TENANT_SCOPE === '1',
     ...resolveWebhooks(flags, env),
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
-    models: fromFile?.file.models ?? {},
-    configFile: fromFile?.file,
+    models: {},
   };
 }
 

@@ -78,7 +78,7 @@ describe('config file: loading', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentd-cfg-'));
     const file = join(dir, 'agentd.yaml');
     writeFileSync(file, 'server:\n  port: 99999\n');
-    assert.throws(() => resolveServeConfig({ config: file }, {}), /--port must be 0\.\.65535/);
+    assert.throws(() => resolveServeConfig({ config: file }, {}), new RegExp(`--port must be 0\\.\\.65535 \\(read from the flags, the environment and the server: section of ${file}\\)`));
     assert.deepEqual(checkConfigFile(file), { ok: false, file, problems: [{ path: 'server', message: '--port must be 0..65535' }] });
     writeFileSync(file, 'schedules:\n  s:\n    cron: "@daily"\n    target: { agent: a, endpoint: b }\nwebhooks:\n  w:\n    url: https://example.com/hook\n    events: [run.succeeded]\n    secret: env:HOOK_SECRET\n');
     assert.equal(checkConfigFile(file, { env: {} }).ok, false, 'the reference cannot be resolved here');
