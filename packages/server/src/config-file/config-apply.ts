@@ -5,6 +5,7 @@ import type { Engine } from '../engine.ts';
 import type { ApplyContext, DesiredResource, ResourceSection } from './config-section.ts';
 import { CONFIG_SECTIONS } from './config-sections.ts';
 import type { LoadedConfig } from './config-load.ts';
+import { isStoreUnavailable } from '../store/index.ts';
 
 export const emptyDiff = (): ConfigDiff => ({ added: [], changed: [], removed: [], unchanged: [] });
 
@@ -46,6 +47,8 @@ export async function applyResources(engine: Engine, tenantId: string, config: L
   if (problems.length > 0) throw new DomainError('CONFIG_INVALID', `${config.path} cannot be applied; nothing was changed`, problems);
   const done: string[] = [];
   const failed = (what: string, err: unknown): never => {
+    // The database gone is the database's error (503 UNAVAILABLE), not the file's.
+    if (isStoreUnavailable(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     const details: FieldProblem[] = [{ path: what.replace('/', '.'), message }];
     throw new DomainError('CONFIG_INVALID', `${config.path}: applying ${what} failed (${message}); applied before it: ${done.length > 0 ? done.join(', ') : 'nothing'}`, details);
