@@ -135,6 +135,10 @@ for (const d of await dialects()) {
       const again = await reload();
       assert.deepEqual(again.json().diff, { added: [], changed: [], removed: [], unchanged: ['agents/hello', 'schedules/daily', 'models/fake'] });
       assert.equal((await t.call('GET', '/v1/agents/hello')).json().version, 1, 'an unchanged manifest is not deployed again');
+      await t.engine.audit.settled();
+      const audit = (await t.call('GET', '/v1/audit?action=config.applied')).json().data;
+      assert.equal(audit.length, 2, JSON.stringify(audit));
+      assert.deepEqual(audit[1].details, { file, added: ['agents/hello', 'schedules/daily', 'models/fake'], changed: [], removed: [], unchanged: 0 });
     });
 
     it('a changed schedule and model are "changed", a new one "added", one no longer listed "removed"; models are replaced in place', async () => {

@@ -1,4 +1,4 @@
-import type { ModelAliasConfig, ReloadResult } from '@agentd/protocol/schemas';
+import type { ConfigDiff, ModelAliasConfig, ReloadResult } from '@agentd/protocol/schemas';
 import { canonicalJson, DomainError } from '../core/index.ts';
 import type { Engine } from '../engine.ts';
 import { DEFAULT_TENANT } from '../store/index.ts';
@@ -39,6 +39,7 @@ export class ConfigReloader {
     return this.#serial(async () => {
       const loaded = loadConfigFile(this.path, this.#env);
       if (!loaded.ok) {
+        await this.#audit('error', { file: this.path, problems: loaded.problems.length }).catch(() => {});
         const first = loaded.problems[0];
         const more = loaded.problems.length > 1 ? ` (and ${loaded.problems.length - 1} more problems in details)` : '';
         throw new DomainError('CONFIG_INVALID', `${loaded.path} is invalid, nothing was changed: ${first.path || '(file)'} ${first.message}${more}`, loaded.problems);
@@ -58,8 +59,22 @@ export class ConfigReloader {
     return next;
   }
 
+  /**
+   * One audit record per apply, in the default tenant: `config.applied`, the changes (at most 100
+   * entries of each kind) or, when it failed, the error. No values: entries are section/name.
+   */
+  async #audit(outcome: 'ok' | 'error', details: Record<string, unknown>): Promise<void> {
+    await this.#engine.audit.record([{ tenantId: DEFAULT_TENANT, actor: null, actorRole: null, action: 'config.applied', targetType: 'config', targetId: null, outcome, statusCode: null, requestId: null, details }]);
+  }
+
   async #apply(config: LoadedConfig): Promise<ReloadResult> {
-    const diff = await applyResources(this.#engine, DEFAULT_TENANT, config);
+    let diff: ConfigDiff;
+    try {
+      diff = await applyResources(this.#engine, DEFAULT_TENANT, config);
+    } catch (err) {
+      await this.#audit('error', { file: config.path, error: (err as Error).message.slice(0, 500) }).catch(() => {});
+      throw err;
+    }
     const models = this.#engine.models;
     const next: Record<string, ModelAliasConfig> = config.models;
     const applied = this.#appliedModels;
@@ -75,6 +90,8 @@ export class ConfigReloader {
     this.#appliedModels = structuredClone(next);
     const names = new Set([...Object.keys(this.#started), ...Object.keys(config.server)]);
     const restart = [...names].filter((n) => this.#started[n] !== config.server[n]).map(settingPath).sort();
+    const first = (list: string[]) => list.slice(0, 100);
+    await this.#audit('ok', { file: config.path, added: first(diff.added), changed: first(diff.changed), removed: first(diff.removed), unchanged: diff.unchanged.length });
     return { file: config.path, diff, restart_required: restart };
   }
 }
