@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { resolveServeConfig, checkConfigFile } from '../src/config.ts';
 import { parseConfigText } from '../src/config-file/index.ts';
 import { EgressPolicy } from '../src/egress/index.ts';
+import { Keyring } from '../src/secrets/master-key.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 
@@ -324,6 +325,41 @@ for (const d of await dialects()) {
     it('only admins of the default tenant may reload', async () => {
       const dev = await t.keyFor('developer');
       assert.equal((await t.call('POST', '/v1/reload', { body: {}, key: dev })).statusCode, 403);
+    });
+  });
+}
+
+for (const d of (await dialects()).filter((x) => x.name === 'postgres')) {
+  describe('config file: two nodes applying at once (postgres)', { skip: d.skip }, () => {
+    let db: TestDatabase;
+    const apps: TestApp[] = [];
+    before(async () => {
+      db = await d.create();
+    });
+    after(async () => {
+      for (const a of apps) await a.close();
+      await db?.cleanup();
+    });
+
+    it('one applies, the other then finds everything unchanged: no duplicate webhook, one agent version', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'agentd-cfg2-'));
+      const file = join(dir, 'agentd.yaml');
+      writeFileSync(join(dir, 'hello.json'), JSON.stringify(HELLO_MANIFEST));
+      process.env.CFG_TEST_HOOK_SECRET_N = HOOK_SECRET;
+      writeFileSync(file, 'agents:\n  - hello.json\nwebhooks:\n  ops:\n    url: http://127.0.0.1:9/n\n    events: [run.succeeded]\n    secret: env:CFG_TEST_HOOK_SECRET_N\n');
+      const keyring = Keyring.generate(); // every node has the same master key
+      for (let i = 0; i < 2; i++) apps.push(await startTestApp(db, { configPath: file, keyring, webhooks: { egress: EgressPolicy.parse('127.0.0.1') } }));
+      const [a, b] = await Promise.all(apps.map((t) => t.call('POST', '/v1/reload', { body: {} })));
+      delete process.env.CFG_TEST_HOOK_SECRET_N;
+      assert.equal(a.statusCode, 200, a.body);
+      assert.equal(b.statusCode, 200, b.body);
+      const diffs = [a.json().diff, b.json().diff].sort((x, y) => y.added.length - x.added.length);
+      assert.deepEqual(diffs, [
+        { added: ['agents/hello', 'webhooks/ops'], changed: [], removed: [], unchanged: [] },
+        { added: [], changed: [], removed: [], unchanged: ['agents/hello', 'webhooks/ops'] },
+      ]);
+      assert.equal((await apps[0].call('GET', '/v1/webhooks')).json().data.length, 1);
+      assert.equal((await apps[0].call('GET', '/v1/agents/hello')).json().version, 1);
     });
   });
 }

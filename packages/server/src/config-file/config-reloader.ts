@@ -8,7 +8,7 @@ import { settingPath, type ServerSettings } from './server-section.ts';
 
 /**
  * The config file of a running server (`agentd serve --config`): applies it at start and again
- * on `POST /v1/reload`, `agentd reload` or SIGHUP. Reloads of one process run one at a time.
+ * on `POST /v1/reload`, `agentd reload` or SIGHUP. Applies run one at a time, across nodes too (store.exclusive).
  * What a reload does:
  * - resources (agents, workflows, schedules, webhooks) are created, updated and deleted in the
  *   database, for every node (applyResources);
@@ -53,8 +53,10 @@ export class ConfigReloader {
     return this.#serial(() => this.#apply(config));
   }
 
+  /** One at a time in this process, and across nodes (store.exclusive: an advisory lock on PostgreSQL). */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(fn, fn);
+    const run = () => this.#engine.store.exclusive('config-apply', fn);
+    const next = this.#queue.then(run, run);
     this.#queue = next.catch(() => undefined);
     return next;
   }
