@@ -9,3 +9,4 @@ export type * from './schemas/schedules.ts';
 export type * from './schemas/webhooks.ts';
 export type * from './schemas/config.ts';
 export type * from './schemas/usage.ts';
+export type * from './schemas/mcp-servers.ts';

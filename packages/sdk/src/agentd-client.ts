@@ -18,6 +18,7 @@ import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
 import { BudgetsResource, ModelsResource, UsageResource } from './resources/usage-resource.ts';
+import { McpServersResource } from './resources/mcp-servers-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -46,6 +47,7 @@ export class Agentd extends HttpClient {
   readonly usage: UsageResource;
   readonly models: ModelsResource;
   readonly budgets: BudgetsResource;
+  readonly mcpServers: McpServersResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -67,6 +69,7 @@ export class Agentd extends HttpClient {
     this.usage = new UsageResource(this);
     this.models = new ModelsResource(this);
     this.budgets = new BudgetsResource(this);
+    this.mcpServers = new McpServersResource(this);
   }
 
   /**

@@ -24,6 +24,7 @@ import { webhookRoutes } from './webhooks/index.ts';
 import { declareManagedConflicts, managedGuard, reloadRoutes, type ConfigReloader } from './config-file/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { usageRoutes } from './usage/index.ts';
+import { mcpRoutes } from './mcp/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /**
@@ -122,6 +123,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     reloadRoutes(scope, deps);
     modelRoutes(scope, deps);
     usageRoutes(scope, deps);
+    mcpRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

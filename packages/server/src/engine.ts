@@ -28,6 +28,8 @@ import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { ManagedResources } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
+import { McpServerService, OutboundTools } from './mcp/index.ts';
+import type { ToolCaps } from './tools/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -77,6 +79,13 @@ export interface Engine {
   models: Record<string, ModelAliasConfig>;
   /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
   usage: UsageService;
+  /** MCP servers registered per tenant, their pinned tools (mcp/). */
+  mcpServers: McpServerService;
+  /**
+   * The tools of LLM agents that reach outside (http_fetch, MCP servers), under the egress policy
+   * and the tool caps: `create({tenantId, agent, entry})` makes the runners of a manifest entry.
+   */
+  tools: OutboundTools;
   /** Resources the config file manages (config_resources): reload diffs them, the API refuses writes to them. */
   configResources: ManagedResources;
 }
@@ -118,6 +127,8 @@ export function createEngine(opts: {
   models?: Record<string, ModelAliasConfig>;
   /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
   modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
+  /** Default caps of a tool call (bytes of a reply, time); default 1 MiB and 30 s. */
+  tools?: { caps?: Partial<ToolCaps> };
 }): Engine {
   const { store, clock } = opts;
   const models = opts.models ?? {};
@@ -136,6 +147,10 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  // LLM agents' tools (http_fetch, MCP servers) go out under the same policy as webhooks.
+  const toolEgress = new EgressClient({ policy: egress.policy, resolve: hooks.resolve, userAgent: 'agentd-tools' });
+  const mcpServers = new McpServerService({ store, secrets, audit, egress: toolEgress, caps: opts.tools?.caps });
+  const tools = new OutboundTools({ egress: toolEgress, mcp: mcpServers, caps: opts.tools?.caps });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
@@ -176,6 +191,8 @@ export function createEngine(opts: {
     modelAliases,
     models,
     usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
+    mcpServers,
+    tools,
     configResources: new ManagedResources(store),
   };
 }

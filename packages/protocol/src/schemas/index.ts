@@ -22,3 +22,4 @@ export * from './webhooks.ts';
 export * from './models.ts';
 export * from './config.ts';
 export * from './usage.ts';
+export * from './mcp-servers.ts';

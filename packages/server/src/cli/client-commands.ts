@@ -14,6 +14,7 @@ import { registerSchedulesCommand } from './schedules-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
 import { registerReloadCommand } from './reload-command.ts';
 import { registerUsageCommands } from './usage-command.ts';
+import { registerMcpServersCommand } from './mcp-servers-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -35,4 +36,5 @@ export function registerClientCommands(program: Command): void {
   registerWebhooksCommand(program);
   registerReloadCommand(program);
   registerUsageCommands(program);
+  registerMcpServersCommand(program);
 }

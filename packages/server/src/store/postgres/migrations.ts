@@ -335,6 +335,36 @@ CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NO
   { id: 15, name: 'usage', sql: POSTGRES_USAGE },
   {
     id: 16,
+    name: 'mcp-servers',
+    // MCP servers registered per tenant (mcp/): the tools an admin approved (tools, pinned by
+    // tools_hash over names, descriptions and input schemas) and, once the server lists something
+    // else, what it listed (pending_tools) while it stays disabled until approved again.
+    // auth_secret is a vault secret's name, never a value.
+    sql: `
+CREATE TABLE mcp_servers (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  name TEXT NOT NULL,
+  url TEXT NOT NULL,
+  auth_secret TEXT,
+  auth_header TEXT,
+  description TEXT,
+  status TEXT NOT NULL,
+  tools TEXT NOT NULL,
+  tools_hash TEXT NOT NULL,
+  pending_tools TEXT,
+  pending_tools_hash TEXT,
+  disabled_reason TEXT,
+  disabled_at BIGINT,
+  approved_at BIGINT NOT NULL,
+  approved_by TEXT,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+);
+`,
+  },
+  {
+    id: 17,
     name: 'config-file-resources',
     // Resources the config file (`agentd serve --config`) manages: one row per (section, name)
     // with the id of what it made (an agent's name, a schedule's id, a webhook's whk_ id) and the
