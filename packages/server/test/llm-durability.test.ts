@@ -8,9 +8,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { killAllChildren, startServerProcess, waitUntil, type ServerProcess } from './helpers/server-process.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
@@ -18,7 +18,6 @@ import { FakeLlm } from './helpers/fake-llm.ts';
 import type { ToolFactory, ToolRunner } from '../src/tools/index.ts';
 
 const KEY = 'sk-durability';
-const ENTRY = resolve(import.meta.dirname, 'fixtures/llm-serve.ts');
 
 const refundAgent = {
   apiVersion: 'agentd.dev/v1',
@@ -39,8 +38,10 @@ for (const d of await dialects()) {
       await fake.start();
       db = await d.create();
       dataDir = d.name === 'sqlite' ? db.location : mkdtempSync(join(tmpdir(), 'agentd-llm-crash-'));
-      const models = { fake: { provider: 'openai-compatible', base_url: fake.baseUrl, model: 'fake-1', api_key_secret: 'model_key' } };
-      server = await startServerProcess({ dataDir, databaseUrl: d.name === 'postgres' ? db.location : undefined, entry: ENTRY, env: { TEST_LLM_MODELS: JSON.stringify(models), TEST_LLM_LEASE_TTL_MS: '1500' } });
+      // agentd serve --config with a models: section; a short LLM lease, so a killed node's run goes on soon.
+      const config = join(mkdtempSync(join(tmpdir(), 'agentd-llm-config-')), 'agentd.yaml');
+      writeFileSync(config, `models:\n  fake:\n    provider: openai-compatible\n    base_url: ${fake.baseUrl}\n    model: fake-1\n    api_key_secret: model_key\n`);
+      server = await startServerProcess({ dataDir, databaseUrl: d.name === 'postgres' ? db.location : undefined, args: ['--config', config], env: { AGENTD_LLM_LEASE_TTL: '1500ms', AGENTD_LLM_POLL_INTERVAL: '50ms' } });
     });
     after(async () => {
       await server?.stop();

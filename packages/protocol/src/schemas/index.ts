@@ -20,5 +20,6 @@ export * from './workflows.ts';
 export * from './schedules.ts';
 export * from './webhooks.ts';
 export * from './models.ts';
+export * from './config.ts';
 export * from './usage.ts';
 export * from './mcp-servers.ts';

@@ -12,6 +12,7 @@ import { registerLogsCommand } from './logs-command.ts';
 import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
+import { registerReloadCommand } from './reload-command.ts';
 import { registerUsageCommands } from './usage-command.ts';
 import { registerMcpServersCommand } from './mcp-servers-command.ts';
 
@@ -33,6 +34,7 @@ export function registerClientCommands(program: Command): void {
   registerWorkflowsCommand(program);
   registerSchedulesCommand(program);
   registerWebhooksCommand(program);
+  registerReloadCommand(program);
   registerUsageCommands(program);
   registerMcpServersCommand(program);
 }

@@ -1,7 +1,7 @@
 import type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 export type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
-import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable } from './db-types-automation.ts';
-export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable } from './db-types-automation.ts';
+import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
+export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text in both dialects. */
 export interface TenantsTable {
@@ -265,5 +265,6 @@ export interface Database {
   usage_budgets: UsageBudgetsTable;
   model_rate_buckets: ModelRateBucketsTable;
   mcp_servers: McpServersTable;
+  config_resources: ConfigResourcesTable;
 }
 

@@ -12,7 +12,9 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'signals',
   'webhooks', 'webhook_secrets', 'webhook_deliveries',
   'workflow_steps',
+  'config_resources',
   'usage_steps', 'usage_runs', 'usage_daily', 'usage_budgets',
+  'mcp_servers',
 ]);
 /**
  * `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves;
