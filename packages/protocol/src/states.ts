@@ -37,6 +37,8 @@ export const WaitingReason = {
   child: 'child',
   signal: 'signal',
   sleep: 'sleep',
+  /** An enqueued session message, held until the messages before it end (multitask enqueue). */
+  session: 'session',
 } as const;
 export type WaitingReason = (typeof WaitingReason)[keyof typeof WaitingReason];
 

@@ -21,6 +21,7 @@ import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
+import { sessionRoutes } from './sessions/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -109,6 +110,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     auditRoutes(scope, deps);
     workflowRoutes(scope, deps);
     scheduleRoutes(scope, deps);
+    sessionRoutes(scope, deps);
     webhookRoutes(scope, deps);
     openapiRoutes(scope);
   });

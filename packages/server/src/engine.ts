@@ -23,6 +23,7 @@ import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/in
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { SessionService } from './sessions/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
@@ -58,6 +59,8 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /** Sessions: conversations whose messages are runs (registers its run hooks on the store). */
+  sessions: SessionService;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -93,6 +96,8 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Sessions: the idle time after which a session ends itself when it names none (default 24 h). */
+  sessions?: { idleTtlMs?: number };
 }): Engine {
   const { store, clock } = opts;
   const agents = new AgentService(store);
@@ -109,6 +114,7 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  const sessions = new SessionService({ store, agents, runs, leases, clock, idleTtlMs: opts.sessions?.idleTtlMs });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
@@ -128,7 +134,7 @@ export function createEngine(opts: {
     events: new EventService(store),
     findings: new FindingService(store),
     logs: new LogService(store),
-    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, clock, ...opts.sweep }),
+    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, sessions, clock, ...opts.sweep }),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,
@@ -144,5 +150,6 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    sessions,
   };
 }

@@ -52,6 +52,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     keyring,
     calls: config.orchestration,
     sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
+    sessions: { idleTtlMs: config.sessionIdleTtlMs },
     webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
   });
   await bootstrapAdminKey(engine, config, print);

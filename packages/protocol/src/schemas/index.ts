@@ -20,3 +20,4 @@ export * from './workflows.ts';
 export * from './schedules.ts';
 export * from './webhooks.ts';
 export * from './models.ts';
+export * from './sessions.ts';

@@ -1,3 +1,4 @@
+import type { SessionsTable, SessionMessagesTable } from './db-types-sessions.ts';
 import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
 export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
 
@@ -90,6 +91,8 @@ export interface RunsTable {
   kind: string;
   /** Children ever made by this run (the fan-out cap). */
   child_count: number;
+  /** The session whose message this run is (sessions/); null for a run outside any. */
+  session_id: string | null;
 }
 
 export interface RunAttemptsTable {
@@ -255,5 +258,7 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   workflow_steps: WorkflowStepsTable;
+  sessions: SessionsTable;
+  session_messages: SessionMessagesTable;
 }
 

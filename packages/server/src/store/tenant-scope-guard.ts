@@ -12,6 +12,7 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'signals',
   'webhooks', 'webhook_secrets', 'webhook_deliveries',
   'workflow_steps',
+  'sessions', 'session_messages',
 ]);
 /** `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves. */
 export const UNSCOPED_TABLES: ReadonlySet<string> = new Set(['tenants', 'agentd_migrations', 'rate_limit_buckets']);

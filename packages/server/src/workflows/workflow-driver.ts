@@ -331,6 +331,7 @@ export class WorkflowDriver {
           step: step.id,
           kind: 'agent',
           child_count: 0,
+          session_id: null,
         },
       },
     ]);
