@@ -43,8 +43,6 @@ export type {
   SessionMessageAccepted,
   SessionPage,
   SessionMessagePage,
-  MultitaskStrategy,
-  SessionStatus,
   TaskSession,
   Signal,
   SignalWaitResult,

@@ -14,6 +14,7 @@ import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
 import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
+import { SessionsResource } from './resources/sessions-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
 
 /**
@@ -40,6 +41,7 @@ export class Agentd extends HttpClient {
   readonly workflows: WorkflowsResource;
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
+  readonly sessions: SessionsResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -58,6 +60,7 @@ export class Agentd extends HttpClient {
     this.workflows = new WorkflowsResource(this);
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
+    this.sessions = new SessionsResource(this, this.runs);
   }
 }
 

@@ -5,15 +5,7 @@
  */
 import Type, { type Static } from 'typebox';
 import { Json, ListQueryFields, Nullable, OneOf, Time } from './common.ts';
-
-export const SESSION_STATUSES = ['active', 'paused', 'ended'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
-
-/** What a message sent while another is in flight does: refuse (409 SESSION_BUSY), wait its turn, or cancel the one in flight. */
-export const MULTITASK_STRATEGIES = ['reject', 'enqueue', 'interrupt'] as const;
-export type MultitaskStrategy = (typeof MULTITASK_STRATEGIES)[number];
-
-export const SESSION_MESSAGE_ROLES = ['user', 'assistant'] as const;
+import { MULTITASK_STRATEGIES, SESSION_MESSAGE_ROLES, SESSION_STATUSES } from '../states.ts';
 
 /** The longest a session may sit idle before it ends itself (30 days), and the shortest (1 s). */
 export const SESSION_IDLE_TTL_MAX_MS = 30 * 24 * 3_600_000;

@@ -11,6 +11,8 @@ import { registerFindingsCommand } from './findings-command.ts';
 import { registerLogsCommand } from './logs-command.ts';
 import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
+import { registerSessionsCommand } from './sessions-command.ts';
+import { registerChatCommand } from './chat-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
 
 /**
@@ -31,4 +33,6 @@ export function registerClientCommands(program: Command): void {
   registerWorkflowsCommand(program);
   registerSchedulesCommand(program);
   registerWebhooksCommand(program);
+  registerSessionsCommand(program);
+  registerChatCommand(program);
 }

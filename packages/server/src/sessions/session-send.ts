@@ -6,9 +6,12 @@ import { cancelRun, createRuns, type PreparedRun } from '../runs/index.ts';
 import { toMessage } from './session-codec.ts';
 import { appendMessage, lockSession, saveSession } from './session-turns.ts';
 
+/** An epoch ms as the wire's ISO time (error details). */
+export const isoOf = (ms: number | null): string | null => (ms === null ? null : new Date(Number(ms)).toISOString());
+
 /** A 409/410 for a session that takes no message now, or nothing. */
 export function refusal(session: SessionsTable): DomainError | null {
-  if (session.status === 'ended') return new DomainError('SESSION_ENDED', `session ${session.id} ended${session.end_reason ? ` (${session.end_reason})` : ''}; it accepts no messages`, { ended_at: session.ended_at, reason: session.end_reason });
+  if (session.status === 'ended') return new DomainError('SESSION_ENDED', `session ${session.id} ended${session.end_reason ? ` (${session.end_reason})` : ''}; it accepts no messages`, { ended_at: isoOf(session.ended_at), reason: session.end_reason });
   if (session.status === 'paused') return new DomainError('SESSION_PAUSED', `session ${session.id} is paused; resume it to send messages`);
   return null;
 }

@@ -10,7 +10,7 @@ import { toEvent } from '../runs/index.ts';
 import { belowHorizon } from '../events/index.ts';
 import { toMessage, toSession } from './session-codec.ts';
 import { taskContexts } from './session-history.ts';
-import { sendIn } from './session-send.ts';
+import { isoOf, sendIn } from './session-send.ts';
 import { admitNext, cancelSessionRuns, lockSession, saveSession, sessionRunEnded } from './session-turns.ts';
 
 /** How long a session may sit idle (no message in flight, none sent) before it ends itself: 24 h. */
@@ -98,7 +98,7 @@ export class SessionService {
   /** A message: a run of the session's endpoint with `content` as its input (see sendIn). */
   async send(tenantId: string, id: string, body: { content: unknown; multitask?: MultitaskStrategy; metadata?: Record<string, unknown> }, opts: { after?: AfterWrite<SessionMessageAccepted> } = {}): Promise<SessionMessageAccepted> {
     const s = await this.#row(tenantId, id);
-    if (s.status === 'ended') throw new DomainError('SESSION_ENDED', `session ${id} ended${s.end_reason ? ` (${s.end_reason})` : ''}; it accepts no messages`, { ended_at: s.ended_at, reason: s.end_reason });
+    if (s.status === 'ended') throw new DomainError('SESSION_ENDED', `session ${id} ended${s.end_reason ? ` (${s.end_reason})` : ''}; it accepts no messages`, { ended_at: isoOf(s.ended_at), reason: s.end_reason });
     // The input is checked against the endpoint's schema here, before the write (field paths under `content`).
     const prepared = await this.#runs.prepare(tenantId, { agent: s.agent, endpoint: s.endpoint, input: body.content, metadata: { ...body.metadata, session_id: id } }, '').catch((err: unknown) => {
       if (err instanceof DomainError && err.code === 'INPUT_INVALID' && Array.isArray(err.details)) {
@@ -119,7 +119,7 @@ export class SessionService {
     return this.#store.writer.write(async (ctx) => {
       const s = await lockSession(ctx, tenantId, id);
       if (!s) throw new DomainError('SESSION_NOT_FOUND', `no session ${JSON.stringify(id)}`);
-      if (s.status === 'ended') throw new DomainError('SESSION_ENDED', `session ${id} already ended`, { ended_at: s.ended_at, reason: s.end_reason });
+      if (s.status === 'ended') throw new DomainError('SESSION_ENDED', `session ${id} already ended`, { ended_at: isoOf(s.ended_at), reason: s.end_reason });
       await change(ctx, s);
       const fresh = await lockSession(ctx, tenantId, id);
       const session = toSession(fresh!, ctx.wire);
