@@ -1,6 +1,7 @@
 import { createInterface, type Interface } from 'node:readline';
 import { MULTITASK_STRATEGIES, type Agentd, type MultitaskStrategy, type RunEvent, type Session } from '@agentd/sdk';
 import { Option, type Command } from 'commander';
+import { UsageError } from './cli-errors.ts';
 import { clientAction } from './client-action.ts';
 import { addConnectionOptions } from './client-config.ts';
 import { contentLine } from './sessions-command.ts';
@@ -153,6 +154,7 @@ export function registerChatCommand(program: Command): void {
     .action(
       clientAction<ChatFlags, [string]>(async ({ client, options }, agentName) => {
         const session = options.session ? await client.sessions.retrieve(options.session) : await client.sessions.create({ agent: agentName, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
+        if (session.status === 'ended') throw new UsageError(`session ${session.id} ended${session.end_reason ? ` (${session.end_reason})` : ''}; start a new one with: agentd chat ${session.agent}`);
         const agent = await client.agents.retrieve(session.agent);
         const schema = (agent.endpoints as Record<string, { input?: unknown }>)[session.endpoint]?.input;
         const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true, prompt: 'you> ' });
@@ -185,6 +187,8 @@ export function registerChatCommand(program: Command): void {
           });
           rl.prompt();
         });
+        // The reader is closed but stdin (a pipe or a terminal) would still hold the process open.
+        process.stdin.destroy();
         if (failed) throw failed;
         process.stdout.write(`\nleft session ${session.id}; come back with: agentd chat ${session.agent} --session ${session.id}\n`);
       }),
