@@ -62,21 +62,18 @@ export function sessionRoutes(app: RouteApp, { engine, idempotency, config }: Ap
           response: { 200: Session, ...errors(401, 403, 404, 410) },
         },
       },
-      async (request) => sessions[action](tenantOf(request), request.params.id),
+      async (request, reply) => idempotency.run(request, reply, 200, (record) => sessions[action](tenantOf(request), request.params.id, { after: record })),
     );
   }
   app.post(
     '/v1/sessions/:id/end',
     { config: { permission: 'runs:write' }, schema: { tags, summary: 'End a session for good (its live runs are cancelled)', params: IdParams, body: SessionEnd, response: { 200: Session, ...errors(401, 403, 404, 410) } } },
-    async (request) => sessions.end(tenantOf(request), request.params.id, { reason: request.body?.reason }),
+    async (request, reply) => idempotency.run(request, reply, 200, (record) => sessions.end(tenantOf(request), request.params.id, { reason: request.body?.reason, after: record })),
   );
   app.post(
     '/v1/sessions/:id/fork',
     { config: { permission: 'runs:write' }, schema: { tags, summary: 'Fork a session at a message', description: 'A new active session whose history is a copy of this one up to `message_id` (default: the newest message).', params: IdParams, body: SessionFork, response: { 201: Session, ...errors(401, 403, 404) } } },
-    async (request, reply) => {
-      reply.code(201);
-      return sessions.fork(tenantOf(request), request.params.id, request.body ?? {});
-    },
+    async (request, reply) => idempotency.run(request, reply, 201, (record) => sessions.fork(tenantOf(request), request.params.id, request.body ?? {}, { after: record })),
   );
   app.get(
     '/v1/sessions/:id/events',
