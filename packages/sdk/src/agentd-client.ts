@@ -16,6 +16,8 @@ import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
 import { SessionsResource } from './resources/sessions-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
+import { BudgetsResource, ModelsResource, UsageResource } from './resources/usage-resource.ts';
+import { McpServersResource } from './resources/mcp-servers-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -42,6 +44,10 @@ export class Agentd extends HttpClient {
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
   readonly sessions: SessionsResource;
+  readonly usage: UsageResource;
+  readonly models: ModelsResource;
+  readonly budgets: BudgetsResource;
+  readonly mcpServers: McpServersResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -61,6 +67,10 @@ export class Agentd extends HttpClient {
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
     this.sessions = new SessionsResource(this, this.runs);
+    this.usage = new UsageResource(this);
+    this.models = new ModelsResource(this);
+    this.budgets = new BudgetsResource(this);
+    this.mcpServers = new McpServersResource(this);
   }
 }
 

@@ -22,6 +22,9 @@ import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
 import { sessionRoutes } from './sessions/index.ts';
+import { modelRoutes } from './models/index.ts';
+import { usageRoutes } from './usage/index.ts';
+import { mcpRoutes } from './mcp/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -112,6 +115,9 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     scheduleRoutes(scope, deps);
     sessionRoutes(scope, deps);
     webhookRoutes(scope, deps);
+    modelRoutes(scope, deps);
+    usageRoutes(scope, deps);
+    mcpRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

@@ -83,6 +83,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
         await engine.scheduleTicker.stop();
         await engine.webhookDelivery.stop();
         engine.egress.close();
+        engine.tools.close();
         await store.close();
       })()),
   };

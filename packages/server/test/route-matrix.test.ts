@@ -13,6 +13,7 @@ import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 import { ROLE_PERMISSIONS, type Permission } from '../src/http/auth.ts';
 import { EgressPolicy } from '../src/egress/index.ts';
+import { startMcpTestServer, type McpTestServer } from './helpers/mcp-test-server.ts';
 
 /** Every route and the permission it declares (http/auth.ts); `public` needs no key. */
 const PERMISSIONS: Record<string, Permission> = {
@@ -46,6 +47,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
   'POST /v1/runs/{id}/cancel': 'runs:write',
+  'POST /v1/runs/{id}/retry': 'runs:write',
   'PATCH /v1/runs/{id}': 'runs:write',
   'POST /v1/runs/{id}/signals/{name}': 'runs:write',
   'GET /v1/runs/{id}/signals': 'read',
@@ -114,6 +116,15 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/webhooks/{id}/deliveries': 'webhooks:read',
   'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
+  'GET /v1/models': 'read',
+  'GET /v1/usage': 'read',
+  'GET /v1/budgets': 'read',
+  'PUT /v1/budgets': 'budgets:manage',
+  'GET /v1/mcp-servers': 'mcp:read',
+  'POST /v1/mcp-servers': 'mcp:manage',
+  'GET /v1/mcp-servers/{name}': 'mcp:read',
+  'DELETE /v1/mcp-servers/{name}': 'mcp:manage',
+  'POST /v1/mcp-servers/{name}/approve': 'mcp:manage',
 };
 
 const GATE_MANIFEST = {
@@ -128,9 +139,11 @@ for (const d of await dialects()) {
     let db: TestDatabase;
     let t: TestApp;
     let otherAdmin: string;
+    let mcp: McpTestServer;
     const ids: Record<string, string> = {};
 
     before(async () => {
+      mcp = await startMcpTestServer();
       db = await d.create();
       t = await startTestApp(db, { webhooks: { egress: new EgressPolicy(['127.0.0.1']) } });
       const ok = async (method: string, url: string, body?: unknown, key?: string) => {
@@ -159,12 +172,15 @@ for (const d of await dialects()) {
       ids.webhook = (await ok('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['run.*'] })).id;
       await ok('POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'B' } });
       ids.delivery = (await ok('GET', `/v1/webhooks/${ids.webhook}/deliveries`)).data[0].id;
+      // Named like the agent, so `/v1/mcp-servers/{name}` names one of tenant A's.
+      await ok('POST', '/v1/mcp-servers', { name: 'hello', url: mcp.url });
       const other = await t.engine.tenants.create({ name: 'Other' });
       otherAdmin = await t.keyFor('admin', other.id);
     });
     after(async () => {
       await t?.close();
       await db?.cleanup();
+      await mcp?.close();
     });
 
     it('pins the permission of every registered route', () => {
@@ -198,7 +214,7 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, `/v1/sessions/${ids.session}`, `/v1/sessions/${ids.session}/messages`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, '/v1/mcp-servers/hello', `/v1/sessions/${ids.session}`, `/v1/sessions/${ids.session}/messages`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();
@@ -225,6 +241,7 @@ for (const d of await dialects()) {
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
         'POST /v1/sessions': { agent: 'hello' },
         'POST /v1/sessions/{id}/messages': { content: { name: 'x' } },
+        'PUT /v1/budgets': { agent: 'hello', period: 'day', max_tokens: 1 },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
       const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);

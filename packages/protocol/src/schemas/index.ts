@@ -21,3 +21,5 @@ export * from './schedules.ts';
 export * from './webhooks.ts';
 export * from './models.ts';
 export * from './sessions.ts';
+export * from './usage.ts';
+export * from './mcp-servers.ts';

@@ -14,6 +14,8 @@ import { registerSchedulesCommand } from './schedules-command.ts';
 import { registerSessionsCommand } from './sessions-command.ts';
 import { registerChatCommand } from './chat-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
+import { registerUsageCommands } from './usage-command.ts';
+import { registerMcpServersCommand } from './mcp-servers-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -35,4 +37,6 @@ export function registerClientCommands(program: Command): void {
   registerWebhooksCommand(program);
   registerSessionsCommand(program);
   registerChatCommand(program);
+  registerUsageCommands(program);
+  registerMcpServersCommand(program);
 }

@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class ErrorDetail(_Model):
     code: str
-    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, SESSION_NOT_FOUND, SESSION_MESSAGE_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, SESSION_BUSY, SESSION_PAUSED, IDEMPOTENCY_IN_FLIGHT, WEBHOOK_DELIVERY_PENDING, SESSION_ENDED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_NOT_SUPPORTED, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, INPUT_INVALID, OUTPUT_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
+    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, SESSION_NOT_FOUND, SESSION_MESSAGE_NOT_FOUND, MCP_SERVER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, SESSION_BUSY, SESSION_PAUSED, IDEMPOTENCY_IN_FLIGHT, MCP_SERVER_EXISTS, MCP_TOOLS_CHANGED, WEBHOOK_DELIVERY_PENDING, SESSION_ENDED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, MCP_SERVER_UNREACHABLE, INPUT_INVALID, OUTPUT_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
     message: str
     details: Any
     request_id: str
@@ -767,6 +767,11 @@ class PostWorkflowsByNameRunsBody(_Model):
     deadline: str | None = None
 
 
+class PostRunsByIdRetryBody(_Model):
+    deadline: str | None = None
+    "The new run's deadline; none when not given (the failed run's may have passed)."
+
+
 class PostSchedulesBody(_Model):
     id: str
     cron: str
@@ -908,9 +913,155 @@ class GetWebhooksByIdDeliveriesItem(_Model):
     delivered_at: str | None
 
 
+class GetModelsResponseDataItemPrices(_Model):
+    input: float | None
+    output: float | None
+    cached_input: float | None
+
+
+class GetModelsResponseDataItem(_Model):
+    alias: str
+    provider: Literal["openai-compatible", "openai", "anthropic"]
+    model: str
+    base_url: str | None
+    api_key_secret: str | None
+    prices: GetModelsResponseDataItemPrices
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    fallback: str | None
+
+
+class GetModelsResponse(_Model):
+    data: list[GetModelsResponseDataItem]
+
+
+class GetUsageResponseDataItem(_Model):
+    day: str
+    "A UTC day, YYYY-MM-DD."
+    agent: str
+    model: str
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class GetUsageResponseTotals(_Model):
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class GetUsageResponse(_Model):
+    from_: str = Field(alias="from")
+    "A UTC day, YYYY-MM-DD."
+    to: str
+    "A UTC day, YYYY-MM-DD."
+    data: list[GetUsageResponseDataItem]
+    "Newest day first, then agent and model by name."
+    totals: GetUsageResponseTotals
+
+
+class GetBudgetsResponseDataItem(_Model):
+    agent: str | None
+    period: Literal["day", "month"]
+    max_tokens: int | None
+    max_cost: float | None
+    updated_at: str
+
+
+class GetBudgetsResponse(_Model):
+    data: list[GetBudgetsResponseDataItem]
+
+
+class PutBudgetsResponse(_Model):
+    budget: GetBudgetsResponseDataItem | None
+    removed: bool
+
+
+class PutBudgetsBody(_Model):
+    agent: str | None = None
+    period: Literal["day", "month"]
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    "USD."
+
+
+class PostMcpServersResponseToolsItem(_Model):
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    "The JSON Schema of its arguments, as the server listed it."
+
+
+class PostMcpServersResponse(_Model):
+    name: str
+    url: str
+    auth_secret: str | None
+    auth_header: str | None
+    description: str | None
+    status: Literal["active", "disabled"]
+    "`disabled`: the server listed tools other than the approved ones (a changed name, description or schema); its tools are refused until an admin approves again."
+    tools: list[PostMcpServersResponseToolsItem]
+    "The approved tools: what models see, pinned by `tools_hash`."
+    tools_hash: str
+    "SHA-256 of the approved tools (names, descriptions, input schemas), hex."
+    pending_tools: list[PostMcpServersResponseToolsItem] | None
+    "What the server listed when it was disabled: what a re-approval would pin (it is listed again at approval)."
+    pending_tools_hash: str | None
+    disabled_reason: str | None
+    disabled_at: str | None
+    approved_at: str
+    created_at: str
+    updated_at: str
+
+
+class PostMcpServersBody(_Model):
+    name: str
+    "Lower case letters, digits, `-` and `_`; at most 40 characters."
+    url: str
+    "The Streamable HTTP endpoint (http or https); checked against the egress policy now and on every connection."
+    auth_secret: str | None = None
+    auth_header: str | None = None
+    description: str | None = None
+
+
+class DeleteMcpServersByNameResponse(_Model):
+    name: str
+    deleted: Literal[True]
+
+
+class PostMcpServersByNameApproveBody(_Model):
+    tools_hash: str | None = None
+    "The `pending_tools_hash` the approver reviewed: refused with 409 MCP_TOOLS_CHANGED when the server now lists something else. Absent: whatever it lists now."
+
+
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
-ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "SESSION_NOT_FOUND", "SESSION_MESSAGE_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "SESSION_BUSY", "SESSION_PAUSED", "IDEMPOTENCY_IN_FLIGHT", "WEBHOOK_DELIVERY_PENDING", "SESSION_ENDED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_NOT_SUPPORTED", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "INPUT_INVALID", "OUTPUT_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
+ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "SESSION_NOT_FOUND", "SESSION_MESSAGE_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "SESSION_BUSY", "SESSION_PAUSED", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "SESSION_ENDED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
     "Agent",
@@ -931,6 +1082,7 @@ __all__ = [
     "CompleteBatchResponseResultsItem",
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
+    "DeleteMcpServersByNameResponse",
     "DeleteWebhooksByIdResponse",
     "ErrorBody",
     "ErrorDetail",
@@ -938,8 +1090,16 @@ __all__ = [
     "FindingCreateResponse",
     "FindingCreateResponseDataItem",
     "GetApprovalLinksByTokenResponse",
+    "GetBudgetsResponse",
+    "GetBudgetsResponseDataItem",
     "GetHealthReadyResponse",
+    "GetModelsResponse",
+    "GetModelsResponseDataItem",
+    "GetModelsResponseDataItemPrices",
     "GetRunsByIdSignalsResponse",
+    "GetUsageResponse",
+    "GetUsageResponseDataItem",
+    "GetUsageResponseTotals",
     "GetWebhooksByIdDeliveriesItem",
     "GetWebhooksItem",
     "Grant",
@@ -968,10 +1128,15 @@ __all__ = [
     "PostLeasesByLeaseIdFindingsBodyFindingsItem",
     "PostLeasesByLeaseIdSignalsByNameWaitBody",
     "PostLeasesByLeaseIdStepsBody",
+    "PostMcpServersBody",
+    "PostMcpServersByNameApproveBody",
+    "PostMcpServersResponse",
+    "PostMcpServersResponseToolsItem",
     "PostRunsBatchBody",
     "PostRunsBatchResponse",
     "PostRunsBody",
     "PostRunsByIdCancelBody",
+    "PostRunsByIdRetryBody",
     "PostSchedulesBody",
     "PostSecretsBody",
     "PostSecretsByNameRotateBody",
@@ -988,6 +1153,8 @@ __all__ = [
     "PostWorkerCompleteBodyResultsItem1",
     "PostWorkerLeaseBody",
     "PostWorkflowsByNameRunsBody",
+    "PutBudgetsBody",
+    "PutBudgetsResponse",
     "RecordedSteps",
     "Run",
     "RunAttempt",
