@@ -202,14 +202,20 @@ export class SessionService {
     });
   }
 
-  /** The session's events (every event of its messages' runs) after tenant event id `afterId`, oldest first. */
+  /**
+   * The session's events (every event of its messages' runs) after tenant event id `afterId`,
+   * oldest first. The session's runs first (index runs_session), then their events by run
+   * (run_events' UNIQUE (run_id, seq)): a read costs the session's events, not the tenant's.
+   */
   async events(tenantId: string, id: string, afterId: number, limit: number): Promise<RunEvent[]> {
+    const runs = await this.#store.db.selectFrom('runs').select('id').where('tenant_id', '=', tenantId).where('session_id', '=', id).execute();
+    if (runs.length === 0) return [];
     const rows = await this.#store.db
       .selectFrom('run_events')
       .select(['id', 'seq', 'type', 'run_id', 'agent', 'at', 'data'])
       .where('tenant_id', '=', tenantId)
+      .where(this.#store.queries.anyOf('run_id', runs.map((r) => r.id)))
       .where('id', '>', afterId)
-      .where('run_id', 'in', this.#store.db.selectFrom('runs').select('id').where('tenant_id', '=', tenantId).where('session_id', '=', id))
       .$call(belowHorizon(this.#store, tenantId))
       .orderBy('id')
       .limit(limit)
