@@ -9,7 +9,9 @@
  * same endpoint, interleaved, each message to its own session so none is busy, no worker: the
  * create path alone); the reply round trip against a run's (send → reply appended, run → run
  * succeeded, an SDK worker completing them); and the history list p99 of a session with
- * AGENTD_BENCH_SESSION_TURNS turns (default 100: 200 messages), with the database size after.
+ * AGENTD_BENCH_SESSION_TURNS turns (default 100: 200 messages), with the database size after;
+ * then the scale phase (session-scale.ts): AGENTD_BENCH_SESSION_SCALE (default 10000x100)
+ * sessions × messages, the history list p99 and the database size.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -22,10 +24,13 @@ import { log } from './log.ts';
 import { createBenchDatabase, postgresUnreachable } from './postgres-db.ts';
 import { startServerProcess } from './server-process.ts';
 import { ms, percentile } from './stats.ts';
+import { sessionScale } from './session-scale.ts';
 
 const SAMPLES = Number(process.env.AGENTD_BENCH_SESSION_SAMPLES ?? 500);
 const TURNS = Number(process.env.AGENTD_BENCH_SESSION_TURNS ?? 100);
 const ROUND_TRIPS = Number(process.env.AGENTD_BENCH_SESSION_ROUND_TRIPS ?? 100);
+/** `<sessions>x<messages>` of the scale phase (seeded into the database); `0` skips it. */
+const SCALE = process.env.AGENTD_BENCH_SESSION_SCALE ?? '10000x100';
 const PG_ADMIN = process.env.AGENTD_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 
 const AGENT = { apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name: 'bench-chat' }, spec: { runtime: 'worker', endpoints: { say: { input: {}, output: {} } } } };
@@ -129,14 +134,25 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
   }
 }
 
-const sqlite = await benchBackend('sqlite');
-process.stdout.write(`${JSON.stringify(sqlite)}\n`);
+const scale = /^(\d+)x(\d+)$/.exec(SCALE);
+const withScale = async (backend: 'sqlite' | 'postgres', databaseUrl?: string, reset?: () => Promise<string>) => {
+  const line = await benchBackend(backend, databaseUrl);
+  if (!scale) return line;
+  return { ...line, ...(await sessionScale(backend, Number(scale[1]), Number(scale[2]), reset ? await reset() : undefined)) };
+};
+process.stdout.write(`${JSON.stringify(await withScale('sqlite'))}\n`);
 const why = await postgresUnreachable(PG_ADMIN);
 if (why) process.stdout.write(`${JSON.stringify({ backend: 'postgres', skipped: why })}\n`);
 else {
-  const db = await createBenchDatabase(PG_ADMIN, 'agentd_bench_sessions');
+  let db = await createBenchDatabase(PG_ADMIN, 'agentd_bench_sessions');
   try {
-    process.stdout.write(`${JSON.stringify(await benchBackend('postgres', db.url))}\n`);
+    // The scale phase starts from an empty database of its own.
+    const reset = async () => {
+      await db.drop();
+      db = await createBenchDatabase(PG_ADMIN, 'agentd_bench_sessions');
+      return db.url;
+    };
+    process.stdout.write(`${JSON.stringify(await withScale('postgres', db.url, reset))}\n`);
   } finally {
     await db.drop();
   }
