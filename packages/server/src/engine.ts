@@ -27,6 +27,7 @@ import { SessionService } from './sessions/index.ts';
 import { ModelAliases } from './models/index.ts';
 import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
+import { ManagedResources } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 import { McpServerService, OutboundTools } from './mcp/index.ts';
 import type { ToolCaps } from './tools/index.ts';
@@ -73,6 +74,12 @@ export interface Engine {
    * prices, the shared rate limits and `GET /v1/models`.
    */
   modelAliases: ModelAliases;
+  /**
+   * The raw `models:` record `modelAliases` reads (alias → provider, base_url, model,
+   * api_key_secret…). One object for the engine's life: a config reload replaces its entries in
+   * place (config-file/config-reloader.ts), so read it when a model call is made, not once.
+   */
+  models: Record<string, ModelAliasConfig>;
   /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
   usage: UsageService;
   /** MCP servers registered per tenant, their pinned tools (mcp/). */
@@ -82,6 +89,8 @@ export interface Engine {
    * and the tool caps: `create({tenantId, agent, entry})` makes the runners of a manifest entry.
    */
   tools: OutboundTools;
+  /** Resources the config file manages (config_resources): reload diffs them, the API refuses writes to them. */
+  configResources: ManagedResources;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -119,15 +128,16 @@ export function createEngine(opts: {
   webhooks?: WebhookEngineOptions;
   /** Sessions: the idle time after which a session ends itself when it names none (default 24 h). */
   sessions?: { idleTtlMs?: number };
-  /** Model aliases by name (the config file's `models:` section, already validated; kept by reference). Default: none. */
-  models?: Readonly<Record<string, ModelAliasConfig>>;
+  /** Model aliases by name (ServeConfig.models: the config file's `models:` section, already validated; kept by reference, see Engine.models). Default: none. */
+  models?: Record<string, ModelAliasConfig>;
   /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
   modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
   /** Default caps of a tool call (bytes of a reply, time); default 1 MiB and 30 s. */
   tools?: { caps?: Partial<ToolCaps> };
 }): Engine {
   const { store, clock } = opts;
-  const modelAliases = new ModelAliases(opts.models);
+  const models = opts.models ?? {};
+  const modelAliases = new ModelAliases(models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -186,8 +196,10 @@ export function createEngine(opts: {
     webhookDelivery,
     sessions,
     modelAliases,
+    models,
     usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
     mcpServers,
     tools,
+    configResources: new ManagedResources(store),
   };
 }

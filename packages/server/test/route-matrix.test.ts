@@ -116,6 +116,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/webhooks/{id}/deliveries': 'webhooks:read',
   'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
+  'POST /v1/reload': 'config:reload',
   'GET /v1/models': 'read',
   'GET /v1/usage': 'read',
   'GET /v1/budgets': 'read',

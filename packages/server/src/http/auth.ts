@@ -23,7 +23,8 @@ export type Permission =
   | 'webhooks:manage'
   | 'budgets:manage'
   | 'mcp:read'
-  | 'mcp:manage';
+  | 'mcp:manage'
+  | 'config:reload';
 
 /**
  * Secret metadata is readable by admins and developers; values are readable by nobody. The worker
@@ -36,7 +37,7 @@ export type Permission =
  * registering approves the tools it lists; developers and operators may read them.
  */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage', 'mcp:read', 'mcp:manage', 'budgets:manage']),
+  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage', 'mcp:read', 'mcp:manage', 'budgets:manage', 'config:reload']),
   developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'secrets:read', 'webhooks:read', 'webhooks:manage', 'mcp:read']),
   operator: new Set(['any', 'read', 'runs:write', 'webhooks:read', 'mcp:read']),
   approver: new Set(['any', 'read', 'approvals:decide']),

@@ -155,6 +155,20 @@ export interface WorkflowStepsTable {
   finished_at: number | null;
 }
 
+/** A resource the config file manages (see config-file/): what it made and the digest of its definition. */
+export interface ConfigResourcesTable {
+  tenant_id: string;
+  /** The file's section: `keys`, `secrets`, `agents`, `grants`, `workflows`, `schedules`, `webhooks`. */
+  section: string;
+  /** The resource's name in the file (an agent's name, a schedule's id, a webhook's key). */
+  name: string;
+  /** What the API calls it: the same name, or a generated id (`whk_…`, `key_…`, `grt_…`). */
+  resource_id: string;
+  /** SHA-256 of the canonical JSON of the file's definition. */
+  digest: string;
+  applied_at: number;
+}
+
 /** An MCP server registered in a tenant (mcp/); JSON columns hold lists of tools. */
 export interface McpServersTable {
   tenant_id: string;

@@ -13,7 +13,9 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'webhooks', 'webhook_secrets', 'webhook_deliveries',
   'workflow_steps',
   'sessions', 'session_messages',
+  'config_resources',
   'usage_steps', 'usage_runs', 'usage_daily', 'usage_budgets',
+  'mcp_servers',
 ]);
 /**
  * `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves;

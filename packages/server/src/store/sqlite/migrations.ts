@@ -352,5 +352,25 @@ CREATE TABLE mcp_servers (
 );
 `,
   },
-  { id: 16, name: 'sessions', sql: SQLITE_SESSIONS },
+  {
+    id: 16,
+    name: 'config-file-resources',
+    // Resources the config file (`agentd serve --config`) manages: one row per (section, name)
+    // with the id of what it made (an agent's name, a schedule's id, a webhook's whk_ id) and the
+    // digest of the file's definition, so a reload knows what was added, changed or removed. The
+    // API refuses writes to a resource with a row here (409 MANAGED_BY_CONFIG) unless taken over.
+    sql: `
+CREATE TABLE config_resources (
+  tenant_id TEXT NOT NULL REFERENCES tenants(id),
+  section TEXT NOT NULL,
+  name TEXT NOT NULL,
+  resource_id TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  applied_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, section, name)
+);
+CREATE UNIQUE INDEX config_resources_resource ON config_resources (tenant_id, section, resource_id);
+`,
+  },
+  { id: 17, name: 'sessions', sql: SQLITE_SESSIONS },
 ];
