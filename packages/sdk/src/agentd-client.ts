@@ -16,6 +16,7 @@ import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
 import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
+import { SessionsResource } from './resources/sessions-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
 import { BudgetsResource, ModelsResource, UsageResource } from './resources/usage-resource.ts';
 import { McpServersResource } from './resources/mcp-servers-resource.ts';
@@ -44,6 +45,7 @@ export class Agentd extends HttpClient {
   readonly workflows: WorkflowsResource;
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
+  readonly sessions: SessionsResource;
   readonly usage: UsageResource;
   readonly models: ModelsResource;
   readonly budgets: BudgetsResource;
@@ -66,6 +68,7 @@ export class Agentd extends HttpClient {
     this.workflows = new WorkflowsResource(this);
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
+    this.sessions = new SessionsResource(this, this.runs);
     this.usage = new UsageResource(this);
     this.models = new ModelsResource(this);
     this.budgets = new BudgetsResource(this);

@@ -21,6 +21,7 @@ import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
+import { sessionRoutes } from './sessions/index.ts';
 import { declareManagedConflicts, managedGuard, reloadRoutes, type ConfigReloader } from './config-file/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { usageRoutes } from './usage/index.ts';
@@ -119,6 +120,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     auditRoutes(scope, deps);
     workflowRoutes(scope, deps);
     scheduleRoutes(scope, deps);
+    sessionRoutes(scope, deps);
     webhookRoutes(scope, deps);
     reloadRoutes(scope, deps);
     modelRoutes(scope, deps);

@@ -68,6 +68,8 @@ export interface ServeConfig {
   webhookTimeoutMs: number;
   /** How often each node looks for due webhook deliveries. Env AGENTD_WEBHOOK_POLL_INTERVAL. Default 1s. */
   webhookPollIntervalMs: number;
+  /** How long a session may sit idle (no message in flight, none sent) before it ends itself, unless it names its own. Env AGENTD_SESSION_IDLE_TTL. Default 24h. */
+  sessionIdleTtlMs: number;
   /** Model aliases: the config file's `models:` section (alias → provider, base_url, model, api_key_secret…). Default none. */
   models: Record<string, ModelAliasConfig>;
   /** The config file (flag --config) as read at start: applied once the store is open, and again on reload. */
@@ -230,6 +232,8 @@ function resolveSettings(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig
     if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer`);
     return n;
   };
+  const sessionIdleTtl = parseDuration(env.AGENTD_SESSION_IDLE_TTL ?? '24h');
+  if (sessionIdleTtl === undefined || sessionIdleTtl < 1000) fail('AGENTD_SESSION_IDLE_TTL must be a duration of at least 1s');
   const adminKey = env.AGENTD_ADMIN_KEY || undefined;
   if (adminKey !== undefined && adminKey.length < 16) fail('AGENTD_ADMIN_KEY must be at least 16 characters');
   return {
@@ -245,6 +249,7 @@ function resolveSettings(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig
     loopFailureThreshold: positive('AGENTD_LOOP_FAILURE_THRESHOLD', 3),
     sweepBatchSize: positive('AGENTD_SWEEP_BATCH', 100),
     sweepPassLimit: positive('AGENTD_SWEEP_PASS_LIMIT', 500),
+    sessionIdleTtlMs: sessionIdleTtl,
     adminKey,
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
     limits: resolveLimits(flags, env),

@@ -25,6 +25,7 @@ import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
 import { LlmRunner, type LlmRunnerOptions, type UsagePort } from './llm/index.ts';
 import type { ToolFactory } from './tools/index.ts';
+import { SessionService } from './sessions/index.ts';
 import { ModelAliases } from './models/index.ts';
 import { UsageLoopPort, UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
@@ -68,6 +69,8 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /** Sessions: conversations whose messages are runs (registers its run hooks on the store). */
+  sessions: SessionService;
   /**
    * The model aliases (the config file's `models:`, held by reference so a reload is seen), for
    * prices, the shared rate limits and `GET /v1/models`.
@@ -137,6 +140,8 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Sessions: the idle time after which a session ends itself when it names none (default 24 h). */
+  sessions?: { idleTtlMs?: number };
   /** Model aliases by name (ServeConfig.models: the config file's `models:` section, already validated; kept by reference, see Engine.models). Default: none. */
   models?: Record<string, ModelAliasConfig>;
   /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
@@ -163,6 +168,7 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  const sessions = new SessionService({ store, agents, runs, leases, clock, idleTtlMs: opts.sessions?.idleTtlMs });
   // LLM agents' tools (http_fetch, MCP servers) go out under the same policy as webhooks.
   const toolEgress = new EgressClient({ policy: egress.policy, resolve: hooks.resolve, userAgent: 'agentd-tools' });
   const mcpServers = new McpServerService({ store, secrets, audit, egress: toolEgress, caps: opts.tools?.caps });
@@ -197,7 +203,7 @@ export function createEngine(opts: {
     events: new EventService(store),
     findings: new FindingService(store),
     logs: new LogService(store),
-    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, clock, ...opts.sweep }),
+    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, sessions, clock, ...opts.sweep }),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,
@@ -214,6 +220,7 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    sessions,
     modelAliases,
     models,
     usage,

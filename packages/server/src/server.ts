@@ -64,6 +64,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     calls: config.orchestration,
     sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
     llm: config.llm,
+    sessions: { idleTtlMs: config.sessionIdleTtlMs },
     webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
     models: config.models,
   });

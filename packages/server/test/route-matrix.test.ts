@@ -93,6 +93,17 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/schedules/{id}/resume': 'schedules:write',
   'POST /v1/schedules/{id}/run': 'schedules:write',
   'GET /v1/schedules/{id}/runs': 'read',
+  'POST /v1/sessions': 'runs:write',
+  'GET /v1/sessions': 'read',
+  'GET /v1/sessions/{id}': 'read',
+  'DELETE /v1/sessions/{id}': 'runs:write',
+  'GET /v1/sessions/{id}/messages': 'read',
+  'POST /v1/sessions/{id}/messages': 'runs:write',
+  'POST /v1/sessions/{id}/pause': 'runs:write',
+  'POST /v1/sessions/{id}/resume': 'runs:write',
+  'POST /v1/sessions/{id}/end': 'runs:write',
+  'POST /v1/sessions/{id}/fork': 'runs:write',
+  'GET /v1/sessions/{id}/events': 'read',
   'POST /v1/leases/{lease_id}/signals/{name}/wait': 'worker',
   'POST /v1/leases/{lease_id}/steps': 'worker',
   'GET /v1/leases/{lease_id}/steps': 'worker',
@@ -156,6 +167,7 @@ for (const d of await dialects()) {
       await ok('POST', '/v1/secrets', { name: 's1', value: 'value-1' });
       ids.grant = (await ok('POST', '/v1/grants', { secret: 's1', agent: 'hello' })).id;
       ids.key = (await ok('POST', '/v1/keys', { role: 'viewer' })).id;
+      ids.session = (await ok('POST', '/v1/sessions', { agent: 'hello' })).id;
       ids.schedule = (await ok('POST', '/v1/schedules', { id: 'nightly', cron: '0 2 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'A' } })).id;
       // Loopback, allowed for this app, on a port nothing serves (the delivery loop is not started anyway).
       ids.webhook = (await ok('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['run.*'] })).id;
@@ -203,13 +215,13 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, '/v1/mcp-servers/hello'].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, '/v1/mcp-servers/hello', `/v1/sessions/${ids.session}`, `/v1/sessions/${ids.session}/messages`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();
       const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, delivery_id: ids.delivery, key: 'call-1' };
       const idFor = (route: string) =>
-        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/webhooks/') ? ids.webhook : ids.run;
+        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/sessions/') ? ids.session : route.includes('/webhooks/') ? ids.webhook : ids.run;
       const bodies: Record<string, unknown> = {
         'POST /v1/runs': { agent: 'hello', endpoint: 'greet', input: { name: 'x' } },
         'POST /v1/runs/batch': { runs: [{ agent: 'hello', endpoint: 'greet', input: { name: 'x' } }] },
@@ -228,6 +240,8 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/signals/{name}/wait': { key: 'go#1', wait_ms: 0 },
         'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
+        'POST /v1/sessions': { agent: 'hello' },
+        'POST /v1/sessions/{id}/messages': { content: { name: 'x' } },
         'PUT /v1/budgets': { agent: 'hello', period: 'day', max_tokens: 1 },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.

@@ -62,6 +62,10 @@ NAMES: list[tuple[str, str, str]] = [
     ("delete", "/v1/schedules/{id}", "ScheduleDeleted"),
     ("get", "/v1/schedules/{id}/runs", "ScheduleFire"),
     ("get", "/v1/health", "Health"),
+    ("get", "/v1/sessions/{id}", "Session"),
+    ("get", "/v1/sessions/{id}/messages", "SessionMessage"),
+    ("post", "/v1/sessions/{id}/messages", "SessionMessageAccepted"),
+    ("delete", "/v1/sessions/{id}", "SessionDeleted"),
 ]
 
 # Nested objects worth a name of their own (default: parent + field + "Item").

@@ -11,6 +11,8 @@ import { registerFindingsCommand } from './findings-command.ts';
 import { registerLogsCommand } from './logs-command.ts';
 import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
+import { registerSessionsCommand } from './sessions-command.ts';
+import { registerChatCommand } from './chat-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
 import { registerReloadCommand } from './reload-command.ts';
 import { registerUsageCommands } from './usage-command.ts';
@@ -34,6 +36,8 @@ export function registerClientCommands(program: Command): void {
   registerWorkflowsCommand(program);
   registerSchedulesCommand(program);
   registerWebhooksCommand(program);
+  registerSessionsCommand(program);
+  registerChatCommand(program);
   registerReloadCommand(program);
   registerUsageCommands(program);
   registerMcpServersCommand(program);

@@ -1,3 +1,4 @@
+import type { SessionsTable, SessionMessagesTable } from './db-types-sessions.ts';
 import type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 export type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
@@ -94,6 +95,8 @@ export interface RunsTable {
   kind: string;
   /** Children ever made by this run (the fan-out cap). */
   child_count: number;
+  /** The session whose message this run is (sessions/); null for a run outside any. */
+  session_id: string | null;
 }
 
 export interface RunAttemptsTable {
@@ -265,6 +268,8 @@ export interface Database {
   usage_budgets: UsageBudgetsTable;
   model_rate_buckets: ModelRateBucketsTable;
   mcp_servers: McpServersTable;
+  sessions: SessionsTable;
+  session_messages: SessionMessagesTable;
   config_resources: ConfigResourcesTable;
 }
 

@@ -12,6 +12,7 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'signals',
   'webhooks', 'webhook_secrets', 'webhook_deliveries',
   'workflow_steps',
+  'sessions', 'session_messages',
   'config_resources',
   'usage_steps', 'usage_runs', 'usage_daily', 'usage_budgets',
   'mcp_servers',

@@ -90,6 +90,7 @@ export async function createStepChild(ctx: WriteContext, deps: StepChildDeps, ru
         step: step.id,
         kind: 'agent',
         child_count: 0,
+        session_id: null,
       },
     },
   ]);

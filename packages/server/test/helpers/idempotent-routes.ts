@@ -388,6 +388,55 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
     },
   },
   {
+    route: 'POST /v1/sessions',
+    status: 201,
+    setup: async (t) => {
+      const tag = unique();
+      return {
+        url: '/v1/sessions',
+        body: { agent: 'hello', metadata: { tag } },
+        other: { agent: 'hello', metadata: { tag: `${tag}-other` } },
+        invalid: { url: '/v1/sessions', body: { agent: `nope-${tag}` } },
+        effect: async () => (await read(t, '/v1/sessions?limit=500')).body.data.filter((s: { metadata: { tag?: string } }) => s.metadata.tag === tag).length,
+      };
+    },
+  },
+  {
+    route: 'POST /v1/sessions/{id}/messages',
+    status: 201,
+    setup: async (t) => {
+      const s = await ok(t, 'POST', '/v1/sessions', { agent: 'hello' });
+      return { url: `/v1/sessions/${s.id}/messages`, body: { content: { name: 'a' } }, other: { content: { name: 'b' } }, invalid: { url: `/v1/sessions/ses_nope${unique()}/messages`, body: { content: { name: 'a' } } }, effect: async () => (await read(t, `/v1/sessions/${s.id}`)).body.message_count };
+    },
+  },
+  ...(['pause', 'resume', 'end'] as const).map(
+    (action): IdempotentRoute => ({
+      route: `POST /v1/sessions/{id}/${action}`,
+      status: 200,
+      setup: async (t) => {
+        const s = await ok(t, 'POST', '/v1/sessions', { agent: 'hello' });
+        if (action === 'resume') await ok(t, 'POST', `/v1/sessions/${s.id}/pause`);
+        const bodies = action === 'end' ? { body: { reason: 'a' }, other: { reason: 'b' } } : {};
+        return { url: `/v1/sessions/${s.id}/${action}`, ...bodies, invalid: { url: `/v1/sessions/ses_nope${unique()}/${action}` }, effect: async () => (await read(t, `/v1/sessions/${s.id}`)).body.status };
+      },
+    }),
+  ),
+  {
+    route: 'POST /v1/sessions/{id}/fork',
+    status: 201,
+    setup: async (t) => {
+      const tag = unique();
+      const s = await ok(t, 'POST', '/v1/sessions', { agent: 'hello', metadata: { tag } });
+      return {
+        url: `/v1/sessions/${s.id}/fork`,
+        body: {},
+        other: { metadata: { tag, other: true } },
+        invalid: { url: `/v1/sessions/ses_nope${unique()}/fork`, body: {} },
+        effect: async () => (await read(t, '/v1/sessions?limit=500')).body.data.filter((x: { metadata: { tag?: string } }) => x.metadata.tag === tag).length,
+      };
+    },
+  },
+  {
     route: 'POST /v1/runs/{id}/signals/{name}',
     status: 202,
     setup: async (t) => {

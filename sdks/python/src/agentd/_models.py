@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class ErrorDetail(_Model):
     code: str
-    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, MCP_SERVER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, MCP_SERVER_EXISTS, MCP_TOOLS_CHANGED, WEBHOOK_DELIVERY_PENDING, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, MCP_SERVER_UNREACHABLE, INPUT_INVALID, OUTPUT_INVALID, MANAGED_BY_CONFIG, CONFIG_NOT_LOADED, CONFIG_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
+    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, SESSION_NOT_FOUND, SESSION_MESSAGE_NOT_FOUND, MCP_SERVER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, SESSION_BUSY, SESSION_PAUSED, IDEMPOTENCY_IN_FLIGHT, MCP_SERVER_EXISTS, MCP_TOOLS_CHANGED, WEBHOOK_DELIVERY_PENDING, SESSION_ENDED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, MCP_SERVER_UNREACHABLE, INPUT_INVALID, OUTPUT_INVALID, MANAGED_BY_CONFIG, CONFIG_NOT_LOADED, CONFIG_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
     message: str
     details: Any
     request_id: str
@@ -42,7 +42,7 @@ class Run(_Model):
     agent_version: int
     endpoint: str
     status: Literal["queued", "running", "waiting", "succeeded", "failed", "cancelled", "timed_out"]
-    waiting_reason: Literal["approval", "child", "signal", "sleep"] | None
+    waiting_reason: Literal["approval", "child", "signal", "sleep", "session"] | None
     input: Any
     output: Any
     error: RunFailure | None
@@ -191,6 +191,18 @@ class TaskSecretsWithheld(_Model):
     message: str
 
 
+class TaskSessionMessagesItem(_Model):
+    role: Literal["user", "assistant"]
+    content: Any
+    seq: int
+    status: str
+
+
+class TaskSession(_Model):
+    id: str
+    messages: list[TaskSessionMessagesItem]
+
+
 class Task(_Model):
     lease_id: str
     run_id: str
@@ -209,6 +221,7 @@ class Task(_Model):
     "The values of the secrets granted to this agent and endpoint, for this run only (by name)."
     secrets_withheld: TaskSecretsWithheld | None = None
     "Present when the lease was taken with a key that receives no secrets (an admin key, or a worker key for [\"*\"]); `secrets` is then empty."
+    session: TaskSession | None = None
 
 
 class LeaseResponse(_Model):
@@ -489,6 +502,63 @@ class Health(_Model):
     status: Literal["ok"]
 
 
+class SessionForkedFrom(_Model):
+    "The session and message this one was forked at."
+
+    session_id: str
+    message_id: str
+    seq: int
+
+
+class Session(_Model):
+    id: str
+    agent: str
+    endpoint: str
+    "The endpoint every message of the session runs."
+    status: Literal["active", "paused", "ended"]
+    metadata: dict[str, Any]
+    current_run_id: str | None
+    message_count: int
+    "Messages in the history (user messages and replies)."
+    forked_from: SessionForkedFrom | None
+    idle_ttl_ms: int
+    "The session ends itself after this long with no message in flight and none sent."
+    expires_at: str | None
+    end_reason: str | None
+    created_at: str
+    updated_at: str
+    ended_at: str | None
+
+
+class SessionMessage(_Model):
+    id: str
+    session_id: str
+    seq: int
+    role: Literal["user", "assistant"]
+    content: Any
+    "A user message: what was sent (a worker agent's run input; an LLM agent's text). A reply: the run's output, or for a partial reply the text it streamed."
+    run_id: str | None
+    status: str
+    "A user message: queued (enqueued behind another), in_flight, or how its run ended (succeeded, failed, cancelled, timed_out). A reply: complete, or partial (what an interrupted or failed run streamed)."
+    reply_to: int | None
+    created_at: str
+
+
+class SessionMessageAccepted(_Model):
+    session_id: str
+    run_id: str
+    "The message's run: its events are the reply's stream."
+    message: SessionMessage
+    status: Literal["in_flight", "queued"]
+    interrupted_run_id: str | None
+
+
+class SessionDeleted(_Model):
+    id: str
+    deleted: Literal[True]
+    messages_deleted: int
+
+
 class GetHealthReadyResponse(_Model):
     status: Literal["ready"]
 
@@ -743,6 +813,32 @@ class PatchSchedulesByIdBody(_Model):
     paused: bool | None = None
 
 
+class PostSessionsBody(_Model):
+    agent: str
+    endpoint: str | None = None
+    "The endpoint every message runs; may be left out when the agent has exactly one."
+    metadata: dict[str, Any] | None = None
+    idle_ttl_ms: int | None = None
+    "Idle time after which the session ends itself. Default: the server's (AGENTD_SESSION_IDLE_TTL, 24h)."
+
+
+class PostSessionsByIdMessagesBody(_Model):
+    content: Any
+    "An LLM agent: the user's message (a string). A worker agent: the run's input, checked against the endpoint's input schema."
+    multitask: Literal["reject", "enqueue", "interrupt"] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class PostSessionsByIdEndBody(_Model):
+    reason: str | None = None
+
+
+class PostSessionsByIdForkBody(_Model):
+    message_id: str | None = None
+    "The last message the fork keeps. Default: the newest."
+    metadata: dict[str, Any] | None = None
+
+
 class PostWebhooksResponse(_Model):
     id: str
     url: str
@@ -990,7 +1086,7 @@ class PostMcpServersByNameApproveBody(_Model):
 
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
-ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "MANAGED_BY_CONFIG", "CONFIG_NOT_LOADED", "CONFIG_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
+ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "SESSION_NOT_FOUND", "SESSION_MESSAGE_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "SESSION_BUSY", "SESSION_PAUSED", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "SESSION_ENDED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "MANAGED_BY_CONFIG", "CONFIG_NOT_LOADED", "CONFIG_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
     "Agent",
@@ -1071,6 +1167,10 @@ __all__ = [
     "PostSchedulesBody",
     "PostSecretsBody",
     "PostSecretsByNameRotateBody",
+    "PostSessionsBody",
+    "PostSessionsByIdEndBody",
+    "PostSessionsByIdForkBody",
+    "PostSessionsByIdMessagesBody",
     "PostWebhooksBody",
     "PostWebhooksByIdRotateSecretBody",
     "PostWebhooksResponse",
@@ -1098,12 +1198,19 @@ __all__ = [
     "SecretDetailVersionsItem",
     "SecretRewrapResult",
     "SecretRewrapResultFailedItem",
+    "Session",
+    "SessionDeleted",
+    "SessionForkedFrom",
+    "SessionMessage",
+    "SessionMessageAccepted",
     "Signal",
     "SignalWaitResult",
     "StepRecorded",
     "StepRecordedStep",
     "Task",
     "TaskSecretsWithheld",
+    "TaskSession",
+    "TaskSessionMessagesItem",
     "Workflow",
     "WorkflowDeleted",
     "WorkflowStepsItem",

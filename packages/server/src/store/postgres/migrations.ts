@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate.ts';
 import { POSTGRES_WEBHOOKS } from './migration-webhooks.ts';
+import { POSTGRES_SESSIONS } from './migration-sessions.ts';
 import { POSTGRES_002 } from './migration-002.ts';
 import { POSTGRES_USAGE } from './migration-usage.ts';
 
@@ -383,8 +384,9 @@ CREATE TABLE config_resources (
 CREATE UNIQUE INDEX config_resources_resource ON config_resources (tenant_id, section, resource_id);
 `,
   },
+  { id: 18, name: 'sessions', sql: POSTGRES_SESSIONS },
   {
-    id: 18,
+    id: 19,
     name: 'llm-agents',
     // Which runtime an agent's latest version has: the LLM runner of every node lists the
     // agents it serves (runtime 'llm', across tenants) by the partial index agents_llm.

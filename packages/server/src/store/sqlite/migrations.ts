@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate.ts';
 import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
+import { SQLITE_SESSIONS } from './migration-sessions.ts';
 import { SQLITE_002 } from './migration-002.ts';
 import { SQLITE_USAGE } from './migration-usage.ts';
 
@@ -371,8 +372,9 @@ CREATE TABLE config_resources (
 CREATE UNIQUE INDEX config_resources_resource ON config_resources (tenant_id, section, resource_id);
 `,
   },
+  { id: 17, name: 'sessions', sql: SQLITE_SESSIONS },
   {
-    id: 17,
+    id: 18,
     name: 'llm-agents',
     // Which runtime an agent's latest version has: the LLM runner of every node lists the
     // agents it serves (runtime 'llm', across tenants) by the partial index agents_llm.
