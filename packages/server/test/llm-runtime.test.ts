@@ -335,6 +335,21 @@ for (const d of await dialects()) {
       assert.equal(run.attempts, 1);
     });
 
+    it('a run of a session gets the turns before it (chatHistory) ahead of its own message', async () => {
+      await deploy(llmAgent(name, {}));
+      const session = (await t.call('POST', '/v1/sessions', { body: { agent: name, endpoint: 'chat' } })).json();
+      const send = async (message: string) => {
+        const r = await t.call('POST', `/v1/sessions/${session.id}/messages`, { body: { content: { message } } });
+        assert.equal(r.statusCode, 201, r.body);
+        return finished(r.json().run_id);
+      };
+      assert.equal((await send('first')).status, 'succeeded');
+      const from = openai.chatRequests().length;
+      assert.equal((await send('second')).status, 'succeeded');
+      const msgs = requestsSince(openai, from)[0].body.messages.filter((m: any) => m.role !== 'system').map((m: any) => [m.role, String(m.content)]);
+      assert.deepEqual(msgs, [['user', 'first'], ['assistant', 'Hello from fake model: first'], ['user', 'second']]);
+    });
+
     it('a worker may not lease the runs of an LLM agent (the server runs them)', async () => {
       await deploy(llmAgent(name, {}));
       const r = await t.call('POST', '/v1/worker/lease', { body: { agent: name, wait_ms: 0, max_tasks: 1 } });

@@ -85,9 +85,12 @@ export function outcomeValue(o: ToolOutcome): unknown {
   return o.ok ? (o.output ?? null) : { error: o.error };
 }
 
-/** The conversation so far: the user's message, then each step and its tools' outcomes. */
-export function loopMessages(userMessage: string, state: LoopState): ModelMessage[] {
-  const messages: ModelMessage[] = [{ role: 'user', content: userMessage }];
+/**
+ * The conversation so far: the session's earlier turns (a run of a session), the user's message,
+ * then each step and its tools' outcomes.
+ */
+export function loopMessages(userMessage: string, state: LoopState, history: readonly { role: 'user' | 'assistant'; content: string }[] = []): ModelMessage[] {
+  const messages: ModelMessage[] = [...history.map((m) => ({ role: m.role, content: m.content }) as ModelMessage), { role: 'user', content: userMessage }];
   for (const s of state.steps) {
     const content: Exclude<Extract<ModelMessage, { role: 'assistant' }>['content'], string> = [];
     if (s.text) content.push({ type: 'text', text: s.text });

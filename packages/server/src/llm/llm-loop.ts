@@ -6,6 +6,7 @@ import type { ApprovalService } from '../approvals/index.ts';
 import type { CallService } from '../calls/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { SecretService } from '../secrets/index.ts';
+import { chatHistory, type ChatMessage } from '../sessions/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ToolFactory, ToolOutcome, ToolRunner, ToolSpec } from '../tools/index.ts';
 import { agentTool } from './agent-tool.ts';
@@ -67,6 +68,7 @@ export class LlmLoop {
   readonly #args = new ToolArguments();
   #state!: LoopState;
   #tools = new Map<string, ToolRunner>();
+  #history: ChatMessage[] = [];
 
   constructor(deps: LlmLoopDeps, lease: LlmLease, task: Task, spec: LlmSpec) {
     this.#d = deps;
@@ -79,6 +81,8 @@ export class LlmLoop {
     try {
       const model = await this.#prepare();
       this.#state = await readLoopState(this.#d.store.db, this.#lease.tenantId, this.#lease.runId);
+      // A run of a session: the turns before it, under the session's context-window policy.
+      this.#history = await chatHistory(this.#d.store.db, this.#lease.tenantId, this.#lease.runId);
       // An earlier holder may have died between a step's event and its usage record: recording
       // a (run, step) again adds nothing, so every recorded step is recorded once more.
       if (this.#task.attempt > 1) for (const s of this.#state.steps) await this.#d.usage.recordUsage(this.#usageRecord(model, s));
@@ -142,7 +146,7 @@ export class LlmLoop {
     let model = primary;
     const spent = spendOf(this.#state);
     const n = (this.#state.steps.at(-1)?.step ?? 0) + 1;
-    const messages = loopMessages(userMessageOf(this.#task.input), this.#state);
+    const messages = loopMessages(userMessageOf(this.#task.input), this.#state, this.#history);
     const tools = [...this.#tools.values()].map((t) => t.spec);
     const instructions = this.#instructions();
     // About 4 characters a token: enough for a limit to stop the call that would cross it.
