@@ -7,3 +7,4 @@ export type * from './wire.ts';
 export * from './schedule-policies.ts';
 export type * from './schemas/schedules.ts';
 export type * from './schemas/webhooks.ts';
+export type * from './schemas/triggers.ts';

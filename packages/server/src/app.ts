@@ -21,6 +21,7 @@ import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
+import { hookRoutes, triggerRoutes } from './triggers/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -110,6 +111,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     workflowRoutes(scope, deps);
     scheduleRoutes(scope, deps);
     webhookRoutes(scope, deps);
+    triggerRoutes(scope, deps);
+    hookRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

@@ -24,6 +24,7 @@ import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
+import { TriggerReceiver, TriggerService } from './triggers/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -58,6 +59,10 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /** Inbound webhook triggers: definitions, secrets, delivery logs (and the declarative seam, putByName). */
+  triggers: TriggerService;
+  /** Verifies and starts the deliveries of `/v1/hooks/{id}`. */
+  triggerReceiver: TriggerReceiver;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -116,6 +121,7 @@ export function createEngine(opts: {
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
+  const workflowRuns = new WorkflowStarter({ store, workflows, driver, clock });
   return {
     store,
     clock,
@@ -136,7 +142,7 @@ export function createEngine(opts: {
     grants: new GrantService(store, agents),
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows,
-    workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
+    workflowRuns,
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,
@@ -144,5 +150,7 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    triggers: new TriggerService({ store, secrets, agents, workflows }),
+    triggerReceiver: new TriggerReceiver({ store, secrets, runs, workflowRuns, clock }),
   };
 }

@@ -19,4 +19,5 @@ export * from './health.ts';
 export * from './workflows.ts';
 export * from './schedules.ts';
 export * from './webhooks.ts';
+export * from './triggers.ts';
 export * from './models.ts';

@@ -1,4 +1,6 @@
 import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
+import type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
+export type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
 export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text in both dialects. */
@@ -255,5 +257,9 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   workflow_steps: WorkflowStepsTable;
+  triggers: TriggersTable;
+  trigger_secrets: TriggerSecretsTable;
+  trigger_receipts: TriggerReceiptsTable;
+  trigger_deliveries: TriggerDeliveriesTable;
 }
 

@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate.ts';
 import { POSTGRES_WEBHOOKS } from './migration-webhooks.ts';
+import { POSTGRES_TRIGGERS } from './migration-triggers.ts';
 import { POSTGRES_002 } from './migration-002.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
@@ -324,4 +325,5 @@ CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) 
 CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
 `,
   },
+  { id: 14, name: 'triggers', sql: POSTGRES_TRIGGERS },
 ];

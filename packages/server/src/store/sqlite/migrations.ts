@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate.ts';
 import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
+import { SQLITE_TRIGGERS } from './migration-triggers.ts';
 import { SQLITE_002 } from './migration-002.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
@@ -312,4 +313,5 @@ CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) 
 CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
 `,
   },
+  { id: 13, name: 'triggers', sql: SQLITE_TRIGGERS },
 ];
