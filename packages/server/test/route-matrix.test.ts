@@ -103,6 +103,14 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/webhooks/{id}/deliveries': 'webhooks:read',
   'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
+  'GET /v1/triggers': 'webhooks:read',
+  'POST /v1/triggers': 'webhooks:manage',
+  'GET /v1/triggers/{id}': 'webhooks:read',
+  'PATCH /v1/triggers/{id}': 'webhooks:manage',
+  'DELETE /v1/triggers/{id}': 'webhooks:manage',
+  'POST /v1/triggers/{id}/rotate-secret': 'webhooks:manage',
+  'GET /v1/triggers/{id}/deliveries': 'webhooks:read',
+  'POST /v1/hooks/{id}': 'public',
 };
 
 const GATE_MANIFEST = {
@@ -145,6 +153,7 @@ for (const d of await dialects()) {
       ids.schedule = (await ok('POST', '/v1/schedules', { id: 'nightly', cron: '0 2 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'A' } })).id;
       // Loopback, allowed for this app, on a port nothing serves (the delivery loop is not started anyway).
       ids.webhook = (await ok('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['run.*'] })).id;
+      ids.trigger = (await ok('POST', '/v1/triggers', { target: { agent: 'hello', endpoint: 'greet' } })).id;
       await ok('POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'B' } });
       ids.delivery = (await ok('GET', `/v1/webhooks/${ids.webhook}/deliveries`)).data[0].id;
       const other = await t.engine.tenants.create({ name: 'Other' });
@@ -186,13 +195,13 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, `/v1/triggers/${ids.trigger}`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();
       const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, delivery_id: ids.delivery, key: 'call-1' };
       const idFor = (route: string) =>
-        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/webhooks/') ? ids.webhook : ids.run;
+        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/webhooks/') ? ids.webhook : route.includes('/triggers/') ? ids.trigger : ids.run;
       const bodies: Record<string, unknown> = {
         'POST /v1/runs': { agent: 'hello', endpoint: 'greet', input: { name: 'x' } },
         'POST /v1/runs/batch': { runs: [{ agent: 'hello', endpoint: 'greet', input: { name: 'x' } }] },
@@ -211,9 +220,11 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/signals/{name}/wait': { key: 'go#1', wait_ms: 0 },
         'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
+        'PATCH /v1/triggers/{id}': { description: 'taken' },
       };
-      // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
-      const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);
+      // Public routes whose path holds a credential, not a tenant's id: the signed token decides
+      // (a trigger's deliveries: its signature, the same 401 for everybody who has not got it).
+      const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}', 'POST /v1/hooks/{id}']);
       const named = Object.keys(PERMISSIONS).filter((r) => (r.includes('{') || r in bodies) && !credentialRoutes.has(r));
       for (const route of named) {
         const [method, path] = route.split(' ');

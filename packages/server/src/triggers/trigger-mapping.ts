@@ -3,10 +3,10 @@ import { compileTemplate, evaluateTemplate, ExpressionError, templateExpressions
 import { DomainError } from '../core/index.ts';
 
 /** The names a trigger's template may read: the parsed body and the delivery's headers. */
-const SCOPE_NAMES = new Set(['body', 'headers']);
+const SCOPE_NAMES: ReadonlySet<string> = new Set(['body', 'headers']);
 
 /** Headers a template never sees: they carry the trigger's secret or its signatures. */
-const HIDDEN_HEADERS = new Set(['authorization', 'webhook-signature', 'cookie', 'proxy-authorization']);
+const HIDDEN_HEADERS: ReadonlySet<string> = new Set(['authorization', 'webhook-signature', 'cookie', 'proxy-authorization']);
 
 /** A mapping checked and compiled once per trigger row (see TriggerReceiver's cache). */
 export type CompiledMapping = { kind: 'body' } | { kind: 'pointer'; tokens: string[]; pointer: string } | { kind: 'template'; template: CompiledTemplate };
