@@ -15,6 +15,7 @@ import { LogsResource } from './resources/logs-resource.ts';
 import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
+import { TriggersResource } from './resources/triggers-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -40,6 +41,7 @@ export class Agentd extends HttpClient {
   readonly workflows: WorkflowsResource;
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
+  readonly triggers: TriggersResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -58,6 +60,7 @@ export class Agentd extends HttpClient {
     this.workflows = new WorkflowsResource(this);
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
+    this.triggers = new TriggersResource(this);
   }
 }
 

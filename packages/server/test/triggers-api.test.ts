@@ -69,7 +69,7 @@ for (const d of await dialects()) {
       assert.ok(trg.url.endsWith(`/v1/hooks/${trg.id}`), trg.url);
       // The url is absolute on the scheme and host the caller used.
       const viaSocket = await fetch(`${base}/v1/triggers/${trg.id}`, { headers: { authorization: `Bearer ${t.adminKey}` } });
-      assert.equal((await viaSocket.json()).url, `${base}/v1/hooks/${trg.id}`);
+      assert.equal(((await viaSocket.json()) as { url: string }).url, `${base}/v1/hooks/${trg.id}`);
       assert.deepEqual([trg.name, trg.auth, trg.mapping, trg.rate_limit, trg.secret_version], ['orders', 'signature', null, { count: 600, period_seconds: 60 }, 1]);
       const got = await t.call('GET', `/v1/triggers/${trg.id}`);
       const list = await t.call('GET', '/v1/triggers');

@@ -17,3 +17,4 @@ export { GrantsResource } from './grants-resource.ts';
 export type * from './secret-grant-types.ts';
 export { SchedulesResource, type ScheduleCreateParams, type ScheduleListParams, type ScheduleRunsParams, type ScheduleUpdateParams } from './schedules-resource.ts';
 export { WebhooksResource, type WebhookListParams } from './webhooks-resource.ts';
+export { TriggersResource, type TriggerListParams } from './triggers-resource.ts';

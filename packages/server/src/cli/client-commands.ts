@@ -12,6 +12,7 @@ import { registerLogsCommand } from './logs-command.ts';
 import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
+import { registerTriggersCommand } from './triggers-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -31,4 +32,5 @@ export function registerClientCommands(program: Command): void {
   registerWorkflowsCommand(program);
   registerSchedulesCommand(program);
   registerWebhooksCommand(program);
+  registerTriggersCommand(program);
 }
