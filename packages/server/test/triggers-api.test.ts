@@ -79,7 +79,7 @@ for (const d of await dialects()) {
         assert.ok(!r.body.includes(trg.secret) && !r.body.includes('"secret"'), r.body);
       }
       assert.deepEqual([patched.json().description, patched.json().mapping], [null, { pointer: '/order' }]);
-      const raw = JSON.stringify(await t.store.db.selectFrom('trigger_secrets').selectAll().execute());
+      const raw = JSON.stringify(await t.store.db.selectFrom('trigger_secrets').selectAll().where('tenant_id', '=', t.tenantId).execute());
       assert.ok(!raw.includes(trg.secret) && !raw.includes(trg.secret.slice(6)), 'sealed, never plaintext');
       assert.equal((await t.call('POST', '/v1/triggers', { body: { ...hello, name: 'orders' } })).json().error.code, 'TRIGGER_NAME_TAKEN');
       assert.deepEqual((await t.call('DELETE', `/v1/triggers/${trg.id}`)).json(), { id: trg.id, deleted: true });
@@ -151,7 +151,7 @@ for (const d of await dialects()) {
         ['unknown trigger', 'trg_0000000000000000000000', signed(trg.secret, body)],
       ];
       const n0 = await runCount();
-      const logged0 = (await t.store.db.selectFrom('trigger_deliveries').selectAll().execute()).length;
+      const logged0 = (await t.store.db.selectFrom('trigger_deliveries').selectAll().where('tenant_id', '=', t.tenantId).execute()).length;
       const bodies = new Set<string>();
       for (const [what, id, headers] of sends) {
         const r = await post(id, body, headers);
@@ -163,7 +163,7 @@ for (const d of await dialects()) {
       }
       assert.equal(bodies.size, 1, `one answer for every reason: ${[...bodies].join('\n')}`);
       assert.equal(await runCount(), n0);
-      assert.equal((await t.store.db.selectFrom('trigger_deliveries').selectAll().execute()).length, logged0, 'nothing logged for unverified deliveries');
+      assert.equal((await t.store.db.selectFrom('trigger_deliveries').selectAll().where('tenant_id', '=', t.tenantId).execute()).length, logged0, 'nothing logged for unverified deliveries');
       // A 5-minute-old timestamp within tolerance still verifies.
       assert.equal((await post(trg.id, body, signed(trg.secret, body, { at: new Date(now - 290_000) }))).status, 202);
     });

@@ -5,7 +5,7 @@ import type { SecretService } from '../secrets/index.ts';
 import type { Store, TriggersTable, WriteContext } from '../store/index.ts';
 import type { WorkflowStarter } from '../workflows/index.ts';
 import { compileMapping, mapPayload, visibleHeaders, type CompiledMapping } from './trigger-mapping.ts';
-import { signedHeaders, verifyBearer, verifySigned } from './trigger-secrets.ts';
+import { OpenedSecrets, signedHeaders, verifyBearer, verifySigned, type OpenedSecret } from './trigger-secrets.ts';
 
 /** One delivery as the hook route hands it over: the raw bytes, since the signature covers them. */
 export interface HookDelivery {
@@ -49,6 +49,7 @@ export class TriggerReceiver {
   readonly #workflowRuns: WorkflowStarter;
   readonly #clock: Clock;
   readonly #mappings = new Map<string, CompiledMapping>();
+  readonly #opened = new OpenedSecrets();
 
   constructor(opts: { store: Store; secrets: SecretService; runs: RunService; workflowRuns: WorkflowStarter; clock: Clock }) {
     this.#store = opts.store;
@@ -105,23 +106,11 @@ export class TriggerReceiver {
 
   /** The trigger and the delivery's message id, or HookUnverified (no such trigger included: the same answer). */
   async #verify(d: HookDelivery): Promise<{ trigger: TriggersTable; messageId: string | null }> {
-    // Deliveries name no tenant: the trigger's id is unique across tenants, and its row says whose it is.
-    const trigger = await this.#store.allTenants(this.#store.db).selectFrom('triggers').selectAll().where('id', '=', d.triggerId).executeTakeFirst();
-    if (!trigger) throw new HookUnverified('no such trigger');
-    const now = this.#clock.now();
-    const rows = await this.#store.db
-      .selectFrom('trigger_secrets')
-      .selectAll()
-      .where('tenant_id', '=', trigger.tenant_id)
-      .where('trigger_id', '=', trigger.id)
-      .where((eb) => eb.or([eb('verifies_until', 'is', null), eb('verifies_until', '>', now)]))
-      .orderBy('version', 'desc')
-      .execute();
-    const secrets = rows.map((s) => this.#secrets.openTriggerSecret({ tenantId: trigger.tenant_id, triggerId: trigger.id, version: Number(s.version) }, s));
+    const { trigger, secrets } = await this.#load(d.triggerId);
     if (trigger.auth === 'bearer') {
       const header = d.headers.authorization;
       const m = typeof header === 'string' ? BEARER.exec(header) : null;
-      if (!m || !verifyBearer(secrets, m[1])) throw new HookUnverified(m ? 'wrong bearer token' : 'no bearer token');
+      if (!m || !verifyBearer(secrets.map((s) => s.value), m[1])) throw new HookUnverified(m ? 'wrong bearer token' : 'no bearer token');
       const id = d.headers['webhook-id'] ?? d.headers['idempotency-key'];
       return { trigger, messageId: typeof id === 'string' && id !== '' ? id : null };
     }
@@ -129,6 +118,29 @@ export class TriggerReceiver {
     if (!h) throw new HookUnverified('missing Standard Webhooks headers');
     if (!verifySigned(secrets, h, d.body)) throw new HookUnverified('no signature verifies (or the timestamp is more than 5 minutes off)');
     return { trigger, messageId: h.id };
+  }
+
+  /**
+   * The trigger and the secrets that verify now, in one read (a row per live secret). Read on
+   * every delivery, so a rotation, an overlap's end or a delete on any node counts from its
+   * commit on; only the decryption of a sealed version is remembered (see OpenedSecrets).
+   */
+  async #load(id: string): Promise<{ trigger: TriggersTable; secrets: OpenedSecret[] }> {
+    const now = this.#clock.now();
+    // Deliveries name no tenant: the trigger's id is unique across tenants, and its row says whose it is.
+    const rows = await this.#store
+      .allTenants(this.#store.db)
+      .selectFrom('triggers as t')
+      .innerJoin('trigger_secrets as s', (j) => j.onRef('s.tenant_id', '=', 't.tenant_id').onRef('s.trigger_id', '=', 't.id'))
+      .selectAll('t')
+      .select(['s.version', 's.ciphertext', 's.iv', 's.tag', 's.wrapped_dek', 's.dek_iv', 's.dek_tag', 's.kek_id'])
+      .where('t.id', '=', id)
+      .where((eb) => eb.or([eb('s.verifies_until', 'is', null), eb('s.verifies_until', '>', now)]))
+      .execute();
+    if (rows.length === 0) throw new HookUnverified('no such trigger');
+    const { version: _v, ciphertext: _c, iv: _i, tag: _t, wrapped_dek: _w, dek_iv: _di, dek_tag: _dt, kek_id: _k, ...trigger } = rows[0];
+    const secrets = rows.map((r) => this.#opened.open(trigger as TriggersTable, r, this.#secrets));
+    return { trigger: trigger as TriggersTable, secrets };
   }
 
   /** A message id seen before: logged as a duplicate, answered 200 with its original run. */

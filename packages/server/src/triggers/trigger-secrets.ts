@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FieldProblem, TriggerAuthMode } from '@agentd/protocol';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
+import type { SealedSecret } from '../secrets/index.ts';
 
 /** Bytes of a secret agentd makes: 256 bits (Standard Webhooks allows 24–64). */
 const SECRET_BYTES = 32;
@@ -44,17 +45,58 @@ export function signedHeaders(h: Record<string, string | string[] | undefined>):
  * `standardwebhooks` package: HMAC-SHA256 over `id.timestamp.body`, constant-time compare, the
  * timestamp within 5 minutes of now, any of the space-separated `v1,` signatures).
  */
-export function verifySigned(secrets: readonly string[], headers: SignedHeaders, body: Buffer): boolean {
+export function verifySigned(secrets: readonly OpenedSecret[], headers: SignedHeaders, body: Buffer): boolean {
   const h = { 'webhook-id': headers.id, 'webhook-timestamp': headers.timestamp, 'webhook-signature': headers.signature };
   for (const s of secrets) {
     try {
-      new StandardWebhook(s).verify(body, h, { jsonParse: false });
+      s.verifier().verify(body, h, { jsonParse: false });
       return true;
     } catch {
       // Not this secret (or a stale timestamp, which fails for every secret alike).
     }
   }
   return false;
+}
+
+/** A live secret of a trigger, opened; its Standard Webhooks verifier made once. */
+export interface OpenedSecret {
+  value: string;
+  verifier(): StandardWebhook;
+}
+
+/** The sealed columns of a secret version, and where it belongs. */
+interface SealedRow extends SealedSecret {
+  version: number;
+}
+
+/** What opens a sealed version: the vault (SecretService.openTriggerSecret). */
+interface Opener {
+  openTriggerSecret(address: { tenantId: string; triggerId: string; version: number }, sealed: SealedSecret): string;
+}
+
+const OPENED_LIMIT = 1000;
+
+/**
+ * Decrypted trigger secrets by their sealed ciphertext, so a delivery costs no AES (the sealed
+ * row is still read each time: a rotated-out or deleted version is never used from here). A
+ * ciphertext is unique to its version (a fresh data key and IV each), so a key names one secret;
+ * the address is part of it all the same. At most OPENED_LIMIT; held in this process only.
+ */
+export class OpenedSecrets {
+  readonly #byKey = new Map<string, OpenedSecret>();
+
+  open(trigger: { tenant_id: string; id: string }, row: SealedRow, opener: Opener): OpenedSecret {
+    const key = `${trigger.tenant_id}\u0000${trigger.id}\u0000${row.version}\u0000${row.kek_id}\u0000${row.ciphertext}`;
+    let s = this.#byKey.get(key);
+    if (!s) {
+      const value = opener.openTriggerSecret({ tenantId: trigger.tenant_id, triggerId: trigger.id, version: Number(row.version) }, row);
+      let verifier: StandardWebhook | null = null;
+      s = { value, verifier: () => (verifier ??= new StandardWebhook(value)) };
+      if (this.#byKey.size >= OPENED_LIMIT) this.#byKey.clear();
+      this.#byKey.set(key, s);
+    }
+    return s;
+  }
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
