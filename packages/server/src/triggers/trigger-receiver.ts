@@ -2,7 +2,7 @@ import { ERROR_CODES, type HookAccepted, type Run, type TriggerMapping, type Tri
 import { DomainError, type Clock } from '../core/index.ts';
 import type { RunService } from '../runs/index.ts';
 import type { SecretService } from '../secrets/index.ts';
-import type { Store, TriggersTable, WriteContext } from '../store/index.ts';
+import type { Store, TriggerDeliveriesTable, TriggerReceiptsTable, TriggersTable, WriteContext } from '../store/index.ts';
 import type { WorkflowStarter } from '../workflows/index.ts';
 import { compileMapping, mapPayload, visibleHeaders, type CompiledMapping } from './trigger-mapping.ts';
 import { OpenedSecrets, signedHeaders, verifyBearer, verifySigned, type OpenedSecret } from './trigger-secrets.ts';
@@ -27,6 +27,15 @@ export class HookUnverified extends DomainError {
   }
 }
 
+/** Rows of the receipts and delivery log that one write operation inserts at its end. */
+interface PendingRows {
+  receipts: TriggerReceiptsTable[];
+  deliveries: TriggerDeliveriesTable[];
+}
+
+/** Rows per multi-row INSERT (ten columns: far below either database's parameter limit). */
+const INSERT_CHUNK = 500;
+
 /** Thrown inside a run's transaction when its message id was taken meanwhile: the run rolls back. */
 class ReceiptTaken extends Error {}
 
@@ -50,6 +59,7 @@ export class TriggerReceiver {
   readonly #clock: Clock;
   readonly #mappings = new Map<string, CompiledMapping>();
   readonly #opened = new OpenedSecrets();
+  readonly #pending = new WeakMap<WriteContext, PendingRows>();
 
   constructor(opts: { store: Store; secrets: SecretService; runs: RunService; workflowRuns: WorkflowStarter; clock: Clock }) {
     this.#store = opts.store;
@@ -77,16 +87,9 @@ export class TriggerReceiver {
     const deliveryId = this.#store.ids.next('tdl', this.#clock.now());
     const metadata = { trigger: { id: trigger.id, delivery_id: deliveryId, ...(messageId !== null ? { message_id: messageId } : {}) } };
     const after = async (ctx: WriteContext, run: Run) => {
-      if (messageId !== null) {
-        const taken = await ctx.trx
-          .insertInto('trigger_receipts')
-          .values({ tenant_id: trigger.tenant_id, trigger_id: trigger.id, message_id: messageId, delivery_id: deliveryId, run_id: run.id, received_at: ctx.now })
-          .onConflict((oc) => oc.columns(['tenant_id', 'trigger_id', 'message_id']).doNothing())
-          .returning('message_id')
-          .executeTakeFirst();
-        if (!taken) throw new ReceiptTaken();
-      }
-      await ctx.trx.insertInto('trigger_deliveries').values({ tenant_id: trigger.tenant_id, id: deliveryId, trigger_id: trigger.id, message_id: messageId, outcome: 'started', status_code: 202, run_id: run.id, error_code: null, error_message: null, received_at: ctx.now }).execute();
+      const rows = this.#rowsOf(ctx);
+      if (messageId !== null) rows.receipts.push({ tenant_id: trigger.tenant_id, trigger_id: trigger.id, message_id: messageId, delivery_id: deliveryId, run_id: run.id, received_at: ctx.now });
+      rows.deliveries.push({ tenant_id: trigger.tenant_id, id: deliveryId, trigger_id: trigger.id, message_id: messageId, outcome: 'started', status_code: 202, run_id: run.id, error_code: null, error_message: null, received_at: ctx.now });
     };
     const target = JSON.parse(trigger.target) as TriggerTarget;
     let run: Run;
@@ -102,6 +105,30 @@ export class TriggerReceiver {
       throw await this.#rejected(trigger, messageId, err);
     }
     return { status: 202, body: { delivery_id: deliveryId, trigger_id: trigger.id, run_id: run.id, duplicate: false, run } };
+  }
+
+  /**
+   * The receipts and log rows of the runs one write operation starts (creates that arrive
+   * together share one operation: see RunService), inserted as one statement each at its end
+   * (a deferred step). A message id taken meanwhile fails that step, so the operation rolls back
+   * whole and its runs are made again one by one, each finding out whether it is the duplicate.
+   */
+  #rowsOf(ctx: WriteContext): PendingRows {
+    let rows = this.#pending.get(ctx);
+    if (!rows) {
+      const mine: PendingRows = { receipts: [], deliveries: [] };
+      rows = mine;
+      this.#pending.set(ctx, mine);
+      ctx.deferred.push(async (trx) => {
+        for (let i = 0; i < mine.receipts.length; i += INSERT_CHUNK) {
+          const chunk = mine.receipts.slice(i, i + INSERT_CHUNK);
+          const taken = await trx.insertInto('trigger_receipts').values(chunk).onConflict((oc) => oc.columns(['tenant_id', 'trigger_id', 'message_id']).doNothing()).returning('message_id').execute();
+          if (taken.length < chunk.length) throw new ReceiptTaken();
+        }
+        for (let i = 0; i < mine.deliveries.length; i += INSERT_CHUNK) await trx.insertInto('trigger_deliveries').values(mine.deliveries.slice(i, i + INSERT_CHUNK)).execute();
+      });
+    }
+    return rows;
   }
 
   /** The trigger and the delivery's message id, or HookUnverified (no such trigger included: the same answer). */
