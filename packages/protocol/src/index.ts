@@ -8,3 +8,4 @@ export * from './schedule-policies.ts';
 export type * from './schemas/schedules.ts';
 export type * from './schemas/webhooks.ts';
 export type * from './schemas/triggers.ts';
+export type * from './schemas/usage.ts';

@@ -16,6 +16,7 @@ import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
 import { TriggersResource } from './resources/triggers-resource.ts';
+import { BudgetsResource, ModelsResource, UsageResource } from './resources/usage-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -42,6 +43,9 @@ export class Agentd extends HttpClient {
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
   readonly triggers: TriggersResource;
+  readonly usage: UsageResource;
+  readonly models: ModelsResource;
+  readonly budgets: BudgetsResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -61,6 +65,9 @@ export class Agentd extends HttpClient {
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
     this.triggers = new TriggersResource(this);
+    this.usage = new UsageResource(this);
+    this.models = new ModelsResource(this);
+    this.budgets = new BudgetsResource(this);
   }
 }
 

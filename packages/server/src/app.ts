@@ -22,6 +22,8 @@ import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
 import { hookRoutes, triggerRoutes } from './triggers/index.ts';
+import { modelRoutes } from './models/index.ts';
+import { usageRoutes } from './usage/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
 /** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
@@ -113,6 +115,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     webhookRoutes(scope, deps);
     triggerRoutes(scope, deps);
     hookRoutes(scope, deps);
+    modelRoutes(scope, deps);
+    usageRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

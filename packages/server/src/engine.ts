@@ -11,7 +11,7 @@ import { LogService } from './findings/index.ts';
 import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
-import { CallService, type CallLimits } from './calls/index.ts';
+import { CallService, DEFAULT_CALL_LIMITS, type CallLimits } from './calls/index.ts';
 import { Sweeper } from './timers/index.ts';
 import { CronCache, ScheduleFiring, ScheduleService, ScheduleTicker } from './schedules/index.ts';
 import { TenantService } from './keys/index.ts';
@@ -19,10 +19,13 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
-import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/index.ts';
+import { WorkflowDriver, WorkflowRetrier, WorkflowService, WorkflowStarter } from './workflows/index.ts';
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { ModelAliases } from './models/index.ts';
+import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 import { TriggerReceiver, TriggerService } from './triggers/index.ts';
 
@@ -49,6 +52,8 @@ export interface Engine {
   workflows: WorkflowService;
   /** Starts workflow runs; the driver they share moves them in the transactions of their steps. */
   workflowRuns: WorkflowStarter;
+  /** `POST /v1/runs/{id}/retry`: a failed workflow run again, from its failed steps. */
+  workflowRetries: WorkflowRetrier;
   schedules: ScheduleService;
   /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
   scheduleTicker: ScheduleTicker;
@@ -63,6 +68,13 @@ export interface Engine {
   triggers: TriggerService;
   /** Verifies and starts the deliveries of `/v1/hooks/{id}`. */
   triggerReceiver: TriggerReceiver;
+  /**
+   * The model aliases (the config file's `models:`, held by reference so a reload is seen), for
+   * prices, the shared rate limits and `GET /v1/models`.
+   */
+  modelAliases: ModelAliases;
+  /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
+  usage: UsageService;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -98,8 +110,13 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Model aliases by name (the config file's `models:` section, already validated; kept by reference). Default: none. */
+  models?: Readonly<Record<string, ModelAliasConfig>>;
+  /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
+  modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
 }): Engine {
   const { store, clock } = opts;
+  const modelAliases = new ModelAliases(opts.models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -117,7 +134,8 @@ export function createEngine(opts: {
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
-  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals });
+  // A for_each step runs at most as many items as a run may make children.
+  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals, maxItems: opts.calls?.maxChildren ?? DEFAULT_CALL_LIMITS.maxChildren });
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
@@ -143,6 +161,7 @@ export function createEngine(opts: {
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows,
     workflowRuns,
+    workflowRetries: new WorkflowRetrier({ store, driver, clock }),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,
@@ -152,5 +171,7 @@ export function createEngine(opts: {
     webhookDelivery,
     triggers: new TriggerService({ store, secrets, agents, workflows }),
     triggerReceiver: new TriggerReceiver({ store, secrets, runs, workflowRuns, clock }),
+    modelAliases,
+    usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
   };
 }

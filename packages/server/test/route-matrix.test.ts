@@ -46,6 +46,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
   'POST /v1/runs/{id}/cancel': 'runs:write',
+  'POST /v1/runs/{id}/retry': 'runs:write',
   'PATCH /v1/runs/{id}': 'runs:write',
   'POST /v1/runs/{id}/signals/{name}': 'runs:write',
   'GET /v1/runs/{id}/signals': 'read',
@@ -111,6 +112,10 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/triggers/{id}/rotate-secret': 'webhooks:manage',
   'GET /v1/triggers/{id}/deliveries': 'webhooks:read',
   'POST /v1/hooks/{id}': 'public',
+  'GET /v1/models': 'read',
+  'GET /v1/usage': 'read',
+  'GET /v1/budgets': 'read',
+  'PUT /v1/budgets': 'budgets:manage',
 };
 
 const GATE_MANIFEST = {
@@ -221,6 +226,7 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
         'PATCH /v1/triggers/{id}': { description: 'taken' },
+        'PUT /v1/budgets': { agent: 'hello', period: 'day', max_tokens: 1 },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides
       // (a trigger's deliveries: its signature, the same 401 for everybody who has not got it).

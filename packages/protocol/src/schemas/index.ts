@@ -21,3 +21,4 @@ export * from './schedules.ts';
 export * from './webhooks.ts';
 export * from './triggers.ts';
 export * from './models.ts';
+export * from './usage.ts';

@@ -18,3 +18,4 @@ export type * from './secret-grant-types.ts';
 export { SchedulesResource, type ScheduleCreateParams, type ScheduleListParams, type ScheduleRunsParams, type ScheduleUpdateParams } from './schedules-resource.ts';
 export { WebhooksResource, type WebhookListParams } from './webhooks-resource.ts';
 export { TriggersResource, type TriggerListParams } from './triggers-resource.ts';
+export { BudgetsResource, ModelsResource, UsageResource, type BudgetSetParams, type UsageGetParams } from './usage-resource.ts';

@@ -13,6 +13,7 @@ import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
 import { registerTriggersCommand } from './triggers-command.ts';
+import { registerUsageCommands } from './usage-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -33,4 +34,5 @@ export function registerClientCommands(program: Command): void {
   registerSchedulesCommand(program);
   registerWebhooksCommand(program);
   registerTriggersCommand(program);
+  registerUsageCommands(program);
 }

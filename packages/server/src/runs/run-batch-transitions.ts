@@ -116,15 +116,16 @@ export async function completeRuns(ctx: WriteContext, tenantId: string, items: r
 
 /**
  * create, then start, for a workflow run (kind `workflow`): inserted `running` with `run.queued`
- * and `run.started` in the same commit. It is never queued, so no worker can lease it; the
+ * and `run.started` in the same commit (`queued`: more data for `run.queued`, such as a retry's
+ * `retry_of`). It is never queued, so no worker can lease it; the
  * workflow driver moves it from here (workflows/).
  */
-export async function startWorkflowRun(ctx: WriteContext, run: NewRun): Promise<RunsTable> {
+export async function startWorkflowRun(ctx: WriteContext, run: NewRun, queued: Record<string, unknown> = {}): Promise<RunsTable> {
   const { create, start } = RUN_TRANSITIONS;
   const row: RunsTable = { ...run, status: start.to, waiting_reason: null, waiting_since: null, last_seq: 2, created_at: ctx.now, started_at: ctx.now, updated_at: ctx.now, available_at: ctx.now, generation: 1 };
   await ctx.queries.insertRows(ctx.trx, 'runs', RUN_COLUMNS, [row]);
   const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: row.tenant_id, run_id: row.id, agent: row.agent, seq, type, at: ctx.now, data });
-  event(1, create.event, { agent_version: row.agent_version, endpoint: row.endpoint, kind: row.kind });
+  event(1, create.event, { agent_version: row.agent_version, endpoint: row.endpoint, kind: row.kind, ...queued });
   event(2, start.event, { kind: row.kind });
   return row;
 }

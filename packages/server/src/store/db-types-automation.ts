@@ -144,6 +144,8 @@ export interface WorkflowStepsTable {
   status: string;
   child_run_id: string | null;
   approval_id: string | null;
+  /** JSON text: a for_each item's child input while the item is pending (null once it starts, and for steps). */
+  input: string | null;
   /** JSON text. */
   output: string | null;
   /** JSON text (a RunFailure). */

@@ -2,6 +2,8 @@ import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlo
 import type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
 export type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
 export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
+import type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
+export type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text in both dialects. */
 export interface TenantsTable {
@@ -261,5 +263,10 @@ export interface Database {
   trigger_secrets: TriggerSecretsTable;
   trigger_receipts: TriggerReceiptsTable;
   trigger_deliveries: TriggerDeliveriesTable;
+  usage_steps: UsageStepsTable;
+  usage_runs: UsageRunsTable;
+  usage_daily: UsageDailyTable;
+  usage_budgets: UsageBudgetsTable;
+  model_rate_buckets: ModelRateBucketsTable;
 }
 

@@ -301,6 +301,23 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
     },
   },
   {
+    route: 'POST /v1/runs/{id}/retry',
+    status: 201,
+    setup: async (t) => {
+      // A workflow whose one step fails as it starts (greet's input takes no other field): failed at once.
+      const name = `idem-${unique()}`;
+      await ok(t, 'POST', '/v1/workflows', { apiVersion: 'agentd.dev/v1', kind: 'Workflow', metadata: { name }, spec: { steps: [{ id: 'greet', agent: 'hello', endpoint: 'greet', input: { name: '{% input.name %}', extra: true } }] } });
+      const failed = await ok(t, 'POST', `/v1/workflows/${name}/runs`, { input: { name } });
+      return {
+        url: `/v1/runs/${failed.id}/retry`,
+        body: {},
+        other: { deadline: new Date(Date.now() + 3_600_000).toISOString() },
+        invalid: { url: '/v1/runs/run_nope/retry', body: {} },
+        effect: async () => (await read(t, `/v1/runs?agent=${name}`)).body.data.map((r: { id: string }) => r.id),
+      };
+    },
+  },
+  {
     route: 'POST /v1/schedules',
     status: 201,
     setup: async (t) => {

@@ -1,5 +1,6 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Role } from '@agentd/protocol';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { buildApp } from '../../src/app.ts';
 import type { ApiConfig } from '../../src/index.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/core/clock.ts';
@@ -44,11 +45,11 @@ export const HELLO_MANIFEST = {
 
 export async function startTestApp(
   db: TestDatabase,
-  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits> } = {},
+  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits>; models?: Record<string, ModelAliasConfig> } = {},
 ): Promise<TestApp> {
   const clock = opts.clock ?? systemClock;
   const store = await db.open(() => clock.now(), opts.store);
-  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls });
+  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls, models: opts.models });
   const app = await buildApp({ engine, config: { sseHeartbeatMs: 60_000, streamRecheckMs: 500, ...opts.config } });
   const admin = await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'test admin' });
   const t: TestApp = {

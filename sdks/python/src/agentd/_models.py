@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class ErrorDetail(_Model):
     code: str
-    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, TRIGGER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, HOOK_UNVERIFIED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, TRIGGER_NAME_TAKEN, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, WEBHOOK_DELIVERY_PENDING, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_NOT_SUPPORTED, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, TRIGGER_INVALID, TRIGGER_PAYLOAD_INVALID, INPUT_INVALID, OUTPUT_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
+    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, TRIGGER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, HOOK_UNVERIFIED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, TRIGGER_NAME_TAKEN, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, WEBHOOK_DELIVERY_PENDING, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, TRIGGER_INVALID, TRIGGER_PAYLOAD_INVALID, INPUT_INVALID, OUTPUT_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
     message: str
     details: Any
     request_id: str
@@ -697,6 +697,11 @@ class PostWorkflowsByNameRunsBody(_Model):
     deadline: str | None = None
 
 
+class PostRunsByIdRetryBody(_Model):
+    deadline: str | None = None
+    "The new run's deadline; none when not given (the failed run's may have passed)."
+
+
 class PostSchedulesBody(_Model):
     id: str
     cron: str
@@ -922,6 +927,103 @@ class GetTriggersByIdDeliveriesItem(_Model):
     received_at: str
 
 
+class GetModelsResponseDataItemPrices(_Model):
+    input: float | None
+    output: float | None
+    cached_input: float | None
+
+
+class GetModelsResponseDataItem(_Model):
+    alias: str
+    provider: Literal["openai-compatible", "openai", "anthropic"]
+    model: str
+    base_url: str | None
+    api_key_secret: str | None
+    prices: GetModelsResponseDataItemPrices
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    fallback: str | None
+
+
+class GetModelsResponse(_Model):
+    data: list[GetModelsResponseDataItem]
+
+
+class GetUsageResponseDataItem(_Model):
+    day: str
+    "A UTC day, YYYY-MM-DD."
+    agent: str
+    model: str
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class GetUsageResponseTotals(_Model):
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class GetUsageResponse(_Model):
+    from_: str = Field(alias="from")
+    "A UTC day, YYYY-MM-DD."
+    to: str
+    "A UTC day, YYYY-MM-DD."
+    data: list[GetUsageResponseDataItem]
+    "Newest day first, then agent and model by name."
+    totals: GetUsageResponseTotals
+
+
+class GetBudgetsResponseDataItem(_Model):
+    agent: str | None
+    period: Literal["day", "month"]
+    max_tokens: int | None
+    max_cost: float | None
+    updated_at: str
+
+
+class GetBudgetsResponse(_Model):
+    data: list[GetBudgetsResponseDataItem]
+
+
+class PutBudgetsResponse(_Model):
+    budget: GetBudgetsResponseDataItem | None
+    removed: bool
+
+
+class PutBudgetsBody(_Model):
+    agent: str | None = None
+    period: Literal["day", "month"]
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    "USD."
+
+
 class PostHooksByIdResponse(_Model):
     delivery_id: str
     trigger_id: str
@@ -933,7 +1035,7 @@ class PostHooksByIdResponse(_Model):
 
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
-ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "TRIGGER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "HOOK_UNVERIFIED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "TRIGGER_NAME_TAKEN", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "WEBHOOK_DELIVERY_PENDING", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_NOT_SUPPORTED", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "TRIGGER_INVALID", "TRIGGER_PAYLOAD_INVALID", "INPUT_INVALID", "OUTPUT_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
+ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "TRIGGER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "HOOK_UNVERIFIED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "TRIGGER_NAME_TAKEN", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "WEBHOOK_DELIVERY_PENDING", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "TRIGGER_INVALID", "TRIGGER_PAYLOAD_INVALID", "INPUT_INVALID", "OUTPUT_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
     "Agent",
@@ -961,11 +1063,19 @@ __all__ = [
     "FindingCreateResponse",
     "FindingCreateResponseDataItem",
     "GetApprovalLinksByTokenResponse",
+    "GetBudgetsResponse",
+    "GetBudgetsResponseDataItem",
     "GetHealthReadyResponse",
+    "GetModelsResponse",
+    "GetModelsResponseDataItem",
+    "GetModelsResponseDataItemPrices",
     "GetRunsByIdSignalsResponse",
     "GetTriggersByIdDeliveriesItem",
     "GetTriggersByIdDeliveriesItemError",
     "GetTriggersItem",
+    "GetUsageResponse",
+    "GetUsageResponseDataItem",
+    "GetUsageResponseTotals",
     "GetWebhooksByIdDeliveriesItem",
     "GetWebhooksItem",
     "Grant",
@@ -1000,6 +1110,7 @@ __all__ = [
     "PostRunsBatchResponse",
     "PostRunsBody",
     "PostRunsByIdCancelBody",
+    "PostRunsByIdRetryBody",
     "PostSchedulesBody",
     "PostSecretsBody",
     "PostSecretsByNameRotateBody",
@@ -1019,6 +1130,8 @@ __all__ = [
     "PostWorkerCompleteBodyResultsItem1",
     "PostWorkerLeaseBody",
     "PostWorkflowsByNameRunsBody",
+    "PutBudgetsBody",
+    "PutBudgetsResponse",
     "RecordedSteps",
     "Run",
     "RunAttempt",

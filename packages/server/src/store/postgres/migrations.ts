@@ -2,6 +2,7 @@ import type { Migration } from '../migrate.ts';
 import { POSTGRES_WEBHOOKS } from './migration-webhooks.ts';
 import { POSTGRES_TRIGGERS } from './migration-triggers.ts';
 import { POSTGRES_002 } from './migration-002.ts';
+import { POSTGRES_USAGE } from './migration-usage.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -325,5 +326,13 @@ CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) 
 CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
 `,
   },
-  { id: 14, name: 'triggers', sql: POSTGRES_TRIGGERS },
+  {
+    id: 14,
+    name: 'workflow-for-each',
+    // for_each items are workflow_steps rows 0, 1, … of their step; a pending item keeps the
+    // input its child run will get (evaluated when the step started), cleared when it starts.
+    sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
+  },
+  { id: 15, name: 'usage', sql: POSTGRES_USAGE },
+  { id: 16, name: 'triggers', sql: POSTGRES_TRIGGERS },
 ];

@@ -2,6 +2,7 @@ import type { Migration } from '../migrate.ts';
 import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
 import { SQLITE_TRIGGERS } from './migration-triggers.ts';
 import { SQLITE_002 } from './migration-002.ts';
+import { SQLITE_USAGE } from './migration-usage.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const SQLITE_MIGRATIONS: Migration[] = [
@@ -313,5 +314,13 @@ CREATE INDEX workflow_steps_approval ON workflow_steps (tenant_id, approval_id) 
 CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NOT NULL;
 `,
   },
-  { id: 13, name: 'triggers', sql: SQLITE_TRIGGERS },
+  {
+    id: 13,
+    name: 'workflow-for-each',
+    // for_each items are workflow_steps rows 0, 1, … of their step; a pending item keeps the
+    // input its child run will get (evaluated when the step started), cleared when it starts.
+    sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
+  },
+  { id: 14, name: 'usage', sql: SQLITE_USAGE },
+  { id: 15, name: 'triggers', sql: SQLITE_TRIGGERS },
 ];
