@@ -33,6 +33,9 @@ interface PendingRows {
   deliveries: TriggerDeliveriesTable[];
 }
 
+/** Tries of one delivery whose message id another one took but had not committed (see receive). */
+const START_ATTEMPTS = 3;
+
 /** Rows per multi-row INSERT (ten columns: far below either database's parameter limit). */
 const INSERT_CHUNK = 500;
 
@@ -84,6 +87,26 @@ export class TriggerReceiver {
     } catch (err) {
       throw await this.#rejected(trigger, messageId, err);
     }
+    const target = JSON.parse(trigger.target) as TriggerTarget;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#start(trigger, target, messageId, input);
+      } catch (err) {
+        if (!(err instanceof ReceiptTaken) || messageId === null) throw await this.#rejected(trigger, messageId, err);
+        // Another delivery of this message id holds the receipt. It may not be committed yet: its
+        // write and this one shared a transaction that rolled back for this one, and it is being
+        // written again. Once the writer has moved past it, the receipt is there (or it failed,
+        // and this delivery tries once more).
+        await this.#store.writer.write(async () => undefined);
+        const seen = await this.#duplicate(trigger, messageId);
+        if (seen) return seen;
+        if (attempt >= START_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  /** Starts the run, its receipt and log row in one write; ReceiptTaken when the message id was taken meanwhile. */
+  async #start(trigger: TriggersTable, target: TriggerTarget, messageId: string | null, input: unknown): Promise<{ status: 202; body: HookAccepted }> {
     const deliveryId = this.#store.ids.next('tdl', this.#clock.now());
     const metadata = { trigger: { id: trigger.id, delivery_id: deliveryId, ...(messageId !== null ? { message_id: messageId } : {}) } };
     const after = async (ctx: WriteContext, run: Run) => {
@@ -91,19 +114,9 @@ export class TriggerReceiver {
       if (messageId !== null) rows.receipts.push({ tenant_id: trigger.tenant_id, trigger_id: trigger.id, message_id: messageId, delivery_id: deliveryId, run_id: run.id, received_at: ctx.now });
       rows.deliveries.push({ tenant_id: trigger.tenant_id, id: deliveryId, trigger_id: trigger.id, message_id: messageId, outcome: 'started', status_code: 202, run_id: run.id, error_code: null, error_message: null, received_at: ctx.now });
     };
-    const target = JSON.parse(trigger.target) as TriggerTarget;
-    let run: Run;
-    try {
-      run = 'workflow' in target
-        ? await this.#workflowRuns.start(trigger.tenant_id, target.workflow, { input, metadata }, { record: after })
-        : await this.#runs.create(trigger.tenant_id, { agent: target.agent, endpoint: target.endpoint, input, metadata }, { after });
-    } catch (err) {
-      if (err instanceof ReceiptTaken && messageId !== null) {
-        const seen = await this.#duplicate(trigger, messageId);
-        if (seen) return seen;
-      }
-      throw await this.#rejected(trigger, messageId, err);
-    }
+    const run = 'workflow' in target
+      ? await this.#workflowRuns.start(trigger.tenant_id, target.workflow, { input, metadata }, { record: after })
+      : await this.#runs.create(trigger.tenant_id, { agent: target.agent, endpoint: target.endpoint, input, metadata }, { after });
     return { status: 202, body: { delivery_id: deliveryId, trigger_id: trigger.id, run_id: run.id, duplicate: false, run } };
   }
 
