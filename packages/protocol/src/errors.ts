@@ -44,7 +44,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The Content-Type is not accepted by this route.' },
   KEY_INVALID: { status: 422, description: "The key's role, agents and expiry do not fit together; details name each field." },
   IDEMPOTENCY_KEY_REUSED: { status: 422, description: 'The Idempotency-Key was used with a different request.' },
-  SCHEDULE_INVALID: { status: 422, description: 'The schedule cannot be used as given (cron, time zone, an unsupported target); details name each field.' },
+  SCHEDULE_INVALID: { status: 422, description: 'The schedule cannot be used as given (its cron or time zone); details name each field.' },
   MANIFEST_INVALID: { status: 422, description: 'The agent manifest is invalid; details list each field path.' },
   WORKFLOW_INVALID: { status: 422, description: 'The workflow definition is invalid (shape, needs, cycles, expressions, unknown agents or endpoints); details list each field path.' },
   RUN_UPDATE_INVALID: { status: 422, description: "The change does not fit the run as it stands (max_attempts below the attempts it needs, a deadline in the past); details name each field." },

@@ -125,8 +125,6 @@ export function createEngine(opts: {
   const audit = new AuditService(store, clock);
   const runs = new RunService(store, agents, leases, clock);
   const crons = new CronCache();
-  const firing = new ScheduleFiring(store, runs);
-  const scheduleTicker = new ScheduleTicker({ store, firing, crons, clock, ...opts.schedules });
   const hooks = opts.webhooks ?? {};
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
@@ -140,6 +138,8 @@ export function createEngine(opts: {
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
   const workflowRuns = new WorkflowStarter({ store, workflows, driver, clock });
+  const firing = new ScheduleFiring(store, runs, workflowRuns);
+  const scheduleTicker = new ScheduleTicker({ store, firing, crons, clock, ...opts.schedules });
   return {
     store,
     clock,
@@ -162,7 +162,7 @@ export function createEngine(opts: {
     workflows,
     workflowRuns,
     workflowRetries: new WorkflowRetrier({ store, driver, clock }),
-    schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
+    schedules: new ScheduleService({ store, agents, workflows, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,
     steps: new StepService(store),

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Trigger, TriggerDelivery, TriggerDeliveryOutcome, TriggerMapping, TriggerTarget, TriggerWithSecret } from '@agentd/sdk';
 import { Option, type Command } from 'commander';
-import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { integerOption, reportError, UsageError } from './cli-errors.ts';
 import { parseJsonArgument, readTextArgument } from './cli-input.ts';
 import { clientAction } from './client-action.ts';
@@ -71,6 +70,16 @@ function printSecret(t: TriggerWithSecret, verb: string): void {
 function payloadOf(value: string): string {
   return value.startsWith('@') ? readTextArgument(value.slice(1), 'payload file') : value;
 }
+
+/** The HMAC key of a `whsec_…` secret: the bytes its base64 part decodes to; null when it is not one. */
+function secretKey(secret: string): Buffer | null {
+  const raw = secret.startsWith('whsec_') ? secret.slice(6) : secret;
+  const key = Buffer.from(raw, 'base64');
+  return key.length >= 24 && key.length <= 64 && key.toString('base64') === raw ? key : null;
+}
+
+/** Standard Webhooks: `v1,` + base64 of HMAC-SHA256 over `id.timestamp.body` (the server verifies with the standardwebhooks package). */
+const signature = (key: Buffer, id: string, at: Date, body: string): string => `v1,${createHmac('sha256', key).update(`${id}.${Math.floor(at.getTime() / 1000)}.${body}`).digest('base64')}`;
 
 const shellQuote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -232,15 +241,11 @@ function signCommand(payloadArg: string, options: { secretEnv?: string; id?: str
   const secret = process.env[envName];
   if (!secret) throw new UsageError(`set ${envName} to the trigger's secret (whsec_…): it is read from the environment, so it stays out of shell history`);
   const payload = payloadOf(payloadArg);
-  let signer: StandardWebhook;
-  try {
-    signer = new StandardWebhook(secret);
-  } catch (err) {
-    throw new UsageError(`${envName} is not a Standard Webhooks secret: ${(err as Error).message}`);
-  }
+  const key = secretKey(secret);
+  if (!key) throw new UsageError(`${envName} is not a Standard Webhooks secret: whsec_ followed by base64 of 24 to 64 bytes`);
   const id = options.id ?? `msg_${randomBytes(12).toString('hex')}`;
   const at = new Date((options.timestamp ?? Math.floor(Date.now() / 1000)) * 1000);
-  const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signer.sign(id, at, payload) };
+  const headers = { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': signature(key, id, at, payload) };
   if (options.json) return printJson(headers);
   if (options.curl !== undefined) {
     const h = Object.entries({ 'content-type': 'application/json', ...headers }).map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`).join(' ');

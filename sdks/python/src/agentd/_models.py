@@ -435,18 +435,20 @@ class WorkflowVersion(_Model):
 
 
 class ScheduleTarget(_Model):
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
-
     agent: str
     endpoint: str
+
+
+class ScheduleTarget1(_Model):
+    workflow: str
 
 
 class Schedule(_Model):
     id: str
     cron: str
     timezone: str
-    target: ScheduleTarget
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
+    target: ScheduleTarget | ScheduleTarget1
+    "An agent endpoint (`{agent, endpoint}`) or a workflow (`{workflow}`, its latest version when the slot fires)."
     input: Any
     overlap_policy: Literal["skip", "allow", "buffer_one"]
     missed_policy: Literal["skip", "run_once", "run_all"]
@@ -708,8 +710,8 @@ class PostSchedulesBody(_Model):
     "Cron fields (5: minute precision; 6: with seconds first; 7: with a year last) or a nickname (`@daily`), evaluated by croner in `timezone`."
     timezone: str | None = None
     "An IANA time zone (`Europe/Berlin`) or `UTC`. Default UTC."
-    target: ScheduleTarget
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
+    target: ScheduleTarget | ScheduleTarget1
+    "An agent endpoint (`{agent, endpoint}`) or a workflow (`{workflow}`, its latest version when the slot fires)."
     input: Any | None = None
     "The input of every run; checked against the endpoint's input schema."
     overlap_policy: Literal["skip", "allow", "buffer_one"] | None = None
@@ -725,8 +727,8 @@ class PatchSchedulesByIdBody(_Model):
     "Cron fields (5: minute precision; 6: with seconds first; 7: with a year last) or a nickname (`@daily`), evaluated by croner in `timezone`."
     timezone: str | None = None
     "An IANA time zone (`Europe/Berlin`) or `UTC`. Default UTC."
-    target: ScheduleTarget | None = None
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
+    target: ScheduleTarget | ScheduleTarget1 | None = None
+    "An agent endpoint (`{agent, endpoint}`) or a workflow (`{workflow}`, its latest version when the slot fires)."
     input: Any | None = None
     "The input of every run; checked against the endpoint's input schema."
     overlap_policy: Literal["skip", "allow", "buffer_one"] | None = None
@@ -817,10 +819,6 @@ class GetWebhooksByIdDeliveriesItem(_Model):
     delivered_at: str | None
 
 
-class PostTriggersResponseTarget1(_Model):
-    workflow: str
-
-
 class PostTriggersResponseMapping(_Model):
     pointer: str
     "A JSON pointer (RFC 6901) into the body: `/data/order`; `\"\"` is the whole body."
@@ -845,7 +843,7 @@ class PostTriggersResponse(_Model):
     description: str | None
     url: str
     "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
-    target: ScheduleTarget | PostTriggersResponseTarget1
+    target: ScheduleTarget | ScheduleTarget1
     "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
     auth: Literal["signature", "bearer"]
     mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None
@@ -862,7 +860,7 @@ class PostTriggersResponse(_Model):
 class PostTriggersBody(_Model):
     name: str | None = None
     description: str | None = None
-    target: ScheduleTarget | PostTriggersResponseTarget1
+    target: ScheduleTarget | ScheduleTarget1
     "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
     auth: Literal["signature", "bearer"] | None = None
     "`signature` (default): Standard Webhooks signatures. `bearer`: `Authorization: Bearer <secret>`, for senders that cannot sign."
@@ -879,7 +877,7 @@ class GetTriggersItem(_Model):
     description: str | None
     url: str
     "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
-    target: ScheduleTarget | PostTriggersResponseTarget1
+    target: ScheduleTarget | ScheduleTarget1
     "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
     auth: Literal["signature", "bearer"]
     mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None
@@ -896,7 +894,7 @@ class PatchTriggersByIdBody(_Model):
 
     name: str | None = None
     description: str | None = None
-    target: ScheduleTarget | PostTriggersResponseTarget1 | None = None
+    target: ScheduleTarget | ScheduleTarget1 | None = None
     "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
     mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None = None
     rate_limit: PostTriggersResponseRateLimit | None = None
@@ -1120,7 +1118,6 @@ __all__ = [
     "PostTriggersResponseMapping",
     "PostTriggersResponseMapping1",
     "PostTriggersResponseRateLimit",
-    "PostTriggersResponseTarget1",
     "PostWebhooksBody",
     "PostWebhooksByIdRotateSecretBody",
     "PostWebhooksResponse",
@@ -1142,6 +1139,7 @@ __all__ = [
     "ScheduleDeleted",
     "ScheduleFire",
     "ScheduleTarget",
+    "ScheduleTarget1",
     "Secret",
     "SecretDeleted",
     "SecretDetail",
