@@ -137,6 +137,25 @@ for (const d of await dialects()) {
       assert.equal((await t.call('GET', `/v1/triggers/${trg.id}/deliveries?outcome=started`)).json().data.length, 4);
     });
 
+    it('keeps receipts and the delivery log 7 days: the sweeper drops older ones, after which a message id is new again', async () => {
+      const trg = await create(hello);
+      const body = JSON.stringify({ name: 'old' });
+      const id = msgId();
+      const first = await post(trg.id, body, signed(trg.secret, body, { id }));
+      assert.equal(first.status, 202);
+      assert.equal((await post(trg.id, body, signed(trg.secret, body, { id }))).status, 200);
+      const eightDaysAgo = Date.now() - 8 * 86_400_000;
+      await t.store.writer.write(async ({ trx }) => {
+        for (const table of ['trigger_receipts', 'trigger_deliveries'] as const) await trx.updateTable(table).set({ received_at: eightDaysAgo }).where('tenant_id', '=', t.tenantId).where('trigger_id', '=', trg.id).execute();
+      });
+      const swept = await t.engine.sweeper.sweepOnce();
+      assert.equal(swept.triggerRowsDeleted, 3, 'one receipt, two log rows');
+      assert.deepEqual((await t.call('GET', `/v1/triggers/${trg.id}/deliveries`)).json().data, []);
+      const later = await post(trg.id, body, signed(trg.secret, body, { id }));
+      assert.equal(later.status, 202, 'past the retention, the id starts a run again');
+      assert.notEqual(later.json().run_id, first.json().run_id);
+    });
+
     it('anything unverified is the same 401 HOOK_UNVERIFIED, writes nothing, and says nothing of whether the trigger exists', async () => {
       const trg = await create(hello);
       const body = JSON.stringify({ name: 'x' });
