@@ -275,6 +275,27 @@ for (const d of await dialects()) {
       assert.equal((await post(trg.id, bad, signed(trg.secret, bad))).json().error.code, 'INPUT_INVALID');
     });
 
+    it('the declarative seam: putByName adds, leaves unchanged, changes (a new secret rotated in with the overlap), and deleteByName removes', async () => {
+      const a = `whsec_${Buffer.alloc(32, 21).toString('base64')}`;
+      const b = `whsec_${Buffer.alloc(32, 22).toString('base64')}`;
+      const spec = { target: { agent: 'hello', endpoint: 'greet' }, mapping: { pointer: '/p' }, secret: a };
+      const added = await t.engine.triggers.putByName(t.tenantId, 'from-file', spec);
+      assert.equal(added.change, 'added');
+      assert.ok(!('secret' in added.trigger));
+      assert.equal((await t.engine.triggers.putByName(t.tenantId, 'from-file', spec)).change, 'unchanged');
+      const body = JSON.stringify({ p: { name: 'file' } });
+      assert.equal((await post(added.trigger.id, body, signed(a, body))).status, 202);
+      const changed = await t.engine.triggers.putByName(t.tenantId, 'from-file', { ...spec, secret: b, rate_limit: { count: 5, period_seconds: 1 } });
+      assert.deepEqual([changed.change, changed.trigger.id, changed.trigger.secret_version, changed.trigger.rate_limit], ['changed', added.trigger.id, 2, { count: 5, period_seconds: 1 }]);
+      assert.equal((await post(added.trigger.id, body, signed(b, body))).status, 202, 'the new secret');
+      assert.equal((await post(added.trigger.id, body, signed(a, body))).status, 202, 'the old one, within the overlap');
+      await assert.rejects(t.engine.triggers.putByName(t.tenantId, 'from-file', { ...spec, secret: b, auth: 'bearer' }), /delete it to change/);
+      assert.deepEqual((await t.engine.triggers.listNamed(t.tenantId)).map((x) => x.name).filter((n) => n === 'from-file'), ['from-file']);
+      assert.equal(await t.engine.triggers.deleteByName(t.tenantId, 'from-file'), true);
+      assert.equal(await t.engine.triggers.deleteByName(t.tenantId, 'from-file'), false);
+      assert.equal((await post(added.trigger.id, body, signed(b, body))).status, 401);
+    });
+
     it('rate limits each trigger: past its rate, verified deliveries get 429 with Retry-After and start nothing; other triggers are not affected', async () => {
       const slow = await create({ ...hello, rate_limit: { count: 3, period_seconds: 3600 } });
       const other = await create(hello);
