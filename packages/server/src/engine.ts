@@ -26,8 +26,11 @@ import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
 import { ModelAliases } from './models/index.ts';
 import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
+import { ManagedResources } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
 import { TriggerReceiver, TriggerService } from './triggers/index.ts';
+import { McpServerService, OutboundTools } from './mcp/index.ts';
+import type { ToolCaps } from './tools/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -73,8 +76,23 @@ export interface Engine {
    * prices, the shared rate limits and `GET /v1/models`.
    */
   modelAliases: ModelAliases;
+  /**
+   * The raw `models:` record `modelAliases` reads (alias → provider, base_url, model,
+   * api_key_secret…). One object for the engine's life: a config reload replaces its entries in
+   * place (config-file/config-reloader.ts), so read it when a model call is made, not once.
+   */
+  models: Record<string, ModelAliasConfig>;
   /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
   usage: UsageService;
+  /** MCP servers registered per tenant, their pinned tools (mcp/). */
+  mcpServers: McpServerService;
+  /**
+   * The tools of LLM agents that reach outside (http_fetch, MCP servers), under the egress policy
+   * and the tool caps: `create({tenantId, agent, entry})` makes the runners of a manifest entry.
+   */
+  tools: OutboundTools;
+  /** Resources the config file manages (config_resources): reload diffs them, the API refuses writes to them. */
+  configResources: ManagedResources;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -110,13 +128,16 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
-  /** Model aliases by name (the config file's `models:` section, already validated; kept by reference). Default: none. */
-  models?: Readonly<Record<string, ModelAliasConfig>>;
+  /** Model aliases by name (ServeConfig.models: the config file's `models:` section, already validated; kept by reference, see Engine.models). Default: none. */
+  models?: Record<string, ModelAliasConfig>;
   /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
   modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
+  /** Default caps of a tool call (bytes of a reply, time); default 1 MiB and 30 s. */
+  tools?: { caps?: Partial<ToolCaps> };
 }): Engine {
   const { store, clock } = opts;
-  const modelAliases = new ModelAliases(opts.models);
+  const models = opts.models ?? {};
+  const modelAliases = new ModelAliases(models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -129,6 +150,10 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  // LLM agents' tools (http_fetch, MCP servers) go out under the same policy as webhooks.
+  const toolEgress = new EgressClient({ policy: egress.policy, resolve: hooks.resolve, userAgent: 'agentd-tools' });
+  const mcpServers = new McpServerService({ store, secrets, audit, egress: toolEgress, caps: opts.tools?.caps });
+  const tools = new OutboundTools({ egress: toolEgress, mcp: mcpServers, caps: opts.tools?.caps });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
@@ -172,6 +197,10 @@ export function createEngine(opts: {
     triggers: new TriggerService({ store, secrets, agents, workflows }),
     triggerReceiver: new TriggerReceiver({ store, secrets, runs, workflowRuns, clock }),
     modelAliases,
+    models,
     usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
+    mcpServers,
+    tools,
+    configResources: new ManagedResources(store),
   };
 }

@@ -13,6 +13,7 @@ import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 import { ROLE_PERMISSIONS, type Permission } from '../src/http/auth.ts';
 import { EgressPolicy } from '../src/egress/index.ts';
+import { startMcpTestServer, type McpTestServer } from './helpers/mcp-test-server.ts';
 
 /** Every route and the permission it declares (http/auth.ts); `public` needs no key. */
 const PERMISSIONS: Record<string, Permission> = {
@@ -112,10 +113,16 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/triggers/{id}/rotate-secret': 'webhooks:manage',
   'GET /v1/triggers/{id}/deliveries': 'webhooks:read',
   'POST /v1/hooks/{id}': 'public',
+  'POST /v1/reload': 'config:reload',
   'GET /v1/models': 'read',
   'GET /v1/usage': 'read',
   'GET /v1/budgets': 'read',
   'PUT /v1/budgets': 'budgets:manage',
+  'GET /v1/mcp-servers': 'mcp:read',
+  'POST /v1/mcp-servers': 'mcp:manage',
+  'GET /v1/mcp-servers/{name}': 'mcp:read',
+  'DELETE /v1/mcp-servers/{name}': 'mcp:manage',
+  'POST /v1/mcp-servers/{name}/approve': 'mcp:manage',
 };
 
 const GATE_MANIFEST = {
@@ -130,9 +137,11 @@ for (const d of await dialects()) {
     let db: TestDatabase;
     let t: TestApp;
     let otherAdmin: string;
+    let mcp: McpTestServer;
     const ids: Record<string, string> = {};
 
     before(async () => {
+      mcp = await startMcpTestServer();
       db = await d.create();
       t = await startTestApp(db, { webhooks: { egress: new EgressPolicy(['127.0.0.1']) } });
       const ok = async (method: string, url: string, body?: unknown, key?: string) => {
@@ -161,12 +170,15 @@ for (const d of await dialects()) {
       ids.trigger = (await ok('POST', '/v1/triggers', { target: { agent: 'hello', endpoint: 'greet' } })).id;
       await ok('POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'B' } });
       ids.delivery = (await ok('GET', `/v1/webhooks/${ids.webhook}/deliveries`)).data[0].id;
+      // Named like the agent, so `/v1/mcp-servers/{name}` names one of tenant A's.
+      await ok('POST', '/v1/mcp-servers', { name: 'hello', url: mcp.url });
       const other = await t.engine.tenants.create({ name: 'Other' });
       otherAdmin = await t.keyFor('admin', other.id);
     });
     after(async () => {
       await t?.close();
       await db?.cleanup();
+      await mcp?.close();
     });
 
     it('pins the permission of every registered route', () => {
@@ -200,7 +212,7 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, `/v1/triggers/${ids.trigger}`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, `/v1/triggers/${ids.trigger}`, '/v1/mcp-servers/hello'].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();

@@ -21,4 +21,6 @@ export * from './schedules.ts';
 export * from './webhooks.ts';
 export * from './triggers.ts';
 export * from './models.ts';
+export * from './config.ts';
 export * from './usage.ts';
+export * from './mcp-servers.ts';

@@ -19,3 +19,4 @@ export { SchedulesResource, type ScheduleCreateParams, type ScheduleListParams, 
 export { WebhooksResource, type WebhookListParams } from './webhooks-resource.ts';
 export { TriggersResource, type TriggerListParams } from './triggers-resource.ts';
 export { BudgetsResource, ModelsResource, UsageResource, type BudgetSetParams, type UsageGetParams } from './usage-resource.ts';
+export { McpServersResource, type McpServerListParams } from './mcp-servers-resource.ts';

@@ -13,7 +13,9 @@ import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
 import { registerTriggersCommand } from './triggers-command.ts';
+import { registerReloadCommand } from './reload-command.ts';
 import { registerUsageCommands } from './usage-command.ts';
+import { registerMcpServersCommand } from './mcp-servers-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -34,5 +36,7 @@ export function registerClientCommands(program: Command): void {
   registerSchedulesCommand(program);
   registerWebhooksCommand(program);
   registerTriggersCommand(program);
+  registerReloadCommand(program);
   registerUsageCommands(program);
+  registerMcpServersCommand(program);
 }

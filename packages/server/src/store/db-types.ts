@@ -1,9 +1,9 @@
-import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
 import type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
 export type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
-export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
 import type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 export type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
+import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
+export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text in both dialects. */
 export interface TenantsTable {
@@ -268,5 +268,7 @@ export interface Database {
   usage_daily: UsageDailyTable;
   usage_budgets: UsageBudgetsTable;
   model_rate_buckets: ModelRateBucketsTable;
+  mcp_servers: McpServersTable;
+  config_resources: ConfigResourcesTable;
 }
 

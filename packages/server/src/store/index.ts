@@ -1,8 +1,8 @@
 /** The public face of store/: other folders import from here only. */
-export type { AgentVersionsTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable, SignalsTable, TriggerDeliveriesTable, TriggerReceiptsTable, TriggerSecretsTable, TriggersTable, WebhookDeliveriesTable, WebhookSecretsTable, WebhooksTable, WorkflowStepsTable, WorkflowVersionsTable, WorkflowsTable, UsageBudgetsTable, UsageDailyTable } from './db-types.ts';
+export type { AgentVersionsTable, ConfigResourcesTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable, SignalsTable, TriggerDeliveriesTable, TriggerReceiptsTable, TriggerSecretsTable, TriggersTable, WebhookDeliveriesTable, WebhookSecretsTable, WebhooksTable, WorkflowStepsTable, WorkflowVersionsTable, WorkflowsTable, UsageBudgetsTable, UsageDailyTable, McpServersTable } from './db-types.ts';
 export type { DialectQueries, LeasedRun, SucceededRun } from './dialect-queries.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
-export type { Scopeable, Store, StoreOptions } from './store.ts';
+export type { ExclusiveSection, Scopeable, Store, StoreOptions } from './store.ts';
 export { isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
 export type { CommittedEvent, EventHook, WriteContext } from './write-queue.ts';
 export { decodeCursor, encodeCursor, keysetPage, newestFirstPage } from './keyset-page.ts';

@@ -13,6 +13,7 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'webhooks', 'webhook_secrets', 'webhook_deliveries',
   'triggers', 'trigger_secrets', 'trigger_receipts', 'trigger_deliveries',
   'workflow_steps',
+  'config_resources',
   'usage_steps', 'usage_runs', 'usage_daily', 'usage_budgets',
 ]);
 /**

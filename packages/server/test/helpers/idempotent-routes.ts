@@ -36,7 +36,7 @@ export interface IdempotentRoute {
 /**
  * POST routes that do not take Idempotency-Key, with the reason: the worker protocol is fenced by
  * its lease (and a worker approval, and a call, by its own `key`), a decision link is single use, and a rewrap
- * repeated is a no-op.
+ * or a config reload repeated is a no-op (a reload applies the file as it is then).
  */
 export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/worker/lease',
@@ -52,6 +52,7 @@ export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/leases/{lease_id}/calls',
   'POST /v1/approval-links/{token}',
   'POST /v1/secrets/rewrap',
+  'POST /v1/reload',
 ]);
 
 export const GATED_MANIFEST = {

@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class ErrorDetail(_Model):
     code: str
-    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, TRIGGER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, HOOK_UNVERIFIED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, TRIGGER_NAME_TAKEN, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, WEBHOOK_DELIVERY_PENDING, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, TRIGGER_INVALID, TRIGGER_PAYLOAD_INVALID, INPUT_INVALID, OUTPUT_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
+    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, TRIGGER_NOT_FOUND, MCP_SERVER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, HOOK_UNVERIFIED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, TRIGGER_NAME_TAKEN, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, MCP_SERVER_EXISTS, MCP_TOOLS_CHANGED, WEBHOOK_DELIVERY_PENDING, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, TRIGGER_INVALID, TRIGGER_PAYLOAD_INVALID, MCP_SERVER_UNREACHABLE, INPUT_INVALID, OUTPUT_INVALID, MANAGED_BY_CONFIG, CONFIG_NOT_LOADED, CONFIG_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
     message: str
     details: Any
     request_id: str
@@ -925,6 +925,24 @@ class GetTriggersByIdDeliveriesItem(_Model):
     received_at: str
 
 
+class PostReloadResponseDiff(_Model):
+    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+
+
+class PostReloadResponse(_Model):
+    file: str
+    "The config file that was read (its absolute path on the server)."
+    diff: PostReloadResponseDiff
+    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
+    restart_required: list[str]
+    "`server:` settings of the file that differ from the ones this process started with (`server.port`): they take effect at the next start."
+
+
 class GetModelsResponseDataItemPrices(_Model):
     input: float | None
     output: float | None
@@ -1022,6 +1040,55 @@ class PutBudgetsBody(_Model):
     "USD."
 
 
+class PostMcpServersResponseToolsItem(_Model):
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    "The JSON Schema of its arguments, as the server listed it."
+
+
+class PostMcpServersResponse(_Model):
+    name: str
+    url: str
+    auth_secret: str | None
+    auth_header: str | None
+    description: str | None
+    status: Literal["active", "disabled"]
+    "`disabled`: the server listed tools other than the approved ones (a changed name, description or schema); its tools are refused until an admin approves again."
+    tools: list[PostMcpServersResponseToolsItem]
+    "The approved tools: what models see, pinned by `tools_hash`."
+    tools_hash: str
+    "SHA-256 of the approved tools (names, descriptions, input schemas), hex."
+    pending_tools: list[PostMcpServersResponseToolsItem] | None
+    "What the server listed when it was disabled: what a re-approval would pin (it is listed again at approval)."
+    pending_tools_hash: str | None
+    disabled_reason: str | None
+    disabled_at: str | None
+    approved_at: str
+    created_at: str
+    updated_at: str
+
+
+class PostMcpServersBody(_Model):
+    name: str
+    "Lower case letters, digits, `-` and `_`; at most 40 characters."
+    url: str
+    "The Streamable HTTP endpoint (http or https); checked against the egress policy now and on every connection."
+    auth_secret: str | None = None
+    auth_header: str | None = None
+    description: str | None = None
+
+
+class DeleteMcpServersByNameResponse(_Model):
+    name: str
+    deleted: Literal[True]
+
+
+class PostMcpServersByNameApproveBody(_Model):
+    tools_hash: str | None = None
+    "The `pending_tools_hash` the approver reviewed: refused with 409 MCP_TOOLS_CHANGED when the server now lists something else. Absent: whatever it lists now."
+
+
 class PostHooksByIdResponse(_Model):
     delivery_id: str
     trigger_id: str
@@ -1033,7 +1100,7 @@ class PostHooksByIdResponse(_Model):
 
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
-ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "TRIGGER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "HOOK_UNVERIFIED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "TRIGGER_NAME_TAKEN", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "WEBHOOK_DELIVERY_PENDING", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "TRIGGER_INVALID", "TRIGGER_PAYLOAD_INVALID", "INPUT_INVALID", "OUTPUT_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
+ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "TRIGGER_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "HOOK_UNVERIFIED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "TRIGGER_NAME_TAKEN", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "TRIGGER_INVALID", "TRIGGER_PAYLOAD_INVALID", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "MANAGED_BY_CONFIG", "CONFIG_NOT_LOADED", "CONFIG_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
     "Agent",
@@ -1054,6 +1121,7 @@ __all__ = [
     "CompleteBatchResponseResultsItem",
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
+    "DeleteMcpServersByNameResponse",
     "DeleteWebhooksByIdResponse",
     "ErrorBody",
     "ErrorDetail",
@@ -1104,6 +1172,12 @@ __all__ = [
     "PostLeasesByLeaseIdFindingsBodyFindingsItem",
     "PostLeasesByLeaseIdSignalsByNameWaitBody",
     "PostLeasesByLeaseIdStepsBody",
+    "PostMcpServersBody",
+    "PostMcpServersByNameApproveBody",
+    "PostMcpServersResponse",
+    "PostMcpServersResponseToolsItem",
+    "PostReloadResponse",
+    "PostReloadResponseDiff",
     "PostRunsBatchBody",
     "PostRunsBatchResponse",
     "PostRunsBody",
