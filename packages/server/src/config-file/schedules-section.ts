@@ -1,12 +1,21 @@
 import type { FieldProblem, ScheduleCreate } from '@agentd/protocol';
 import { compileUserSchema, schemaProblems, validateManifest } from '@agentd/protocol/manifest';
 import { ScheduleCreate as ScheduleCreateSchema } from '@agentd/protocol/schemas';
+import Type from 'typebox';
 import { DomainError } from '../core/index.ts';
 import { CronCache } from '../schedules/index.ts';
 import type { ApplyContext, DesiredResource, ResourceSection } from './config-section.ts';
 import { checkSchema, digestOf, isObject } from './config-values.ts';
 
 type ScheduleSpec = Omit<ScheduleCreate, 'id'>;
+
+const [AGENT_TARGET, WORKFLOW_TARGET] = ScheduleCreateSchema.properties.target.anyOf;
+/** The create schema with the one branch of `target` the entry means (`workflow` named: that one), so its problems name that branch's fields only. */
+const BY_TARGET = {
+  agent: Type.Object({ ...ScheduleCreateSchema.properties, target: AGENT_TARGET }, { additionalProperties: false }),
+  workflow: Type.Object({ ...ScheduleCreateSchema.properties, target: WORKFLOW_TARGET }, { additionalProperties: false }),
+};
+const scheduleSchemaFor = (target: unknown) => (isObject(target) && 'workflow' in target ? BY_TARGET.workflow : BY_TARGET.agent);
 
 /** The endpoint's input schema from a manifest of the file, or null when the file has no such agent. */
 function fileEndpoint(ctx: ApplyContext, agent: string, endpoint: string): { found: false } | { found: true; input: unknown } | null {
@@ -48,7 +57,7 @@ export const schedulesSection: ResourceSection<ScheduleSpec> = {
       }
       const before = ctx.problems.length;
       const problems: FieldProblem[] = [];
-      if (!checkSchema(ScheduleCreateSchema, { id, ...body }, path, problems)) {
+      if (!checkSchema(scheduleSchemaFor(body.target), { id, ...body }, path, problems)) {
         ctx.problems.push(...problems.map((p) => ({ ...p, path: p.path === `${path}.id` ? path : p.path, message: p.path === `${path}.id` ? `is not a valid schedule id (${p.message})` : p.message })));
         continue;
       }

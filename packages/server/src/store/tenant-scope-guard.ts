@@ -15,6 +15,7 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'workflow_steps',
   'config_resources',
   'usage_steps', 'usage_runs', 'usage_daily', 'usage_budgets',
+  'mcp_servers',
 ]);
 /**
  * `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves;
