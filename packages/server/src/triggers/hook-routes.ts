@@ -34,7 +34,7 @@ export function hookRoutes(app: RouteApp, { engine }: AppDeps): void {
         if (jsonDepth(body.toString('utf8'), MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new ApiError('VALIDATION_ERROR', `JSON nested deeper than ${MAX_JSON_DEPTH} levels is refused`);
         const limits = request.server.rateLimits;
         try {
-          const r = await engine.triggerReceiver.receive({ triggerId: request.params.id, headers: request.headers, body }, (t) => limits.hook(t.id, { count: t.count, periodMs: t.periodMs }));
+          const r = await engine.triggerReceiver.receive({ triggerId: request.params.id, headers: request.headers, body, receivedAt: Date.now() - reply.elapsedTime }, (t) => limits.hook(t.id, { count: t.count, periodMs: t.periodMs }));
           if (r.status === 429) return sendRateLimited(reply, request, 'trigger', r.retryAfterMs, 'this trigger is receiving more deliveries than its rate limit allows');
           return reply.code(r.status).send(r.body);
         } catch (err) {

@@ -5,13 +5,15 @@ import type { SecretService } from '../secrets/index.ts';
 import type { Store, TriggerDeliveriesTable, TriggerReceiptsTable, TriggersTable, WriteContext } from '../store/index.ts';
 import type { WorkflowStarter } from '../workflows/index.ts';
 import { compileMapping, mapPayload, visibleHeaders, type CompiledMapping } from './trigger-mapping.ts';
-import { OpenedSecrets, signedHeaders, verifyBearer, verifySigned, type OpenedSecret } from './trigger-secrets.ts';
+import { OpenedSecrets, signedHeaders, timestampFits, verifyBearer, verifySigned, type OpenedSecret } from './trigger-secrets.ts';
 
 /** One delivery as the hook route hands it over: the raw bytes, since the signature covers them. */
 export interface HookDelivery {
   triggerId: string;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+  /** When the request arrived (wall clock, ms): the timestamp's window is measured from it. */
+  receivedAt: number;
 }
 
 /** What the route does about the per-trigger rate: 0 to go on, else the wait in ms (429). */
@@ -156,6 +158,7 @@ export class TriggerReceiver {
     }
     const h = signedHeaders(d.headers);
     if (!h) throw new HookUnverified('missing Standard Webhooks headers');
+    if (!timestampFits(h.timestamp, d.receivedAt)) throw new HookUnverified('the timestamp is outside the tolerance');
     if (!verifySigned(secrets, h, d.body)) throw new HookUnverified('no signature verifies (or the timestamp is more than 5 minutes off)');
     return { trigger, messageId: h.id };
   }

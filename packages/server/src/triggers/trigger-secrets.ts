@@ -40,6 +40,27 @@ export function signedHeaders(h: Record<string, string | string[] | undefined>):
   return { id, timestamp, signature };
 }
 
+/** Standard Webhooks' tolerance: a timestamp up to 5 minutes old verifies. */
+export const TIMESTAMP_TOLERANCE_S = 300;
+/**
+ * Ahead of the server's clock a timestamp may be at most this much. Less than the 5 minutes
+ * behind, on purpose: timestamps are whole seconds, and a request may spend seconds between its
+ * signing and its arrival on a loaded machine, so with 300 s a timestamp signed 301 s ahead could
+ * arrive looking like 300 s ahead and pass. Only a clock running fast dates a delivery ahead.
+ */
+export const FUTURE_TOLERANCE_S = 295;
+
+/**
+ * Whether the `webhook-timestamp` (unix seconds) is within the window around `receivedAt` (ms):
+ * at most TIMESTAMP_TOLERANCE_S old, at most FUTURE_TOLERANCE_S ahead. Checked from the request's
+ * arrival, before the signature (the standardwebhooks package then checks it again, by its clock).
+ */
+export function timestampFits(timestamp: string, receivedAt: number): boolean {
+  if (!/^\d{1,12}$/.test(timestamp)) return false;
+  const age = receivedAt / 1000 - Number(timestamp);
+  return age <= TIMESTAMP_TOLERANCE_S && -age <= FUTURE_TOLERANCE_S;
+}
+
 /**
  * Whether any of `secrets` signed this delivery, as Standard Webhooks verifies it (the
  * `standardwebhooks` package: HMAC-SHA256 over `id.timestamp.body`, constant-time compare, the
