@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { HELLO_MANIFEST, type TestApp } from './test-app.ts';
 import { EgressPolicy } from '../../src/egress/index.ts';
+import { startMcpTestServer, type McpTestServer } from './mcp-test-server.ts';
 
 export interface IdempotentRequest {
   url: string;
@@ -120,7 +121,46 @@ async function webhookWithDelivery(t: TestApp): Promise<{ webhook: string; deliv
   return { webhook, delivery: delivery.id };
 }
 
+let mcpServer: Promise<McpTestServer> | undefined;
+/** One MCP test server for the MCP routes, started on first use; `closeIdempotencyFixtures` stops it. */
+const mcpUrl = async () => (await (mcpServer ??= startMcpTestServer())).url;
+export async function closeIdempotencyFixtures(): Promise<void> {
+  const server = mcpServer;
+  mcpServer = undefined;
+  await (await server)?.close();
+}
+
 export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
+  {
+    route: 'POST /v1/mcp-servers',
+    status: 201,
+    setup: async (t) => {
+      const [name, url] = [`idem-${unique()}`, await mcpUrl()];
+      return {
+        url: '/v1/mcp-servers',
+        body: { name, url, description: 'first' },
+        other: { name, url, description: 'changed' },
+        invalid: { url: '/v1/mcp-servers', body: { name: `idem-${unique()}`, url: 'http://10.0.0.1/mcp' } },
+        effect: async () => (await read(t, `/v1/mcp-servers/${name}`)).status,
+      };
+    },
+  },
+  {
+    route: 'POST /v1/mcp-servers/{name}/approve',
+    status: 200,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      await ok(t, 'POST', '/v1/mcp-servers', { name, url: await mcpUrl() });
+      // Disabled as a changed tool list would leave it: the approval makes it active again.
+      await t.store.writer.write(({ trx }) => trx.updateTable('mcp_servers').set({ status: 'disabled', disabled_reason: 'tools changed' }).where('tenant_id', '=', t.tenantId).where('name', '=', name).execute());
+      return {
+        url: `/v1/mcp-servers/${name}/approve`,
+        body: {},
+        invalid: { url: '/v1/mcp-servers/no-such-server/approve', body: {} },
+        effect: async () => (await read(t, `/v1/mcp-servers/${name}`)).body.status,
+      };
+    },
+  },
   {
     route: 'POST /v1/webhooks',
     status: 201,
