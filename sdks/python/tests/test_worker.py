@@ -70,7 +70,8 @@ async def test_worker_completes_logs_and_fails(aclient: AsyncAgentd) -> None:
 async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
     name = "py-" + uuid.uuid4().hex[:8]
     await aclient.agents.deploy(hello_manifest(name))
-    worker = Worker(aclient, agent=name, poll_wait_ms=500, handle_signals=False)
+    # The handler learns of the cancel on its next heartbeat (a third of the lease TTL; 10 s by default).
+    worker = Worker(aclient, agent=name, poll_wait_ms=500, lease_ttl_ms=6000, handle_signals=False)
     started, seen_cancel = asyncio.Event(), asyncio.Event()
 
     @worker.endpoint("slow")
