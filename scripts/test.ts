@@ -22,7 +22,10 @@ try {
   process.stderr.write(`${msg}\nThe PostgreSQL half of the suite will be skipped.\n`);
 }
 
-const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...globSync('packages/*/test/**/*.test.ts'), ...globSync('sdks/*/test/**/*.test.ts')].sort();
+// The SDK suites first: each is one long file (a venv, pytest against its own servers) that then runs
+// beside the many short ones instead of alone at the end of the run.
+const files =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...globSync('sdks/*/test/**/*.test.ts').sort(), ...globSync('packages/*/test/**/*.test.ts').sort()];
 // @agentd/* resolve to their TypeScript sources in every process of the run (the test files and
 // the servers, workers and scripts they start): NODE_OPTIONS reaches them all, a flag only this one.
 const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=@agentd/source'].filter(Boolean).join(' ');
