@@ -61,6 +61,10 @@ NAMES: list[tuple[str, str, str]] = [
     ("get", "/v1/schedules/{id}", "Schedule"),
     ("delete", "/v1/schedules/{id}", "ScheduleDeleted"),
     ("get", "/v1/schedules/{id}/runs", "ScheduleFire"),
+    ("get", "/v1/webhooks/{id}", "Webhook"),
+    ("post", "/v1/webhooks", "WebhookWithSecret"),
+    ("delete", "/v1/webhooks/{id}", "WebhookDeleted"),
+    ("get", "/v1/webhooks/{id}/deliveries/{delivery_id}", "WebhookDelivery"),
     ("get", "/v1/health", "Health"),
 ]
 

@@ -478,6 +478,62 @@ class ScheduleFire(_Model):
     recorded_at: str
 
 
+class Webhook(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+
+
+class WebhookWithSecret(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+    secret: str
+    "The signing secret (`whsec_` + base64), shown once: in this answer only."
+
+
+class WebhookDeleted(_Model):
+    id: str
+    deleted: Literal[True]
+
+
+class WebhookDelivery(_Model):
+    id: str
+    "Also the `webhook-id` header, the same on every attempt: receivers deduplicate on it."
+    webhook_id: str
+    event_id: str
+    event_type: str
+    run_id: str
+    seq: int
+    status: Literal["pending", "succeeded", "failed"]
+    "`failed`: given up after the last retry (or a manual redelivery that failed)."
+    attempts: int
+    next_attempt_at: str | None
+    last_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None
+
+
 class Health(_Model):
     status: Literal["ok"]
 
@@ -731,23 +787,6 @@ class PatchSchedulesByIdBody(_Model):
     paused: bool | None = None
 
 
-class PostWebhooksResponse(_Model):
-    id: str
-    url: str
-    events: list[str]
-    agents: list[str] | None
-    description: str | None
-    status: Literal["active", "failing"]
-    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
-    failing_since: str | None
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
-    secret: str
-    "The signing secret (`whsec_` + base64), shown once: in this answer only."
-
-
 class PostWebhooksBody(_Model):
     url: str
     "http or https; checked against the egress policy now and on every connection."
@@ -755,21 +794,6 @@ class PostWebhooksBody(_Model):
     "Event types (`run.succeeded`), prefix patterns (`run.*`) or `*`."
     agents: list[str] | None = None
     description: str | None = None
-
-
-class GetWebhooksItem(_Model):
-    id: str
-    url: str
-    events: list[str]
-    agents: list[str] | None
-    description: str | None
-    status: Literal["active", "failing"]
-    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
-    failing_since: str | None
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
 
 
 class PatchWebhooksByIdBody(_Model):
@@ -783,33 +807,9 @@ class PatchWebhooksByIdBody(_Model):
     description: str | None = None
 
 
-class DeleteWebhooksByIdResponse(_Model):
-    id: str
-    deleted: Literal[True]
-
-
 class PostWebhooksByIdRotateSecretBody(_Model):
     overlap_seconds: int | None = None
     "How long deliveries carry a signature by the old secret beside the new one. Default 86400 (24 h); 0 drops it at once."
-
-
-class GetWebhooksByIdDeliveriesItem(_Model):
-    id: str
-    "Also the `webhook-id` header, the same on every attempt: receivers deduplicate on it."
-    webhook_id: str
-    event_id: str
-    event_type: str
-    run_id: str
-    seq: int
-    status: Literal["pending", "succeeded", "failed"]
-    "`failed`: given up after the last retry (or a manual redelivery that failed)."
-    attempts: int
-    next_attempt_at: str | None
-    last_attempt_at: str | None
-    last_status_code: int | None
-    last_error: str | None
-    created_at: str
-    delivered_at: str | None
 
 
 Finding = FindingCreateResponseDataItem
@@ -835,7 +835,6 @@ __all__ = [
     "CompleteBatchResponseResultsItem",
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
-    "DeleteWebhooksByIdResponse",
     "ErrorBody",
     "ErrorDetail",
     "Finding",
@@ -844,8 +843,6 @@ __all__ = [
     "GetApprovalLinksByTokenResponse",
     "GetHealthReadyResponse",
     "GetRunsByIdSignalsResponse",
-    "GetWebhooksByIdDeliveriesItem",
-    "GetWebhooksItem",
     "Grant",
     "Health",
     "HeartbeatResult",
@@ -881,7 +878,6 @@ __all__ = [
     "PostSecretsByNameRotateBody",
     "PostWebhooksBody",
     "PostWebhooksByIdRotateSecretBody",
-    "PostWebhooksResponse",
     "PostWorkerCompleteBody",
     "PostWorkerCompleteBodyLease",
     "PostWorkerCompleteBodyResultsItem",
@@ -910,6 +906,10 @@ __all__ = [
     "StepRecordedStep",
     "Task",
     "TaskSecretsWithheld",
+    "Webhook",
+    "WebhookDeleted",
+    "WebhookDelivery",
+    "WebhookWithSecret",
     "Workflow",
     "WorkflowDeleted",
     "WorkflowStepsItem",
