@@ -18,9 +18,6 @@ class AsyncWebhooksResource(AsyncResource):
         body = body_of(url=url, events=events, agents=agents, description=description)
         return await self._send(WebhookWithSecret, "POST", "/v1/webhooks", body, idempotency_key=idempotency_key)
 
-    def list(self, *, limit: int | None = None, cursor: str | None = None) -> AsyncPage[Webhook]:
-        return self._page(Webhook, "/v1/webhooks", {"limit": limit, "cursor": cursor})
-
     async def retrieve(self, id: str) -> Webhook:
         return await self._get(Webhook, f"/v1/webhooks/{seg(id)}")
 
@@ -49,3 +46,7 @@ class AsyncWebhooksResource(AsyncResource):
         """Sends a finished delivery once more, now, with the same `webhook-id`; a pending one is a
         ConflictError (WEBHOOK_DELIVERY_PENDING)."""
         return await self._send(WebhookDelivery, "POST", f"/v1/webhooks/{seg(id)}/deliveries/{seg(delivery_id)}/redeliver", {})
+
+    # Last: in the class body below it, `list` would name this method, not the builtin.
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> AsyncPage[Webhook]:
+        return self._page(Webhook, "/v1/webhooks", {"limit": limit, "cursor": cursor})

@@ -19,9 +19,6 @@ class WebhooksResource(Resource):
         body = body_of(url=url, events=events, agents=agents, description=description)
         return self._send(WebhookWithSecret, "POST", "/v1/webhooks", body, idempotency_key=idempotency_key)
 
-    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Page[Webhook]:
-        return self._page(Webhook, "/v1/webhooks", {"limit": limit, "cursor": cursor})
-
     def retrieve(self, id: str) -> Webhook:
         return self._get(Webhook, f"/v1/webhooks/{seg(id)}")
 
@@ -50,3 +47,7 @@ class WebhooksResource(Resource):
         """Sends a finished delivery once more, now, with the same `webhook-id`; a pending one is a
         ConflictError (WEBHOOK_DELIVERY_PENDING)."""
         return self._send(WebhookDelivery, "POST", f"/v1/webhooks/{seg(id)}/deliveries/{seg(delivery_id)}/redeliver", {})
+
+    # Last: in the class body below it, `list` would name this method, not the builtin.
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> Page[Webhook]:
+        return self._page(Webhook, "/v1/webhooks", {"limit": limit, "cursor": cursor})
