@@ -1,6 +1,6 @@
 /** What `npm run bench` can be told, all from the environment (see bench/README.md). */
 export type Backend = 'sqlite' | 'postgres';
-export type Phase = 'e2e' | 'batch' | 'dispatch' | 'schedules' | 'call';
+export type Phase = 'e2e' | 'batch' | 'dispatch' | 'schedules' | 'call' | 'workflow';
 
 export interface BenchConfig {
   /** Runs per throughput phase. AGENTD_BENCH_RUNS, default 10000. */
@@ -9,7 +9,7 @@ export interface BenchConfig {
   repeat: number;
   /** Backends in order. AGENTD_BENCH_BACKENDS, default `sqlite,postgres`. */
   backends: Backend[];
-  /** Phases to run. AGENTD_BENCH_PHASES, default `e2e,batch,dispatch,schedules,call`. */
+  /** Phases to run. AGENTD_BENCH_PHASES, default `e2e,batch,dispatch,schedules,call,workflow`. */
   phases: Phase[];
   /** Create requests in flight in the e2e phase. AGENTD_BENCH_PRODUCERS, default 64. */
   producers: number;
@@ -27,6 +27,10 @@ export interface BenchConfig {
   schedules: number;
   /** ctx.call round-trip samples (sequential parents). AGENTD_BENCH_CALL_SAMPLES, default 200. */
   callSamples: number;
+  /** Workflows run one after another in the workflow phase. AGENTD_BENCH_WORKFLOWS, default 20. */
+  workflows: number;
+  /** No-op steps in the chain of each. AGENTD_BENCH_WORKFLOW_STEPS, default 20. */
+  workflowSteps: number;
   /** Runs pushed through the e2e path, unmeasured, before measuring (JIT warm-up). AGENTD_BENCH_WARMUP_RUNS, default 500. */
   warmupRuns: number;
   /** PostgreSQL server to create the bench database on. AGENTD_BENCH_DATABASE_URL. */
@@ -66,8 +70,10 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     runs: positiveInt(env, 'AGENTD_BENCH_RUNS', 10_000),
     repeat: positiveInt(env, 'AGENTD_BENCH_REPEAT', 3),
     backends: list(env, 'AGENTD_BENCH_BACKENDS', ['sqlite', 'postgres'] as const, ['sqlite', 'postgres']),
-    phases: list(env, 'AGENTD_BENCH_PHASES', ['e2e', 'batch', 'dispatch', 'schedules', 'call'] as const, ['e2e', 'batch', 'dispatch', 'schedules', 'call']),
+    phases: list(env, 'AGENTD_BENCH_PHASES', ['e2e', 'batch', 'dispatch', 'schedules', 'call', 'workflow'] as const, ['e2e', 'batch', 'dispatch', 'schedules', 'call', 'workflow']),
     callSamples: positiveInt(env, 'AGENTD_BENCH_CALL_SAMPLES', 200),
+    workflows: positiveInt(env, 'AGENTD_BENCH_WORKFLOWS', 20),
+    workflowSteps: positiveInt(env, 'AGENTD_BENCH_WORKFLOW_STEPS', 20, 2),
     producers: positiveInt(env, 'AGENTD_BENCH_PRODUCERS', 64),
     batchSize,
     batchProducers: positiveInt(env, 'AGENTD_BENCH_BATCH_PRODUCERS', 4),

@@ -15,6 +15,7 @@ import { batchPhase, describeThroughput, dispatchPhase, noopManifest, oneByOnePh
 import { schedulePhase } from './schedule-phase.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { callPhase } from './call-phase.ts';
+import { workflowPhase } from './workflow-phase.ts';
 
 /** Resources to give back however the bench ends (normal end, error, Ctrl-C). */
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -61,7 +62,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
     const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
     cleanups.push(() => http.close());
     const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
-    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-schedules', 'bench-call-parent', 'bench-call-child'];
+    const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-schedules', 'bench-call-parent', 'bench-call-child', 'bench-step'];
     for (let round = 1; round <= config.repeat; round++) agents.push(`bench-e2e-${round}`, `bench-batch-${round}`);
     for (const name of agents) await client.agents.deploy(noopManifest(name));
 
@@ -83,6 +84,8 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       schedule_lag_p50_ms: null,
       schedule_lag_p99_ms: null,
       call_p50_ms: null,
+      workflow_step_p50_ms: null,
+      workflow_step_p99_ms: null,
       server_rss_mb: null,
     };
     // Throughput phases alternate (e2e, batch, e2e, batch, …), each repetition on agents of its
@@ -122,6 +125,12 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       const c = await callPhase(target, { parent: 'bench-call-parent', child: 'bench-call-child' }, config.callSamples);
       log(`${backend} ctx.call: p50 ${c.p50Ms} ms, p99 ${c.p99Ms} ms, max ${c.maxMs} ms`);
       Object.assign(result, { call_p50_ms: c.p50Ms, call_p99_ms: c.p99Ms, call_max_ms: c.maxMs, call_samples: c.samples });
+    }
+    if (config.phases.includes('workflow')) {
+      log(`${backend}: workflow step-to-step latency, ${config.workflows} sequential workflows of ${config.workflowSteps} no-op steps`);
+      const w = await workflowPhase(target, { workflow: 'bench-chain', agent: 'bench-step' }, config.workflows, config.workflowSteps);
+      log(`${backend} workflow steps: p50 ${w.p50Ms} ms, p99 ${w.p99Ms} ms, max ${w.maxMs} ms (${w.samples} step-to-step samples)`);
+      Object.assign(result, { workflow_step_p50_ms: w.p50Ms, workflow_step_p99_ms: w.p99Ms, workflow_step_max_ms: w.maxMs, workflow_step_samples: w.samples, workflows: w.workflows, workflow_steps: w.steps });
     }
     const mem = server.memory();
     Object.assign(result, {

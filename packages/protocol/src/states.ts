@@ -37,6 +37,8 @@ export const WaitingReason = {
   child: 'child',
   signal: 'signal',
   sleep: 'sleep',
+  /** An enqueued session message, held until the messages before it end (multitask enqueue). */
+  session: 'session',
 } as const;
 export type WaitingReason = (typeof WaitingReason)[keyof typeof WaitingReason];
 
@@ -57,3 +59,14 @@ export const ROLES = Object.values(Role) as Role[];
 
 /** A worker key's agent list that means every agent. Stated explicitly; never a default. */
 export const ALL_AGENTS = '*';
+
+/** A session's statuses (sessions: `/v1/sessions`). */
+export const SESSION_STATUSES = ['active', 'paused', 'ended'] as const;
+export type SessionStatus = (typeof SESSION_STATUSES)[number];
+
+/** What a message sent while another is in flight does: refuse (409 SESSION_BUSY), wait its turn, or cancel the one in flight. */
+export const MULTITASK_STRATEGIES = ['reject', 'enqueue', 'interrupt'] as const;
+export type MultitaskStrategy = (typeof MULTITASK_STRATEGIES)[number];
+
+export const SESSION_MESSAGE_ROLES = ['user', 'assistant'] as const;
+

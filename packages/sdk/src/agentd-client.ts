@@ -1,4 +1,6 @@
+import type { ReloadResult } from '@agentd/protocol';
 import type { ClientOptions } from './core/client-options.ts';
+import type { RequestOptions } from './core/request-options.ts';
 import { HttpClient } from './core/http-client.ts';
 import { AgentsResource } from './resources/agents-resource.ts';
 import { ApprovalsResource } from './resources/approvals-resource.ts';
@@ -14,7 +16,10 @@ import { FindingsResource } from './resources/findings-resource.ts';
 import { LogsResource } from './resources/logs-resource.ts';
 import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
+import { SessionsResource } from './resources/sessions-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
+import { BudgetsResource, ModelsResource, UsageResource } from './resources/usage-resource.ts';
+import { McpServersResource } from './resources/mcp-servers-resource.ts';
 
 /**
  * The agentd API client. Works in any runtime with `fetch` (Node ≥ 22, Deno, Bun, browsers).
@@ -40,6 +45,11 @@ export class Agentd extends HttpClient {
   readonly workflows: WorkflowsResource;
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
+  readonly sessions: SessionsResource;
+  readonly usage: UsageResource;
+  readonly models: ModelsResource;
+  readonly budgets: BudgetsResource;
+  readonly mcpServers: McpServersResource;
 
   constructor(options: ClientOptions = {}) {
     super(options);
@@ -58,6 +68,23 @@ export class Agentd extends HttpClient {
     this.workflows = new WorkflowsResource(this);
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
+    this.sessions = new SessionsResource(this, this.runs);
+    this.usage = new UsageResource(this);
+    this.models = new ModelsResource(this);
+    this.budgets = new BudgetsResource(this);
+    this.mcpServers = new McpServersResource(this);
+  }
+
+  /**
+   * `POST /v1/reload`: the server reads its config file (`agentd serve --config`) again and
+   * applies it, answering the diff (`added`, `changed`, `removed`, `unchanged`: `section/name`)
+   * and the `server:` settings that need a restart. An invalid file is a 422 `CONFIG_INVALID`
+   * (nothing changed; `details` name each problem's path); a server without a file answers 409
+   * `CONFIG_NOT_LOADED`. Admin keys of the default tenant only.
+   * @example const { diff } = await client.reload(); console.log(diff.added, diff.changed, diff.removed);
+   */
+  reload(options?: RequestOptions): Promise<ReloadResult> {
+    return this.request<ReloadResult>({ method: 'POST', path: '/v1/reload', body: {} }, options);
   }
 }
 

@@ -21,10 +21,18 @@ import { auditRoutes, registerAuditHooks } from './audit/index.ts';
 import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
+import { sessionRoutes } from './sessions/index.ts';
+import { declareManagedConflicts, managedGuard, reloadRoutes, type ConfigReloader } from './config-file/index.ts';
+import { modelRoutes } from './models/index.ts';
+import { usageRoutes } from './usage/index.ts';
+import { mcpRoutes } from './mcp/index.ts';
 
 /** Builds the HTTP app; listening is the caller's business (tests use `inject`). */
-/** `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`. */
-export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig>; loggerInstance?: FastifyBaseLogger }): Promise<FastifyInstance> {
+/**
+ * `loggerInstance`: a logger shared with the engine's background loops (server.ts); it replaces `config.logger`.
+ * `configFile`: the config file of `agentd serve --config` (POST /v1/reload answers 409 without one).
+ */
+export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfig>; loggerInstance?: FastifyBaseLogger; configFile?: ConfigReloader }): Promise<FastifyInstance> {
   const config: ApiConfig = { ...DEFAULT_API_CONFIG, ...opts.config };
   // Request ids come from a pool of this app's own (see IdGenerator).
   const ids = new IdGenerator();
@@ -45,7 +53,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     forceCloseConnections: true,
     ajv: { customOptions: { removeAdditional: false, allErrors: true, coerceTypes: 'array', useDefaults: true } },
   });
-  const deps: AppDeps = { engine: opts.engine, config, idempotency: new Idempotency(opts.engine, { retentionMs: config.idempotencyRetentionMs }) };
+  const deps: AppDeps = { engine: opts.engine, config, idempotency: new Idempotency(opts.engine, { retentionMs: config.idempotencyRetentionMs }), configFile: opts.configFile };
 
   // Every route, as `METHOD /path/{param}`: the OpenAPI test checks each one is documented.
   const routes: string[] = [];
@@ -62,6 +70,7 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     }
   });
   app.addHook('onRoute', declareFrameworkErrors);
+  app.addHook('onRoute', declareManagedConflicts);
   app.addSchema(ErrorBody);
   await app.register(swagger, {
     openapi: {
@@ -87,6 +96,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
   registerAuditHooks(app, opts.engine);
   // After validation (a lease id is bounded by then): a worker key serves only its agents.
   app.addHook('preHandler', workerScopeHook(opts.engine));
+  // Writes to what the config file manages are 409 MANAGED_BY_CONFIG unless taken over.
+  app.addHook('preHandler', managedGuard(opts.engine));
   app.setErrorHandler(handleError);
   app.setNotFoundHandler((request, reply) => sendError(reply, request, 'NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
 
@@ -109,7 +120,12 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     auditRoutes(scope, deps);
     workflowRoutes(scope, deps);
     scheduleRoutes(scope, deps);
+    sessionRoutes(scope, deps);
     webhookRoutes(scope, deps);
+    reloadRoutes(scope, deps);
+    modelRoutes(scope, deps);
+    usageRoutes(scope, deps);
+    mcpRoutes(scope, deps);
     openapiRoutes(scope);
   });
   await app.ready();

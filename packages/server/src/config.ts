@@ -3,9 +3,15 @@ import { parseDuration } from '@agentd/protocol';
 import { parseMasterKey } from './secrets/index.ts';
 import type { LimitsConfig, Rate } from './http/index.ts';
 import { EgressPolicy } from './egress/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
+import type { FieldProblem } from '@agentd/protocol';
+import { CONFIG_SECTIONS, formatProblems, loadConfigFile, type LoadedConfig } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_WEBHOOK_POLL_MS, DEFAULT_WEBHOOK_TIMEOUT_MS, parseRetrySchedule } from './webhooks/index.ts';
 
-/** Everything `agentd serve` can be told, from flags or the environment. */
+/**
+ * Everything `agentd serve` can be told, from flags, the environment or the config file's
+ * `server:` section (`--config agentd.yaml`). Precedence: flags > environment > file > defaults.
+ */
 export interface ServeConfig {
   /** TCP port. Flag --port, env AGENTD_PORT. Default 7070. */
   port: number;
@@ -62,9 +68,16 @@ export interface ServeConfig {
   webhookTimeoutMs: number;
   /** How often each node looks for due webhook deliveries. Env AGENTD_WEBHOOK_POLL_INTERVAL. Default 1s. */
   webhookPollIntervalMs: number;
+  /** How long a session may sit idle (no message in flight, none sent) before it ends itself, unless it names its own. Env AGENTD_SESSION_IDLE_TTL. Default 24h. */
+  sessionIdleTtlMs: number;
+  /** Model aliases: the config file's `models:` section (alias → provider, base_url, model, api_key_secret…). Default none. */
+  models: Record<string, ModelAliasConfig>;
+  /** The config file (flag --config) as read at start: applied once the store is open, and again on reload. */
+  configFile?: LoadedConfig;
 }
 
 export interface ServeFlags {
+  config?: string;
   port?: string;
   host?: string;
   dataDir?: string;
@@ -172,7 +185,31 @@ function resolveWebhooks(flags: ServeFlags, env: NodeJS.ProcessEnv): Pick<ServeC
   return { egress, webhookRetrySchedule, webhookTimeoutMs: timeout ?? DEFAULT_WEBHOOK_TIMEOUT_MS, webhookPollIntervalMs: poll ?? DEFAULT_WEBHOOK_POLL_MS };
 }
 
-export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = process.env): ServeConfig {
+/**
+ * The environment with the config file's `server:` settings beneath it: a variable that is set
+ * (and not empty) wins over the file. Throws, naming the file and each problem, when the file
+ * cannot be read or is invalid.
+ */
+function withConfigFile(path: string, env: NodeJS.ProcessEnv): { env: NodeJS.ProcessEnv; file: LoadedConfig } {
+  const loaded = loadConfigFile(path, env);
+  if (!loaded.ok) fail(`the config file ${loaded.path} is invalid:\n${formatProblems(loaded.problems)}`);
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [name, value] of Object.entries(loaded.config.server)) if (merged[name] === undefined || merged[name] === '') merged[name] = value;
+  return { env: merged, file: loaded.config };
+}
+
+export function resolveServeConfig(flags: ServeFlags, processEnv: NodeJS.ProcessEnv = process.env): ServeConfig {
+  const fromFile = flags.config !== undefined ? withConfigFile(flags.config, processEnv) : undefined;
+  if (!fromFile) return resolveSettings(flags, processEnv);
+  try {
+    return { ...resolveSettings(flags, fromFile.env), models: fromFile.file.models, configFile: fromFile.file };
+  } catch (err) {
+    // A value may have come from the file: say which file, so the start names it.
+    throw new Error(`${(err as Error).message} (read from the flags, the environment and the server: section of ${fromFile.file.path})`);
+  }
+}
+
+function resolveSettings(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig {
   const port = Number(flags.port ?? env.AGENTD_PORT ?? 7070);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
   const sync = (flags.sqliteSynchronous ?? env.AGENTD_SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
@@ -188,6 +225,8 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     if (!Number.isInteger(n) || n < 1) fail(`${name} must be a positive integer`);
     return n;
   };
+  const sessionIdleTtl = parseDuration(env.AGENTD_SESSION_IDLE_TTL ?? '24h');
+  if (sessionIdleTtl === undefined || sessionIdleTtl < 1000) fail('AGENTD_SESSION_IDLE_TTL must be a duration of at least 1s');
   const adminKey = env.AGENTD_ADMIN_KEY || undefined;
   if (adminKey !== undefined && adminKey.length < 16) fail('AGENTD_ADMIN_KEY must be at least 16 characters');
   return {
@@ -203,6 +242,7 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     loopFailureThreshold: positive('AGENTD_LOOP_FAILURE_THRESHOLD', 3),
     sweepBatchSize: positive('AGENTD_SWEEP_BATCH', 100),
     sweepPassLimit: positive('AGENTD_SWEEP_PASS_LIMIT', 500),
+    sessionIdleTtlMs: sessionIdleTtl,
     adminKey,
     masterKey: env.AGENTD_MASTER_KEY ? parseKey(env.AGENTD_MASTER_KEY, 'AGENTD_MASTER_KEY') : undefined,
     limits: resolveLimits(flags, env),
@@ -210,5 +250,32 @@ export function resolveServeConfig(flags: ServeFlags, env: NodeJS.ProcessEnv = p
     checkTenantScope: env.AGENTD_CHECK_TENANT_SCOPE === '1',
     ...resolveWebhooks(flags, env),
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
+    models: {},
   };
+}
+
+/** What `agentd config validate` says about a file. */
+export type ConfigCheck = { ok: true; file: string; sections: Record<string, string[]> } | { ok: false; file: string; problems: FieldProblem[] };
+
+/** The sections a config file may hold, in the order they are applied. */
+export const CONFIG_SECTION_NAMES: readonly string[] = CONFIG_SECTIONS.map((s) => s.name);
+
+/**
+ * Checks a config file offline, as `agentd serve --config` reads it: its YAML, every section,
+ * the manifests and definitions it names, crons and time zones, and the `server:` values (alone,
+ * without this machine's environment). `skipSecrets`: references are checked by form only.
+ */
+export function checkConfigFile(path: string, opts: { skipSecrets?: boolean; env?: NodeJS.ProcessEnv } = {}): ConfigCheck {
+  const loaded = loadConfigFile(path, opts.env ?? process.env, { resolveReferences: !opts.skipSecrets });
+  if (!loaded.ok) return { ok: false, file: loaded.path, problems: loaded.problems };
+  const settings = { ...loaded.config.server };
+  if (opts.skipSecrets) for (const k of ['AGENTD_ADMIN_KEY', 'AGENTD_MASTER_KEY', 'AGENTD_MASTER_KEY_PREVIOUS']) delete settings[k];
+  try {
+    resolveServeConfig({}, settings);
+  } catch (err) {
+    return { ok: false, file: loaded.config.path, problems: [{ path: 'server', message: (err as Error).message.replace(/^configuration: /, '') }] };
+  }
+  const sections: Record<string, string[]> = { models: Object.keys(loaded.config.models) };
+  for (const [name, items] of loaded.config.resources) sections[name] = items.map((r) => r.name);
+  return { ok: true, file: loaded.config.path, sections };
 }

@@ -11,7 +11,7 @@ import { LogService } from './findings/index.ts';
 import { KeyService } from './keys/index.ts';
 import { LeaseService } from './leases/index.ts';
 import { RunService } from './runs/index.ts';
-import { CallService, type CallLimits } from './calls/index.ts';
+import { CallService, DEFAULT_CALL_LIMITS, type CallLimits } from './calls/index.ts';
 import { Sweeper } from './timers/index.ts';
 import { CronCache, ScheduleFiring, ScheduleService, ScheduleTicker } from './schedules/index.ts';
 import { TenantService } from './keys/index.ts';
@@ -19,11 +19,18 @@ import { GrantService } from './secrets/index.ts';
 import type { Keyring } from './secrets/index.ts';
 import { SecretDelivery } from './secrets/index.ts';
 import { SecretService } from './secrets/index.ts';
-import { WorkflowDriver, WorkflowService, WorkflowStarter } from './workflows/index.ts';
+import { WorkflowDriver, WorkflowRetrier, WorkflowService, WorkflowStarter } from './workflows/index.ts';
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { SessionService } from './sessions/index.ts';
+import { ModelAliases } from './models/index.ts';
+import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
+import { ManagedResources } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
+import { McpServerService, OutboundTools } from './mcp/index.ts';
+import type { ToolCaps } from './tools/index.ts';
 
 /** Everything the API needs, built from one store and one clock. No module-level state. */
 export interface Engine {
@@ -48,6 +55,8 @@ export interface Engine {
   workflows: WorkflowService;
   /** Starts workflow runs; the driver they share moves them in the transactions of their steps. */
   workflowRuns: WorkflowStarter;
+  /** `POST /v1/runs/{id}/retry`: a failed workflow run again, from its failed steps. */
+  workflowRetries: WorkflowRetrier;
   schedules: ScheduleService;
   /** Starts the runs of due schedules on the timer leader; server.ts starts it. */
   scheduleTicker: ScheduleTicker;
@@ -58,6 +67,30 @@ export interface Engine {
   webhooks: WebhookService;
   /** Sends queued webhook deliveries; started by the server (`start()`), stopped with it. */
   webhookDelivery: WebhookDeliveryLoop;
+  /** Sessions: conversations whose messages are runs (registers its run hooks on the store). */
+  sessions: SessionService;
+  /**
+   * The model aliases (the config file's `models:`, held by reference so a reload is seen), for
+   * prices, the shared rate limits and `GET /v1/models`.
+   */
+  modelAliases: ModelAliases;
+  /**
+   * The raw `models:` record `modelAliases` reads (alias → provider, base_url, model,
+   * api_key_secret…). One object for the engine's life: a config reload replaces its entries in
+   * place (config-file/config-reloader.ts), so read it when a model call is made, not once.
+   */
+  models: Record<string, ModelAliasConfig>;
+  /** Usage and cost of model calls, budgets, the aliases' shared rate limits (see usage/index.ts). */
+  usage: UsageService;
+  /** MCP servers registered per tenant, their pinned tools (mcp/). */
+  mcpServers: McpServerService;
+  /**
+   * The tools of LLM agents that reach outside (http_fetch, MCP servers), under the egress policy
+   * and the tool caps: `create({tenantId, agent, entry})` makes the runners of a manifest entry.
+   */
+  tools: OutboundTools;
+  /** Resources the config file manages (config_resources): reload diffs them, the API refuses writes to them. */
+  configResources: ManagedResources;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -93,8 +126,18 @@ export function createEngine(opts: {
   /** How the schedule ticker cuts its passes and when a slot counts as missed (see ScheduleTickerOptions). */
   schedules?: { passLimit?: number; lateToleranceMs?: number };
   webhooks?: WebhookEngineOptions;
+  /** Sessions: the idle time after which a session ends itself when it names none (default 24 h). */
+  sessions?: { idleTtlMs?: number };
+  /** Model aliases by name (ServeConfig.models: the config file's `models:` section, already validated; kept by reference, see Engine.models). Default: none. */
+  models?: Record<string, ModelAliasConfig>;
+  /** How long a model call waits for its alias's shared per-minute limits (default 60 s); tests inject `sleep`. */
+  modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
+  /** Default caps of a tool call (bytes of a reply, time); default 1 MiB and 30 s. */
+  tools?: { caps?: Partial<ToolCaps> };
 }): Engine {
   const { store, clock } = opts;
+  const models = opts.models ?? {};
+  const modelAliases = new ModelAliases(models);
   const agents = new AgentService(store);
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
@@ -109,10 +152,16 @@ export function createEngine(opts: {
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
   const webhookDelivery = new WebhookDeliveryLoop({ store, secrets, audit, clock, egress, retrySchedule, timeoutMs: hooks.timeoutMs, pollIntervalMs: hooks.pollIntervalMs, concurrency: hooks.concurrency, random: opts.random });
+  const sessions = new SessionService({ store, agents, runs, leases, clock, idleTtlMs: opts.sessions?.idleTtlMs });
+  // LLM agents' tools (http_fetch, MCP servers) go out under the same policy as webhooks.
+  const toolEgress = new EgressClient({ policy: egress.policy, resolve: hooks.resolve, userAgent: 'agentd-tools' });
+  const mcpServers = new McpServerService({ store, secrets, audit, egress: toolEgress, caps: opts.tools?.caps });
+  const tools = new OutboundTools({ egress: toolEgress, mcp: mcpServers, caps: opts.tools?.caps });
   const workflows = new WorkflowService(store, agents);
   // Registers its run hooks on the store: steps advance in their children's and gates' transactions.
   const signals = new SignalService(store);
-  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals });
+  // A for_each step runs at most as many items as a run may make children.
+  const driver = new WorkflowDriver({ store, workflows, agents, leases, signals, maxItems: opts.calls?.maxChildren ?? DEFAULT_CALL_LIMITS.maxChildren });
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
@@ -128,7 +177,7 @@ export function createEngine(opts: {
     events: new EventService(store),
     findings: new FindingService(store),
     logs: new LogService(store),
-    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, clock, ...opts.sweep }),
+    sweeper: new Sweeper({ store, leases, approvals, workflows: driver, sessions, clock, ...opts.sweep }),
     approvals,
     approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,
@@ -137,6 +186,7 @@ export function createEngine(opts: {
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows,
     workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
+    workflowRetries: new WorkflowRetrier({ store, driver, clock }),
     schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,
@@ -144,5 +194,12 @@ export function createEngine(opts: {
     egress,
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
+    sessions,
+    modelAliases,
+    models,
+    usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
+    mcpServers,
+    tools,
+    configResources: new ManagedResources(store),
   };
 }

@@ -9,12 +9,23 @@ import { LoopHealth, silentLogger, systemClock } from './core/index.ts';
 import { createEngine, type Engine } from './engine.ts';
 import { loadKeyring, warnAboutUnreadableSecrets } from './secrets/index.ts';
 import { DEFAULT_TENANT, openStore } from './store/index.ts';
+import { ConfigReloader } from './config-file/index.ts';
+import type { ConfigDiff, ReloadResult } from '@agentd/protocol/schemas';
 
 export interface RunningServer {
   app: FastifyInstance;
   engine: Engine;
   url: string;
+  /** The config file (`--config`), when the server has one. */
+  configFile: ConfigReloader | null;
   close(): Promise<void>;
+}
+
+/** One line per kind of change: `added agents/hello, schedules/daily; unchanged models/fast`. */
+export function describeReload(result: ReloadResult): string {
+  const parts = (['added', 'changed', 'removed', 'unchanged'] as (keyof ConfigDiff)[]).filter((k) => result.diff[k].length > 0).map((k) => `${k} ${result.diff[k].join(', ')}`);
+  const restart = result.restart_required.length > 0 ? `; restart to apply ${result.restart_required.join(', ')}` : '';
+  return `${parts.length > 0 ? parts.join('; ') : 'nothing in it'}${restart}`;
 }
 
 /**
@@ -52,14 +63,29 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     keyring,
     calls: config.orchestration,
     sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
+    sessions: { idleTtlMs: config.sessionIdleTtlMs },
     webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
+    models: config.models,
   });
   await bootstrapAdminKey(engine, config, print);
   await warnAboutUnreadableSecrets(engine.secrets, print);
+  let configFile: ConfigReloader | null = null;
+  if (config.configFile) {
+    configFile = new ConfigReloader({ engine, path: config.configFile.path, started: config.configFile.server });
+    try {
+      print(`agentd: applied ${config.configFile.path}: ${describeReload(await configFile.apply(config.configFile))}`);
+    } catch (err) {
+      await store.close();
+      const details = (err as { details?: unknown }).details;
+      const lines = Array.isArray(details) ? details.map((p: { path: string; message: string }) => `\n  ${p.path}: ${p.message}`).join('') : '';
+      throw new Error(`the config file ${config.configFile.path} cannot be applied: ${(err as Error).message}${lines}`);
+    }
+  }
   const app = await buildApp({
     engine,
     config: { ...config.limits, idempotencyRetentionMs: config.idempotencyRetentionMs, logger: false },
     loggerInstance: logger ?? undefined,
+    configFile: configFile ?? undefined,
   });
   await app.listen({ port: config.port, host: config.host });
   engine.sweeper.start(config.sweepIntervalMs);
@@ -75,6 +101,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     app,
     engine,
     url,
+    configFile,
     close: () =>
       (closing ??= (async () => {
         await app.close();
@@ -82,6 +109,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
         await engine.scheduleTicker.stop();
         await engine.webhookDelivery.stop();
         engine.egress.close();
+        engine.tools.close();
         await store.close();
       })()),
   };

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { Keyring } from '../src/secrets/master-key.ts';
 import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
-import { IDEMPOTENCY_WEBHOOKS, IDEMPOTENT_ROUTES, NOT_IDEMPOTENT_BY_KEY, deployFixtures } from './helpers/idempotent-routes.ts';
+import { IDEMPOTENCY_WEBHOOKS, IDEMPOTENT_ROUTES, NOT_IDEMPOTENT_BY_KEY, closeIdempotencyFixtures, deployFixtures } from './helpers/idempotent-routes.ts';
 
 /** Every string in a JSON value, for checking that none of an answer is stored as text. */
 function strings(value: unknown): string[] {
@@ -138,6 +138,7 @@ for (const d of await dialects()) {
     after(async () => {
       await t?.close();
       await db?.cleanup();
+      await closeIdempotencyFixtures();
     });
 
     it('every POST route either takes Idempotency-Key (and is tested below) or is listed with why it does not', () => {

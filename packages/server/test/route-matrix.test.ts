@@ -13,6 +13,7 @@ import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 import { ROLE_PERMISSIONS, type Permission } from '../src/http/auth.ts';
 import { EgressPolicy } from '../src/egress/index.ts';
+import { startMcpTestServer, type McpTestServer } from './helpers/mcp-test-server.ts';
 
 /** Every route and the permission it declares (http/auth.ts); `public` needs no key. */
 const PERMISSIONS: Record<string, Permission> = {
@@ -46,6 +47,7 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/runs/{id}/findings': 'read',
   'GET /v1/runs/{id}/logs': 'read',
   'POST /v1/runs/{id}/cancel': 'runs:write',
+  'POST /v1/runs/{id}/retry': 'runs:write',
   'PATCH /v1/runs/{id}': 'runs:write',
   'POST /v1/runs/{id}/signals/{name}': 'runs:write',
   'GET /v1/runs/{id}/signals': 'read',
@@ -91,6 +93,17 @@ const PERMISSIONS: Record<string, Permission> = {
   'POST /v1/schedules/{id}/resume': 'schedules:write',
   'POST /v1/schedules/{id}/run': 'schedules:write',
   'GET /v1/schedules/{id}/runs': 'read',
+  'POST /v1/sessions': 'runs:write',
+  'GET /v1/sessions': 'read',
+  'GET /v1/sessions/{id}': 'read',
+  'DELETE /v1/sessions/{id}': 'runs:write',
+  'GET /v1/sessions/{id}/messages': 'read',
+  'POST /v1/sessions/{id}/messages': 'runs:write',
+  'POST /v1/sessions/{id}/pause': 'runs:write',
+  'POST /v1/sessions/{id}/resume': 'runs:write',
+  'POST /v1/sessions/{id}/end': 'runs:write',
+  'POST /v1/sessions/{id}/fork': 'runs:write',
+  'GET /v1/sessions/{id}/events': 'read',
   'POST /v1/leases/{lease_id}/signals/{name}/wait': 'worker',
   'POST /v1/leases/{lease_id}/steps': 'worker',
   'GET /v1/leases/{lease_id}/steps': 'worker',
@@ -103,6 +116,16 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/webhooks/{id}/deliveries': 'webhooks:read',
   'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
+  'POST /v1/reload': 'config:reload',
+  'GET /v1/models': 'read',
+  'GET /v1/usage': 'read',
+  'GET /v1/budgets': 'read',
+  'PUT /v1/budgets': 'budgets:manage',
+  'GET /v1/mcp-servers': 'mcp:read',
+  'POST /v1/mcp-servers': 'mcp:manage',
+  'GET /v1/mcp-servers/{name}': 'mcp:read',
+  'DELETE /v1/mcp-servers/{name}': 'mcp:manage',
+  'POST /v1/mcp-servers/{name}/approve': 'mcp:manage',
 };
 
 const GATE_MANIFEST = {
@@ -117,9 +140,11 @@ for (const d of await dialects()) {
     let db: TestDatabase;
     let t: TestApp;
     let otherAdmin: string;
+    let mcp: McpTestServer;
     const ids: Record<string, string> = {};
 
     before(async () => {
+      mcp = await startMcpTestServer();
       db = await d.create();
       t = await startTestApp(db, { webhooks: { egress: new EgressPolicy(['127.0.0.1']) } });
       const ok = async (method: string, url: string, body?: unknown, key?: string) => {
@@ -142,17 +167,21 @@ for (const d of await dialects()) {
       await ok('POST', '/v1/secrets', { name: 's1', value: 'value-1' });
       ids.grant = (await ok('POST', '/v1/grants', { secret: 's1', agent: 'hello' })).id;
       ids.key = (await ok('POST', '/v1/keys', { role: 'viewer' })).id;
+      ids.session = (await ok('POST', '/v1/sessions', { agent: 'hello' })).id;
       ids.schedule = (await ok('POST', '/v1/schedules', { id: 'nightly', cron: '0 2 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'A' } })).id;
       // Loopback, allowed for this app, on a port nothing serves (the delivery loop is not started anyway).
       ids.webhook = (await ok('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['run.*'] })).id;
       await ok('POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'B' } });
       ids.delivery = (await ok('GET', `/v1/webhooks/${ids.webhook}/deliveries`)).data[0].id;
+      // Named like the agent, so `/v1/mcp-servers/{name}` names one of tenant A's.
+      await ok('POST', '/v1/mcp-servers', { name: 'hello', url: mcp.url });
       const other = await t.engine.tenants.create({ name: 'Other' });
       otherAdmin = await t.keyFor('admin', other.id);
     });
     after(async () => {
       await t?.close();
       await db?.cleanup();
+      await mcp?.close();
     });
 
     it('pins the permission of every registered route', () => {
@@ -186,13 +215,13 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, '/v1/mcp-servers/hello', `/v1/sessions/${ids.session}`, `/v1/sessions/${ids.session}/messages`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();
       const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, delivery_id: ids.delivery, key: 'call-1' };
       const idFor = (route: string) =>
-        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/webhooks/') ? ids.webhook : ids.run;
+        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/sessions/') ? ids.session : route.includes('/webhooks/') ? ids.webhook : ids.run;
       const bodies: Record<string, unknown> = {
         'POST /v1/runs': { agent: 'hello', endpoint: 'greet', input: { name: 'x' } },
         'POST /v1/runs/batch': { runs: [{ agent: 'hello', endpoint: 'greet', input: { name: 'x' } }] },
@@ -211,6 +240,9 @@ for (const d of await dialects()) {
         'POST /v1/leases/{lease_id}/signals/{name}/wait': { key: 'go#1', wait_ms: 0 },
         'POST /v1/leases/{lease_id}/steps': { key: 'x', output: 1 },
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
+        'POST /v1/sessions': { agent: 'hello' },
+        'POST /v1/sessions/{id}/messages': { content: { name: 'x' } },
+        'PUT /v1/budgets': { agent: 'hello', period: 'day', max_tokens: 1 },
       };
       // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
       const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);

@@ -3,13 +3,13 @@
  * hand: a start creates a `running` workflow run and its first child run; each child's end starts
  * the next step in its transaction; an approval gate waits (run `waiting`, the approval pending on
  * the workflow run); approve and reject; a failed step fails the workflow; cancel cascades; start
- * errors (unknown workflow, bad input, for_each not run yet).
+ * errors (unknown workflow, bad input).
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
-import { deployPipelineAgents, pipelineWorkflow } from './helpers/workflow-fixtures.ts';
+import { deployPipelineAgents } from './helpers/workflow-fixtures.ts';
 
 /** research → draft → review (a gate) → publish if approved; no wait steps, no fan-out. */
 function gatedWorkflow(name: string): Record<string, any> {
@@ -159,7 +159,7 @@ for (const d of await dialects()) {
       assert.equal((await t.call('POST', '/v1/worker/lease', { body: { agent: 'researcher', wait_ms: 0 } })).json().tasks.length, 0);
     });
 
-    it('refuses to start: an unknown workflow (404), input against its schema (422 with paths), for_each steps (422, not supported yet)', async () => {
+    it('refuses to start: an unknown workflow (404), input against its schema (422 with paths)', async () => {
       const unknown = await t.call('POST', '/v1/workflows/no-such-flow/runs', { body: { input: {} } });
       assert.equal(unknown.statusCode, 404);
       assert.equal(unknown.json().error.code, 'WORKFLOW_NOT_FOUND');
@@ -169,13 +169,6 @@ for (const d of await dialects()) {
       assert.deepEqual(bad.json().error.details.map((p: { path: string }) => p.path), ['input.topic']);
       const missing = await t.call('POST', '/v1/workflows/gated/runs', { body: {} });
       assert.equal(missing.statusCode, 422, missing.body);
-
-      assert.equal((await t.call('POST', '/v1/workflows', { body: pipelineWorkflow('everything') })).statusCode, 201);
-      const refused = await t.call('POST', '/v1/workflows/everything/runs', { body: { input: { topic: 'x' } } });
-      assert.equal(refused.statusCode, 422, refused.body);
-      assert.equal(refused.json().error.code, 'WORKFLOW_NOT_SUPPORTED');
-      assert.deepEqual(refused.json().error.details.map((p: { path: string }) => p.path), ['spec.steps[5].for_each']);
-      assert.match(refused.json().error.details[0].message, /not supported yet/);
     });
   });
 }

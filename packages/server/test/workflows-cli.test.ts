@@ -133,9 +133,9 @@ describe('agentd workflows', () => {
     assert.match(versions[1], /^2\s/);
     assert.match(versions[2], /^1\s/);
 
-    const refused = await agentd(['workflows', 'start', 'pipeline', '--input', '{"topic":"cli"}']);
+    const refused = await agentd(['workflows', 'start', 'pipeline', '--input', '{"topic":7}']);
     assert.equal(refused.code, 1, show(refused));
-    assert.match(refused.stderr, /WORKFLOW_NOT_SUPPORTED/);
+    assert.match(refused.stderr, /INPUT_INVALID/);
     const flow = pipelineWorkflow('cli-flow');
     flow.spec.steps = [flow.spec.steps[0]];
     delete flow.spec.output;
@@ -146,6 +146,16 @@ describe('agentd workflows', () => {
     const started = JSON.parse((await ok(['runs', 'get', id, '--json'])).stdout);
     assert.equal(started.kind, 'workflow');
     assert.equal(started.agent, 'cli-flow');
+    const notYet = await agentd(['runs', 'retry', id]);
+    assert.equal(notYet.code, 1, show(notYet));
+    assert.match(notYet.stderr, /RUN_NOT_RETRYABLE/);
+    assert.equal((await ok(['runs', 'cancel', id])).code, 0);
+    const retried = (await ok(['runs', 'retry', id])).stdout.trim();
+    assert.match(retried, /^run_/);
+    assert.notEqual(retried, id);
+    const again = JSON.parse((await ok(['runs', 'get', retried, '--json'])).stdout);
+    assert.equal(again.agent, 'cli-flow');
+    assert.equal(again.status, 'running', 'the cancelled step runs again');
     assert.equal((await ok(['workflows', 'delete', 'pipeline'])).stdout.trim(), 'deleted workflow pipeline');
     const gone = await agentd(['workflows', 'get', 'pipeline']);
     assert.equal(gone.code, 1, show(gone));

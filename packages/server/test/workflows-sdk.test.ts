@@ -1,7 +1,7 @@
 /** `client.workflows` of the SDK against a real server on both databases. */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agentd, NotFoundError, PermissionDeniedError, UnprocessableEntityError, type Workflow } from '@agentd/sdk';
+import { Agentd, ConflictError, NotFoundError, PermissionDeniedError, UnprocessableEntityError, type Workflow } from '@agentd/sdk';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
 import { PIPELINE_AGENTS, PIPELINE_YAML, pipelineWorkflow } from './helpers/workflow-fixtures.ts';
@@ -58,7 +58,7 @@ for (const d of await dialects()) {
       await assert.rejects(worker.workflows.deploy(pipelineWorkflow('by-worker')), PermissionDeniedError);
     });
 
-    it('starts a workflow: its run, its first step as a child; steps it does not run yet are refused', async () => {
+    it('starts a workflow: its run, its first step as a child; input against its schema is refused', async () => {
       const flow = pipelineWorkflow('one-step');
       flow.spec.steps = [flow.spec.steps[0]];
       delete flow.spec.output;
@@ -70,8 +70,25 @@ for (const d of await dialects()) {
       const kids = [];
       for await (const k of client.runs.children(run.id)) kids.push(k);
       assert.deepEqual(kids.map((k) => [k.step, k.agent]), [['research', 'researcher']]);
-      await assert.rejects(client.workflows.start('pipeline', { input: { topic: 'x' } }), (err: unknown) => err instanceof UnprocessableEntityError && err.code === 'WORKFLOW_NOT_SUPPORTED');
+      await assert.rejects(client.workflows.start('one-step', { input: { topic: 7 } }), (err: unknown) => err instanceof UnprocessableEntityError && err.code === 'INPUT_INVALID');
       await assert.rejects(client.workflows.start('nope'), (err: unknown) => err instanceof NotFoundError && err.code === 'WORKFLOW_NOT_FOUND');
+    });
+
+    it('retries a failed workflow run (client.runs.retry): a new run; a live one is a ConflictError', async () => {
+      const flow = pipelineWorkflow('sdk-retry');
+      // The step's input does not match researcher/research's object schema: the run fails as it starts.
+      flow.spec.steps = [{ ...flow.spec.steps[0], input: '{% input.topic %}' }];
+      delete flow.spec.output;
+      await client.workflows.deploy(flow);
+      const failed = await client.workflows.start('sdk-retry', { input: { topic: 'sdk' } });
+      assert.equal(failed.status, 'failed');
+      const again = await client.runs.retry(failed.id, {}, { idempotencyKey: 'sdk-retry-once' });
+      assert.notEqual(again.id, failed.id);
+      assert.equal(again.kind, 'workflow');
+      assert.equal(again.agent, 'sdk-retry');
+      assert.equal((await client.runs.retry(failed.id, {}, { idempotencyKey: 'sdk-retry-once' })).id, again.id);
+      const live = await client.workflows.start('one-step', { input: { topic: 'live' } });
+      await assert.rejects(client.runs.retry(live.id), (err: unknown) => err instanceof ConflictError && err.code === 'RUN_NOT_RETRYABLE');
     });
   });
 }

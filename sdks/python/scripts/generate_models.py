@@ -66,6 +66,10 @@ NAMES: list[tuple[str, str, str]] = [
     ("delete", "/v1/webhooks/{id}", "WebhookDeleted"),
     ("get", "/v1/webhooks/{id}/deliveries/{delivery_id}", "WebhookDelivery"),
     ("get", "/v1/health", "Health"),
+    ("get", "/v1/sessions/{id}", "Session"),
+    ("get", "/v1/sessions/{id}/messages", "SessionMessage"),
+    ("post", "/v1/sessions/{id}/messages", "SessionMessageAccepted"),
+    ("delete", "/v1/sessions/{id}", "SessionDeleted"),
 ]
 
 # Nested objects worth a name of their own (default: parent + field + "Item").

@@ -20,3 +20,7 @@ export * from './workflows.ts';
 export * from './schedules.ts';
 export * from './webhooks.ts';
 export * from './models.ts';
+export * from './sessions.ts';
+export * from './config.ts';
+export * from './usage.ts';
+export * from './mcp-servers.ts';

@@ -2,6 +2,7 @@
 import Type, { type Static } from 'typebox';
 import { Json, Nullable, Time } from './common.ts';
 import { RunFailureInput } from './runs.ts';
+import { TaskSession } from './sessions.ts';
 
 /** Why a task carries no secrets: only a worker key that names the agent receives them. */
 export const SecretsWithheld = Type.Object(
@@ -33,6 +34,8 @@ export const Task = Type.Object({
    * key for `["*"]`): `secrets` is then empty whatever the grants say.
    */
   secrets_withheld: Type.Optional(SecretsWithheld),
+  /** A run of a session: the session and its history before this message (ctx.session in the SDK). */
+  session: Type.Optional(TaskSession),
 });
 export type Task = Static<typeof Task>;
 

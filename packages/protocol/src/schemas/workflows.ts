@@ -57,3 +57,15 @@ export const WorkflowRunCreate = Type.Object(
   { additionalProperties: false },
 );
 export type WorkflowRunCreate = Static<typeof WorkflowRunCreate>;
+
+/** `POST /v1/runs/{id}/retry`: a failed workflow run again, from its failed steps. */
+export const WorkflowRetry = Type.Optional(
+  Type.Union([
+    Type.Object(
+      { deadline: Type.Optional(Type.Union([Time, Type.Null()], { description: "The new run's deadline; none when not given (the failed run's may have passed)." })) },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ]),
+);
+export type WorkflowRetry = Static<typeof WorkflowRetry>;

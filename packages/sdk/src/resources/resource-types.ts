@@ -57,6 +57,12 @@ export interface RunCancelParams {
   reason?: string;
 }
 
+/** `client.runs.retry`: a failed workflow run again, from its failed steps. */
+export interface RunRetryParams {
+  /** The new run's deadline (ISO time, in the future); none when not given. */
+  deadline?: string | null;
+}
+
 /**
  * A live change of a run (`client.runs.update`): `generation` is the one the change is based on
  * (the run's `generation` as last read); the fields given change, the others stay.

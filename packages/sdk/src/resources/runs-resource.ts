@@ -7,6 +7,7 @@ import type {
   DataList,
   ListParams,
   RunCancelParams,
+  RunRetryParams,
   RunCreateParams,
   RunEventsPageParams,
   RunEventsParams,
@@ -61,6 +62,17 @@ export class RunsResource {
   /** @example await client.runs.cancel('run_123', { reason: 'superseded' }); */
   cancel(id: string, params: RunCancelParams = {}, options?: RequestOptions): Promise<Run> {
     return this.#client.request<Run>({ method: 'POST', path: `/v1/runs/${seg(id)}/cancel`, body: params }, options);
+  }
+
+  /**
+   * Retries a workflow run that failed (or was cancelled, or timed out) from its failed steps:
+   * answers a **new** workflow run that keeps the old one's succeeded steps and their outputs and
+   * runs only the rest (the old run never changes). Anything else is a `ConflictError`
+   * (RUN_NOT_RETRYABLE). Idempotent: the call's Idempotency-Key makes one retry.
+   * @example const again = await client.runs.retry(failed.id);
+   */
+  retry(id: string, params: RunRetryParams = {}, options?: RequestOptions): Promise<Run> {
+    return this.#client.request<Run>({ method: 'POST', path: `/v1/runs/${seg(id)}/retry`, body: params }, options);
   }
 
   /**

@@ -56,7 +56,7 @@ export class WorkflowsResource {
   /**
    * Starts the workflow's latest version: answers its run (`kind: 'workflow'`), which the server
    * drives; follow it like any run (`client.runs.wait(run.id)`, `client.runs.children(run.id)`).
-   * A workflow with wait or for_each steps throws an UnprocessableEntityError (`WORKFLOW_NOT_SUPPORTED`).
+   * Input that does not match the workflow's `spec.input` throws an UnprocessableEntityError (`INPUT_INVALID`).
    *
    * @example const run = await client.workflows.start('pipeline', { input: { topic: 'tides' } });
    */

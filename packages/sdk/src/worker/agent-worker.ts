@@ -44,6 +44,8 @@ export class Worker {
   /** Ends the grace period early (a second signal). */
   readonly #graceController = new AbortController();
   #wakeLeaseLoop: (() => void) | undefined;
+  /** The lease loop is in a long-poll: no lease call will carry an outcome until it answers. */
+  #longPolling = false;
   #running: Promise<void> | undefined;
   /** Said once: a key that receives no secrets (admin, or ["*"]) is a setup mistake worth a line, not one per task. */
   #warnedWithheld = false;
@@ -51,7 +53,8 @@ export class Worker {
   constructor(options: WorkerOptions) {
     this.#options = resolveWorkerOptions(options);
     this.id = this.#options.workerId;
-    this.#batcher = new CompletionBatcher(this.#options.client);
+    // An outcome with nothing to batch with (one task, the loop parked in its long-poll) goes at once.
+    this.#batcher = new CompletionBatcher(this.#options.client, { alone: () => this.#longPolling && this.#active.size <= 1 });
   }
 
   /** Handlers running right now. */
@@ -120,10 +123,11 @@ export class Worker {
         continue;
       }
       try {
+        this.#longPolling = true;
         const { tasks } = await client.worker.lease(
           { ...request, wait_ms: pollWaitMs },
           { signal: this.#stopController.signal, timeout: pollWaitMs + LEASE_TIMEOUT_MARGIN_MS, maxRetries: 0 },
-        );
+        ).finally(() => (this.#longPolling = false));
         failures = 0;
         // Tasks that arrive after stop() (an answer racing the abort) get the same grace as the rest.
         for (const task of tasks) this.#start(task);

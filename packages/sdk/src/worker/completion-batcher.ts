@@ -33,8 +33,17 @@ export class CompletionBatcher {
   /** The server refused a lease riding on a completion (an older server): stop asking. */
   #leaseRideRefused = false;
 
-  constructor(client: Agentd) {
+  /**
+   * Whether nothing could join a batch now: the worker's lease loop is parked in a long-poll (so
+   * no lease call will carry the outcome) and no other task of the worker is running. Then an
+   * outcome goes on the next turn instead of after FLUSH_DELAY_MS: a chain of runs handled one
+   * at a time (a workflow's steps, a ctx.call child) pays no batching delay per run.
+   */
+  readonly #alone: () => boolean;
+
+  constructor(client: Agentd, opts: { alone?: () => boolean } = {}) {
     this.#client = client;
+    this.#alone = opts.alone ?? (() => false);
   }
 
   submit(item: CompletionItem): Promise<CompletionResult> {
@@ -42,7 +51,7 @@ export class CompletionBatcher {
       this.#pending.push({ item, resolve, reject });
       // A full batch goes on the next turn, not at once: the lease loop may take it first and
       // lease more in the same call (sendWithLease).
-      if (this.#pending.length >= MAX_BATCH) this.#immediate ??= setImmediate(() => this.#sendPending());
+      if (this.#pending.length >= MAX_BATCH || (this.#pending.length === 1 && this.#alone())) this.#immediate ??= setImmediate(() => this.#sendPending());
       else this.#timer ??= setTimeout(() => this.#sendPending(), FLUSH_DELAY_MS);
     });
   }

@@ -1,4 +1,4 @@
-import { CUSTOM_EVENT_PATTERN, type Finding, type Task } from '@agentd/protocol';
+import { CUSTOM_EVENT_PATTERN, type Finding, type Task, type TaskSession } from '@agentd/protocol';
 import type { FindingCreateParams } from '../resources/finding-log-audit-types.ts';
 import type { LeaseEventBuffer } from './lease-event-buffer.ts';
 import type { ApprovalOptions, ApprovalResult } from './task-approval.ts';
@@ -24,6 +24,12 @@ export interface TaskContext<I = unknown> {
   signal: AbortSignal;
   /** The whole leased task (agent, endpoint, deadlines, metadata), without its secret values. */
   task: Task;
+  /**
+   * A run of a session's message: the session's id and the earlier messages and replies, oldest
+   * first, in conversation order (each user message followed by its reply). Null outside a session.
+   * @example const turns = ctx.session?.messages.filter((m) => m.role === 'user').length ?? 0;
+   */
+  session: TaskSession | null;
   /**
    * The secrets granted to this agent (and endpoint), delivered with this lease only.
    * @example const apiKey = ctx.secrets.get('openai_key'); // throws SecretNotGrantedError, naming the missing grant
@@ -95,6 +101,7 @@ export function createTaskContext(task: Task, signal: AbortSignal, events: Lease
     input: task.input,
     signal,
     task: withoutSecrets(task),
+    session: task.session ?? null,
     secrets: createTaskSecrets(task),
     log: (message, opts = {}) => {
       // Fields passed where the options go (the old `log(message, fields)`) would vanish unseen.

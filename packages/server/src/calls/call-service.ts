@@ -13,6 +13,12 @@ export interface CallLimits {
   maxChildren: number;
 }
 
+/** A wait for a run's next commit: `woken` resolves on it (or the timer, or the caller hanging up); `cancel` stops listening. */
+interface Wake {
+  woken: Promise<void>;
+  cancel: () => void;
+}
+
 export const DEFAULT_CALL_LIMITS: CallLimits = { maxDepth: 8, maxChildren: 100 };
 
 export interface CallRequest {
@@ -112,29 +118,44 @@ export class CallService {
   async wait(req: { tenantId: string; leaseId: string; key: string; waitMs: number; signal?: AbortSignal }): Promise<Run> {
     const { tenantId, leaseId, key, signal } = req;
     const until = Date.now() + req.waitMs;
-    for (;;) {
-      const parent = await this.#store.db.selectFrom('runs').select(['id', 'status']).where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
-      if (!parent || !['running', 'waiting', 'cancelled'].includes(parent.status)) throw await staleLease(this.#store.db, { tenantId, leaseId });
-      const child = await this.#store.db.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('parent_run_id', '=', parent.id).where('call_key', '=', key).executeTakeFirst();
-      if (!child) throw new DomainError('RUN_NOT_FOUND', `run ${parent.id} made no call with key ${JSON.stringify(key)}`);
-      const remaining = until - Date.now();
-      if (isTerminal(child.status as RunStatus) || remaining <= 0 || signal?.aborted) return toRun(child, this.#store.wire);
-      await this.#wake(child.id, Math.min(remaining, 1000), signal);
+    let wake: Wake | null = null;
+    try {
+      for (;;) {
+        const parent = await this.#store.db.selectFrom('runs').select(['id', 'status']).where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+        if (!parent || !['running', 'waiting', 'cancelled'].includes(parent.status)) throw await staleLease(this.#store.db, { tenantId, leaseId });
+        const child = await this.#store.db.selectFrom('runs').selectAll().where('tenant_id', '=', tenantId).where('parent_run_id', '=', parent.id).where('call_key', '=', key).executeTakeFirst();
+        if (!child) throw new DomainError('RUN_NOT_FOUND', `run ${parent.id} made no call with key ${JSON.stringify(key)}`);
+        const remaining = until - Date.now();
+        if (isTerminal(child.status as RunStatus) || remaining <= 0 || signal?.aborted) return toRun(child, this.#store.wire);
+        if (wake === null) {
+          // Listening from now on, then read again: a commit that ended the child between the
+          // read above and the listener would otherwise go unheard until the timer.
+          wake = this.#wake(child.id, Math.min(remaining, 1000), signal);
+          continue;
+        }
+        await wake.woken;
+        wake = null;
+      }
+    } finally {
+      wake?.cancel();
     }
   }
 
-  /** Until the child's next commit, `ms`, or the caller hanging up. */
-  #wake(runId: string, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve) => {
+  /** Until the child's next commit, `ms`, or the caller hanging up; listening from the call on. */
+  #wake(runId: string, ms: number, signal?: AbortSignal): Wake {
+    let cancel!: () => void;
+    const woken = new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
         off();
         signal?.removeEventListener('abort', done);
         resolve();
       };
+      cancel = done;
       const timer = setTimeout(done, ms);
       const off = this.#store.notifier.on(`run:${runId}`, done);
       signal?.addEventListener('abort', done, { once: true });
     });
+    return { woken, cancel };
   }
 }

@@ -11,7 +11,12 @@ import { registerFindingsCommand } from './findings-command.ts';
 import { registerLogsCommand } from './logs-command.ts';
 import { registerWorkflowsCommand } from './workflows-command.ts';
 import { registerSchedulesCommand } from './schedules-command.ts';
+import { registerSessionsCommand } from './sessions-command.ts';
+import { registerChatCommand } from './chat-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
+import { registerReloadCommand } from './reload-command.ts';
+import { registerUsageCommands } from './usage-command.ts';
+import { registerMcpServersCommand } from './mcp-servers-command.ts';
 
 /**
  * Commands that talk to a server through the SDK (agents, run, runs, keys), never to the
@@ -31,4 +36,9 @@ export function registerClientCommands(program: Command): void {
   registerWorkflowsCommand(program);
   registerSchedulesCommand(program);
   registerWebhooksCommand(program);
+  registerSessionsCommand(program);
+  registerChatCommand(program);
+  registerReloadCommand(program);
+  registerUsageCommands(program);
+  registerMcpServersCommand(program);
 }

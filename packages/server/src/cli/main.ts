@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { registerServe } from './serve-command.ts';
+import { registerConfigValidate, registerServe } from './serve-command.ts';
 import { registerValidate } from './validate-command.ts';
 import { registerClientCommands } from './client-commands.ts';
 import { configureProgram } from './program-settings.ts';
@@ -9,6 +9,7 @@ program.name('agentd').description('agentd: durable runs for AI agents').version
 configureProgram(program);
 registerServe(program);
 registerValidate(program);
+registerConfigValidate(program);
 registerClientCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {

@@ -20,7 +20,7 @@ interface UpdateFlags {
   json?: boolean;
 }
 
-/** `agentd runs signal` and `agentd runs update`: what changes a live run from outside. */
+/** `agentd runs signal`, `agentd runs update` and `agentd runs retry`: what changes a run from outside. */
 export function registerRunControlCommands(runs: Command): void {
   runs
     .command('signal <id> <name>')
@@ -34,6 +34,19 @@ export function registerRunControlCommands(runs: Command): void {
         const signal = await client.runs.signal(id, name, payload, options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : undefined);
         if (options.json) printJson(signal);
         else out(`sent signal ${signal.name} (${signal.id}) to run ${signal.run_id}`);
+      }),
+    );
+
+  runs
+    .command('retry <id>')
+    .description('retry a failed workflow run from its failed steps: a new run keeps the succeeded steps; prints its id')
+    .option('--deadline <time>', "an ISO time in the future: the new run's deadline (default none)")
+    .option('--json', 'print the new run as JSON')
+    .action(
+      clientAction<{ deadline?: string; json?: boolean }, [string]>(async ({ client, options }, id) => {
+        const run = await client.runs.retry(id, options.deadline === undefined ? {} : { deadline: isoTime(options.deadline, '') });
+        if (options.json) printJson(run);
+        else out(run.id);
       }),
     );
 
@@ -61,8 +74,8 @@ export function registerRunControlCommands(runs: Command): void {
     );
 }
 
-function isoTime(value: string): string {
+function isoTime(value: string, orNone = ' or none'): string {
   const at = Date.parse(value);
-  if (!Number.isFinite(at)) throw new UsageError(`--deadline must be an ISO time (like 2026-05-01T12:00:00Z) or none, not ${JSON.stringify(value)}`);
+  if (!Number.isFinite(at)) throw new UsageError(`--deadline must be an ISO time (like 2026-05-01T12:00:00Z)${orNone}, not ${JSON.stringify(value)}`);
   return new Date(at).toISOString();
 }

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import { resolveServeConfig, type ServeFlags } from '../config.ts';
+import { checkConfigFile, CONFIG_SECTION_NAMES, resolveServeConfig, type ServeFlags } from '../config.ts';
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the agentd server (SQLite in --data-dir unless --database-url is given)')
+    .option('--config <file>', 'the config file (agentd.yaml): server settings beneath flags and env, models, agents, workflows, schedules, webhooks; re-applied on SIGHUP or `agentd reload`')
     .option('--port <port>', 'TCP port (env AGENTD_PORT; default 7070)')
     .option('--host <host>', 'interface to bind (env AGENTD_HOST; default 127.0.0.1)')
     .option('--data-dir <dir>', 'data directory (env AGENTD_DATA_DIR; default ./.agentd)')
@@ -25,8 +26,21 @@ export function registerServe(program: Command): void {
     .option('--egress-allow <list>', 'addresses, CIDRs and hosts outbound calls (webhooks) may reach although loopback/private/link-local/metadata, e.g. 127.0.0.1,10.0.0.0/8 (env AGENTD_EGRESS_ALLOW; default none)')
     .action(async (flags: ServeFlags) => {
       // Loaded here, not at the top: every other command would pay for Fastify, Kysely and pg.
-      const { startServer } = await import('../server.ts');
+      const { describeReload, startServer } = await import('../server.ts');
       const server = await startServer(resolveServeConfig(flags));
+      // With --config, SIGHUP re-reads the file (an invalid one changes nothing and is reported);
+      // without, SIGHUP keeps its default (the process ends, as when its terminal closes).
+      const file = server.configFile;
+      if (file) process.on('SIGHUP', () => {
+        file.reload().then(
+          (result) => process.stdout.write(`agentd: SIGHUP: reloaded ${file.path}: ${describeReload(result)}\n`),
+          (err: unknown) => {
+            const details = (err as { details?: unknown }).details;
+            const lines = Array.isArray(details) ? details.map((p: { path: string; message: string }) => `\n  ${p.path || '(file)'}: ${p.message}`).join('') : '';
+            process.stderr.write(`agentd: SIGHUP: reload of ${file.path} failed: ${(err as Error).message}${lines}\n`);
+          },
+        );
+      });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -42,5 +56,26 @@ export function registerServe(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+    });
+}
+
+/**
+ * `agentd config validate <file>`: the config file of `serve --config`, checked offline by the
+ * same loader. Whether a schedule's agent exists on the server (one the file does not deploy) is
+ * the server's check at start and reload.
+ */
+export function registerConfigValidate(program: Command): void {
+  const config = program.command('config').description(`the config file of agentd serve --config (sections: ${CONFIG_SECTION_NAMES.join(', ')})`);
+  config
+    .command('validate <file>')
+    .description('check a config file without a server; each problem with its path in the file')
+    .option('--skip-secrets', 'check env:/file: references by their form only (on a machine without the server environment)')
+    .option('--json', 'print {ok, file, sections} or {ok, file, problems} as JSON')
+    .action((file: string, opts: { skipSecrets?: boolean; json?: boolean }) => {
+      const result = checkConfigFile(file, { skipSecrets: opts.skipSecrets });
+      if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else if (result.ok) process.stdout.write(`${result.file}: ok — ${Object.entries(result.sections).map(([k, v]) => `${v.length} ${k}`).join(', ')}\n`);
+      else for (const p of result.problems) process.stdout.write(`${result.file}: ${p.path || '(file)'}: ${p.message}\n`);
+      if (!result.ok) process.exitCode = 1;
     });
 }

@@ -1,8 +1,33 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
-import http, { type IncomingHttpHeaders } from 'node:http';
+import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import type { LookupFunction, Socket } from 'node:net';
 import { connectHost, EgressPolicy, EgressRefusedError, isAddressLiteral } from './egress-policy.ts';
+
+/** A streamed exchange (`EgressClient.open`): the caller reads, caps and closes the body. */
+export interface EgressStreamRequest {
+  url: string;
+  method: string;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  /** Ends every hop (lookups, connects, the body being read); the caller's time cap. */
+  signal: AbortSignal;
+  /** Redirects followed, each re-checked. Default 5; 0 answers the 3xx as it is. */
+  maxRedirects?: number;
+  /** Called with each hop's URL before it is connected, after the policy's checks: throws to refuse it. */
+  checkHop?: (url: URL) => void;
+  /** More headers (beside authorization and cookies) dropped when a redirect leaves the origin: secrets. */
+  originHeaders?: readonly string[];
+}
+
+export interface EgressStream {
+  status: number;
+  headers: IncomingHttpHeaders;
+  /** Read it, or destroy it; it is destroyed when the signal aborts. */
+  body: IncomingMessage;
+  url: string;
+  remoteAddress: string;
+}
 
 /** A resolved address, as `dns.lookup(…, { all: true })` gives it. */
 export interface ResolvedAddress {
@@ -125,6 +150,84 @@ export class EgressClient {
       }
       url = next;
     }
+  }
+
+  /**
+   * Like `request`, but the answer's body is a stream the caller reads (an MCP server's SSE
+   * answer, an HTTP tool's reply it caps itself). Each hop is checked as in `request`, and by
+   * `checkHop` too (an HTTP tool's host allowlist).
+   */
+  async open(req: EgressStreamRequest): Promise<EgressStream> {
+    const maxRedirects = req.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+    const dropped = [...ORIGIN_HEADERS, ...(req.originHeaders ?? []).map((h) => h.toLowerCase())];
+    let url = parseUrl(req.url);
+    let method = req.method;
+    let body = req.body;
+    let headers: Record<string, string> = { 'user-agent': this.#userAgent, ...req.headers };
+    for (let hop = 0; ; hop++) {
+      req.signal.throwIfAborted();
+      this.policy.checkUrl(url);
+      req.checkHop?.(url);
+      const res = await this.#connect(url, method, headers, body, req.signal);
+      const location = res.headers.location;
+      const status = res.statusCode ?? 0;
+      if (!REDIRECTS.has(status) || !location || maxRedirects === 0) return { status, headers: res.headers, body: res, url: url.toString(), remoteAddress: res.socket?.remoteAddress ?? '' };
+      res.resume();
+      if (hop >= maxRedirects) throw new Error(`more than ${maxRedirects} redirects (last to ${location})`);
+      const next = parseUrl(location, url);
+      if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !dropped.includes(k.toLowerCase())));
+      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+        method = 'GET';
+        body = undefined;
+        headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !['content-type', 'content-length'].includes(k.toLowerCase())));
+      }
+      url = next;
+    }
+  }
+
+  /** One hop of `open`: the answer once its headers arrived from a socket the policy allowed. */
+  #connect(url: URL, method: string, headers: Record<string, string>, body: string | Buffer | undefined, signal: AbortSignal): Promise<IncomingMessage> {
+    const secure = url.protocol === 'https:';
+    return new Promise<IncomingMessage>((resolve, reject) => {
+      let answered: IncomingMessage | null = null;
+      const abort = () => {
+        const why = signal.reason instanceof Error ? signal.reason : new Error('aborted');
+        req.destroy(why);
+        answered?.destroy(why);
+        reject(why);
+      };
+      const send = { ...headers, ...(body !== undefined ? { 'content-length': String(Buffer.byteLength(body)) } : {}) };
+      const options: https.RequestOptions = {
+        method,
+        host: connectHost(url.hostname),
+        port: url.port || (secure ? 443 : 80),
+        path: `${url.pathname}${url.search}`,
+        headers: send,
+        agent: secure ? this.#https : this.#http,
+        lookup: this.#lookup(),
+      };
+      if (url.username || url.password) options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      const req = (secure ? https : http).request(options, (res) => {
+        answered = res;
+        res.once('close', () => signal.removeEventListener('abort', abort));
+        resolve(res);
+      });
+      signal.addEventListener('abort', abort, { once: true });
+      req.on('error', (err) => {
+        signal.removeEventListener('abort', abort);
+        reject(err);
+      });
+      req.on('socket', (socket: Socket) => {
+        const verify = () => {
+          const why = socket.remoteAddress ? this.policy.refusal(socket.remoteAddress) : 'the socket has no remote address';
+          if (why && !this.policy.allowsHost(url.hostname)) req.destroy(new EgressRefusedError(why));
+        };
+        if (socket.connecting) socket.once('connect', verify);
+        else verify();
+      });
+      if (body !== undefined) req.end(body);
+      else req.end();
+    });
   }
 
   /** Closes the pooled sockets (a stopping server). */

@@ -1,3 +1,4 @@
+import type { ConfigReloader } from '../config-file/index.ts';
 import type { Engine } from '../engine.ts';
 import type { Idempotency } from './idempotency.ts';
 import { DEFAULT_LIMITS_CONFIG, type LimitsConfig } from './limits-config.ts';
@@ -47,5 +48,7 @@ export interface AppDeps {
   engine: Engine;
   config: ApiConfig;
   idempotency: Idempotency;
+  /** The config file of `agentd serve --config` (POST /v1/reload); absent without one. */
+  configFile?: ConfigReloader;
 }
 

@@ -20,19 +20,26 @@ export type Permission =
   | 'secrets:manage'
   | 'audit:read'
   | 'webhooks:read'
-  | 'webhooks:manage';
+  | 'webhooks:manage'
+  | 'budgets:manage'
+  | 'mcp:read'
+  | 'mcp:manage'
+  | 'config:reload';
 
 /**
  * Secret metadata is readable by admins and developers; values are readable by nobody. The worker
  * protocol is for worker keys (scoped to their agents, see leases/worker-scope.ts) and admin keys
  * (so the quickstart needs one key); a developer key may not lease, and so never gets secrets.
  * Webhook subscriptions send the tenant's events to a URL: admins and developers manage them,
- * operators may also read them (URLs and delivery logs, never a signing secret).
+ * operators may also read them (URLs and delivery logs, never a signing secret). Budgets (the
+ * tenant's and agents' spend limits) are set by admins only; anybody who may read sees them.
+ * MCP servers give LLM agents tools: only admins register, delete and (re-)approve them, since
+ * registering approves the tools it lists; developers and operators may read them.
  */
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
-  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage']),
-  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'secrets:read', 'webhooks:read', 'webhooks:manage']),
-  operator: new Set(['any', 'read', 'runs:write', 'webhooks:read']),
+  admin: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'keys:manage', 'worker', 'approvals:decide', 'secrets:read', 'secrets:manage', 'audit:read', 'webhooks:read', 'webhooks:manage', 'mcp:read', 'mcp:manage', 'budgets:manage', 'config:reload']),
+  developer: new Set(['any', 'read', 'runs:write', 'agents:write', 'schedules:write', 'secrets:read', 'webhooks:read', 'webhooks:manage', 'mcp:read']),
+  operator: new Set(['any', 'read', 'runs:write', 'webhooks:read', 'mcp:read']),
   approver: new Set(['any', 'read', 'approvals:decide']),
   viewer: new Set(['any', 'read']),
   worker: new Set(['any', 'worker']),

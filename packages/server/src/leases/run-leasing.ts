@@ -65,7 +65,18 @@ export async function leaseCandidates(
 /** Leases these queued runs to `req`'s worker (the state machine's `lease`, set-wise) as tasks. */
 export async function leaseIdsIn(ctx: WriteContext, req: LeaseRequest, ids: string[]): Promise<Task[]> {
   const leased = await leaseRuns(ctx, { tenantId: req.tenantId, ids, workerId: req.workerId, leaseTtlMs: req.leaseTtlMs });
-  return leased.map((run) => toTask(run, req.leaseTtlMs, ctx.wire));
+  const tasks = leased.map((run) => toTask(run, req.leaseTtlMs, ctx.wire));
+  // A session's run carries its history (ctx.session); runs outside sessions cost nothing more.
+  const inSession = leased.filter((r): r is LeasedRun & { session_id: string } => r.session_id !== null);
+  const read = ctx.runHooks.sessionTaskContext;
+  if (inSession.length > 0 && read) {
+    const sessions = await read(ctx, inSession);
+    for (const t of tasks) {
+      const s = sessions.get(t.run_id);
+      if (s) t.session = s;
+    }
+  }
+  return tasks;
 }
 
 export function toTask(run: LeasedRun, leaseTtlMs: number, wire: WireFormat): Task {

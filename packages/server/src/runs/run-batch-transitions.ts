@@ -21,20 +21,30 @@ const RUN_COLUMNS = [
   'created_at', 'started_at', 'finished_at', 'updated_at',
   'generation',
   'parent_run_id', 'root_run_id', 'caller_agent', 'depth', 'call_key', 'step', 'kind', 'child_count',
+  'session_id',
 ] as const;
 
 /**
  * create (and hold): inserts runs with their `run.queued` event. A run whose endpoint declares
  * an approval is created behind it: `hold` at once (`waiting`, reason approval) with its approval
- * requested, so no worker can lease it until decided. Answers the rows as inserted, in order.
+ * requested, so no worker can lease it until decided. A run `heldFor` its session (an enqueued
+ * message) is held the same way, reason `session`, until admitSessionRun. Answers the rows as
+ * inserted, in order.
  */
-export async function createRuns(ctx: WriteContext, items: readonly { run: NewRun; approval?: ApprovalSpec }[]): Promise<RunsTable[]> {
+export async function createRuns(ctx: WriteContext, items: readonly { run: NewRun; approval?: ApprovalSpec; heldFor?: 'session' }[]): Promise<RunsTable[]> {
   const { create, hold } = RUN_TRANSITIONS;
   const approvals = new Map<string, ApprovalsTable>();
-  const rows = items.map(({ run, approval }): RunsTable => {
+  const held = new Set<string>();
+  const rows = items.map(({ run, approval, heldFor }): RunsTable => {
     const r: RunsTable = { ...run, status: create.to, waiting_reason: null, last_seq: 1, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now,
       generation: 1, // live controls (PATCH /v1/runs/{id}) start from generation 1
     };
+    if (heldFor) {
+      // An enqueued session message: held until the message before it ends (sessions/ admits it).
+      if (approval) throw new Error('a run held for its session cannot also wait for a manifest approval');
+      held.add(r.id);
+      return { ...r, status: hold.to, waiting_reason: heldFor, waiting_since: ctx.now, last_seq: 2 };
+    }
     if (!approval) return r;
     const a = approvalRow({ id: ctx.ids.next('apr', ctx.now), run: r, source: 'manifest', key: 'manifest', spec: approval, payload: r.input === null ? null : { input: JSON.parse(r.input) }, now: ctx.now, leaseId: null });
     approvals.set(r.id, a);
@@ -48,7 +58,8 @@ export async function createRuns(ctx: WriteContext, items: readonly { run: NewRu
     const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq, type, at: ctx.now, data });
     event(1, create.event, { agent_version: r.agent_version, endpoint: r.endpoint });
     const a = approvals.get(r.id);
-    if (a) {
+    if (held.has(r.id)) event(2, hold.event, { reason: r.waiting_reason });
+    else if (a) {
       event(2, EventType.approvalRequested, requestedEventData(a));
       event(3, hold.event, { reason: 'approval', approval_id: a.id });
     } else ctx.wakes.add(wakeKey(r.tenant_id, r.agent));
@@ -108,23 +119,24 @@ export async function completeRuns(ctx: WriteContext, tenantId: string, items: r
     if (!r || r.lease_id !== f.run.lease_id) continue; // lost between read and write: the single path answers
     ctx.events.push({ tenant_id: r.tenant_id, run_id: r.id, agent: r.agent, seq: r.last_seq, type: complete.event, at: ctx.now, data: { output: f.output, attempt: r.attempts } });
     completed.add(r.id);
-    // Only a run in a tree does more: its children cancelled, its parent told (run-tree.ts).
-    if (r.parent_run_id !== null || r.child_count > 0) await afterRunEnded(ctx, r);
+    // Only a run in a tree or a session does more: its children cancelled, its parent told (run-tree.ts).
+    if (r.parent_run_id !== null || r.child_count > 0 || r.session_id !== null) await afterRunEnded(ctx, r);
   }
   return completed;
 }
 
 /**
  * create, then start, for a workflow run (kind `workflow`): inserted `running` with `run.queued`
- * and `run.started` in the same commit. It is never queued, so no worker can lease it; the
+ * and `run.started` in the same commit (`queued`: more data for `run.queued`, such as a retry's
+ * `retry_of`). It is never queued, so no worker can lease it; the
  * workflow driver moves it from here (workflows/).
  */
-export async function startWorkflowRun(ctx: WriteContext, run: NewRun): Promise<RunsTable> {
+export async function startWorkflowRun(ctx: WriteContext, run: NewRun, queued: Record<string, unknown> = {}): Promise<RunsTable> {
   const { create, start } = RUN_TRANSITIONS;
   const row: RunsTable = { ...run, status: start.to, waiting_reason: null, waiting_since: null, last_seq: 2, created_at: ctx.now, started_at: ctx.now, updated_at: ctx.now, available_at: ctx.now, generation: 1 };
   await ctx.queries.insertRows(ctx.trx, 'runs', RUN_COLUMNS, [row]);
   const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: row.tenant_id, run_id: row.id, agent: row.agent, seq, type, at: ctx.now, data });
-  event(1, create.event, { agent_version: row.agent_version, endpoint: row.endpoint, kind: row.kind });
+  event(1, create.event, { agent_version: row.agent_version, endpoint: row.endpoint, kind: row.kind, ...queued });
   event(2, start.event, { kind: row.kind });
   return row;
 }

@@ -95,6 +95,12 @@ export function admitRun(ctx: WriteContext, run: RunsTable, approvalId: string):
   return applyTransition(ctx, 'admit', run, { set: { waiting_reason: null, waiting_since: null, available_at: ctx.now }, data: { approval_id: approvalId } });
 }
 
+/** admit: a run held for its session (an enqueued message) goes to the queue: the message before it ended. */
+export function admitSessionRun(ctx: WriteContext, run: RunsTable): Promise<RunsTable | undefined> {
+  if (run.waiting_reason !== 'session') return Promise.resolve(undefined);
+  return applyTransition(ctx, 'admit', run, { set: { waiting_reason: null, waiting_since: null, available_at: ctx.now }, data: { reason: 'session' } });
+}
+
 /** reject: an approval the run needed was rejected or expired (`fail_run`); the run fails for good. */
 export function rejectRun(ctx: WriteContext, run: RunsTable, failure: RunFailure): Promise<RunsTable | undefined> {
   return applyTransition(ctx, 'reject', run, { failure, set: { error: JSON.stringify(failure) }, data: { error: failure, attempt: run.attempts } });

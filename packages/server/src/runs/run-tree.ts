@@ -17,16 +17,18 @@ export const ROOT_ENVELOPE = {
   step: null,
   kind: 'agent',
   child_count: 0,
-} as const satisfies Pick<RunsTable, 'parent_run_id' | 'root_run_id' | 'caller_agent' | 'depth' | 'call_key' | 'step' | 'kind' | 'child_count'>;
+  session_id: null,
+} as const satisfies Pick<RunsTable, 'parent_run_id' | 'root_run_id' | 'caller_agent' | 'depth' | 'call_key' | 'step' | 'kind' | 'child_count' | 'session_id'>;
 
 /** What the state machine needs of a run that just ended to know whether its tree must hear of it. */
-export type EndedRun = Pick<RunsTable, 'id' | 'tenant_id' | 'parent_run_id' | 'child_count'> & Partial<Pick<RunsTable, 'kind' | 'status'>>;
+export type EndedRun = Pick<RunsTable, 'id' | 'tenant_id' | 'parent_run_id' | 'child_count' | 'session_id'> & Partial<Pick<RunsTable, 'kind' | 'status'>>;
 
 /**
  * Called by every transition into a terminal status, in its transaction, after the terminal
  * event: a run that ever made children cancels the ones still live (parent-close policy: nothing
  * is left to receive their results), and a run with a parent tells the registered
- * `ctx.runHooks.childEnded` (the parent's resume, the workflow runtime). A run with neither
+ * `ctx.runHooks.childEnded` (the parent's resume, the workflow runtime), and a session's run tells
+ * `ctx.runHooks.sessionRunEnded`. A run with none of these
  * costs nothing: both facts come with the row the transition wrote (the batched completion's
  * RETURNING carries them).
  */
@@ -34,6 +36,8 @@ export async function afterRunEnded(ctx: WriteContext, run: EndedRun): Promise<v
   if (run.child_count > 0) await cancelLiveChildren(ctx, run);
   // A workflow run ends only through applyTransition, whose row carries kind and status.
   if (run.kind === 'workflow' && run.status !== undefined) for (const hook of ctx.runHooks.workflowEnded) await hook(ctx, { id: run.id, tenant_id: run.tenant_id, status: run.status });
+  // A session's message: its reply appended, the next enqueued message admitted (sessions/).
+  if (run.session_id !== null) for (const hook of ctx.runHooks.sessionRunEnded) await hook(ctx, { id: run.id, tenant_id: run.tenant_id, session_id: run.session_id });
   if (run.parent_run_id === null || ctx.runHooks.childEnded.length === 0) return;
   // Re-read in this transaction: the set-wise completion returns only the ids it needs.
   const child = await ctx.trx

@@ -144,6 +144,8 @@ export interface WorkflowStepsTable {
   status: string;
   child_run_id: string | null;
   approval_id: string | null;
+  /** JSON text: a for_each item's child input while the item is pending (null once it starts, and for steps). */
+  input: string | null;
   /** JSON text. */
   output: string | null;
   /** JSON text (a RunFailure). */
@@ -151,4 +153,44 @@ export interface WorkflowStepsTable {
   wake_at: number | null;
   started_at: number | null;
   finished_at: number | null;
+}
+
+/** A resource the config file manages (see config-file/): what it made and the digest of its definition. */
+export interface ConfigResourcesTable {
+  tenant_id: string;
+  /** The file's section: `keys`, `secrets`, `agents`, `grants`, `workflows`, `schedules`, `webhooks`. */
+  section: string;
+  /** The resource's name in the file (an agent's name, a schedule's id, a webhook's key). */
+  name: string;
+  /** What the API calls it: the same name, or a generated id (`whk_…`, `key_…`, `grt_…`). */
+  resource_id: string;
+  /** SHA-256 of the canonical JSON of the file's definition. */
+  digest: string;
+  applied_at: number;
+}
+
+/** An MCP server registered in a tenant (mcp/); JSON columns hold lists of tools. */
+export interface McpServersTable {
+  tenant_id: string;
+  name: string;
+  url: string;
+  /** A vault secret's name, never its value. */
+  auth_secret: string | null;
+  auth_header: string | null;
+  description: string | null;
+  /** `active` or `disabled` (its tools changed since they were approved). */
+  status: string;
+  /** JSON: the approved tools, `[{name, description, input_schema}]`. */
+  tools: string;
+  tools_hash: string;
+  /** JSON: what the server listed when it was disabled. */
+  pending_tools: string | null;
+  pending_tools_hash: string | null;
+  disabled_reason: string | null;
+  disabled_at: number | null;
+  approved_at: number;
+  /** The API key id of the admin who approved (or registered) it. */
+  approved_by: string | null;
+  created_at: number;
+  updated_at: number;
 }

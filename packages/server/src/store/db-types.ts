@@ -1,5 +1,8 @@
-import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
-export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable } from './db-types-automation.ts';
+import type { SessionsTable, SessionMessagesTable } from './db-types-sessions.ts';
+import type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
+export type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
+import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
+export type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
 
 /** Kysely table types. Times are epoch milliseconds; JSON columns hold text in both dialects. */
 export interface TenantsTable {
@@ -90,6 +93,8 @@ export interface RunsTable {
   kind: string;
   /** Children ever made by this run (the fan-out cap). */
   child_count: number;
+  /** The session whose message this run is (sessions/); null for a run outside any. */
+  session_id: string | null;
 }
 
 export interface RunAttemptsTable {
@@ -255,5 +260,14 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   workflow_steps: WorkflowStepsTable;
+  usage_steps: UsageStepsTable;
+  usage_runs: UsageRunsTable;
+  usage_daily: UsageDailyTable;
+  usage_budgets: UsageBudgetsTable;
+  model_rate_buckets: ModelRateBucketsTable;
+  mcp_servers: McpServersTable;
+  sessions: SessionsTable;
+  session_messages: SessionMessagesTable;
+  config_resources: ConfigResourcesTable;
 }
 

@@ -72,13 +72,13 @@ export interface RunSuccessWrite extends StatusChange {
 /** What a task and its event need, not the whole row: a lease moves up to a hundred runs. */
 export const LEASED_COLUMNS = [
   'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'input', 'metadata', 'attempts', 'max_attempts',
-  'lease_id', 'lease_expires_at', 'deadline_at', 'attempt_deadline_at', 'last_seq',
+  'lease_id', 'lease_expires_at', 'deadline_at', 'attempt_deadline_at', 'last_seq', 'session_id',
 ] as const;
 export type LeasedRun = Pick<RunsTable, (typeof LEASED_COLUMNS)[number]>;
 
 // parent_run_id and child_count: whether the run's tree must hear of its end (runs/run-tree.ts),
 // known from the UPDATE itself so that runs outside any tree cost no extra statement.
-export const SUCCEEDED_COLUMNS = ['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts', 'parent_run_id', 'child_count'] as const;
+export const SUCCEEDED_COLUMNS = ['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts', 'parent_run_id', 'child_count', 'session_id'] as const;
 export type SucceededRun = Pick<RunsTable, (typeof SUCCEEDED_COLUMNS)[number]>;
 
 /**

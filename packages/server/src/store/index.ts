@@ -1,12 +1,13 @@
 /** The public face of store/: other folders import from here only. */
-export type { AgentVersionsTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable, SignalsTable, WebhookDeliveriesTable, WebhookSecretsTable, WebhooksTable, WorkflowStepsTable, WorkflowVersionsTable, WorkflowsTable } from './db-types.ts';
+export type { AgentVersionsTable, ConfigResourcesTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable, SignalsTable, WebhookDeliveriesTable, WebhookSecretsTable, WebhooksTable, WorkflowStepsTable, WorkflowVersionsTable, WorkflowsTable, UsageBudgetsTable, UsageDailyTable, McpServersTable } from './db-types.ts';
+export type { SessionMessagesTable, SessionsTable } from './db-types-sessions.ts';
 export type { DialectQueries, LeasedRun, SucceededRun } from './dialect-queries.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
-export type { Scopeable, Store, StoreOptions } from './store.ts';
+export type { ExclusiveSection, Scopeable, Store, StoreOptions } from './store.ts';
 export { isStoreUnavailable, StoreUnavailableError } from './unavailable.ts';
 export type { CommittedEvent, EventHook, WriteContext } from './write-queue.ts';
 export { decodeCursor, encodeCursor, keysetPage, newestFirstPage } from './keyset-page.ts';
 export { LeadershipLost, NO_FENCE } from './leader-fence.ts';
 export type { LeaderFence } from './leader-fence.ts';
 export { RunHooks } from './run-hooks.ts';
-export type { ApprovalSettledHook, ChildEndedHook, EndedChild, WorkflowEndedHook } from './run-hooks.ts';
+export type { ApprovalSettledHook, ChildEndedHook, EndedChild, SessionRunEndedHook, SessionTaskContext, TaskSessionContext, WorkflowEndedHook } from './run-hooks.ts';

@@ -14,6 +14,24 @@ export type ChildEndedHook = (ctx: WriteContext, child: EndedChild) => Promise<v
 /** Runs in the transaction that moved a workflow run (kind `workflow`) into a terminal status, after its children's cascade. */
 export type WorkflowEndedHook = (ctx: WriteContext, run: Pick<RunsTable, 'id' | 'tenant_id' | 'status'>) => Promise<void>;
 
+/**
+ * Runs in the transaction that moved a session's run (one with `session_id`) into a terminal
+ * status: the reply appended to the history, the session's next enqueued message admitted.
+ */
+export type SessionRunEndedHook = (ctx: WriteContext, run: Pick<RunsTable, 'id' | 'tenant_id'> & { session_id: string }) => Promise<void>;
+
+/** What a leased task of a session's run carries: the session and the history before its message. */
+export interface TaskSessionContext {
+  id: string;
+  messages: { role: 'user' | 'assistant'; content: unknown; seq: number; status: string }[];
+}
+
+/**
+ * Reads, in the leasing transaction, the session context of the leased runs that belong to a
+ * session (by run id). Registered by sessions/; leases/ calls it only when a leased run has one.
+ */
+export type SessionTaskContext = (ctx: WriteContext, runs: readonly (Pick<RunsTable, 'id' | 'tenant_id'> & { session_id: string })[]) => Promise<Map<string, TaskSessionContext>>;
+
 /** Runs in the decision's (or expiry's) transaction of an approval with source `workflow`, once it is settled; `run` is locked. */
 export type ApprovalSettledHook = (ctx: WriteContext, approval: ApprovalsTable, approved: boolean, run: RunsTable) => Promise<void>;
 
@@ -53,6 +71,27 @@ export class RunHooks {
   /** As onChildEnded, for the decision of a workflow's approval gate (called by approvals/). */
   onApprovalSettled(hook: ApprovalSettledHook): () => void {
     return register(this.#approvalSettled, hook);
+  }
+
+  readonly #sessionRunEnded: SessionRunEndedHook[] = [];
+  #sessionTasks: SessionTaskContext | null = null;
+
+  /** As onChildEnded, for the end of a session's run (called by the state machine, runs/run-tree.ts). */
+  onSessionRunEnded(hook: SessionRunEndedHook): () => void {
+    return register(this.#sessionRunEnded, hook);
+  }
+
+  get sessionRunEnded(): readonly SessionRunEndedHook[] {
+    return this.#sessionRunEnded;
+  }
+
+  /** The one reader of a session run's context for its task (sessions/ sets it; a second engine replaces it). */
+  setSessionTaskContext(read: SessionTaskContext): void {
+    this.#sessionTasks = read;
+  }
+
+  get sessionTaskContext(): SessionTaskContext | null {
+    return this.#sessionTasks;
   }
 
   get workflowEnded(): readonly WorkflowEndedHook[] {

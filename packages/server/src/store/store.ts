@@ -90,6 +90,14 @@ export interface Store {
    * every call; `fn`'s writes call `fence.check(trx)` first (see leader-fence.ts).
    */
   asLeader<T>(fn: (fence: LeaderFence) => Promise<T>): Promise<T | undefined>;
+  /**
+   * Runs `fn` while no other node runs an exclusive section of the same name: the config file's
+   * apply, so two nodes starting or reloading at once do not both create what it lists. On
+   * PostgreSQL a session advisory lock on a connection of its own, held for the whole of `fn`
+   * (whose writes go through the write queue as usual); on SQLite, one server owns the database
+   * and its callers serialise themselves, so `fn` just runs.
+   */
+  exclusive<T>(name: ExclusiveSection, fn: () => Promise<T>): Promise<T>;
   /** The health of the background loops of this store and of the engine built on it. */
   loops: LoopHealth;
   /**
@@ -126,6 +134,10 @@ export const DEFAULT_TENANT = 'default';
 
 /** Advisory lock key (arbitrary, unique to agentd; the leader's are in pg-leader.ts). */
 const MIGRATION_LOCK = 7_401_001;
+
+/** The sections `Store.exclusive` knows, each with its advisory lock key. */
+const EXCLUSIVE_LOCKS = { 'config-apply': 7_401_010 } as const;
+export type ExclusiveSection = keyof typeof EXCLUSIVE_LOCKS;
 
 export async function openStore(opts: StoreOptions): Promise<Store> {
   const notifier = new Notifier();
@@ -195,6 +207,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
     eventHorizon: (tenantId) => walSync.horizon(tenantId),
     // One process owns the file: it always leads, and there is nobody to fence off.
     asLeader: (fn) => fn(NO_FENCE),
+    exclusive: (_name, fn) => fn(),
     loops,
     ids,
     wire,
@@ -265,6 +278,25 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
     eventHorizon: () => Number.POSITIVE_INFINITY,
     allTenants: scope.allTenants,
     asLeader: (fn) => leader.run(fn),
+    exclusive: async (name, fn) => {
+      const client = await pool.connect();
+      const key = EXCLUSIVE_LOCKS[name];
+      try {
+        await client.query('SELECT pg_advisory_lock($1)', [key]);
+      } catch (err) {
+        client.release(err as Error);
+        throw err;
+      }
+      try {
+        return await fn();
+      } finally {
+        // A connection whose unlock failed is destroyed, which frees its lock too.
+        await client.query('SELECT pg_advisory_unlock($1)', [key]).then(
+          () => client.release(),
+          (err: Error) => client.release(err),
+        );
+      }
+    },
     loops,
     ids,
     wire,

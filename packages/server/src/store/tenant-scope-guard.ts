@@ -12,9 +12,16 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'signals',
   'webhooks', 'webhook_secrets', 'webhook_deliveries',
   'workflow_steps',
+  'sessions', 'session_messages',
+  'config_resources',
+  'usage_steps', 'usage_runs', 'usage_daily', 'usage_budgets',
+  'mcp_servers',
 ]);
-/** `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves. */
-export const UNSCOPED_TABLES: ReadonlySet<string> = new Set(['tenants', 'agentd_migrations', 'rate_limit_buckets']);
+/**
+ * `rate_limit_buckets` (PostgreSQL only) is keyed by bucket names that carry the tenant or key themselves;
+ * `model_rate_buckets` by model alias, which belongs to the server, not to a tenant.
+ */
+export const UNSCOPED_TABLES: ReadonlySet<string> = new Set(['tenants', 'agentd_migrations', 'rate_limit_buckets', 'model_rate_buckets']);
 
 type Node = { kind?: string; [key: string]: unknown };
 

@@ -3,6 +3,7 @@ import { LeadershipLost, NO_FENCE, type LeaderFence, type Store } from '../store
 import type { LeaseService } from '../leases/index.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { WorkflowDriver } from '../workflows/index.ts';
+import type { SessionService } from '../sessions/index.ts';
 import { writeInBatches } from './batches.ts';
 import { RunTimers } from './run-timers.ts';
 
@@ -14,6 +15,8 @@ export interface SweepResult {
   approvalsExpired: number;
   /** Workflow wait steps that came due (timers, signal-wait timeouts). */
   workflowWakeups: number;
+  /** Sessions that ended themselves, idle past their TTL. */
+  sessionsEnded: number;
   /** Rows that could not be handled, and steps that failed as a whole (all logged). */
   failed: number;
 }
@@ -24,6 +27,8 @@ export interface SweeperOptions {
   approvals: ApprovalService;
   /** Wakes workflow wait steps; none when absent. */
   workflows?: WorkflowDriver;
+  /** Ends idle sessions; none when absent. */
+  sessions?: SessionService;
   clock: Clock;
   /** Rows written per transaction: long enough to be cheap, short enough to hold few row locks. Default 100. */
   batchSize?: number;
@@ -44,7 +49,7 @@ export const DEFAULT_PURGE_BATCH = 1_000;
 export const DEFAULT_PURGE_PASS_LIMIT = 20_000;
 
 /** The names the sweeper's steps report under (see LoopHealth); readiness names a failing one. */
-export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', workflows: 'workflow-wakeups', idempotency: 'idempotency-purge' } as const;
+export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', workflows: 'workflow-wakeups', sessions: 'session-idle', idempotency: 'idempotency-purge' } as const;
 
 /**
  * The server's timers: expired leases go back to the queue, attempts past their timeout fail
@@ -59,6 +64,7 @@ export class Sweeper {
   readonly #store: Store;
   readonly #approvals: ApprovalService;
   readonly #workflows: WorkflowDriver | null;
+  readonly #sessions: SessionService | null;
   readonly #clock: Clock;
   readonly #timers: RunTimers;
   readonly #batchSize: number;
@@ -72,6 +78,7 @@ export class Sweeper {
     this.#store = opts.store;
     this.#approvals = opts.approvals;
     this.#workflows = opts.workflows ?? null;
+    this.#sessions = opts.sessions ?? null;
     this.#clock = opts.clock;
     this.#timers = new RunTimers(opts.store, opts.leases);
     this.#batchSize = opts.batchSize ?? DEFAULT_SWEEP_BATCH;
@@ -114,7 +121,7 @@ export class Sweeper {
    */
   async sweepOnce(fence: LeaderFence = NO_FENCE): Promise<SweepResult> {
     const now = this.#clock.now();
-    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0, workflowWakeups: 0, failed: 0 };
+    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0, workflowWakeups: 0, sessionsEnded: 0, failed: 0 };
     await this.#step(SWEEPER_LOOPS.runs, result, async (monitor) => {
       const overdue = await this.#timers.overdue(now, this.#passLimit);
       const timeouts = await this.#timers.attemptTimeouts(now, this.#passLimit);
@@ -148,6 +155,16 @@ export class Sweeper {
         const describe = (w: (typeof due)[number]) => ({ tenant_id: w.tenant_id, run_id: w.run_id, step: w.step_id, what: 'workflow wait step' });
         const r = await writeInBatches({ store: this.#store, fence, monitor, batchSize: this.#batchSize, rows: due, describe, op: (ctx, rows) => workflows.wakeIn(ctx, rows) });
         result.workflowWakeups = r.changed;
+        return r.failed;
+      });
+    }
+    const sessions = this.#sessions;
+    if (sessions) {
+      await this.#step(SWEEPER_LOOPS.sessions, result, async (monitor) => {
+        const due = await sessions.dueIdle(now, this.#passLimit);
+        const describe = (s: (typeof due)[number]) => ({ tenant_id: s.tenant_id, session_id: s.id, what: 'idle session' });
+        const r = await writeInBatches({ store: this.#store, fence, monitor, batchSize: this.#batchSize, rows: due, describe, op: (ctx, rows) => sessions.endIdleIn(ctx, rows) });
+        result.sessionsEnded = r.changed;
         return r.failed;
       });
     }

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { Page, Webhook, WebhookCreateParams, WebhookDeleted, WebhookDelivery, WebhookDeliveryStatus, WebhookUpdateParams, WebhookWithSecret } from '@agentd/protocol';
 import { EgressRefusedError, type EgressClient } from '../egress/index.ts';
 import type { SecretService } from '../secrets/index.ts';
@@ -37,9 +38,10 @@ export class WebhookService {
     this.#onRedeliver = opts.onRedeliver;
   }
 
-  async create(input: WebhookCreateParams & { tenantId: string }, record?: WebhookRecorder<WebhookWithSecret>): Promise<WebhookWithSecret> {
+  /** `secret`: a signing secret the caller chose (the config file's, by reference); default a new random one. */
+  async create(input: WebhookCreateParams & { tenantId: string; secret?: string }, record?: WebhookRecorder<WebhookWithSecret>): Promise<WebhookWithSecret> {
     await this.#checkUrl(input.url);
-    const secret = newSigningSecret();
+    const secret = input.secret ?? newSigningSecret();
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
       const row: WebhooksTable = {
@@ -116,8 +118,8 @@ export class WebhookService {
    * A new signing secret. The old one keeps signing beside it (a second `v1,` signature) for
    * `overlapSeconds`, so receivers can switch without missing a delivery; older ones stop now.
    */
-  async rotateSecret(input: { tenantId: string; id: string; overlapSeconds?: number }, record?: WebhookRecorder<WebhookWithSecret>): Promise<WebhookWithSecret> {
-    const secret = newSigningSecret();
+  async rotateSecret(input: { tenantId: string; id: string; overlapSeconds?: number; secret?: string }, record?: WebhookRecorder<WebhookWithSecret>): Promise<WebhookWithSecret> {
+    const secret = input.secret ?? newSigningSecret();
     const overlapMs = (input.overlapSeconds ?? DEFAULT_ROTATION_OVERLAP_S) * 1000;
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
@@ -195,6 +197,22 @@ export class WebhookService {
       if (err instanceof EgressRefusedError) throw new DomainError('EGRESS_REFUSED', err.message, { url, reason: err.reason });
       throw err;
     }
+  }
+
+  /** Whether `secret` is the subscription's current signing secret (the config file's reload asks before rotating). */
+  async currentSecretIs(input: { tenantId: string; id: string }, secret: string): Promise<boolean> {
+    const row = await this.#store.db
+      .selectFrom('webhook_secrets')
+      .selectAll()
+      .where('tenant_id', '=', input.tenantId)
+      .where('webhook_id', '=', input.id)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    if (!row) return false;
+    const current = Buffer.from(this.#secrets.openWebhookSecret({ tenantId: input.tenantId, webhookId: input.id, version: Number(row.version) }, row));
+    const given = Buffer.from(secret);
+    return current.length === given.length && timingSafeEqual(current, given);
   }
 
   async #insertSecret(ctx: WriteContext, row: WebhooksTable, secret: string): Promise<void> {

@@ -1,18 +1,17 @@
 import { EventType, isTerminal, type RunFailure, type RunStatus } from '@agentd/protocol';
 import { evaluateCondition, evaluateTemplate, ExpressionError, type AgentStep, type ApprovalStep, type ExpressionScope, type WaitStep } from '@agentd/protocol/workflow';
-import { schemaProblems } from '@agentd/protocol/manifest';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
-import { appendRunEvents, approvalRow, completeWorkflow, createRuns, failWorkflow, requestedEventData, resumeWorkflow, waitForGates } from '../runs/index.ts';
+import { appendRunEvents, approvalRow, completeWorkflow, failWorkflow, requestedEventData, resumeWorkflow, waitForGates } from '../runs/index.ts';
 import type { ApprovalsTable, EndedChild, RunsTable, SignalsTable, Store, WorkflowStepsTable, WriteContext } from '../store/index.ts';
 import { consumeSignal, type SignalService } from '../signals/index.ts';
 import { sql } from 'kysely';
 import { DomainError } from '../core/index.ts';
 import type { WorkflowService } from './workflow-service.ts';
-import { expressionFailure, gateReason, isFailedEval, signalConsumer, stepOf } from './workflow-step-rules.ts';
+import { expressionFailure, gateReason, isFailedEval, isGate, signalConsumer, stepOf } from './workflow-step-rules.ts';
+import { ForEachSteps, SELF, StepFailure } from './workflow-for-each.ts';
+import { checkStepInput, createStepChild, iterationOf, stepEndpoint } from './workflow-step-child.ts';
 
-/** The step row of a step itself (for_each items would take 0, 1, …). */
-const SELF = -1;
 const DONE: ReadonlySet<string> = new Set(['succeeded', 'skipped']);
 const LIVE = ['pending', 'running', 'waiting'];
 
@@ -30,14 +29,15 @@ const LIVE = ['pending', 'running', 'waiting'];
 export class WorkflowDriver {
   readonly #store: Store;
   readonly #workflows: WorkflowService;
-  readonly #agents: AgentService;
-  readonly #leases: LeaseService;
+  readonly #children: { store: Store; agents: AgentService; leases: LeaseService };
+  readonly #forEach: ForEachSteps;
 
-  constructor(deps: { store: Store; workflows: WorkflowService; agents: AgentService; leases: LeaseService; signals: SignalService }) {
+  /** `maxItems`: the longest list a for_each step runs (config `orchestration.maxChildren`). */
+  constructor(deps: { store: Store; workflows: WorkflowService; agents: AgentService; leases: LeaseService; signals: SignalService; maxItems: number }) {
     this.#store = deps.store;
     this.#workflows = deps.workflows;
-    this.#agents = deps.agents;
-    this.#leases = deps.leases;
+    this.#children = { store: deps.store, agents: deps.agents, leases: deps.leases };
+    this.#forEach = new ForEachSteps({ ...this.#children, maxItems: deps.maxItems });
     deps.store.runHooks.onChildEnded(this.#childEnded);
     deps.store.runHooks.onApprovalSettled(this.#approvalSettled);
     deps.store.runHooks.onWorkflowEnded(this.#workflowEnded);
@@ -130,7 +130,7 @@ export class WorkflowDriver {
     return q.executeTakeFirst();
   }
 
-  #finishStep(ctx: WriteContext, run: RunsTable, stepId: string, fields: Partial<WorkflowStepsTable>): Promise<unknown> {
+  #finishStep(ctx: WriteContext, run: RunsTable, stepId: string, fields: Partial<WorkflowStepsTable>, iteration = SELF): Promise<unknown> {
     return ctx.trx
       .updateTable('workflow_steps')
       // wake_at cleared: the timers' index holds waiting steps only.
@@ -138,19 +138,35 @@ export class WorkflowDriver {
       .where('tenant_id', '=', run.tenant_id)
       .where('run_id', '=', run.id)
       .where('step_id', '=', stepId)
-      .where('iteration', '=', SELF)
+      .where('iteration', '=', iteration)
       .where('status', 'in', LIVE)
       .execute();
   }
 
   /** A step's child run ended: the step ends with it, then the workflow moves on. */
   readonly #childEnded = async (ctx: WriteContext, child: EndedChild): Promise<void> => {
-    if (child.step === null || child.call_key !== `step:${child.step}`) return;
+    const iteration = child.step === null ? null : iterationOf(child.call_key, child.step);
+    if (child.step === null || iteration === null) return;
     const run = await this.#lockRun(ctx, child.tenant_id, child.parent_run_id);
     if (!run || run.kind !== 'workflow') return;
     if (isTerminal(run.status as RunStatus)) {
-      // Cancelled with its workflow (the cascade): the step says so.
-      await this.#finishStep(ctx, run, child.step, { status: 'cancelled' });
+      // Cancelled with its workflow (the cascade): the step (or the item) says so.
+      await this.#finishStep(ctx, run, child.step, { status: 'cancelled' }, iteration);
+      return;
+    }
+    if (iteration !== SELF) {
+      const { workflow } = await this.#workflows.resolve(run.tenant_id, run.agent, run.agent_version, { db: ctx.trx });
+      const step = stepOf(workflow, child.step);
+      if (step?.type !== 'agent') return;
+      try {
+        if (await this.#forEach.itemEnded(ctx, run, step, iteration, child)) await this.advance(ctx, run);
+      } catch (err) {
+        // The next item could not start (its agent or endpoint went away, its input no longer fits): the step fails.
+        const failure = startFailure(err);
+        await this.#finishStep(ctx, run, step.id, { status: 'failed', error: JSON.stringify(failure) });
+        await appendRunEvents(ctx, run, [{ type: EventType.workflowStepFailed, data: { step: step.id, iteration: SELF, child_run_id: null, error: failure } }]);
+        await this.advance(ctx, run);
+      }
       return;
     }
     const data = { step: child.step, iteration: SELF, child_run_id: child.id };
@@ -188,7 +204,7 @@ export class WorkflowDriver {
   readonly #workflowEnded = async (ctx: WriteContext, run: Pick<RunsTable, 'id' | 'tenant_id'>): Promise<void> => {
     await ctx.trx
       .updateTable('workflow_steps')
-      .set({ status: 'cancelled', wake_at: null, finished_at: ctx.now })
+      .set({ status: 'cancelled', wake_at: null, input: null, finished_at: ctx.now })
       .where('tenant_id', '=', run.tenant_id)
       .where('run_id', '=', run.id)
       .where('status', 'in', LIVE)
@@ -237,9 +253,9 @@ export class WorkflowDriver {
     }
     // Gates: approval steps and wait steps (no child run). With only those live the run waits.
     const live = statuses.filter((r) => LIVE.includes(r.status));
-    const onlyGates = live.length > 0 && live.every((r) => r.child_run_id === null);
+    const onlyGates = live.length > 0 && live.every((r) => isGate(workflow, r));
     if (onlyGates && run.status === 'running') await waitForGates(ctx, run, gateReason(workflow, live), live.map((r) => r.step_id));
-    else if (!onlyGates && run.status === 'waiting') await resumeWorkflow(ctx, run, live.find((r) => r.child_run_id !== null)?.step_id ?? '');
+    else if (!onlyGates && run.status === 'waiting') await resumeWorkflow(ctx, run, live.find((r) => !isGate(workflow, r))?.step_id ?? '');
   }
 
   async #fail(ctx: WriteContext, run: RunsTable, stepId: string | null, cause: RunFailure | null): Promise<void> {
@@ -255,7 +271,7 @@ export class WorkflowDriver {
 
   /** Starts (or skips, or fails at once) one step; answers its new row. */
   async #startStep(ctx: WriteContext, run: RunsTable, step: AgentStep | ApprovalStep | WaitStep, scope: ExpressionScope): Promise<WorkflowStepsTable> {
-    const row: WorkflowStepsTable = { tenant_id: run.tenant_id, run_id: run.id, step_id: step.id, iteration: SELF, status: 'running', child_run_id: null, approval_id: null, output: null, error: null, wake_at: null, started_at: ctx.now, finished_at: null };
+    const row: WorkflowStepsTable = { tenant_id: run.tenant_id, run_id: run.id, step_id: step.id, iteration: SELF, status: 'running', child_run_id: null, approval_id: null, input: null, output: null, error: null, wake_at: null, started_at: ctx.now, finished_at: null };
     const failWith = async (error: RunFailure): Promise<WorkflowStepsTable> => {
       const failed = { ...row, status: 'failed', error: JSON.stringify(error), finished_at: ctx.now };
       await ctx.trx.insertInto('workflow_steps').values(failed).execute();
@@ -274,69 +290,19 @@ export class WorkflowDriver {
         const started = await this.#startWait(ctx, run, step, scope, row);
         return started ?? failWith({ type: 'invalid_time', message: `${step.path}.wait.until did not give an RFC 3339 time`, non_retryable: true, details: null });
       }
+      if (step.for_each) return await this.#forEach.start(ctx, run, { ...step, for_each: step.for_each }, scope, row);
       return await this.#startChild(ctx, run, step, scope, row);
     } catch (err) {
-      if (err instanceof ExpressionError) return failWith(expressionFailure(err));
-      if (err instanceof DomainError && ['INPUT_INVALID', 'AGENT_NOT_FOUND', 'ENDPOINT_NOT_FOUND', 'ENDPOINT_DISABLED'].includes(err.code)) {
-        return failWith({ type: err.code.toLowerCase(), message: err.message, non_retryable: true, details: err.details ?? null });
-      }
-      throw err;
+      return failWith(startFailure(err));
     }
   }
 
   /** An agent step: a child run of the workflow run, its call key `step:<id>`, its `step` the step id. */
   async #startChild(ctx: WriteContext, run: RunsTable, step: AgentStep, scope: ExpressionScope, row: WorkflowStepsTable): Promise<WorkflowStepsTable> {
     const input = (await evaluateTemplate(step.input, scope)) ?? null;
-    // Read in the transaction: on SQLite it holds the only connection.
-    const agent = await ctx.trx.selectFrom('agents').selectAll().where('tenant_id', '=', run.tenant_id).where('name', '=', step.agent).where('deleted_at', 'is', null).executeTakeFirst();
-    if (!agent) throw new DomainError('AGENT_NOT_FOUND', `no agent named ${JSON.stringify(step.agent)}`);
-    const ep = await this.#agents.resolve({ tenantId: run.tenant_id, agent: step.agent, version: agent.latest_version, endpoint: step.endpoint, db: ctx.trx });
-    if ((JSON.parse(agent.disabled_endpoints) as string[]).includes(step.endpoint)) throw new DomainError('ENDPOINT_DISABLED', `endpoint ${step.agent}/${step.endpoint} is disabled`);
-    if (!ep.validateInput(input)) throw new DomainError('INPUT_INVALID', `the input of step ${step.id} does not match the schema of ${step.agent}/${step.endpoint}`, schemaProblems(`${step.path}.input`, ep.validateInput.errors));
-    const retry = step.retry ?? ep.spec.retry;
-    const [child] = await createRuns(ctx, [
-      {
-        approval: ep.spec.approval,
-        run: {
-          id: this.#store.ids.next('run', ctx.now),
-          tenant_id: run.tenant_id,
-          agent: ep.agent,
-          agent_version: ep.version,
-          endpoint: ep.endpoint,
-          input: JSON.stringify(input),
-          output: null,
-          error: null,
-          metadata: JSON.stringify({ workflow: run.agent, workflow_version: run.agent_version, step: step.id }),
-          priority: run.priority,
-          attempts: 0,
-          max_attempts: retry.max_attempts,
-          retry: JSON.stringify(retry),
-          timeout_ms: step.timeout_ms ?? ep.spec.timeout_ms,
-          deadline_at: run.deadline_at,
-          available_at: ctx.now,
-          lease_id: null,
-          lease_expires_at: null,
-          lease_ttl_ms: null,
-          attempt_deadline_at: null,
-          worker_id: null,
-          created_at: ctx.now,
-          started_at: null,
-          finished_at: null,
-          updated_at: ctx.now,
-          parent_run_id: run.id,
-          root_run_id: run.root_run_id ?? run.id,
-          caller_agent: run.agent,
-          depth: run.depth + 1,
-          call_key: `step:${step.id}`,
-          step: step.id,
-          kind: 'agent',
-          child_count: 0,
-        },
-      },
-    ]);
-    await ctx.trx.updateTable('runs').set((eb) => ({ child_count: eb('child_count', '+', 1) })).where('tenant_id', '=', run.tenant_id).where('id', '=', run.id).execute();
-    run.child_count += 1;
-    if (child.status === 'queued') await this.#leases.handOffIn(ctx, [child]);
+    const ep = await stepEndpoint(ctx, this.#children, run, step);
+    checkStepInput(ep, step, input, SELF);
+    const child = await createStepChild(ctx, this.#children, run, step, ep, input, SELF);
     const started = { ...row, child_run_id: child.id };
     await ctx.trx.insertInto('workflow_steps').values(started).execute();
     await appendRunEvents(ctx, run, [{ type: EventType.workflowStepStarted, data: { step: step.id, iteration: SELF, child_run_id: child.id } }]);
@@ -397,4 +363,14 @@ export class WorkflowDriver {
     if (wakeAt <= ctx.now) return succeed({ waited_until: ctx.wire.iso(wakeAt) }, { wake_at: ctx.wire.iso(wakeAt) });
     return sleep(wakeAt, { wake_at: ctx.wire.iso(wakeAt) });
   }
+}
+
+/** Why a step could not start (or go on): an expression, its agent or endpoint, its input, its for_each list; anything else is a bug and propagates. */
+function startFailure(err: unknown): RunFailure {
+  if (err instanceof StepFailure) return err.failure;
+  if (err instanceof ExpressionError) return expressionFailure(err);
+  if (err instanceof DomainError && ['INPUT_INVALID', 'AGENT_NOT_FOUND', 'ENDPOINT_NOT_FOUND', 'ENDPOINT_DISABLED'].includes(err.code)) {
+    return { type: err.code.toLowerCase(), message: err.message, non_retryable: true, details: err.details ?? null };
+  }
+  throw err;
 }

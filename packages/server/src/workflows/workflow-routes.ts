@@ -1,4 +1,4 @@
-import { LIST_LIMIT_DEFAULT, ListQuery, Run, Workflow, WorkflowRunCreate, WorkflowDeleted, WorkflowDeployBody, WorkflowNameParams, WorkflowVersion, WorkflowVersionParams, page } from '@agentd/protocol/schemas';
+import { IdParams, LIST_LIMIT_DEFAULT, ListQuery, Run, Workflow, WorkflowRetry, WorkflowRunCreate, WorkflowDeleted, WorkflowDeployBody, WorkflowNameParams, WorkflowVersion, WorkflowVersionParams, page } from '@agentd/protocol/schemas';
 import { parseWorkflowText } from '@agentd/protocol/workflow';
 import type { AppDeps, RouteApp } from '../http/index.ts';
 import { ApiError, errors, tenantOf } from '../http/index.ts';
@@ -39,6 +39,22 @@ export function workflowRoutes(app: RouteApp, { engine, idempotency }: AppDeps):
       },
     },
     async (request, reply) => idempotency.run(request, reply, 201, (record) => engine.workflowRuns.start(tenantOf(request), request.params.name, request.body, { record })),
+  );
+  app.post(
+    '/v1/runs/:id/retry',
+    {
+      config: { permission: 'runs:write' },
+      schema: {
+        tags: ['workflows'],
+        summary: 'Retry a failed workflow run from its failed steps: answers a new workflow run that keeps the succeeded steps\' outputs',
+        description:
+          'For a workflow run that ended failed, cancelled or timed out (else 409 RUN_NOT_RETRYABLE). The new run (same workflow version, input, metadata and priority; `run.queued` data `retry_of`) starts with the old run\'s succeeded and skipped steps, and the succeeded items of an unfinished for_each step, copied with their outputs; only the rest runs. `deadline`: the new run\'s, none when not given.',
+        params: IdParams,
+        body: WorkflowRetry,
+        response: { 201: Run, ...errors(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (request, reply) => idempotency.run(request, reply, 201, (record) => engine.workflowRetries.retry(tenantOf(request), request.params.id, request.body, { record })),
   );
   app.get(
     '/v1/workflows',

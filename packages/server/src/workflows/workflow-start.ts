@@ -1,4 +1,4 @@
-import type { FieldProblem, Run } from '@agentd/protocol';
+import type { Run } from '@agentd/protocol';
 import { compileUserSchema, DEFAULT_RETRY, schemaProblems, type ValidateFunction } from '@agentd/protocol/manifest';
 import type { Store, WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
@@ -12,18 +12,6 @@ export type WorkflowRunRecorder = (ctx: WriteContext, run: Run) => Promise<void>
 
 /** The retry policy of a workflow run itself: it is never leased, so it never retries. */
 const WORKFLOW_RETRY = { ...DEFAULT_RETRY, max_attempts: 1 };
-
-/**
- * What this server does not run yet: for_each fan-out is refused when a workflow is started (it
- * deploys, and `agentd validate` checks it), never silently ignored.
- */
-function unsupported(resolved: ResolvedWorkflow): FieldProblem[] {
-  const problems: FieldProblem[] = [];
-  for (const s of resolved.workflow.steps) {
-    if (s.type === 'agent' && s.for_each) problems.push({ path: `${s.path}.for_each`, message: 'for_each is not supported yet' });
-  }
-  return problems;
-}
 
 /**
  * Starts workflow runs: `POST /v1/workflows/{name}/runs`. The run (kind `workflow`, agent = the
@@ -58,8 +46,6 @@ export class WorkflowStarter {
 
   async start(tenantId: string, name: string, body: { input?: unknown; metadata?: Record<string, unknown>; deadline?: string }, opts: { record?: WorkflowRunRecorder } = {}): Promise<Run> {
     const resolved = await this.#workflows.resolve(tenantId, name);
-    const refused = unsupported(resolved);
-    if (refused.length > 0) throw new DomainError('WORKFLOW_NOT_SUPPORTED', `workflow ${name} uses steps this server does not run yet`, refused);
     const input = body.input === undefined ? null : body.input;
     const validate = this.#validator(resolved);
     if (validate && !validate(input)) throw new DomainError('INPUT_INVALID', `input does not match the input schema of workflow ${name}`, schemaProblems('input', validate.errors));

@@ -9,6 +9,9 @@ export const stepOf = (workflow: CompiledWorkflow, id: string) => workflow.steps
 /** The consumer key of a signal wait step: one signal per step, found again after a restart. */
 export const signalConsumer = (stepId: string) => `workflow:${stepId}`;
 
+/** A gate: an approval or a wait step (no child run of its own); the workflow waits when only gates are live. */
+export const isGate = (workflow: CompiledWorkflow, row: Pick<WorkflowStepsTable, 'step_id'>): boolean => stepOf(workflow, row.step_id)?.type !== 'agent';
+
 /** Why a workflow waits at its gates: an approval first, then a signal, else a timer. */
 export function gateReason(workflow: CompiledWorkflow, live: WorkflowStepsTable[]): 'approval' | 'signal' | 'sleep' {
   if (live.some((r) => r.approval_id !== null)) return 'approval';

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { HELLO_MANIFEST, type TestApp } from './test-app.ts';
 import { EgressPolicy } from '../../src/egress/index.ts';
+import { startMcpTestServer, type McpTestServer } from './mcp-test-server.ts';
 
 export interface IdempotentRequest {
   url: string;
@@ -36,7 +37,7 @@ export interface IdempotentRoute {
 /**
  * POST routes that do not take Idempotency-Key, with the reason: the worker protocol is fenced by
  * its lease (and a worker approval, and a call, by its own `key`), a decision link is single use, and a rewrap
- * repeated is a no-op.
+ * or a config reload repeated is a no-op (a reload applies the file as it is then).
  */
 export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/worker/lease',
@@ -52,6 +53,7 @@ export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/leases/{lease_id}/calls',
   'POST /v1/approval-links/{token}',
   'POST /v1/secrets/rewrap',
+  'POST /v1/reload',
 ]);
 
 export const GATED_MANIFEST = {
@@ -119,7 +121,46 @@ async function webhookWithDelivery(t: TestApp): Promise<{ webhook: string; deliv
   return { webhook, delivery: delivery.id };
 }
 
+let mcpServer: Promise<McpTestServer> | undefined;
+/** One MCP test server for the MCP routes, started on first use; `closeIdempotencyFixtures` stops it. */
+const mcpUrl = async () => (await (mcpServer ??= startMcpTestServer())).url;
+export async function closeIdempotencyFixtures(): Promise<void> {
+  const server = mcpServer;
+  mcpServer = undefined;
+  await (await server)?.close();
+}
+
 export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
+  {
+    route: 'POST /v1/mcp-servers',
+    status: 201,
+    setup: async (t) => {
+      const [name, url] = [`idem-${unique()}`, await mcpUrl()];
+      return {
+        url: '/v1/mcp-servers',
+        body: { name, url, description: 'first' },
+        other: { name, url, description: 'changed' },
+        invalid: { url: '/v1/mcp-servers', body: { name: `idem-${unique()}`, url: 'http://10.0.0.1/mcp' } },
+        effect: async () => (await read(t, `/v1/mcp-servers/${name}`)).status,
+      };
+    },
+  },
+  {
+    route: 'POST /v1/mcp-servers/{name}/approve',
+    status: 200,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      await ok(t, 'POST', '/v1/mcp-servers', { name, url: await mcpUrl() });
+      // Disabled as a changed tool list would leave it: the approval makes it active again.
+      await t.store.writer.write(({ trx }) => trx.updateTable('mcp_servers').set({ status: 'disabled', disabled_reason: 'tools changed' }).where('tenant_id', '=', t.tenantId).where('name', '=', name).execute());
+      return {
+        url: `/v1/mcp-servers/${name}/approve`,
+        body: {},
+        invalid: { url: '/v1/mcp-servers/no-such-server/approve', body: {} },
+        effect: async () => (await read(t, `/v1/mcp-servers/${name}`)).body.status,
+      };
+    },
+  },
   {
     route: 'POST /v1/webhooks',
     status: 201,
@@ -301,6 +342,23 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
     },
   },
   {
+    route: 'POST /v1/runs/{id}/retry',
+    status: 201,
+    setup: async (t) => {
+      // A workflow whose one step fails as it starts (greet's input takes no other field): failed at once.
+      const name = `idem-${unique()}`;
+      await ok(t, 'POST', '/v1/workflows', { apiVersion: 'agentd.dev/v1', kind: 'Workflow', metadata: { name }, spec: { steps: [{ id: 'greet', agent: 'hello', endpoint: 'greet', input: { name: '{% input.name %}', extra: true } }] } });
+      const failed = await ok(t, 'POST', `/v1/workflows/${name}/runs`, { input: { name } });
+      return {
+        url: `/v1/runs/${failed.id}/retry`,
+        body: {},
+        other: { deadline: new Date(Date.now() + 3_600_000).toISOString() },
+        invalid: { url: '/v1/runs/run_nope/retry', body: {} },
+        effect: async () => (await read(t, `/v1/runs?agent=${name}`)).body.data.map((r: { id: string }) => r.id),
+      };
+    },
+  },
+  {
     route: 'POST /v1/schedules',
     status: 201,
     setup: async (t) => {
@@ -327,6 +385,55 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
       const id = `idem-${unique()}`;
       await ok(t, 'POST', '/v1/schedules', { id, cron: '0 3 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: id } });
       return { url: `/v1/schedules/${id}/run`, invalid: { url: `/v1/schedules/nope-${unique()}/run` }, effect: async () => (await read(t, `/v1/schedules/${id}/runs`)).body.data.map((f: { run_id: string }) => f.run_id) };
+    },
+  },
+  {
+    route: 'POST /v1/sessions',
+    status: 201,
+    setup: async (t) => {
+      const tag = unique();
+      return {
+        url: '/v1/sessions',
+        body: { agent: 'hello', metadata: { tag } },
+        other: { agent: 'hello', metadata: { tag: `${tag}-other` } },
+        invalid: { url: '/v1/sessions', body: { agent: `nope-${tag}` } },
+        effect: async () => (await read(t, '/v1/sessions?limit=500')).body.data.filter((s: { metadata: { tag?: string } }) => s.metadata.tag === tag).length,
+      };
+    },
+  },
+  {
+    route: 'POST /v1/sessions/{id}/messages',
+    status: 201,
+    setup: async (t) => {
+      const s = await ok(t, 'POST', '/v1/sessions', { agent: 'hello' });
+      return { url: `/v1/sessions/${s.id}/messages`, body: { content: { name: 'a' } }, other: { content: { name: 'b' } }, invalid: { url: `/v1/sessions/ses_nope${unique()}/messages`, body: { content: { name: 'a' } } }, effect: async () => (await read(t, `/v1/sessions/${s.id}`)).body.message_count };
+    },
+  },
+  ...(['pause', 'resume', 'end'] as const).map(
+    (action): IdempotentRoute => ({
+      route: `POST /v1/sessions/{id}/${action}`,
+      status: 200,
+      setup: async (t) => {
+        const s = await ok(t, 'POST', '/v1/sessions', { agent: 'hello' });
+        if (action === 'resume') await ok(t, 'POST', `/v1/sessions/${s.id}/pause`);
+        const bodies = action === 'end' ? { body: { reason: 'a' }, other: { reason: 'b' } } : {};
+        return { url: `/v1/sessions/${s.id}/${action}`, ...bodies, invalid: { url: `/v1/sessions/ses_nope${unique()}/${action}` }, effect: async () => (await read(t, `/v1/sessions/${s.id}`)).body.status };
+      },
+    }),
+  ),
+  {
+    route: 'POST /v1/sessions/{id}/fork',
+    status: 201,
+    setup: async (t) => {
+      const tag = unique();
+      const s = await ok(t, 'POST', '/v1/sessions', { agent: 'hello', metadata: { tag } });
+      return {
+        url: `/v1/sessions/${s.id}/fork`,
+        body: {},
+        other: { metadata: { tag, other: true } },
+        invalid: { url: `/v1/sessions/ses_nope${unique()}/fork`, body: {} },
+        effect: async () => (await read(t, '/v1/sessions?limit=500')).body.data.filter((x: { metadata: { tag?: string } }) => x.metadata.tag === tag).length,
+      };
     },
   },
   {

@@ -193,6 +193,8 @@ export interface ServerProcessOptions {
   env?: Record<string, string>;
   /** Spawn to ready. Default 30 s. */
   readyTimeoutMs?: number;
+  /** More arguments of `agentd serve` (`--config agentd.yaml`). */
+  args?: string[];
 }
 
 const LISTENING = /^agentd listening on (http:\/\/\S+) /;
@@ -246,6 +248,7 @@ export class ServerProcess {
     const { dataDir, databaseUrl, sweepInterval = '200ms', logLevel = 'warn', env = {}, readyTimeoutMs = 30_000 } = this.options;
     const args = [AGENTD_BIN, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data-dir', dataDir, '--log-level', logLevel];
     if (databaseUrl) args.push('--database-url', databaseUrl);
+    args.push(...(this.options.args ?? []));
     const began = performance.now();
     const proc = new LineProcess(process.execPath, args, {
       env: childEnv({ ...env, AGENTD_ADMIN_KEY: this.adminKey, AGENTD_SWEEP_INTERVAL: sweepInterval }),

@@ -1,13 +1,16 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Role } from '@agentd/protocol';
+import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { buildApp } from '../../src/app.ts';
 import type { ApiConfig } from '../../src/index.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/core/clock.ts';
 import { createEngine, type Engine, type WebhookEngineOptions } from '../../src/engine.ts';
 import type { CallLimits } from '../../src/calls/index.ts';
+import type { ToolCaps } from '../../src/tools/index.ts';
 import { Keyring } from '../../src/secrets/master-key.ts';
 import { DEFAULT_TENANT, type Store, type StoreOptions } from '../../src/store/store.ts';
 import type { TestDatabase } from './dialects.ts';
+import { ConfigReloader, loadConfigFile } from '../../src/config-file/index.ts';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -44,12 +47,15 @@ export const HELLO_MANIFEST = {
 
 export async function startTestApp(
   db: TestDatabase,
-  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits> } = {},
+  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits>; models?: Record<string, ModelAliasConfig>; tools?: { caps?: Partial<ToolCaps> }; configPath?: string } = {},
 ): Promise<TestApp> {
   const clock = opts.clock ?? systemClock;
   const store = await db.open(() => clock.now(), opts.store);
-  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls });
-  const app = await buildApp({ engine, config: { sseHeartbeatMs: 60_000, streamRecheckMs: 500, ...opts.config } });
+  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls, models: opts.models, tools: opts.tools });
+  // A config file as `serve --config` has one, not applied yet: tests call `reload()` (its first apply).
+  const loaded = opts.configPath ? loadConfigFile(opts.configPath) : undefined;
+  const configFile = opts.configPath ? new ConfigReloader({ engine, path: opts.configPath, started: loaded?.ok ? loaded.config.server : {} }) : undefined;
+  const app = await buildApp({ engine, config: { sseHeartbeatMs: 60_000, streamRecheckMs: 500, ...opts.config }, configFile });
   const admin = await engine.keys.create({ tenantId: DEFAULT_TENANT, role: 'admin', name: 'test admin' });
   const t: TestApp = {
     app,
@@ -76,6 +82,7 @@ export async function startTestApp(
       await engine.sweeper.stop();
       await engine.webhookDelivery.stop();
       engine.egress.close();
+      engine.tools.close();
       await store.close();
     },
   };

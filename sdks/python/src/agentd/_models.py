@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class ErrorDetail(_Model):
     code: str
-    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, IDEMPOTENCY_IN_FLIGHT, WEBHOOK_DELIVERY_PENDING, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_NOT_SUPPORTED, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, INPUT_INVALID, OUTPUT_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
+    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, SESSION_NOT_FOUND, SESSION_MESSAGE_NOT_FOUND, MCP_SERVER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, SESSION_BUSY, SESSION_PAUSED, IDEMPOTENCY_IN_FLIGHT, MCP_SERVER_EXISTS, MCP_TOOLS_CHANGED, WEBHOOK_DELIVERY_PENDING, SESSION_ENDED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, MCP_SERVER_UNREACHABLE, INPUT_INVALID, OUTPUT_INVALID, MANAGED_BY_CONFIG, CONFIG_NOT_LOADED, CONFIG_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
     message: str
     details: Any
     request_id: str
@@ -42,7 +42,7 @@ class Run(_Model):
     agent_version: int
     endpoint: str
     status: Literal["queued", "running", "waiting", "succeeded", "failed", "cancelled", "timed_out"]
-    waiting_reason: Literal["approval", "child", "signal", "sleep"] | None
+    waiting_reason: Literal["approval", "child", "signal", "sleep", "session"] | None
     input: Any
     output: Any
     error: RunFailure | None
@@ -184,6 +184,18 @@ class TaskSecretsWithheld(_Model):
     message: str
 
 
+class TaskSessionMessagesItem(_Model):
+    role: Literal["user", "assistant"]
+    content: Any
+    seq: int
+    status: str
+
+
+class TaskSession(_Model):
+    id: str
+    messages: list[TaskSessionMessagesItem]
+
+
 class Task(_Model):
     lease_id: str
     run_id: str
@@ -202,6 +214,7 @@ class Task(_Model):
     "The values of the secrets granted to this agent and endpoint, for this run only (by name)."
     secrets_withheld: TaskSecretsWithheld | None = None
     "Present when the lease was taken with a key that receives no secrets (an admin key, or a worker key for [\"*\"]); `secrets` is then empty."
+    session: TaskSession | None = None
 
 
 class LeaseResponse(_Model):
@@ -538,6 +551,63 @@ class Health(_Model):
     status: Literal["ok"]
 
 
+class SessionForkedFrom(_Model):
+    "The session and message this one was forked at."
+
+    session_id: str
+    message_id: str
+    seq: int
+
+
+class Session(_Model):
+    id: str
+    agent: str
+    endpoint: str
+    "The endpoint every message of the session runs."
+    status: Literal["active", "paused", "ended"]
+    metadata: dict[str, Any]
+    current_run_id: str | None
+    message_count: int
+    "Messages in the history (user messages and replies)."
+    forked_from: SessionForkedFrom | None
+    idle_ttl_ms: int
+    "The session ends itself after this long with no message in flight and none sent."
+    expires_at: str | None
+    end_reason: str | None
+    created_at: str
+    updated_at: str
+    ended_at: str | None
+
+
+class SessionMessage(_Model):
+    id: str
+    session_id: str
+    seq: int
+    role: Literal["user", "assistant"]
+    content: Any
+    "A user message: what was sent (a worker agent's run input; an LLM agent's text). A reply: the run's output, or for a partial reply the text it streamed."
+    run_id: str | None
+    status: str
+    "A user message: queued (enqueued behind another), in_flight, or how its run ended (succeeded, failed, cancelled, timed_out). A reply: complete, or partial (what an interrupted or failed run streamed)."
+    reply_to: int | None
+    created_at: str
+
+
+class SessionMessageAccepted(_Model):
+    session_id: str
+    run_id: str
+    "The message's run: its events are the reply's stream."
+    message: SessionMessage
+    status: Literal["in_flight", "queued"]
+    interrupted_run_id: str | None
+
+
+class SessionDeleted(_Model):
+    id: str
+    deleted: Literal[True]
+    messages_deleted: int
+
+
 class GetHealthReadyResponse(_Model):
     status: Literal["ready"]
 
@@ -753,6 +823,11 @@ class PostWorkflowsByNameRunsBody(_Model):
     deadline: str | None = None
 
 
+class PostRunsByIdRetryBody(_Model):
+    deadline: str | None = None
+    "The new run's deadline; none when not given (the failed run's may have passed)."
+
+
 class PostSchedulesBody(_Model):
     id: str
     cron: str
@@ -787,6 +862,32 @@ class PatchSchedulesByIdBody(_Model):
     paused: bool | None = None
 
 
+class PostSessionsBody(_Model):
+    agent: str
+    endpoint: str | None = None
+    "The endpoint every message runs; may be left out when the agent has exactly one."
+    metadata: dict[str, Any] | None = None
+    idle_ttl_ms: int | None = None
+    "Idle time after which the session ends itself. Default: the server's (AGENTD_SESSION_IDLE_TTL, 24h)."
+
+
+class PostSessionsByIdMessagesBody(_Model):
+    content: Any
+    "An LLM agent: the user's message (a string). A worker agent: the run's input, checked against the endpoint's input schema."
+    multitask: Literal["reject", "enqueue", "interrupt"] | None = None
+    metadata: dict[str, Any] | None = None
+
+
+class PostSessionsByIdEndBody(_Model):
+    reason: str | None = None
+
+
+class PostSessionsByIdForkBody(_Model):
+    message_id: str | None = None
+    "The last message the fork keeps. Default: the newest."
+    metadata: dict[str, Any] | None = None
+
+
 class PostWebhooksBody(_Model):
     url: str
     "http or https; checked against the egress policy now and on every connection."
@@ -812,9 +913,173 @@ class PostWebhooksByIdRotateSecretBody(_Model):
     "How long deliveries carry a signature by the old secret beside the new one. Default 86400 (24 h); 0 drops it at once."
 
 
+class PostReloadResponseDiff(_Model):
+    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+
+
+class PostReloadResponse(_Model):
+    file: str
+    "The config file that was read (its absolute path on the server)."
+    diff: PostReloadResponseDiff
+    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
+    restart_required: list[str]
+    "`server:` settings of the file that differ from the ones this process started with (`server.port`): they take effect at the next start."
+
+
+class GetModelsResponseDataItemPrices(_Model):
+    input: float | None
+    output: float | None
+    cached_input: float | None
+
+
+class GetModelsResponseDataItem(_Model):
+    alias: str
+    provider: Literal["openai-compatible", "openai", "anthropic"]
+    model: str
+    base_url: str | None
+    api_key_secret: str | None
+    prices: GetModelsResponseDataItemPrices
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    fallback: str | None
+
+
+class GetModelsResponse(_Model):
+    data: list[GetModelsResponseDataItem]
+
+
+class GetUsageResponseDataItem(_Model):
+    day: str
+    "A UTC day, YYYY-MM-DD."
+    agent: str
+    model: str
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class GetUsageResponseTotals(_Model):
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class GetUsageResponse(_Model):
+    from_: str = Field(alias="from")
+    "A UTC day, YYYY-MM-DD."
+    to: str
+    "A UTC day, YYYY-MM-DD."
+    data: list[GetUsageResponseDataItem]
+    "Newest day first, then agent and model by name."
+    totals: GetUsageResponseTotals
+
+
+class GetBudgetsResponseDataItem(_Model):
+    agent: str | None
+    period: Literal["day", "month"]
+    max_tokens: int | None
+    max_cost: float | None
+    updated_at: str
+
+
+class GetBudgetsResponse(_Model):
+    data: list[GetBudgetsResponseDataItem]
+
+
+class PutBudgetsResponse(_Model):
+    budget: GetBudgetsResponseDataItem | None
+    removed: bool
+
+
+class PutBudgetsBody(_Model):
+    agent: str | None = None
+    period: Literal["day", "month"]
+    max_tokens: int | None = None
+    max_cost: float | None = None
+    "USD."
+
+
+class PostMcpServersResponseToolsItem(_Model):
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    "The JSON Schema of its arguments, as the server listed it."
+
+
+class PostMcpServersResponse(_Model):
+    name: str
+    url: str
+    auth_secret: str | None
+    auth_header: str | None
+    description: str | None
+    status: Literal["active", "disabled"]
+    "`disabled`: the server listed tools other than the approved ones (a changed name, description or schema); its tools are refused until an admin approves again."
+    tools: list[PostMcpServersResponseToolsItem]
+    "The approved tools: what models see, pinned by `tools_hash`."
+    tools_hash: str
+    "SHA-256 of the approved tools (names, descriptions, input schemas), hex."
+    pending_tools: list[PostMcpServersResponseToolsItem] | None
+    "What the server listed when it was disabled: what a re-approval would pin (it is listed again at approval)."
+    pending_tools_hash: str | None
+    disabled_reason: str | None
+    disabled_at: str | None
+    approved_at: str
+    created_at: str
+    updated_at: str
+
+
+class PostMcpServersBody(_Model):
+    name: str
+    "Lower case letters, digits, `-` and `_`; at most 40 characters."
+    url: str
+    "The Streamable HTTP endpoint (http or https); checked against the egress policy now and on every connection."
+    auth_secret: str | None = None
+    auth_header: str | None = None
+    description: str | None = None
+
+
+class DeleteMcpServersByNameResponse(_Model):
+    name: str
+    deleted: Literal[True]
+
+
+class PostMcpServersByNameApproveBody(_Model):
+    tools_hash: str | None = None
+    "The `pending_tools_hash` the approver reviewed: refused with 409 MCP_TOOLS_CHANGED when the server now lists something else. Absent: whatever it lists now."
+
+
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
-ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "IDEMPOTENCY_IN_FLIGHT", "WEBHOOK_DELIVERY_PENDING", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_NOT_SUPPORTED", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "INPUT_INVALID", "OUTPUT_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
+ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "SESSION_NOT_FOUND", "SESSION_MESSAGE_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "SESSION_BUSY", "SESSION_PAUSED", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "SESSION_ENDED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "MANAGED_BY_CONFIG", "CONFIG_NOT_LOADED", "CONFIG_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
     "Agent",
@@ -835,14 +1100,23 @@ __all__ = [
     "CompleteBatchResponseResultsItem",
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
+    "DeleteMcpServersByNameResponse",
     "ErrorBody",
     "ErrorDetail",
     "Finding",
     "FindingCreateResponse",
     "FindingCreateResponseDataItem",
     "GetApprovalLinksByTokenResponse",
+    "GetBudgetsResponse",
+    "GetBudgetsResponseDataItem",
     "GetHealthReadyResponse",
+    "GetModelsResponse",
+    "GetModelsResponseDataItem",
+    "GetModelsResponseDataItemPrices",
     "GetRunsByIdSignalsResponse",
+    "GetUsageResponse",
+    "GetUsageResponseDataItem",
+    "GetUsageResponseTotals",
     "Grant",
     "Health",
     "HeartbeatResult",
@@ -869,13 +1143,24 @@ __all__ = [
     "PostLeasesByLeaseIdFindingsBodyFindingsItem",
     "PostLeasesByLeaseIdSignalsByNameWaitBody",
     "PostLeasesByLeaseIdStepsBody",
+    "PostMcpServersBody",
+    "PostMcpServersByNameApproveBody",
+    "PostMcpServersResponse",
+    "PostMcpServersResponseToolsItem",
+    "PostReloadResponse",
+    "PostReloadResponseDiff",
     "PostRunsBatchBody",
     "PostRunsBatchResponse",
     "PostRunsBody",
     "PostRunsByIdCancelBody",
+    "PostRunsByIdRetryBody",
     "PostSchedulesBody",
     "PostSecretsBody",
     "PostSecretsByNameRotateBody",
+    "PostSessionsBody",
+    "PostSessionsByIdEndBody",
+    "PostSessionsByIdForkBody",
+    "PostSessionsByIdMessagesBody",
     "PostWebhooksBody",
     "PostWebhooksByIdRotateSecretBody",
     "PostWorkerCompleteBody",
@@ -884,6 +1169,8 @@ __all__ = [
     "PostWorkerCompleteBodyResultsItem1",
     "PostWorkerLeaseBody",
     "PostWorkflowsByNameRunsBody",
+    "PutBudgetsBody",
+    "PutBudgetsResponse",
     "RecordedSteps",
     "Run",
     "RunAttempt",
@@ -900,12 +1187,19 @@ __all__ = [
     "SecretDetailVersionsItem",
     "SecretRewrapResult",
     "SecretRewrapResultFailedItem",
+    "Session",
+    "SessionDeleted",
+    "SessionForkedFrom",
+    "SessionMessage",
+    "SessionMessageAccepted",
     "Signal",
     "SignalWaitResult",
     "StepRecorded",
     "StepRecordedStep",
     "Task",
     "TaskSecretsWithheld",
+    "TaskSession",
+    "TaskSessionMessagesItem",
     "Webhook",
     "WebhookDeleted",
     "WebhookDelivery",

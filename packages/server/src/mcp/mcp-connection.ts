@@ -1,0 +1,54 @@
+import { createHash } from 'node:crypto';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import type { McpTool } from '@agentd/protocol';
+import { canonicalJson } from '../core/index.ts';
+import { egressFetch, type EgressClient } from '../egress/index.ts';
+
+/** Where an MCP server is and what every request to it carries (its auth header, if any). */
+export interface McpTarget {
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface McpExchangeOptions {
+  /** Ends the whole exchange (connect, requests, answers): the caller's time cap and cancel. */
+  signal: AbortSignal;
+  /** Requests' own timeout in the SDK, ms (the signal is the real cap; this names the error). */
+  timeoutMs: number;
+  /** Bytes of one HTTP answer read before it is cut (a tool reply, a tool list). */
+  maxReplyBytes: number;
+}
+
+const CLIENT_INFO = { name: 'agentd', version: '0.1.0' };
+
+/**
+ * One exchange with an MCP server over Streamable HTTP, by the SDK's Client: the era is
+ * negotiated (`server/discover` for 2026-07-28 servers, `initialize` for older ones), then `fn`
+ * runs, then the client closes. Every connection goes through the egress client (the policy on
+ * each connected address, answers capped in bytes); the SDK follows same-origin redirects only,
+ * and each one is checked again by the same fetch.
+ */
+export async function withMcpClient<T>(egress: EgressClient, target: McpTarget, opts: McpExchangeOptions, fn: (client: Client) => Promise<T>): Promise<T> {
+  const fetch = egressFetch(egress, { maxResponseBytes: opts.maxReplyBytes, signal: opts.signal, originHeaders: Object.keys(target.headers) });
+  const transport = new StreamableHTTPClientTransport(new URL(target.url), { fetch, requestInit: { headers: target.headers } });
+  const client = new Client(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
+  try {
+    await client.connect(transport, { signal: opts.signal, timeout: opts.timeoutMs });
+    return await fn(client);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** The server's tools as agentd pins them: name, description and input schema, sorted by name. */
+export async function listMcpTools(client: Client, opts: McpExchangeOptions): Promise<McpTool[]> {
+  const { tools } = await client.listTools(undefined, { signal: opts.signal, timeout: opts.timeoutMs, cacheMode: 'bypass' });
+  return tools
+    .map((t) => ({ name: t.name, description: t.description ?? '', input_schema: t.inputSchema as Record<string, unknown> }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** SHA-256 (hex) of the tools' canonical JSON: a changed name, description or schema changes it. */
+export function toolsHash(tools: readonly McpTool[]): string {
+  return createHash('sha256').update(canonicalJson(tools)).digest('hex');
+}

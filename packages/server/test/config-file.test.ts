@@ -1,0 +1,365 @@
+/**
+ * The config file (`agentd serve --config agentd.yaml`) in process, on both databases: the
+ * loader's problems with their paths, the precedence flags > env > file > defaults, reload diffs
+ * (added, changed, removed, unchanged) through POST /v1/reload, an invalid file that changes
+ * nothing, 409 MANAGED_BY_CONFIG on API writes and the takeover header, models replaced in place,
+ * webhooks with a secret by reference. The real process (SIGHUP, `agentd reload`) is in
+ * config-reload-process.test.ts.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { resolveServeConfig, checkConfigFile } from '../src/config.ts';
+import { parseConfigText } from '../src/config-file/index.ts';
+import { EgressPolicy } from '../src/egress/index.ts';
+import { Keyring } from '../src/secrets/master-key.ts';
+import { dialects, type TestDatabase } from './helpers/dialects.ts';
+import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
+
+const problemsOf = (text: string, env: NodeJS.ProcessEnv = {}) => {
+  const r = parseConfigText(text, '/etc/agentd/agentd.yaml', env);
+  return r.ok ? [] : r.problems;
+};
+const paths = (text: string, env?: NodeJS.ProcessEnv) => problemsOf(text, env).map((p) => p.path);
+
+describe('config file: loading', () => {
+  it('names each problem by its path: unknown sections and settings, models against ModelsSection, schedules, YAML errors', () => {
+    assert.deepEqual(paths('triggers: {}\nfoo: 1\n'), ['triggers', 'foo']);
+    assert.deepEqual(paths('server:\n  port: [1]\n  colour: red\n'), ['server.port', 'server.colour']);
+    assert.deepEqual(paths('models:\n  fast:\n    provider: openai-x\n    model: m\n    extra: 1\n'), ['models.fast.extra', 'models.fast.provider']);
+    assert.deepEqual(paths('models:\n  local:\n    provider: openai-compatible\n    model: m\n    fallback: gone\n'), ['models.local.base_url', 'models.local.fallback']);
+    assert.deepEqual(paths('schedules:\n  daily:\n    cron: "not a cron"\n    target: { agent: hello, endpoint: greet }\n  bad:\n    target: { agent: a }\n'), ['schedules.daily.cron', 'schedules.bad.cron', 'schedules.bad.target.endpoint']);
+    const yaml = problemsOf('models: [\n');
+    assert.equal(yaml.length, 1);
+    assert.match(yaml[0].message, /\/etc\/agentd\/agentd\.yaml is not valid YAML/);
+    assert.deepEqual(paths('agents:\n  - apiVersion: agentd.dev/v1\n    kind: Agent\n    metadata: { name: x }\n    spec: { runtime: worker, endpoints: {} }\n'), ['agents.0.spec.endpoints']);
+  });
+
+  it('reads models into ServeConfig.models, checked with the wire schema', () => {
+    const r = parseConfigText('models:\n  fake:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:9/v1\n    model: fake-1\n    api_key_secret: fake_model_key\n    prices: { input: 0.5, output: 1.5 }\n', '/x/agentd.yaml');
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.config.models, { fake: { provider: 'openai-compatible', base_url: 'http://127.0.0.1:9/v1', model: 'fake-1', api_key_secret: 'fake_model_key', prices: { input: 0.5, output: 1.5 } } });
+  });
+
+  it('takes secrets by reference only: env:NAME and file:path resolve, inline values and unset variables are problems', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-cfg-'));
+    const key = randomBytes(32).toString('hex');
+    writeFileSync(join(dir, 'master.key'), `${key}\n`);
+    const file = join(dir, 'agentd.yaml');
+    const ok = parseConfigText('server:\n  master_key: file:master.key\n  admin_key: env:ADMIN\n', file, { ADMIN: 'agd_0123456789abcdef0123' });
+    assert.ok(ok.ok, JSON.stringify(ok));
+    assert.equal(ok.config.server.AGENTD_MASTER_KEY, key, 'file: is read relative to the config file, trailing newline dropped');
+    assert.equal(ok.config.server.AGENTD_ADMIN_KEY, 'agd_0123456789abcdef0123');
+    const bad = problemsOf('server:\n  admin_key: agd_inline_secret_value\n  master_key: env:NOPE\n');
+    assert.deepEqual(bad.map((p) => p.path), ['server.admin_key', 'server.master_key']);
+    assert.match(bad[0].message, /may not be written inline/);
+    assert.match(bad[1].message, /NOPE, which is not set/);
+  });
+
+  it('precedence: flags > environment > file > defaults', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-cfg-'));
+    const file = join(dir, 'agentd.yaml');
+    writeFileSync(file, 'server:\n  port: 7001\n  host: 0.0.0.0\n  log_level: debug\n  data_dir: data\n  egress_allow: [127.0.0.1, 10.0.0.0/8]\n');
+    const c = resolveServeConfig({ config: file, port: '7003' }, { AGENTD_HOST: '127.0.0.2' });
+    assert.equal(c.port, 7003, 'the flag wins');
+    assert.equal(c.host, '127.0.0.2', 'the environment beats the file');
+    assert.equal(c.logLevel, 'debug', 'the file beats the default');
+    assert.equal(c.dataDir, join(dir, 'data'), 'a relative data_dir is relative to the file');
+    assert.equal(c.sqliteSynchronous, 'FULL', 'the default when nobody says');
+    assert.equal(c.configFile?.path, file);
+    assert.deepEqual(c.models, {});
+    assert.equal(resolveServeConfig({}, {}).port, 7070);
+  });
+
+  it('a missing or invalid file fails the start, naming the path', () => {
+    assert.throws(() => resolveServeConfig({ config: '/nonexistent-dir/agentd.yaml' }, {}), /\/nonexistent-dir\/agentd\.yaml.*\n.*no such file/);
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-cfg-'));
+    const file = join(dir, 'agentd.yaml');
+    writeFileSync(file, 'server:\n  port: 99999\n');
+    assert.throws(() => resolveServeConfig({ config: file }, {}), new RegExp(`--port must be 0\\.\\.65535 \\(read from the flags, the environment and the server: section of ${file}\\)`));
+    assert.deepEqual(checkConfigFile(file), { ok: false, file, problems: [{ path: 'server', message: '--port must be 0..65535' }] });
+    writeFileSync(file, 'schedules:\n  s:\n    cron: "@daily"\n    target: { agent: a, endpoint: b }\nwebhooks:\n  w:\n    url: https://example.com/hook\n    events: [run.succeeded]\n    secret: env:HOOK_SECRET\n');
+    assert.equal(checkConfigFile(file, { env: {} }).ok, false, 'the reference cannot be resolved here');
+    assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], keys: [], secrets: [], agents: [], grants: [], workflows: [], schedules: ['s'], webhooks: ['w'] } });
+  });
+});
+
+const HOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+
+for (const d of await dialects()) {
+  describe(`config file: reload (${d.name})`, { skip: d.skip }, () => {
+    let db: TestDatabase;
+    let t: TestApp;
+    let plain: TestApp;
+    let file: string;
+    const write = (text: string) => writeFileSync(file, text);
+    const reload = async () => t.call('POST', '/v1/reload', { body: {} });
+    const helloFile = () => {
+      const p = join(file, '..', 'hello.json');
+      writeFileSync(p, JSON.stringify(HELLO_MANIFEST));
+      return p;
+    };
+    const base = (cron: string, extra = '') =>
+      `models:\n  fake:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:9/v1\n    model: fake-1\nagents:\n  - hello.json\nschedules:\n  daily:\n    cron: "${cron}"\n    timezone: Europe/Berlin\n    target: { agent: hello, endpoint: greet }\n    input: { name: cfg }\n${extra}`;
+    before(async () => {
+      db = await d.create();
+      file = join(mkdtempSync(join(tmpdir(), 'agentd-cfg-')), 'agentd.yaml');
+      helloFile();
+      write(base('0 9 * * *'));
+      t = await startTestApp(db, { configPath: file, webhooks: { egress: EgressPolicy.parse('127.0.0.1') } });
+      plain = await startTestApp(db);
+      process.env.CFG_TEST_HOOK_SECRET = HOOK_SECRET;
+    });
+    after(async () => {
+      delete process.env.CFG_TEST_HOOK_SECRET;
+      await t?.close();
+      await plain?.close();
+      await db?.cleanup();
+    });
+
+    it('without --config, POST /v1/reload is 409 CONFIG_NOT_LOADED', async () => {
+      const r = await plain.call('POST', '/v1/reload', { body: {} });
+      assert.equal(r.statusCode, 409, r.body);
+      assert.equal(r.json().error.code, 'CONFIG_NOT_LOADED');
+    });
+
+    it('the first apply adds everything, the next one reports it unchanged; models land in engine.models', async () => {
+      const first = await reload();
+      assert.equal(first.statusCode, 200, first.body);
+      assert.deepEqual(first.json().diff, { added: ['agents/hello', 'schedules/daily', 'models/fake'], changed: [], removed: [], unchanged: [] });
+      assert.deepEqual(first.json().restart_required, []);
+      assert.equal((await t.call('GET', '/v1/schedules/daily')).json().cron, '0 9 * * *');
+      assert.equal(t.engine.models.fake.model, 'fake-1');
+      const again = await reload();
+      assert.deepEqual(again.json().diff, { added: [], changed: [], removed: [], unchanged: ['agents/hello', 'schedules/daily', 'models/fake'] });
+      assert.equal((await t.call('GET', '/v1/agents/hello')).json().version, 1, 'an unchanged manifest is not deployed again');
+      await t.engine.audit.settled();
+      const audit = (await t.call('GET', '/v1/audit?action=config.applied')).json().data;
+      assert.equal(audit.length, 2, JSON.stringify(audit));
+      assert.deepEqual(audit[1].details, { file, added: ['agents/hello', 'schedules/daily', 'models/fake'], changed: [], removed: [], unchanged: 0 });
+    });
+
+    it('a changed schedule and model are "changed", a new one "added", one no longer listed "removed"; models are replaced in place', async () => {
+      const models = t.engine.models;
+      write(base('30 9 * * *').replace('model: fake-1', 'model: fake-2') + `  weekly:\n    cron: "@weekly"\n    target: { agent: hello, endpoint: greet }\n    input: { name: w }\n`);
+      const r = await reload();
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json().diff, { added: ['schedules/weekly'], changed: ['schedules/daily', 'models/fake'], removed: [], unchanged: ['agents/hello'] });
+      assert.equal((await t.call('GET', '/v1/schedules/daily')).json().cron, '30 9 * * *');
+      assert.equal(t.engine.models, models, 'the same object');
+      assert.equal(models.fake.model, 'fake-2');
+      write(base('30 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:'));
+      const removed = await reload();
+      assert.deepEqual(removed.json().diff, { added: [], changed: [], removed: ['schedules/weekly', 'models/fake'], unchanged: ['agents/hello', 'schedules/daily'] });
+      assert.equal((await t.call('GET', '/v1/schedules/weekly')).statusCode, 404);
+      assert.deepEqual(Object.keys(models), []);
+    });
+
+    it('an invalid file changes nothing and says what is wrong, with paths: offline problems and problems against the server', async () => {
+      const before = (await t.call('GET', '/v1/schedules/daily')).json();
+      write(base('not a cron') + 'colour: blue\n');
+      const r = await reload();
+      assert.equal(r.statusCode, 422, r.body);
+      assert.equal(r.json().error.code, 'CONFIG_INVALID');
+      assert.deepEqual(r.json().error.details.map((p: { path: string }) => p.path), ['colour', 'schedules.daily.cron']);
+      write(base('15 9 * * *') + `  ghost:\n    cron: "@daily"\n    target: { agent: nobody, endpoint: e }\n  typo:\n    cron: "@daily"\n    target: { agent: hello, endpoint: greet }\n    input: { nom: 1 }\n`);
+      const server = await reload();
+      assert.equal(server.statusCode, 422, server.body);
+      const details = server.json().error.details.map((p: { path: string }) => p.path);
+      assert.ok(details.includes('schedules.ghost.target.agent') && details.some((p: string) => p.startsWith('schedules.typo.input')), JSON.stringify(details));
+      assert.deepEqual((await t.call('GET', '/v1/schedules/daily')).json(), before, 'the valid change to daily was not applied either');
+      assert.equal((await t.call('GET', '/v1/schedules/ghost')).statusCode, 404);
+      write(base('30 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:'));
+      assert.deepEqual((await reload()).json().diff.changed, []);
+    });
+
+    it('API writes to managed resources are 409 MANAGED_BY_CONFIG; running them is not a write; Agentd-Takeover: true releases one', async () => {
+      for (const [method, url, body] of [
+        ['PATCH', '/v1/schedules/daily', { cron: '@hourly' }],
+        ['DELETE', '/v1/schedules/daily', undefined],
+        ['POST', '/v1/schedules/daily/pause', {}],
+        ['POST', '/v1/schedules', { id: 'daily', cron: '@hourly', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'x' } }],
+        ['POST', '/v1/agents', HELLO_MANIFEST],
+        ['DELETE', '/v1/agents/hello', undefined],
+        ['POST', '/v1/agents/hello/endpoints/greet/disable', undefined],
+      ] as const) {
+        const r = await t.call(method, url, { body });
+        assert.equal(r.statusCode, 409, `${method} ${url}: ${r.body}`);
+        assert.equal(r.json().error.code, 'MANAGED_BY_CONFIG');
+        assert.equal(r.json().error.details.section, url.includes('agents') ? 'agents' : 'schedules');
+      }
+      const yaml = await t.call('POST', '/v1/agents', { body: 'apiVersion: agentd.dev/v1\nkind: Agent\nmetadata: { name: hello }\nspec: { runtime: worker, endpoints: { greet: { input: {}, output: {} } } }\n', headers: { 'content-type': 'application/yaml' } });
+      assert.equal(yaml.statusCode, 409, 'a YAML manifest is named too');
+      assert.equal((await t.call('POST', '/v1/schedules/daily/run', { body: {} })).statusCode, 201, 'run now is not a change');
+      const taken = await t.call('POST', '/v1/schedules/daily/pause', { body: {}, headers: { 'agentd-takeover': 'true' } });
+      assert.equal(taken.statusCode, 200, taken.body);
+      assert.equal(taken.json().paused, true);
+      assert.equal((await t.call('POST', '/v1/schedules/daily/resume', { body: {} })).statusCode, 200, 'no longer managed');
+      const back = await reload();
+      assert.deepEqual(back.json().diff.added, ['schedules/daily'], 'the next reload takes it back');
+      assert.equal((await t.call('PATCH', '/v1/schedules/daily', { body: { cron: '@hourly' } })).statusCode, 409);
+    });
+
+    it('webhooks: created with the secret the file refers to, updated in place, rotated when the secret changes, removed', async () => {
+      const hook = (url: string, secretVar = 'CFG_TEST_HOOK_SECRET') => `webhooks:\n  ops:\n    url: ${url}\n    events: [run.succeeded, run.failed]\n    secret: env:${secretVar}\n`;
+      write(base('30 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:') + hook('http://127.0.0.1:9/a'));
+      const r = await reload();
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json().diff.added, ['webhooks/ops']);
+      const [w] = (await t.call('GET', '/v1/webhooks')).json().data;
+      assert.equal(w.url, 'http://127.0.0.1:9/a');
+      assert.equal(await t.engine.webhooks.currentSecretIs({ tenantId: t.tenantId, id: w.id }, HOOK_SECRET), true);
+      assert.equal((await t.call('DELETE', `/v1/webhooks/${w.id}`)).statusCode, 409);
+      process.env.CFG_TEST_HOOK_SECRET_2 = `whsec_${randomBytes(32).toString('base64')}`;
+      write(base('30 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:') + hook('http://127.0.0.1:9/b', 'CFG_TEST_HOOK_SECRET_2'));
+      assert.deepEqual((await reload()).json().diff.changed, ['webhooks/ops']);
+      const updated = (await t.call('GET', `/v1/webhooks/${w.id}`)).json();
+      assert.equal(updated.url, 'http://127.0.0.1:9/b');
+      assert.equal(updated.secret_version, 2);
+      assert.equal(await t.engine.webhooks.currentSecretIs({ tenantId: t.tenantId, id: w.id }, process.env.CFG_TEST_HOOK_SECRET_2), true);
+      delete process.env.CFG_TEST_HOOK_SECRET_2;
+      write(base('30 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:') + 'webhooks:\n  ops:\n    url: http://127.0.0.1:9/b\n    events: [run.succeeded]\n    secret: whsec_inline\n');
+      const inline = await reload();
+      assert.equal(inline.statusCode, 422);
+      assert.deepEqual(inline.json().error.details, [{ path: 'webhooks.ops.secret', message: 'is a secret and may not be written inline: use env:NAME or file:path' }]);
+      write('agents: []\n');
+      const gone = await reload();
+      assert.deepEqual(gone.json().diff, { added: [], changed: [], removed: ['webhooks/ops', 'schedules/daily', 'agents/hello'], unchanged: [] });
+      assert.equal((await t.call('GET', `/v1/webhooks/${w.id}`)).statusCode, 404);
+      assert.equal((await t.call('GET', '/v1/agents/hello')).statusCode, 404);
+    });
+
+    it('workflows: deployed after the agents they call; a step whose agent is nowhere is refused before anything is written', async () => {
+      const wf = (agent: string) => `workflows:\n  - apiVersion: agentd.dev/v1\n    kind: Workflow\n    metadata: { name: greeter }\n    spec:\n      steps:\n        - id: greet\n          agent: ${agent}\n          endpoint: greet\n          input: { name: wf }\n`;
+      write(`agents:\n  - hello.json\n${wf('nobody')}`);
+      const refused = await reload();
+      assert.equal(refused.statusCode, 422, refused.body);
+      assert.deepEqual(refused.json().error.details.map((p: { path: string }) => p.path), ['workflows.0.spec.steps[0].agent']);
+      assert.equal((await t.call('GET', '/v1/agents/hello')).statusCode, 404, 'the agent of the same file was not deployed either');
+      write(`agents:\n  - hello.json\n${wf('hello')}`);
+      const ok = await reload();
+      assert.equal(ok.statusCode, 200, ok.body);
+      assert.deepEqual(ok.json().diff.added, ['agents/hello', 'workflows/greeter']);
+      assert.equal((await t.call('DELETE', '/v1/workflows/greeter')).statusCode, 409);
+      write('agents: []\n');
+      assert.deepEqual((await reload()).json().diff.removed, ['workflows/greeter', 'agents/hello']);
+    });
+
+    it('secrets by reference and grants: sealed by the vault, rotated when the value behind the reference changes, never stored outside it', async () => {
+      const value1 = `sk-${randomBytes(16).toString('hex')}`;
+      const value2 = `sk-${randomBytes(16).toString('hex')}`;
+      process.env.CFG_TEST_API_KEY = value1;
+      const text = (grants: string) => `secrets:\n  api_key: env:CFG_TEST_API_KEY\n  other: { value: file:other.txt, description: from a file }\nagents:\n  - hello.json\n${grants}`;
+      writeFileSync(join(file, '..', 'other.txt'), 'other-value\n');
+      write(text('grants:\n  - { secret: nope, agent: hello }\n'));
+      const refused = await reload();
+      assert.equal(refused.statusCode, 422, refused.body);
+      assert.deepEqual(refused.json().error.details.map((p: { path: string }) => p.path), ['grants.0.secret']);
+      assert.equal(await t.engine.secrets.exists(t.tenantId, 'api_key'), false, 'nothing was written');
+      write(text('grants:\n  - { secret: api_key, agent: hello }\n  - { secret: other, agent: hello, endpoint: greet }\n'));
+      const r = await reload();
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json().diff.added, ['secrets/api_key', 'secrets/other', 'agents/hello', 'grants/api_key→hello', 'grants/other→hello/greet']);
+      assert.equal(await t.engine.secrets.readValue({ tenantId: t.tenantId, name: 'api_key' }), value1);
+      assert.equal(await t.engine.secrets.readValue({ tenantId: t.tenantId, name: 'other' }), 'other-value');
+      assert.equal((await t.call('GET', '/v1/secrets/other')).json().description, 'from a file');
+      assert.equal((await t.call('DELETE', '/v1/secrets/api_key')).statusCode, 409);
+      const grantId = (await t.call('GET', '/v1/grants?secret=api_key')).json().data[0].id;
+      assert.equal((await t.call('DELETE', `/v1/grants/${grantId}`)).statusCode, 409);
+      assert.deepEqual((await reload()).json().diff.changed, [], 'the same values: unchanged');
+      process.env.CFG_TEST_API_KEY = value2;
+      const rotated = await reload();
+      assert.deepEqual(rotated.json().diff.changed, ['secrets/api_key'], 'a new value behind the same reference');
+      assert.equal(await t.engine.secrets.readValue({ tenantId: t.tenantId, name: 'api_key' }), value2);
+      const rows = await t.store.db.selectFrom('config_resources').selectAll().where('tenant_id', '=', t.tenantId).execute();
+      assert.ok(rows.length > 0 && !JSON.stringify(rows).includes(value1) && !JSON.stringify(rows).includes(value2) && !JSON.stringify(rows).includes('other-value'));
+      write(text(''));
+      const revoked = await reload();
+      assert.deepEqual(revoked.json().diff.removed, ['grants/other→hello/greet', 'grants/api_key→hello']);
+      assert.deepEqual((await t.call('GET', '/v1/grants?secret=api_key')).json().data, []);
+      write('agents: []\n');
+      assert.deepEqual((await reload()).json().diff.removed, ['agents/hello', 'secrets/other', 'secrets/api_key']);
+      assert.equal(await t.engine.secrets.exists(t.tenantId, 'api_key'), false);
+      delete process.env.CFG_TEST_API_KEY;
+    });
+
+    it('keys by name and role, their values by reference: a new value replaces the key; a role change needs one; a revoked value never comes back', async () => {
+      const k1 = `agd_cfg_${randomBytes(16).toString('hex')}`;
+      const k2 = `agd_cfg_${randomBytes(16).toString('hex')}`;
+      process.env.CFG_TEST_KEY = k1;
+      const keys = (role: string) => `keys:\n  ci:\n    role: ${role}\n    key: env:CFG_TEST_KEY\n  deployer:\n    role: worker\n    agents: [hello]\n    key: env:CFG_TEST_KEY_W\n`;
+      process.env.CFG_TEST_KEY_W = `agd_cfgw_${randomBytes(16).toString('hex')}`;
+      write(keys('developer'));
+      const r = await reload();
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json().diff.added, ['keys/ci', 'keys/deployer']);
+      assert.equal((await t.call('GET', '/v1/agents', { key: k1 })).statusCode, 200);
+      const listed = (await t.call('GET', '/v1/keys')).json().data.find((k: { name: string }) => k.name === 'ci');
+      assert.equal(listed.role, 'developer');
+      assert.equal((await t.call('DELETE', `/v1/keys/${listed.id}`)).statusCode, 409);
+      assert.deepEqual((await reload()).json().diff.unchanged, ['keys/ci', 'keys/deployer']);
+      write(keys('viewer'));
+      const sameValue = await reload();
+      assert.equal(sameValue.statusCode, 422, sameValue.body);
+      assert.deepEqual(sameValue.json().error.details.map((p: { path: string }) => p.path), ['keys.ci']);
+      process.env.CFG_TEST_KEY = k2;
+      const replaced = await reload();
+      assert.deepEqual(replaced.json().diff.changed, ['keys/ci']);
+      assert.equal((await t.call('GET', '/v1/agents', { key: k1 })).statusCode, 401, 'the old key is revoked');
+      assert.equal((await t.call('POST', '/v1/agents', { key: k2, body: HELLO_MANIFEST })).statusCode, 403, 'a viewer now');
+      process.env.CFG_TEST_KEY = k1;
+      const back = await reload();
+      assert.equal(back.statusCode, 422);
+      assert.match(back.json().error.details[0].message, /a revoked key never comes back/);
+      process.env.CFG_TEST_KEY = k2;
+      write('agents: []\n');
+      assert.deepEqual((await reload()).json().diff.removed, ['keys/deployer', 'keys/ci']);
+      assert.equal((await t.call('GET', '/v1/agents', { key: k2 })).statusCode, 401);
+      delete process.env.CFG_TEST_KEY;
+      delete process.env.CFG_TEST_KEY_W;
+    });
+
+    it('only admins of the default tenant may reload', async () => {
+      const dev = await t.keyFor('developer');
+      assert.equal((await t.call('POST', '/v1/reload', { body: {}, key: dev })).statusCode, 403);
+    });
+  });
+}
+
+for (const d of (await dialects()).filter((x) => x.name === 'postgres')) {
+  describe('config file: two nodes applying at once (postgres)', { skip: d.skip }, () => {
+    let db: TestDatabase;
+    const apps: TestApp[] = [];
+    before(async () => {
+      db = await d.create();
+    });
+    after(async () => {
+      for (const a of apps) await a.close();
+      await db?.cleanup();
+    });
+
+    it('one applies, the other then finds everything unchanged: no duplicate webhook, one agent version', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'agentd-cfg2-'));
+      const file = join(dir, 'agentd.yaml');
+      writeFileSync(join(dir, 'hello.json'), JSON.stringify(HELLO_MANIFEST));
+      process.env.CFG_TEST_HOOK_SECRET_N = HOOK_SECRET;
+      writeFileSync(file, 'agents:\n  - hello.json\nwebhooks:\n  ops:\n    url: http://127.0.0.1:9/n\n    events: [run.succeeded]\n    secret: env:CFG_TEST_HOOK_SECRET_N\n');
+      const keyring = Keyring.generate(); // every node has the same master key
+      for (let i = 0; i < 2; i++) apps.push(await startTestApp(db, { configPath: file, keyring, webhooks: { egress: EgressPolicy.parse('127.0.0.1') } }));
+      const [a, b] = await Promise.all(apps.map((t) => t.call('POST', '/v1/reload', { body: {} })));
+      delete process.env.CFG_TEST_HOOK_SECRET_N;
+      assert.equal(a.statusCode, 200, a.body);
+      assert.equal(b.statusCode, 200, b.body);
+      const diffs = [a.json().diff, b.json().diff].sort((x, y) => y.added.length - x.added.length);
+      assert.deepEqual(diffs, [
+        { added: ['agents/hello', 'webhooks/ops'], changed: [], removed: [], unchanged: [] },
+        { added: [], changed: [], removed: [], unchanged: ['agents/hello', 'webhooks/ops'] },
+      ]);
+      assert.equal((await apps[0].call('GET', '/v1/webhooks')).json().data.length, 1);
+      assert.equal((await apps[0].call('GET', '/v1/agents/hello')).json().version, 1);
+    });
+  });
+}
