@@ -4,7 +4,20 @@ export const EventType = {
   runStarted: 'run.started',
   runLog: 'run.log',
   runProgress: 'run.progress',
+  /** Streamed text: data {text}. An LLM run's deltas are coalesced (at most one event per run every 50 ms by default). */
   runOutputDelta: 'run.output.delta',
+  /** An LLM run's streamed reasoning, where the provider sends it: data {text}. */
+  runReasoningDelta: 'run.reasoning.delta',
+  /** An LLM run's completed model step: data {step, text, tool_calls, usage (null: the provider sent none), cost_usd, finish_reason, model}. */
+  runLlmStep: 'run.llm.step',
+  /** A tool call the model made: data {step, tool_call_id, tool, args, args_hash}. Recorded with its step. */
+  runToolCall: 'run.tool_call',
+  /** A tool call's arguments as the model streams them: data {tool_call_id, tool, delta} (coalesced like text). */
+  runToolCallDelta: 'run.tool_call.delta',
+  /** A tool call about to run (after any approval): data {tool_call_id, tool}. One without a result at a crash had its outcome unknown. */
+  runToolStarted: 'run.tool_started',
+  /** A tool call's outcome as the model gets it: data {tool_call_id, tool, ok, output | error}. */
+  runToolResult: 'run.tool_result',
   runWaiting: 'run.waiting',
   runResumed: 'run.resumed',
   runRetrying: 'run.retrying',

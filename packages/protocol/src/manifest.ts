@@ -8,6 +8,9 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from './duration.ts';
 import type { FieldProblem } from './errors.ts';
 import { APPROVAL_TIMEOUT_POLICIES, type AgentManifest, type ApprovalSpec, type EndpointSpec, type RetryPolicy } from './schemas/agents.ts';
+import { DEFAULT_LLM_ENDPOINT, DEFAULT_LLM_INPUT_SCHEMA, validateLlmSpec, type LlmSpec } from './manifest-llm.ts';
+
+export * from './manifest-llm.ts';
 
 export const MANIFEST_API_VERSION = 'agentd.dev/v1';
 export const AGENT_NAME_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
@@ -29,6 +32,9 @@ export interface NormalizedManifest {
   name: string;
   description: string | null;
   endpoints: Record<string, EndpointSpec>;
+  runtime: 'worker' | 'llm';
+  /** For `runtime: llm`: the model loop's settings. */
+  llm: LlmSpec | null;
 }
 
 export type ManifestResult = { ok: true; value: NormalizedManifest } | { ok: false; problems: FieldProblem[] };
@@ -235,22 +241,33 @@ export function validateManifest(raw: unknown, ajv: Ajv2020 = createSchemaCompil
     }
   }
   const endpoints: Record<string, EndpointSpec> = {};
+  let runtime: 'worker' | 'llm' = 'worker';
+  let llm: LlmSpec | null = null;
   if (!isObject(raw.spec)) problems.push({ path: 'spec', message: 'is required and must be an object' });
   else {
-    checkKeys(raw.spec, ['runtime', 'endpoints'], 'spec', problems);
-    if (raw.spec.runtime !== 'worker') problems.push({ path: 'spec.runtime', message: 'must be "worker"' });
-    if (!isObject(raw.spec.endpoints) || Object.keys(raw.spec.endpoints).length === 0) {
+    const isLlm = raw.spec.runtime === 'llm';
+    checkKeys(raw.spec, isLlm ? ['runtime', 'endpoints', 'model', 'instructions', 'tools', 'limits', 'output'] : ['runtime', 'endpoints'], 'spec', problems);
+    if (raw.spec.runtime !== 'worker' && !isLlm) problems.push({ path: 'spec.runtime', message: 'must be "worker" or "llm"' });
+    if (isLlm) {
+      runtime = 'llm';
+      llm = validateLlmSpec(ajv, raw.spec, problems);
+    }
+    // An LLM agent without endpoints takes one: `chat`, its input {"message": "..."}.
+    const declared = isLlm && raw.spec.endpoints === undefined ? { [DEFAULT_LLM_ENDPOINT]: { input: DEFAULT_LLM_INPUT_SCHEMA } } : raw.spec.endpoints;
+    if (!isObject(declared) || Object.keys(declared).length === 0) {
       problems.push({ path: 'spec.endpoints', message: 'must declare at least one endpoint' });
     } else {
-      for (const [ep, body] of Object.entries(raw.spec.endpoints)) {
+      for (const [ep, body] of Object.entries(declared)) {
         const path = `spec.endpoints.${ep}`;
         if (!ENDPOINT_NAME_PATTERN.test(ep)) problems.push({ path, message: 'endpoint names are letters, digits, "_" and "-", starting with a letter' });
         endpoints[ep] = validateEndpoint(ajv, body, path, problems);
+        // limits.timeout is the attempt timeout of each endpoint that sets none of its own.
+        if (llm?.timeout_ms && !(isObject(body) && body.timeout !== undefined)) endpoints[ep].timeout_ms = llm.timeout_ms;
       }
     }
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: { manifest: raw as unknown as AgentManifest, name, description, endpoints } };
+  return { ok: true, value: { manifest: raw as unknown as AgentManifest, name, description, endpoints, runtime, llm } };
 }
 
 export type { ValidateFunction };

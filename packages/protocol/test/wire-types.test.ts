@@ -23,7 +23,7 @@ const typeChecks: true[] = [
   true satisfies Equal<Approval['source'], 'manifest' | 'worker' | 'workflow'>,
   true satisfies Equal<Approval['votes'][number]['decision'], 'approve' | 'reject'>,
   true satisfies Equal<Finding['severity'], FindingSeverity>,
-  true satisfies Equal<Agent['runtime'], 'worker'>,
+  true satisfies Equal<Agent['runtime'], 'worker' | 'llm'>,
   true satisfies Equal<Agent['endpoints'][string]['retry']['max_attempts'], number>,
   true satisfies Equal<NonNullable<Task['secrets_withheld']>['reason'], 'admin_key' | 'all_agents_key'>,
 ];

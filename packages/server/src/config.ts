@@ -74,6 +74,13 @@ export interface ServeConfig {
   models: Record<string, ModelAliasConfig>;
   /** The config file (flag --config) as read at start: applied once the store is open, and again on reload. */
   configFile?: LoadedConfig;
+  /**
+   * The LLM runner (see LlmRunnerOptions): runs looping at once per node (env AGENTD_LLM_CONCURRENCY,
+   * default 100), how often it looks for queued runs (AGENTD_LLM_POLL_INTERVAL, 250ms), the lease
+   * it holds each run by (AGENTD_LLM_LEASE_TTL, 30s: how soon a dead node's runs go on elsewhere),
+   * and the least time between two delta writes of a run (AGENTD_LLM_DELTA_INTERVAL, 50ms).
+   */
+  llm?: { concurrency?: number; pollIntervalMs?: number; leaseTtlMs?: number; deltaIntervalMs?: number };
 }
 
 export interface ServeFlags {
@@ -251,7 +258,26 @@ function resolveSettings(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig
     ...resolveWebhooks(flags, env),
     previousMasterKeys: (env.AGENTD_MASTER_KEY_PREVIOUS ?? '').split(',').filter((k) => k.trim()).map((k, i) => parseKey(k, `AGENTD_MASTER_KEY_PREVIOUS (key ${i + 1})`)),
     models: {},
+    llm: resolveLlm(env),
   };
+}
+
+function resolveLlm(env: NodeJS.ProcessEnv): NonNullable<ServeConfig['llm']> {
+  const out: NonNullable<ServeConfig['llm']> = {};
+  if (env.AGENTD_LLM_CONCURRENCY !== undefined) {
+    const n = Number(env.AGENTD_LLM_CONCURRENCY);
+    if (!Number.isInteger(n) || n < 1) fail('AGENTD_LLM_CONCURRENCY must be a positive integer');
+    out.concurrency = n;
+  }
+  const poll = durationOption(env.AGENTD_LLM_POLL_INTERVAL, 'AGENTD_LLM_POLL_INTERVAL', 10);
+  if (poll === 0) fail('AGENTD_LLM_POLL_INTERVAL must be at least 10 ms');
+  if (poll !== undefined) out.pollIntervalMs = poll;
+  const ttl = durationOption(env.AGENTD_LLM_LEASE_TTL, 'AGENTD_LLM_LEASE_TTL', 1000);
+  if (ttl === 0) fail('AGENTD_LLM_LEASE_TTL must be at least 1000 ms');
+  if (ttl !== undefined) out.leaseTtlMs = ttl;
+  const delta = durationOption(env.AGENTD_LLM_DELTA_INTERVAL, 'AGENTD_LLM_DELTA_INTERVAL', 0);
+  if (delta !== undefined) out.deltaIntervalMs = delta;
+  return out;
 }
 
 /** What `agentd config validate` says about a file. */

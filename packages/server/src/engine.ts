@@ -23,9 +23,11 @@ import { WorkflowDriver, WorkflowRetrier, WorkflowService, WorkflowStarter } fro
 import { SignalService } from './signals/index.ts';
 import { StepService } from './steps/index.ts';
 import { EgressClient, EgressPolicy, type Resolver } from './egress/index.ts';
+import { LlmRunner, type LlmRunnerOptions, type UsagePort } from './llm/index.ts';
+import type { ToolFactory } from './tools/index.ts';
 import { SessionService } from './sessions/index.ts';
 import { ModelAliases } from './models/index.ts';
-import { UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
+import { UsageLoopPort, UsageService, type ModelRateLimiterOptions } from './usage/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { ManagedResources } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
@@ -91,6 +93,18 @@ export interface Engine {
   tools: OutboundTools;
   /** Resources the config file manages (config_resources): reload diffs them, the API refuses writes to them. */
   configResources: ManagedResources;
+  /** Leases and runs `runtime: llm` agents' runs on this node; started by the server (`start()`), stopped with it. */
+  llm: LlmRunner;
+}
+
+/** The LLM runtime's seams and settings (see llm/). */
+export interface LlmEngineOptions extends LlmRunnerOptions {
+  /** Budgets and usage recording; default the usage module's UsageLoopPort (run, agent and tenant budgets, rpm/tpm). */
+  usage?: UsagePort;
+  /** The runners of http_fetch and mcp_server tool entries; default the engine's OutboundTools. */
+  tools?: ToolFactory;
+  /** At most one run.output.delta event per run per this many ms. Default 50. */
+  deltaIntervalMs?: number;
 }
 
 /** Outbound webhooks: the egress policy, retries and timeouts (see webhooks/, egress/). */
@@ -134,6 +148,8 @@ export function createEngine(opts: {
   modelRateLimits?: Pick<ModelRateLimiterOptions, 'maxWaitMs' | 'sleep'>;
   /** Default caps of a tool call (bytes of a reply, time); default 1 MiB and 30 s. */
   tools?: { caps?: Partial<ToolCaps> };
+  /** The LLM runner's settings and seams (tests replace the usage port or the tool factory). */
+  llm?: LlmEngineOptions;
 }): Engine {
   const { store, clock } = opts;
   const models = opts.models ?? {};
@@ -165,6 +181,16 @@ export function createEngine(opts: {
   const enqueuer = new WebhookEnqueuer({ store, maxAttempts: () => retrySchedule.length + 1, onQueued: () => webhookDelivery.queued() });
   // Deliveries are queued in the transaction of their events (one hook per store: a second engine replaces it).
   store.writer.setEventHook('webhooks', enqueuer.hook);
+  const calls = new CallService({ store, runs, leases, limits: opts.calls });
+  const usage = new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits });
+  const llmOpts = opts.llm ?? {};
+  const llm = new LlmRunner({
+    store,
+    agents,
+    leases,
+    ...llmOpts,
+    loop: { store, agents, calls, approvals, secrets, models: modelAliases, usage: llmOpts.usage ?? new UsageLoopPort({ store, usage }), tools: llmOpts.tools ?? tools, deltaIntervalMs: llmOpts.deltaIntervalMs ?? 50 },
+  });
   return {
     store,
     clock,
@@ -172,7 +198,7 @@ export function createEngine(opts: {
     keys: new KeyService(store, clock),
     agents,
     runs,
-    calls: new CallService({ store, runs, leases, limits: opts.calls }),
+    calls,
     leases,
     events: new EventService(store),
     findings: new FindingService(store),
@@ -197,9 +223,10 @@ export function createEngine(opts: {
     sessions,
     modelAliases,
     models,
-    usage: new UsageService({ store, clock, aliases: modelAliases, rateLimits: opts.modelRateLimits }),
+    usage,
     mcpServers,
     tools,
     configResources: new ManagedResources(store),
+    llm,
   };
 }

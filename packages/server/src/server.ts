@@ -63,6 +63,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     keyring,
     calls: config.orchestration,
     sweep: { batchSize: config.sweepBatchSize, passLimit: config.sweepPassLimit },
+    llm: config.llm,
     sessions: { idleTtlMs: config.sessionIdleTtlMs },
     webhooks: { egress: config.egress, retrySchedule: config.webhookRetrySchedule, timeoutMs: config.webhookTimeoutMs, pollIntervalMs: config.webhookPollIntervalMs },
     models: config.models,
@@ -91,6 +92,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   engine.sweeper.start(config.sweepIntervalMs);
   engine.scheduleTicker.start(config.scheduleIntervalMs);
   engine.webhookDelivery.start();
+  engine.llm.start();
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
@@ -104,6 +106,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
     configFile,
     close: () =>
       (closing ??= (async () => {
+        await engine.llm.stop();
         await app.close();
         await engine.sweeper.stop();
         await engine.scheduleTicker.stop();

@@ -109,7 +109,7 @@ for (const d of await dialects()) {
       const now = Date.now();
       const spec = { input: { $ref: 'urn:example:elsewhere' }, output: {}, timeout_ms: 1000, retry: { max_attempts: 1, initial_interval_ms: 1000, backoff_coefficient: 2, max_interval_ms: 1000, jitter: 0, non_retryable_types: [] } };
       await t.store.db.insertInto('agent_versions').values({ tenant_id: t.tenantId, agent: 'legacy', version: 1, manifest: JSON.stringify(manifest('legacy', {})), endpoints: JSON.stringify({ greet: spec }), created_at: now }).execute();
-      await t.store.db.insertInto('agents').values({ tenant_id: t.tenantId, name: 'legacy', latest_version: 1, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null }).execute();
+      await t.store.db.insertInto('agents').values({ tenant_id: t.tenantId, name: 'legacy', latest_version: 1, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null, runtime: 'worker' }).execute();
       const r = await run('legacy', {});
       assert.equal(r.statusCode, 422, r.body);
       assert.equal(r.json().error.code, 'MANIFEST_INVALID');

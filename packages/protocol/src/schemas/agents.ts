@@ -50,19 +50,34 @@ export type EndpointSpec = Static<typeof EndpointSpec>;
 export const AgentEndpoint = Type.Object({ ...endpointFields, enabled: Type.Boolean() });
 export type AgentEndpoint = Static<typeof AgentEndpoint>;
 
+export const AGENT_RUNTIMES = ['worker', 'llm'] as const;
+/** `worker`: runs are leased by workers; `llm`: the server runs a model loop with tools. */
+export const AgentRuntime = OneOf(AGENT_RUNTIMES);
+export type AgentRuntime = Static<typeof AgentRuntime>;
+
 /** A manifest as deployed (the parser refuses any other field). */
 export const AgentManifest = Type.Object({
   apiVersion: Type.String(),
   kind: Type.Literal('Agent'),
   metadata: Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), labels: Type.Optional(Type.Record(Type.String(), Type.String())) }),
-  spec: Type.Object({ runtime: Type.Literal('worker'), endpoints: Type.Record(Type.String(), Type.Unknown()) }),
+  spec: Type.Object({
+    runtime: AgentRuntime,
+    /** Absent on an LLM agent that takes the default `chat` endpoint. */
+    endpoints: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    // runtime: llm (see the README's "LLM agents")
+    model: Type.Optional(Type.String({ description: 'runtime llm: a model alias of the server config.' })),
+    instructions: Type.Optional(Type.String()),
+    tools: Type.Optional(Type.Array(Type.Unknown())),
+    limits: Type.Optional(Type.Unknown()),
+    output: Type.Optional(Type.Unknown({ description: 'runtime llm: a JSON Schema of the final answer.' })),
+  }),
 });
 export type AgentManifest = Static<typeof AgentManifest>;
 
 export const Agent = Type.Object({
   name: Type.String(),
   description: Nullable(Type.String()),
-  runtime: Type.Literal('worker'),
+  runtime: AgentRuntime,
   version: Type.Integer(),
   endpoints: Type.Record(Type.String(), AgentEndpoint),
   manifest: AgentManifest,

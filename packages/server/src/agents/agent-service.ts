@@ -33,7 +33,7 @@ function toAgent(agent: AgentsTable, version: AgentVersionsTable, wire: WireForm
   return {
     name: agent.name,
     description: manifest.metadata.description ?? null,
-    runtime: 'worker',
+    runtime: manifest.spec.runtime === 'llm' ? 'llm' : 'worker',
     version: version.version,
     endpoints,
     manifest,
@@ -84,7 +84,7 @@ export class AgentService {
     const { record } = opts;
     const result = validateManifest(raw); // a fresh compiler: user schemas may reuse an $id
     if (!result.ok) throw new DomainError('MANIFEST_INVALID', 'the manifest is invalid', result.problems);
-    const { name, manifest, endpoints } = result.value;
+    const { name, manifest, endpoints, runtime } = result.value;
     this.#forget(tenantId, name);
     const deployed = await this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
@@ -109,15 +109,15 @@ export class AgentService {
       if (existing) {
         // A redeploy after delete starts with every endpoint enabled again.
         const disabled = existing.deleted_at === null ? existing.disabled_endpoints : '[]';
-        agentRow = { ...existing, latest_version: version, disabled_endpoints: disabled, updated_at: now, deleted_at: null };
+        agentRow = { ...existing, latest_version: version, disabled_endpoints: disabled, updated_at: now, deleted_at: null, runtime };
         await trx
           .updateTable('agents')
-          .set({ latest_version: version, disabled_endpoints: disabled, updated_at: now, deleted_at: null })
+          .set({ latest_version: version, disabled_endpoints: disabled, updated_at: now, deleted_at: null, runtime })
           .where('tenant_id', '=', tenantId)
           .where('name', '=', name)
           .execute();
       } else {
-        agentRow = { tenant_id: tenantId, name, latest_version: version, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null };
+        agentRow = { tenant_id: tenantId, name, latest_version: version, disabled_endpoints: '[]', created_at: now, updated_at: now, deleted_at: null, runtime };
         await trx.insertInto('agents').values(agentRow).execute();
       }
       const agent = toAgent(agentRow, versionRow, this.#store.wire);
@@ -175,6 +175,16 @@ export class AgentService {
     const entry: CachedVersion = { row, endpoints: new Map(Object.entries(JSON.parse(row.endpoints) as Record<string, EndpointSpec>)) };
     this.#versions.set(key, entry);
     return entry;
+  }
+
+  /** The runtime of the agent's latest version (`worker`, `llm`), or null for no such agent. Cached like every agent row. */
+  async runtimeOf(tenantId: string, name: string): Promise<string | null> {
+    try {
+      return (await this.#agentRow(tenantId, name)).runtime;
+    } catch (err) {
+      if (err instanceof DomainError && err.code === 'AGENT_NOT_FOUND') return null;
+      throw err;
+    }
   }
 
   async get(tenantId: string, name: string): Promise<Agent> {

@@ -2,13 +2,38 @@ import type { Run, RunEvent } from '@agentd/sdk';
 import { ExitCode } from './cli-errors.ts';
 import { formatEventLine, formatRunSummary, out, printJson, printJsonLine } from './output-format.ts';
 
-/** Prints each event as it arrives: a readable line, or (with json) one JSON object per line. */
-export async function printEventStream(events: AsyncIterable<RunEvent>, json: boolean): Promise<void> {
+/**
+ * Prints each event as it arrives: a readable line, or (with json) one JSON object per line.
+ * `streamText` (an LLM agent's run, text mode): the model's text is written as it streams, tool
+ * calls and results as short lines, the loop's bookkeeping events left out.
+ */
+export async function printEventStream(events: AsyncIterable<RunEvent>, json: boolean, opts: { streamText?: boolean } = {}): Promise<void> {
+  let midLine = false;
+  const line = (text: string) => {
+    if (midLine) process.stdout.write('\n');
+    midLine = false;
+    out(text);
+  };
   for await (const event of events) {
     if (json) printJsonLine(event);
-    else out(formatEventLine(event));
+    else if (!opts.streamText) out(formatEventLine(event));
+    else {
+      const data = (event.data ?? {}) as Record<string, unknown>;
+      if (event.type === 'run.output.delta' && typeof data.text === 'string') {
+        process.stdout.write(data.text);
+        midLine = !data.text.endsWith('\n');
+      } else if (event.type === 'run.tool_call') line(`→ ${String(data.tool)}(${JSON.stringify(data.args ?? {})})`);
+      else if (event.type === 'run.tool_result') line(`← ${String(data.tool)}: ${JSON.stringify(data.ok ? data.output : data.error)}`);
+      else if (event.type === 'approval.requested') line(`… waiting for approval ${String(data.approval_id)} (agentd approvals approve ${String(data.approval_id)})`);
+      else if (LLM_BOOKKEEPING.has(event.type)) continue;
+      else line(formatEventLine(event));
+    }
   }
+  if (midLine) process.stdout.write('\n');
 }
+
+/** Events of an LLM run that --follow leaves out in text mode (the step records, reasoning). */
+const LLM_BOOKKEEPING: ReadonlySet<string> = new Set(['run.llm.step', 'run.tool_started', 'run.reasoning.delta', 'run.tool_call.delta', 'run.resumed', 'run.waiting', 'approval.decided']);
 
 /** Prints a run that has ended and returns the exit code it stands for. */
 export function printFinalRun(run: Run, format: 'json' | 'json-line' | 'text'): ExitCode {

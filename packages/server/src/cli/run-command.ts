@@ -22,6 +22,7 @@ Examples:
   $ agentd run hello/greet --input '{"name":"Ada"}'           print the new run's id
   $ agentd run hello --input @input.json --wait               wait, then print the output
   $ agentd run hello/greet --input '{"name":"Ada"}' --follow  print events as they happen
+  $ agentd run assistant --input "What is agentd?" --follow  an LLM agent: its text as it streams
   $ echo '{"name":"Ada"}' | agentd run hello --input @- --wait --json
 
 Exit codes: 0 done (with --wait/--follow: the run succeeded), 1 an error, or the run
@@ -45,10 +46,23 @@ export function registerRunCommand(program: Command): void {
 }
 
 async function runAgent(client: Agentd, target: string, flags: RunFlags): Promise<ExitCode | void> {
-  // Arguments first: a mistake in them is found without a request, and with exit code 2.
-  const input = parseJsonArgument(flags.input, '--input');
+  // Arguments first: a mistake in them is found without a request, and with exit code 2. Text
+  // that is not JSON is a message for an LLM agent (`--input "hello"`), checked once the agent is known.
+  const text = flags.input !== undefined && !flags.input.startsWith('@') ? flags.input : undefined;
+  let input: unknown;
+  let notJson: UsageError | null = null;
+  try {
+    input = parseJsonArgument(flags.input, '--input');
+  } catch (err) {
+    if (!(err instanceof UsageError) || text === undefined) throw err;
+    notJson = err;
+  }
   const metadata = flags.metadata === undefined ? undefined : parseJsonObjectArgument(flags.metadata, '--metadata');
-  const { agent, endpoint } = await resolveTarget(client, target);
+  const { agent, endpoint, runtime } = await resolveTarget(client, target, { needRuntime: notJson !== null || !!flags.follow });
+  if (notJson) {
+    if (runtime !== 'llm') throw notJson;
+    input = { message: text };
+  } else if (runtime === 'llm' && typeof input === 'string') input = { message: input };
   const params: RunCreateParams = { agent, endpoint, input, metadata, priority: flags.priority };
   const requestOptions = { idempotencyKey: flags.idempotencyKey };
 
@@ -56,7 +70,7 @@ async function runAgent(client: Agentd, target: string, flags: RunFlags): Promis
     const run = await client.runs.create(params, requestOptions);
     const stop = explainInterrupt(() => `stopped following; run ${run.id} goes on (agentd runs get ${run.id})`);
     try {
-      await printEventStream(client.runs.events(run.id), !!flags.json);
+      await printEventStream(client.runs.events(run.id), !!flags.json, { streamText: runtime === 'llm' });
       return printFinalRun(await client.runs.retrieve(run.id), flags.json ? 'json-line' : 'text');
     } finally {
       stop();
@@ -79,15 +93,16 @@ async function runAgent(client: Agentd, target: string, flags: RunFlags): Promis
  * `agent/endpoint` as given; a bare `agent` means its only endpoint. With several there is no
  * safe guess, so the error lists them.
  */
-async function resolveTarget(client: Agentd, target: string): Promise<{ agent: string; endpoint: string }> {
+async function resolveTarget(client: Agentd, target: string, opts: { needRuntime: boolean }): Promise<{ agent: string; endpoint: string; runtime: string | null }> {
   const slash = target.indexOf('/');
   if (slash >= 0) {
     const agent = target.slice(0, slash);
     const endpoint = target.slice(slash + 1);
     if (!agent || !endpoint) throw new UsageError(`expected <agent>/<endpoint>, got ${JSON.stringify(target)}`);
-    return { agent, endpoint };
+    return { agent, endpoint, runtime: opts.needRuntime ? (await client.agents.retrieve(agent)).runtime : null };
   }
-  const names = Object.keys((await client.agents.retrieve(target)).endpoints);
-  if (names.length === 1) return { agent: target, endpoint: names[0] };
+  const found = await client.agents.retrieve(target);
+  const names = Object.keys(found.endpoints);
+  if (names.length === 1) return { agent: target, endpoint: names[0], runtime: found.runtime };
   throw new UsageError(`agent ${target} has ${names.length} endpoints (${names.join(', ')}); name one: agentd run ${target}/<endpoint>`);
 }

@@ -63,6 +63,7 @@ export function workerRoutes(app: RouteApp, { engine, config }: AppDeps): void {
     async (request, reply) => {
       const { body } = request;
       assertMayServe(principalOf(request), body.agent);
+      await refuseLlmAgent(engine, tenantOf(request), body.agent);
       const abort = new AbortController();
       // The client hung up: stop waiting so its slot is not leased to nobody.
       reply.raw.once('close', () => abort.abort());
@@ -163,6 +164,7 @@ export function workerRoutes(app: RouteApp, { engine, config }: AppDeps): void {
       const { body } = request;
       const principal = principalOf(request);
       if (body.lease) assertMayServe(principal, body.lease.agent);
+      if (body.lease) await refuseLlmAgent(engine, tenantOf(request), body.lease.agent);
       const all: Completion[] = body.results.map((r) => ('error' in r ? { lease_id: r.lease_id, error: normaliseFailure(r.error) } : { lease_id: r.lease_id, output: r.output }));
       const tenantId = tenantOf(request);
       const { items, refused } = await withinScope(leaseAgents, principal, tenantId, all);
@@ -214,4 +216,10 @@ function merged(all: Completion[], refused: Map<number, BatchResult>, results: B
   if (refused.size === 0) return results;
   let next = 0;
   return all.map((_, i) => refused.get(i) ?? results[next++]);
+}
+
+/** The server runs `runtime: llm` agents' runs itself (llm/): a worker leasing one would take a run from its loop. */
+async function refuseLlmAgent(engine: AppDeps['engine'], tenantId: string, agent: string): Promise<void> {
+  if ((await engine.agents.runtimeOf(tenantId, agent)) !== 'llm') return;
+  throw new DomainError('VALIDATION_ERROR', `agent ${agent} is runtime: llm: the server runs its runs, no worker may lease them`, [{ path: 'agent', message: 'is an LLM agent' }]);
 }

@@ -53,13 +53,13 @@ export function applyContextPolicy<M extends { role: string }>(messages: readonl
 
 /**
  * A message's content as text for a model: a string as it is; an LLM agent's output object by
- * its `text` (or `answer`, `content`) field; anything else as JSON.
+ * its `text` (or `answer`, `content`, or an LLM chat input's `message`) field; anything else as JSON.
  */
 export function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
   if (content !== null && typeof content === 'object' && !Array.isArray(content)) {
     const o = content as Record<string, unknown>;
-    for (const k of ['text', 'answer', 'content']) if (typeof o[k] === 'string') return o[k];
+    for (const k of ['text', 'answer', 'content', 'message']) if (typeof o[k] === 'string') return o[k];
   }
   return JSON.stringify(content);
 }

@@ -38,6 +38,8 @@ export interface AgentsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** The runtime of the latest version: `worker` or `llm`. */
+  runtime: string;
 }
 
 export interface AgentVersionsTable {

@@ -4,3 +4,4 @@ export { argsValidator, capSignal, DEFAULT_TOOL_CAPS, outcomeOfError, redact, to
 export type { ToolCaps } from './tool-caps.ts';
 export { httpFetchTool } from './http-fetch-tool.ts';
 export type { HttpFetchToolOptions, SecretHeader } from './http-fetch-tool.ts';
+export type { ToolFactory, ToolFactoryRequest } from './tool-factory.ts';

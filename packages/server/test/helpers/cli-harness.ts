@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agentd } from '@agentd/sdk';
 import { silentLogger, Worker } from '@agentd/sdk/worker';
-import { resolveServeConfig } from '../../src/config.ts';
+import { resolveServeConfig, type ServeConfig } from '../../src/config.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
@@ -84,10 +84,11 @@ async function assertNoLeakedHandles(): Promise<void> {
   assert.deepEqual(leaky(), [], 'leaked handles');
 }
 
-export async function startCliHarness(): Promise<CliHarness> {
+/** `serve`: settings over the defaults (model aliases, …). */
+export async function startCliHarness(opts: { serve?: Partial<ServeConfig> } = {}): Promise<CliHarness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'agentd-cli-data-'));
   const workDir = await mkdtemp(join(tmpdir(), 'agentd-cli-work-'));
-  const server = await startServer(resolveServeConfig({ port: '0', host: '127.0.0.1', dataDir, logLevel: 'silent' }, { AGENTD_CHECK_TENANT_SCOPE: '1' }), () => {});
+  const server = await startServer({ ...resolveServeConfig({ port: '0', host: '127.0.0.1', dataDir, logLevel: 'silent' }, { AGENTD_CHECK_TENANT_SCOPE: '1' }), ...opts.serve }, () => {});
   const adminKey = (await readFile(join(dataDir, 'admin.key'), 'utf8')).trim();
   await writeFile(join(workDir, 'idle.json'), JSON.stringify(IDLE_MANIFEST));
   const children = new Set<ChildProcess>();

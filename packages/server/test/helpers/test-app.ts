@@ -4,7 +4,7 @@ import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { buildApp } from '../../src/app.ts';
 import type { ApiConfig } from '../../src/index.ts';
 import { ManualClock, systemClock, type Clock } from '../../src/core/clock.ts';
-import { createEngine, type Engine, type WebhookEngineOptions } from '../../src/engine.ts';
+import { createEngine, type Engine, type LlmEngineOptions, type WebhookEngineOptions } from '../../src/engine.ts';
 import type { CallLimits } from '../../src/calls/index.ts';
 import type { ToolCaps } from '../../src/tools/index.ts';
 import { Keyring } from '../../src/secrets/master-key.ts';
@@ -47,11 +47,11 @@ export const HELLO_MANIFEST = {
 
 export async function startTestApp(
   db: TestDatabase,
-  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits>; models?: Record<string, ModelAliasConfig>; tools?: { caps?: Partial<ToolCaps> }; configPath?: string } = {},
+  opts: { clock?: Clock; config?: Partial<ApiConfig>; random?: () => number; keyring?: Keyring; store?: Partial<StoreOptions>; webhooks?: WebhookEngineOptions; calls?: Partial<CallLimits>; models?: Record<string, ModelAliasConfig>; tools?: { caps?: Partial<ToolCaps> }; configPath?: string; llm?: LlmEngineOptions } = {},
 ): Promise<TestApp> {
   const clock = opts.clock ?? systemClock;
   const store = await db.open(() => clock.now(), opts.store);
-  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls, models: opts.models, tools: opts.tools });
+  const engine = createEngine({ store, clock, random: opts.random, keyring: opts.keyring ?? Keyring.generate(), webhooks: opts.webhooks, calls: opts.calls, models: opts.models, tools: opts.tools, llm: opts.llm });
   // A config file as `serve --config` has one, not applied yet: tests call `reload()` (its first apply).
   const loaded = opts.configPath ? loadConfigFile(opts.configPath) : undefined;
   const configFile = opts.configPath ? new ConfigReloader({ engine, path: opts.configPath, started: loaded?.ok ? loaded.config.server : {} }) : undefined;
@@ -78,6 +78,7 @@ export async function startTestApp(
       return `http://127.0.0.1:${typeof a === 'object' && a ? a.port : 0}`;
     },
     close: async () => {
+      await engine.llm.stop();
       await app.close();
       await engine.sweeper.stop();
       await engine.webhookDelivery.stop();

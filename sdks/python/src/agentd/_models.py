@@ -93,8 +93,15 @@ class AgentManifestMetadata(_Model):
 
 
 class AgentManifestSpec(_Model):
-    runtime: Literal["worker"]
-    endpoints: dict[str, Any]
+    runtime: Literal["worker", "llm"]
+    endpoints: dict[str, Any] | None = None
+    model: str | None = None
+    "runtime llm: a model alias of the server config."
+    instructions: str | None = None
+    tools: list[Any] | None = None
+    limits: Any | None = None
+    output: Any | None = None
+    "runtime llm: a JSON Schema of the final answer."
 
 
 class AgentManifest(_Model):
@@ -107,7 +114,7 @@ class AgentManifest(_Model):
 class Agent(_Model):
     name: str
     description: str | None
-    runtime: Literal["worker"]
+    runtime: Literal["worker", "llm"]
     version: int
     endpoints: dict[str, AgentEndpointsValue]
     manifest: AgentManifest

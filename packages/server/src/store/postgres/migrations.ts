@@ -385,4 +385,14 @@ CREATE UNIQUE INDEX config_resources_resource ON config_resources (tenant_id, se
 `,
   },
   { id: 18, name: 'sessions', sql: POSTGRES_SESSIONS },
+  {
+    id: 19,
+    name: 'llm-agents',
+    // Which runtime an agent's latest version has: the LLM runner of every node lists the
+    // agents it serves (runtime 'llm', across tenants) by the partial index agents_llm.
+    sql: `
+ALTER TABLE agents ADD COLUMN runtime TEXT NOT NULL DEFAULT 'worker';
+CREATE INDEX agents_llm ON agents (tenant_id, name) WHERE runtime = 'llm';
+`,
+  },
 ];

@@ -1,0 +1,49 @@
+import { isTerminal, type RunStatus } from '@agentd/protocol';
+import { toolName, type LlmToolSpec } from '@agentd/protocol/manifest';
+import type { AgentService } from '../agents/index.ts';
+import type { CallService } from '../calls/index.ts';
+import { DomainError } from '../core/index.ts';
+import type { ToolRunner } from '../tools/index.ts';
+import type { LlmLease } from './llm-lease.ts';
+
+/** How long one long-poll on a child waits before asking again. */
+const CHILD_POLL_MS = 30_000;
+
+/**
+ * An agent endpoint as a tool: each call is a child run made through the loop's lease, with call
+ * key `tool:<tool call id>`, so a call retried after a crash finds the child it made before
+ * (idempotent by its key) and never makes a second one. The arguments are the child's input; its
+ * output is the tool's result.
+ */
+export async function agentTool(deps: { agents: AgentService; calls: CallService }, lease: LlmLease, entry: Extract<LlmToolSpec, { kind: 'agent' }>): Promise<ToolRunner> {
+  const target = await deps.agents.resolveLatest(lease.tenantId, entry.agent, entry.endpoint).catch((err: unknown) => {
+    if (err instanceof DomainError) throw new DomainError(err.code, `tool ${toolName(entry)}: ${err.message}`);
+    throw err;
+  });
+  const input = target.spec.input;
+  const schema = input && typeof input === 'object' && Object.keys(input).length > 0 ? (input as Record<string, unknown>) : { type: 'object' };
+  return {
+    spec: {
+      name: toolName(entry),
+      description: entry.description ?? target.spec.description ?? `Runs agent ${entry.agent}, endpoint ${entry.endpoint}.`,
+      inputSchema: schema,
+      idempotent: true,
+    },
+    async call(req) {
+      const key = `tool:${req.toolCallId}`;
+      try {
+        let { run } = await deps.calls.call(req.tenantId, lease.leaseId, { agent: entry.agent, endpoint: entry.endpoint, input: req.args, key });
+        while (!isTerminal(run.status as RunStatus)) {
+          req.signal.throwIfAborted();
+          run = await deps.calls.wait({ tenantId: req.tenantId, leaseId: lease.leaseId, key, waitMs: CHILD_POLL_MS, signal: req.signal });
+        }
+        if (run.status === 'succeeded') return { ok: true, output: run.output };
+        return { ok: false, error: { code: `child_${run.status}`, message: run.error?.message ?? `the ${entry.agent} run ${run.id} ended ${run.status}` } };
+      } catch (err) {
+        // A refusal of the call itself (input invalid, caps reached) is the model's to hear; a lost lease is not.
+        if (err instanceof DomainError && err.code !== 'LEASE_LOST' && err.code !== 'LEASE_NOT_FOUND') return { ok: false, error: { code: err.code.toLowerCase(), message: err.message } };
+        throw err;
+      }
+    },
+  };
+}
