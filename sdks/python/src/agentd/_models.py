@@ -500,6 +500,62 @@ class ScheduleFire(_Model):
     recorded_at: str
 
 
+class Webhook(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+
+
+class WebhookWithSecret(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+    secret: str
+    "The signing secret (`whsec_` + base64), shown once: in this answer only."
+
+
+class WebhookDeleted(_Model):
+    id: str
+    deleted: Literal[True]
+
+
+class WebhookDelivery(_Model):
+    id: str
+    "Also the `webhook-id` header, the same on every attempt: receivers deduplicate on it."
+    webhook_id: str
+    event_id: str
+    event_type: str
+    run_id: str
+    seq: int
+    status: Literal["pending", "succeeded", "failed"]
+    "`failed`: given up after the last retry (or a manual redelivery that failed)."
+    attempts: int
+    next_attempt_at: str | None
+    last_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None
+
+
 class Health(_Model):
     status: Literal["ok"]
 
@@ -841,23 +897,6 @@ class PostSessionsByIdForkBody(_Model):
     metadata: dict[str, Any] | None = None
 
 
-class PostWebhooksResponse(_Model):
-    id: str
-    url: str
-    events: list[str]
-    agents: list[str] | None
-    description: str | None
-    status: Literal["active", "failing"]
-    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
-    failing_since: str | None
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
-    secret: str
-    "The signing secret (`whsec_` + base64), shown once: in this answer only."
-
-
 class PostWebhooksBody(_Model):
     url: str
     "http or https; checked against the egress policy now and on every connection."
@@ -865,21 +904,6 @@ class PostWebhooksBody(_Model):
     "Event types (`run.succeeded`), prefix patterns (`run.*`) or `*`."
     agents: list[str] | None = None
     description: str | None = None
-
-
-class GetWebhooksItem(_Model):
-    id: str
-    url: str
-    events: list[str]
-    agents: list[str] | None
-    description: str | None
-    status: Literal["active", "failing"]
-    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
-    failing_since: str | None
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
 
 
 class PatchWebhooksByIdBody(_Model):
@@ -893,33 +917,9 @@ class PatchWebhooksByIdBody(_Model):
     description: str | None = None
 
 
-class DeleteWebhooksByIdResponse(_Model):
-    id: str
-    deleted: Literal[True]
-
-
 class PostWebhooksByIdRotateSecretBody(_Model):
     overlap_seconds: int | None = None
     "How long deliveries carry a signature by the old secret beside the new one. Default 86400 (24 h); 0 drops it at once."
-
-
-class GetWebhooksByIdDeliveriesItem(_Model):
-    id: str
-    "Also the `webhook-id` header, the same on every attempt: receivers deduplicate on it."
-    webhook_id: str
-    event_id: str
-    event_type: str
-    run_id: str
-    seq: int
-    status: Literal["pending", "succeeded", "failed"]
-    "`failed`: given up after the last retry (or a manual redelivery that failed)."
-    attempts: int
-    next_attempt_at: str | None
-    last_attempt_at: str | None
-    last_status_code: int | None
-    last_error: str | None
-    created_at: str
-    delivered_at: str | None
 
 
 class PostTriggersResponseMapping(_Model):
@@ -1225,7 +1225,6 @@ __all__ = [
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
     "DeleteMcpServersByNameResponse",
-    "DeleteWebhooksByIdResponse",
     "ErrorBody",
     "ErrorDetail",
     "Finding",
@@ -1245,8 +1244,6 @@ __all__ = [
     "GetUsageResponse",
     "GetUsageResponseDataItem",
     "GetUsageResponseTotals",
-    "GetWebhooksByIdDeliveriesItem",
-    "GetWebhooksItem",
     "Grant",
     "Health",
     "HeartbeatResult",
@@ -1301,7 +1298,6 @@ __all__ = [
     "PostTriggersResponseRateLimit",
     "PostWebhooksBody",
     "PostWebhooksByIdRotateSecretBody",
-    "PostWebhooksResponse",
     "PostWorkerCompleteBody",
     "PostWorkerCompleteBodyLease",
     "PostWorkerCompleteBodyResultsItem",
@@ -1340,6 +1336,10 @@ __all__ = [
     "TaskSecretsWithheld",
     "TaskSession",
     "TaskSessionMessagesItem",
+    "Webhook",
+    "WebhookDeleted",
+    "WebhookDelivery",
+    "WebhookWithSecret",
     "Workflow",
     "WorkflowDeleted",
     "WorkflowStepsItem",
