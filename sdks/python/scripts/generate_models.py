@@ -70,10 +70,24 @@ NAMES: list[tuple[str, str, str]] = [
     ("get", "/v1/sessions/{id}/messages", "SessionMessage"),
     ("post", "/v1/sessions/{id}/messages", "SessionMessageAccepted"),
     ("delete", "/v1/sessions/{id}", "SessionDeleted"),
+    ("get", "/v1/health/ready", "Readiness"),
+    ("get", "/v1/approval-links/{token}", "ApprovalLinkView"),
+    ("get", "/v1/triggers/{id}", "Trigger"),
+    ("post", "/v1/triggers", "TriggerWithSecret"),
+    ("delete", "/v1/triggers/{id}", "TriggerDeleted"),
+    ("get", "/v1/triggers/{id}/deliveries", "TriggerDelivery"),
+    ("post", "/v1/reload", "ReloadResult"),
+    ("get", "/v1/models", "ModelList"),
+    ("get", "/v1/usage", "UsageReport"),
+    ("get", "/v1/budgets", "BudgetList"),
+    ("put", "/v1/budgets", "BudgetPutResult"),
+    ("get", "/v1/mcp-servers/{name}", "McpServer"),
+    ("delete", "/v1/mcp-servers/{name}", "McpServerDeleted"),
 ]
 
 # Nested objects worth a name of their own (default: parent + field + "Item").
-RENAMES = {"LeaseResponseTasksItem": "Task", "RunError": "RunFailure", "ErrorBodyError": "ErrorDetail"}
+RENAMES = {"LeaseResponseTasksItem": "Task", "RunError": "RunFailure", "ErrorBodyError": "ErrorDetail", "ModelListDataItem": "ModelInfo",
+           "BudgetListDataItem": "Budget", "UsageReportDataItem": "UsageRow", "UsageReportTotals": "UsageTotals"}
 
 # Names BaseModel already uses; a field so named gets a trailing underscore and an alias.
 RESERVED = {"model_config", "model_fields", "schema", "json", "dict", "copy", "validate", "construct", "fields"}

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agentd import Agentd, AsyncAgentd, NotFoundError, UnprocessableEntityError
+from agentd.types import ScheduleTarget
 
 
 def greeter(client: Agentd) -> str:
@@ -24,7 +25,7 @@ def test_schedule_life(client: Agentd) -> None:
     sid = "py-" + uuid.uuid4().hex[:8]
     s = client.schedules.create(id=sid, cron="0 3 * * *", timezone="Europe/Paris", target={"agent": agent, "endpoint": "greet"},
                                 input={"name": "cron"}, overlap_policy="skip")
-    assert s.id == sid and s.timezone == "Europe/Paris" and s.target.agent == agent and not s.paused
+    assert s.id == sid and s.timezone == "Europe/Paris" and isinstance(s.target, ScheduleTarget) and s.target.agent == agent and not s.paused
     assert len(s.next_fire_times) == 5 and s.revision >= 1
     assert client.schedules.retrieve(sid).cron == "0 3 * * *"
     assert sid in [x.id for x in client.schedules.list()]

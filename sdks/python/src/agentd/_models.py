@@ -617,8 +617,228 @@ class SessionDeleted(_Model):
     messages_deleted: int
 
 
-class GetHealthReadyResponse(_Model):
+class Readiness(_Model):
     status: Literal["ready"]
+
+
+class ApprovalLinkView(_Model):
+    approval: Approval
+    decision: str | None
+    expires_at: str
+
+
+class TriggerMapping(_Model):
+    pointer: str
+    "A JSON pointer (RFC 6901) into the body: `/data/order`; `\"\"` is the whole body."
+
+
+class TriggerMapping1(_Model):
+    template: Any
+    "A JSON value whose strings may hold workflow expressions (JSONata): `\"{% body.order.id %}\"` is the value, `\"order {% body.order.id %}\"` interpolates. Expressions read `body` (the parsed JSON) and `headers` (lower-cased; never authorization or webhook-signature)."
+
+
+class TriggerRateLimit(_Model):
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+
+    count: int
+    "Deliveries allowed per period (also the largest burst)."
+    period_seconds: int
+
+
+class Trigger(_Model):
+    id: str
+    name: str | None
+    description: str | None
+    url: str
+    "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
+    target: ScheduleTarget | ScheduleTarget1
+    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
+    auth: Literal["signature", "bearer"]
+    mapping: TriggerMapping | TriggerMapping1 | None
+    rate_limit: TriggerRateLimit
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+
+
+class TriggerWithSecret(_Model):
+    id: str
+    name: str | None
+    description: str | None
+    url: str
+    "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
+    target: ScheduleTarget | ScheduleTarget1
+    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
+    auth: Literal["signature", "bearer"]
+    mapping: TriggerMapping | TriggerMapping1 | None
+    rate_limit: TriggerRateLimit
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+    secret: str
+    "The secret (signature mode: `whsec_` + base64; bearer mode: the token), shown once: in this answer only."
+
+
+class TriggerDeliveryError(_Model):
+    code: str
+    message: str
+
+
+class TriggerDelivery(_Model):
+    id: str
+    trigger_id: str
+    message_id: str | None
+    outcome: Literal["started", "duplicate", "rejected"]
+    "`started` a run; `duplicate`: a message id seen before (the original run, nothing started); `rejected`: the payload did not map or failed the target's input schema."
+    status_code: int
+    run_id: str | None
+    error: TriggerDeliveryError | None
+    received_at: str
+
+
+class ReloadResultDiff(_Model):
+    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
+
+    added: list[str]
+    changed: list[str]
+    removed: list[str]
+    unchanged: list[str]
+
+
+class ReloadResult(_Model):
+    file: str
+    "The config file that was read (its absolute path on the server)."
+    diff: ReloadResultDiff
+    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
+    restart_required: list[str]
+    "`server:` settings of the file that differ from the ones this process started with (`server.port`): they take effect at the next start."
+
+
+class ModelInfoPrices(_Model):
+    input: float | None
+    output: float | None
+    cached_input: float | None
+
+
+class ModelInfo(_Model):
+    alias: str
+    provider: Literal["openai-compatible", "openai", "anthropic"]
+    model: str
+    base_url: str | None
+    api_key_secret: str | None
+    prices: ModelInfoPrices
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    fallback: str | None
+
+
+class ModelList(_Model):
+    data: list[ModelInfo]
+
+
+class UsageRow(_Model):
+    day: str
+    "A UTC day, YYYY-MM-DD."
+    agent: str
+    model: str
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class UsageTotals(_Model):
+    input_tokens: int
+    "Prompt tokens, cached ones included."
+    output_tokens: int
+    cached_input_tokens: int
+    "The part of input_tokens read from the provider\u2019s prompt cache."
+    total_tokens: int
+    "input_tokens + output_tokens."
+    cost_micros: int
+    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
+    cost_usd: float
+    "cost_micros / 1,000,000."
+    steps: int
+    "Model calls recorded."
+    usage_missing_steps: int
+    "Model calls whose response carried no usage: their tokens are unknown, not zero."
+
+
+class UsageReport(_Model):
+    from_: str = Field(alias="from")
+    "A UTC day, YYYY-MM-DD."
+    to: str
+    "A UTC day, YYYY-MM-DD."
+    data: list[UsageRow]
+    "Newest day first, then agent and model by name."
+    totals: UsageTotals
+
+
+class Budget(_Model):
+    agent: str | None
+    period: Literal["day", "month"]
+    max_tokens: int | None
+    max_cost: float | None
+    updated_at: str
+
+
+class BudgetList(_Model):
+    data: list[Budget]
+
+
+class BudgetPutResult(_Model):
+    budget: Budget | None
+    removed: bool
+
+
+class McpServerToolsItem(_Model):
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+    "The JSON Schema of its arguments, as the server listed it."
+
+
+class McpServer(_Model):
+    name: str
+    url: str
+    auth_secret: str | None
+    auth_header: str | None
+    description: str | None
+    status: Literal["active", "disabled"]
+    "`disabled`: the server listed tools other than the approved ones (a changed name, description or schema); its tools are refused until an admin approves again."
+    tools: list[McpServerToolsItem]
+    "The approved tools: what models see, pinned by `tools_hash`."
+    tools_hash: str
+    "SHA-256 of the approved tools (names, descriptions, input schemas), hex."
+    pending_tools: list[McpServerToolsItem] | None
+    "What the server listed when it was disabled: what a re-approval would pin (it is listed again at approval)."
+    pending_tools_hash: str | None
+    disabled_reason: str | None
+    disabled_at: str | None
+    approved_at: str
+    created_at: str
+    updated_at: str
+
+
+class McpServerDeleted(_Model):
+    name: str
+    deleted: Literal[True]
 
 
 class PostKeysBody(_Model):
@@ -748,12 +968,6 @@ class PostApprovalsByIdLinkBody(_Model):
     decision: Literal["approve", "reject"] | None = None
     expires_in_ms: int | None = None
     for_: str | None = Field(default=None, alias="for")
-
-
-class GetApprovalLinksByTokenResponse(_Model):
-    approval: Approval
-    decision: str | None
-    expires_at: str
 
 
 class PostApprovalLinksByTokenBody(_Model):
@@ -922,44 +1136,6 @@ class PostWebhooksByIdRotateSecretBody(_Model):
     "How long deliveries carry a signature by the old secret beside the new one. Default 86400 (24 h); 0 drops it at once."
 
 
-class PostTriggersResponseMapping(_Model):
-    pointer: str
-    "A JSON pointer (RFC 6901) into the body: `/data/order`; `\"\"` is the whole body."
-
-
-class PostTriggersResponseMapping1(_Model):
-    template: Any
-    "A JSON value whose strings may hold workflow expressions (JSONata): `\"{% body.order.id %}\"` is the value, `\"order {% body.order.id %}\"` interpolates. Expressions read `body` (the parsed JSON) and `headers` (lower-cased; never authorization or webhook-signature)."
-
-
-class PostTriggersResponseRateLimit(_Model):
-    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
-
-    count: int
-    "Deliveries allowed per period (also the largest burst)."
-    period_seconds: int
-
-
-class PostTriggersResponse(_Model):
-    id: str
-    name: str | None
-    description: str | None
-    url: str
-    "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
-    target: ScheduleTarget | ScheduleTarget1
-    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
-    auth: Literal["signature", "bearer"]
-    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None
-    rate_limit: PostTriggersResponseRateLimit
-    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
-    secret: str
-    "The secret (signature mode: `whsec_` + base64; bearer mode: the token), shown once: in this answer only."
-
-
 class PostTriggersBody(_Model):
     name: str | None = None
     description: str | None = None
@@ -969,27 +1145,9 @@ class PostTriggersBody(_Model):
     "`signature` (default): Standard Webhooks signatures. `bearer`: `Authorization: Bearer <secret>`, for senders that cannot sign."
     secret: str | None = None
     "The sender's secret, when it issues one: `signature` mode takes `whsec_` + base64 of 24 to 64 bytes (as Standard Webhooks senders give it); `bearer` mode any 24 to 200 printable characters. Absent: agentd makes one."
-    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None = None
-    rate_limit: PostTriggersResponseRateLimit | None = None
+    mapping: TriggerMapping | TriggerMapping1 | None = None
+    rate_limit: TriggerRateLimit | None = None
     "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
-
-
-class GetTriggersItem(_Model):
-    id: str
-    name: str | None
-    description: str | None
-    url: str
-    "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
-    target: ScheduleTarget | ScheduleTarget1
-    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
-    auth: Literal["signature", "bearer"]
-    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None
-    rate_limit: PostTriggersResponseRateLimit
-    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
 
 
 class PatchTriggersByIdBody(_Model):
@@ -999,8 +1157,8 @@ class PatchTriggersByIdBody(_Model):
     description: str | None = None
     target: ScheduleTarget | ScheduleTarget1 | None = None
     "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
-    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None = None
-    rate_limit: PostTriggersResponseRateLimit | None = None
+    mapping: TriggerMapping | TriggerMapping1 | None = None
+    rate_limit: TriggerRateLimit | None = None
     "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
 
 
@@ -1011,165 +1169,12 @@ class PostTriggersByIdRotateSecretBody(_Model):
     "The sender's secret, when it issues one: `signature` mode takes `whsec_` + base64 of 24 to 64 bytes (as Standard Webhooks senders give it); `bearer` mode any 24 to 200 printable characters. Absent: agentd makes one."
 
 
-class GetTriggersByIdDeliveriesItemError(_Model):
-    code: str
-    message: str
-
-
-class GetTriggersByIdDeliveriesItem(_Model):
-    id: str
-    trigger_id: str
-    message_id: str | None
-    outcome: Literal["started", "duplicate", "rejected"]
-    "`started` a run; `duplicate`: a message id seen before (the original run, nothing started); `rejected`: the payload did not map or failed the target's input schema."
-    status_code: int
-    run_id: str | None
-    error: GetTriggersByIdDeliveriesItemError | None
-    received_at: str
-
-
-class PostReloadResponseDiff(_Model):
-    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
-
-    added: list[str]
-    changed: list[str]
-    removed: list[str]
-    unchanged: list[str]
-
-
-class PostReloadResponse(_Model):
-    file: str
-    "The config file that was read (its absolute path on the server)."
-    diff: PostReloadResponseDiff
-    "Resources and model aliases of the file, by what the reload did to each: `section/name`."
-    restart_required: list[str]
-    "`server:` settings of the file that differ from the ones this process started with (`server.port`): they take effect at the next start."
-
-
-class GetModelsResponseDataItemPrices(_Model):
-    input: float | None
-    output: float | None
-    cached_input: float | None
-
-
-class GetModelsResponseDataItem(_Model):
-    alias: str
-    provider: Literal["openai-compatible", "openai", "anthropic"]
-    model: str
-    base_url: str | None
-    api_key_secret: str | None
-    prices: GetModelsResponseDataItemPrices
-    requests_per_minute: int | None
-    tokens_per_minute: int | None
-    fallback: str | None
-
-
-class GetModelsResponse(_Model):
-    data: list[GetModelsResponseDataItem]
-
-
-class GetUsageResponseDataItem(_Model):
-    day: str
-    "A UTC day, YYYY-MM-DD."
-    agent: str
-    model: str
-    input_tokens: int
-    "Prompt tokens, cached ones included."
-    output_tokens: int
-    cached_input_tokens: int
-    "The part of input_tokens read from the provider\u2019s prompt cache."
-    total_tokens: int
-    "input_tokens + output_tokens."
-    cost_micros: int
-    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
-    cost_usd: float
-    "cost_micros / 1,000,000."
-    steps: int
-    "Model calls recorded."
-    usage_missing_steps: int
-    "Model calls whose response carried no usage: their tokens are unknown, not zero."
-
-
-class GetUsageResponseTotals(_Model):
-    input_tokens: int
-    "Prompt tokens, cached ones included."
-    output_tokens: int
-    cached_input_tokens: int
-    "The part of input_tokens read from the provider\u2019s prompt cache."
-    total_tokens: int
-    "input_tokens + output_tokens."
-    cost_micros: int
-    "Cost in micro-dollars (1 USD = 1,000,000), from the alias prices."
-    cost_usd: float
-    "cost_micros / 1,000,000."
-    steps: int
-    "Model calls recorded."
-    usage_missing_steps: int
-    "Model calls whose response carried no usage: their tokens are unknown, not zero."
-
-
-class GetUsageResponse(_Model):
-    from_: str = Field(alias="from")
-    "A UTC day, YYYY-MM-DD."
-    to: str
-    "A UTC day, YYYY-MM-DD."
-    data: list[GetUsageResponseDataItem]
-    "Newest day first, then agent and model by name."
-    totals: GetUsageResponseTotals
-
-
-class GetBudgetsResponseDataItem(_Model):
-    agent: str | None
-    period: Literal["day", "month"]
-    max_tokens: int | None
-    max_cost: float | None
-    updated_at: str
-
-
-class GetBudgetsResponse(_Model):
-    data: list[GetBudgetsResponseDataItem]
-
-
-class PutBudgetsResponse(_Model):
-    budget: GetBudgetsResponseDataItem | None
-    removed: bool
-
-
 class PutBudgetsBody(_Model):
     agent: str | None = None
     period: Literal["day", "month"]
     max_tokens: int | None = None
     max_cost: float | None = None
     "USD."
-
-
-class PostMcpServersResponseToolsItem(_Model):
-    name: str
-    description: str
-    input_schema: dict[str, Any]
-    "The JSON Schema of its arguments, as the server listed it."
-
-
-class PostMcpServersResponse(_Model):
-    name: str
-    url: str
-    auth_secret: str | None
-    auth_header: str | None
-    description: str | None
-    status: Literal["active", "disabled"]
-    "`disabled`: the server listed tools other than the approved ones (a changed name, description or schema); its tools are refused until an admin approves again."
-    tools: list[PostMcpServersResponseToolsItem]
-    "The approved tools: what models see, pinned by `tools_hash`."
-    tools_hash: str
-    "SHA-256 of the approved tools (names, descriptions, input schemas), hex."
-    pending_tools: list[PostMcpServersResponseToolsItem] | None
-    "What the server listed when it was disabled: what a re-approval would pin (it is listed again at approval)."
-    pending_tools_hash: str | None
-    disabled_reason: str | None
-    disabled_at: str | None
-    approved_at: str
-    created_at: str
-    updated_at: str
 
 
 class PostMcpServersBody(_Model):
@@ -1180,11 +1185,6 @@ class PostMcpServersBody(_Model):
     auth_secret: str | None = None
     auth_header: str | None = None
     description: str | None = None
-
-
-class DeleteMcpServersByNameResponse(_Model):
-    name: str
-    deleted: Literal[True]
 
 
 class PostMcpServersByNameApproveBody(_Model):
@@ -1203,6 +1203,7 @@ class PostHooksByIdResponse(_Model):
 
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
+TriggerDeleted = WebhookDeleted
 ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "SESSION_NOT_FOUND", "SESSION_MESSAGE_NOT_FOUND", "TRIGGER_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "HOOK_UNVERIFIED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "TRIGGER_NAME_TAKEN", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "SESSION_BUSY", "SESSION_PAUSED", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "SESSION_ENDED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "TRIGGER_INVALID", "TRIGGER_PAYLOAD_INVALID", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "MANAGED_BY_CONFIG", "CONFIG_NOT_LOADED", "CONFIG_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
@@ -1218,37 +1219,33 @@ __all__ = [
     "AppendEventsResponse",
     "Approval",
     "ApprovalLink",
+    "ApprovalLinkView",
     "ApprovalVotesItem",
     "AuditRecord",
+    "Budget",
+    "BudgetList",
+    "BudgetPutResult",
     "CompleteBatchResponse",
     "CompleteBatchResponseResultsItem",
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
-    "DeleteMcpServersByNameResponse",
     "ErrorBody",
     "ErrorDetail",
     "Finding",
     "FindingCreateResponse",
     "FindingCreateResponseDataItem",
-    "GetApprovalLinksByTokenResponse",
-    "GetBudgetsResponse",
-    "GetBudgetsResponseDataItem",
-    "GetHealthReadyResponse",
-    "GetModelsResponse",
-    "GetModelsResponseDataItem",
-    "GetModelsResponseDataItemPrices",
     "GetRunsByIdSignalsResponse",
-    "GetTriggersByIdDeliveriesItem",
-    "GetTriggersByIdDeliveriesItemError",
-    "GetTriggersItem",
-    "GetUsageResponse",
-    "GetUsageResponseDataItem",
-    "GetUsageResponseTotals",
     "Grant",
     "Health",
     "HeartbeatResult",
     "LeaseResponse",
     "LogLine",
+    "McpServer",
+    "McpServerDeleted",
+    "McpServerToolsItem",
+    "ModelInfo",
+    "ModelInfoPrices",
+    "ModelList",
     "PatchRunsByIdBody",
     "PatchRunsByIdBodyRetry",
     "PatchSchedulesByIdBody",
@@ -1274,10 +1271,6 @@ __all__ = [
     "PostLeasesByLeaseIdStepsBody",
     "PostMcpServersBody",
     "PostMcpServersByNameApproveBody",
-    "PostMcpServersResponse",
-    "PostMcpServersResponseToolsItem",
-    "PostReloadResponse",
-    "PostReloadResponseDiff",
     "PostRunsBatchBody",
     "PostRunsBatchResponse",
     "PostRunsBody",
@@ -1292,10 +1285,6 @@ __all__ = [
     "PostSessionsByIdMessagesBody",
     "PostTriggersBody",
     "PostTriggersByIdRotateSecretBody",
-    "PostTriggersResponse",
-    "PostTriggersResponseMapping",
-    "PostTriggersResponseMapping1",
-    "PostTriggersResponseRateLimit",
     "PostWebhooksBody",
     "PostWebhooksByIdRotateSecretBody",
     "PostWorkerCompleteBody",
@@ -1305,8 +1294,10 @@ __all__ = [
     "PostWorkerLeaseBody",
     "PostWorkflowsByNameRunsBody",
     "PutBudgetsBody",
-    "PutBudgetsResponse",
+    "Readiness",
     "RecordedSteps",
+    "ReloadResult",
+    "ReloadResultDiff",
     "Run",
     "RunAttempt",
     "RunAttemptDataItem",
@@ -1336,6 +1327,17 @@ __all__ = [
     "TaskSecretsWithheld",
     "TaskSession",
     "TaskSessionMessagesItem",
+    "Trigger",
+    "TriggerDeleted",
+    "TriggerDelivery",
+    "TriggerDeliveryError",
+    "TriggerMapping",
+    "TriggerMapping1",
+    "TriggerRateLimit",
+    "TriggerWithSecret",
+    "UsageReport",
+    "UsageRow",
+    "UsageTotals",
     "Webhook",
     "WebhookDeleted",
     "WebhookDelivery",

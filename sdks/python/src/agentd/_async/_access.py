@@ -8,6 +8,7 @@ from agentd._models import (
     ApiKey,
     Approval,
     ApprovalLink,
+    ApprovalLinkView,
     CreatedApiKey,
     Grant,
     Secret,
@@ -85,6 +86,10 @@ class AsyncApprovalsResource(AsyncResource):
         if for_ is not None:
             body["for"] = for_
         return await self._send(ApprovalLink, "POST", f"/v1/approvals/{seg(id)}/link", body)
+
+    async def retrieve_link(self, token: str) -> ApprovalLinkView:
+        """What a link's holder sees (no API key needed: the token is the credential)."""
+        return await self._get(ApprovalLinkView, f"/v1/approval-links/{seg(token)}")
 
     async def decide_with_link(self, token: str, *, decision: str | None = None, comment: str | None = None,
                                reason: str | None = None) -> Approval:

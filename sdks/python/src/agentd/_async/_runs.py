@@ -1,4 +1,4 @@
-"""runs: create, retrieve, list, cancel, update, signals, attempts, events, wait."""
+"""runs: create, retrieve, list, children, cancel, retry, update, signals, attempts, events, wait."""
 
 from __future__ import annotations
 
@@ -41,6 +41,16 @@ class AsyncRunsResource(AsyncResource):
         query = {"agent": agent, "status": status, "created_after": created_after, "created_before": created_before,
                  "limit": limit, "cursor": cursor}
         return self._page(Run, "/v1/runs", query)
+
+    def children(self, id: str, *, limit: int | None = None, cursor: str | None = None) -> AsyncPage[Run]:
+        """The run's child runs (agent-to-agent calls, workflow steps), newest first."""
+        return self._page(Run, f"/v1/runs/{seg(id)}/children", {"limit": limit, "cursor": cursor})
+
+    async def retry(self, id: str, *, deadline: str | None = None, idempotency_key: str | None = None) -> Run:
+        """Retries a workflow run that failed (or was cancelled, or timed out) from its failed steps:
+        a **new** workflow run that keeps the succeeded steps' outputs and runs only the rest. Any
+        other run is a ConflictError (RUN_NOT_RETRYABLE). The Idempotency-Key makes one retry."""
+        return await self._send(Run, "POST", f"/v1/runs/{seg(id)}/retry", body_of(deadline=deadline), idempotency_key=idempotency_key)
 
     async def cancel(self, id: str, *, reason: str | None = None, idempotency_key: str | None = None) -> Run:
         return await self._send(Run, "POST", f"/v1/runs/{seg(id)}/cancel", body_of(reason=reason), idempotency_key=idempotency_key)

@@ -9,6 +9,7 @@ from agentd._models import (
     ApiKey,
     Approval,
     ApprovalLink,
+    ApprovalLinkView,
     CreatedApiKey,
     Grant,
     Secret,
@@ -86,6 +87,10 @@ class ApprovalsResource(Resource):
         if for_ is not None:
             body["for"] = for_
         return self._send(ApprovalLink, "POST", f"/v1/approvals/{seg(id)}/link", body)
+
+    def retrieve_link(self, token: str) -> ApprovalLinkView:
+        """What a link's holder sees (no API key needed: the token is the credential)."""
+        return self._get(ApprovalLinkView, f"/v1/approval-links/{seg(token)}")
 
     def decide_with_link(self, token: str, *, decision: str | None = None, comment: str | None = None,
                                reason: str | None = None) -> Approval:

@@ -11,10 +11,15 @@ from agentd._sync._access import ApprovalsResource, GrantsResource, KeysResource
 from agentd._sync._agents import AgentsResource, WorkflowsResource
 from agentd._sync._http import HTTP
 from agentd._sync._leases import LeasesResource, WorkerResource
+from agentd._sync._mcp_servers import McpServersResource
 from agentd._sync._records import AuditResource, EventsResource, FindingsResource, LogsResource
 from agentd._sync._runs import RunsResource
 from agentd._sync._schedules import SchedulesResource
+from agentd._sync._sessions import SessionsResource
+from agentd._sync._triggers import TriggersResource
+from agentd._sync._usage import BudgetsResource, ModelsResource, UsageResource
 from agentd._sync._webhooks import WebhooksResource
+from agentd._models import Health, Readiness, ReloadResult
 from agentd._options import ClientOptions, resolve_options
 
 
@@ -43,10 +48,31 @@ class Agentd:
         self.workflows = WorkflowsResource(self._http)
         self.schedules = SchedulesResource(self._http)
         self.webhooks = WebhooksResource(self._http)
+        self.sessions = SessionsResource(self._http, self.runs)
+        self.triggers = TriggersResource(self._http)
+        self.usage = UsageResource(self._http)
+        self.models = ModelsResource(self._http)
+        self.budgets = BudgetsResource(self._http)
+        self.mcp_servers = McpServersResource(self._http)
 
     @property
     def base_url(self) -> str:
         return self.options.base_url
+
+    def reload(self) -> ReloadResult:
+        """The server reads its config file (`agentd serve --config`) again and applies it,
+        answering the diff and the `server:` settings that need a restart. An invalid file is an
+        UnprocessableEntityError (CONFIG_INVALID, nothing changed); a server started without a file
+        a ConflictError (CONFIG_NOT_LOADED). Admin keys of the default tenant only."""
+        return ReloadResult.model_validate(self._http.request("POST", "/v1/reload", body={}))
+
+    def health(self) -> Health:
+        """Liveness: the process answers."""
+        return Health.model_validate(self._http.request("GET", "/v1/health"))
+
+    def ready(self) -> Readiness:
+        """Readiness: the database answers (a 503 while it does not)."""
+        return Readiness.model_validate(self._http.request("GET", "/v1/health/ready"))
 
     def request(self, method: str, path: str, *, query: dict[str, Any] | None = None, body: Any = None) -> Any:
         """Any route, as parsed JSON: for what the resources do not cover yet."""

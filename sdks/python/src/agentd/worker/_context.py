@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Approval, Run, Task
+from agentd._models import Approval, Run, Task, TaskSession
 from agentd._options import TERMINAL_STATUSES
 from agentd.worker._errors import ChildRunFailed, LeaseLostError, SecretNotGrantedError
 
@@ -68,6 +68,9 @@ class Context:
         self.metadata = task.metadata
         self.parent_run_id: str | None = task.model_extra.get("parent_run_id") if task.model_extra else None
         self.secrets = TaskSecrets(task)
+        # A run of a session's message: the session's id and its earlier messages and replies,
+        # oldest first (each user message followed by its reply). None outside a session.
+        self.session: TaskSession | None = task.session
         self.cancelled = asyncio.Event()
         self._approvals = 0
         self._calls = 0
