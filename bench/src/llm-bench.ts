@@ -176,6 +176,7 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
     model.chunks = STREAM_CHUNKS;
     model.gapMs = GAP_MS;
     const rss0 = server.memory();
+    const cpu0 = { server: server.cpuSeconds(), bench: process.cpuUsage() };
     const messages: string[] = Array.from({ length: CONCURRENT }, () => tag());
     const t0 = performance.now();
     const ids: { id: string; message: string }[] = [];
@@ -194,6 +195,8 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
     const rssSampler = setInterval(() => (rssMax = Math.max(rssMax, server.memory()?.rssMb ?? 0)), 250);
     const heard = await Promise.all(ids.map((r) => events.ended(r.id)));
     const elapsed = performance.now() - t0;
+    const cpu1 = server.cpuSeconds();
+    const benchCpu = process.cpuUsage(cpu0.bench);
     clearInterval(sampler);
     clearInterval(rssSampler);
     const want = PIECE.repeat(STREAM_CHUNKS);
@@ -229,6 +232,8 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
       concurrent_runs: CONCURRENT,
       concurrent_peak_open_streams: peakStreams,
       concurrent_seconds: ms(elapsed / 1000),
+      concurrent_server_cpu_pct: cpu1 !== null && cpu0.server !== null ? Math.round(((cpu1 - cpu0.server) * 1e5) / elapsed) : null,
+      concurrent_bench_cpu_pct: Math.round((benchCpu.user + benchCpu.system) / 10 / elapsed),
       event_lag_p50_ms: ms(p(lags, 50)),
       event_lag_p99_ms: ms(p(lags, 99)),
       first_delta_lag_p99_ms: ms(p(firstLags, 99)),
