@@ -11,10 +11,12 @@ Type a message and press Enter: the reply streams as it arrives. Lines starting 
 commands: /exit (or Ctrl-D) leaves the session as it is (come back with --session), /end ends it,
 /history shows it, /session prints its id. When the run asks for an approval, answer y or n.
 
+For an LLM agent a message is the text as typed; the model gets the session's earlier turns.
 For a worker agent a message is the endpoint's input: a line of JSON is sent as it is; other text
 goes into the input's one string field (found from the input schema, or named with --field).
 
 Examples:
+  $ agentd chat assistant                     a new session with an LLM agent (examples/assistant)
   $ agentd chat hello                         a new session with hello (its one endpoint)
   $ agentd chat hello --session ses_123       go on with a session
   $ agentd chat support --endpoint answer --field question`;
@@ -105,7 +107,8 @@ class Chat {
       if (event.type === 'run.output.delta') {
         if (!streaming) this.#write('agent> ');
         streaming = true;
-        const delta = (event.data as { delta?: unknown }).delta;
+        const data = event.data as { delta?: unknown; text?: unknown };
+        const delta = data.delta ?? data.text; // a worker's {delta}, an LLM agent's {text}
         this.#write(typeof delta === 'string' ? delta : JSON.stringify(delta));
         continue;
       }
@@ -156,7 +159,8 @@ export function registerChatCommand(program: Command): void {
         const session = options.session ? await client.sessions.retrieve(options.session) : await client.sessions.create({ agent: agentName, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
         if (session.status === 'ended') throw new UsageError(`session ${session.id} ended${session.end_reason ? ` (${session.end_reason})` : ''}; start a new one with: agentd chat ${session.agent}`);
         const agent = await client.agents.retrieve(session.agent);
-        const schema = (agent.endpoints as Record<string, { input?: unknown }>)[session.endpoint]?.input;
+        // An LLM agent's message is the typed text as it is (the server makes it the chat input).
+        const schema = agent.runtime === 'llm' ? { type: 'string' } : (agent.endpoints as Record<string, { input?: unknown }>)[session.endpoint]?.input;
         const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true, prompt: 'you> ' });
         const chat = new Chat(client, session, schema, options, rl);
         process.stdout.write(`session ${session.id} with ${session.agent}/${session.endpoint} (/exit to leave, /end to end it)\n`);
