@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from './cli-errors.ts';
 import { clientAction } from './client-action.ts';
 import { addConnectionOptions } from './client-config.ts';
+import { LLM_BOOKKEEPING } from './event-output.ts';
 import { contentLine } from './sessions-command.ts';
 
 const EXAMPLES = `
@@ -103,10 +104,13 @@ class Chat {
   async #send(content: unknown): Promise<void> {
     const msg = this.#client.sessions.send(this.#session.id, content, { multitask: this.#flags.multitask });
     let streaming = false;
+    let streamed = false;
     for await (const event of msg) {
+      if (LLM_BOOKKEEPING.has(event.type)) continue;
       if (event.type === 'run.output.delta') {
         if (!streaming) this.#write('agent> ');
         streaming = true;
+        streamed = true;
         const data = event.data as { delta?: unknown; text?: unknown };
         const delta = data.delta ?? data.text; // a worker's {delta}, an LLM agent's {text}
         this.#write(typeof delta === 'string' ? delta : JSON.stringify(delta));
@@ -121,7 +125,8 @@ class Chat {
     const reply = await msg.finalReply();
     if (reply.status === 'succeeded') {
       if (streaming) this.#write('\n');
-      else this.#say(`agent> ${replyText(reply.output)}`);
+      // Streamed already (an LLM answer, a worker's deltas): not printed twice.
+      else if (!streamed) this.#say(`agent> ${replyText(reply.output)}`);
     } else this.#say(`(${reply.status}${reply.error ? `: ${reply.error.message}` : ''})`);
   }
 
@@ -129,6 +134,8 @@ class Chat {
   async #show(event: RunEvent): Promise<void> {
     const data = event.data as Record<string, unknown>;
     if (event.type === 'run.log') this.#say(`  · ${String(data.message ?? '')}`);
+    else if (event.type === 'run.tool_call') this.#say(`  ⚙ ${String(data.tool)}(${contentLine(data.args ?? {}, 100)})`);
+    else if (event.type === 'run.tool_result') this.#say(`  ← ${String(data.tool)}: ${contentLine(data.ok ? data.output : data.error, 100)}`);
     else if (event.type.includes('tool')) this.#say(`  ⚙ ${event.type} ${contentLine(data, 100)}`);
     else if (event.type === 'run.retrying') this.#say('  ↻ retrying');
     else if (event.type === 'approval.requested') await this.#approve(String(data.approval_id), String(data.prompt ?? 'approve?'));
