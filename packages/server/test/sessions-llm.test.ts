@@ -5,10 +5,11 @@
  * earlier turns (asserted on the fake's recorded requests) under the agent's `spec.context`
  * policy (validated at deploy), the answer appended as the reply and streamed on the session's
  * event stream, a gated tool call inside a session approved, and an interrupted streaming reply
- * kept as a partial reply.
+ * kept as a partial reply; the SDK's `sessions.send` with text.
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { Agentd } from '@agentd/sdk';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
 import { waitUntil } from './helpers/server-process.ts';
@@ -55,6 +56,9 @@ for (const d of await dialects()) {
       await fake.stop();
     });
 
+    let listening: Promise<string> | undefined;
+    /** The app's base URL over a real socket (it listens once). */
+    const baseUrl = () => (listening ??= t.listen());
     const deploy = async (m: unknown) => {
       const r = await t.call('POST', '/v1/agents', { body: m });
       assert.equal(r.statusCode, 201, r.body);
@@ -108,11 +112,25 @@ for (const d of await dialects()) {
       assert.equal(h[0].content, 'my name is Ada', 'the user message is stored as sent');
 
       // The session's stream holds both replies' text, as run.output.delta events of each run.
-      const base = await t.listen();
+      const base = await baseUrl();
       const stream = await readSse(`${base}/v1/sessions/${s.id}/events`, { key: t.adminKey, timeoutMs: 20_000, stopAfter: (f) => f.event === 'run.succeeded' && JSON.parse(f.data).run_id === second.run_id });
       const textOf = (runId: string) => stream.frames.filter((f) => f.event === 'run.output.delta' && JSON.parse(f.data).run_id === runId).map((f) => JSON.parse(f.data).data.text).join('');
       assert.equal(textOf(first.run_id), 'Hello from fake model: my name is Ada');
       assert.equal(textOf(second.run_id), 'Hello from fake model: what is my name?');
+    });
+
+    it('the SDK: sessions.send with text streams an LLM answer ({text} deltas) and ends in the reply', async () => {
+      await deploy(llmAgent(name));
+      const client = new Agentd({ baseURL: await baseUrl(), apiKey: t.adminKey, maxRetries: 0 });
+      const s = await client.sessions.create({ agent: name });
+      const msg = client.sessions.send(s.id, 'hello sdk');
+      let deltas = '';
+      for await (const e of msg) if (e.type === 'run.output.delta') deltas += String((e.data as { text?: unknown }).text);
+      const reply = await msg.finalReply();
+      assert.equal(reply.status, 'succeeded');
+      assert.equal(deltas, 'Hello from fake model: hello sdk');
+      assert.equal(reply.streamed, 'Hello from fake model: hello sdk');
+      assert.equal((reply.output as { text: string }).text, 'Hello from fake model: hello sdk');
     });
 
     it('spec.context: the newest max_messages are sent, the oldest dropped; a bad policy is refused at deploy (422 with paths)', async () => {
