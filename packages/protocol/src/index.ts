@@ -7,6 +7,7 @@ export type * from './wire.ts';
 export * from './schedule-policies.ts';
 export type * from './schemas/schedules.ts';
 export type * from './schemas/webhooks.ts';
+export type * from './schemas/triggers.ts';
 export type * from './schemas/config.ts';
 export type * from './schemas/usage.ts';
 export type * from './schemas/mcp-servers.ts';

@@ -18,6 +18,7 @@ import { WorkflowsResource } from './resources/workflows-resource.ts';
 import { SchedulesResource } from './resources/schedules-resource.ts';
 import { SessionsResource } from './resources/sessions-resource.ts';
 import { WebhooksResource } from './resources/webhooks-resource.ts';
+import { TriggersResource } from './resources/triggers-resource.ts';
 import { BudgetsResource, ModelsResource, UsageResource } from './resources/usage-resource.ts';
 import { McpServersResource } from './resources/mcp-servers-resource.ts';
 
@@ -46,6 +47,7 @@ export class Agentd extends HttpClient {
   readonly schedules: SchedulesResource;
   readonly webhooks: WebhooksResource;
   readonly sessions: SessionsResource;
+  readonly triggers: TriggersResource;
   readonly usage: UsageResource;
   readonly models: ModelsResource;
   readonly budgets: BudgetsResource;
@@ -69,6 +71,7 @@ export class Agentd extends HttpClient {
     this.schedules = new SchedulesResource(this);
     this.webhooks = new WebhooksResource(this);
     this.sessions = new SessionsResource(this, this.runs);
+    this.triggers = new TriggersResource(this);
     this.usage = new UsageResource(this);
     this.models = new ModelsResource(this);
     this.budgets = new BudgetsResource(this);

@@ -22,6 +22,7 @@ import { workflowRoutes } from './workflows/index.ts';
 import { scheduleRoutes } from './schedules/index.ts';
 import { webhookRoutes } from './webhooks/index.ts';
 import { sessionRoutes } from './sessions/index.ts';
+import { hookRoutes, triggerRoutes } from './triggers/index.ts';
 import { declareManagedConflicts, managedGuard, reloadRoutes, type ConfigReloader } from './config-file/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { usageRoutes } from './usage/index.ts';
@@ -122,6 +123,8 @@ export async function buildApp(opts: { engine: Engine; config?: Partial<ApiConfi
     scheduleRoutes(scope, deps);
     sessionRoutes(scope, deps);
     webhookRoutes(scope, deps);
+    triggerRoutes(scope, deps);
+    hookRoutes(scope, deps);
     reloadRoutes(scope, deps);
     modelRoutes(scope, deps);
     usageRoutes(scope, deps);

@@ -31,6 +31,7 @@ import { UsageLoopPort, UsageService, type ModelRateLimiterOptions } from './usa
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import { ManagedResources } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, WebhookDeliveryLoop, WebhookEnqueuer, WebhookService } from './webhooks/index.ts';
+import { TriggerReceiver, TriggerService } from './triggers/index.ts';
 import { McpServerService, OutboundTools } from './mcp/index.ts';
 import type { ToolCaps } from './tools/index.ts';
 
@@ -71,6 +72,10 @@ export interface Engine {
   webhookDelivery: WebhookDeliveryLoop;
   /** Sessions: conversations whose messages are runs (registers its run hooks on the store). */
   sessions: SessionService;
+  /** Inbound webhook triggers: definitions, secrets, delivery logs (and the declarative seam, putByName). */
+  triggers: TriggerService;
+  /** Verifies and starts the deliveries of `/v1/hooks/{id}`. */
+  triggerReceiver: TriggerReceiver;
   /**
    * The model aliases (the config file's `models:`, held by reference so a reload is seen), for
    * prices, the shared rate limits and `GET /v1/models`.
@@ -162,8 +167,6 @@ export function createEngine(opts: {
   const audit = new AuditService(store, clock);
   const runs = new RunService(store, agents, leases, clock);
   const crons = new CronCache();
-  const firing = new ScheduleFiring(store, runs);
-  const scheduleTicker = new ScheduleTicker({ store, firing, crons, clock, ...opts.schedules });
   const hooks = opts.webhooks ?? {};
   const retrySchedule = hooks.retrySchedule ?? DEFAULT_RETRY_SCHEDULE_MS;
   const egress = new EgressClient({ policy: hooks.egress ?? new EgressPolicy(), resolve: hooks.resolve, userAgent: 'agentd-webhooks' });
@@ -191,6 +194,9 @@ export function createEngine(opts: {
     ...llmOpts,
     loop: { store, agents, calls, approvals, secrets, models: modelAliases, usage: llmOpts.usage ?? new UsageLoopPort({ store, usage }), tools: llmOpts.tools ?? tools, deltaIntervalMs: llmOpts.deltaIntervalMs ?? 50 },
   });
+  const workflowRuns = new WorkflowStarter({ store, workflows, driver, clock });
+  const firing = new ScheduleFiring(store, runs, workflowRuns);
+  const scheduleTicker = new ScheduleTicker({ store, firing, crons, clock, ...opts.schedules });
   return {
     store,
     clock,
@@ -211,9 +217,9 @@ export function createEngine(opts: {
     grants: new GrantService(store, agents),
     secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
     workflows,
-    workflowRuns: new WorkflowStarter({ store, workflows, driver, clock }),
+    workflowRuns,
     workflowRetries: new WorkflowRetrier({ store, driver, clock }),
-    schedules: new ScheduleService({ store, agents, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
+    schedules: new ScheduleService({ store, agents, workflows, firing, crons, clock, onChange: () => scheduleTicker.nudge() }),
     scheduleTicker,
     signals,
     steps: new StepService(store),
@@ -221,6 +227,8 @@ export function createEngine(opts: {
     webhooks: new WebhookService({ store, secrets, egress, enqueuer, onRedeliver: () => webhookDelivery.wake() }),
     webhookDelivery,
     sessions,
+    triggers: new TriggerService({ store, secrets, agents, workflows }),
+    triggerReceiver: new TriggerReceiver({ store, secrets, runs, workflowRuns, clock }),
     modelAliases,
     models,
     usage,

@@ -32,6 +32,9 @@ describe('config file: loading', () => {
     assert.deepEqual(paths('models:\n  fast:\n    provider: openai-x\n    model: m\n    extra: 1\n'), ['models.fast.extra', 'models.fast.provider']);
     assert.deepEqual(paths('models:\n  local:\n    provider: openai-compatible\n    model: m\n    fallback: gone\n'), ['models.local.base_url', 'models.local.fallback']);
     assert.deepEqual(paths('schedules:\n  daily:\n    cron: "not a cron"\n    target: { agent: hello, endpoint: greet }\n  bad:\n    target: { agent: a }\n'), ['schedules.daily.cron', 'schedules.bad.cron', 'schedules.bad.target.endpoint']);
+    // A workflow target is checked as one: its problems name its own fields only.
+    assert.deepEqual(paths('schedules:\n  wf:\n    cron: "* * * * *"\n    target: { workflow: nightly, agent: a }\n'), ['schedules.wf.target.agent']);
+    assert.deepEqual(paths('schedules:\n  wf:\n    cron: "* * * * *"\n    target: { workflow: nightly }\n'), []);
     const yaml = problemsOf('models: [\n');
     assert.equal(yaml.length, 1);
     assert.match(yaml[0].message, /\/etc\/agentd\/agentd\.yaml is not valid YAML/);

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
-import { IDEMPOTENCY_WEBHOOKS, IDEMPOTENT_ROUTES, deployFixtures } from './helpers/idempotent-routes.ts';
+import { IDEMPOTENCY_WEBHOOKS, IDEMPOTENT_ROUTES, closeIdempotencyFixtures, deployFixtures } from './helpers/idempotent-routes.ts';
 
 const TRIGGER = {
   sqlite: [
@@ -41,6 +41,8 @@ for (const d of await dialects()) {
     after(async () => {
       await t?.close();
       await db?.cleanup();
+      // The MCP test server the MCP routes' entries started (once per file).
+      await closeIdempotencyFixtures();
     });
 
     it('the injected failure is real: the record cannot be written for a fail- key', async () => {

@@ -26,8 +26,9 @@ describe('OpenAPI document', () => {
         for (const [method, op] of Object.entries(ops)) {
           documented.add(`${method.toUpperCase()} ${path}`);
           const security = op.security ?? served.security;
-          // Public on purpose: liveness/readiness, and decision links (the signed token is the credential).
-          if (path.startsWith('/v1/health') || path.startsWith('/v1/approval-links/')) assert.deepEqual(op.security, [], `${path} is public`);
+          // Public on purpose: liveness/readiness, decision links (the signed token is the credential)
+          // and trigger deliveries (the Standard Webhooks signature is).
+          if (path.startsWith('/v1/health') || path.startsWith('/v1/approval-links/') || path.startsWith('/v1/hooks/')) assert.deepEqual(op.security, [], `${path} is public`);
           else assert.deepEqual(security, [{ bearer: [] }], `${method} ${path} declares bearer auth`);
         }
       }

@@ -116,6 +116,14 @@ const PERMISSIONS: Record<string, Permission> = {
   'GET /v1/webhooks/{id}/deliveries': 'webhooks:read',
   'GET /v1/webhooks/{id}/deliveries/{delivery_id}': 'webhooks:read',
   'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver': 'webhooks:manage',
+  'GET /v1/triggers': 'webhooks:read',
+  'POST /v1/triggers': 'webhooks:manage',
+  'GET /v1/triggers/{id}': 'webhooks:read',
+  'PATCH /v1/triggers/{id}': 'webhooks:manage',
+  'DELETE /v1/triggers/{id}': 'webhooks:manage',
+  'POST /v1/triggers/{id}/rotate-secret': 'webhooks:manage',
+  'GET /v1/triggers/{id}/deliveries': 'webhooks:read',
+  'POST /v1/hooks/{id}': 'public',
   'POST /v1/reload': 'config:reload',
   'GET /v1/models': 'read',
   'GET /v1/usage': 'read',
@@ -171,6 +179,7 @@ for (const d of await dialects()) {
       ids.schedule = (await ok('POST', '/v1/schedules', { id: 'nightly', cron: '0 2 * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'A' } })).id;
       // Loopback, allowed for this app, on a port nothing serves (the delivery loop is not started anyway).
       ids.webhook = (await ok('POST', '/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['run.*'] })).id;
+      ids.trigger = (await ok('POST', '/v1/triggers', { target: { agent: 'hello', endpoint: 'greet' } })).id;
       await ok('POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: 'B' } });
       ids.delivery = (await ok('GET', `/v1/webhooks/${ids.webhook}/deliveries`)).data[0].id;
       // Named like the agent, so `/v1/mcp-servers/{name}` names one of tenant A's.
@@ -215,13 +224,13 @@ for (const d of await dialects()) {
       const snapshot = async () =>
         JSON.stringify(
           await Promise.all(
-            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, '/v1/mcp-servers/hello', `/v1/sessions/${ids.session}`, `/v1/sessions/${ids.session}/messages`].map(async (u) => (await t.call('GET', u)).json()),
+            [`/v1/runs/${ids.run}`, `/v1/approvals/${ids.approval}`, '/v1/agents/hello', '/v1/workflows/hello', '/v1/secrets/s1', '/v1/grants', '/v1/keys', `/v1/runs/${ids.run}/findings`, `/v1/schedules/${ids.schedule}`, `/v1/schedules/${ids.schedule}/runs`, `/v1/webhooks/${ids.webhook}`, `/v1/triggers/${ids.trigger}`, '/v1/mcp-servers/hello', `/v1/sessions/${ids.session}`, `/v1/sessions/${ids.session}/messages`].map(async (u) => (await t.call('GET', u)).json()),
           ),
         );
       const before = await snapshot();
       const params: Record<string, string> = { name: 'hello', endpoint: 'greet', version: '1', lease_id: ids.lease, delivery_id: ids.delivery, key: 'call-1' };
       const idFor = (route: string) =>
-        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/sessions/') ? ids.session : route.includes('/webhooks/') ? ids.webhook : ids.run;
+        route.includes('/approvals/{id}') && !route.includes('/leases/') ? ids.approval : route.includes('/leases/') ? ids.leaseApproval : route.includes('/keys/') ? ids.key : route.includes('/grants/') ? ids.grant : route.includes('/schedules/') ? ids.schedule : route.includes('/sessions/') ? ids.session : route.includes('/webhooks/') ? ids.webhook : route.includes('/triggers/') ? ids.trigger : ids.run;
       const bodies: Record<string, unknown> = {
         'POST /v1/runs': { agent: 'hello', endpoint: 'greet', input: { name: 'x' } },
         'POST /v1/runs/batch': { runs: [{ agent: 'hello', endpoint: 'greet', input: { name: 'x' } }] },
@@ -242,10 +251,12 @@ for (const d of await dialects()) {
         'PATCH /v1/webhooks/{id}': { description: 'taken' },
         'POST /v1/sessions': { agent: 'hello' },
         'POST /v1/sessions/{id}/messages': { content: { name: 'x' } },
+        'PATCH /v1/triggers/{id}': { description: 'taken' },
         'PUT /v1/budgets': { agent: 'hello', period: 'day', max_tokens: 1 },
       };
-      // Public routes whose path holds a credential, not a tenant's id: the signed token decides.
-      const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}']);
+      // Public routes whose path holds a credential, not a tenant's id: the signed token decides
+      // (a trigger's deliveries: its signature, the same 401 for everybody who has not got it).
+      const credentialRoutes = new Set(['GET /v1/approval-links/{token}', 'POST /v1/approval-links/{token}', 'POST /v1/hooks/{id}']);
       const named = Object.keys(PERMISSIONS).filter((r) => (r.includes('{') || r in bodies) && !credentialRoutes.has(r));
       for (const route of named) {
         const [method, path] = route.split(' ');

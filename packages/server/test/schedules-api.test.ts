@@ -59,7 +59,7 @@ for (const d of await dialects()) {
       assert.equal(c.json().error.code, 'IDEMPOTENCY_KEY_REUSED');
     });
 
-    it('refuses a bad cron or time zone with 422 SCHEDULE_INVALID naming the field, and a workflow target with a clear 422', async () => {
+    it('refuses a bad cron or time zone with 422 SCHEDULE_INVALID naming the field, and a workflow target that does not exist with 404', async () => {
       const cases: [Record<string, unknown>, string, RegExp][] = [
         [{ cron: '61 * * * *' }, 'body.cron', /minute/],
         [{ cron: 'every day' }, 'body.cron', /5 to 7 cron fields/],
@@ -75,10 +75,10 @@ for (const d of await dialects()) {
         assert.match(r.json().error.details[0].message, message);
       }
       const wf = await t.call('POST', '/v1/schedules', { body: { ...body('wf'), target: { workflow: 'nightly' } } });
-      assert.equal(wf.statusCode, 422, wf.body);
-      assert.equal(wf.json().error.code, 'SCHEDULE_INVALID');
-      assert.match(wf.json().error.message, /workflow targets are not supported yet/);
-      assert.deepEqual(wf.json().error.details, [{ path: 'body.target.workflow', message: 'workflow targets are not supported yet' }]);
+      assert.equal(wf.statusCode, 404, wf.body);
+      assert.equal(wf.json().error.code, 'WORKFLOW_NOT_FOUND');
+      assert.equal(wf.json().error.details[0].path, 'body.target.workflow');
+      assert.equal((await t.call('POST', '/v1/schedules', { body: { ...body('wf'), target: { workflow: 'nightly', agent: 'hello' } } })).statusCode, 400, 'one kind of target');
       assert.equal((await t.call('GET', '/v1/schedules/bad')).statusCode, 404, 'nothing was created');
     });
 
@@ -121,8 +121,51 @@ for (const d of await dialects()) {
       assert.equal(s.next_fire_times[0], '2026-01-05T12:00:00.000Z');
       assert.equal((await t.call('PATCH', '/v1/schedules/l1', { body: {} })).statusCode, 400, 'an empty patch is refused');
       assert.equal((await t.call('PATCH', '/v1/schedules/l1', { body: { timezone: 'Nowhere/Land' } })).json().error.code, 'SCHEDULE_INVALID');
-      assert.equal((await t.call('PATCH', '/v1/schedules/l1', { body: { target: { workflow: 'x' } } })).json().error.code, 'SCHEDULE_INVALID');
+      assert.equal((await t.call('PATCH', '/v1/schedules/l1', { body: { target: { workflow: 'x' } } })).json().error.code, 'WORKFLOW_NOT_FOUND');
       assert.equal((await t.call('PATCH', '/v1/schedules/nope', { body: { paused: true } })).statusCode, 404);
+    });
+
+    it('targets a workflow: its input checked against the workflow\'s schema; run now and a due slot each start one workflow run', async () => {
+      const wf = await t.call('POST', '/v1/workflows', {
+        body: { apiVersion: 'agentd.dev/v1', kind: 'Workflow', metadata: { name: 'greeter' }, spec: { input: { type: 'object', properties: { who: { type: 'string' } }, required: ['who'] }, steps: [{ id: 'greet', agent: 'hello', endpoint: 'greet', input: { name: '{% input.who %}' } }] } },
+      });
+      assert.equal(wf.statusCode, 201, wf.body);
+      const target = { workflow: 'greeter' };
+      const bad = await t.call('POST', '/v1/schedules', { body: body('wf-bad', { target, input: { name: 'no who' } }) });
+      assert.equal(bad.statusCode, 422, bad.body);
+      assert.equal(bad.json().error.code, 'INPUT_INVALID');
+      assert.match(bad.json().error.details[0].path, /^body\.input/);
+      const created = await t.call('POST', '/v1/schedules', { body: { id: 'wf-minutely', cron: '* * * * *', target, input: { who: 'cron' }, overlap_policy: 'allow' } });
+      assert.equal(created.statusCode, 201, created.body);
+      assert.deepEqual(created.json().target, target);
+      // Two more due in the same slot, one of an agent: the ticker starts agent targets together, workflow ones one by one.
+      assert.equal((await t.call('POST', '/v1/schedules', { body: { id: 'wf-minutely-2', cron: '* * * * *', target, input: { who: 'two' } } })).statusCode, 201);
+      assert.equal((await t.call('POST', '/v1/schedules', { body: { id: 'agent-minutely', cron: '* * * * *', target: { agent: 'hello', endpoint: 'greet' }, input: { name: 'a' } } })).statusCode, 201);
+      const now = await t.call('POST', '/v1/schedules/wf-minutely/run');
+      assert.ok(now.statusCode < 300, now.body);
+      const manual = now.json();
+      assert.deepEqual([manual.kind, manual.agent, manual.input, manual.metadata.schedule.id, manual.metadata.schedule.trigger], ['workflow', 'greeter', { who: 'cron' }, 'wf-minutely', 'manual']);
+      // The next minute's slot, fired by the ticker (the run-now run is still live: overlap allow):
+      // one workflow run for it, however often it ticks.
+      const next = Date.parse(created.json().next_fire_times[0]);
+      const was = clock.now();
+      clock.set(next + 10);
+      await t.engine.scheduleTicker.tickOnce();
+      await t.engine.scheduleTicker.tickOnce();
+      const runs = (await t.call('GET', '/v1/schedules/wf-minutely/runs')).json().data as { slot: string; outcome: string; run_id: string; trigger: string }[];
+      const cron = runs.filter((r) => r.trigger !== 'manual');
+      assert.equal(cron.length, 1, JSON.stringify(runs));
+      assert.deepEqual([cron[0].slot, cron[0].outcome], [new Date(next).toISOString(), 'started']);
+      const fired = (await t.call('GET', `/v1/runs/${cron[0].run_id}`)).json();
+      assert.deepEqual([fired.kind, fired.agent, fired.input], ['workflow', 'greeter', { who: 'cron' }]);
+      for (const [id, kind] of [['wf-minutely-2', 'workflow'], ['agent-minutely', 'agent']]) {
+        const slots = (await t.call('GET', `/v1/schedules/${id}/runs`)).json().data as { outcome: string; run_id: string }[];
+        assert.deepEqual(slots.map((x) => x.outcome), ['started'], id);
+        assert.equal((await t.call('GET', `/v1/runs/${slots[0].run_id}`)).json().kind, kind, id);
+        await t.call('DELETE', `/v1/schedules/${id}`);
+      }
+      await t.call('DELETE', '/v1/schedules/wf-minutely');
+      clock.set(was);
     });
 
     it('pauses (no next fire times) and resumes; both are idempotent', async () => {

@@ -50,7 +50,7 @@ for (const d of await dialects()) {
       else {
         // A second ticker of its own over the same store (see the header); "node A down" is the
         // first ticker stopping, and the store closes with the second.
-        const ticker = new ScheduleTicker({ store: a.store, firing: new ScheduleFiring(a.store, a.engine.runs), crons: new CronCache(), clock });
+        const ticker = new ScheduleTicker({ store: a.store, firing: new ScheduleFiring(a.store, a.engine.runs, a.engine.workflowRuns), crons: new CronCache(), clock });
         nodes.push({ ...a, close: async () => {} }, { ...a, tick: () => ticker.tickOnce() });
       }
       await a.engine.agents.deploy(DEFAULT_TENANT, HELLO_MANIFEST);

@@ -220,7 +220,7 @@ for (const d of await dialects()) {
       await assert.rejects(t.store.writer.write(({ trx }) => trx.insertInto('schedule_slots').values({ ...row, run_id: null, outcome: 'started' }).execute()), /unique|duplicate|constraint/i);
       // And through the firing path: another node starting the same slot gets SlotTaken, and its run is gone.
       const schedule = await t.store.db.selectFrom('schedules').selectAll().where('tenant_id', '=', t.tenantId).where('id', '=', id).executeTakeFirstOrThrow();
-      const again = new ScheduleFiring(t.store, t.engine.runs);
+      const again = new ScheduleFiring(t.store, t.engine.runs, t.engine.workflowRuns);
       await assert.rejects(
         again.start({ tenantId: t.tenantId, scheduleId: id, slotAt: Number(row.slot_at), kind: 'cron', cause: 'cron', revision: Number(schedule.revision), target: { agent: 'hello', endpoint: 'greet' }, input: { name: id }, change: {} }),
         (err: Error) => err.name === 'SlotTaken',
@@ -236,7 +236,7 @@ for (const d of await dialects()) {
       const id = await create({ overlap_policy: 'allow' });
       const read = await t.store.db.selectFrom('schedules').selectAll().where('tenant_id', '=', t.tenantId).where('id', '=', id).executeTakeFirstOrThrow();
       await t.call('POST', `/v1/schedules/${id}/pause`);
-      const firing = new ScheduleFiring(t.store, t.engine.runs);
+      const firing = new ScheduleFiring(t.store, t.engine.runs, t.engine.workflowRuns);
       await assert.rejects(
         firing.start({ tenantId: t.tenantId, scheduleId: id, slotAt: Number(read.next_fire_at), kind: 'cron', cause: 'cron', revision: Number(read.revision), target: { agent: 'hello', endpoint: 'greet' }, input: { name: id }, change: { nextFireAt: null } }),
         (err: Error & { code?: string }) => err.name === 'ScheduleChanged' && err.code === 'SCHEDULE_CONFLICT',

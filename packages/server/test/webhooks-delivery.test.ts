@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { EgressPolicy } from '../src/egress/index.ts';
 import { Keyring } from '../src/secrets/master-key.ts';
-import { WebhookDeliveryLoop } from '../src/webhooks/index.ts';
+import { parseRetryAfter, WebhookDeliveryLoop } from '../src/webhooks/index.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, startTestApp, type TestApp } from './helpers/test-app.ts';
 import { eventOf, WebhookReceiver, type ReceivedRequest } from './helpers/webhook-receiver.ts';
@@ -121,6 +121,28 @@ for (const d of await dialects()) {
       for (const r of tries) new StandardWebhook(sub.secret).verify(r.body, r.headers as Record<string, string>);
       const [entry] = await eventually(async () => ((await log(sub.id))[0]?.status === 'succeeded' ? log(sub.id) : null), 'the log');
       assert.deepEqual([entry.attempts, entry.last_status_code, entry.last_error], [3, 204, null]);
+      await ok('DELETE', `/v1/webhooks/${sub.id}`);
+    });
+
+    it("waits as long as a receiver's Retry-After asks (longer than the schedule's wait), then delivers", async () => {
+      let answered = 0;
+      routes.set('/busy', () => (answered++ === 0 ? { status: 503, headers: { 'retry-after': '120' } } : { status: 200 }));
+      const sub = await subscribe('/busy', ['run.succeeded']);
+      await run('busy');
+      await drain();
+      const [entry] = await eventually(async () => ((await log(sub.id))[0]?.attempts === 1 ? log(sub.id) : null), 'the first attempt');
+      const e = entry as unknown as { status: string; next_attempt_at: string; last_attempt_at: string; last_error: string };
+      assert.equal(e.status, 'pending');
+      const wait = Date.parse(e.next_attempt_at) - Date.parse(e.last_attempt_at);
+      assert.ok(wait >= 120_000 && wait <= 121_000, `waits the 120 s asked, not the schedule's 20 ms: ${wait} ms`);
+      assert.match(e.last_error, /503 \(Retry-After: 120 s\)/);
+      assert.equal(at('/busy').length, 1, 'not asked again sooner');
+      // Brought forward by hand, as if the 120 s had passed: the next attempt delivers.
+      await t.store.writer.write(async ({ trx }) => {
+        await trx.updateTable('webhook_deliveries').set({ next_attempt_at: 0 }).where('tenant_id', '=', t.tenantId).where('webhook_id', '=', sub.id).where('status', '=', 'pending').execute();
+      });
+      t.engine.webhookDelivery.wake();
+      await receiver.until(() => at('/busy').some((r) => r.status === 200), 'the retry after the wait');
       await ok('DELETE', `/v1/webhooks/${sub.id}`);
     });
 
@@ -282,3 +304,13 @@ for (const d of await dialects()) {
     });
   });
 }
+
+describe('parseRetryAfter', () => {
+  it('reads delay-seconds and HTTP dates; ignores the absent, unreadable, past and over-long', () => {
+    const now = Date.UTC(2026, 0, 1, 12, 0, 0);
+    assert.equal(parseRetryAfter('120', now), 120_000);
+    assert.equal(parseRetryAfter(['30', '99'], now), 30_000);
+    assert.equal(parseRetryAfter(new Date(now + 90_000).toUTCString(), now), 90_000);
+    for (const v of [undefined, '', 'soon', '-5', '0', '1.5', new Date(now - 1000).toUTCString(), String(86_401)]) assert.equal(parseRetryAfter(v, now), null, String(v));
+  });
+});

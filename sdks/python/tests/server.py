@@ -47,7 +47,9 @@ class ServerProcess:
                 "--log-level", "warn"]
         if self.database_url:
             args += ["--database-url", self.database_url]
-        env = child_env({"AGENTD_ADMIN_KEY": self.admin_key, "AGENTD_SWEEP_INTERVAL": "200ms"})
+        # Webhooks may reach the tests' receiver on loopback (and nothing else private), polled often.
+        env = child_env({"AGENTD_ADMIN_KEY": self.admin_key, "AGENTD_SWEEP_INTERVAL": "200ms", "AGENTD_EGRESS_ALLOW": "127.0.0.1",
+                         "AGENTD_WEBHOOK_POLL_INTERVAL": "50ms", "AGENTD_SCHEDULE_INTERVAL": "100ms"})
         self.proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         found: list[str] = []
         ready = threading.Event()

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from agentd import Agentd, AsyncAgentd
-from agentd.worker import Context, NonRetryableError, Worker
+from agentd.worker import ChildRunFailed, Context, NonRetryableError, Worker
 from tests.server import ServerProcess
 
 
@@ -70,7 +70,8 @@ async def test_worker_completes_logs_and_fails(aclient: AsyncAgentd) -> None:
 async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
     name = "py-" + uuid.uuid4().hex[:8]
     await aclient.agents.deploy(hello_manifest(name))
-    worker = Worker(aclient, agent=name, poll_wait_ms=500, handle_signals=False)
+    # The handler learns of the cancel on its next heartbeat (a third of the lease TTL; 10 s by default).
+    worker = Worker(aclient, agent=name, poll_wait_ms=500, lease_ttl_ms=6000, handle_signals=False)
     started, seen_cancel = asyncio.Event(), asyncio.Event()
 
     @worker.endpoint("slow")
@@ -88,6 +89,62 @@ async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
         await aclient.runs.cancel(run.id)
         await asyncio.wait_for(seen_cancel.wait(), 30)
         assert (await aclient.runs.retrieve(run.id)).status == "cancelled"
+
+
+async def test_ctx_call_runs_a_child_and_returns_its_output_or_raises(aclient: AsyncAgentd) -> None:
+    name = "py-" + uuid.uuid4().hex[:8]
+    endpoints: dict[str, Any] = {e: {} for e in ("parent", "child", "broken", "catching", "uncaught")}
+    await aclient.agents.deploy({"apiVersion": "agentd.dev/v1", "kind": "Agent", "metadata": {"name": name},
+                                 "spec": {"runtime": "worker", "endpoints": endpoints}})
+    worker = Worker(aclient, agent=name, concurrency=4, poll_wait_ms=500, handle_signals=False)
+
+    @worker.endpoint("parent")
+    async def parent(input: Any, ctx: Context) -> dict[str, Any]:
+        first = await ctx.call(name, "child", {"n": input["n"]})
+        second = await ctx.call(name, "child", {"n": first["doubled"]}, metadata={"hop": 2})
+        return {"first": first, "second": second}
+
+    @worker.endpoint("child")
+    async def child(input: Any, ctx: Context) -> dict[str, Any]:
+        return {"doubled": input["n"] * 2, "parent": ctx.parent_run_id}
+
+    @worker.endpoint("broken")
+    async def broken(input: Any, ctx: Context) -> None:
+        raise NonRetryableError("the child broke", type="child_broke")
+
+    @worker.endpoint("catching")
+    async def catching(input: Any, ctx: Context) -> dict[str, Any]:
+        try:
+            await ctx.call(name, "broken", {}, key="the-broken-one")
+        except ChildRunFailed as err:
+            return {"status": err.status, "child": err.child_run_id, "type": (err.failure or {}).get("type")}
+        return {}
+
+    @worker.endpoint("uncaught")
+    async def uncaught(input: Any, ctx: Context) -> None:
+        await ctx.call(name, "broken", {})
+
+    async with serving(worker):
+        run = await aclient.runs.create_and_wait(agent=name, endpoint="parent", input={"n": 3}, timeout=60)
+        assert run.status == "succeeded", run.error
+        out = run.model_dump()["output"]
+        assert out["first"]["doubled"] == 6 and out["second"]["doubled"] == 12
+        kids = [r async for r in aclient.runs.list(agent=name) if r.parent_run_id == run.id]
+        assert len(kids) == 2 and all(k.status == "succeeded" for k in kids)
+        assert {k.model_dump()["metadata"].get("hop") for k in kids} == {None, 2}
+
+        caught = await aclient.runs.create_and_wait(agent=name, endpoint="catching", input={}, timeout=60)
+        assert caught.status == "succeeded", caught.error
+        got = caught.model_dump()["output"]
+        assert got["status"] == "failed" and got["type"] == "child_broke"
+        assert (await aclient.runs.retrieve(got["child"])).parent_run_id == caught.id
+
+        # Not caught: the parent fails, non-retryable, carrying the child's failure.
+        failed = await aclient.runs.create_and_wait(agent=name, endpoint="uncaught", input={}, timeout=60)
+        assert failed.status == "failed" and failed.attempts == 1
+        assert failed.error is not None and failed.error.type == "child_run_failed" and failed.error.non_retryable
+        details = failed.error.model_dump()["details"]
+        assert details["status"] == "failed" and details["failure"]["type"] == "child_broke"
 
 
 def test_approval_and_secret_with_the_sync_client(client: Agentd, server: ServerProcess, approval_yaml: str) -> None:

@@ -19,6 +19,7 @@ export * from './health.ts';
 export * from './workflows.ts';
 export * from './schedules.ts';
 export * from './webhooks.ts';
+export * from './triggers.ts';
 export * from './models.ts';
 export * from './sessions.ts';
 export * from './config.ts';

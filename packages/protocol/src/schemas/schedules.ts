@@ -13,16 +13,19 @@ const OneOf = <const T extends string>(values: readonly T[], options: { descript
 /** A client-chosen id: letters, digits, `.`, `_`, `-`, starting with a letter or digit. */
 export const ScheduleId = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
 
-/** What a slot starts: a run of this agent endpoint, with the schedule's input. */
-export const ScheduleTarget = Type.Object(
-  {
-    agent: Type.String({ minLength: 1, maxLength: 63 }),
-    endpoint: Type.String({ minLength: 1, maxLength: 63 }),
-  },
-  {
-    additionalProperties: false,
-    description: 'An agent endpoint. Workflow targets (`{"workflow"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists.',
-  },
+/** What a slot starts: a run of this agent endpoint, or of this workflow, with the schedule's input. */
+export const ScheduleTarget = Type.Union(
+  [
+    Type.Object(
+      {
+        agent: Type.String({ minLength: 1, maxLength: 63 }),
+        endpoint: Type.String({ minLength: 1, maxLength: 63 }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object({ workflow: Type.String({ minLength: 1, maxLength: 63 }) }, { additionalProperties: false }),
+  ],
+  { description: 'An agent endpoint (`{agent, endpoint}`) or a workflow (`{workflow}`, its latest version when the slot fires).' },
 );
 export type ScheduleTarget = Static<typeof ScheduleTarget>;
 

@@ -18,5 +18,6 @@ export type * from './secret-grant-types.ts';
 export { SchedulesResource, type ScheduleCreateParams, type ScheduleListParams, type ScheduleRunsParams, type ScheduleUpdateParams } from './schedules-resource.ts';
 export { WebhooksResource, type WebhookListParams } from './webhooks-resource.ts';
 export { SessionsResource, SessionMessageStream, type SessionCreateParams, type SessionListParams, type SessionReply, type SessionSendParams } from './sessions-resource.ts';
+export { TriggersResource, type TriggerListParams } from './triggers-resource.ts';
 export { BudgetsResource, ModelsResource, UsageResource, type BudgetSetParams, type UsageGetParams } from './usage-resource.ts';
 export { McpServersResource, type McpServerListParams } from './mcp-servers-resource.ts';

@@ -14,6 +14,7 @@ import { registerSchedulesCommand } from './schedules-command.ts';
 import { registerSessionsCommand } from './sessions-command.ts';
 import { registerChatCommand } from './chat-command.ts';
 import { registerWebhooksCommand } from './webhooks-command.ts';
+import { registerTriggersCommand } from './triggers-command.ts';
 import { registerReloadCommand } from './reload-command.ts';
 import { registerUsageCommands } from './usage-command.ts';
 import { registerMcpServersCommand } from './mcp-servers-command.ts';
@@ -38,6 +39,7 @@ export function registerClientCommands(program: Command): void {
   registerWebhooksCommand(program);
   registerSessionsCommand(program);
   registerChatCommand(program);
+  registerTriggersCommand(program);
   registerReloadCommand(program);
   registerUsageCommands(program);
   registerMcpServersCommand(program);

@@ -1,4 +1,4 @@
-import { SCHEDULE_MISSED_POLICIES, SCHEDULE_OVERLAP_POLICIES, type Schedule, type ScheduleCreateParams, type ScheduleMissedPolicy, type ScheduleOverlapPolicy, type ScheduleUpdateParams } from '@agentd/sdk';
+import { SCHEDULE_MISSED_POLICIES, SCHEDULE_OVERLAP_POLICIES, type Schedule, type ScheduleCreateParams, type ScheduleMissedPolicy, type ScheduleOverlapPolicy, type ScheduleTarget, type ScheduleUpdateParams } from '@agentd/sdk';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { integerOption } from './cli-errors.ts';
 import { clientAction } from './client-action.ts';
@@ -29,10 +29,14 @@ Cron: 5 fields (minute hour day month weekday), 6 with seconds first, 7 with a y
 @daily/@hourly/…; read in --timezone (default UTC). See the README (Schedules) for how a time
 that a daylight-saving change skips or repeats fires.`;
 
-/** `agent/endpoint` → the schedule's target. */
-export function parseScheduleTarget(value: string): { agent: string; endpoint: string } {
-  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('--target takes <agent>/<endpoint>, like hello/greet.');
+const targetText = (t: ScheduleTarget): string => ('workflow' in t ? `workflow:${t.workflow}` : `${t.agent}/${t.endpoint}`);
+
+/** `agent/endpoint` or `workflow:<name>` → the schedule's target. */
+export function parseScheduleTarget(value: string): ScheduleTarget {
+  const v = value.trim();
+  if (v.startsWith('workflow:') && v.length > 'workflow:'.length) return { workflow: v.slice('workflow:'.length) };
+  const m = /^([^/\s]+)\/([^/\s]+)$/.exec(v);
+  if (!m) throw new InvalidArgumentError('--target takes <agent>/<endpoint>, like hello/greet, or workflow:<name>.');
   return { agent: m[1], endpoint: m[2] };
 }
 
@@ -40,7 +44,7 @@ const withDefinitionOptions = (command: Command, required: boolean): Command =>
   command
     .addOption(new Option('--cron <expr>', 'cron expression (5-7 fields, or @daily…)').makeOptionMandatory(required))
     .option('--timezone <tz>', 'IANA time zone the cron is read in (default UTC)')
-    .addOption(new Option('--target <agent/endpoint>', 'the agent endpoint each slot runs').argParser(parseScheduleTarget).makeOptionMandatory(required))
+    .addOption(new Option('--target <agent/endpoint|workflow:name>', 'the agent endpoint or workflow each slot runs').argParser(parseScheduleTarget).makeOptionMandatory(required))
     .option('--input <json|@file>', 'the input of every run: inline JSON, @file, or @- for stdin')
     .addOption(new Option('--overlap <policy>', 'when a slot comes while the last run is live (default skip)').choices(SCHEDULE_OVERLAP_POLICIES))
     .addOption(new Option('--missed <policy>', 'slots missed while no node fired (default skip)').choices(SCHEDULE_MISSED_POLICIES))
@@ -69,7 +73,7 @@ export function registerSchedulesCommand(program: Command): void {
         const params = { id, ...definition(options), ...(options.paused ? { paused: true } : {}) } as ScheduleCreateParams;
         const schedule = await client.schedules.create(params);
         if (options.json) printJson(schedule);
-        else out(`schedule ${schedule.id}: ${schedule.cron} (${schedule.timezone}) → ${schedule.target.agent}/${schedule.target.endpoint}; next ${shortTime(schedule.next_fire_times[0])} UTC`);
+        else out(`schedule ${schedule.id}: ${schedule.cron} (${schedule.timezone}) → ${targetText(schedule.target)}; next ${shortTime(schedule.next_fire_times[0])} UTC`);
       }),
     );
 
@@ -94,7 +98,7 @@ export function registerSchedulesCommand(program: Command): void {
         out(
           formatTable(
             ['ID', 'CRON', 'TIMEZONE', 'TARGET', 'STATE', 'NEXT (UTC)'],
-            data.map((s) => [s.id, s.cron, s.timezone, `${s.target.agent}/${s.target.endpoint}`, s.paused ? 'paused' : 'active', shortTime(s.next_fire_times[0])]),
+            data.map((s) => [s.id, s.cron, s.timezone, targetText(s.target), s.paused ? 'paused' : 'active', shortTime(s.next_fire_times[0])]),
           ),
         );
       }),
@@ -169,7 +173,7 @@ function formatSchedule(s: Schedule): string {
   const head = formatFields([
     ['id', s.id],
     ['cron', `${s.cron} (${s.timezone})`],
-    ['target', `${s.target.agent}/${s.target.endpoint}`],
+    ['target', targetText(s.target)],
     ['input', JSON.stringify(s.input)],
     ['overlap', s.overlap_policy],
     ['missed', s.missed_policy],

@@ -1,12 +1,21 @@
 import type { FieldProblem, ScheduleCreate } from '@agentd/protocol';
 import { compileUserSchema, schemaProblems, validateManifest } from '@agentd/protocol/manifest';
 import { ScheduleCreate as ScheduleCreateSchema } from '@agentd/protocol/schemas';
+import Type from 'typebox';
 import { DomainError } from '../core/index.ts';
 import { CronCache } from '../schedules/index.ts';
 import type { ApplyContext, DesiredResource, ResourceSection } from './config-section.ts';
 import { checkSchema, digestOf, isObject } from './config-values.ts';
 
 type ScheduleSpec = Omit<ScheduleCreate, 'id'>;
+
+const [AGENT_TARGET, WORKFLOW_TARGET] = ScheduleCreateSchema.properties.target.anyOf;
+/** The create schema with the one branch of `target` the entry means (`workflow` named: that one), so its problems name that branch's fields only. */
+const BY_TARGET = {
+  agent: Type.Object({ ...ScheduleCreateSchema.properties, target: AGENT_TARGET }, { additionalProperties: false }),
+  workflow: Type.Object({ ...ScheduleCreateSchema.properties, target: WORKFLOW_TARGET }, { additionalProperties: false }),
+};
+const scheduleSchemaFor = (target: unknown) => (isObject(target) && 'workflow' in target ? BY_TARGET.workflow : BY_TARGET.agent);
 
 /** The endpoint's input schema from a manifest of the file, or null when the file has no such agent. */
 function fileEndpoint(ctx: ApplyContext, agent: string, endpoint: string): { found: false } | { found: true; input: unknown } | null {
@@ -20,7 +29,7 @@ function fileEndpoint(ctx: ApplyContext, agent: string, endpoint: string): { fou
 
 /**
  * `schedules:` — schedule id → its definition, the body of `POST /v1/schedules` without `id`
- * (`cron`, `timezone`, `target: {agent, endpoint}`, `input`, `overlap_policy`,
+ * (`cron`, `timezone`, `target: {agent, endpoint}` or `{workflow}`, `input`, `overlap_policy`,
  * `missed_policy`, `paused`). Created or updated through the schedule service; a schedule no
  * longer in the file is deleted. Applied after `agents:`, so a schedule may target an agent the
  * same file deploys.
@@ -38,10 +47,6 @@ export const schedulesSection: ResourceSection<ScheduleSpec> = {
     const out: DesiredResource<ScheduleSpec>[] = [];
     for (const [id, body] of Object.entries(raw)) {
       const path = `schedules.${id}`;
-      if (isObject(body) && isObject(body.target) && 'workflow' in body.target) {
-        ctx.problems.push({ path: `${path}.target.workflow`, message: 'workflow targets are not supported yet: a schedule targets an agent endpoint ({agent, endpoint})' });
-        continue;
-      }
       if (!isObject(body)) {
         ctx.problems.push({ path, message: 'must be a schedule (cron, timezone, target, input…)' });
         continue;
@@ -52,7 +57,7 @@ export const schedulesSection: ResourceSection<ScheduleSpec> = {
       }
       const before = ctx.problems.length;
       const problems: FieldProblem[] = [];
-      if (!checkSchema(ScheduleCreateSchema, { id, ...body }, path, problems)) {
+      if (!checkSchema(scheduleSchemaFor(body.target), { id, ...body }, path, problems)) {
         ctx.problems.push(...problems.map((p) => ({ ...p, path: p.path === `${path}.id` ? path : p.path, message: p.path === `${path}.id` ? `is not a valid schedule id (${p.message})` : p.message })));
         continue;
       }
@@ -64,8 +69,21 @@ export const schedulesSection: ResourceSection<ScheduleSpec> = {
     return out;
   },
   async check(item, _existing, ctx, problems) {
-    const { agent, endpoint } = item.spec.target;
+    const target = item.spec.target;
     const path = `schedules.${item.name}`;
+    if ('workflow' in target) {
+      // A workflow of this file is deployed first (workflows: comes before schedules:); the
+      // schedule service checks the input against its schema when the schedule is saved.
+      if (ctx.desired.get('workflows')?.some((w) => w.name === target.workflow)) return;
+      try {
+        await ctx.engine.workflows.resolve(ctx.tenantId, target.workflow);
+      } catch (err) {
+        if (err instanceof DomainError && err.code === 'WORKFLOW_NOT_FOUND') return void problems.push({ path: `${path}.target.workflow`, message: `${err.message} (neither in this file nor on the server)` });
+        throw err;
+      }
+      return;
+    }
+    const { agent, endpoint } = target;
     const input = item.spec.input === undefined ? null : item.spec.input;
     const inFile = fileEndpoint(ctx, agent, endpoint);
     let validate: ((v: unknown) => boolean) & { errors?: unknown } ;

@@ -49,7 +49,11 @@ export class RateLimits {
   readonly streams: StreamCap;
   readonly #failures = new MemoryBuckets();
   readonly #requests: Buckets | null;
-  readonly #shared: SharedBuckets | null = null;
+  #shared: SharedBuckets | null = null;
+  /** Per-trigger delivery rates (always on: each trigger has one), shared like the request rates. */
+  #hooks: Buckets | null = null;
+  readonly #store: Store;
+  readonly #onError: (err: unknown) => void;
 
   constructor(opts: { config: LimitsConfig; store: Store; onError: (err: unknown) => void }) {
     this.config = opts.config;
@@ -58,6 +62,15 @@ export class RateLimits {
     // listenNotify means other nodes share this database, so their requests must count too.
     else if (opts.store.capabilities.listenNotify) this.#requests = this.#shared = new SharedBuckets(opts.store.db, { onError: opts.onError });
     else this.#requests = new MemoryBuckets();
+    this.#store = opts.store;
+    this.#onError = opts.onError;
+  }
+
+  /** Takes one delivery of trigger `id` from its bucket: 0 when taken, else how long until one is there, ms. */
+  hook(id: string, rate: Rate): number | Promise<number> {
+    // Made at first use: an app that never receives a delivery opens nothing.
+    this.#hooks ??= this.#store.capabilities.listenNotify ? (this.#shared ??= new SharedBuckets(this.#store.db, { onError: this.#onError })) : new MemoryBuckets();
+    return this.#hooks.take(`hook:${id}`, rate);
   }
 
   /**

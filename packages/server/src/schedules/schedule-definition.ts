@@ -18,7 +18,7 @@ export function definitionOf(body: Omit<ScheduleCreate, 'id' | 'paused'>): Defin
   return {
     cron: body.cron.trim(),
     timezone: body.timezone ?? DEFAULT_TIMEZONE,
-    target: { agent: body.target.agent, endpoint: body.target.endpoint },
+    target: 'workflow' in body.target ? { workflow: body.target.workflow } : { agent: body.target.agent, endpoint: body.target.endpoint },
     input: body.input === undefined ? null : body.input,
     overlap_policy: body.overlap_policy ?? 'skip',
     missed_policy: body.missed_policy ?? 'skip',

@@ -4,6 +4,14 @@ import { NO_FENCE, type LeaderFence, type Store, type WriteContext } from '../st
 import { DomainError } from '../core/index.ts';
 import type { RunService } from '../runs/index.ts';
 
+/** An agent endpoint target: what startMany batches (a workflow target goes one by one, through start). */
+export type AgentTarget = Extract<ScheduleTarget, { agent: string }>;
+
+/** What starts a workflow run (WorkflowStarter; by type, so schedules/ does not import workflows/ at runtime). */
+export interface WorkflowRunStarter {
+  start(tenantId: string, name: string, body: { input?: unknown; metadata?: Record<string, unknown> }, opts?: { record?: (ctx: WriteContext, run: Run) => Promise<void> }): Promise<Run>;
+}
+
 /** `cron` slots and `manual` ones (run now) are two key spaces: a run now never takes a cron slot. */
 export type SlotKind = 'cron' | 'manual';
 
@@ -72,23 +80,32 @@ export function runMetadata(ref: SlotRef): Record<string, unknown> {
 export class ScheduleFiring {
   readonly #store: Store;
   readonly #runs: RunService;
+  readonly #workflowRuns: WorkflowRunStarter;
   /** Write contexts whose transaction already passed the fence (creates joined into one operation share one). */
   readonly #fenced = new WeakSet<WriteContext>();
 
-  constructor(store: Store, runs: RunService) {
+  constructor(store: Store, runs: RunService, workflowRuns: WorkflowRunStarter) {
     this.#store = store;
     this.#runs = runs;
+    this.#workflowRuns = workflowRuns;
   }
 
-  /** Starts the slot's run. Throws SlotTaken or ScheduleChanged (nothing written), or the run service's error. */
+  /**
+   * Starts the slot's run: of the agent endpoint (the run service), or of the workflow (the
+   * workflow starter, its latest version), the slot's writes in the run's transaction either way.
+   * Throws SlotTaken or ScheduleChanged (nothing written), or the starter's error.
+   */
   start(req: StartRequest): Promise<Run> {
-    return this.#runs.create(req.tenantId, { agent: req.target.agent, endpoint: req.target.endpoint, input: req.input, metadata: runMetadata(req) }, { after: async (ctx, run) => {
+    const after = async (ctx: WriteContext, run: Run) => {
       await this.#fence(ctx, req.fence);
       if (req.fromBuffer) await this.#claimBuffered(ctx, req, run.id);
       else await this.#insertSlot(ctx, req, 'started', null, run.id);
       await this.#changeSchedule(ctx, req, { ...req.change, lastRunId: run.id });
       if (req.after) await req.after(ctx, run);
-    } });
+    };
+    const t = req.target;
+    if ('workflow' in t) return this.#workflowRuns.start(req.tenantId, t.workflow, { input: req.input, metadata: runMetadata(req) }, { record: after });
+    return this.#runs.create(req.tenantId, { agent: t.agent, endpoint: t.endpoint, input: req.input, metadata: runMetadata(req) }, { after });
   }
 
   /**
@@ -99,7 +116,7 @@ export class ScheduleFiring {
    * (`start`), which says which. A thousand schedules due at once then cost a handful of
    * statements instead of a few thousand round trips in one transaction.
    */
-  startMany(tenantId: string, reqs: (StartRequest & { revision: number; change: { nextFireAt: number | null } })[], fence: LeaderFence): Promise<Run[]> {
+  startMany(tenantId: string, reqs: (StartRequest & { target: AgentTarget; revision: number; change: { nextFireAt: number | null } })[], fence: LeaderFence): Promise<Run[]> {
     const items = reqs.map((r) => ({ agent: r.target.agent, endpoint: r.target.endpoint, input: r.input, metadata: runMetadata(r) }));
     return this.#runs.createBatch(tenantId, items, { after: async (ctx, runs) => {
       await this.#fence(ctx, fence);

@@ -1,28 +1,12 @@
-import type { FastifyRequest } from 'fastify';
 import { EmptyBody, LIST_LIMIT_DEFAULT, ListQuery, Run, Schedule, ScheduleCreate, ScheduleDeleted, ScheduleFire, ScheduleParams, ScheduleUpdate, page } from '@agentd/protocol/schemas';
 import type { AppDeps, RouteApp } from '../http/index.ts';
 import { ApiError, errors, tenantOf } from '../http/index.ts';
-
-/**
- * A workflow target is refused before the schema is applied, so the answer says what is missing
- * (schedules are not wired to the workflow starter yet) instead of listing the union's
- * branches. The schema documents agent targets only: what a schedule can honestly start today.
- */
-async function refuseWorkflowTargets(request: FastifyRequest): Promise<void> {
-  const target = (request.body as { target?: unknown } | null | undefined)?.target;
-  if (target && typeof target === 'object' && 'workflow' in target) {
-    throw new ApiError('SCHEDULE_INVALID', 'workflow targets are not supported yet: a schedule can target an agent endpoint ({"agent","endpoint"})', [
-      { path: 'body.target.workflow', message: 'workflow targets are not supported yet' },
-    ]);
-  }
-}
 
 export function scheduleRoutes(app: RouteApp, { engine, idempotency }: AppDeps): void {
   app.post(
     '/v1/schedules',
     {
       config: { permission: 'schedules:write' },
-      preValidation: refuseWorkflowTargets,
       schema: {
         tags: ['schedules'],
         summary: 'Create a schedule under a client-chosen id (the same id and definition again is a replay)',
@@ -65,7 +49,6 @@ export function scheduleRoutes(app: RouteApp, { engine, idempotency }: AppDeps):
     '/v1/schedules/:id',
     {
       config: { permission: 'schedules:write' },
-      preValidation: refuseWorkflowTargets,
       schema: {
         tags: ['schedules'],
         summary: 'Change a schedule (a new cron or time zone starts from now)',

@@ -1,5 +1,5 @@
 import type { FieldProblem, Page, Run, Schedule, ScheduleCreate, ScheduleFire, ScheduleUpdate } from '@agentd/protocol';
-import { schemaProblems } from '@agentd/protocol/manifest';
+import { compileUserSchema, schemaProblems } from '@agentd/protocol/manifest';
 import type { Clock } from '../core/index.ts';
 import { newestFirstPage, type Store, type SchedulesTable, type WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
@@ -9,12 +9,19 @@ import { toSchedule, toScheduleFire } from './schedule-codec.ts';
 import { definitionOf, differences, rowDefinition, type Definition } from './schedule-definition.ts';
 import type { ScheduleFiring } from './schedule-firing.ts';
 
+/** What a workflow target is checked with: its latest version's input schema (null: none). */
+export interface ScheduleWorkflows {
+  resolve(tenantId: string, name: string): Promise<{ workflow: { inputSchema: Record<string, unknown> | boolean | null } }>;
+}
+
 /** Called inside the write with the answer (an Idempotency-Key's record rides along). */
 export type ScheduleAfterWrite<T> = (ctx: WriteContext, response: T) => Promise<void>;
 
 export interface ScheduleServiceOptions {
   store: Store;
   agents: AgentService;
+  /** Resolves a workflow target (WorkflowService; by type). */
+  workflows: ScheduleWorkflows;
   firing: ScheduleFiring;
   crons: CronCache;
   clock: Clock;
@@ -26,6 +33,7 @@ export interface ScheduleServiceOptions {
 export class ScheduleService {
   readonly #store: Store;
   readonly #agents: AgentService;
+  readonly #workflows: ScheduleWorkflows;
   readonly #firing: ScheduleFiring;
   readonly #crons: CronCache;
   readonly #clock: Clock;
@@ -34,6 +42,7 @@ export class ScheduleService {
   constructor(opts: ScheduleServiceOptions) {
     this.#store = opts.store;
     this.#agents = opts.agents;
+    this.#workflows = opts.workflows;
     this.#firing = opts.firing;
     this.#crons = opts.crons;
     this.#clock = opts.clock;
@@ -52,7 +61,19 @@ export class ScheduleService {
    * accepted: its slots are recorded as failed until it is enabled again.
    */
   async #validateTarget(tenantId: string, d: Definition): Promise<void> {
-    const ep = await this.#agents.resolveLatest(tenantId, d.target.agent, d.target.endpoint).catch((err: unknown) => {
+    const t = d.target;
+    if ('workflow' in t) {
+      // Checked against the latest version now; each slot checks the version it starts.
+      const wf = await this.#workflows.resolve(tenantId, t.workflow).catch((err: unknown) => {
+        if (err instanceof DomainError && err.code === 'WORKFLOW_NOT_FOUND') throw new DomainError(err.code, `target: ${err.message}`, [{ path: 'body.target.workflow', message: err.message }]);
+        throw err;
+      });
+      const schema = wf.workflow.inputSchema;
+      const validate = schema === null ? null : compileUserSchema(schema);
+      if (validate && !validate(d.input)) throw new DomainError('INPUT_INVALID', `input does not match the input schema of workflow ${t.workflow}`, schemaProblems('body.input', validate.errors));
+      return;
+    }
+    const ep = await this.#agents.resolveLatest(tenantId, t.agent, t.endpoint).catch((err: unknown) => {
       if (err instanceof DomainError && (err.code === 'AGENT_NOT_FOUND' || err.code === 'ENDPOINT_NOT_FOUND')) {
         throw new DomainError(err.code, `target: ${err.message}`, [{ path: `body.target.${err.code === 'AGENT_NOT_FOUND' ? 'agent' : 'endpoint'}`, message: err.message }]);
       }
@@ -60,7 +81,7 @@ export class ScheduleService {
     });
     if (!ep.validateInput(d.input)) {
       const problems: FieldProblem[] = schemaProblems('body.input', ep.validateInput.errors);
-      throw new DomainError('INPUT_INVALID', `input does not match the schema of ${d.target.agent}/${d.target.endpoint}`, problems);
+      throw new DomainError('INPUT_INVALID', `input does not match the schema of ${t.agent}/${t.endpoint}`, problems);
     }
   }
 

@@ -3,7 +3,7 @@ import type { Clock } from '../core/index.ts';
 import { LeadershipLost, NO_FENCE, type LeaderFence, type Store, type SchedulesTable } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { CronCache } from './cron-spec.ts';
-import { ScheduleChanged, SlotTaken, type ScheduleFiring, type SlotRef } from './schedule-firing.ts';
+import { ScheduleChanged, SlotTaken, type AgentTarget, type ScheduleFiring, type SlotRef } from './schedule-firing.ts';
 import { planSlots, type SlotPlan } from './schedule-plan.ts';
 import { liveRuns, purgeSlots } from './schedule-scans.ts';
 
@@ -211,10 +211,14 @@ export class ScheduleTicker {
   /** Starts the simple plans' runs per tenant, in chunks (ScheduleFiring.startMany); answers the plans a chunk refused. */
   async #startTogether(plans: Planned[], fence: LeaderFence, result: TickResult): Promise<Planned[]> {
     const byTenant = new Map<string, Planned[]>();
-    for (const p of plans) byTenant.set(p.s.tenant_id, [...(byTenant.get(p.s.tenant_id) ?? []), p]);
+    // Workflow targets go one by one (the workflow starter makes one run and its first steps at a time).
+    const refused: Planned[] = [];
+    for (const p of plans) {
+      if ('workflow' in (JSON.parse(p.s.target) as ScheduleTarget)) refused.push(p);
+      else byTenant.set(p.s.tenant_id, [...(byTenant.get(p.s.tenant_id) ?? []), p]);
+    }
     const chunks: Planned[][] = [];
     for (const group of byTenant.values()) for (let i = 0; i < group.length; i += START_CHUNK) chunks.push(group.slice(i, i + START_CHUNK));
-    const refused: Planned[] = [];
     await Promise.all(
       chunks.map(async (chunk) => {
         // One schedule alone gains nothing from the batch, and the one-by-one way records a refusal.
@@ -226,7 +230,7 @@ export class ScheduleTicker {
           kind: 'cron' as const,
           cause: plan.slots[0].cause,
           revision: Number(s.revision),
-          target: JSON.parse(s.target) as ScheduleTarget,
+          target: JSON.parse(s.target) as AgentTarget,
           input: JSON.parse(s.input) as unknown,
           change: { nextFireAt: plan.nextCursor },
         }));

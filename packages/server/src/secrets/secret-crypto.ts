@@ -68,6 +68,18 @@ function webhookAad(purpose: 'value' | 'dek', a: WebhookSecretAddress): Buffer {
   return Buffer.from(JSON.stringify(['agentd.webhook-secret.v1', purpose, a.tenantId, a.webhookId, a.version]), 'utf8');
 }
 
+/** Where an inbound trigger's secret belongs (triggers/); bound into its AAD. */
+export interface TriggerSecretAddress {
+  tenantId: string;
+  triggerId: string;
+  version: number;
+}
+
+/** A label of its own: a trigger secret can never be passed off as a webhook secret, a secret version or a sealed response. */
+function triggerAad(purpose: 'value' | 'dek', a: TriggerSecretAddress): Buffer {
+  return Buffer.from(JSON.stringify(['agentd.trigger-secret.v1', purpose, a.tenantId, a.triggerId, a.version]), 'utf8');
+}
+
 /** The AAD of each of an envelope's two encryptions. */
 type Binding = (purpose: 'value' | 'dek') => Buffer;
 
@@ -219,4 +231,22 @@ export function rewrapWebhookSecret(keyring: Keyring, a: WebhookSecretAddress, s
   const fail: Failure = (why, kekId) =>
     new DomainError('SECRET_UNREADABLE', `version ${a.version} of the signing secret of webhook ${a.webhookId} cannot be decrypted: ${why}`, { webhook: a.webhookId, version: a.version, ...(kekId ? { kek_id: kekId } : {}) });
   return rewrapEnvelope(keyring, (purpose) => webhookAad(purpose, a), s, fail, 'webhook, version or tenant');
+}
+
+const triggerUnreadable = (a: TriggerSecretAddress): Failure => (why, kekId) =>
+  new DomainError('SECRET_UNREADABLE', `version ${a.version} of the secret of trigger ${a.triggerId} cannot be decrypted: ${why}`, { trigger: a.triggerId, version: a.version, ...(kekId ? { kek_id: kekId } : {}) });
+
+/** An inbound trigger's secret, sealed like a secret version under the vault's master key. */
+export function sealTriggerSecret(keyring: Keyring, a: TriggerSecretAddress, value: string): SealedSecret {
+  return sealEnvelope(keyring, (purpose) => triggerAad(purpose, a), value);
+}
+
+/** The trigger's secret, or SECRET_UNREADABLE (moved to another trigger, version or tenant, tampered, or its master key is gone). */
+export function openTriggerSecret(keyring: Keyring, a: TriggerSecretAddress, s: SealedSecret): string {
+  return openEnvelope(keyring, (purpose) => triggerAad(purpose, a), s, triggerUnreadable(a), 'trigger, version or tenant');
+}
+
+/** The trigger secret's data key re-wrapped by the current master key (see rewrapEnvelope). */
+export function rewrapTriggerSecret(keyring: Keyring, a: TriggerSecretAddress, s: SealedSecret): Pick<SealedSecret, 'wrapped_dek' | 'dek_iv' | 'dek_tag' | 'kek_id'> {
+  return rewrapEnvelope(keyring, (purpose) => triggerAad(purpose, a), s, triggerUnreadable(a), 'trigger, version or tenant');
 }

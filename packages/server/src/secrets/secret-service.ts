@@ -8,8 +8,9 @@ import { DomainError } from '../core/index.ts';
 import type { Keyring } from './master-key.ts';
 import type { WireFormat } from '../core/index.ts';
 import { rewrapWebhookSecrets } from './webhook-secret-rewrap.ts';
+import { rewrapTriggerSecrets } from './trigger-secret-rewrap.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { openResponse, openSecret, openWebhookSecret, rewrapSecret, sealResponse, sealSecret, sealWebhookSecret, type ResponseAddress, type SealedSecret, type SecretAddress, type WebhookSecretAddress } from './secret-crypto.ts';
+import { openResponse, openSecret, openTriggerSecret, openWebhookSecret, rewrapSecret, sealResponse, sealSecret, sealTriggerSecret, sealWebhookSecret, type TriggerSecretAddress, type ResponseAddress, type SealedSecret, type SecretAddress, type WebhookSecretAddress } from './secret-crypto.ts';
 
 /** Hands the caller's idempotency recorder the transaction of the change. */
 export type SecretRecorder<T> = ((ctx: WriteContext, response: T) => Promise<void>) | undefined;
@@ -77,6 +78,16 @@ export class SecretService {
   /** A webhook's signing secret, to sign a delivery with; SECRET_UNREADABLE when it fails authentication. Never for an API response. */
   openWebhookSecret(address: WebhookSecretAddress, sealed: SealedSecret): string {
     return openWebhookSecret(this.keyring, address, sealed);
+  }
+
+  /** Seals an inbound trigger's secret (AAD: tenant, trigger, version). */
+  sealTriggerSecret(address: TriggerSecretAddress, value: string): SealedSecret {
+    return sealTriggerSecret(this.keyring, address, value);
+  }
+
+  /** A trigger's secret, to verify a delivery with; SECRET_UNREADABLE when it fails authentication. Never for an API response. */
+  openTriggerSecret(address: TriggerSecretAddress, sealed: SealedSecret): string {
+    return openTriggerSecret(this.keyring, address, sealed);
   }
 
   /** Creates a secret at version 1 (or, for a name deleted before, the next unused version). */
@@ -285,13 +296,14 @@ export class SecretService {
       after = { name: last.name, version: Number(last.version) };
     }
     await rewrapWebhookSecrets(this.#store, keyring, input.tenantId, result);
+    await rewrapTriggerSecrets(this.#store, keyring, input.tenantId, result);
     return result;
   }
 
   /** Stored versions (and webhook signing secrets) whose master key this node does not hold, by key id (a startup check). */
   async unknownKeyVersions(): Promise<Map<string, number>> {
     // A startup check over every tenant's versions (counts by key id only).
-    const count = (table: 'secret_versions' | 'webhook_secrets') =>
+    const count = (table: 'secret_versions' | 'webhook_secrets' | 'trigger_secrets') =>
       this.#store.allTenants(this.#store.db)
         .selectFrom(table)
         .select((eb) => ['kek_id', eb.fn.countAll<number>().as('n')])
@@ -299,7 +311,7 @@ export class SecretService {
         .execute();
     const keyring = this.keyring;
     const unknown = new Map<string, number>();
-    for (const r of [...(await count('secret_versions')), ...(await count('webhook_secrets'))]) if (!keyring.get(r.kek_id)) unknown.set(r.kek_id, (unknown.get(r.kek_id) ?? 0) + Number(r.n));
+    for (const r of [...(await count('secret_versions')), ...(await count('webhook_secrets')), ...(await count('trigger_secrets'))]) if (!keyring.get(r.kek_id)) unknown.set(r.kek_id, (unknown.get(r.kek_id) ?? 0) + Number(r.n));
     return unknown;
   }
 }

@@ -1,4 +1,6 @@
 import type { SessionsTable, SessionMessagesTable } from './db-types-sessions.ts';
+import type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
+export type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
 import type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 export type { ModelRateBucketsTable, UsageBudgetsTable, UsageDailyTable, UsageRunsTable, UsageStepsTable } from './db-types-usage.ts';
 import type { WorkflowsTable, WorkflowVersionsTable, SchedulesTable, ScheduleSlotsTable, WebhooksTable, WebhookSecretsTable, WebhookDeliveriesTable, SignalsTable, WorkflowStepsTable, McpServersTable, ConfigResourcesTable } from './db-types-automation.ts';
@@ -262,6 +264,10 @@ export interface Database {
   webhook_secrets: WebhookSecretsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   workflow_steps: WorkflowStepsTable;
+  triggers: TriggersTable;
+  trigger_secrets: TriggerSecretsTable;
+  trigger_receipts: TriggerReceiptsTable;
+  trigger_deliveries: TriggerDeliveriesTable;
   usage_steps: UsageStepsTable;
   usage_runs: UsageRunsTable;
   usage_daily: UsageDailyTable;

@@ -1,6 +1,7 @@
 /** The public face of store/: other folders import from here only. */
 export type { AgentVersionsTable, ConfigResourcesTable, AgentsTable, ApiKeysTable, ApprovalVotesTable, ApprovalsTable, AuditLogTable, Database, FindingsTable, GrantsTable, RunAttemptsTable, RunEventsTable, RunsTable, ScheduleSlotsTable, SchedulesTable, SecretVersionsTable, SecretsTable, SignalsTable, WebhookDeliveriesTable, WebhookSecretsTable, WebhooksTable, WorkflowStepsTable, WorkflowVersionsTable, WorkflowsTable, UsageBudgetsTable, UsageDailyTable, McpServersTable } from './db-types.ts';
 export type { SessionMessagesTable, SessionsTable } from './db-types-sessions.ts';
+export type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
 export type { DialectQueries, LeasedRun, SucceededRun } from './dialect-queries.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { ExclusiveSection, Scopeable, Store, StoreOptions } from './store.ts';

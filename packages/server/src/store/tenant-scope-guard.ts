@@ -11,6 +11,7 @@ export const TENANT_TABLES: ReadonlySet<string> = new Set([
   'schedules', 'schedule_slots',
   'signals',
   'webhooks', 'webhook_secrets', 'webhook_deliveries',
+  'triggers', 'trigger_secrets', 'trigger_receipts', 'trigger_deliveries',
   'workflow_steps',
   'sessions', 'session_messages',
   'config_resources',

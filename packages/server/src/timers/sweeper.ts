@@ -12,6 +12,8 @@ export interface SweepResult {
   attemptTimeouts: number;
   deadlines: number;
   idempotencyKeysDeleted: number;
+  /** Trigger receipts and delivery log rows past their retention. */
+  triggerRowsDeleted: number;
   approvalsExpired: number;
   /** Workflow wait steps that came due (timers, signal-wait timeouts). */
   workflowWakeups: number;
@@ -41,7 +43,14 @@ export interface SweeperOptions {
    */
   purgeBatchSize?: number;
   purgePassLimit?: number;
+  /**
+   * How long a trigger's receipts (a message id seen before answers with its run) and delivery
+   * log rows are kept, ms. Senders retry a delivery for a day or three; default 7 days.
+   */
+  triggerRetentionMs?: number;
 }
+
+export const DEFAULT_TRIGGER_RETENTION_MS = 7 * 86_400_000;
 
 export const DEFAULT_SWEEP_BATCH = 100;
 export const DEFAULT_SWEEP_PASS_LIMIT = 500;
@@ -49,7 +58,7 @@ export const DEFAULT_PURGE_BATCH = 1_000;
 export const DEFAULT_PURGE_PASS_LIMIT = 20_000;
 
 /** The names the sweeper's steps report under (see LoopHealth); readiness names a failing one. */
-export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', workflows: 'workflow-wakeups', sessions: 'session-idle', idempotency: 'idempotency-purge' } as const;
+export const SWEEPER_LOOPS = { leader: 'timer-leader', runs: 'run-timers', approvals: 'approval-expiry', workflows: 'workflow-wakeups', sessions: 'session-idle', idempotency: 'idempotency-purge', triggers: 'trigger-purge' } as const;
 
 /**
  * The server's timers: expired leases go back to the queue, attempts past their timeout fail
@@ -71,6 +80,7 @@ export class Sweeper {
   readonly #passLimit: number;
   readonly #purgeBatchSize: number;
   readonly #purgePassLimit: number;
+  readonly #triggerRetentionMs: number;
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
 
@@ -85,6 +95,7 @@ export class Sweeper {
     this.#passLimit = opts.passLimit ?? DEFAULT_SWEEP_PASS_LIMIT;
     this.#purgeBatchSize = opts.purgeBatchSize ?? DEFAULT_PURGE_BATCH;
     this.#purgePassLimit = opts.purgePassLimit ?? DEFAULT_PURGE_PASS_LIMIT;
+    this.#triggerRetentionMs = opts.triggerRetentionMs ?? DEFAULT_TRIGGER_RETENTION_MS;
     if (!(Math.min(this.#batchSize, this.#passLimit, this.#purgeBatchSize, this.#purgePassLimit) >= 1)) throw new Error('sweep batch sizes and pass limits must be at least 1');
   }
 
@@ -121,7 +132,7 @@ export class Sweeper {
    */
   async sweepOnce(fence: LeaderFence = NO_FENCE): Promise<SweepResult> {
     const now = this.#clock.now();
-    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, approvalsExpired: 0, workflowWakeups: 0, sessionsEnded: 0, failed: 0 };
+    const result: SweepResult = { expiredLeases: 0, attemptTimeouts: 0, deadlines: 0, idempotencyKeysDeleted: 0, triggerRowsDeleted: 0, approvalsExpired: 0, workflowWakeups: 0, sessionsEnded: 0, failed: 0 };
     await this.#step(SWEEPER_LOOPS.runs, result, async (monitor) => {
       const overdue = await this.#timers.overdue(now, this.#passLimit);
       const timeouts = await this.#timers.attemptTimeouts(now, this.#passLimit);
@@ -172,6 +183,10 @@ export class Sweeper {
       result.idempotencyKeysDeleted = await this.#purgeIdempotencyKeys(fence, now);
       return 0;
     });
+    await this.#step(SWEEPER_LOOPS.triggers, result, async () => {
+      result.triggerRowsDeleted = await this.#purgeTriggerRows(fence, now - this.#triggerRetentionMs);
+      return 0;
+    });
     return result;
   }
 
@@ -211,6 +226,39 @@ export class Sweeper {
       });
       deleted += n;
       if (n < size) break;
+    }
+    return deleted;
+  }
+
+  /** Trigger receipts and delivery log rows received before `before`, in batches like the idempotency purge. */
+  async #purgeTriggerRows(fence: LeaderFence, before: number): Promise<number> {
+    let deleted = 0;
+    for (const table of ['trigger_receipts', 'trigger_deliveries'] as const) {
+      // A read first: a pass with nothing to drop (the usual case) writes nothing.
+      const any = await this.#store.allTenants(this.#store.db).selectFrom(table).select('tenant_id').where('received_at', '<', before).limit(1).executeTakeFirst();
+      while (any && deleted < this.#purgePassLimit) {
+        const size = Math.min(this.#purgeBatchSize, this.#purgePassLimit - deleted);
+        const n = await this.#store.writer.write(async (ctx) => {
+          await fence.check(ctx.trx);
+          // Every tenant's old rows: the retention is the server's.
+          const db = this.#store.allTenants(ctx.trx);
+          const r =
+            table === 'trigger_receipts'
+              ? await db
+                  .deleteFrom('trigger_receipts')
+                  .where(({ eb, refTuple, selectFrom }) =>
+                    eb(refTuple('tenant_id', 'trigger_id', 'message_id'), 'in', selectFrom('trigger_receipts').select(['tenant_id', 'trigger_id', 'message_id']).where('received_at', '<', before).orderBy('received_at').limit(size).$asTuple('tenant_id', 'trigger_id', 'message_id')),
+                  )
+                  .executeTakeFirst()
+              : await db
+                  .deleteFrom('trigger_deliveries')
+                  .where(({ eb, refTuple, selectFrom }) => eb(refTuple('tenant_id', 'id'), 'in', selectFrom('trigger_deliveries').select(['tenant_id', 'id']).where('received_at', '<', before).orderBy('received_at').limit(size).$asTuple('tenant_id', 'id')))
+                  .executeTakeFirst();
+          return Number(r.numDeletedRows);
+        });
+        deleted += n;
+        if (n < size) break;
+      }
     }
     return deleted;
   }

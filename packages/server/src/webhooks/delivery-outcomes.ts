@@ -9,6 +9,11 @@ export interface AttemptOutcome {
   statusCode: number | null;
   /** Why it failed (never a header or a secret); null when it succeeded. */
   error: string | null;
+  /**
+   * The receiver's Retry-After, ms: the next attempt waits at least this long (the schedule's own
+   * wait when that is longer). It never adds attempts, and a spent schedule still gives up.
+   */
+  retryAfterMs?: number | null;
   /** Retrying cannot help (the event is gone): give up now. */
   final?: boolean;
   /**
@@ -37,7 +42,8 @@ export async function settleAttempt(ctx: WriteContext, d: ClaimedDelivery, outco
     return Number(gone.numDeletedRows) > 0 ? 'dropped' : 'lease_lost';
   }
   const attempts = d.attempts + 1;
-  const delay = outcome.ok || outcome.final || attempts >= d.max_attempts ? null : retryDelay(opts.schedule, attempts, opts.random);
+  const scheduled = outcome.ok || outcome.final || attempts >= d.max_attempts ? null : retryDelay(opts.schedule, attempts, opts.random);
+  const delay = scheduled === null ? null : Math.max(scheduled, outcome.retryAfterMs ?? 0);
   const status = outcome.ok ? 'succeeded' : delay === null ? 'failed' : 'pending';
   const r = await trx
     .updateTable('webhook_deliveries')

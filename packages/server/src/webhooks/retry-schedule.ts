@@ -31,3 +31,17 @@ export function parseRetrySchedule(text: string): number[] {
     return ms;
   });
 }
+
+/** The longest wait a receiver's Retry-After can ask for: beyond it the schedule's own wait counts. */
+export const RETRY_AFTER_MAX_MS = 86_400_000;
+
+/**
+ * A receiver's `Retry-After` (RFC 9110: delay-seconds, or an HTTP date) as a wait from `now`, ms;
+ * null when absent, unreadable, not in the future, or longer than RETRY_AFTER_MAX_MS.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now: number): number | null {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return null;
+  const ms = /^\d+$/.test(text) ? Number(text) * 1000 : Date.parse(text) - now;
+  return Number.isFinite(ms) && ms > 0 && ms <= RETRY_AFTER_MAX_MS ? ms : null;
+}

@@ -7,6 +7,7 @@ import type { SecretService } from '../secrets/index.ts';
 import type { Store } from '../store/index.ts';
 import { claimDue, type ClaimedDelivery } from './delivery-claims.ts';
 import { settleAttempt, type AttemptOutcome, type Settled } from './delivery-outcomes.ts';
+import { parseRetryAfter } from './retry-schedule.ts';
 import { signatureHeaders } from './webhook-signing.ts';
 
 export interface WebhookDeliveryOptions {
@@ -171,7 +172,9 @@ export class WebhookDeliveryLoop {
       const headers = { 'content-type': 'application/json', ...signatureHeaders({ id: d.id, at: new Date(this.#o.clock.now()), body: target.body, secrets: target.secrets }) };
       const res = await this.#o.egress.request({ url: target.url, method: 'POST', headers, body: target.body, timeoutMs: this.#o.timeoutMs, maxRedirects: MAX_REDIRECTS, maxResponseBytes: MAX_RESPONSE_BYTES });
       if (res.status >= 200 && res.status < 300) return { ok: true, statusCode: res.status, error: null };
-      return { ok: false, statusCode: res.status, error: `the receiver answered ${res.status}` };
+      // A receiver that says when to come back (429, 503) is not asked again sooner.
+      const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.#o.clock.now());
+      return { ok: false, statusCode: res.status, error: `the receiver answered ${res.status}${retryAfterMs === null ? '' : ` (Retry-After: ${Math.ceil(retryAfterMs / 1000)} s)`}`, retryAfterMs };
     } catch (err) {
       return { ok: false, statusCode: null, error: describe(err) };
     }

@@ -37,7 +37,9 @@ export interface IdempotentRoute {
 /**
  * POST routes that do not take Idempotency-Key, with the reason: the worker protocol is fenced by
  * its lease (and a worker approval, and a call, by its own `key`), a decision link is single use, and a rewrap
- * or a config reload repeated is a no-op (a reload applies the file as it is then).
+ * or a config reload repeated is a no-op (a reload applies the file as it is then). A trigger
+ * delivery is deduplicated by its sender's own message id (`webhook-id`, or `Idempotency-Key` in
+ * bearer mode) in the receipts of triggers/, not by this table.
  */
 export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/worker/lease',
@@ -54,6 +56,7 @@ export const NOT_IDEMPOTENT_BY_KEY = new Set([
   'POST /v1/approval-links/{token}',
   'POST /v1/secrets/rewrap',
   'POST /v1/reload',
+  'POST /v1/hooks/{id}',
 ]);
 
 export const GATED_MANIFEST = {
@@ -178,6 +181,26 @@ export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
     setup: async (t) => {
       const id = (await ok(t, 'POST', '/v1/webhooks', { url: HOOK_URL, events: ['run.*'] })).id as string;
       return { url: `/v1/webhooks/${id}/rotate-secret`, body: { overlap_seconds: 60 }, other: { overlap_seconds: 0 }, invalid: { url: '/v1/webhooks/whk_nope/rotate-secret', body: {} }, effect: async () => (await read(t, `/v1/webhooks/${id}`)).body.secret_version };
+    },
+  },
+  {
+    route: 'POST /v1/triggers',
+    status: 201,
+    sensitive: true,
+    setup: async (t) => {
+      const name = `idem-${unique()}`;
+      const mine = async () => (await read(t, '/v1/triggers?limit=500')).body.data.filter((x: { name: string | null }) => x.name === name).map((x: { id: string }) => x.id);
+      const target = { agent: 'hello', endpoint: 'greet' };
+      return { url: '/v1/triggers', body: { name, target }, other: { name, target, mapping: { pointer: '/x' } }, invalid: { url: '/v1/triggers', body: { target: { agent: 'no-such-agent', endpoint: 'x' } } }, effect: mine };
+    },
+  },
+  {
+    route: 'POST /v1/triggers/{id}/rotate-secret',
+    status: 200,
+    sensitive: true,
+    setup: async (t) => {
+      const id = (await ok(t, 'POST', '/v1/triggers', { target: { agent: 'hello', endpoint: 'greet' } })).id as string;
+      return { url: `/v1/triggers/${id}/rotate-secret`, body: { overlap_seconds: 60 }, other: { overlap_seconds: 0 }, invalid: { url: '/v1/triggers/trg_nope/rotate-secret', body: {} }, effect: async () => (await read(t, `/v1/triggers/${id}`)).body.secret_version };
     },
   },
   {

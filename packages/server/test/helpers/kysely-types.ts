@@ -18,7 +18,7 @@ export type TsSchema = Record<string, Record<string, TsColumn>>;
 
 export const DB_TYPES_FILE = new URL('../../src/store/db-types.ts', import.meta.url);
 /** The table types db-types.ts imports from files of their own (read together with it). */
-export const DB_TYPES_PARTS = [new URL('../../src/store/db-types-automation.ts', import.meta.url), new URL('../../src/store/db-types-usage.ts', import.meta.url), new URL('../../src/store/db-types-sessions.ts', import.meta.url)];
+export const DB_TYPES_PARTS = [new URL('../../src/store/db-types-automation.ts', import.meta.url), new URL('../../src/store/db-types-usage.ts', import.meta.url), new URL('../../src/store/db-types-sessions.ts', import.meta.url), new URL('../../src/store/db-types-triggers.ts', import.meta.url)];
 
 function member(raw: string, where: string): string | null {
   const t = raw.trim();

@@ -8,7 +8,7 @@ export interface SseFrame {
 
 /**
  * A minimal SSE reader over a real socket, independent of the SDK's decoder: reads frames until
- * `stopAfter` returns true, `maxFrames` frames, the server closes, or `timeoutMs`.
+ * `stopAfter` returns true, `maxFrames` frames, the server closes or cuts the stream, or `timeoutMs`.
  */
 export function readSse(
   url: string,
@@ -57,6 +57,9 @@ export function readSse(
         }
       });
       res.on('end', () => finish(true));
+      // A stream the server cuts (a dropped slow reader) ends the read now, not at the timeout.
+      res.on('error', () => {});
+      res.on('close', () => finish(true));
     });
     const timer = setTimeout(() => finish(false), opts.timeoutMs ?? 10_000);
     req.on('error', (err) => (finished ? undefined : reject(err)));

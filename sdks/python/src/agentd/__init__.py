@@ -3,6 +3,7 @@
 The worker runtime is `agentd.worker.Worker`.
 """
 
+from agentd import manifest
 from agentd._async._client import AsyncAgentd
 from agentd._async._page import AsyncPage
 from agentd._async._stream import AsyncEventStream
@@ -45,4 +46,5 @@ __all__ = [
     "RateLimitError",
     "RunWaitTimeoutError",
     "UnprocessableEntityError",
+    "manifest",
 ]

@@ -17,7 +17,7 @@ class _Model(BaseModel):
 
 class ErrorDetail(_Model):
     code: str
-    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, SESSION_NOT_FOUND, SESSION_MESSAGE_NOT_FOUND, MCP_SERVER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, SESSION_BUSY, SESSION_PAUSED, IDEMPOTENCY_IN_FLIGHT, MCP_SERVER_EXISTS, MCP_TOOLS_CHANGED, WEBHOOK_DELIVERY_PENDING, SESSION_ENDED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, MCP_SERVER_UNREACHABLE, INPUT_INVALID, OUTPUT_INVALID, MANAGED_BY_CONFIG, CONFIG_NOT_LOADED, CONFIG_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
+    "One of VALIDATION_ERROR, INVALID_JSON, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, AGENT_NOT_FOUND, ENDPOINT_NOT_FOUND, RUN_NOT_FOUND, KEY_NOT_FOUND, LEASE_NOT_FOUND, APPROVAL_NOT_FOUND, SECRET_NOT_FOUND, GRANT_NOT_FOUND, WORKFLOW_NOT_FOUND, SCHEDULE_NOT_FOUND, WEBHOOK_NOT_FOUND, SESSION_NOT_FOUND, SESSION_MESSAGE_NOT_FOUND, TRIGGER_NOT_FOUND, MCP_SERVER_NOT_FOUND, WEBHOOK_DELIVERY_NOT_FOUND, SECRET_NOT_GRANTED, HOOK_UNVERIFIED, APPROVAL_LINK_INVALID, APPROVAL_ALREADY_DECIDED, APPROVAL_EXPIRED, TRIGGER_NAME_TAKEN, SECRET_EXISTS, LEASE_LOST, RUN_ALREADY_TERMINAL, RUN_NOT_RETRYABLE, GENERATION_CONFLICT, ENDPOINT_DISABLED, SCHEDULE_CONFLICT, SCHEDULE_SLOT_TAKEN, SESSION_BUSY, SESSION_PAUSED, IDEMPOTENCY_IN_FLIGHT, MCP_SERVER_EXISTS, MCP_TOOLS_CHANGED, WEBHOOK_DELIVERY_PENDING, SESSION_ENDED, REQUEST_TIMEOUT, PAYLOAD_TOO_LARGE, URI_TOO_LONG, UNSUPPORTED_MEDIA_TYPE, KEY_INVALID, IDEMPOTENCY_KEY_REUSED, SCHEDULE_INVALID, MANIFEST_INVALID, WORKFLOW_INVALID, RUN_UPDATE_INVALID, EGRESS_REFUSED, TRIGGER_INVALID, TRIGGER_PAYLOAD_INVALID, MCP_SERVER_UNREACHABLE, INPUT_INVALID, OUTPUT_INVALID, MANAGED_BY_CONFIG, CONFIG_NOT_LOADED, CONFIG_INVALID, CALL_KEY_CONFLICT, CALL_DEPTH_EXCEEDED, CHILD_LIMIT_EXCEEDED, HEADERS_TOO_LARGE, RATE_LIMITED, SECRET_UNREADABLE, INTERNAL, UNAVAILABLE"
     message: str
     details: Any
     request_id: str
@@ -464,18 +464,20 @@ class WorkflowVersion(_Model):
 
 
 class ScheduleTarget(_Model):
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
-
     agent: str
     endpoint: str
+
+
+class ScheduleTarget1(_Model):
+    workflow: str
 
 
 class Schedule(_Model):
     id: str
     cron: str
     timezone: str
-    target: ScheduleTarget
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
+    target: ScheduleTarget | ScheduleTarget1
+    "An agent endpoint (`{agent, endpoint}`) or a workflow (`{workflow}`, its latest version when the slot fires)."
     input: Any
     overlap_policy: Literal["skip", "allow", "buffer_one"]
     missed_policy: Literal["skip", "run_once", "run_all"]
@@ -505,6 +507,62 @@ class ScheduleFire(_Model):
     run_id: str | None
     run_status: str | None
     recorded_at: str
+
+
+class Webhook(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+
+
+class WebhookWithSecret(_Model):
+    id: str
+    url: str
+    events: list[str]
+    agents: list[str] | None
+    description: str | None
+    status: Literal["active", "failing"]
+    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
+    failing_since: str | None
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+    secret: str
+    "The signing secret (`whsec_` + base64), shown once: in this answer only."
+
+
+class WebhookDeleted(_Model):
+    id: str
+    deleted: Literal[True]
+
+
+class WebhookDelivery(_Model):
+    id: str
+    "Also the `webhook-id` header, the same on every attempt: receivers deduplicate on it."
+    webhook_id: str
+    event_id: str
+    event_type: str
+    run_id: str
+    seq: int
+    status: Literal["pending", "succeeded", "failed"]
+    "`failed`: given up after the last retry (or a manual redelivery that failed)."
+    attempts: int
+    next_attempt_at: str | None
+    last_attempt_at: str | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: str
+    delivered_at: str | None
 
 
 class Health(_Model):
@@ -794,8 +852,8 @@ class PostSchedulesBody(_Model):
     "Cron fields (5: minute precision; 6: with seconds first; 7: with a year last) or a nickname (`@daily`), evaluated by croner in `timezone`."
     timezone: str | None = None
     "An IANA time zone (`Europe/Berlin`) or `UTC`. Default UTC."
-    target: ScheduleTarget
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
+    target: ScheduleTarget | ScheduleTarget1
+    "An agent endpoint (`{agent, endpoint}`) or a workflow (`{workflow}`, its latest version when the slot fires)."
     input: Any | None = None
     "The input of every run; checked against the endpoint's input schema."
     overlap_policy: Literal["skip", "allow", "buffer_one"] | None = None
@@ -811,8 +869,8 @@ class PatchSchedulesByIdBody(_Model):
     "Cron fields (5: minute precision; 6: with seconds first; 7: with a year last) or a nickname (`@daily`), evaluated by croner in `timezone`."
     timezone: str | None = None
     "An IANA time zone (`Europe/Berlin`) or `UTC`. Default UTC."
-    target: ScheduleTarget | None = None
-    "An agent endpoint. Workflow targets (`{\"workflow\"}`) are refused with 422 SCHEDULE_INVALID until the workflow runtime exists."
+    target: ScheduleTarget | ScheduleTarget1 | None = None
+    "An agent endpoint (`{agent, endpoint}`) or a workflow (`{workflow}`, its latest version when the slot fires)."
     input: Any | None = None
     "The input of every run; checked against the endpoint's input schema."
     overlap_policy: Literal["skip", "allow", "buffer_one"] | None = None
@@ -848,23 +906,6 @@ class PostSessionsByIdForkBody(_Model):
     metadata: dict[str, Any] | None = None
 
 
-class PostWebhooksResponse(_Model):
-    id: str
-    url: str
-    events: list[str]
-    agents: list[str] | None
-    description: str | None
-    status: Literal["active", "failing"]
-    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
-    failing_since: str | None
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
-    secret: str
-    "The signing secret (`whsec_` + base64), shown once: in this answer only."
-
-
 class PostWebhooksBody(_Model):
     url: str
     "http or https; checked against the egress policy now and on every connection."
@@ -872,21 +913,6 @@ class PostWebhooksBody(_Model):
     "Event types (`run.succeeded`), prefix patterns (`run.*`) or `*`."
     agents: list[str] | None = None
     description: str | None = None
-
-
-class GetWebhooksItem(_Model):
-    id: str
-    url: str
-    events: list[str]
-    agents: list[str] | None
-    description: str | None
-    status: Literal["active", "failing"]
-    "`failing`: a delivery was given up after its last retry; the next successful delivery makes it `active` again."
-    failing_since: str | None
-    secret_version: int
-    "Bumped by each rotation. The secret itself is never shown again."
-    created_at: str
-    updated_at: str
 
 
 class PatchWebhooksByIdBody(_Model):
@@ -900,33 +926,115 @@ class PatchWebhooksByIdBody(_Model):
     description: str | None = None
 
 
-class DeleteWebhooksByIdResponse(_Model):
-    id: str
-    deleted: Literal[True]
-
-
 class PostWebhooksByIdRotateSecretBody(_Model):
     overlap_seconds: int | None = None
     "How long deliveries carry a signature by the old secret beside the new one. Default 86400 (24 h); 0 drops it at once."
 
 
-class GetWebhooksByIdDeliveriesItem(_Model):
+class PostTriggersResponseMapping(_Model):
+    pointer: str
+    "A JSON pointer (RFC 6901) into the body: `/data/order`; `\"\"` is the whole body."
+
+
+class PostTriggersResponseMapping1(_Model):
+    template: Any
+    "A JSON value whose strings may hold workflow expressions (JSONata): `\"{% body.order.id %}\"` is the value, `\"order {% body.order.id %}\"` interpolates. Expressions read `body` (the parsed JSON) and `headers` (lower-cased; never authorization or webhook-signature)."
+
+
+class PostTriggersResponseRateLimit(_Model):
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+
+    count: int
+    "Deliveries allowed per period (also the largest burst)."
+    period_seconds: int
+
+
+class PostTriggersResponse(_Model):
     id: str
-    "Also the `webhook-id` header, the same on every attempt: receivers deduplicate on it."
-    webhook_id: str
-    event_id: str
-    event_type: str
-    run_id: str
-    seq: int
-    status: Literal["pending", "succeeded", "failed"]
-    "`failed`: given up after the last retry (or a manual redelivery that failed)."
-    attempts: int
-    next_attempt_at: str | None
-    last_attempt_at: str | None
-    last_status_code: int | None
-    last_error: str | None
+    name: str | None
+    description: str | None
+    url: str
+    "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
+    target: ScheduleTarget | ScheduleTarget1
+    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
+    auth: Literal["signature", "bearer"]
+    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None
+    rate_limit: PostTriggersResponseRateLimit
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
     created_at: str
-    delivered_at: str | None
+    updated_at: str
+    secret: str
+    "The secret (signature mode: `whsec_` + base64; bearer mode: the token), shown once: in this answer only."
+
+
+class PostTriggersBody(_Model):
+    name: str | None = None
+    description: str | None = None
+    target: ScheduleTarget | ScheduleTarget1
+    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
+    auth: Literal["signature", "bearer"] | None = None
+    "`signature` (default): Standard Webhooks signatures. `bearer`: `Authorization: Bearer <secret>`, for senders that cannot sign."
+    secret: str | None = None
+    "The sender's secret, when it issues one: `signature` mode takes `whsec_` + base64 of 24 to 64 bytes (as Standard Webhooks senders give it); `bearer` mode any 24 to 200 printable characters. Absent: agentd makes one."
+    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None = None
+    rate_limit: PostTriggersResponseRateLimit | None = None
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+
+
+class GetTriggersItem(_Model):
+    id: str
+    name: str | None
+    description: str | None
+    url: str
+    "Where senders POST deliveries: `/v1/hooks/{id}` on this server (the scheme and host of the request that asked)."
+    target: ScheduleTarget | ScheduleTarget1
+    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
+    auth: Literal["signature", "bearer"]
+    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None
+    rate_limit: PostTriggersResponseRateLimit
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+    secret_version: int
+    "Bumped by each rotation. The secret itself is never shown again."
+    created_at: str
+    updated_at: str
+
+
+class PatchTriggersByIdBody(_Model):
+    "Fields given replace the old ones. The auth mode and secret change only by rotation."
+
+    name: str | None = None
+    description: str | None = None
+    target: ScheduleTarget | ScheduleTarget1 | None = None
+    "What a delivery starts: a run of an agent endpoint (`{agent, endpoint}`) or of a workflow (`{workflow}`)."
+    mapping: PostTriggersResponseMapping | PostTriggersResponseMapping1 | None = None
+    rate_limit: PostTriggersResponseRateLimit | None = None
+    "Per trigger, shared by every node. Default 600 per 60 s. Verified deliveries beyond it are answered 429 with Retry-After."
+
+
+class PostTriggersByIdRotateSecretBody(_Model):
+    overlap_seconds: int | None = None
+    "How long the old secret still verifies beside the new one. Default 86400 (24 h); 0 retires it at once."
+    secret: str | None = None
+    "The sender's secret, when it issues one: `signature` mode takes `whsec_` + base64 of 24 to 64 bytes (as Standard Webhooks senders give it); `bearer` mode any 24 to 200 printable characters. Absent: agentd makes one."
+
+
+class GetTriggersByIdDeliveriesItemError(_Model):
+    code: str
+    message: str
+
+
+class GetTriggersByIdDeliveriesItem(_Model):
+    id: str
+    trigger_id: str
+    message_id: str | None
+    outcome: Literal["started", "duplicate", "rejected"]
+    "`started` a run; `duplicate`: a message id seen before (the original run, nothing started); `rejected`: the payload did not map or failed the target's input schema."
+    status_code: int
+    run_id: str | None
+    error: GetTriggersByIdDeliveriesItemError | None
+    received_at: str
 
 
 class PostReloadResponseDiff(_Model):
@@ -1093,9 +1201,18 @@ class PostMcpServersByNameApproveBody(_Model):
     "The `pending_tools_hash` the approver reviewed: refused with 409 MCP_TOOLS_CHANGED when the server now lists something else. Absent: whatever it lists now."
 
 
+class PostHooksByIdResponse(_Model):
+    delivery_id: str
+    trigger_id: str
+    run_id: str
+    duplicate: bool
+    "true: this message id was seen before; the run is the original one and nothing started."
+    run: Run
+
+
 Finding = FindingCreateResponseDataItem
 WorkflowDeleted = AgentDeleted
-ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "SESSION_NOT_FOUND", "SESSION_MESSAGE_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "SESSION_BUSY", "SESSION_PAUSED", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "SESSION_ENDED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "MANAGED_BY_CONFIG", "CONFIG_NOT_LOADED", "CONFIG_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
+ErrorCode = Literal["VALIDATION_ERROR", "INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "AGENT_NOT_FOUND", "ENDPOINT_NOT_FOUND", "RUN_NOT_FOUND", "KEY_NOT_FOUND", "LEASE_NOT_FOUND", "APPROVAL_NOT_FOUND", "SECRET_NOT_FOUND", "GRANT_NOT_FOUND", "WORKFLOW_NOT_FOUND", "SCHEDULE_NOT_FOUND", "WEBHOOK_NOT_FOUND", "SESSION_NOT_FOUND", "SESSION_MESSAGE_NOT_FOUND", "TRIGGER_NOT_FOUND", "MCP_SERVER_NOT_FOUND", "WEBHOOK_DELIVERY_NOT_FOUND", "SECRET_NOT_GRANTED", "HOOK_UNVERIFIED", "APPROVAL_LINK_INVALID", "APPROVAL_ALREADY_DECIDED", "APPROVAL_EXPIRED", "TRIGGER_NAME_TAKEN", "SECRET_EXISTS", "LEASE_LOST", "RUN_ALREADY_TERMINAL", "RUN_NOT_RETRYABLE", "GENERATION_CONFLICT", "ENDPOINT_DISABLED", "SCHEDULE_CONFLICT", "SCHEDULE_SLOT_TAKEN", "SESSION_BUSY", "SESSION_PAUSED", "IDEMPOTENCY_IN_FLIGHT", "MCP_SERVER_EXISTS", "MCP_TOOLS_CHANGED", "WEBHOOK_DELIVERY_PENDING", "SESSION_ENDED", "REQUEST_TIMEOUT", "PAYLOAD_TOO_LARGE", "URI_TOO_LONG", "UNSUPPORTED_MEDIA_TYPE", "KEY_INVALID", "IDEMPOTENCY_KEY_REUSED", "SCHEDULE_INVALID", "MANIFEST_INVALID", "WORKFLOW_INVALID", "RUN_UPDATE_INVALID", "EGRESS_REFUSED", "TRIGGER_INVALID", "TRIGGER_PAYLOAD_INVALID", "MCP_SERVER_UNREACHABLE", "INPUT_INVALID", "OUTPUT_INVALID", "MANAGED_BY_CONFIG", "CONFIG_NOT_LOADED", "CONFIG_INVALID", "CALL_KEY_CONFLICT", "CALL_DEPTH_EXCEEDED", "CHILD_LIMIT_EXCEEDED", "HEADERS_TOO_LARGE", "RATE_LIMITED", "SECRET_UNREADABLE", "INTERNAL", "UNAVAILABLE"]
 
 __all__ = [
     "Agent",
@@ -1118,7 +1235,6 @@ __all__ = [
     "CompleteBatchResponseResultsItemError",
     "CreatedApiKey",
     "DeleteMcpServersByNameResponse",
-    "DeleteWebhooksByIdResponse",
     "ErrorBody",
     "ErrorDetail",
     "Finding",
@@ -1132,11 +1248,12 @@ __all__ = [
     "GetModelsResponseDataItem",
     "GetModelsResponseDataItemPrices",
     "GetRunsByIdSignalsResponse",
+    "GetTriggersByIdDeliveriesItem",
+    "GetTriggersByIdDeliveriesItemError",
+    "GetTriggersItem",
     "GetUsageResponse",
     "GetUsageResponseDataItem",
     "GetUsageResponseTotals",
-    "GetWebhooksByIdDeliveriesItem",
-    "GetWebhooksItem",
     "Grant",
     "Health",
     "HeartbeatResult",
@@ -1145,12 +1262,14 @@ __all__ = [
     "PatchRunsByIdBody",
     "PatchRunsByIdBodyRetry",
     "PatchSchedulesByIdBody",
+    "PatchTriggersByIdBody",
     "PatchWebhooksByIdBody",
     "PostApprovalLinksByTokenBody",
     "PostApprovalsByIdApproveBody",
     "PostApprovalsByIdLinkBody",
     "PostApprovalsByIdRejectBody",
     "PostGrantsBody",
+    "PostHooksByIdResponse",
     "PostKeysBody",
     "PostLeasesByLeaseIdApprovalsBody",
     "PostLeasesByLeaseIdCallsBody",
@@ -1181,9 +1300,14 @@ __all__ = [
     "PostSessionsByIdEndBody",
     "PostSessionsByIdForkBody",
     "PostSessionsByIdMessagesBody",
+    "PostTriggersBody",
+    "PostTriggersByIdRotateSecretBody",
+    "PostTriggersResponse",
+    "PostTriggersResponseMapping",
+    "PostTriggersResponseMapping1",
+    "PostTriggersResponseRateLimit",
     "PostWebhooksBody",
     "PostWebhooksByIdRotateSecretBody",
-    "PostWebhooksResponse",
     "PostWorkerCompleteBody",
     "PostWorkerCompleteBodyLease",
     "PostWorkerCompleteBodyResultsItem",
@@ -1202,6 +1326,7 @@ __all__ = [
     "ScheduleDeleted",
     "ScheduleFire",
     "ScheduleTarget",
+    "ScheduleTarget1",
     "Secret",
     "SecretDeleted",
     "SecretDetail",
@@ -1221,6 +1346,10 @@ __all__ = [
     "TaskSecretsWithheld",
     "TaskSession",
     "TaskSessionMessagesItem",
+    "Webhook",
+    "WebhookDeleted",
+    "WebhookDelivery",
+    "WebhookWithSecret",
     "Workflow",
     "WorkflowDeleted",
     "WorkflowStepsItem",

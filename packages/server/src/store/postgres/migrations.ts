@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.ts';
 import { POSTGRES_WEBHOOKS } from './migration-webhooks.ts';
 import { POSTGRES_SESSIONS } from './migration-sessions.ts';
+import { POSTGRES_TRIGGERS } from './migration-triggers.ts';
 import { POSTGRES_002 } from './migration-002.ts';
 import { POSTGRES_USAGE } from './migration-usage.ts';
 
@@ -395,4 +396,5 @@ ALTER TABLE agents ADD COLUMN runtime TEXT NOT NULL DEFAULT 'worker';
 CREATE INDEX agents_llm ON agents (tenant_id, name) WHERE runtime = 'llm';
 `,
   },
+  { id: 20, name: 'triggers', sql: POSTGRES_TRIGGERS },
 ];

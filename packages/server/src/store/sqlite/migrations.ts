@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.ts';
 import { SQLITE_WEBHOOKS } from './migration-webhooks.ts';
 import { SQLITE_SESSIONS } from './migration-sessions.ts';
+import { SQLITE_TRIGGERS } from './migration-triggers.ts';
 import { SQLITE_002 } from './migration-002.ts';
 import { SQLITE_USAGE } from './migration-usage.ts';
 
@@ -383,4 +384,5 @@ ALTER TABLE agents ADD COLUMN runtime TEXT NOT NULL DEFAULT 'worker';
 CREATE INDEX agents_llm ON agents (tenant_id, name) WHERE runtime = 'llm';
 `,
   },
+  { id: 19, name: 'triggers', sql: SQLITE_TRIGGERS },
 ];

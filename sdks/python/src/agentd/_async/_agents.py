@@ -1,12 +1,12 @@
-"""agents and workflows: deploy (a dict, or YAML text sent as YAML), list, retrieve, versions, delete."""
+"""agents and workflows: deploy (a dict, or YAML text sent as YAML), list, retrieve, versions, delete; workflows start."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from agentd._async._page import AsyncPage
-from agentd._async._resource import AsyncResource, text_or_json
-from agentd._models import Agent, AgentDeleted, AgentVersion, Workflow, WorkflowDeleted, WorkflowVersion
+from agentd._async._resource import AsyncResource, body_of, text_or_json
+from agentd._models import Agent, AgentDeleted, AgentVersion, Run, Workflow, WorkflowDeleted, WorkflowVersion
 from agentd._options import seg
 
 
@@ -51,6 +51,13 @@ class AsyncWorkflowsResource(AsyncResource):
 
     async def retrieve_version(self, name: str, version: int) -> WorkflowVersion:
         return await self._get(WorkflowVersion, f"/v1/workflows/{seg(name)}/versions/{seg(version)}")
+
+    async def start(self, name: str, *, input: Any = None, metadata: dict[str, Any] | None = None, deadline: str | None = None,
+                    idempotency_key: str | None = None) -> Run:
+        """Starts the workflow's latest version: its run (kind `workflow`), which the server drives;
+        follow it like any run (`client.runs.wait(run.id)`)."""
+        body = body_of(input=input, metadata=metadata, deadline=deadline)
+        return await self._send(Run, "POST", f"/v1/workflows/{seg(name)}/runs", body, idempotency_key=idempotency_key)
 
     async def delete(self, name: str) -> WorkflowDeleted:
         return await self._send(WorkflowDeleted, "DELETE", f"/v1/workflows/{seg(name)}")

@@ -13,6 +13,7 @@ from agentd._async._leases import AsyncLeasesResource, AsyncWorkerResource
 from agentd._async._records import AsyncAuditResource, AsyncEventsResource, AsyncFindingsResource, AsyncLogsResource
 from agentd._async._runs import AsyncRunsResource
 from agentd._async._schedules import AsyncSchedulesResource
+from agentd._async._webhooks import AsyncWebhooksResource
 from agentd._options import ClientOptions, resolve_options
 
 
@@ -40,6 +41,7 @@ class AsyncAgentd:
         self.audit = AsyncAuditResource(self._http)
         self.workflows = AsyncWorkflowsResource(self._http)
         self.schedules = AsyncSchedulesResource(self._http)
+        self.webhooks = AsyncWebhooksResource(self._http)
 
     @property
     def base_url(self) -> str:

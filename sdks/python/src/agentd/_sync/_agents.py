@@ -1,13 +1,13 @@
 # Generated from agentd/_async by scripts/unasync.py. Do not edit.
-"""agents and workflows: deploy (a dict, or YAML text sent as YAML), list, retrieve, versions, delete."""
+"""agents and workflows: deploy (a dict, or YAML text sent as YAML), list, retrieve, versions, delete; workflows start."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from agentd._sync._page import Page
-from agentd._sync._resource import Resource, text_or_json
-from agentd._models import Agent, AgentDeleted, AgentVersion, Workflow, WorkflowDeleted, WorkflowVersion
+from agentd._sync._resource import Resource, body_of, text_or_json
+from agentd._models import Agent, AgentDeleted, AgentVersion, Run, Workflow, WorkflowDeleted, WorkflowVersion
 from agentd._options import seg
 
 
@@ -52,6 +52,13 @@ class WorkflowsResource(Resource):
 
     def retrieve_version(self, name: str, version: int) -> WorkflowVersion:
         return self._get(WorkflowVersion, f"/v1/workflows/{seg(name)}/versions/{seg(version)}")
+
+    def start(self, name: str, *, input: Any = None, metadata: dict[str, Any] | None = None, deadline: str | None = None,
+                    idempotency_key: str | None = None) -> Run:
+        """Starts the workflow's latest version: its run (kind `workflow`), which the server drives;
+        follow it like any run (`client.runs.wait(run.id)`)."""
+        body = body_of(input=input, metadata=metadata, deadline=deadline)
+        return self._send(Run, "POST", f"/v1/workflows/{seg(name)}/runs", body, idempotency_key=idempotency_key)
 
     def delete(self, name: str) -> WorkflowDeleted:
         return self._send(WorkflowDeleted, "DELETE", f"/v1/workflows/{seg(name)}")

@@ -14,6 +14,7 @@ from agentd._sync._leases import LeasesResource, WorkerResource
 from agentd._sync._records import AuditResource, EventsResource, FindingsResource, LogsResource
 from agentd._sync._runs import RunsResource
 from agentd._sync._schedules import SchedulesResource
+from agentd._sync._webhooks import WebhooksResource
 from agentd._options import ClientOptions, resolve_options
 
 
@@ -41,6 +42,7 @@ class Agentd:
         self.audit = AuditResource(self._http)
         self.workflows = WorkflowsResource(self._http)
         self.schedules = SchedulesResource(self._http)
+        self.webhooks = WebhooksResource(self._http)
 
     @property
     def base_url(self) -> str:

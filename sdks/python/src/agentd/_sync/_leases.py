@@ -71,6 +71,19 @@ class LeasesResource(Resource):
                                           body=body_of(key=key, wait_ms=wait_ms, last=last), timeout=wait_ms / 1000 + LONG_POLL_MARGIN)
         return SignalWaitResult.model_validate(answer)
 
+    def call(self, id: str, *, agent: str, endpoint: str, input: Any = None, key: str | None = None,
+                   metadata: dict[str, Any] | None = None, deadline: str | None = None) -> Run:
+        """Starts a child run of the leased run, or finds the one `key` names (a retried attempt gets the same child)."""
+        body = body_of(agent=agent, endpoint=endpoint, key=key, metadata=metadata, deadline=deadline)
+        body["input"] = input
+        return self._send(Run, "POST", f"/v1/leases/{seg(id)}/calls", body)
+
+    def wait_call(self, id: str, key: str, *, wait_ms: int = 20_000) -> Run:
+        """The child run `key` names, once it has ended or `wait_ms` has passed."""
+        answer = self._http.request("GET", f"/v1/leases/{seg(id)}/calls/{seg(key)}", query={"wait_ms": wait_ms},
+                                          timeout=wait_ms / 1000 + LONG_POLL_MARGIN)
+        return Run.model_validate(answer)
+
     def record_step(self, id: str, *, key: str, output: Any) -> StepRecorded:
         return self._send(StepRecorded, "POST", f"/v1/leases/{seg(id)}/steps", {"key": key, "output": output})
 

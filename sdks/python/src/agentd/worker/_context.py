@@ -10,8 +10,9 @@ from typing import Any, TypeVar
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Approval, Task
-from agentd.worker._errors import LeaseLostError, SecretNotGrantedError
+from agentd._models import Approval, Run, Task
+from agentd._options import TERMINAL_STATUSES
+from agentd.worker._errors import ChildRunFailed, LeaseLostError, SecretNotGrantedError
 
 T = TypeVar("T")
 # Long-poll length for approval and signal waits: the server answers at a decision or at this.
@@ -69,6 +70,7 @@ class Context:
         self.secrets = TaskSecrets(task)
         self.cancelled = asyncio.Event()
         self._approvals = 0
+        self._calls = 0
         self._steps: dict[str, Any] | None = None
 
     async def _call(self, coro: Any) -> Any:
@@ -105,6 +107,21 @@ class Context:
             approval = await self._call(self._client.leases.wait_approval(self.lease_id, approval.id, wait_ms=POLL_WAIT_MS))
         return ApprovalDecision(approved=approval.approved is True, comment=approval.comment, reason=approval.reason,
                                 decided_by=approval.decided_by, approval=approval)
+
+    async def call(self, agent: str, endpoint: str, input: Any = None, *, key: str | None = None, metadata: dict[str, Any] | None = None,
+                   deadline: str | None = None) -> Any:
+        """Calls another agent's endpoint as a child run and waits for it (the run is `waiting`, the
+        lease kept alive); returns the child's output, or raises ChildRunFailed. The key (default:
+        one per call, in order) makes a retried attempt get the child its earlier attempt started."""
+        self._calls += 1
+        call_key = key or f"call-{self._calls}"
+        child: Run = await self._call(self._client.leases.call(self.lease_id, agent=agent, endpoint=endpoint, input=input, key=call_key,
+                                                              metadata=metadata, deadline=deadline))
+        while child.status not in TERMINAL_STATUSES:
+            child = await self._call(self._client.leases.wait_call(self.lease_id, call_key, wait_ms=POLL_WAIT_MS))
+        if child.status == "succeeded":
+            return child.output
+        raise ChildRunFailed(child)
 
     async def step(self, key: str, fn: Any) -> Any:
         """Runs `fn` (sync or async, no arguments) once per run: a later attempt gets the recorded output."""

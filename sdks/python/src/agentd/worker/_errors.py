@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentd._models import Run
+
 
 class NonRetryableError(Exception):
     """A failure that must not be retried: the run fails at once, whatever attempts are left."""
@@ -32,6 +34,24 @@ class SecretNotGrantedError(Exception):
 
 class LeaseLostError(Exception):
     """The lease expired or was replaced: the run is no longer this worker's to finish."""
+
+
+class ChildRunFailed(Exception):
+    """`ctx.call(...)` raises this when the child run ended other than `succeeded`. Retrying the
+    parent would find the same child ended the same way, so the failure it makes is non-retryable;
+    catch it to handle the child's failure yourself."""
+
+    type = "child_run_failed"
+    non_retryable = True
+
+    def __init__(self, child: Run) -> None:
+        failure = child.error.model_dump() if child.error is not None else None
+        super().__init__(f"child run {child.id} ({child.agent}/{child.endpoint}) ended {child.status}"
+                         + (f": {child.error.message}" if child.error is not None else ""))
+        self.child_run_id = child.id
+        self.status = child.status
+        self.failure = failure
+        self.details = {"child_run_id": child.id, "agent": child.agent, "endpoint": child.endpoint, "status": child.status, "failure": failure}
 
 
 def failure_of(err: BaseException) -> dict[str, Any]:
