@@ -33,7 +33,7 @@ export async function printEventStream(events: AsyncIterable<RunEvent>, json: bo
 }
 
 /** Events of an LLM run that --follow leaves out in text mode (the step records, reasoning). */
-const LLM_BOOKKEEPING: ReadonlySet<string> = new Set(['run.llm.step', 'run.tool_started', 'run.reasoning.delta', 'run.tool_call.delta', 'run.resumed', 'run.waiting', 'approval.decided']);
+export const LLM_BOOKKEEPING: ReadonlySet<string> = new Set(['run.llm.step', 'run.tool_started', 'run.reasoning.delta', 'run.tool_call.delta', 'run.resumed', 'run.waiting', 'approval.decided']);
 
 /** Prints a run that has ended and returns the exit code it stands for. */
 export function printFinalRun(run: Run, format: 'json' | 'json-line' | 'text'): ExitCode {
