@@ -1,7 +1,7 @@
 import type { FieldProblem, TriggerAuthMode, TriggerCreateParams } from '@agentd/protocol';
 import { SECRET_NAME_PATTERN } from '@agentd/protocol';
 import { validateManifest } from '@agentd/protocol/manifest';
-import { TriggerCreate } from '@agentd/protocol/schemas';
+import { TriggerCreate, TriggerMapping } from '@agentd/protocol/schemas';
 import Type from 'typebox';
 import { DomainError } from '../core/index.ts';
 import { compileMapping, secretProblems, type TriggerSpec } from '../triggers/index.ts';
@@ -15,8 +15,11 @@ interface FileTrigger {
 }
 
 const [AGENT_TARGET, WORKFLOW_TARGET] = TriggerCreate.properties.target.anyOf;
-/** An entry's fields: the body of `POST /v1/triggers` without `name` (the key) and `secret` (checked apart, by reference). */
-const { name: _name, secret: _secret, ...FIELDS } = TriggerCreate.properties;
+/** An entry's fields: the body of `POST /v1/triggers` without `name` (the key), and `secret` (by reference) and `mapping` checked apart. */
+const { name: _name, secret: _secret, mapping: _mapping, ...FIELDS } = TriggerCreate.properties;
+const [POINTER, TEMPLATE] = TriggerMapping.anyOf;
+/** A mapping is checked as the one branch it means (`template` named: that one), so its problems name that branch's fields only. */
+const mappingSchemaFor = (m: Record<string, unknown>) => ('template' in m ? TEMPLATE : POINTER);
 const BY_TARGET = {
   agent: Type.Object({ ...FIELDS, target: AGENT_TARGET }, { additionalProperties: false }),
   workflow: Type.Object({ ...FIELDS, target: WORKFLOW_TARGET }, { additionalProperties: false }),
@@ -65,10 +68,13 @@ export const triggersSection: ResourceSection<FileTrigger> = {
       }
       const problems: FieldProblem[] = [];
       if ('name' in body) problems.push({ path: `${path}.name`, message: 'is the key of the entry: leave it out' });
-      const { secret: ref, name: _n, ...rest } = body;
+      const { secret: ref, name: _n, mapping, ...rest } = body;
       const schema = isObject(rest.target) && 'workflow' in rest.target ? BY_TARGET.workflow : BY_TARGET.agent;
-      const shaped = checkSchema(schema, rest, path, problems);
-      if (shaped) compileMapping((rest as TriggerCreateParams).mapping, `${path}.mapping`, problems);
+      checkSchema(schema, rest, path, problems);
+      if (mapping !== undefined && mapping !== null) {
+        if (!isObject(mapping)) problems.push({ path: `${path}.mapping`, message: 'must be { pointer } or { template }' });
+        else if (checkSchema(mappingSchemaFor(mapping), mapping, `${path}.mapping`, problems)) compileMapping(mapping as TriggerCreateParams['mapping'], `${path}.mapping`, problems);
+      }
       const auth: TriggerAuthMode = rest.auth === 'bearer' ? 'bearer' : 'signature';
       let secret: FileTrigger['secret'] | undefined;
       if (ref === undefined) problems.push({ path: `${path}.secret`, message: 'is required: the secret by reference (env:NAME, file:path or vault:NAME), so the sender can have it too' });
@@ -86,8 +92,8 @@ export const triggersSection: ResourceSection<FileTrigger> = {
       }
       ctx.problems.push(...problems);
       if (problems.length > 0 || !secret) continue;
-      const def = rest as Omit<TriggerCreateParams, 'name' | 'secret'>;
-      const spec: FileTrigger['spec'] = { target: def.target, auth, description: def.description ?? null, mapping: def.mapping ?? null, ...(def.rate_limit ? { rate_limit: def.rate_limit } : {}) };
+      const def = rest as Omit<TriggerCreateParams, 'name' | 'secret' | 'mapping'>;
+      const spec: FileTrigger['spec'] = { target: def.target, auth, description: def.description ?? null, mapping: (mapping ?? null) as TriggerCreateParams['mapping'], ...(def.rate_limit ? { rate_limit: def.rate_limit } : {}) };
       out.push({ name, spec: { spec, secret }, digest: digestOf({ ...spec, secret: ref }) });
     }
     return out;
