@@ -53,6 +53,17 @@ describe('config file: loading', () => {
     assert.ok(!JSON.stringify(bad).includes(env.TOKEN), 'no problem repeats the secret');
   });
 
+  it("the examples' config files are valid: daily-report (a schedule), order-hook (a trigger)", () => {
+    const root = join(import.meta.dirname, '..', '..', '..', 'examples');
+    const hook = checkConfigFile(join(root, 'order-hook', 'agentd.yaml'), { env: {}, skipSecrets: true });
+    assert.ok(hook.ok, JSON.stringify(hook));
+    assert.deepEqual(hook.sections.triggers, ['shop-orders']);
+    assert.deepEqual(hook.sections.agents, ['orders']);
+    const daily = checkConfigFile(join(root, 'daily-report', 'agentd.yaml'), { env: {}, skipSecrets: true });
+    assert.ok(daily.ok, JSON.stringify(daily));
+    assert.deepEqual(daily.sections.schedules, ['daily-report']);
+  });
+
   it('reads models into ServeConfig.models, checked with the wire schema', () => {
     const r = parseConfigText('models:\n  fake:\n    provider: openai-compatible\n    base_url: http://127.0.0.1:9/v1\n    model: fake-1\n    api_key_secret: fake_model_key\n    prices: { input: 0.5, output: 1.5 }\n', '/x/agentd.yaml');
     assert.ok(r.ok, JSON.stringify(r));
