@@ -36,6 +36,16 @@ export interface LlmLimits {
   max_cost_usd: number | null;
 }
 
+/**
+ * Which of a session's earlier turns a run sends its model (`spec.context`): the newest
+ * `max_messages`, or the newest that fit `max_tokens` (estimated), the oldest dropped. Both:
+ * the stricter one wins. Null: the server's default (the newest 200 messages).
+ */
+export interface LlmContextPolicy {
+  max_messages?: number;
+  max_tokens?: number;
+}
+
 export interface LlmSpec {
   model: string;
   instructions: string;
@@ -45,6 +55,8 @@ export interface LlmSpec {
   output: Record<string, unknown> | null;
   /** `limits.timeout` in ms (each endpoint's attempt timeout), or null when not given. */
   timeout_ms: number | null;
+  /** The context-window policy of its session runs, or null for the default. */
+  context: LlmContextPolicy | null;
 }
 
 export const DEFAULT_LLM_MAX_STEPS = 20;
@@ -136,6 +148,22 @@ function toolOf(raw: unknown, path: string, problems: FieldProblem[]): LlmToolSp
   return null;
 }
 
+function contextOf(raw: unknown, problems: FieldProblem[]): LlmContextPolicy | null {
+  if (!isObject(raw)) {
+    problems.push({ path: 'spec.context', message: 'must be an object: {max_messages?, max_tokens?}' });
+    return null;
+  }
+  if (raw.summarize !== undefined) problems.push({ path: 'spec.context.summarize', message: 'summarising dropped messages is not supported yet: they are dropped' });
+  keys(raw, ['max_messages', 'max_tokens', 'summarize'], 'spec.context', problems);
+  const policy: LlmContextPolicy = {};
+  const maxMessages = positiveInt(raw.max_messages, 'spec.context.max_messages', problems);
+  const maxTokens = positiveInt(raw.max_tokens, 'spec.context.max_tokens', problems);
+  if (maxMessages !== null) policy.max_messages = maxMessages;
+  if (maxTokens !== null) policy.max_tokens = maxTokens;
+  if (maxMessages === null && maxTokens === null && raw.max_messages === undefined && raw.max_tokens === undefined) problems.push({ path: 'spec.context', message: 'must set max_messages, max_tokens or both' });
+  return policy;
+}
+
 /** The LLM fields of `spec` (runtime: llm), every problem with its path. */
 export function validateLlmSpec(ajv: Ajv2020, spec: Record<string, unknown>, problems: FieldProblem[]): LlmSpec {
   const out: LlmSpec = {
@@ -145,6 +173,7 @@ export function validateLlmSpec(ajv: Ajv2020, spec: Record<string, unknown>, pro
     limits: { max_steps: DEFAULT_LLM_MAX_STEPS, max_output_tokens: null, max_total_tokens: null, max_cost_usd: null },
     output: null,
     timeout_ms: null,
+    context: null,
   };
   if (typeof spec.model !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(spec.model)) problems.push({ path: 'spec.model', message: 'is required: a model alias of the server config (models:)' });
   else out.model = spec.model;
@@ -183,6 +212,7 @@ export function validateLlmSpec(ajv: Ajv2020, spec: Record<string, unknown>, pro
     if (!isObject(spec.output) || !ajv.validateSchema(spec.output)) problems.push({ path: 'spec.output', message: 'must be a JSON Schema object' });
     else out.output = spec.output;
   }
+  if (spec.context !== undefined) out.context = contextOf(spec.context, problems);
   const names = new Set<string>();
   out.tools.forEach((t, i) => {
     const name = toolName(t);

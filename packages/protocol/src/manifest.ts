@@ -246,7 +246,7 @@ export function validateManifest(raw: unknown, ajv: Ajv2020 = createSchemaCompil
   if (!isObject(raw.spec)) problems.push({ path: 'spec', message: 'is required and must be an object' });
   else {
     const isLlm = raw.spec.runtime === 'llm';
-    checkKeys(raw.spec, isLlm ? ['runtime', 'endpoints', 'model', 'instructions', 'tools', 'limits', 'output'] : ['runtime', 'endpoints'], 'spec', problems);
+    checkKeys(raw.spec, isLlm ? ['runtime', 'endpoints', 'model', 'instructions', 'tools', 'limits', 'output', 'context'] : ['runtime', 'endpoints'], 'spec', problems);
     if (raw.spec.runtime !== 'worker' && !isLlm) problems.push({ path: 'spec.runtime', message: 'must be "worker" or "llm"' });
     if (isLlm) {
       runtime = 'llm';

@@ -191,6 +191,7 @@ export function createEngine(opts: {
     store,
     agents,
     leases,
+    clock,
     ...llmOpts,
     loop: { store, agents, calls, approvals, secrets, models: modelAliases, usage: llmOpts.usage ?? new UsageLoopPort({ store, usage }), tools: llmOpts.tools ?? tools, deltaIntervalMs: llmOpts.deltaIntervalMs ?? 50 },
   });

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,9 +14,9 @@ import { Agentd } from '@agentd/sdk';
 import { silentLogger, Worker } from '@agentd/sdk/worker';
 import { resolveServeConfig } from '../src/config.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
+import { HAS_SCRIPT, Terminal } from './helpers/pty-terminal.ts';
 
 const BIN = resolve(import.meta.dirname, '../bin/agentd.js');
-const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
 
 const HELPER = {
   apiVersion: 'agentd.dev/v1',
@@ -33,40 +33,6 @@ const HELPER = {
     },
   },
 };
-
-/** The terminal: what the chat printed so far, and typing into it. */
-class Terminal {
-  output = '';
-  readonly #child: ReturnType<typeof spawn>;
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[], env: NodeJS.ProcessEnv) {
-    const command = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
-    // -q quiet, -f flush each write, -e the command's exit code; the typescript goes nowhere.
-    this.#child = spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.#child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
-    this.#child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.output += d));
-    this.exited = new Promise((r) => this.#child.on('exit', (code) => r(code)));
-  }
-
-  type(text: string): void {
-    this.#child.stdin!.write(text);
-  }
-
-  /** Resolves once the output (from `from` on) matches; fails with the whole screen after 30 s. */
-  async waitFor(pattern: RegExp, from = 0): Promise<number> {
-    for (let i = 0; i < 600; i++) {
-      const m = pattern.exec(this.output.slice(from));
-      if (m) return from + m.index + m[0].length;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`the chat never printed ${pattern}; the screen:\n${this.output}`);
-  }
-
-  kill(): void {
-    this.#child.kill('SIGKILL');
-  }
-}
 
 describe('agentd chat in a pseudo-terminal', { skip: HAS_SCRIPT ? false : 'util-linux script is not installed' }, () => {
   let server: RunningServer;
@@ -114,7 +80,7 @@ describe('agentd chat in a pseudo-terminal', { skip: HAS_SCRIPT ? false : 'util-
   });
 
   it('a typed message streams its reply, the approval is answered inline, and the session stays for later', async () => {
-    const term = new Terminal(['chat', 'helper'], env);
+    const term = new Terminal(BIN, ['chat', 'helper'], env);
     try {
       let at = await term.waitFor(/session (ses_\w+) with helper\/ask/);
       const sessionId = /session (ses_\w+)/.exec(term.output)![1];
@@ -154,7 +120,7 @@ describe('agentd chat in a pseudo-terminal', { skip: HAS_SCRIPT ? false : 'util-
     const help = await cli(['chat', '--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /Usage: agentd chat \[options\] <agent>/);
-    const term = new Terminal(['chat', 'helper'], env);
+    const term = new Terminal(BIN, ['chat', 'helper'], env);
     try {
       let at = await term.waitFor(/you> /);
       term.type('{"question":"ship it?"}\r');

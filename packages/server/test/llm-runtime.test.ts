@@ -129,6 +129,33 @@ for (const d of await dialects()) {
       assert.equal(report.data[0].model, 'fake');
     });
 
+    for (const [protocol, alias] of [['OpenAI-compatible reasoning_content', 'fake'], ['Anthropic thinking', 'claude']] as const) {
+      it(`reasoning the provider streams (${protocol}) is run.reasoning.delta events before the answer's deltas, kept out of the output`, async () => {
+        const reasoning = `The user greets me; a short greeting back will do (${name}).`;
+        const fake = alias === 'fake' ? openai : anthropic;
+        fake.script = (turn) => ({ reasoning, text: `Hello: ${turn.userText}` });
+        await deploy(llmAgent(name, { model: alias }));
+        const from = fake.chatRequests().length;
+        const id = await start(name, 'hi');
+        const run = await finished(id);
+        assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+        assert.equal(run.output.text, 'Hello: hi');
+        assert.equal(requestsSince(fake, from).length, 1);
+        const ev = await waitUntil(async () => {
+          const all = await events(id);
+          return all.at(-1)?.type === 'run.succeeded' ? all : null;
+        }, { what: 'run.succeeded in the events' });
+        const thoughts = ev.filter((e) => e.type === 'run.reasoning.delta');
+        assert.ok(thoughts.length >= 1, 'reasoning deltas recorded');
+        assert.equal(thoughts.map((e) => e.data.text).join(''), reasoning);
+        const types = ev.map((e) => e.type);
+        assert.ok(types.indexOf('run.reasoning.delta') < types.indexOf('run.output.delta'), `reasoning streams first: ${types.join(',')}`);
+        assert.equal(ev.filter((e) => e.type === 'run.output.delta').map((e) => e.data.text).join(''), 'Hello: hi');
+        assert.equal(ev.find((e) => e.type === 'run.llm.step')!.data.reasoning, reasoning);
+        assert.ok(!JSON.stringify(run.output).includes(reasoning), 'the reasoning is not in the output');
+      });
+    }
+
     it('multi-step tool use: each call of an agent-endpoint tool is a child run whose output goes to the model', async () => {
       await deploy(workerAgent(`${name}-refund`));
       await deploy(llmAgent(name, { tools: [{ agent: `${name}-refund`, endpoint: 'issue' }] }));

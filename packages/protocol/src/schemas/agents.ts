@@ -70,6 +70,12 @@ export const AgentManifest = Type.Object({
     tools: Type.Optional(Type.Array(Type.Unknown())),
     limits: Type.Optional(Type.Unknown()),
     output: Type.Optional(Type.Unknown({ description: 'runtime llm: a JSON Schema of the final answer.' })),
+    context: Type.Optional(
+      Type.Object(
+        { max_messages: Type.Optional(Type.Integer({ minimum: 1 })), max_tokens: Type.Optional(Type.Integer({ minimum: 1 })) },
+        { description: 'runtime llm: which earlier turns of a session a run sends its model (the newest; oldest dropped). Default: the newest 200 messages.' },
+      ),
+    ),
   }),
 });
 export type AgentManifest = Static<typeof AgentManifest>;

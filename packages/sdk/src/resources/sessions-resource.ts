@@ -68,7 +68,9 @@ export class SessionMessageStream implements AsyncIterable<RunEvent> {
     const { run_id } = await this.accepted;
     for await (const event of this.#runs.events(run_id, { signal: this.#signal })) {
       if (event.type === 'run.output.delta') {
-        const delta = (event.data as { delta?: unknown }).delta;
+        // A worker's delta is {delta}; an LLM agent's is {text}.
+        const data = event.data as { delta?: unknown; text?: unknown };
+        const delta = data.delta ?? data.text;
         this.#streamed += typeof delta === 'string' ? delta : JSON.stringify(delta);
       }
       const status = TERMINAL[event.type];

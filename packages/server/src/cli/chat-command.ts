@@ -4,6 +4,7 @@ import { Option, type Command } from 'commander';
 import { UsageError } from './cli-errors.ts';
 import { clientAction } from './client-action.ts';
 import { addConnectionOptions } from './client-config.ts';
+import { LLM_BOOKKEEPING } from './event-output.ts';
 import { contentLine } from './sessions-command.ts';
 
 const EXAMPLES = `
@@ -11,10 +12,12 @@ Type a message and press Enter: the reply streams as it arrives. Lines starting 
 commands: /exit (or Ctrl-D) leaves the session as it is (come back with --session), /end ends it,
 /history shows it, /session prints its id. When the run asks for an approval, answer y or n.
 
+For an LLM agent a message is the text as typed; the model gets the session's earlier turns.
 For a worker agent a message is the endpoint's input: a line of JSON is sent as it is; other text
 goes into the input's one string field (found from the input schema, or named with --field).
 
 Examples:
+  $ agentd chat assistant                     a new session with an LLM agent (examples/assistant)
   $ agentd chat hello                         a new session with hello (its one endpoint)
   $ agentd chat hello --session ses_123       go on with a session
   $ agentd chat support --endpoint answer --field question`;
@@ -101,11 +104,15 @@ class Chat {
   async #send(content: unknown): Promise<void> {
     const msg = this.#client.sessions.send(this.#session.id, content, { multitask: this.#flags.multitask });
     let streaming = false;
+    let streamed = false;
     for await (const event of msg) {
+      if (LLM_BOOKKEEPING.has(event.type)) continue;
       if (event.type === 'run.output.delta') {
         if (!streaming) this.#write('agent> ');
         streaming = true;
-        const delta = (event.data as { delta?: unknown }).delta;
+        streamed = true;
+        const data = event.data as { delta?: unknown; text?: unknown };
+        const delta = data.delta ?? data.text; // a worker's {delta}, an LLM agent's {text}
         this.#write(typeof delta === 'string' ? delta : JSON.stringify(delta));
         continue;
       }
@@ -118,7 +125,8 @@ class Chat {
     const reply = await msg.finalReply();
     if (reply.status === 'succeeded') {
       if (streaming) this.#write('\n');
-      else this.#say(`agent> ${replyText(reply.output)}`);
+      // Streamed already (an LLM answer, a worker's deltas): not printed twice.
+      else if (!streamed) this.#say(`agent> ${replyText(reply.output)}`);
     } else this.#say(`(${reply.status}${reply.error ? `: ${reply.error.message}` : ''})`);
   }
 
@@ -126,6 +134,8 @@ class Chat {
   async #show(event: RunEvent): Promise<void> {
     const data = event.data as Record<string, unknown>;
     if (event.type === 'run.log') this.#say(`  · ${String(data.message ?? '')}`);
+    else if (event.type === 'run.tool_call') this.#say(`  ⚙ ${String(data.tool)}(${contentLine(data.args ?? {}, 100)})`);
+    else if (event.type === 'run.tool_result') this.#say(`  ← ${String(data.tool)}: ${contentLine(data.ok ? data.output : data.error, 100)}`);
     else if (event.type.includes('tool')) this.#say(`  ⚙ ${event.type} ${contentLine(data, 100)}`);
     else if (event.type === 'run.retrying') this.#say('  ↻ retrying');
     else if (event.type === 'approval.requested') await this.#approve(String(data.approval_id), String(data.prompt ?? 'approve?'));
@@ -156,7 +166,8 @@ export function registerChatCommand(program: Command): void {
         const session = options.session ? await client.sessions.retrieve(options.session) : await client.sessions.create({ agent: agentName, ...(options.endpoint ? { endpoint: options.endpoint } : {}) });
         if (session.status === 'ended') throw new UsageError(`session ${session.id} ended${session.end_reason ? ` (${session.end_reason})` : ''}; start a new one with: agentd chat ${session.agent}`);
         const agent = await client.agents.retrieve(session.agent);
-        const schema = (agent.endpoints as Record<string, { input?: unknown }>)[session.endpoint]?.input;
+        // An LLM agent's message is the typed text as it is (the server makes it the chat input).
+        const schema = agent.runtime === 'llm' ? { type: 'string' } : (agent.endpoints as Record<string, { input?: unknown }>)[session.endpoint]?.input;
         const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: process.stdin.isTTY === true, prompt: 'you> ' });
         const chat = new Chat(client, session, schema, options, rl);
         process.stdout.write(`session ${session.id} with ${session.agent}/${session.endpoint} (/exit to leave, /end to end it)\n`);

@@ -19,9 +19,11 @@ export async function printEventStream(events: AsyncIterable<RunEvent>, json: bo
     else if (!opts.streamText) out(formatEventLine(event));
     else {
       const data = (event.data ?? {}) as Record<string, unknown>;
-      if (event.type === 'run.output.delta' && typeof data.text === 'string') {
-        process.stdout.write(data.text);
-        midLine = !data.text.endsWith('\n');
+      // The LLM runtime streams `{text}`, a worker's ctx.outputDelta `{delta}`.
+      const text = typeof data.text === 'string' ? data.text : typeof data.delta === 'string' ? data.delta : undefined;
+      if (event.type === 'run.output.delta' && text !== undefined) {
+        process.stdout.write(text);
+        midLine = !text.endsWith('\n');
       } else if (event.type === 'run.tool_call') line(`→ ${String(data.tool)}(${JSON.stringify(data.args ?? {})})`);
       else if (event.type === 'run.tool_result') line(`← ${String(data.tool)}: ${JSON.stringify(data.ok ? data.output : data.error)}`);
       else if (event.type === 'approval.requested') line(`… waiting for approval ${String(data.approval_id)} (agentd approvals approve ${String(data.approval_id)})`);
@@ -33,7 +35,7 @@ export async function printEventStream(events: AsyncIterable<RunEvent>, json: bo
 }
 
 /** Events of an LLM run that --follow leaves out in text mode (the step records, reasoning). */
-const LLM_BOOKKEEPING: ReadonlySet<string> = new Set(['run.llm.step', 'run.tool_started', 'run.reasoning.delta', 'run.tool_call.delta', 'run.resumed', 'run.waiting', 'approval.decided']);
+export const LLM_BOOKKEEPING: ReadonlySet<string> = new Set(['run.llm.step', 'run.tool_started', 'run.reasoning.delta', 'run.tool_call.delta', 'run.resumed', 'run.waiting', 'approval.decided']);
 
 /** Prints a run that has ended and returns the exit code it stands for. */
 export function printFinalRun(run: Run, format: 'json' | 'json-line' | 'text'): ExitCode {

@@ -81,8 +81,8 @@ export class LlmLoop {
     try {
       const model = await this.#prepare();
       this.#state = await readLoopState(this.#d.store.db, this.#lease.tenantId, this.#lease.runId);
-      // A run of a session: the turns before it, under the session's context-window policy.
-      this.#history = await chatHistory(this.#d.store.db, this.#lease.tenantId, this.#lease.runId);
+      // A run of a session: the turns before it, under the agent's context-window policy (spec.context).
+      this.#history = await chatHistory(this.#d.store.db, this.#lease.tenantId, this.#lease.runId, this.#spec.context ?? undefined);
       // An earlier holder may have died between a step's event and its usage record: recording
       // a (run, step) again adds nothing, so every recorded step is recorded once more.
       if (this.#task.attempt > 1) for (const s of this.#state.steps) await this.#d.usage.recordUsage(this.#usageRecord(model, s));

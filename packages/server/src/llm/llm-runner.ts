@@ -4,6 +4,7 @@ import { validateManifest, type LlmSpec } from '@agentd/protocol/manifest';
 import { sql } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { AgentService } from '../agents/index.ts';
+import { systemClock, type Clock } from '../core/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { wakeKey } from '../runs/index.ts';
 import type { Store } from '../store/index.ts';
@@ -13,7 +14,10 @@ import { LlmLoop, type LlmLoopDeps } from './llm-loop.ts';
 export interface LlmRunnerOptions {
   /** Runs looping at once on this node. Default 100. */
   concurrency?: number;
-  /** How often it looks for queued runs (besides wake-ups on this node's commits). Default 250 ms. */
+  /**
+   * How often it sweeps for queued runs no wake-up announced (a retry's backoff ended, a wake-up
+   * lost): one read for all LLM agents together. Default 250 ms.
+   */
   pollIntervalMs?: number;
   /** The lease each run is held by (heartbeated every third of it). Default 30 s. */
   leaseTtlMs?: number;
@@ -39,14 +43,19 @@ export class LlmRunner {
   readonly #live = new Map<string, { lease: LlmLease; done: Promise<void> }>();
   readonly #specs = new LRUCache<string, { spec: LlmSpec | null }>({ max: 1000 });
   readonly #wakes = new Map<string, () => void>();
+  /** Agents (wake keys) that may have runs to lease: woken, found by the sweep, or left with a backlog. */
+  readonly #dirty = new Map<string, { tenant_id: string; name: string }>();
+  readonly #clock: Clock;
+  #lastSweep = 0;
   #directory: { at: number; agents: { tenant_id: string; name: string }[] } | null = null;
   #timer: NodeJS.Timeout | null = null;
   #ticking: Promise<void> | null = null;
   #again = false;
   #stopped = true;
 
-  constructor(deps: { store: Store; agents: AgentService; leases: LeaseService; loop: LlmLoopDeps } & LlmRunnerOptions) {
+  constructor(deps: { store: Store; agents: AgentService; leases: LeaseService; loop: LlmLoopDeps; clock?: Clock } & LlmRunnerOptions) {
     this.#store = deps.store;
+    this.#clock = deps.clock ?? systemClock;
     this.#agents = deps.agents;
     this.#leases = deps.leases;
     this.#loop = deps.loop;
@@ -86,7 +95,10 @@ export class LlmRunner {
     this.#timer.unref();
   }
 
-  /** Looks for queued runs now (a wake-up on a queue, a loop ended, the poll timer). */
+  /**
+   * Leases what the woken agents have (a wake-up on a queue, a loop ended), and sweeps every LLM
+   * agent when the poll interval has passed (the poll timer).
+   */
   wake(): Promise<void> {
     if (this.#ticking) {
       this.#again = true;
@@ -109,14 +121,49 @@ export class LlmRunner {
   }
 
   async #tick(): Promise<void> {
-    for (const a of await this.#llmAgents()) {
+    const agents = await this.#llmAgents();
+    if (Date.now() - this.#lastSweep >= this.#pollMs) {
+      this.#lastSweep = Date.now();
+      if (agents.length > 0) for (const a of await this.#withReadyRuns()) this.#dirty.set(wakeKey(a.tenant_id, a.name), a);
+    }
+    for (const [key, a] of [...this.#dirty]) {
       const free = this.#concurrency - this.#live.size;
-      if (free <= 0 || this.#stopped) return;
-      const tasks = await this.#leases.leaseOnce({ tenantId: a.tenant_id, agent: a.name, maxTasks: Math.min(free, 16), waitMs: 0, workerId: this.#workerId, leaseTtlMs: this.#ttlMs });
+      if (free <= 0 || this.#stopped) break; // the rest stay dirty: a loop that ends wakes the runner
+      const want = Math.min(free, 16);
+      const tasks = await this.#leases.leaseOnce({ tenantId: a.tenant_id, agent: a.name, maxTasks: want, waitMs: 0, workerId: this.#workerId, leaseTtlMs: this.#ttlMs });
       for (const t of tasks) this.#begin(a.tenant_id, t);
-      if (tasks.length === Math.min(free, 16)) this.#again = true;
+      if (tasks.length === want) this.#again = true;
+      else this.#dirty.delete(key);
     }
     this.#store.loops.loop('llm-runner').succeeded();
+  }
+
+  /**
+   * The LLM agents with a run ready to lease now, in one read: an index probe (runs_ready) per
+   * agent inside the database, not a round trip per agent.
+   */
+  async #withReadyRuns(): Promise<{ tenant_id: string; name: string }[]> {
+    const now = this.#clock.now();
+    return this.#store
+      .allTenants(this.#store.db)
+      .selectFrom('agents as a')
+      .select(['a.tenant_id', 'a.name'])
+      .where(sql<boolean>`a.runtime = 'llm'`)
+      .where('a.deleted_at', 'is', null)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom('runs as r')
+            .select(sql<number>`1`.as('one'))
+            .whereRef('r.tenant_id', '=', 'a.tenant_id')
+            .whereRef('r.agent', '=', 'a.name')
+            // Literal, so the partial index runs_ready applies (as in leaseCandidates).
+            .where(sql<boolean>`r.status = 'queued'`)
+            .where('r.available_at', '<=', now)
+            .where((w) => w.or([w('r.deadline_at', 'is', null), w('r.deadline_at', '>', now)])),
+        ),
+      )
+      .execute();
   }
 
   /** The tenants' LLM agents (every tenant: the runner serves them all), re-read every second. */
@@ -130,12 +177,20 @@ export class LlmRunner {
     for (const a of agents) {
       const key = wakeKey(a.tenant_id, a.name);
       keep.add(key);
-      if (!this.#wakes.has(key)) this.#wakes.set(key, this.#store.notifier.on(`queue:${key}`, () => void this.wake()));
+      if (!this.#wakes.has(key))
+        this.#wakes.set(
+          key,
+          this.#store.notifier.on(`queue:${key}`, () => {
+            this.#dirty.set(key, a);
+            void this.wake();
+          }),
+        );
     }
     for (const [key, off] of this.#wakes) {
       if (keep.has(key)) continue;
       off();
       this.#wakes.delete(key);
+      this.#dirty.delete(key);
     }
     return agents;
   }

@@ -99,8 +99,10 @@ export class SessionService {
   async send(tenantId: string, id: string, body: { content: unknown; multitask?: MultitaskStrategy; metadata?: Record<string, unknown> }, opts: { after?: AfterWrite<SessionMessageAccepted> } = {}): Promise<SessionMessageAccepted> {
     const s = await this.#row(tenantId, id);
     if (s.status === 'ended') throw new DomainError('SESSION_ENDED', `session ${id} ended${s.end_reason ? ` (${s.end_reason})` : ''}; it accepts no messages`, { ended_at: isoOf(s.ended_at), reason: s.end_reason });
+    // An LLM agent's message is the user's text: its run's input is {"message": <text>} (the chat endpoint's).
+    const input = typeof body.content === 'string' && (await this.#agents.runtimeOf(tenantId, s.agent)) === 'llm' ? { message: body.content } : body.content;
     // The input is checked against the endpoint's schema here, before the write (field paths under `content`).
-    const prepared = await this.#runs.prepare(tenantId, { agent: s.agent, endpoint: s.endpoint, input: body.content, metadata: { ...body.metadata, session_id: id } }, '').catch((err: unknown) => {
+    const prepared = await this.#runs.prepare(tenantId, { agent: s.agent, endpoint: s.endpoint, input, metadata: { ...body.metadata, session_id: id } }, '').catch((err: unknown) => {
       if (err instanceof DomainError && err.code === 'INPUT_INVALID' && Array.isArray(err.details)) {
         const details = (err.details as { path: string; message: string }[]).map((p) => ({ ...p, path: p.path.replace(/^input/, 'content') }));
         throw new DomainError('INPUT_INVALID', err.message.replace(/^input/, 'content'), details);

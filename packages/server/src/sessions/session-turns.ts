@@ -46,8 +46,9 @@ async function streamedText(ctx: WriteContext, tenantId: string, runId: string):
   const rows = await ctx.trx.selectFrom('run_events').select(['data']).where('tenant_id', '=', tenantId).where('run_id', '=', runId).where('type', '=', 'run.output.delta').orderBy('seq').execute();
   let text = '';
   for (const r of rows) {
-    const data = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { delta?: unknown };
-    const delta = data.delta;
+    const data = (typeof r.data === 'string' ? JSON.parse(r.data) : r.data) as { delta?: unknown; text?: unknown };
+    // A worker's delta is {delta}; the LLM runtime's is {text}.
+    const delta = data.delta ?? data.text;
     text += typeof delta === 'string' ? delta : JSON.stringify(delta);
   }
   return text;

@@ -4,6 +4,8 @@
  * tool calls with argument fragments, a usage chunk when `stream_options.include_usage`, then
  * `[DONE]`) and Anthropic Messages (`POST /v1/messages`, the `message_start` …
  * `content_block_delta` (text_delta, input_json_delta) … `message_delta` … `message_stop` events).
+ * Reasoning, when a reply has it, streams first: OpenAI-compatible `reasoning_content` deltas
+ * (DeepSeek, vLLM, …), Anthropic a `thinking` block (thinking_delta pieces, then a signature_delta).
  * No mocked SDK: the AI SDK's providers talk to it over HTTP. Every request is recorded.
  *
  * A script decides each answer from the conversation as the fake read it (`FakeTurn`): text, tool
@@ -29,6 +31,8 @@ export interface FakeTurn {
 
 export interface FakeReply {
   text?: string;
+  /** Reasoning streamed before the text. */
+  reasoning?: string;
   toolCalls?: { name: string; args: unknown; id?: string }[];
   /** false: no usage in the answer (a provider that forgets it). Default true. */
   usage?: boolean;
@@ -147,16 +151,21 @@ export class FakeLlm {
     const withUsage = reply.usage !== false;
     rec.reply = { text, toolCalls: calls, usage: withUsage ? { input, output } : null };
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-    if (isOpenai) await this.#openaiStream(res, body, text, calls, withUsage ? { input, output } : null, reply.holdMs);
-    else await this.#anthropicStream(res, body, text, calls, withUsage ? { input, output } : null, reply.holdMs);
+    const reasoning = reply.reasoning ?? '';
+    if (isOpenai) await this.#openaiStream(res, body, reasoning, text, calls, withUsage ? { input, output } : null, reply.holdMs);
+    else await this.#anthropicStream(res, body, reasoning, text, calls, withUsage ? { input, output } : null, reply.holdMs);
     res.end();
   }
 
-  async #openaiStream(res: ServerResponse, body: any, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output: number } | null, holdMs?: number): Promise<void> {
+  async #openaiStream(res: ServerResponse, body: any, reasoning: string, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output: number } | null, holdMs?: number): Promise<void> {
     const id = `chatcmpl-${randomBytes(8).toString('hex')}`;
     const wantUsage = body?.stream_options?.include_usage === true && usage !== null;
     const send = (delta: unknown, finish: string | null = null) => sse(res, null, { id, object: 'chat.completion.chunk', created: 1700000000, model: body?.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(wantUsage ? { usage: null } : {}) });
     send({ role: 'assistant', content: '' });
+    for (const piece of pieces(reasoning)) {
+      send({ reasoning_content: piece });
+      await tick();
+    }
     for (const piece of pieces(text)) {
       send({ content: piece });
       await tick();
@@ -171,10 +180,20 @@ export class FakeLlm {
     res.write('data: [DONE]\n\n');
   }
 
-  async #anthropicStream(res: ServerResponse, body: any, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output: number } | null, holdMs?: number): Promise<void> {
+  async #anthropicStream(res: ServerResponse, body: any, reasoning: string, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output: number } | null, holdMs?: number): Promise<void> {
     const u = usage ?? ({} as { input?: number; output?: number });
     sse(res, 'message_start', { type: 'message_start', message: { id: `msg_${randomBytes(8).toString('hex')}`, type: 'message', role: 'assistant', model: body?.model, content: [], stop_reason: null, stop_sequence: null, usage: usage ? { input_tokens: u.input, output_tokens: 1 } : {} } });
     let index = 0;
+    if (reasoning) {
+      sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '' } });
+      for (const piece of pieces(reasoning)) {
+        sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'thinking_delta', thinking: piece } });
+        await tick();
+      }
+      sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: `sig_${randomBytes(8).toString('hex')}` } });
+      sse(res, 'content_block_stop', { type: 'content_block_stop', index });
+      index++;
+    }
     if (text) {
       sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'text', text: '' } });
       for (const piece of pieces(text)) {

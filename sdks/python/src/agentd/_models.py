@@ -92,6 +92,13 @@ class AgentManifestMetadata(_Model):
     labels: dict[str, str] | None = None
 
 
+class AgentManifestSpecContext(_Model):
+    "runtime llm: which earlier turns of a session a run sends its model (the newest; oldest dropped). Default: the newest 200 messages."
+
+    max_messages: int | None = None
+    max_tokens: int | None = None
+
+
 class AgentManifestSpec(_Model):
     runtime: Literal["worker", "llm"]
     endpoints: dict[str, Any] | None = None
@@ -102,6 +109,8 @@ class AgentManifestSpec(_Model):
     limits: Any | None = None
     output: Any | None = None
     "runtime llm: a JSON Schema of the final answer."
+    context: AgentManifestSpecContext | None = None
+    "runtime llm: which earlier turns of a session a run sends its model (the newest; oldest dropped). Default: the newest 200 messages."
 
 
 class AgentManifest(_Model):
@@ -1213,6 +1222,7 @@ __all__ = [
     "AgentManifest",
     "AgentManifestMetadata",
     "AgentManifestSpec",
+    "AgentManifestSpecContext",
     "AgentVersion",
     "ApiKey",
     "AppendEventsResponse",
