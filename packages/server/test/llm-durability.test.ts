@@ -91,7 +91,7 @@ for (const d of await dialects()) {
       // The retried request carried the recorded call and its result.
       const last = fake.chatRequests().at(-1)!;
       const tool = last.body.messages.find((m: any) => m.role === 'tool');
-      assert.equal(tool.tool_call_id, 'call_refund_1');
+      assert.equal(tool.tool_call_id, 's1-call_refund_1');
       assert.match(String(tool.content), /"refunded":5/);
       // Usage: each recorded step counted once (the killed step never finished, so not at all).
       const steps = events.filter((e) => e.type === 'run.llm.step');

@@ -181,10 +181,10 @@ for (const d of await dialects()) {
       const offered = reqs[0].body.tools.find((x: any) => x.function.name === `${name}-refund_issue`);
       assert.equal(offered.function.parameters.required[0], 'amount');
       const children = (await t.call('GET', `/v1/runs/${id}/children`)).json<{ data: any[] }>().data;
-      assert.deepEqual(children.map((c) => c.call_key).sort(), [`tool:c1-${name}`, `tool:c2-${name}`]);
+      assert.deepEqual(children.map((c) => c.call_key).sort(), [`tool:s1-c1-${name}`, `tool:s2-c2-${name}`]);
       const all = await events(id);
       // The arguments streamed as run.tool_call.delta fragments, then the whole call.
-      const fragments = all.filter((e) => e.type === 'run.tool_call.delta' && e.data.tool_call_id === `c1-${name}`);
+      const fragments = all.filter((e) => e.type === 'run.tool_call.delta' && e.data.tool_call_id === `s1-c1-${name}`);
       assert.ok(fragments.length >= 1);
       assert.equal(fragments[0].data.tool, `${name}-refund_issue`);
       assert.deepEqual(JSON.parse(fragments.map((e) => e.data.delta).join('')), { amount: 1 });
@@ -219,6 +219,46 @@ for (const d of await dialects()) {
       const told = last.body.messages.filter((m: any) => m.role === 'tool').map((m: any) => String(m.content)).join('');
       assert.match(told, /tool_call_rejected/);
       assert.match(told, /not this one/);
+    });
+
+    it('a provider that reuses tool-call ids across steps and within one: each call waits for its own approval and gets its own result', async () => {
+      await deploy(workerAgent(`${name}-refund`));
+      await deploy(llmAgent(name, { tools: [{ agent: `${name}-refund`, endpoint: 'issue', approval: 'always' }] }));
+      const tool = `${name}-refund_issue`;
+      // An OpenAI-compatible server that numbers its calls "0", "0", … in every step.
+      openai.script = (turn) => {
+        const answered = (turn.body.messages as any[]).filter((m) => m.role === 'tool').length;
+        if (answered === 0) return { toolCalls: [{ name: tool, args: { amount: 1 }, id: '0' }] };
+        if (answered === 1) return { toolCalls: [{ name: tool, args: { amount: 2 }, id: '0' }, { name: tool, args: { amount: 3 }, id: '0' }] };
+        return `done: ${(turn.body.messages as any[]).filter((m) => m.role === 'tool').map((m) => String(m.content)).join(',')}`;
+      };
+      const id = await start(name, 'refund three times');
+      const seen: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        // The next call's own approval, or the run's end when a call took another's.
+        const next = await waitUntil(async () => {
+          const pending = (await t.call('GET', `/v1/approvals?run=${id}&status=pending`)).json<{ data: any[] }>().data[0];
+          if (pending) return { approval: pending };
+          const r = await getRun(id);
+          return ['succeeded', 'failed'].includes(r.status) ? { run: r } : null;
+        }, { timeoutMs: 30_000, what: 'the next approval' });
+        assert.ok(next.approval, `call ${i + 1} waited for its own approval (the run ended: ${JSON.stringify(next.run?.output ?? next.run?.error)})`);
+        seen.push(next.approval.payload.args.amount);
+        assert.equal((await t.call('POST', `/v1/approvals/${next.approval.id}/approve`, { body: {} })).statusCode, 200);
+        await serveOnce(`${name}-refund`, (input) => ({ refunded: input.amount }));
+      }
+      assert.deepEqual(seen, [1, 2, 3]);
+      const run = await finished(id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      assert.equal(run.output.text, 'done: {"refunded":1},{"refunded":2},{"refunded":3}');
+      const children = (await t.call('GET', `/v1/runs/${id}/children`)).json<{ data: any[] }>().data;
+      // Each child under its own key (the SDK may already rename a repeat within one response).
+      const keys = children.map((c) => c.call_key).sort();
+      assert.equal(new Set(keys).size, 3);
+      assert.deepEqual(keys.slice(0, 2), ['tool:s1-0', 'tool:s2-0']);
+      assert.match(keys[2], /^tool:s2-/);
+      const approvals = (await t.call('GET', `/v1/approvals?run=${id}`)).json<{ data: any[] }>().data;
+      assert.equal(new Set(approvals.map((a) => a.key)).size, 3);
     });
 
     it('an approval rule on the arguments gates only the calls it holds for', async () => {

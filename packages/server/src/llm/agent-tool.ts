@@ -11,7 +11,7 @@ const CHILD_POLL_MS = 30_000;
 
 /**
  * An agent endpoint as a tool: each call is a child run made through the loop's lease, with call
- * key `tool:<tool call id>`, so a call retried after a crash finds the child it made before
+ * key `tool:<recorded tool call id>` (`s<step>-<provider id>`, see recordedCallIds), so a call retried after a crash finds the child it made before
  * (idempotent by its key) and never makes a second one. The arguments are the child's input; its
  * output is the tool's result.
  */

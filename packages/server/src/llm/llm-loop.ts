@@ -164,7 +164,8 @@ export class LlmLoop {
       model = await this.#model(model.config.fallback);
       result = await this.#call(model, call);
     }
-    const calls: RecordedToolCall[] = result.toolCalls.map((c) => ({ id: c.id, name: c.name, args: c.args ?? {}, args_hash: argsHash(c.args ?? {}) }));
+    const ids = recordedCallIds(n, result.toolCalls.map((c) => c.id));
+    const calls: RecordedToolCall[] = result.toolCalls.map((c, i) => ({ id: ids[i], name: c.name, args: c.args ?? {}, args_hash: argsHash(c.args ?? {}) }));
     const cost = result.usage ? costOf(this.#d.models.prices(model.alias), result.usage) : null;
     const step: RecordedStep = { step: n, text: result.text, tool_calls: calls, usage: result.usage, cost_usd: cost, finish_reason: result.finishReason, alias: model.alias };
     if (calls.length === 0) {
@@ -199,7 +200,7 @@ export class LlmLoop {
         signal: this.#lease.signal,
         onText: (t) => deltas.push(EventType.runOutputDelta, t),
         onReasoning: (t) => deltas.push(EventType.runReasoningDelta, t),
-        onToolInput: (call, d) => deltas.push(EventType.runToolCallDelta, d, { tool_call_id: call.id, tool: call.tool }),
+        onToolInput: (call, d) => deltas.push(EventType.runToolCallDelta, d, { tool_call_id: recordedCallIds(c.n, [call.id])[0], tool: call.tool }),
       });
       await deltas.flush();
       return result;
@@ -312,6 +313,25 @@ export class LlmLoop {
       // The lease went meanwhile: the sweeper retries the attempt.
     }
   }
+}
+
+/**
+ * The ids a step's tool calls are recorded under: `s<step>-<provider id>`, a repeat within the
+ * step suffixed `-2`, `-3`, … Results, started calls, approval keys and child call keys are all
+ * keyed by this id, and some OpenAI-compatible servers reuse ids across steps (`"0"` every time)
+ * or within one; the provider's id alone would hand a later call an earlier call's result,
+ * approval or child. `-` rather than `:`: Anthropic accepts only `[A-Za-z0-9_-]` in a tool id,
+ * and the recorded id is the one sent back to the model.
+ */
+export function recordedCallIds(step: number, providerIds: readonly string[]): string[] {
+  const taken = new Set<string>();
+  return providerIds.map((raw) => {
+    const base = `s${step}-${raw}`;
+    let id = base;
+    for (let k = 2; taken.has(id); k++) id = `${base}-${k}`;
+    taken.add(id);
+    return id;
+  });
 }
 
 /** The most of a tool's outcome recorded and given to the model (JSON bytes). */
