@@ -343,6 +343,26 @@ for (const d of await dialects()) {
       assert.equal(run2.output.usage.steps_without_usage, 1);
     });
 
+    // (Anthropic always sends output_tokens in message_start; the SDK's own counts are judged there.)
+    for (const protocol of ['openai'] as const) {
+      it(`a response with only part of its usage (${protocol}: no output count) is usage missing, never zero output`, async () => {
+        await deploy(workerAgent(`${name}-refund`));
+        await deploy(llmAgent(name, { model: protocol === 'openai' ? 'fake' : 'claude', tools: [{ agent: `${name}-refund`, endpoint: 'issue' }], limits: { max_total_tokens: 100000 } }));
+        const fake = protocol === 'openai' ? openai : anthropic;
+        fake.script = (turn) => ({ ...(typeof defaultScript(turn) === 'string' ? { text: defaultScript(turn) as string } : (defaultScript(turn) as object)), usage: 'input_only' });
+        const from = fake.chatRequests().length;
+        const id = await start(name, 'refund please');
+        await serveOnce(`${name}-refund`, () => ({ refunded: true }));
+        const run = await finished(id);
+        assert.equal(run.status, 'failed');
+        assert.equal(run.error.type, 'budget_exceeded');
+        assert.equal(run.error.details.limit, 'usage_missing');
+        assert.equal(requestsSince(fake, from).length, 1, 'no model call after the one with partial usage');
+        const step = (await events(id)).find((e) => e.type === 'run.llm.step')!;
+        assert.equal(step.data.usage, null);
+      });
+    }
+
     it('a token budget stops the run before the call that would cross it (its prompt alone is over it)', async () => {
       await deploy(llmAgent(name, { limits: { max_total_tokens: 5 } }));
       const from = openai.chatRequests().length;

@@ -1,5 +1,6 @@
 import { jsonSchema, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
 import type { ToolSpec } from '../tools/index.ts';
+import { tokenCount } from '../usage/index.ts';
 import type { ResolvedModel } from './language-models.ts';
 import type { StepUsage } from './usage-port.ts';
 
@@ -62,10 +63,11 @@ export async function modelStep(opts: {
     } else if (part.type === 'finish-step') {
       out.finishReason = part.finishReason;
       const u = part.usage;
-      if (u.inputTokens !== undefined || u.outputTokens !== undefined) {
-        const input = u.inputTokens ?? 0;
-        const output = u.outputTokens ?? 0;
-        out.usage = { input_tokens: input, output_tokens: output, total_tokens: u.totalTokens ?? input + output, cached_input_tokens: u.inputTokenDetails?.cacheReadTokens ?? 0 };
+      // Both counts or none: a response that gives only one is usage missing, never a zero.
+      const input = tokenCount(u.inputTokens);
+      const output = tokenCount(u.outputTokens);
+      if (input !== null && output !== null && rawCountsPresent(u.raw)) {
+        out.usage = { input_tokens: input, output_tokens: output, total_tokens: tokenCount(u.totalTokens) ?? input + output, cached_input_tokens: tokenCount(u.inputTokenDetails?.cacheReadTokens) ?? 0 };
       }
     } else if (part.type === 'error') {
       failure ??= part.error;
@@ -75,4 +77,16 @@ export async function modelStep(opts: {
   }
   if (failure) throw failure;
   return out;
+}
+
+/**
+ * Whether the provider's own figures (`usage.raw`, as the SDK keeps them) hold both counts: the
+ * OpenAI-compatible provider turns an absent `prompt_tokens` or `completion_tokens` into 0, so a
+ * response of that shape is judged by its raw fields. Other shapes are judged by the SDK's counts.
+ */
+function rawCountsPresent(raw: unknown): boolean {
+  if (!raw || typeof raw !== 'object') return true;
+  const r = raw as Record<string, unknown>;
+  if (!('prompt_tokens' in r) && !('completion_tokens' in r)) return true;
+  return tokenCount(r.prompt_tokens) !== null && tokenCount(r.completion_tokens) !== null;
 }

@@ -46,6 +46,6 @@ export { UsageService, type RunUsage } from './usage-service.ts';
 export { BUDGET_KINDS, budgetFailure, type BudgetCheckInput, type BudgetKind, type BudgetVerdict } from './budget-check.ts';
 export { ModelRateLimitedError, type ModelRateLimiterOptions } from './model-rate-limiter.ts';
 export type { RecordedUsage, UsageRecord, UsageStepIdentity } from './usage-recorder.ts';
-export { costMicros, MICROS_PER_USD, microsOfUsd, usdOfMicros, utcDay } from './usage-cost.ts';
+export { costMicros, MICROS_PER_USD, microsOfUsd, tokenCount, usdOfMicros, utcDay } from './usage-cost.ts';
 export { usageRoutes } from './usage-routes.ts';
 export { UsageLoopPort, type LoopBudgetQuery, type LoopBudgetVerdict, type LoopLimits, type LoopSpend, type LoopUsageRecord } from './loop-usage-port.ts';

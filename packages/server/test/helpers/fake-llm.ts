@@ -34,8 +34,8 @@ export interface FakeReply {
   /** Reasoning streamed before the text. */
   reasoning?: string;
   toolCalls?: { name: string; args: unknown; id?: string }[];
-  /** false: no usage in the answer (a provider that forgets it). Default true. */
-  usage?: boolean;
+  /** false: no usage in the answer (a provider that forgets it); 'input_only': the prompt's count without the output's. Default true. */
+  usage?: boolean | 'input_only';
   /** An HTTP error instead of an answer. */
   status?: number;
   retryAfter?: string;
@@ -150,14 +150,15 @@ export class FakeLlm {
     const output = Math.max(1, Math.floor((text.length + calls.reduce((n, c) => n + c.args.length + 8, 0)) / 4));
     const withUsage = reply.usage !== false;
     rec.reply = { text, toolCalls: calls, usage: withUsage ? { input, output } : null };
+    const sent = withUsage ? { input, output: reply.usage === 'input_only' ? undefined : output } : null;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const reasoning = reply.reasoning ?? '';
-    if (isOpenai) await this.#openaiStream(res, body, reasoning, text, calls, withUsage ? { input, output } : null, reply.holdMs);
-    else await this.#anthropicStream(res, body, reasoning, text, calls, withUsage ? { input, output } : null, reply.holdMs);
+    if (isOpenai) await this.#openaiStream(res, body, reasoning, text, calls, sent, reply.holdMs);
+    else await this.#anthropicStream(res, body, reasoning, text, calls, sent, reply.holdMs);
     res.end();
   }
 
-  async #openaiStream(res: ServerResponse, body: any, reasoning: string, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output: number } | null, holdMs?: number): Promise<void> {
+  async #openaiStream(res: ServerResponse, body: any, reasoning: string, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output?: number } | null, holdMs?: number): Promise<void> {
     const id = `chatcmpl-${randomBytes(8).toString('hex')}`;
     const wantUsage = body?.stream_options?.include_usage === true && usage !== null;
     const send = (delta: unknown, finish: string | null = null) => sse(res, null, { id, object: 'chat.completion.chunk', created: 1700000000, model: body?.model, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(wantUsage ? { usage: null } : {}) });
@@ -176,13 +177,13 @@ export class FakeLlm {
     });
     if (holdMs) await hold(res, holdMs);
     send({}, calls.length > 0 ? 'tool_calls' : 'stop');
-    if (wantUsage) sse(res, null, { id, object: 'chat.completion.chunk', created: 1700000000, model: body?.model, choices: [], usage: { prompt_tokens: usage.input, completion_tokens: usage.output, total_tokens: usage.input + usage.output } });
+    if (wantUsage) sse(res, null, { id, object: 'chat.completion.chunk', created: 1700000000, model: body?.model, choices: [], usage: { prompt_tokens: usage.input, ...(usage.output === undefined ? {} : { completion_tokens: usage.output, total_tokens: usage.input + usage.output }) } });
     res.write('data: [DONE]\n\n');
   }
 
-  async #anthropicStream(res: ServerResponse, body: any, reasoning: string, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output: number } | null, holdMs?: number): Promise<void> {
+  async #anthropicStream(res: ServerResponse, body: any, reasoning: string, text: string, calls: { id: string; name: string; args: string }[], usage: { input: number; output?: number } | null, holdMs?: number): Promise<void> {
     const u = usage ?? ({} as { input?: number; output?: number });
-    sse(res, 'message_start', { type: 'message_start', message: { id: `msg_${randomBytes(8).toString('hex')}`, type: 'message', role: 'assistant', model: body?.model, content: [], stop_reason: null, stop_sequence: null, usage: usage ? { input_tokens: u.input, output_tokens: 1 } : {} } });
+    sse(res, 'message_start', { type: 'message_start', message: { id: `msg_${randomBytes(8).toString('hex')}`, type: 'message', role: 'assistant', model: body?.model, content: [], stop_reason: null, stop_sequence: null, usage: usage ? { input_tokens: u.input, ...(u.output === undefined ? {} : { output_tokens: 1 }) } : {} } });
     let index = 0;
     if (reasoning) {
       sse(res, 'content_block_start', { type: 'content_block_start', index, content_block: { type: 'thinking', thinking: '' } });
@@ -210,7 +211,7 @@ export class FakeLlm {
       index++;
     }
     if (holdMs) await hold(res, holdMs);
-    sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: calls.length > 0 ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: usage ? { output_tokens: u.output } : {} });
+    sse(res, 'message_delta', { type: 'message_delta', delta: { stop_reason: calls.length > 0 ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: usage && u.output !== undefined ? { output_tokens: u.output } : {} });
     sse(res, 'message_stop', { type: 'message_stop' });
   }
 }
