@@ -139,6 +139,21 @@ for (const d of await dialects()) {
       assert.deepEqual((await engine.usage.listBudgets(tenantId)).map((b) => [b.agent, b.period, b.max_tokens]), [['writer', 'day', 1000]]);
     });
 
+    it('a cost limit that applies to a call of an alias without prices refuses it (fail closed); token limits still hold it', async () => {
+      clock.set(Date.UTC(2026, 5, 3, 12, 0));
+      const est = { modelAlias: 'free', inputTokens: 10, outputTokens: 10 };
+      const run = await check({ runId: 'run_unpriced', agent: 'cheap', runLimits: { maxCost: 100 }, estimate: est });
+      assert.ok(!run.ok && run.exceeded === 'run_cost' && run.measure === 'cost_micros' && run.unpricedAlias === 'free' && !run.usageMissing, JSON.stringify(run));
+      assert.match(run.message, /"free" has no prices/);
+      assert.equal(budgetFailure(run).details?.unpriced_alias, 'free');
+      assert.deepEqual(await check({ runId: 'run_unpriced', agent: 'cheap', runLimits: { maxTotalTokens: 1000 }, estimate: est }), { ok: true }, 'no cost limit: the call goes');
+      assert.deepEqual(await check({ runId: 'run_unpriced', agent: 'cheap', runLimits: { maxCost: 100 }, estimate: { ...est, modelAlias: 'small' } }), { ok: true }, 'a priced alias is checked by its figures');
+      await engine.usage.putBudget(tenantId, { agent: 'cheap', period: 'day', max_tokens: null, max_cost: 1_000_000 });
+      const day = await check({ runId: 'run_unpriced', agent: 'cheap', estimate: est });
+      assert.ok(!day.ok && day.exceeded === 'agent_day' && day.unpricedAlias === 'free', JSON.stringify(day));
+      await engine.usage.putBudget(tenantId, { agent: 'cheap', period: 'day', max_tokens: null, max_cost: null });
+    });
+
     it('missing usage is recorded as unknown (never zero) and fails every limit over its run, agent and tenant closed', async () => {
       clock.set(Date.UTC(2026, 4, 2, 12, 0));
       assert.deepEqual(await record({ runId: 'run_m', agent: 'leaky', modelAlias: 'small', step: 0, missing: true }), { counted: false, tokens: null, costMicros: null, repeated: false });

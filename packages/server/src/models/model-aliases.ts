@@ -34,12 +34,22 @@ export class ModelAliases {
 
   /**
    * The prices cost is computed from. An alias without prices (or an alias no longer configured)
-   * costs 0: its tokens are still counted, so token budgets still hold.
+   * costs 0: its tokens are still counted, so token budgets still hold, and a cost limit that
+   * applies to its call refuses the call (see isPriced).
    */
   prices(alias: string): ModelPrices {
     const p = this.get(alias)?.prices ?? {};
     const input = p.input ?? 0;
     return { input, output: p.output ?? 0, cachedInput: p.cached_input ?? input };
+  }
+
+  /**
+   * Whether the alias states both an input and an output price (0 is a price). A call of an alias
+   * that does not cannot be held to a cost limit: checkBudget refuses it (fail closed).
+   */
+  isPriced(alias: string): boolean {
+    const p = this.get(alias)?.prices;
+    return p?.input !== undefined && p.output !== undefined;
   }
 
   /** `GET /v1/models`, sorted by alias: no key and no credentials, whatever the config holds. */

@@ -37,6 +37,8 @@ export type BudgetVerdict =
       estimate: number;
       /** The scope holds a call whose usage is unknown: it fails closed, whatever the figures. */
       usageMissing: boolean;
+      /** A cost limit applies and the next call's alias has no prices: it fails closed. */
+      unpricedAlias?: string;
       message: string;
     };
 
@@ -104,6 +106,8 @@ export async function checkBudget(db: Kysely<Database>, aliases: ModelAliases, n
   const est = input.estimate;
   const estTokens = est ? est.inputTokens + est.outputTokens : 0;
   const estCost = est ? costMicros(aliases.prices(est.modelAlias), { input: est.inputTokens, output: est.outputTokens, cachedInput: 0 }) : 0;
+  // An alias without prices would cost 0 and never trip a cost limit: its call is refused instead.
+  const unpriced = est && !aliases.isPriced(est.modelAlias) ? est.modelAlias : null;
   const cache = new Map<() => Promise<Sums>, Sums>();
   for (const l of limits) {
     if (l.maxTokens === null && l.maxCost === null) continue;
@@ -117,6 +121,10 @@ export async function checkBudget(db: Kysely<Database>, aliases: ModelAliases, n
       if (max === null) continue;
       if (usageMissing || used >= max || used + estimate > max) {
         return { ok: false, exceeded: l.kind, measure, limit: max, used, estimate, usageMissing, message: verdictMessage(l.kind, measure, max, used, estimate, usageMissing) };
+      }
+      if (measure === 'cost_micros' && unpriced !== null) {
+        const message = `${SCOPES[l.kind]} (${max} micro-dollars) cannot be checked: model alias ${JSON.stringify(unpriced)} has no prices (set prices.input and prices.output in the server config's models:), and an unpriced call never counts as free`;
+        return { ok: false, exceeded: l.kind, measure, limit: max, used, estimate, usageMissing, unpricedAlias: unpriced, message };
       }
     }
   }
@@ -144,6 +152,6 @@ export function budgetFailure(v: Extract<BudgetVerdict, { ok: false }>): RunFail
     type: 'budget_exceeded',
     message: v.message,
     non_retryable: true,
-    details: { exceeded: v.exceeded, measure: v.measure, max: v.limit, used: v.used, estimate: v.estimate, usage_missing: v.usageMissing },
+    details: { exceeded: v.exceeded, measure: v.measure, max: v.limit, used: v.used, estimate: v.estimate, usage_missing: v.usageMissing, ...(v.unpricedAlias !== undefined ? { unpriced_alias: v.unpricedAlias } : {}) },
   };
 }
