@@ -145,7 +145,7 @@ for (const d of await dialects()) {
       const run = await check({ runId: 'run_unpriced', agent: 'cheap', runLimits: { maxCost: 100 }, estimate: est });
       assert.ok(!run.ok && run.exceeded === 'run_cost' && run.measure === 'cost_micros' && run.unpricedAlias === 'free' && !run.usageMissing, JSON.stringify(run));
       assert.match(run.message, /"free" has no prices/);
-      assert.equal(budgetFailure(run).details?.unpriced_alias, 'free');
+      assert.equal((budgetFailure(run).details as Record<string, unknown>).unpriced_alias, 'free');
       assert.deepEqual(await check({ runId: 'run_unpriced', agent: 'cheap', runLimits: { maxTotalTokens: 1000 }, estimate: est }), { ok: true }, 'no cost limit: the call goes');
       assert.deepEqual(await check({ runId: 'run_unpriced', agent: 'cheap', runLimits: { maxCost: 100 }, estimate: { ...est, modelAlias: 'small' } }), { ok: true }, 'a priced alias is checked by its figures');
       await engine.usage.putBudget(tenantId, { agent: 'cheap', period: 'day', max_tokens: null, max_cost: 1_000_000 });
