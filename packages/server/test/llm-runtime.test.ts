@@ -15,6 +15,7 @@ import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { startTestApp, type TestApp } from './helpers/test-app.ts';
 import { waitUntil } from './helpers/server-process.ts';
 import { FakeLlm, defaultScript, type FakeScript } from './helpers/fake-llm.ts';
+import { DEFAULT_OUTPUT_ESTIMATE_TOKENS } from '../src/llm/llm-loop.ts';
 
 const KEY = 'sk-fake-llm-runtime-key';
 
@@ -372,6 +373,22 @@ for (const d of await dialects()) {
       assert.equal(run.error.type, 'budget_exceeded');
       assert.equal(run.error.details.limit, 'max_total_tokens');
       assert.equal(requestsSince(openai, from).length, 0, 'no model call');
+    });
+
+    it('without max_output_tokens the answer is estimated at DEFAULT_OUTPUT_ESTIMATE_TOKENS: a call whose prompt fits but whose answer may not is refused', async () => {
+      await deploy(llmAgent(name, { limits: { max_total_tokens: DEFAULT_OUTPUT_ESTIMATE_TOKENS / 2 } }));
+      const from = openai.chatRequests().length;
+      const id = await start(name, 'hi');
+      const run = await finished(id);
+      assert.equal(run.status, 'failed', JSON.stringify(run.output));
+      assert.equal(run.error.type, 'budget_exceeded');
+      assert.equal(run.error.details.limit, 'max_total_tokens');
+      assert.ok(run.error.details.estimate > DEFAULT_OUTPUT_ESTIMATE_TOKENS, JSON.stringify(run.error.details));
+      assert.equal(requestsSince(openai, from).length, 0, 'no model call');
+      // With max_output_tokens set, that is the answer's estimate.
+      await deploy(llmAgent(`${name}-capped`, { limits: { max_total_tokens: DEFAULT_OUTPUT_ESTIMATE_TOKENS / 2, max_output_tokens: 64 } }));
+      const ok = await finished(await start(`${name}-capped`, 'hi'));
+      assert.equal(ok.status, 'succeeded', JSON.stringify(ok.error));
     });
 
     it('max_steps caps the model calls of a run', async () => {

@@ -149,8 +149,9 @@ export class LlmLoop {
     const messages = loopMessages(userMessageOf(this.#task.input), this.#state, this.#history);
     const tools = [...this.#tools.values()].map((t) => t.spec);
     const instructions = this.#instructions();
-    // About 4 characters a token: enough for a limit to stop the call that would cross it.
-    const estimate = { inputTokens: Math.ceil(JSON.stringify([instructions, messages, tools]).length / 4), outputTokens: this.#spec.limits.max_output_tokens ?? 0 };
+    // About 4 characters a token: enough for a limit to stop the call that would cross it. The
+    // answer is estimated at max_output_tokens, or DEFAULT_OUTPUT_ESTIMATE_TOKENS without it.
+    const estimate = { inputTokens: Math.ceil(JSON.stringify([instructions, messages, tools]).length / 4), outputTokens: this.#spec.limits.max_output_tokens ?? DEFAULT_OUTPUT_ESTIMATE_TOKENS };
     const who = { tenantId: this.#lease.tenantId, runId: this.#lease.runId, agent: this.#task.agent, alias: model.alias };
     const verdict = await this.#d.usage.checkBudget({ ...who, limits: this.#spec.limits, spent, estimate });
     if (!verdict.ok) throw new RunStop('budget_exceeded', verdict.message, { nonRetryable: true, details: { ...verdict.details, spent } });
@@ -333,6 +334,13 @@ export function recordedCallIds(step: number, providerIds: readonly string[]): s
     return id;
   });
 }
+
+/**
+ * What a call's answer is estimated at when the agent sets no `limits.max_output_tokens`: a
+ * budget check must not assume an answer of 0 tokens, or a call could cross max_total_tokens
+ * (or a cost limit) by its answer alone unnoticed.
+ */
+export const DEFAULT_OUTPUT_ESTIMATE_TOKENS = 1024;
 
 /** The most of a tool's outcome recorded and given to the model (JSON bytes). */
 export const MAX_TOOL_RESULT_BYTES = 64 * 1024;
