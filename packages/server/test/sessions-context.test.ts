@@ -72,5 +72,27 @@ for (const d of await dialects()) {
       assert.deepEqual((await chatHistory(t.store.db, t.tenantId, run, { max_tokens: 22 })).map((m) => m.content), ['and 3+3?', '6'], 'the window never opens on a reply');
       assert.deepEqual(await chatHistory(t.store.db, t.tenantId, 'run_outside_any_session'), []);
     });
+
+    it("a run's history is its own session's, not a fork's whose copy of its message keeps its run_id", async () => {
+      const s = (await t.call('POST', '/v1/sessions', { body: { agent: 'echo' } })).json();
+      await turn(s.id, 'original question', 'original answer');
+      const run = await turn(s.id, 'follow-up', undefined);
+      const f = await t.call('POST', `/v1/sessions/${s.id}/fork`);
+      assert.equal(f.statusCode, 201, f.body);
+      const fork = f.json().id as string;
+      const db = t.store.db;
+      const copy = await db.selectFrom('session_messages').selectAll().where('tenant_id', '=', t.tenantId).where('session_id', '=', fork).where('run_id', '=', run).executeTakeFirstOrThrow();
+      assert.equal(copy.role, 'user', 'the fork holds a copy of the run\'s message, run_id kept');
+      // Mark the fork's copies, and put the original row after the copy in storage order (as an
+      // UPDATE does in Postgres), so a lookup by run_id alone would find the copy first.
+      await db.updateTable('session_messages').set({ content: JSON.stringify('forked text') }).where('tenant_id', '=', t.tenantId).where('session_id', '=', fork).where('id', '<>', copy.id).execute();
+      const own = await db.selectFrom('session_messages').selectAll().where('tenant_id', '=', t.tenantId).where('session_id', '=', s.id).where('run_id', '=', run).where('role', '=', 'user').executeTakeFirstOrThrow();
+      await db.deleteFrom('session_messages').where('tenant_id', '=', t.tenantId).where('id', '=', own.id).execute();
+      await db.insertInto('session_messages').values(own).execute();
+      assert.deepEqual(await chatHistory(db, t.tenantId, run), [
+        { role: 'user', content: 'original question' },
+        { role: 'assistant', content: 'original answer' },
+      ]);
+    });
   });
 }

@@ -4,9 +4,13 @@ import { applyContextPolicy, contentText, DEFAULT_CONTEXT_POLICY, estimateTokens
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** The user message whose run this is (its turn), or undefined for a run of no session message. */
-async function messageOfRun(db: Db, tenantId: string, runId: string): Promise<SessionMessagesTable | undefined> {
-  return db.selectFrom('session_messages').selectAll().where('tenant_id', '=', tenantId).where('run_id', '=', runId).where('role', '=', 'user').executeTakeFirst();
+/**
+ * The user message whose run this is (its turn), or undefined for a run of no session message.
+ * By session too: a fork's copies keep the original's run_id, so the run id alone may find a copy
+ * in another session (and that session's history).
+ */
+async function messageOfRun(db: Db, tenantId: string, sessionId: string, runId: string): Promise<SessionMessagesTable | undefined> {
+  return db.selectFrom('session_messages').selectAll().where('tenant_id', '=', tenantId).where('session_id', '=', sessionId).where('run_id', '=', runId).where('role', '=', 'user').executeTakeFirst();
 }
 
 /**
@@ -36,7 +40,7 @@ const tokensOfRow = (m: SessionMessagesTable) => estimateTokens(contentText(JSON
 export async function taskContexts(ctx: WriteContext, runs: readonly { id: string; tenant_id: string; session_id: string }[]): Promise<Map<string, TaskSessionContext>> {
   const out = new Map<string, TaskSessionContext>();
   for (const run of runs) {
-    const own = await messageOfRun(ctx.trx, run.tenant_id, run.id);
+    const own = await messageOfRun(ctx.trx, run.tenant_id, run.session_id, run.id);
     const rows = own ? await turnsBefore(ctx.trx, run.tenant_id, run.session_id, own.turn) : [];
     const kept = applyContextPolicy(rows, DEFAULT_CONTEXT_POLICY, tokensOfRow);
     out.set(run.id, { id: run.session_id, messages: kept.map((m) => ({ role: m.role as 'user' | 'assistant', content: JSON.parse(m.content) as unknown, seq: m.seq, status: m.status })) });
@@ -50,7 +54,9 @@ export async function taskContexts(ctx: WriteContext, runs: readonly { id: strin
  * Empty for a run outside any session. Read outside any write (it reads through `db`).
  */
 export async function chatHistory(db: Kysely<Database>, tenantId: string, runId: string, policy: ContextPolicy = DEFAULT_CONTEXT_POLICY): Promise<ChatMessage[]> {
-  const own = await messageOfRun(db, tenantId, runId);
+  const run = await db.selectFrom('runs').select('session_id').where('tenant_id', '=', tenantId).where('id', '=', runId).executeTakeFirst();
+  if (!run?.session_id) return [];
+  const own = await messageOfRun(db, tenantId, run.session_id, runId);
   if (!own) return [];
   const rows = await turnsBefore(db, tenantId, own.session_id, own.turn);
   const chat = rows.map((m): ChatMessage => ({ role: m.role as 'user' | 'assistant', content: contentText(JSON.parse(m.content)) }));
