@@ -7,5 +7,5 @@ export type { Keyring } from './master-key.ts';
 export { SecretDelivery } from './secret-delivery.ts';
 export { secretRoutes } from './secret-routes.ts';
 export type { ResponseAddress, SealedSecret, TriggerSecretAddress, WebhookSecretAddress } from './secret-crypto.ts';
-export { noScrubbing } from './secret-scrubber.ts';
+export { createScrubber, noScrubbing } from './secret-scrubber.ts';
 export { SecretService } from './secret-service.ts';

@@ -22,7 +22,8 @@ const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\
  * another is replaced whole, and a replacement marker is never scanned again. The forms a value
  * takes inside a JSON string or a URL are matched too.
  */
-export function createScrubber(entries: ScrubEntry[]): Scrubber {
+export function createScrubber(entries: ScrubEntry[], opts: { marker?: (name: string) => string } = {}): Scrubber {
+  const marker = opts.marker ?? ((name: string) => `[redacted:${name}]`);
   const byForm = new Map<string, string>();
   for (const e of entries) {
     if (e.value.length < MIN_SCRUB_LENGTH) continue;
@@ -35,7 +36,7 @@ export function createScrubber(entries: ScrubEntry[]): Scrubber {
   const pattern = new RegExp(forms.map(escapeRegExp).join('|'), 'g');
   const text = (s: string): string => {
     pattern.lastIndex = 0;
-    return pattern.test(s) ? s.replace(pattern, (m) => `[redacted:${byForm.get(m)}]`) : s;
+    return pattern.test(s) ? s.replace(pattern, (m) => marker(byForm.get(m)!)) : s;
   };
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return text(v);

@@ -1,5 +1,6 @@
 import { compileUserSchema, schemaProblems, type ValidateFunction } from '@agentd/protocol/manifest';
 import { EgressRefusedError, ReplyTooLargeError } from '../egress/index.ts';
+import { createScrubber } from '../secrets/index.ts';
 import type { ToolOutcome } from './tool.ts';
 
 /** The caps of one tool call (TESTPLAN 28). */
@@ -63,18 +64,10 @@ function causes(err: unknown): unknown[] {
 
 /**
  * Every occurrence of a secret's value in a tool's outcome replaced by `[redacted]` (a server
- * that echoes its Authorization header must not hand the model the key). Values shorter than 4
+ * that echoes its Authorization header must not hand the model the key), in the forms it takes
+ * inside a JSON string or a URL too (the secrets module's scrubber). Values shorter than 4
  * characters are not looked for: they would redact ordinary text.
  */
 export function redact<T>(value: T, secrets: readonly string[]): T {
-  const live = secrets.filter((s) => s.length >= 4);
-  if (live.length === 0) return value;
-  const scrub = (text: string) => live.reduce((t, s) => t.split(s).join('[redacted]'), text);
-  const walk = (v: unknown): unknown => {
-    if (typeof v === 'string') return scrub(v);
-    if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [scrub(k), walk(x)]));
-    return v;
-  };
-  return walk(value) as T;
+  return createScrubber(secrets.map((v) => ({ name: '', value: v })), { marker: () => '[redacted]' })(value);
 }
