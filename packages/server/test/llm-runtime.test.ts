@@ -391,6 +391,18 @@ for (const d of await dialects()) {
       assert.equal(ok.status, 'succeeded', JSON.stringify(ok.error));
     });
 
+    it("a provider error that echoes the alias's API key fails the run with the key redacted, in every form", async () => {
+      await deploy(llmAgent(name, {}));
+      openai.script = () => ({ status: 400, errorMessage: `invalid request for key ${KEY} (url: https://gw.test/?key=${encodeURIComponent(KEY)}, json: ${JSON.stringify(JSON.stringify(KEY))})` });
+      const run = await finished(await start(name, 'hello'));
+      assert.equal(run.status, 'failed');
+      assert.equal(run.error.type, 'model_error');
+      const text = JSON.stringify(run.error);
+      assert.ok(!text.includes(KEY) && !text.includes(encodeURIComponent(KEY)), text);
+      assert.match(run.error.message, /\[redacted:fake_key\]/);
+      assert.ok(!JSON.stringify(await events(run.id)).includes(KEY), 'nor in any event');
+    });
+
     it('max_steps caps the model calls of a run', async () => {
       await deploy(workerAgent(`${name}-refund`));
       await deploy(llmAgent(name, { tools: [{ agent: `${name}-refund`, endpoint: 'issue' }], limits: { max_steps: 1 } }));

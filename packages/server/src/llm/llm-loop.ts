@@ -5,7 +5,7 @@ import type { AgentService } from '../agents/index.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { CallService } from '../calls/index.ts';
 import { DomainError } from '../core/index.ts';
-import type { SecretService } from '../secrets/index.ts';
+import { createScrubber, type SecretService } from '../secrets/index.ts';
 import { chatHistory, type ChatMessage } from '../sessions/index.ts';
 import type { Store } from '../store/index.ts';
 import type { ToolFactory, ToolOutcome, ToolRunner, ToolSpec } from '../tools/index.ts';
@@ -69,6 +69,8 @@ export class LlmLoop {
   #state!: LoopState;
   #tools = new Map<string, ToolRunner>();
   #history: ChatMessage[] = [];
+  /** The aliases' API keys read for this attempt (by secret name): never in a failure message. */
+  readonly #keys: { name: string; value: string }[] = [];
 
   constructor(deps: LlmLoopDeps, lease: LlmLease, task: Task, spec: LlmSpec) {
     this.#d = deps;
@@ -132,6 +134,7 @@ export class LlmLoop {
         if (err instanceof DomainError && err.code === 'SECRET_NOT_FOUND') throw new RunStop('llm_config', `model alias ${name}: the vault has no secret ${JSON.stringify(alias.api_key_secret)} (api_key_secret)`, { nonRetryable: true });
         throw err;
       });
+      if (apiKey !== undefined) this.#keys.push({ name: alias.api_key_secret, value: apiKey });
     }
     try {
       return resolveModel(name, alias, apiKey);
@@ -308,7 +311,8 @@ export class LlmLoop {
         ? { type: err.type, message: err.message, non_retryable: err.nonRetryable, details: err.details }
         : { type: 'model_error', message: messageOf(err), non_retryable: !retryable(err), details: {} };
     try {
-      await this.#lease.fail(failure);
+      // A provider or gateway may echo the key it was sent in its error text.
+      await this.#lease.fail(createScrubber(this.#keys)(failure));
     } catch (e) {
       if (!(e instanceof DomainError)) throw e;
       // The lease went meanwhile: the sweeper retries the attempt.

@@ -38,6 +38,8 @@ export interface FakeReply {
   usage?: boolean | 'input_only';
   /** An HTTP error instead of an answer. */
   status?: number;
+  /** The error's message (default `fake error <status>`). */
+  errorMessage?: string;
   retryAfter?: string;
   /** Wait this long before the last chunk (for crash tests). */
   holdMs?: number;
@@ -142,7 +144,7 @@ export class FakeLlm {
     const reply: FakeReply = typeof got === 'string' ? { text: got } : got;
     if (reply.status) {
       const headers: Record<string, string> = reply.retryAfter !== undefined ? { 'retry-after': reply.retryAfter } : {};
-      return json(res, reply.status, { error: { message: `fake error ${reply.status}`, type: reply.status === 429 ? 'rate_limit_error' : 'server_error' } }, headers);
+      return json(res, reply.status, { error: { message: reply.errorMessage ?? `fake error ${reply.status}`, type: reply.status === 429 ? 'rate_limit_error' : 'server_error' } }, headers);
     }
     const text = reply.text ?? '';
     const calls = (reply.toolCalls ?? []).map((c) => ({ id: c.id ?? `call_${randomBytes(8).toString('hex')}`, name: c.name, args: typeof c.args === 'string' ? c.args : JSON.stringify(c.args) }));
