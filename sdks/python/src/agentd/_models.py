@@ -226,6 +226,10 @@ class Task(_Model):
     deadline_at: str | None
     attempt_deadline_at: str
     heartbeat_interval_ms: int
+    parent_run_id: str | None
+    root_run_id: str
+    caller_agent: str | None
+    depth: int
     secrets: dict[str, str] | None = None
     "The values of the secrets granted to this agent and endpoint, for this run only (by name)."
     secrets_withheld: TaskSecretsWithheld | None = None
