@@ -98,7 +98,7 @@ test('python sdk (pytest)', { timeout: 900_000 }, async (t) => {
     const xml = join(dir, 'junit.xml');
     const [r, ruff, mypy] = await Promise.all([
       run(PY, ['-m', 'pytest', '-q', `--junitxml=${xml}`, '-p', 'no:cacheprovider']),
-      run(join(VENV, 'bin', 'ruff'), ['check', 'src', 'tests', 'scripts', ...EXAMPLES]),
+      run(join(VENV, 'bin', 'ruff'), ['check', 'src', 'tests', 'scripts', 'bench', ...EXAMPLES]),
       run(join(VENV, 'bin', 'mypy'), []),
     ]);
     t.diagnostic(`pytest, ruff and mypy took ${((performance.now() - started) / 1000).toFixed(1)} s`);

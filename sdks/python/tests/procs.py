@@ -16,10 +16,13 @@ SDK = REPO / "sdks" / "python"
 
 
 class WorkerProcess:
-    def __init__(self, args: list[str], *, url: str, api_key: str, env: dict[str, str] | None = None, cwd: Path = SDK) -> None:
+    def __init__(self, args: list[str], *, url: str, api_key: str, env: dict[str, str] | None = None, cwd: Path = SDK,
+                 python: bool = True) -> None:
+        """`args` are Python's (a script or `-m module`), or a whole command line with python=False."""
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
-        self.proc = subprocess.Popen([sys.executable, *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        self.proc = subprocess.Popen([sys.executable, *args] if python else args, cwd=cwd, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True,
                                      env=child_env({"AGENTD_URL": url, "AGENTD_API_KEY": api_key, "PYTHONUNBUFFERED": "1", **(env or {})}))
         threading.Thread(target=self._read, daemon=True).start()
 
