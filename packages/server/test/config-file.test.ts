@@ -3,7 +3,8 @@
  * loader's problems with their paths, the precedence flags > env > file > defaults, reload diffs
  * (added, changed, removed, unchanged) through POST /v1/reload, an invalid file that changes
  * nothing, 409 MANAGED_BY_CONFIG on API writes and the takeover header, models replaced in place,
- * webhooks with a secret by reference. The real process (SIGHUP, `agentd reload`) is in
+ * webhooks and triggers with a secret by reference (a reload rotating a trigger's secret, the old
+ * one still verifying within the overlap). The real process (SIGHUP, `agentd reload`) is in
  * config-reload-process.test.ts.
  */
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +13,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { resolveServeConfig, checkConfigFile } from '../src/config.ts';
 import { parseConfigText } from '../src/config-file/index.ts';
 import { EgressPolicy } from '../src/egress/index.ts';
@@ -27,7 +29,7 @@ const paths = (text: string, env?: NodeJS.ProcessEnv) => problemsOf(text, env).m
 
 describe('config file: loading', () => {
   it('names each problem by its path: unknown sections and settings, models against ModelsSection, schedules, YAML errors', () => {
-    assert.deepEqual(paths('triggers: {}\nfoo: 1\n'), ['triggers', 'foo']);
+    assert.deepEqual(paths('triggers: []\nfoo: 1\n'), ['foo', 'triggers']);
     assert.deepEqual(paths('server:\n  port: [1]\n  colour: red\n'), ['server.port', 'server.colour']);
     assert.deepEqual(paths('models:\n  fast:\n    provider: openai-x\n    model: m\n    extra: 1\n'), ['models.fast.extra', 'models.fast.provider']);
     assert.deepEqual(paths('models:\n  local:\n    provider: openai-compatible\n    model: m\n    fallback: gone\n'), ['models.local.base_url', 'models.local.fallback']);
@@ -39,6 +41,27 @@ describe('config file: loading', () => {
     assert.equal(yaml.length, 1);
     assert.match(yaml[0].message, /\/etc\/agentd\/agentd\.yaml is not valid YAML/);
     assert.deepEqual(paths('agents:\n  - apiVersion: agentd.dev/v1\n    kind: Agent\n    metadata: { name: x }\n    spec: { runtime: worker, endpoints: {} }\n'), ['agents.0.spec.endpoints']);
+  });
+
+  it('triggers: checked offline with paths; the secret by reference only, shaped for its auth mode', () => {
+    const env = { SIG: `whsec_${randomBytes(32).toString('base64')}`, TOKEN: 'a-bearer-token-of-some-length-1234' };
+    assert.deepEqual(paths('triggers:\n  orders:\n    target: { agent: shop, endpoint: order }\n    secret: env:SIG\n  tokened:\n    target: { workflow: wf }\n    auth: bearer\n    secret: env:TOKEN\n    mapping: { pointer: /data }\n    rate_limit: { count: 5, period_seconds: 1 }\n  vaulted:\n    target: { workflow: wf }\n    secret: vault:hook_secret\n', env), []);
+    const bad = problemsOf('triggers:\n  a:\n    target: { agent: shop }\n    secret: env:SIG\n  b:\n    target: { workflow: wf }\n    secret: whsec_inline\n  c:\n    target: { workflow: wf }\n    secret: env:TOKEN\n  d:\n    target: { workflow: wf }\n    secret: env:SIG\n    mode: hmac\n    mapping: { pointer: "/a~2", extra: 1 }\n  f:\n    target: { workflow: wf }\n    secret: env:SIG\n    mapping: { pointer: "/a~2" }\n  e:\n    target: { workflow: wf }\n  Bad_Name:\n    target: { workflow: wf }\n    secret: env:SIG\n', env);
+    assert.deepEqual(bad.map((p) => p.path), ['triggers.a.target.endpoint', 'triggers.b.secret', 'triggers.c.secret', 'triggers.d.mode', 'triggers.d.mapping.extra', 'triggers.f.mapping.pointer', 'triggers.e.secret', 'triggers.Bad_Name'], JSON.stringify(bad));
+    assert.match(bad[1].message, /may not be written inline/);
+    assert.match(bad[2].message, /cannot be used: a signature secret is whsec_/, 'a bearer token is no signature secret');
+    assert.ok(!JSON.stringify(bad).includes(env.TOKEN), 'no problem repeats the secret');
+  });
+
+  it("the examples' config files are valid: daily-report (a schedule), order-hook (a trigger)", () => {
+    const root = join(import.meta.dirname, '..', '..', '..', 'examples');
+    const hook = checkConfigFile(join(root, 'order-hook', 'agentd.yaml'), { env: {}, skipSecrets: true });
+    assert.ok(hook.ok, JSON.stringify(hook));
+    assert.deepEqual(hook.sections.triggers, ['shop-orders']);
+    assert.deepEqual(hook.sections.agents, ['orders']);
+    const daily = checkConfigFile(join(root, 'daily-report', 'agentd.yaml'), { env: {}, skipSecrets: true });
+    assert.ok(daily.ok, JSON.stringify(daily));
+    assert.deepEqual(daily.sections.schedules, ['daily-report']);
   });
 
   it('reads models into ServeConfig.models, checked with the wire schema', () => {
@@ -86,7 +109,7 @@ describe('config file: loading', () => {
     assert.deepEqual(checkConfigFile(file), { ok: false, file, problems: [{ path: 'server', message: '--port must be 0..65535' }] });
     writeFileSync(file, 'schedules:\n  s:\n    cron: "@daily"\n    target: { agent: a, endpoint: b }\nwebhooks:\n  w:\n    url: https://example.com/hook\n    events: [run.succeeded]\n    secret: env:HOOK_SECRET\n');
     assert.equal(checkConfigFile(file, { env: {} }).ok, false, 'the reference cannot be resolved here');
-    assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], keys: [], secrets: [], agents: [], grants: [], workflows: [], schedules: ['s'], webhooks: ['w'] } });
+    assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], keys: [], secrets: [], agents: [], grants: [], workflows: [], triggers: [], schedules: ['s'], webhooks: ['w'] } });
   });
 });
 
@@ -323,6 +346,70 @@ for (const d of await dialects()) {
       assert.equal((await t.call('GET', '/v1/agents', { key: k2 })).statusCode, 401);
       delete process.env.CFG_TEST_KEY;
       delete process.env.CFG_TEST_KEY_W;
+    });
+
+    it('triggers: by name, secret by reference; a reload with a new secret rotates it in and the old one still verifies within the overlap; 409 on API writes', async () => {
+      const base = await t.listen();
+      const hook = async (id: string, body: string, headers: Record<string, string>) => (await fetch(`${base}/v1/hooks/${id}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })).status;
+      const signed = (secret: string, body: string) => {
+        const id = `msg_cfg_${randomBytes(8).toString('hex')}`;
+        const at = new Date();
+        return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new StandardWebhook(secret).sign(id, at, body) };
+      };
+      const s1 = `whsec_${randomBytes(32).toString('base64')}`;
+      const s2 = `whsec_${randomBytes(32).toString('base64')}`;
+      const token = `tok_${randomBytes(24).toString('hex')}`;
+      process.env.CFG_TEST_TRG = s1;
+      const text = (extra = '') =>
+        `secrets:\n  hook_token: env:CFG_TEST_TRG_TOKEN\nagents:\n  - hello.json\ntriggers:\n  orders:\n    description: orders from the shop\n    target: { agent: hello, endpoint: greet }\n    secret: env:CFG_TEST_TRG\n    mapping: { template: { name: "{% body.who %}" } }\n    rate_limit: { count: 50, period_seconds: 60 }\n  tokened:\n    target: { agent: hello, endpoint: greet }\n    auth: bearer\n    secret: vault:hook_token\n${extra}`;
+      process.env.CFG_TEST_TRG_TOKEN = token;
+      write(text('  ghost:\n    target: { agent: hello, endpoint: nope }\n    secret: env:CFG_TEST_TRG\n  wf:\n    target: { workflow: nowhere }\n    secret: vault:missing_secret\n'));
+      const refused = await reload();
+      assert.equal(refused.statusCode, 422, refused.body);
+      assert.deepEqual(refused.json().error.details.map((p: { path: string }) => p.path), ['triggers.ghost.target.endpoint', 'triggers.wf.target.workflow', 'triggers.wf.secret']);
+      assert.deepEqual(await t.engine.triggers.listNamed(t.tenantId), [], 'nothing was written');
+      write(text());
+      const r = await reload();
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json().diff.added, ['secrets/hook_token', 'agents/hello', 'triggers/orders', 'triggers/tokened']);
+      const named = await t.engine.triggers.listNamed(t.tenantId);
+      assert.deepEqual(named.map((x) => [x.name, x.auth, x.description, x.rate_limit.count]), [['orders', 'signature', 'orders from the shop', 50], ['tokened', 'bearer', null, 600]]);
+      const [orders, tokened] = named;
+      const body = JSON.stringify({ who: 'cfg' });
+      assert.equal(await hook(orders.id, body, signed(s1, body)), 202, 'signed with the secret the file refers to');
+      assert.equal(await hook(tokened.id, JSON.stringify({ name: 'cfg' }), { authorization: `Bearer ${token}` }), 202, 'bearer, its token from the vault');
+      for (const [method, url, b] of [
+        ['PATCH', `/v1/triggers/${orders.id}`, { description: 'x' }],
+        ['DELETE', `/v1/triggers/${orders.id}`, undefined],
+        ['POST', `/v1/triggers/${tokened.id}/rotate-secret`, {}],
+      ] as const) {
+        const w = await t.call(method, url, { body: b });
+        assert.equal(w.statusCode, 409, `${method} ${url}: ${w.body}`);
+        assert.equal(w.json().error.code, 'MANAGED_BY_CONFIG');
+        assert.equal(w.json().error.details.section, 'triggers');
+      }
+      assert.deepEqual((await reload()).json().diff.unchanged, ['secrets/hook_token', 'agents/hello', 'triggers/orders', 'triggers/tokened']);
+      process.env.CFG_TEST_TRG = s2;
+      const rotated = await reload();
+      assert.equal(rotated.statusCode, 200, rotated.body);
+      assert.deepEqual(rotated.json().diff.changed, ['triggers/orders'], 'a new secret behind the same reference');
+      assert.equal((await t.call('GET', `/v1/triggers/${orders.id}`)).json().secret_version, 2, 'rotated in place: the same trigger and URL');
+      assert.equal(await hook(orders.id, body, signed(s1, body)), 202, 'the old secret still verifies within the overlap');
+      assert.equal(await hook(orders.id, body, signed(s2, body)), 202, 'the new one too');
+      assert.equal(await hook(orders.id, body, signed(`whsec_${randomBytes(32).toString('base64')}`, body)), 401);
+      const rows = await t.store.db.selectFrom('config_resources').selectAll().where('tenant_id', '=', t.tenantId).execute();
+      assert.ok(!JSON.stringify(rows).includes(s1) && !JSON.stringify(rows).includes(s2) && !JSON.stringify(rows).includes(token));
+      write(text().replace('    auth: bearer\n', ''));
+      const modeChange = await reload();
+      assert.equal(modeChange.statusCode, 422, modeChange.body);
+      assert.deepEqual(modeChange.json().error.details.map((p: { path: string }) => p.path), ['triggers.tokened.secret', 'triggers.tokened.auth'], modeChange.body);
+      write('agents: []\n');
+      const gone = await reload();
+      assert.deepEqual(gone.json().diff.removed, ['triggers/tokened', 'triggers/orders', 'agents/hello', 'secrets/hook_token']);
+      assert.equal(await hook(orders.id, body, signed(s2, body)), 401, 'a removed trigger answers 401');
+      assert.deepEqual(await t.engine.triggers.listNamed(t.tenantId), []);
+      delete process.env.CFG_TEST_TRG;
+      delete process.env.CFG_TEST_TRG_TOKEN;
     });
 
     it('only admins of the default tenant may reload', async () => {

@@ -5,7 +5,7 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the agentd server (SQLite in --data-dir unless --database-url is given)')
-    .option('--config <file>', 'the config file (agentd.yaml): server settings beneath flags and env, models, agents, workflows, schedules, webhooks; re-applied on SIGHUP or `agentd reload`')
+    .option('--config <file>', 'the config file (agentd.yaml): server settings beneath flags and env, models, keys, secrets, agents, grants, workflows, triggers, schedules, webhooks; re-applied on SIGHUP or `agentd reload`')
     .option('--port <port>', 'TCP port (env AGENTD_PORT; default 7070)')
     .option('--host <host>', 'interface to bind (env AGENTD_HOST; default 127.0.0.1)')
     .option('--data-dir <dir>', 'data directory (env AGENTD_DATA_DIR; default ./.agentd)')

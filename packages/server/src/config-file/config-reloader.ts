@@ -10,7 +10,7 @@ import { settingPath, type ServerSettings } from './server-section.ts';
  * The config file of a running server (`agentd serve --config`): applies it at start and again
  * on `POST /v1/reload`, `agentd reload` or SIGHUP. Applies run one at a time, across nodes too (store.exclusive).
  * What a reload does:
- * - resources (agents, workflows, schedules, webhooks) are created, updated and deleted in the
+ * - resources (agents, workflows, triggers, schedules, webhooks…) are created, updated and deleted in the
  *   database, for every node (applyResources);
  * - `models:` replace the aliases of this process in place (`engine.models` is the same object
  *   before and after): LLM runs started after the reload use the new ones. Other nodes keep

@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import type { FieldProblem, Page, Trigger, TriggerAuthMode, TriggerCreateParams, TriggerDeleted, TriggerDelivery, TriggerDeliveryOutcome, TriggerRateLimit, TriggerTarget, TriggerUpdateParams, TriggerWithSecret } from '@agentd/protocol';
 import { canonicalJson, DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
@@ -255,6 +256,14 @@ export class TriggerService {
   async listNamed(tenantId: string): Promise<Trigger[]> {
     const rows = await this.#store.db.selectFrom('triggers').selectAll().where('tenant_id', '=', tenantId).where('name', 'is not', null).orderBy('name').execute();
     return rows.map((r) => toTrigger(r, this.#store.wire));
+  }
+
+  /** Whether the tenant's trigger named `name` verifies with `secret` as its current one (a config reload's check for a new value behind the same reference). */
+  async currentSecretIs(tenantId: string, name: string, secret: string): Promise<boolean> {
+    const row = await this.#store.db.selectFrom('triggers').selectAll().where('tenant_id', '=', tenantId).where('name', '=', name).executeTakeFirst();
+    if (!row) return false;
+    const current = await this.#currentSecret(row);
+    return current !== null && current.length === secret.length && timingSafeEqual(Buffer.from(current), Buffer.from(secret));
   }
 
   async #currentSecret(row: TriggersTable): Promise<string | null> {
