@@ -66,6 +66,7 @@ export const ERROR_CODES = {
   CONFIG_NOT_LOADED: { status: 409, description: 'The server was started without `--config`: there is no file to reload.' },
   CONFIG_INVALID: { status: 422, description: 'The config file cannot be applied (unreadable, not YAML, or a section is invalid); nothing was changed. details list each problem with its path.' },
   CALL_KEY_CONFLICT: { status: 409, description: 'This call key already names a child run of the parent with another agent, endpoint or input.' },
+  CALL_DEADLINE_PASSED: { status: 422, description: "The call's deadline is already in the past: the child could never run." },
   CALL_DEPTH_EXCEEDED: { status: 422, description: 'The child run would be deeper in its tree than the configured maximum call depth.' },
   CHILD_LIMIT_EXCEEDED: { status: 422, description: 'The parent run already made the configured maximum number of child runs.' },
   HEADERS_TOO_LARGE: { status: 431, description: 'The request headers are larger than the server accepts.' },

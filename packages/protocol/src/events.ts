@@ -41,6 +41,15 @@ export const EventType = {
   workflowStepFailed: 'workflow.step.failed',
   /** A workflow step's `if` was false: data {step, iteration}. */
   workflowStepSkipped: 'workflow.step.skipped',
+  /**
+   * Tenant events of an outbound subscription, not of a run: its `run_id` is the subscription's
+   * id (`seq` counts that subscription's events) and `agent` is empty. `webhook.failing`: a
+   * delivery gave up after its retries and the subscription turned `failing`; `webhook.recovered`:
+   * a delivery to a failing subscription succeeded. data: {webhook_id, url, delivery_id,
+   * event_type, event_run_id, attempts, status_code, last_error (failing only)}.
+   */
+  webhookFailing: 'webhook.failing',
+  webhookRecovered: 'webhook.recovered',
   approvalRequested: 'approval.requested',
   approvalDecided: 'approval.decided',
   approvalExpired: 'approval.expired',

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { parseDuration } from '@agentd/protocol';
 import { parseMasterKey } from './secrets/index.ts';
 import type { LimitsConfig, Rate } from './http/index.ts';
-import { EgressPolicy } from './egress/index.ts';
+import { EgressPolicy, EgressRefusedError } from './egress/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import type { FieldProblem } from '@agentd/protocol';
 import { CONFIG_SECTIONS, formatProblems, loadConfigFile, type LoadedConfig } from './config-file/index.ts';
@@ -296,11 +296,27 @@ export function checkConfigFile(path: string, opts: { skipSecrets?: boolean; env
   if (!loaded.ok) return { ok: false, file: loaded.path, problems: loaded.problems };
   const settings = { ...loaded.config.server };
   if (opts.skipSecrets) for (const k of ['AGENTD_ADMIN_KEY', 'AGENTD_MASTER_KEY', 'AGENTD_MASTER_KEY_PREVIOUS']) delete settings[k];
+  // The egress allow-list as the server would read it: this environment's over the file's.
+  const env = opts.env ?? process.env;
+  if (env.AGENTD_EGRESS_ALLOW !== undefined) settings.AGENTD_EGRESS_ALLOW = env.AGENTD_EGRESS_ALLOW;
+  let serve: ServeConfig;
   try {
-    resolveServeConfig({}, settings);
+    serve = resolveServeConfig({}, settings);
   } catch (err) {
     return { ok: false, file: loaded.config.path, problems: [{ path: 'server', message: (err as Error).message.replace(/^configuration: /, '') }] };
   }
+  // Webhook URLs the egress policy refuses without DNS (scheme, loopback names, address literals);
+  // names are resolved by the server's reload, which checks them before applying anything.
+  const refused: FieldProblem[] = [];
+  for (const w of loaded.config.resources.get('webhooks') ?? []) {
+    try {
+      serve.egress.checkUrl(new URL((w.spec as { url: string }).url));
+    } catch (err) {
+      if (!(err instanceof EgressRefusedError) && !(err instanceof TypeError)) throw err;
+      refused.push({ path: `webhooks.${w.name}.url`, message: err instanceof EgressRefusedError ? err.message : 'is not a valid URL' });
+    }
+  }
+  if (refused.length > 0) return { ok: false, file: loaded.config.path, problems: refused };
   const sections: Record<string, string[]> = { models: Object.keys(loaded.config.models) };
   for (const [name, items] of loaded.config.resources) sections[name] = items.map((r) => r.name);
   return { ok: true, file: loaded.config.path, sections };

@@ -28,8 +28,8 @@ for (const d of await dialects()) {
       db = await d.create();
       t = await startTestApp(db);
       client = new Agentd({ baseURL: await t.listen(), apiKey: t.adminKey, maxRetries: 0 });
-      await client.agents.deploy(manifest('boss', ['delegate', 'catch', 'uncaught', 'twice']) as never);
-      await client.agents.deploy(manifest('helper', ['double', 'refuse']) as never);
+      await client.agents.deploy(manifest('boss', ['delegate', 'catch', 'uncaught', 'twice', 'envelope']) as never);
+      await client.agents.deploy(manifest('helper', ['double', 'refuse', 'envelope']) as never);
       const start = (worker: Worker) => workers.push({ worker, running: worker.run() });
       start(
         new Worker({
@@ -40,6 +40,7 @@ for (const d of await dialects()) {
           logger: silentLogger,
           endpoints: {
             double: async (input: { n: number }) => ({ n: input.n * 2 }),
+            envelope: async (_input, ctx) => ({ runId: ctx.runId, parentRunId: ctx.parentRunId, rootRunId: ctx.rootRunId, callerAgent: ctx.callerAgent, depth: ctx.depth }),
             refuse: async () => {
               throw Object.assign(new Error('will not'), { type: 'refused', non_retryable: true });
             },
@@ -65,6 +66,10 @@ for (const d of await dialects()) {
               }
             },
             uncaught: async (_input, ctx) => ctx.call('helper', 'refuse', {}),
+            envelope: async (_input, ctx) => ({
+              own: { runId: ctx.runId, parentRunId: ctx.parentRunId, rootRunId: ctx.rootRunId, callerAgent: ctx.callerAgent, depth: ctx.depth },
+              child: await ctx.call('helper', 'envelope', {}),
+            }),
             // Two calls in order: keys call-1 and call-2; a third with its own key.
             twice: async (_input, ctx) => {
               const [a, b] = await Promise.all([ctx.call<{ n: number }>('helper', 'double', { n: 1 }), ctx.call<{ n: number }>('helper', 'double', { n: 2 })]);
@@ -95,6 +100,16 @@ for (const d of await dialects()) {
       assert.equal(child.call_key, 'call-1');
       const events = (await client.runs.eventsPage(run.id, { after: 0, limit: 100 })).data.map((e) => e.type);
       assert.ok(events.includes('run.waiting') && events.includes('run.resumed'), events.join(', '));
+    });
+
+    it('the handler sees the call envelope: ctx.parentRunId, ctx.rootRunId, ctx.callerAgent, ctx.depth (a root: null, itself, null, 0)', async () => {
+      const run = await client.runs.createAndWait({ agent: 'boss', endpoint: 'envelope', input: {} }, { timeoutMs: 20_000 });
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      const [child] = (await client.runs.children(run.id)).data;
+      assert.deepEqual(run.output, {
+        own: { runId: run.id, parentRunId: null, rootRunId: run.id, callerAgent: null, depth: 0 },
+        child: { runId: child.id, parentRunId: run.id, rootRunId: run.id, callerAgent: 'boss', depth: 1 },
+      });
     });
 
     it('a failed child is a ChildRunFailed with its run id, status and failure', async () => {

@@ -190,6 +190,17 @@ for (const d of await dialects()) {
       assert.equal((await callAs(p.lease_id, { agent: child, key: 'k0' })).statusCode, 200);
     });
 
+    it('a deadline already in the past is 422 CALL_DEADLINE_PASSED and makes no child; a replay of an existing key still answers', async () => {
+      const { root, task } = await rootWithChild('dl-1');
+      const past = new Date(Date.parse('2000-01-01T00:00:00Z')).toISOString();
+      const r = await callAs(task.lease_id, { agent: child, key: 'dl-2', deadline: past });
+      assert.equal(r.statusCode, 422, r.body);
+      assert.equal(r.json().error.code, 'CALL_DEADLINE_PASSED');
+      const kids = (await t.call('GET', `/v1/runs/${root.id}/children`)).json().data as { call_key: string }[];
+      assert.deepEqual(kids.map((k) => k.call_key), ['dl-1']);
+      assert.equal((await callAs(task.lease_id, { agent: child, key: 'dl-1', input: { n: 1 }, deadline: past })).statusCode, 200, 'the existing child');
+    });
+
     it('the batched completion resumes a parent whose last child it completes', async () => {
       const { root, task } = await rootWithChild('b1');
       const second = await callAs(task.lease_id, { agent: child, key: 'b2' });

@@ -111,6 +111,20 @@ describe('config file: loading', () => {
     assert.equal(checkConfigFile(file, { env: {} }).ok, false, 'the reference cannot be resolved here');
     assert.deepEqual(checkConfigFile(file, { env: {}, skipSecrets: true }), { ok: true, file, sections: { models: [], keys: [], secrets: [], agents: [], grants: [], workflows: [], triggers: [], schedules: ['s'], webhooks: ['w'] } });
   });
+
+  it('config validate refuses a webhook URL the egress policy refuses without DNS; the allow-list (file or environment) lets it through', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentd-cfg-'));
+    const file = join(dir, 'agentd.yaml');
+    const hooks = 'webhooks:\n  w:\n    url: http://10.0.0.5/hook\n    events: [run.succeeded]\n    secret: env:HOOK_SECRET\n  meta:\n    url: http://169.254.169.254/latest\n    events: [run.failed]\n    secret: env:HOOK_SECRET\n  ok:\n    url: https://example.com/hook\n    events: [run.failed]\n    secret: env:HOOK_SECRET\n';
+    writeFileSync(file, hooks);
+    const r = checkConfigFile(file, { env: {}, skipSecrets: true });
+    assert.equal(r.ok, false, JSON.stringify(r));
+    assert.deepEqual(!r.ok && r.problems.map((p) => p.path), ['webhooks.w.url', 'webhooks.meta.url']);
+    assert.match(!r.ok ? r.problems[0].message : '', /egress refused: 10\.0\.0\.5 is a private address/);
+    assert.equal(checkConfigFile(file, { env: { AGENTD_EGRESS_ALLOW: '10.0.0.0/8,169.254.169.254' }, skipSecrets: true }).ok, true, 'allowed by the environment');
+    writeFileSync(file, `server:\n  egress_allow: [10.0.0.5, 169.254.169.254]\n${hooks}`);
+    assert.equal(checkConfigFile(file, { env: {}, skipSecrets: true }).ok, true, 'allowed by the file');
+  });
 });
 
 const HOOK_SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -200,6 +214,42 @@ for (const d of await dialects()) {
       assert.equal((await t.call('GET', '/v1/schedules/ghost')).statusCode, 404);
       write(base('30 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:'));
       assert.deepEqual((await reload()).json().diff.changed, []);
+    });
+
+    it('a webhook URL the egress policy refuses fails the checks: 422 CONFIG_INVALID, and the schedule change before it is not applied', async () => {
+      const before = (await t.call('GET', '/v1/schedules/daily')).json();
+      write(base('45 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:') + 'webhooks:\n  private:\n    url: http://10.0.0.5/hook\n    events: [run.succeeded]\n    secret: env:CFG_TEST_HOOK_SECRET\n');
+      const r = await reload();
+      assert.equal(r.statusCode, 422, r.body);
+      assert.equal(r.json().error.code, 'CONFIG_INVALID');
+      assert.match(r.json().error.message, /nothing was changed/);
+      assert.deepEqual(r.json().error.details.map((p: { path: string }) => p.path), ['webhooks.private.url']);
+      assert.deepEqual((await t.call('GET', '/v1/schedules/daily')).json(), before, 'the cron was not changed');
+      assert.deepEqual((await t.call('GET', '/v1/webhooks')).json().data, []);
+    });
+
+    it("a schedule's input is checked against its workflow's input schema, of the file or of the server, before anything is applied", async () => {
+      const before = (await t.call('GET', '/v1/schedules/daily')).json();
+      const wf = (name: string) => ({ apiVersion: 'agentd.dev/v1', kind: 'Workflow', metadata: { name }, spec: { input: { type: 'object', properties: { topic: { type: 'string' } }, required: ['topic'], additionalProperties: false }, steps: [{ id: 'greet', agent: 'hello', endpoint: 'greet', input: { name: 'x' } }] } });
+      const onServer = await t.call('POST', '/v1/workflows', { body: wf('served') });
+      assert.equal(onServer.statusCode, 201, onServer.body);
+      writeFileSync(join(file, '..', 'filed.json'), JSON.stringify(wf('filed')));
+      const sched = (id: string, workflow: string, input: string) => `  ${id}:\n    cron: "@daily"\n    target: { workflow: ${workflow} }\n    input: ${input}\n`;
+      const text = (a: string, b: string) => base('50 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:').replace('schedules:', 'workflows:\n  - filed.json\nschedules:') + sched('from-file', 'filed', a) + sched('from-server', 'served', b);
+      write(text('{ subject: x }', '{ topic: 1 }'));
+      const r = await reload();
+      assert.equal(r.statusCode, 422, r.body);
+      assert.equal(r.json().error.code, 'CONFIG_INVALID');
+      const details = r.json().error.details.map((p: { path: string }) => p.path);
+      assert.ok(details.some((p: string) => p.startsWith('schedules.from-file.input')) && details.some((p: string) => p.startsWith('schedules.from-server.input')), JSON.stringify(details));
+      assert.deepEqual((await t.call('GET', '/v1/schedules/daily')).json(), before, 'nothing was changed');
+      assert.equal((await t.call('GET', '/v1/workflows/filed')).statusCode, 404, 'not even the workflow');
+      write(text('{ topic: a }', '{ topic: b }'));
+      const ok = await reload();
+      assert.equal(ok.statusCode, 200, ok.body);
+      write(base('30 9 * * *').replace(/models:[\s\S]*?agents:/, 'agents:'));
+      assert.equal((await reload()).statusCode, 200);
+      await t.call('DELETE', '/v1/workflows/served', { headers: { 'agentd-takeover': 'true' } });
     });
 
     it('API writes to managed resources are 409 MANAGED_BY_CONFIG; running them is not a write; Agentd-Takeover: true releases one', async () => {

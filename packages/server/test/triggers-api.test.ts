@@ -310,6 +310,17 @@ for (const d of await dialects()) {
       // Unverified deliveries do not spend the trigger's budget (they answer 401, not 429).
       assert.equal((await post(other.id, body, signed(slow.secret, body))).status, 401);
     });
+
+    it('a replay to a throttled trigger is answered 200 with its original run, not 429: duplicates are found before the rate', async () => {
+      const slow = await create({ ...hello, rate_limit: { count: 1, period_seconds: 3600 } });
+      const body = JSON.stringify({ name: 'replayed' });
+      const started = await post(slow.id, body, signed(slow.secret, body, { id: 'msg_replayed_1' }));
+      assert.equal(started.status, 202, started.text);
+      assert.equal((await post(slow.id, body, signed(slow.secret, body, { id: 'msg_replayed_2' }))).status, 429, 'the budget is spent');
+      const replay = await post(slow.id, body, signed(slow.secret, body, { id: 'msg_replayed_1' }));
+      assert.equal(replay.status, 200, replay.text);
+      assert.deepEqual([replay.json().duplicate, replay.json().run_id], [true, started.json().run_id]);
+    });
   });
 }
 

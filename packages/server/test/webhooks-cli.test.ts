@@ -126,6 +126,26 @@ describe('agentd webhooks and client.webhooks', () => {
     assert.match(gone.stderr, /WEBHOOK_NOT_FOUND/);
   });
 
+  it('update changes the URL, events, agents and description; refuses a URL the egress policy refuses; nothing to change is a usage error', async () => {
+    const w = await client.webhooks.create({ url: `${base}/before`, events: ['run.succeeded'], agents: ['hello'], description: 'old' });
+    const updated = await ok(['webhooks', 'update', w.id, '--target-url', `${base}/after`, '--events', 'run.*,approval.*', '--all-agents', '--description', 'new']);
+    assert.match(updated.stdout, new RegExp(`url:\\s+${base.replace(/[.]/g, '\\.')}/after`));
+    assert.match(updated.stdout, /events:\s+run\.\*, approval\.\*/);
+    assert.match(updated.stdout, /agents:\s+\* \(every agent\)/);
+    const got = await client.webhooks.retrieve(w.id);
+    assert.deepEqual([got.url, got.events, got.agents, got.description], [`${base}/after`, ['run.*', 'approval.*'], null, 'new']);
+    const json = JSON.parse((await ok(['webhooks', 'update', w.id, '--agents', 'hello', '--description', '', '--json'])).stdout);
+    assert.deepEqual([json.agents, json.description], [['hello'], null]);
+    const refused = await agentd(['webhooks', 'update', w.id, '--target-url', 'http://169.254.169.254/latest/meta-data/']);
+    assert.equal(refused.code, 1, show(refused));
+    assert.match(refused.stderr, /EGRESS_REFUSED/);
+    assert.equal((await client.webhooks.retrieve(w.id)).url, `${base}/after`);
+    const nothing = await agentd(['webhooks', 'update', w.id]);
+    assert.equal(nothing.code, 2, show(nothing));
+    assert.match(nothing.stderr, /nothing to change/);
+    await client.webhooks.delete(w.id);
+  });
+
   it('reports an egress refusal and a usage error clearly', async () => {
     const refused = await agentd(['webhooks', 'create', 'http://169.254.169.254/latest/meta-data/', '--events', 'run.*']);
     assert.equal(refused.code, 1, show(refused));

@@ -195,6 +195,19 @@ for (const d of await dialects()) {
       // The run.succeeded that followed was delivered: the subscription recovered.
       await eventually(async () => (await ok('GET', `/v1/audit?target_id=${sub.id}&action=webhook.recovered`)).data.length === 1, 'webhook.recovered');
       assert.equal((await ok('GET', `/v1/webhooks/${sub.id}`)).status, 'active');
+      // …and both turns are tenant events, on the tenant's stream, in the subscription's own lane.
+      const turns = await eventually(async () => {
+        const r = await t.call('GET', `/v1/events?after=0&type=webhook.*&run=${sub.id}`, { headers: { accept: 'application/json' } });
+        assert.equal(r.statusCode, 200, r.body);
+        const data = r.json().data as { type: string; run_id: string; agent: string; seq: number; data: Record<string, unknown> }[];
+        return data.length === 2 ? data : undefined;
+      }, 'webhook.failing and webhook.recovered on the tenant stream');
+      assert.deepEqual(turns.map((e) => [e.type, e.run_id, e.agent, e.seq]), [['webhook.failing', sub.id, '', 1], ['webhook.recovered', sub.id, '', 2]]);
+      assert.equal(turns[0].data.webhook_id, sub.id);
+      assert.equal(turns[0].data.delivery_id, failed.id);
+      assert.deepEqual([turns[0].data.event_type, turns[0].data.status_code, turns[0].data.attempts], ['run.started', 500, SCHEDULE.length + 1]);
+      assert.match(String(turns[0].data.last_error), /answered 500/);
+      assert.equal(turns[1].data.event_type, 'run.succeeded');
 
       started = 200;
       const again = await ok('POST', `/v1/webhooks/${sub.id}/deliveries/${failed.id}/redeliver`, {});

@@ -27,6 +27,14 @@ export const Task = Type.Object({
   /** When the attempt's own timeout ends it. */
   attempt_deadline_at: Time,
   heartbeat_interval_ms: Type.Integer(),
+  /** The call envelope: the run that called this one (`ctx.call`, a workflow step), null for a root run. */
+  parent_run_id: Nullable(Type.String()),
+  /** The root of the run's tree: its own id for a root run. */
+  root_run_id: Type.String(),
+  /** The agent of the calling run (null for a root run). */
+  caller_agent: Nullable(Type.String()),
+  /** 0 for a root run, the parent's depth + 1 for a child. */
+  depth: Type.Integer({ minimum: 0 }),
   /** Values of the secrets granted to this agent (and endpoint), by name: for this run only. */
   secrets: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'The values of the secrets granted to this agent and endpoint, for this run only (by name).' })),
   /**

@@ -16,6 +16,14 @@ export interface TaskContext<I = unknown> {
   runId: string;
   /** 1 for the first attempt. */
   attempt: number;
+  /** The run that called this one (`ctx.call`, a workflow step); null for a root run. */
+  parentRunId: string | null;
+  /** The root of this run's tree: this run's own id for a root run. */
+  rootRunId: string;
+  /** The agent of the calling run; null for a root run. */
+  callerAgent: string | null;
+  /** 0 for a root run, the parent's depth + 1 for a child (the server caps it). */
+  depth: number;
   input: I;
   /**
    * Aborts when the run is cancelled, the lease is lost, or shutdown's grace ran out;
@@ -98,6 +106,10 @@ export function createTaskContext(task: Task, signal: AbortSignal, events: Lease
     finding: (finding) => events.pushFinding(finding),
     runId: task.run_id,
     attempt: task.attempt,
+    parentRunId: task.parent_run_id,
+    rootRunId: task.root_run_id,
+    callerAgent: task.caller_agent,
+    depth: task.depth,
     input: task.input,
     signal,
     task: withoutSecrets(task),

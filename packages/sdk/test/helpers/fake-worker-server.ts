@@ -125,6 +125,10 @@ export function makeTask(endpoint: string, input: unknown, overrides: Partial<Ta
     deadline_at: null,
     attempt_deadline_at: new Date(Date.now() + 300_000).toISOString(),
     heartbeat_interval_ms: 10_000,
+    parent_run_id: null,
+    root_run_id: `run_${id}`,
+    caller_agent: null,
+    depth: 0,
     ...overrides,
   };
 }

@@ -77,6 +77,8 @@ export class CallService {
         if (!isTerminal(existing.status as RunStatus)) await waitForChild(ctx, parent, leaseId, existing.id);
         return { run: toRun(existing, ctx.wire), created: false };
       }
+      // A new child only: a replay of its key above answers the child whatever the clock says now.
+      if (requested !== null && requested <= ctx.now) throw new DomainError('CALL_DEADLINE_PASSED', `deadline ${req.deadline} is already past`, { deadline: req.deadline, path: 'deadline' });
       this.#checkLimits(parent);
       const deadlines = [parent.deadline_at, requested].filter((d): d is number => d !== null);
       const [row] = await createRuns(ctx, [

@@ -74,6 +74,32 @@ export function registerWebhooksCommand(program: Command): void {
     );
 
   webhooks
+    .command('update <id>')
+    .description("change a subscription's URL, events, agents or description (the URL is checked against the egress policy)")
+    .option('--target-url <url>', "where deliveries go (--url is the server's, as on every command)")
+    .option('--events <types>', 'event types or patterns, comma-separated or repeated (replace the old ones)', list)
+    .option('--agents <names>', "only these agents' events, comma-separated or repeated (replace the old ones)", list)
+    .option('--all-agents', "every agent's events again")
+    .option('--description <text>', "what the subscription is for ('' clears it)")
+    .option('--json', 'print the subscription as JSON')
+    .action(
+      clientAction<{ targetUrl?: string; events?: string[]; agents?: string[]; allAgents?: boolean; description?: string; json?: boolean }, [string]>(async ({ client, options }, id) => {
+        if (options.agents && options.allAgents) throw new UsageError('give --agents or --all-agents, not both');
+        if (options.events?.length === 0) throw new UsageError('--events needs at least one event type or pattern');
+        const params = {
+          ...(options.targetUrl !== undefined ? { url: options.targetUrl } : {}),
+          ...(options.events ? { events: options.events } : {}),
+          ...(options.agents ? { agents: options.agents } : options.allAgents ? { agents: null } : {}),
+          ...(options.description !== undefined ? { description: options.description === '' ? null : options.description } : {}),
+        };
+        if (Object.keys(params).length === 0) throw new UsageError('nothing to change: give --target-url, --events, --agents, --all-agents or --description');
+        const w = await client.webhooks.update(id, params);
+        if (options.json) printJson(w);
+        else out(formatWebhook(w));
+      }),
+    );
+
+  webhooks
     .command('delete <id>')
     .description('delete a subscription, its secrets and its delivery log')
     .option('--json', 'print the answer as JSON')

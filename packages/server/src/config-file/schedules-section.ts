@@ -1,6 +1,7 @@
 import type { FieldProblem, ScheduleCreate } from '@agentd/protocol';
 import { compileUserSchema, schemaProblems, validateManifest } from '@agentd/protocol/manifest';
 import { ScheduleCreate as ScheduleCreateSchema } from '@agentd/protocol/schemas';
+import { compileWorkflow } from '@agentd/protocol/workflow';
 import Type from 'typebox';
 import { DomainError } from '../core/index.ts';
 import { CronCache } from '../schedules/index.ts';
@@ -72,15 +73,25 @@ export const schedulesSection: ResourceSection<ScheduleSpec> = {
     const target = item.spec.target;
     const path = `schedules.${item.name}`;
     if ('workflow' in target) {
-      // A workflow of this file is deployed first (workflows: comes before schedules:); the
-      // schedule service checks the input against its schema when the schedule is saved.
-      if (ctx.desired.get('workflows')?.some((w) => w.name === target.workflow)) return;
-      try {
-        await ctx.engine.workflows.resolve(ctx.tenantId, target.workflow);
-      } catch (err) {
-        if (err instanceof DomainError && err.code === 'WORKFLOW_NOT_FOUND') return void problems.push({ path: `${path}.target.workflow`, message: `${err.message} (neither in this file nor on the server)` });
-        throw err;
+      // The input against the workflow's input schema: of the file's workflow (deployed first,
+      // workflows: comes before schedules:) or of the server's latest version, as the schedule
+      // service checks it when the schedule is saved — too late to change nothing.
+      let schema: Record<string, unknown> | boolean | null;
+      const inFile = ctx.desired.get('workflows')?.find((w) => w.name === target.workflow);
+      if (inFile) {
+        const w = compileWorkflow(inFile.spec);
+        if (!w.ok) return;
+        schema = w.value.inputSchema;
+      } else {
+        try {
+          schema = (await ctx.engine.workflows.resolve(ctx.tenantId, target.workflow)).workflow.inputSchema;
+        } catch (err) {
+          if (err instanceof DomainError && err.code === 'WORKFLOW_NOT_FOUND') return void problems.push({ path: `${path}.target.workflow`, message: `${err.message} (neither in this file nor on the server)` });
+          throw err;
+        }
       }
+      const validate = schema === null ? null : compileUserSchema(schema);
+      if (validate && !validate(item.spec.input === undefined ? null : item.spec.input)) problems.push(...schemaProblems(`${path}.input`, validate.errors));
       return;
     }
     const { agent, endpoint } = target;

@@ -52,6 +52,13 @@ export const webhooksSection: ResourceSection<WebhookSpec> = {
     }
     return out;
   },
+  /** The URL against the egress policy, as create and update check it, so a refused URL changes nothing. */
+  async check(item, _existing, { engine }, problems) {
+    await engine.webhooks.checkUrl(item.spec.url).catch((err: unknown) => {
+      if (err instanceof DomainError && err.code === 'EGRESS_REFUSED') return void problems.push({ path: `webhooks.${item.name}.url`, message: err.message });
+      throw err;
+    });
+  },
   async current(item, resourceId, { engine, tenantId }) {
     return engine.webhooks.currentSecretIs({ tenantId, id: resourceId }, item.spec.secret).catch(() => false);
   },

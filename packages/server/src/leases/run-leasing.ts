@@ -94,5 +94,9 @@ export function toTask(run: LeasedRun, leaseTtlMs: number, wire: WireFormat): Ta
     deadline_at: wire.isoOrNull(run.deadline_at),
     attempt_deadline_at: wire.iso(run.attempt_deadline_at!),
     heartbeat_interval_ms: Math.max(250, Math.floor(leaseTtlMs / 3)),
+    parent_run_id: run.parent_run_id,
+    root_run_id: run.root_run_id ?? run.id,
+    caller_agent: run.caller_agent,
+    depth: Number(run.depth),
   };
 }

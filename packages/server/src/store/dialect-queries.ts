@@ -73,6 +73,7 @@ export interface RunSuccessWrite extends StatusChange {
 export const LEASED_COLUMNS = [
   'id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'input', 'metadata', 'attempts', 'max_attempts',
   'lease_id', 'lease_expires_at', 'deadline_at', 'attempt_deadline_at', 'last_seq', 'session_id',
+  'parent_run_id', 'root_run_id', 'caller_agent', 'depth',
 ] as const;
 export type LeasedRun = Pick<RunsTable, (typeof LEASED_COLUMNS)[number]>;
 

@@ -50,8 +50,8 @@ const MAPPING_CACHE_LIMIT = 1000;
 
 /**
  * Receives deliveries at `/v1/hooks/{id}`: verifies them (Standard Webhooks signatures by any
- * secret that verifies now, or a bearer token), checks the trigger's rate, answers a message id
- * seen before with its original run, maps the body to the input and starts the run. The run, its
+ * secret that verifies now, or a bearer token), answers a message id seen before with its
+ * original run, checks the trigger's rate, maps the body to the input and starts the run. The run, its
  * receipt (the message id's one run) and the delivery's log row are one transaction; a delivery
  * refused after verification (a body that does not map or fails the input schema) is logged as
  * `rejected` on its own, and starts nothing.
@@ -77,12 +77,14 @@ export class TriggerReceiver {
   /** 202 with the new run, or 200 with the original one (a repeated message id). Throws HookUnverified, RATE_LIMITED's wait, or the refusal. */
   async receive(d: HookDelivery, rate: TriggerRateCheck): Promise<{ status: 200 | 202; body: HookAccepted } | { status: 429; retryAfterMs: number }> {
     const { trigger, messageId } = await this.#verify(d);
-    const wait = await rate({ id: trigger.id, count: Number(trigger.rate_count), periodMs: Number(trigger.rate_period_ms) });
-    if (wait > 0) return { status: 429, retryAfterMs: wait };
+    // A replay first: the sender retrying a delivery that started a run gets that run (200), even
+    // once the trigger is throttled, and spends none of its budget.
     if (messageId !== null) {
       const seen = await this.#duplicate(trigger, messageId);
       if (seen) return seen;
     }
+    const wait = await rate({ id: trigger.id, count: Number(trigger.rate_count), periodMs: Number(trigger.rate_period_ms) });
+    if (wait > 0) return { status: 429, retryAfterMs: wait };
     let input: unknown;
     try {
       input = await mapPayload(this.#mapping(trigger.mapping), parseBody(d.body), () => visibleHeaders(d.headers));

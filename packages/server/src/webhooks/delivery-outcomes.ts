@@ -1,3 +1,4 @@
+import { EventType } from '@agentd/protocol';
 import type { AuditService } from '../audit/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import type { ClaimedDelivery } from './delivery-claims.ts';
@@ -32,8 +33,8 @@ const MAX_ERROR_LENGTH = 500;
  * Records an attempt's outcome on its delivery, fenced by the lease: a sender whose lease ran out
  * (the row was claimed again) changes nothing. A failure is retried after the schedule's next
  * wait, or, with the schedule spent, given up: the delivery is `failed`, the run's next delivery
- * may go, and the subscription turns `failing` with an audit record (`webhook.failing`). A success
- * turns a failing subscription `active` again (`webhook.recovered`).
+ * may go, and the subscription turns `failing` with a tenant event and an audit record (both
+ * `webhook.failing`). A success turns a failing subscription `active` again (`webhook.recovered`).
  */
 export async function settleAttempt(ctx: WriteContext, d: ClaimedDelivery, outcome: AttemptOutcome, opts: { schedule: readonly number[]; random: () => number; audit: AuditService }): Promise<Settled> {
   const { trx, now } = ctx;
@@ -72,6 +73,29 @@ export async function settleAttempt(ctx: WriteContext, d: ClaimedDelivery, outco
     .where('status', '=', outcome.ok ? 'failing' : 'active')
     .executeTakeFirst();
   if (Number(turned.numUpdatedRows) > 0) {
+    // The tenant's event: run_events is keyed by run, so the subscription's own id is its
+    // stream (seq counted per subscription). Its turn above is taken once (the status guard), so
+    // this never races another writer for the same seq.
+    const hook = await trx.selectFrom('webhooks').select('url').where('tenant_id', '=', d.tenant_id).where('id', '=', d.webhook_id).executeTakeFirst();
+    const last = await trx.selectFrom('run_events').select((eb) => eb.fn.max('seq').as('seq')).where('tenant_id', '=', d.tenant_id).where('run_id', '=', d.webhook_id).executeTakeFirst();
+    ctx.events.push({
+      tenant_id: d.tenant_id,
+      run_id: d.webhook_id,
+      agent: '',
+      seq: Number(last?.seq ?? 0) + 1,
+      type: outcome.ok ? EventType.webhookRecovered : EventType.webhookFailing,
+      at: now,
+      data: {
+        webhook_id: d.webhook_id,
+        url: hook?.url ?? null,
+        delivery_id: d.id,
+        event_type: d.event_type,
+        event_run_id: d.run_id,
+        attempts,
+        status_code: outcome.statusCode,
+        ...(outcome.error ? { last_error: outcome.error.slice(0, MAX_ERROR_LENGTH) } : {}),
+      },
+    });
     await opts.audit.recordIn(ctx, [
       {
         tenantId: d.tenant_id,

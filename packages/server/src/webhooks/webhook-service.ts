@@ -40,7 +40,7 @@ export class WebhookService {
 
   /** `secret`: a signing secret the caller chose (the config file's, by reference); default a new random one. */
   async create(input: WebhookCreateParams & { tenantId: string; secret?: string }, record?: WebhookRecorder<WebhookWithSecret>): Promise<WebhookWithSecret> {
-    await this.#checkUrl(input.url);
+    await this.checkUrl(input.url);
     const secret = input.secret ?? newSigningSecret();
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
@@ -79,7 +79,7 @@ export class WebhookService {
   }
 
   async update(input: WebhookUpdateParams & { tenantId: string; id: string }): Promise<Webhook> {
-    if (input.url !== undefined) await this.#checkUrl(input.url);
+    if (input.url !== undefined) await this.checkUrl(input.url);
     return this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
       const row = await trx
@@ -190,7 +190,12 @@ export class WebhookService {
     return new DomainError('WEBHOOK_DELIVERY_NOT_FOUND', `webhook subscription ${JSON.stringify(input.webhookId)} has no delivery ${JSON.stringify(input.deliveryId)}`);
   }
 
-  async #checkUrl(url: string): Promise<void> {
+  /**
+   * The egress policy's word on a subscription URL before anything is written (create, update,
+   * and the config file's reload checking every webhook before it applies any section): 422
+   * EGRESS_REFUSED with the reason.
+   */
+  async checkUrl(url: string): Promise<void> {
     try {
       await this.#egress.check(url);
     } catch (err) {
