@@ -19,6 +19,8 @@ const SDK = resolve(import.meta.dirname, '..');
 const VENV = join(SDK, '.venv');
 const PY = join(VENV, 'bin', 'python');
 const STAMP = join(VENV, 'agentd-deps.sha256');
+// The Python examples are linted with the SDK (pytest runs them as processes).
+const EXAMPLES = ['../../examples/python-hello', '../../examples/python-approval'];
 // hatchling and editables: the editable install builds without an isolated build env (which would
 // resolve hatchling from the index once more on every install).
 const DEPS = ['httpx', 'httpx-sse', 'pydantic', 'pytest', 'pytest-asyncio', 'mypy', 'ruff', 'hatchling', 'editables'];
@@ -96,7 +98,7 @@ test('python sdk (pytest)', { timeout: 900_000 }, async (t) => {
     const xml = join(dir, 'junit.xml');
     const [r, ruff, mypy] = await Promise.all([
       run(PY, ['-m', 'pytest', '-q', `--junitxml=${xml}`, '-p', 'no:cacheprovider']),
-      run(join(VENV, 'bin', 'ruff'), ['check', 'src', 'tests', 'scripts']),
+      run(join(VENV, 'bin', 'ruff'), ['check', 'src', 'tests', 'scripts', 'bench', ...EXAMPLES]),
       run(join(VENV, 'bin', 'mypy'), []),
     ]);
     t.diagnostic(`pytest, ruff and mypy took ${((performance.now() - started) / 1000).toFixed(1)} s`);

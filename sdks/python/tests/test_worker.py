@@ -67,6 +67,24 @@ async def test_worker_completes_logs_and_fails(aclient: AsyncAgentd) -> None:
         assert p.model_dump()["output"] == {"doubled": 42}
 
 
+async def test_worker_output_delta(aclient: AsyncAgentd) -> None:
+    name = "py-" + uuid.uuid4().hex[:8]
+    await aclient.agents.deploy(hello_manifest(name))
+    worker = Worker(aclient, agent=name, poll_wait_ms=500, handle_signals=False)
+
+    @worker.endpoint("greet")
+    async def greet(input: Any, ctx: Context) -> dict[str, str]:
+        for piece in ("Hel", "lo"):
+            await ctx.output_delta(piece)
+        return {"greeting": "Hello"}
+
+    async with serving(worker):
+        run = await aclient.runs.create_and_wait(agent=name, endpoint="greet", input={}, timeout=30)
+    assert run.status == "succeeded"
+    deltas = [e.data for e in [e async for e in aclient.runs.events(run.id)] if e.type == "run.output.delta"]
+    assert deltas == [{"delta": "Hel"}, {"delta": "lo"}]
+
+
 async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
     name = "py-" + uuid.uuid4().hex[:8]
     await aclient.agents.deploy(hello_manifest(name))

@@ -94,6 +94,11 @@ class Context:
             data["fields"] = fields
         await self.emit("run.log", data)
 
+    async def output_delta(self, delta: Any) -> None:
+        """Streams a piece of the output (`run.output.delta` `{delta}`), as the TypeScript worker's
+        `outputDelta`; readers of the run's events (`agentd run --follow`) see it as it comes."""
+        await self.emit("run.output.delta", {"delta": delta})
+
     async def progress(self, progress: float | None = None, message: str | None = None) -> None:
         await self.emit("run.progress", {k: v for k, v in {"progress": progress, "message": message}.items() if v is not None})
 
