@@ -32,9 +32,13 @@ class WorkerResource(Resource):
                                           max_retries=max_retries)
         return LeaseResponse.model_validate(answer)
 
-    def complete_batch(self, results: list[dict[str, Any]], *, lease: dict[str, Any] | None = None) -> CompleteBatchResponse:
-        """Completes (`output`) or fails (`error`) many leases in one call; with `lease`, leases more in the same call."""
-        return self._send(CompleteBatchResponse, "POST", "/v1/worker/complete", body_of(results=results, lease=lease))
+    def complete_batch(
+        self, results: list[dict[str, Any]], *, lease: dict[str, Any] | None = None, max_retries: int | None = None,
+    ) -> CompleteBatchResponse:
+        """Completes (`output`) or fails (`error`) many leases in one call; with `lease`, leases more in the same call
+        (then pass `max_retries=0`: a retry would lease again)."""
+        answer = self._http.request("POST", "/v1/worker/complete", body=body_of(results=results, lease=lease), max_retries=max_retries)
+        return CompleteBatchResponse.model_validate(answer)
 
 
 class LeasesResource(Resource):

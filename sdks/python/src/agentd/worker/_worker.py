@@ -48,7 +48,10 @@ class Worker:
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._threads = threads or min(32, concurrency)
         self._endpoints: dict[str, Handler] = {}
+        # Every task held, from lease until its outcome is reported; `_busy`: those whose handler runs.
         self._active: dict[str, asyncio.Task[None]] = {}
+        self._busy: set[str] = set()
+        self._long_polling = False
         self._stop: asyncio.Event | None = None
         self._slot_freed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -103,7 +106,7 @@ class Worker:
         async with AsyncAgentd(base_url=o.base_url, api_key=o.api_key, timeout=o.timeout, max_retries=o.max_retries,
                                default_headers=o.default_headers) as client:
             pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="agentd-handler")
-            batcher = CompletionBatcher(client)
+            batcher = CompletionBatcher(client, alone=lambda: self._long_polling and not self._busy)
             log.info("worker %s started for agent %s (%s)", self.id, self.agent, ", ".join(self._endpoints))
             try:
                 await self._lease_loop(client, batcher, pool)
@@ -119,17 +122,38 @@ class Worker:
     async def _lease_loop(self, client: AsyncAgentd, batcher: CompletionBatcher, pool: ThreadPoolExecutor) -> None:
         assert self._stop is not None and self._slot_freed is not None
         failures = 0
+        endpoints = list(self._endpoints)
         while not self._stop.is_set():
-            free = self.concurrency - len(self._active)
+            # One turn first: handlers that end together hand in their outcomes, so they go in one
+            # call with the next lease instead of splitting the slots into cohorts of their own.
+            await asyncio.sleep(0)
+            if self._stop.is_set():
+                break
+            # Running handlers hold a slot; outcomes still being reported hold none, but their number is bounded too.
+            free = min(self.concurrency - len(self._busy), 2 * self.concurrency - len(self._active))
             if free <= 0:
                 self._slot_freed.clear()
                 await self._slot_freed.wait()
                 continue
+            max_tasks = min(free, MAX_TASKS_PER_LEASE)
+            if batcher.pending_count > 0:
+                # Outcomes wait to be reported: report them and lease what is ready in one call.
+                # None ready: the next turn long-polls. Tasks answered after stop() get the grace of the rest.
+                request = {"agent": self.agent, "endpoints": endpoints, "max_tasks": max_tasks, "worker_id": self.id}
+                if self.lease_ttl_ms is not None:
+                    request["lease_ttl_ms"] = self.lease_ttl_ms
+                for task in await batcher.send_with_lease(request):
+                    self._start(client, batcher, pool, task)
+                continue
             lease = asyncio.ensure_future(client.worker.lease(
-                agent=self.agent, endpoints=list(self._endpoints), max_tasks=min(free, MAX_TASKS_PER_LEASE), wait_ms=self.poll_wait_ms,
+                agent=self.agent, endpoints=endpoints, max_tasks=max_tasks, wait_ms=self.poll_wait_ms,
                 worker_id=self.id, lease_ttl_ms=self.lease_ttl_ms, max_retries=0))
             stopped = asyncio.ensure_future(self._stop.wait())
-            await asyncio.wait({lease, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            self._long_polling = True
+            try:
+                await asyncio.wait({lease, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                self._long_polling = False
             stopped.cancel()
             if not lease.done():
                 # Stopping during a long-poll: a lease answered after this would be lost until it expires.
@@ -147,7 +171,11 @@ class Worker:
                     await asyncio.wait_for(self._stop.wait(), delay)
                 continue
             for task in tasks:
-                self._active[task.lease_id] = asyncio.create_task(self._execute(client, batcher, pool, task))
+                self._start(client, batcher, pool, task)
+
+    def _start(self, client: AsyncAgentd, batcher: CompletionBatcher, pool: ThreadPoolExecutor, task: Task) -> None:
+        self._busy.add(task.lease_id)
+        self._active[task.lease_id] = asyncio.create_task(self._execute(client, batcher, pool, task))
 
     async def _execute(self, client: AsyncAgentd, batcher: CompletionBatcher, pool: ThreadPoolExecutor, task: Task) -> None:
         ctx = Context(client, task)
@@ -169,6 +197,7 @@ class Worker:
                 result = {"lease_id": task.lease_id, "error": {"type": "output_unserializable", "message": str(err), "non_retryable": True}}
             except Exception as err:
                 result = {"lease_id": task.lease_id, "error": failure_of(err)}
+            self._free_slot(task.lease_id)
             refused = await batcher.submit(result)
             if getattr(refused, "code", None) == "OUTPUT_INVALID":
                 # The output broke the endpoint's schema: the run fails, and retrying would fail the same way.
@@ -178,8 +207,12 @@ class Worker:
         finally:
             beat.cancel()
             self._active.pop(task.lease_id, None)
-            if self._slot_freed is not None:
-                self._slot_freed.set()
+            self._free_slot(task.lease_id)
+
+    def _free_slot(self, lease_id: str) -> None:
+        self._busy.discard(lease_id)
+        if self._slot_freed is not None:
+            self._slot_freed.set()
 
     async def _call(self, handler: Handler | None, task: Task, ctx: Context, pool: ThreadPoolExecutor) -> Any:
         if handler is None:
