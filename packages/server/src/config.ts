@@ -76,7 +76,7 @@ export interface ServeConfig {
   configFile?: LoadedConfig;
   /**
    * The LLM runner (see LlmRunnerOptions): runs looping at once per node (env AGENTD_LLM_CONCURRENCY,
-   * default 100), how often it looks for queued runs (AGENTD_LLM_POLL_INTERVAL, 250ms), the lease
+   * default 100; loops waiting on an approval or a child run do not count), how often it looks for queued runs (AGENTD_LLM_POLL_INTERVAL, 250ms), the lease
    * it holds each run by (AGENTD_LLM_LEASE_TTL, 30s: how soon a dead node's runs go on elsewhere),
    * and the least time between two delta writes of a run (AGENTD_LLM_DELTA_INTERVAL, 50ms).
    */

@@ -33,10 +33,16 @@ export async function agentTool(deps: { agents: AgentService; calls: CallService
       const key = `tool:${req.toolCallId}`;
       try {
         let { run } = await deps.calls.call(req.tenantId, lease.leaseId, { agent: entry.agent, endpoint: entry.endpoint, input: req.args, key });
-        while (!isTerminal(run.status as RunStatus)) {
-          req.signal.throwIfAborted();
-          run = await deps.calls.wait({ tenantId: req.tenantId, leaseId: lease.leaseId, key, waitMs: CHILD_POLL_MS, signal: req.signal });
-        }
+        // Waits without a concurrency slot (see LlmLease.waiting): the child may need one.
+        if (!isTerminal(run.status as RunStatus))
+          run = await lease.waiting(async () => {
+            let r = run;
+            while (!isTerminal(r.status as RunStatus)) {
+              req.signal.throwIfAborted();
+              r = await deps.calls.wait({ tenantId: req.tenantId, leaseId: lease.leaseId, key, waitMs: CHILD_POLL_MS, signal: req.signal });
+            }
+            return r;
+          });
         if (run.status === 'succeeded') return { ok: true, output: run.output };
         return { ok: false, error: { code: `child_${run.status}`, message: run.error?.message ?? `the ${entry.agent} run ${run.id} ended ${run.status}` } };
       } catch (err) {

@@ -5,6 +5,17 @@ import { runByLease, type LeaseService } from '../leases/index.ts';
 import { appendRunEvents, LEASED_STATUSES } from '../runs/index.ts';
 
 /**
+ * The runner's concurrency slots as a lease sees them: a loop that waits (an approval pending, a
+ * child run live) gives its slot back for the wait and takes one again before it goes on.
+ */
+export interface LlmSlots {
+  /** The loop starts waiting: its slot is free for another run. */
+  yield(): void;
+  /** The wait is over: resolves when the loop holds a slot again (rejects when `signal` aborts). */
+  reclaim(signal: AbortSignal): Promise<void>;
+}
+
+/**
  * The LLM runner's hold on one run: an ordinary lease, heartbeated like a worker's, every write
  * fenced by it. `signal` aborts when the lease is lost (another holder, an attempt timeout, a
  * deadline) or the run is cancelled, so the model call or tool in flight stops.
@@ -17,11 +28,13 @@ export class LlmLease {
   readonly #leases: LeaseService;
   readonly #abort = new AbortController();
   readonly #timer: NodeJS.Timeout;
+  readonly #slots: LlmSlots | null;
   #why: string | null = null;
 
-  constructor(deps: { store: Store; leases: LeaseService }, task: { tenantId: string; runId: string; leaseId: string; heartbeatMs: number }) {
+  constructor(deps: { store: Store; leases: LeaseService; slots?: LlmSlots }, task: { tenantId: string; runId: string; leaseId: string; heartbeatMs: number }) {
     this.#store = deps.store;
     this.#leases = deps.leases;
+    this.#slots = deps.slots ?? null;
     this.tenantId = task.tenantId;
     this.runId = task.runId;
     this.leaseId = task.leaseId;
@@ -53,6 +66,28 @@ export class LlmLease {
     if (this.#why) return;
     this.#why = why;
     this.#abort.abort(new Error(why));
+  }
+
+  /**
+   * Runs `wait` (a long wait on something outside the loop: an approval's decision, a child run)
+   * without holding a concurrency slot, so waiting loops never stop other runs from being leased
+   * (100 pending approvals, or parents whose children need a slot, would otherwise hold them all).
+   * The lease is still held and heartbeated meanwhile. Afterwards the loop waits for a slot again.
+   */
+  async waiting<T>(wait: () => Promise<T>): Promise<T> {
+    if (!this.#slots) return wait();
+    this.#slots.yield();
+    let out: T;
+    try {
+      out = await wait();
+    } catch (err) {
+      // The loop may go on (an error it reports to the model) or end: either way it takes a slot
+      // first, unless it is aborted (then it ends without one), and the wait's error stands.
+      await this.#slots.reclaim(this.signal).catch(() => undefined);
+      throw err;
+    }
+    await this.#slots.reclaim(this.signal);
+    return out;
   }
 
   /** Appends events fenced by the lease (throws LEASE_LOST when it no longer holds the run). */

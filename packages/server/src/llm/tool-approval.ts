@@ -39,8 +39,8 @@ export async function needsApproval(rule: ToolApproval, args: unknown): Promise<
 export type GateOutcome = { approved: true; approval: Approval } | { approved: false; approval: Approval; message: string };
 
 /**
- * Asks for (or finds) the approval of one call and waits for its decision, holding the lease
- * (the run is `waiting`, reason approval, meanwhile). Shows the tool, its arguments and the
+ * Asks for (or finds) the approval of one call and waits for its decision, holding the lease but
+ * no concurrency slot (the run is `waiting`, reason approval, meanwhile). Shows the tool, its arguments and the
  * model's reason.
  */
 export async function gateToolCall(
@@ -58,10 +58,16 @@ export async function gateToolCall(
     assignees: [],
     required_approvals: 1,
   });
-  while (approval.status === 'pending') {
-    lease.signal.throwIfAborted();
-    approval = await approvals.waitForLease({ tenantId: lease.tenantId, leaseId: lease.leaseId, approvalId: approval.id, waitMs: 30_000, signal: lease.signal });
-  }
+  // Waits without a concurrency slot (see LlmLease.waiting): approvals have no timeout.
+  if (approval.status === 'pending')
+    approval = await lease.waiting(async () => {
+      let a = approval;
+      while (a.status === 'pending') {
+        lease.signal.throwIfAborted();
+        a = await approvals.waitForLease({ tenantId: lease.tenantId, leaseId: lease.leaseId, approvalId: a.id, waitMs: 30_000, signal: lease.signal });
+      }
+      return a;
+    });
   lease.signal.throwIfAborted();
   if (approval.status === 'approved') return { approved: true, approval };
   const why = approval.reason ? `: ${approval.reason}` : '';
