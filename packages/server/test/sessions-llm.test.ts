@@ -174,7 +174,8 @@ for (const d of await dialects()) {
       const m = await send(s.id, 'Please refund 42 euros');
       const approval = await waitUntil(async () => (await t.call('GET', `/v1/approvals?run=${m.run_id}&status=pending`)).json<{ data: any[] }>().data[0], { timeoutMs: 30_000, what: 'a pending approval' });
       assert.equal((await run(m.run_id)).status, 'waiting');
-      assert.ok((await runEvents(m.run_id)).some((e) => e.type === 'approval.requested' && e.data.approval_id === approval.id), 'the approval is on the run\'s (the session\'s) events');
+      // Listed events stop below the stream's horizon (the newest commits may not be listed yet): wait for it.
+      await waitUntil(async () => (await runEvents(m.run_id)).some((e) => e.type === 'approval.requested' && e.data.approval_id === approval.id), { timeoutMs: 30_000, what: "the approval on the run's (the session's) events" });
       assert.equal((await t.call('POST', `/v1/approvals/${approval.id}/approve`, { body: { comment: 'ok' } })).statusCode, 200);
       const task = await waitUntil(async () => (await t.call('POST', '/v1/worker/lease', { body: { agent: `${name}-refund`, wait_ms: 0, max_tasks: 1 } })).json<{ tasks: any[] }>().tasks[0], { timeoutMs: 30_000, what: 'the refund run' });
       assert.deepEqual(task.input, { amount: 42 });
