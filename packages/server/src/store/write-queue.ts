@@ -138,7 +138,12 @@ export interface Durability {
   horizon(tenantId: string): number;
 }
 
-type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+/**
+ * `again`: the op was a deadlock victim while earlier ops of its batch held row locks (which the
+ * other transaction may be waiting for, so a retry in the same transaction deadlocks again): it
+ * rolled back to its savepoint and runs once more alone after the batch commits.
+ */
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown; again?: true };
 
 interface Committed {
   outcomes: Outcome[];
@@ -314,16 +319,33 @@ export class WriteQueue {
       settleAll(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    this.#whenDurable(committed, settleAll);
+    const again = batch.filter((_, i) => { const o = committed.outcomes[i]; return !o.ok && o.again === true; });
+    if (again.length === 0) {
+      this.#whenDurable(committed, settleAll);
+      return;
+    }
+    const rest = batch.filter((p) => !again.includes(p));
+    this.#whenDurable(committed, (outcomes) =>
+      rest.forEach((p) => {
+        const o = outcomes instanceof Error ? outcomes : outcomes[batch.indexOf(p)];
+        if (o instanceof Error) p.reject(o);
+        else if (o.ok) p.resolve(o.value);
+        else p.reject(o.error);
+      }),
+    );
+    // Each alone: no lock of another op is held, so its own one retry (see #runOp) gets through.
+    for (const p of again) await this.#commitBatch([p]);
   }
 
   /**
    * One operation in a savepoint of its own. If it throws, exactly its writes are undone (and,
    * on PostgreSQL, the locks it took): its events and callbacks were only in memory. If the
    * transaction cannot even do that (the connection is gone), the whole batch fails. An
-   * operation chosen as a deadlock victim is run once more: the other side has what it needed.
+   * operation chosen as a deadlock victim is run once more: in place when it is alone (the other
+   * side has what it needed), else alone after the batch commits (earlier ops' locks stay held
+   * until then, and the other side may be waiting for one of them).
    */
-  async #runOp(trx: Transaction<Database>, savepoints: OpSavepoints, p: Pending, now: number, onRollback: (() => void)[]): Promise<{ outcome: Outcome; ctx: WriteContext }> {
+  async #runOp(trx: Transaction<Database>, savepoints: OpSavepoints, p: Pending, now: number, onRollback: (() => void)[], alone: boolean): Promise<{ outcome: Outcome; ctx: WriteContext }> {
     for (let attempt = 1; ; attempt++) {
       const ctx: WriteContext = { trx, now, rowLocks: this.#opts.rowLocks ?? false, queries: this.#opts.queries, ids: this.#opts.ids, wire: this.#opts.wire, runHooks: this.#runHooks, events: [], wakes: new Set(), deferred: [], afterCommit: [], onRollback: [] };
       // Registered before the op runs: a rollback of the batch must undo even an op that threw midway.
@@ -337,7 +359,10 @@ export class WriteQueue {
           throw isStoreUnavailable(err) ? err : rollbackError;
         });
         for (const fn of ctx.onRollback.splice(0)) fn();
-        if (attempt === 1 && isTransientConflict(err)) continue;
+        if (isTransientConflict(err)) {
+          if (!alone) return { outcome: { ok: false, error: err, again: true }, ctx };
+          if (attempt === 1) continue;
+        }
         return { outcome: { ok: false, error: err }, ctx };
       }
       return { outcome: { ok: true, value }, ctx };
@@ -355,7 +380,7 @@ export class WriteQueue {
       const out: Outcome[] = [];
       const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.multiStatement });
       for (const [index, p] of batch.entries()) {
-        const run = await this.#runOp(trx, savepoints, p, now, onRollback);
+        const run = await this.#runOp(trx, savepoints, p, now, onRollback, batch.length === 1);
         out.push(run.outcome);
         if (!run.outcome.ok) continue;
         const { ctx } = run;
