@@ -249,7 +249,8 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
       node: process.version,
     };
   } finally {
-    await events.stop().catch(() => undefined);
+    // Teardown: a stream that fails to stop must not hide the result or the error above; say so.
+    await events.stop().catch((err: unknown) => process.stderr.write(`llm-bench: stopping the event stream failed: ${(err as Error).message}\n`));
     await http.close();
     await server.stop();
     await model.stop();

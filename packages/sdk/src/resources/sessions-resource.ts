@@ -133,7 +133,10 @@ export class SessionsResource {
    */
   send(id: string, content: unknown, params: SessionSendParams = {}, options?: RequestOptions): SessionMessageStream {
     const accepted = this.sendMessage(id, content, params, options);
-    accepted.catch(() => {}); // surfaced by iteration or finalReply(); not an unhandled rejection meanwhile
+    // Nothing is lost: SessionMessageStream awaits this same promise and rethrows its error from
+    // iteration and finalReply(). This handler only keeps it from being an unhandled rejection
+    // while the caller has not started either yet.
+    accepted.catch(() => {});
     return new SessionMessageStream(accepted, this.#runs, params.signal);
   }
 

@@ -39,7 +39,7 @@ export class ConfigReloader {
     return this.#serial(async () => {
       const loaded = loadConfigFile(this.path, this.#env);
       if (!loaded.ok) {
-        await this.#audit('error', { file: this.path, problems: loaded.problems.length }).catch(() => {});
+        await this.#auditFailure({ file: this.path, problems: loaded.problems.length });
         const first = loaded.problems[0];
         const more = loaded.problems.length > 1 ? ` (and ${loaded.problems.length - 1} more problems in details)` : '';
         throw new DomainError('CONFIG_INVALID', `${loaded.path} is invalid, nothing was changed: ${first.path || '(file)'} ${first.message}${more}`, loaded.problems);
@@ -57,6 +57,7 @@ export class ConfigReloader {
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = () => this.#engine.store.exclusive('config-apply', fn);
     const next = this.#queue.then(run, run);
+    // The queue only orders applies: each caller gets its own apply's error from `next`.
     this.#queue = next.catch(() => undefined);
     return next;
   }
@@ -69,12 +70,20 @@ export class ConfigReloader {
     await this.#engine.audit.record([{ tenantId: DEFAULT_TENANT, actor: null, actorRole: null, action: 'config.applied', targetType: 'config', targetId: null, outcome, statusCode: null, requestId: null, details }]);
   }
 
+  /**
+   * The audit record of a failed apply. The caller is already answering with the apply's own
+   * error, which must not be replaced by the audit's: an audit write that fails too goes to stderr.
+   */
+  async #auditFailure(details: Record<string, unknown>): Promise<void> {
+    await this.#audit('error', details).catch((err: unknown) => process.stderr.write(`agentd: config: the audit record of a failed apply of ${this.path} could not be written: ${(err as Error).message}\n`));
+  }
+
   async #apply(config: LoadedConfig): Promise<ReloadResult> {
     let diff: ConfigDiff;
     try {
       diff = await applyResources(this.#engine, DEFAULT_TENANT, config);
     } catch (err) {
-      await this.#audit('error', { file: config.path, error: (err as Error).message.slice(0, 500) }).catch(() => {});
+      await this.#auditFailure({ file: config.path, error: (err as Error).message.slice(0, 500) });
       throw err;
     }
     const models = this.#engine.models;
