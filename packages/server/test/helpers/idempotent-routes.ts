@@ -4,35 +4,12 @@
  * makes fresh state for one request (a pending approval, a run to cancel…); `effect` reads back
  * what the request changes, so a test can tell whether the change happened.
  */
-import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { HELLO_MANIFEST, type TestApp } from './test-app.ts';
-import { EgressPolicy } from '../../src/egress/index.ts';
-import { startMcpTestServer, type McpTestServer } from './mcp-test-server.ts';
+import { agent, ok, read, unique, type IdempotentRoute } from './idempotent-route-kit.ts';
+import { OUTBOUND_IDEMPOTENT_ROUTES } from './idempotent-routes-outbound.ts';
 
-export interface IdempotentRequest {
-  url: string;
-  body?: unknown;
-  /** The same request with another body: 422 IDEMPOTENCY_KEY_REUSED under a used key. */
-  other?: unknown;
-  /** The API key to send (a lease's worker key); the admin key by default. */
-  key?: string;
-  /** A request to the same route that fails (4xx), so its key stays unused. */
-  invalid: { url: string; body?: unknown };
-  /** What the request changes, read back; compared before and after. */
-  effect(): Promise<unknown>;
-}
-
-export interface IdempotentRoute {
-  /** `METHOD /path/{param}`, as `app.registeredRoutes` lists it. */
-  route: string;
-  status: number;
-  /** The route changes nothing in the database: its record is its only write. */
-  stateless?: boolean;
-  /** The answer holds key material; its record is sealed. */
-  sensitive?: boolean;
-  setup(t: TestApp): Promise<IdempotentRequest>;
-}
+export type { IdempotentRequest, IdempotentRoute } from './idempotent-route-kit.ts';
+export { IDEMPOTENCY_WEBHOOKS, closeIdempotencyFixtures } from './idempotent-routes-outbound.ts';
 
 /**
  * POST routes that do not take Idempotency-Key, with the reason: the worker protocol is fenced by
@@ -65,19 +42,6 @@ export const GATED_MANIFEST = {
   spec: { runtime: 'worker', endpoints: { pay: { approval: { prompt: 'Pay?' } } } },
 };
 
-const agent = (name: string, description?: string) => ({ ...HELLO_MANIFEST, metadata: { name, ...(description ? { description } : {}) } });
-const unique = () => randomUUID().slice(0, 8);
-
-async function ok(t: TestApp, method: string, url: string, body?: unknown, key?: string) {
-  const r = await t.call(method, url, { body, key });
-  assert.ok(r.statusCode < 300, `${method} ${url}: ${r.statusCode} ${r.body}`);
-  return r.json();
-}
-const read = async (t: TestApp, url: string) => {
-  const r = await t.call('GET', url);
-  return { status: r.statusCode, body: r.statusCode < 300 ? r.json() : null };
-};
-
 /** Deploys `hello` and `idem-gated` once; idempotent itself (a redeploy makes a new version, harmless). */
 export async function deployFixtures(t: TestApp): Promise<void> {
   for (const m of [HELLO_MANIFEST, GATED_MANIFEST]) await ok(t, 'POST', '/v1/agents', m);
@@ -108,109 +72,8 @@ const approvalEffect = (t: TestApp, id: string) => async () => {
   return { status: a.status, votes: a.votes, run: (await read(t, `/v1/runs/${a.run_id}`)).body.status };
 };
 
-/**
- * The egress policy the idempotency suites' apps run with: the webhook fixtures subscribe a
- * loopback URL (nothing listens there, and no delivery loop runs) so no name needs DNS.
- */
-export const IDEMPOTENCY_WEBHOOKS = { egress: new EgressPolicy(['127.0.0.1']) };
-const HOOK_URL = 'http://127.0.0.1:9/hook';
-
-async function webhookWithDelivery(t: TestApp): Promise<{ webhook: string; delivery: string }> {
-  const webhook = (await ok(t, 'POST', '/v1/webhooks', { url: HOOK_URL, events: ['run.queued'], description: `idem-${unique()}` })).id as string;
-  await ok(t, 'POST', '/v1/runs', { agent: 'hello', endpoint: 'greet', input: { name: `hook-${unique()}` } });
-  const [delivery] = (await ok(t, 'GET', `/v1/webhooks/${webhook}/deliveries`)).data as { id: string }[];
-  // Only a finished delivery can be redelivered: this one is given up by hand (no loop runs here).
-  await t.store.writer.write(({ trx }) => trx.updateTable('webhook_deliveries').set({ status: 'failed', attempts: 1, next_attempt_at: null }).where('tenant_id', '=', t.tenantId).where('id', '=', delivery.id).execute());
-  return { webhook, delivery: delivery.id };
-}
-
-let mcpServer: Promise<McpTestServer> | undefined;
-/** One MCP test server for the MCP routes, started on first use; `closeIdempotencyFixtures` stops it. */
-const mcpUrl = async () => (await (mcpServer ??= startMcpTestServer())).url;
-export async function closeIdempotencyFixtures(): Promise<void> {
-  const server = mcpServer;
-  mcpServer = undefined;
-  await (await server)?.close();
-}
-
 export const IDEMPOTENT_ROUTES: IdempotentRoute[] = [
-  {
-    route: 'POST /v1/mcp-servers',
-    status: 201,
-    setup: async (t) => {
-      const [name, url] = [`idem-${unique()}`, await mcpUrl()];
-      return {
-        url: '/v1/mcp-servers',
-        body: { name, url, description: 'first' },
-        other: { name, url, description: 'changed' },
-        invalid: { url: '/v1/mcp-servers', body: { name: `idem-${unique()}`, url: 'http://10.0.0.1/mcp' } },
-        effect: async () => (await read(t, `/v1/mcp-servers/${name}`)).status,
-      };
-    },
-  },
-  {
-    route: 'POST /v1/mcp-servers/{name}/approve',
-    status: 200,
-    setup: async (t) => {
-      const name = `idem-${unique()}`;
-      await ok(t, 'POST', '/v1/mcp-servers', { name, url: await mcpUrl() });
-      // Disabled as a changed tool list would leave it: the approval makes it active again.
-      await t.store.writer.write(({ trx }) => trx.updateTable('mcp_servers').set({ status: 'disabled', disabled_reason: 'tools changed' }).where('tenant_id', '=', t.tenantId).where('name', '=', name).execute());
-      return {
-        url: `/v1/mcp-servers/${name}/approve`,
-        body: {},
-        invalid: { url: '/v1/mcp-servers/no-such-server/approve', body: {} },
-        effect: async () => (await read(t, `/v1/mcp-servers/${name}`)).body.status,
-      };
-    },
-  },
-  {
-    route: 'POST /v1/webhooks',
-    status: 201,
-    sensitive: true,
-    setup: async (t) => {
-      const description = `idem-${unique()}`;
-      const mine = async () => (await read(t, '/v1/webhooks?limit=500')).body.data.filter((w: { description: string | null }) => w.description === description).map((w: { id: string }) => w.id);
-      return { url: '/v1/webhooks', body: { url: HOOK_URL, events: ['run.*'], description }, other: { url: HOOK_URL, events: ['run.succeeded'], description }, invalid: { url: '/v1/webhooks', body: { url: 'http://10.0.0.1/', events: ['run.*'] } }, effect: mine };
-    },
-  },
-  {
-    route: 'POST /v1/webhooks/{id}/rotate-secret',
-    status: 200,
-    sensitive: true,
-    setup: async (t) => {
-      const id = (await ok(t, 'POST', '/v1/webhooks', { url: HOOK_URL, events: ['run.*'] })).id as string;
-      return { url: `/v1/webhooks/${id}/rotate-secret`, body: { overlap_seconds: 60 }, other: { overlap_seconds: 0 }, invalid: { url: '/v1/webhooks/whk_nope/rotate-secret', body: {} }, effect: async () => (await read(t, `/v1/webhooks/${id}`)).body.secret_version };
-    },
-  },
-  {
-    route: 'POST /v1/triggers',
-    status: 201,
-    sensitive: true,
-    setup: async (t) => {
-      const name = `idem-${unique()}`;
-      const mine = async () => (await read(t, '/v1/triggers?limit=500')).body.data.filter((x: { name: string | null }) => x.name === name).map((x: { id: string }) => x.id);
-      const target = { agent: 'hello', endpoint: 'greet' };
-      return { url: '/v1/triggers', body: { name, target }, other: { name, target, mapping: { pointer: '/x' } }, invalid: { url: '/v1/triggers', body: { target: { agent: 'no-such-agent', endpoint: 'x' } } }, effect: mine };
-    },
-  },
-  {
-    route: 'POST /v1/triggers/{id}/rotate-secret',
-    status: 200,
-    sensitive: true,
-    setup: async (t) => {
-      const id = (await ok(t, 'POST', '/v1/triggers', { target: { agent: 'hello', endpoint: 'greet' } })).id as string;
-      return { url: `/v1/triggers/${id}/rotate-secret`, body: { overlap_seconds: 60 }, other: { overlap_seconds: 0 }, invalid: { url: '/v1/triggers/trg_nope/rotate-secret', body: {} }, effect: async () => (await read(t, `/v1/triggers/${id}`)).body.secret_version };
-    },
-  },
-  {
-    route: 'POST /v1/webhooks/{id}/deliveries/{delivery_id}/redeliver',
-    status: 200,
-    setup: async (t) => {
-      const { webhook, delivery } = await webhookWithDelivery(t);
-      return { url: `/v1/webhooks/${webhook}/deliveries/${delivery}/redeliver`, body: {}, invalid: { url: `/v1/webhooks/${webhook}/deliveries/msg_nope/redeliver`, body: {} }, effect: async () => (await read(t, `/v1/webhooks/${webhook}/deliveries/${delivery}`)).body.status };
-    },
-  },
+  ...OUTBOUND_IDEMPOTENT_ROUTES,
   {
     route: 'POST /v1/agents',
     status: 201,
