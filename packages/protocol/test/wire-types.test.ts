@@ -15,7 +15,7 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ?
 const typeChecks: true[] = [
   true satisfies Equal<Run['status'], RunStatus>,
   true satisfies Equal<Run['waiting_reason'], WaitingReason | null>,
-  true satisfies Equal<RunAttempt['outcome'], 'running' | 'succeeded' | 'failed' | 'released' | 'lease_expired' | 'cancelled' | 'timed_out'>,
+  true satisfies Equal<RunAttempt['outcome'], 'running' | 'succeeded' | 'failed' | 'released' | 'parked' | 'lease_expired' | 'cancelled' | 'timed_out'>,
   true satisfies Equal<ApiKey['role'], Role>,
   true satisfies Equal<Approval['status'], ApprovalStatus>,
   true satisfies Equal<ApprovalStatus, 'pending' | 'approved' | 'rejected' | 'expired' | 'cancelled'>,

@@ -3,6 +3,9 @@
  * - a real server process kill -9'd while the model streams its second step: the run is leased
  *   again after restart, rebuilt from its events, and finishes without repeating the recorded
  *   tool call (one child run; the model's retried request carries the recorded result);
+ * - a server kill -9'd while a run is parked on a tool approval: the run held no lease, so after
+ *   the restart the decision puts it straight back in the queue, and it finishes without asking
+ *   the recorded step again or running the tool twice;
  * - a non-idempotent tool in flight when the runner stops: the next holder tells the model the
  *   call's outcome is unknown instead of calling it again.
  */
@@ -80,7 +83,10 @@ for (const d of await dialects()) {
       }, { timeoutMs: 60_000, what: 'the run to finish after the restart' });
       assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
       assert.equal(run.output.text, 'All done: {"refunded":5}');
-      assert.equal(run.attempts, 2);
+      // Parked while its child ran, leased again, killed mid-step, its lease expired and retried.
+      assert.equal(run.attempts, 3);
+      const attempts = (await server.api('GET', `/v1/runs/${id}/attempts`)).body.data.map((a: { outcome: string }) => a.outcome);
+      assert.deepEqual(attempts, ['parked', 'lease_expired', 'succeeded']);
       assert.equal(second, 2, 'the interrupted step was asked again, once');
       const children = (await server.api('GET', `/v1/runs/${id}/children`)).body.data as unknown[];
       assert.equal(children.length, 1, 'one refund child run only');
@@ -98,6 +104,71 @@ for (const d of await dialects()) {
       assert.equal(steps.length, 2);
       const report = (await server.api('GET', '/v1/usage?agent=assistant')).body;
       assert.equal(report.totals.total_tokens, steps.reduce((n, e) => n + e.data.usage.total_tokens, 0));
+    });
+  });
+
+  describe(`LLM loop: kill -9 while parked on an approval (${d.name})`, { skip: d.skip }, () => {
+    let db: TestDatabase;
+    let dataDir: string;
+    let server: ServerProcess;
+    const fake = new FakeLlm({ apiKey: KEY });
+
+    before(async () => {
+      await fake.start();
+      db = await d.create();
+      dataDir = d.name === 'sqlite' ? db.location : mkdtempSync(join(tmpdir(), 'agentd-llm-park-'));
+      const config = join(mkdtempSync(join(tmpdir(), 'agentd-llm-config-')), 'agentd.yaml');
+      writeFileSync(config, `models:\n  fake:\n    provider: openai-compatible\n    base_url: ${fake.baseUrl}\n    model: fake-1\n    api_key_secret: model_key\n`);
+      // A long LLM lease: a run that held one when the server died would wait all of it out.
+      server = await startServerProcess({ dataDir, databaseUrl: d.name === 'postgres' ? db.location : undefined, args: ['--config', config], env: { AGENTD_LLM_LEASE_TTL: '10m', AGENTD_LLM_POLL_INTERVAL: '50ms' } });
+    });
+    after(async () => {
+      await server?.stop();
+      await killAllChildren();
+      await fake.stop();
+      await db?.cleanup();
+      if (d.name === 'postgres' && dataDir) rmSync(dataDir, { recursive: true, force: true });
+    });
+
+    it('a parked run holds nothing: after the restart its approval resumes it at once, the recorded step is not asked again, the tool runs once', async () => {
+      assert.equal((await server.api('POST', '/v1/secrets', { name: 'model_key', value: KEY })).status, 201);
+      assert.equal((await server.api('POST', '/v1/agents', refundAgent)).status, 201);
+      assert.equal((await server.api('POST', '/v1/agents', assistant([{ agent: 'refund', endpoint: 'issue', approval: 'always' }]))).status, 201);
+      let asked = 0;
+      fake.script = (turn) => {
+        asked++;
+        return turn.toolResults.length === 0 ? { text: 'Refunding.', toolCalls: [{ name: 'refund_issue', args: { amount: 7 }, id: 'call_gated' }] } : `Refunded: ${turn.toolResults[0].text}`;
+      };
+      const r = await server.api('POST', '/v1/runs', { agent: 'assistant', endpoint: 'chat', input: { message: 'refund 7' } });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const id = r.body.id as string;
+      const approval = await waitUntil(async () => (await server.api('GET', `/v1/approvals?run=${id}&status=pending`)).body.data?.[0], { timeoutMs: 30_000, what: 'the approval' });
+      const parked = await waitUntil(async () => {
+        const got = (await server.api('GET', `/v1/runs/${id}/attempts`)).body.data as { outcome: string }[];
+        return got.length === 1 && got[0].outcome === 'parked' ? got : null;
+      }, { timeoutMs: 30_000, what: 'the run to park' });
+      assert.equal(parked.length, 1);
+      assert.equal((await server.kill('SIGKILL'))?.signal, 'SIGKILL');
+
+      await server.start();
+      assert.equal((await server.api('GET', `/v1/runs/${id}`)).body.status, 'waiting');
+      assert.equal((await server.api('POST', `/v1/approvals/${approval.id}/approve`, { comment: 'ok' })).status, 200);
+      // Leased again at once (no lease of the dead server's to run out): the child comes well inside the 10 min TTL.
+      const task = await waitUntil(async () => (await server.api('POST', '/v1/worker/lease', { agent: 'refund', wait_ms: 0, max_tasks: 1 })).body.tasks?.[0], { timeoutMs: 30_000, what: 'the refund child run' });
+      assert.equal((await server.api('POST', `/v1/leases/${task.lease_id}/complete`, { output: { refunded: 7 } })).status, 200);
+      const run = await waitUntil(async () => {
+        const got = (await server.api('GET', `/v1/runs/${id}`)).body;
+        return ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(got.status) ? got : null;
+      }, { timeoutMs: 60_000, what: 'the run to finish' });
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      assert.equal(run.output.text, 'Refunded: {"refunded":7}');
+      assert.equal(asked, 2, 'the recorded step was not asked again');
+      const attempts = (await server.api('GET', `/v1/runs/${id}/attempts`)).body.data.map((a: { outcome: string }) => a.outcome);
+      assert.deepEqual(attempts, ['parked', 'parked', 'succeeded'], 'parked on the approval, then on the child; no lease ran out');
+      assert.equal(((await server.api('GET', `/v1/runs/${id}/children`)).body.data as unknown[]).length, 1);
+      const events = (await server.api('GET', `/v1/runs/${id}/events?limit=1000`)).body.data as { type: string }[];
+      assert.equal(events.filter((e) => e.type === 'run.tool_started').length, 1);
+      assert.equal(events.filter((e) => e.type === 'run.tool_result').length, 1);
     });
   });
 

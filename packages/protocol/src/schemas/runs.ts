@@ -96,7 +96,7 @@ export const RunCancelBody = Type.Optional(Type.Union([Type.Object({ reason: Typ
 export type RunCancelBody = Static<typeof RunCancelBody>;
 
 /** How an attempt ended (`running` while it has not). */
-export const RUN_ATTEMPT_OUTCOMES = ['running', 'succeeded', 'failed', 'released', 'lease_expired', 'cancelled', 'timed_out'] as const;
+export const RUN_ATTEMPT_OUTCOMES = ['running', 'succeeded', 'failed', 'released', 'parked', 'lease_expired', 'cancelled', 'timed_out'] as const;
 
 export const RunAttempt = Type.Object({
   attempt: Type.Integer(),

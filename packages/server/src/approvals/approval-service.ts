@@ -7,7 +7,7 @@ import { DomainError } from '../core/index.ts';
 import type { Clock } from '../core/index.ts';
 import { approvedOf, toApproval } from './approval-codec.ts';
 import { newestFirstPage } from '../store/index.ts';
-import { admitRun, appendRunEvents, approvalRow, holdsLease, rejectRun, requestedEventData, resumeRun, waitForApproval } from '../runs/index.ts';
+import { admitRun, appendRunEvents, approvalRow, holdsLease, isParked, parkRun, rejectRun, requestedEventData, resumeRun, unparkRun, waitForApproval } from '../runs/index.ts';
 import { staleLease } from '../leases/index.ts';
 
 /** Who decides: an API key (id and name), or a signed link. */
@@ -28,6 +28,12 @@ export interface ApprovalListFilter {
 export interface WorkerApprovalRequest extends ApprovalSpec {
   key: string;
   payload: unknown;
+  /**
+   * Wait without the lease (the LLM loop): while the approval is pending the run is parked
+   * (`waiting`, reason approval, no lease, the attempt ended), in the same commit that asks; the
+   * decision puts it back in the queue. Otherwise the worker keeps its lease and heartbeats.
+   */
+  park?: boolean;
 }
 
 /** Lets a route record its idempotent response in the transaction of the decision. */
@@ -37,7 +43,8 @@ export type ApprovalRecorder = (ctx: WriteContext, approval: Approval) => Promis
  * Human approvals. A decision is a compare-and-set on the pending row, so of two concurrent
  * deciders exactly one wins and the other gets 409 with the recorded decision. Runs move with
  * their approvals: a manifest approval releases the run to the queue (or fails it); a worker
- * approval resumes the waiting attempt, whose lease the worker kept alive meanwhile.
+ * approval resumes the waiting attempt, whose lease the worker kept alive meanwhile (or, for a
+ * run parked while it waited, puts it back in the queue).
  */
 export class ApprovalService {
   readonly #store: Store;
@@ -94,14 +101,15 @@ export class ApprovalService {
       if (!run || !holdsLease(run.status)) throw await staleLease(ctx.trx, { tenantId, leaseId });
       const existing = await ctx.trx.selectFrom('approvals').selectAll().where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('approval_key', '=', req.key).executeTakeFirst();
       if (existing) {
-        if (existing.status === 'pending') await waitForApproval(ctx, run, leaseId, existing.id);
+        if (existing.status === 'pending') await (req.park ? parkRun(ctx, run, leaseId, 'approval', { approval_id: existing.id }) : waitForApproval(ctx, run, leaseId, existing.id));
         return existing;
       }
       const created = approvalRow({ id: this.#store.ids.next('apr', ctx.now), run, source: 'worker', key: req.key, spec: req, payload: req.payload, now: ctx.now, leaseId });
       await ctx.trx.insertInto('approvals').values(created).execute();
       await appendRunEvents(ctx, run, [{ type: EventType.approvalRequested, data: requestedEventData(created) }]);
       // running → waiting; a run already waiting (on another approval) stays as it is.
-      await waitForApproval(ctx, { ...run, last_seq: run.last_seq + 1 }, leaseId, created.id);
+      const after = { ...run, last_seq: run.last_seq + 1 };
+      await (req.park ? parkRun(ctx, after, leaseId, 'approval', { approval_id: created.id }) : waitForApproval(ctx, after, leaseId, created.id));
       return created;
     });
     return this.get(tenantId, row.id);
@@ -206,11 +214,13 @@ export class ApprovalService {
       }
       return;
     }
-    // A worker approval: resume the waiting attempt once nothing else it asked for is pending.
+    // A worker approval: resume the waiting attempt once nothing else it asked for is pending
+    // (a parked run, which holds no lease, goes back to the queue instead).
     if (run.status !== 'waiting') return;
     const others = await ctx.trx.selectFrom('approvals').select('id').where('tenant_id', '=', run.tenant_id).where('run_id', '=', run.id).where('status', '=', 'pending').where('source', '=', 'worker').executeTakeFirst();
     if (others) return;
-    await resumeRun(ctx, run, row.id);
+    if (isParked(run)) await unparkRun(ctx, run, { reason: 'approval', approval_id: row.id });
+    else await resumeRun(ctx, run, row.id);
   }
 
   /** The sweeper's candidates: pending approvals past `expires_at`, oldest first. */

@@ -1,8 +1,8 @@
 import { isTerminal, type Run, type RunStatus } from '@agentd/protocol';
-import type { RunsTable, Store } from '../store/index.ts';
+import type { RunsTable, Store, WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import { runByLease, staleLease, type LeaseService } from '../leases/index.ts';
-import { createRuns, LEASED_STATUSES, resumeAwaitingParent, toRun, waitForChild, type RunService } from '../runs/index.ts';
+import { createRuns, LEASED_STATUSES, parkRun, resumeAwaitingParent, toRun, waitForChild, type RunService } from '../runs/index.ts';
 import { sameJson } from './same-json.ts';
 
 /** How deep a tree and how wide a parent may grow. */
@@ -52,8 +52,14 @@ export class CallService {
     deps.store.runHooks.onChildEnded(resumeAwaitingParent);
   }
 
-  /** Starts the child (or finds the one this key already names). `created`: a new child. */
-  async call(tenantId: string, leaseId: string, req: CallRequest): Promise<{ run: Run; created: boolean }> {
+  /**
+   * Starts the child (or finds the one this key already names). `created`: a new child.
+   * `park` (the LLM loop): while the child is live the parent is parked (`waiting`, reason child,
+   * its lease given up and its attempt ended) in this same commit; the child's end puts it back
+   * in the queue. Otherwise the parent keeps its lease and waits with `wait`.
+   */
+  async call(tenantId: string, leaseId: string, req: CallRequest, opts: { park?: boolean } = {}): Promise<{ run: Run; created: boolean }> {
+    const waitFor = (ctx: WriteContext, parent: RunsTable, childId: string) => (opts.park ? parkRun(ctx, parent, leaseId, 'child', { child_run_id: childId }) : waitForChild(ctx, parent, leaseId, childId));
     let requested: number | null = null;
     if (req.deadline !== undefined) {
       requested = Date.parse(req.deadline);
@@ -74,7 +80,7 @@ export class CallService {
             endpoint: existing.endpoint,
           });
         }
-        if (!isTerminal(existing.status as RunStatus)) await waitForChild(ctx, parent, leaseId, existing.id);
+        if (!isTerminal(existing.status as RunStatus)) await waitFor(ctx, parent, existing.id);
         return { run: toRun(existing, ctx.wire), created: false };
       }
       // A new child only: a replay of its key above answers the child whatever the clock says now.
@@ -97,7 +103,7 @@ export class CallService {
       ]);
       await ctx.trx.updateTable('runs').set((eb) => ({ child_count: eb('child_count', '+', 1) })).where('tenant_id', '=', tenantId).where('id', '=', parent.id).execute();
       if (row.status === 'queued') await this.#leases.handOffIn(ctx, [row]);
-      await waitForChild(ctx, parent, leaseId, row.id);
+      await waitFor(ctx, parent, row.id);
       return { run: toRun(row, ctx.wire), created: true };
     });
   }

@@ -4,16 +4,15 @@ import type { AgentService } from '../agents/index.ts';
 import type { CallService } from '../calls/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { ToolRunner } from '../tools/index.ts';
-import type { LlmLease } from './llm-lease.ts';
-
-/** How long one long-poll on a child waits before asking again. */
-const CHILD_POLL_MS = 30_000;
+import { LoopParked, type LlmLease } from './llm-lease.ts';
 
 /**
  * An agent endpoint as a tool: each call is a child run made through the loop's lease, with call
  * key `tool:<recorded tool call id>` (`s<step>-<provider id>`, see recordedCallIds), so a call retried after a crash finds the child it made before
  * (idempotent by its key) and never makes a second one. The arguments are the child's input; its
- * output is the tool's result.
+ * output is the tool's result. While the child is live the run is parked (no lease, no memory):
+ * its end puts the run back in the queue, and this call, made again by the next holder, finds it
+ * ended.
  */
 export async function agentTool(deps: { agents: AgentService; calls: CallService }, lease: LlmLease, entry: Extract<LlmToolSpec, { kind: 'agent' }>): Promise<ToolRunner> {
   const target = await deps.agents.resolveLatest(lease.tenantId, entry.agent, entry.endpoint).catch((err: unknown) => {
@@ -32,17 +31,9 @@ export async function agentTool(deps: { agents: AgentService; calls: CallService
     async call(req) {
       const key = `tool:${req.toolCallId}`;
       try {
-        let { run } = await deps.calls.call(req.tenantId, lease.leaseId, { agent: entry.agent, endpoint: entry.endpoint, input: req.args, key });
-        // Waits without a concurrency slot (see LlmLease.waiting): the child may need one.
-        if (!isTerminal(run.status as RunStatus))
-          run = await lease.waiting(async () => {
-            let r = run;
-            while (!isTerminal(r.status as RunStatus)) {
-              req.signal.throwIfAborted();
-              r = await deps.calls.wait({ tenantId: req.tenantId, leaseId: lease.leaseId, key, waitMs: CHILD_POLL_MS, signal: req.signal });
-            }
-            return r;
-          });
+        // A live child parks the run in the commit that made (or found) it: the child's end puts the run back in the queue.
+        const { run } = await deps.calls.call(req.tenantId, lease.leaseId, { agent: entry.agent, endpoint: entry.endpoint, input: req.args, key }, { park: true });
+        if (!isTerminal(run.status as RunStatus)) throw new LoopParked('child');
         if (run.status === 'succeeded') return { ok: true, output: run.output };
         return { ok: false, error: { code: `child_${run.status}`, message: run.error?.message ?? `the ${entry.agent} run ${run.id} ended ${run.status}` } };
       } catch (err) {

@@ -2,17 +2,20 @@ import type { RunFailure } from '@agentd/protocol';
 import { DomainError } from '../core/index.ts';
 import type { Store } from '../store/index.ts';
 import { runByLease, type LeaseService } from '../leases/index.ts';
-import { appendRunEvents, LEASED_STATUSES } from '../runs/index.ts';
+import { appendRunEvents, chargeParkedTime, LEASED_STATUSES } from '../runs/index.ts';
 
 /**
- * The runner's concurrency slots as a lease sees them: a loop that waits (an approval pending, a
- * child run live) gives its slot back for the wait and takes one again before it goes on.
+ * Thrown by a tool call whose wait the run was parked for (a pending approval, a live child run):
+ * the lease is already given up, in the commit that parked the run, so the loop just ends. The
+ * approval's decision or the child's end puts the run back in the queue, and the holder that
+ * leases it next rebuilds the loop from the run's events and goes on at that call.
  */
-export interface LlmSlots {
-  /** The loop starts waiting: its slot is free for another run. */
-  yield(): void;
-  /** The wait is over: resolves when the loop holds a slot again (rejects when `signal` aborts). */
-  reclaim(signal: AbortSignal): Promise<void>;
+export class LoopParked extends Error {
+  readonly reason: 'approval' | 'child';
+  constructor(reason: 'approval' | 'child') {
+    super(`the run was parked until its ${reason === 'approval' ? 'approval is decided' : 'child run ends'}`);
+    this.reason = reason;
+  }
 }
 
 /**
@@ -28,13 +31,11 @@ export class LlmLease {
   readonly #leases: LeaseService;
   readonly #abort = new AbortController();
   readonly #timer: NodeJS.Timeout;
-  readonly #slots: LlmSlots | null;
   #why: string | null = null;
 
-  constructor(deps: { store: Store; leases: LeaseService; slots?: LlmSlots }, task: { tenantId: string; runId: string; leaseId: string; heartbeatMs: number }) {
+  constructor(deps: { store: Store; leases: LeaseService }, task: { tenantId: string; runId: string; leaseId: string; heartbeatMs: number }) {
     this.#store = deps.store;
     this.#leases = deps.leases;
-    this.#slots = deps.slots ?? null;
     this.tenantId = task.tenantId;
     this.runId = task.runId;
     this.leaseId = task.leaseId;
@@ -69,25 +70,12 @@ export class LlmLease {
   }
 
   /**
-   * Runs `wait` (a long wait on something outside the loop: an approval's decision, a child run)
-   * without holding a concurrency slot, so waiting loops never stop other runs from being leased
-   * (100 pending approvals, or parents whose children need a slot, would otherwise hold them all).
-   * The lease is still held and heartbeated meanwhile. Afterwards the loop waits for a slot again.
+   * After a park: the attempt's timeout is what the loop may work, not wait, so the time the
+   * attempts before this one worked since the last failure (parked ones) is taken off this
+   * attempt's deadline (see chargeParkedTime).
    */
-  async waiting<T>(wait: () => Promise<T>): Promise<T> {
-    if (!this.#slots) return wait();
-    this.#slots.yield();
-    let out: T;
-    try {
-      out = await wait();
-    } catch (err) {
-      // The loop may go on (an error it reports to the model) or end: either way it takes a slot
-      // first, unless it is aborted (then it ends without one), and the wait's error stands.
-      await this.#slots.reclaim(this.signal).catch(() => undefined);
-      throw err;
-    }
-    await this.#slots.reclaim(this.signal);
-    return out;
+  async chargeParkedTime(): Promise<void> {
+    await this.#store.writer.write(async (ctx) => chargeParkedTime(ctx, await runByLease(ctx, this.tenantId, this.leaseId, LEASED_STATUSES), this.leaseId));
   }
 
   /** Appends events fenced by the lease (throws LEASE_LOST when it no longer holds the run). */

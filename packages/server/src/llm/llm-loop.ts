@@ -12,7 +12,7 @@ import type { ToolFactory, ToolOutcome, ToolRunner, ToolSpec } from '../tools/in
 import { agentTool } from './agent-tool.ts';
 import { DeltaCoalescer } from './delta-coalescer.ts';
 import { loopMessages, readLoopState, spendOf, type LoopState, type RecordedStep, type RecordedToolCall } from './llm-events.ts';
-import type { LlmLease } from './llm-lease.ts';
+import { LoopParked, type LlmLease } from './llm-lease.ts';
 import { costOf, resolveModel, type ResolvedModel } from './language-models.ts';
 import type { ModelAliases } from '../models/index.ts';
 import { modelStep, type ModelStepResult } from './model-step.ts';
@@ -86,8 +86,14 @@ export class LlmLoop {
       // A run of a session: the turns before it, under the agent's context-window policy (spec.context).
       this.#history = await chatHistory(this.#d.store.db, this.#lease.tenantId, this.#lease.runId, this.#spec.context ?? undefined);
       // An earlier holder may have died between a step's event and its usage record: recording
-      // a (run, step) again adds nothing, so every recorded step is recorded once more.
-      if (this.#task.attempt > 1) for (const s of this.#state.steps) await this.#d.usage.recordUsage(this.#usageRecord(model, s));
+      // a (run, step) again adds nothing, so the last recorded step is recorded once more (each
+      // step before it was, before the next step began).
+      if (this.#task.attempt > 1) {
+        const last = this.#state.steps.at(-1);
+        if (last) await this.#d.usage.recordUsage(this.#usageRecord(model, last));
+        // Leased again after a park: the attempt timeout counts the time worked before it.
+        await this.#lease.chargeParkedTime();
+      }
       for (;;) {
         this.#lease.signal.throwIfAborted();
         const last = this.#state.steps.at(-1);
@@ -255,7 +261,7 @@ export class LlmLoop {
         secret: (name) => this.#grantedSecret(name),
       });
     } catch (err) {
-      if (this.#lease.signal.aborted) throw err;
+      if (this.#lease.signal.aborted || err instanceof LoopParked) throw err;
       if (err instanceof DomainError && (err.code === 'LEASE_LOST' || err.code === 'LEASE_NOT_FOUND')) throw err;
       return { ok: false, error: { code: 'tool_error', message: (err as Error).message ?? String(err) } };
     }
@@ -303,8 +309,8 @@ export class LlmLoop {
   }
 
   async #stop(err: unknown): Promise<void> {
-    // A lost lease or a cancel: another holder (or nobody) owns the run now; nothing to report.
-    if (this.#lease.lost) return;
+    // Parked (its lease given up while it waits), a lost lease or a cancel: another holder (or nobody) owns the run now; nothing to report.
+    if (err instanceof LoopParked || this.#lease.lost) return;
     if (err instanceof DomainError && (err.code === 'LEASE_LOST' || err.code === 'LEASE_NOT_FOUND' || err.code === 'RUN_ALREADY_TERMINAL')) return;
     const failure =
       err instanceof RunStop

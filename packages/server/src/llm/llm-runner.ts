@@ -8,14 +8,14 @@ import { systemClock, type Clock } from '../core/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { wakeKey } from '../runs/index.ts';
 import type { Store } from '../store/index.ts';
-import { LlmLease, type LlmSlots } from './llm-lease.ts';
+import { LlmLease } from './llm-lease.ts';
 import { LlmLoop, type LlmLoopDeps } from './llm-loop.ts';
 
 export interface LlmRunnerOptions {
   /**
-   * Runs looping at once on this node. Default 100. A loop waiting on something outside it (a
-   * tool approval pending, an agent tool's child run live) holds no slot meanwhile: it takes one
-   * again, before new runs are leased, when the wait ends.
+   * Runs looping at once on this node. Default 100. A run waiting on something outside it (a
+   * tool approval pending, an agent tool's child run live) is not looping: it is parked (no
+   * lease, nothing in memory) until the wait ends, then leased again like a new run.
    */
   concurrency?: number;
   /**
@@ -50,10 +50,6 @@ export class LlmRunner {
   /** Agents (wake keys) that may have runs to lease: woken, found by the sweep, or left with a backlog. */
   readonly #dirty = new Map<string, { tenant_id: string; name: string }>();
   readonly #clock: Clock;
-  /** Live loops (run ids) without a slot: waiting (LlmLease.waiting), or queued in #reclaims for one. */
-  readonly #waiting = new Set<string>();
-  /** Loops whose wait ended, in order, each waiting for a slot (they come before new leases). */
-  readonly #reclaims: { runId: string; take: () => void }[] = [];
   #lastSweep = 0;
   #directory: { at: number; agents: { tenant_id: string; name: string }[] } | null = null;
   #timer: NodeJS.Timeout | null = null;
@@ -72,54 +68,9 @@ export class LlmRunner {
     this.#ttlMs = deps.leaseTtlMs ?? 30_000;
   }
 
-  /** The runs this node is looping now, waiting ones included (tests, metrics). */
+  /** The runs this node is looping now (tests, metrics); parked runs are not among them. */
   get active(): number {
     return this.#live.size;
-  }
-
-  /** The loops holding a slot now (at most `concurrency`). */
-  get busy(): number {
-    return this.#live.size - this.#waiting.size;
-  }
-
-  /** One loop's view of the slots (see LlmSlots). */
-  #slotsOf(runId: string): LlmSlots {
-    return {
-      yield: () => {
-        this.#waiting.add(runId);
-        this.#grant();
-        if (!this.#stopped) void this.wake();
-      },
-      reclaim: (signal) =>
-        new Promise<void>((resolve, reject) => {
-          const onAbort = (): void => {
-            // The loop ends now, still without a slot (it leaves #waiting when it leaves #live).
-            const i = this.#reclaims.indexOf(entry);
-            if (i >= 0) this.#reclaims.splice(i, 1);
-            reject(signal.reason instanceof Error ? signal.reason : new Error('the loop was aborted'));
-          };
-          const entry = {
-            runId,
-            take: () => {
-              signal.removeEventListener('abort', onAbort);
-              resolve();
-            },
-          };
-          if (signal.aborted) return onAbort();
-          this.#reclaims.push(entry);
-          signal.addEventListener('abort', onAbort, { once: true });
-          this.#grant();
-        }),
-    };
-  }
-
-  /** Hands free slots to loops whose wait ended, oldest first. */
-  #grant(): void {
-    while (this.#reclaims.length > 0 && this.busy < this.#concurrency) {
-      const next = this.#reclaims.shift()!;
-      this.#waiting.delete(next.runId);
-      next.take();
-    }
   }
 
   start(): void {
@@ -180,7 +131,7 @@ export class LlmRunner {
       if (agents.length > 0) for (const a of await this.#withReadyRuns()) this.#dirty.set(wakeKey(a.tenant_id, a.name), a);
     }
     for (const [key, a] of [...this.#dirty]) {
-      const free = this.#concurrency - this.busy - this.#reclaims.length;
+      const free = this.#concurrency - this.#live.size;
       if (free <= 0 || this.#stopped) break; // the rest stay dirty: a loop that ends wakes the runner
       const want = Math.min(free, 16);
       const tasks = await this.#leases.leaseOnce({ tenantId: a.tenant_id, agent: a.name, maxTasks: want, waitMs: 0, workerId: this.#workerId, leaseTtlMs: this.#ttlMs });
@@ -249,7 +200,7 @@ export class LlmRunner {
   }
 
   #begin(tenantId: string, task: Task): void {
-    const lease = new LlmLease({ store: this.#store, leases: this.#leases, slots: this.#slotsOf(task.run_id) }, { tenantId, runId: task.run_id, leaseId: task.lease_id, heartbeatMs: task.heartbeat_interval_ms });
+    const lease = new LlmLease({ store: this.#store, leases: this.#leases }, { tenantId, runId: task.run_id, leaseId: task.lease_id, heartbeatMs: task.heartbeat_interval_ms });
     const done = (async () => {
       try {
         const spec = await this.#specOf(tenantId, task);
@@ -264,8 +215,6 @@ export class LlmRunner {
       } finally {
         lease.close();
         this.#live.delete(task.run_id);
-        this.#waiting.delete(task.run_id);
-        this.#grant();
         if (!this.#stopped) void this.wake();
       }
     })();

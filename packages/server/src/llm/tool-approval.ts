@@ -4,7 +4,7 @@ import { compileExpression, evaluateCondition, type ExpressionScope } from '@age
 import type { Approval } from '@agentd/protocol';
 import { canonicalJson } from '../core/index.ts';
 import type { ApprovalService } from '../approvals/index.ts';
-import type { LlmLease } from './llm-lease.ts';
+import { LoopParked, type LlmLease } from './llm-lease.ts';
 
 /** Tool calls are bound to approvals by this hash of their arguments (key order ignored). */
 export function argsHash(args: unknown): string {
@@ -39,9 +39,10 @@ export async function needsApproval(rule: ToolApproval, args: unknown): Promise<
 export type GateOutcome = { approved: true; approval: Approval } | { approved: false; approval: Approval; message: string };
 
 /**
- * Asks for (or finds) the approval of one call and waits for its decision, holding the lease but
- * no concurrency slot (the run is `waiting`, reason approval, meanwhile). Shows the tool, its arguments and the
- * model's reason.
+ * Asks for (or finds) the approval of one call, showing the tool, its arguments and the model's
+ * reason. Decided (a re-leased run finds its decision): the outcome. Pending: the run was parked
+ * in the commit that asked (`waiting`, reason approval, no lease; LoopParked is thrown), and the
+ * decision puts it back in the queue; the next holder gets here again and finds it decided.
  */
 export async function gateToolCall(
   approvals: ApprovalService,
@@ -49,7 +50,7 @@ export async function gateToolCall(
   call: { id: string; tool: string; args: unknown; args_hash: string; reason: string; prompt?: string },
 ): Promise<GateOutcome> {
   const key = approvalKey(call.id, call.args_hash);
-  let approval = await approvals.requestForLease(lease.tenantId, lease.leaseId, {
+  const approval = await approvals.requestForLease(lease.tenantId, lease.leaseId, {
     key,
     payload: { tool: call.tool, tool_call_id: call.id, args: call.args, args_hash: call.args_hash, reason: call.reason },
     prompt: call.prompt ?? `The model wants to call ${call.tool} with ${JSON.stringify(call.args)}.`,
@@ -57,17 +58,9 @@ export async function gateToolCall(
     on_timeout: 'reject',
     assignees: [],
     required_approvals: 1,
+    park: true,
   });
-  // Waits without a concurrency slot (see LlmLease.waiting): approvals have no timeout.
-  if (approval.status === 'pending')
-    approval = await lease.waiting(async () => {
-      let a = approval;
-      while (a.status === 'pending') {
-        lease.signal.throwIfAborted();
-        a = await approvals.waitForLease({ tenantId: lease.tenantId, leaseId: lease.leaseId, approvalId: a.id, waitMs: 30_000, signal: lease.signal });
-      }
-      return a;
-    });
+  if (approval.status === 'pending') throw new LoopParked('approval');
   lease.signal.throwIfAborted();
   if (approval.status === 'approved') return { approved: true, approval };
   const why = approval.reason ? `: ${approval.reason}` : '';

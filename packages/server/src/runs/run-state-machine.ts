@@ -90,6 +90,61 @@ export function resumeFromSignal(ctx: WriteContext, run: RunsTable, name: string
   });
 }
 
+/**
+ * park: the LLM loop holding `leaseId` waits on something outside it (reason `approval`: a tool
+ * call's approval; `child`: an agent tool's child run) and gives its lease up meanwhile: the
+ * attempt ends (`parked`, not charged to the retry budget), the run is `waiting` with no lease,
+ * so no holder, heartbeat or timer stands for it. What it waited for unparks it (unparkRun); the
+ * next holder rebuilds the loop from the run's events. Its deadline still applies (expire), and
+ * the attempt timeout pauses, as for a worker's wait.
+ */
+export function parkRun(ctx: WriteContext, run: RunsTable, leaseId: string, reason: 'approval' | 'child', data: Record<string, unknown>): Promise<RunsTable | undefined> {
+  return applyTransition(ctx, 'park', run, {
+    leaseId,
+    set: { waiting_reason: reason, waiting_since: run.waiting_since ?? ctx.now, max_attempts: run.max_attempts + 1, lease_id: null, lease_expires_at: null, attempt_deadline_at: null, worker_id: null },
+    data: { reason, parked: true, attempt: run.attempts, ...data },
+  });
+}
+
+/** Whether `run` is parked: waiting with no lease on it, for an approval or a child (a manifest approval's hold is not). */
+export function isParked(run: Pick<RunsTable, 'status' | 'lease_id' | 'waiting_reason'>): boolean {
+  return run.status === 'waiting' && run.lease_id === null && (run.waiting_reason === 'approval' || run.waiting_reason === 'child');
+}
+
+/** unpark: what a parked run waited for happened (its approvals settled, its last live child ended); it joins the queue. */
+export function unparkRun(ctx: WriteContext, run: RunsTable, data: Record<string, unknown>): Promise<RunsTable | undefined> {
+  if (!isParked(run)) return Promise.resolve(undefined);
+  return applyTransition(ctx, 'unpark', run, { set: { waiting_reason: null, waiting_since: null, available_at: ctx.now }, data: { parked: true, ...data } });
+}
+
+/**
+ * The attempt timeout of a run that was parked pauses while it waits, as a worker's does: the
+ * attempt leasing it after a park would get a whole timeout anew, so the time worked by the
+ * parked attempts just before it (back to the last one that ended otherwise) is taken off its
+ * deadline, fenced by its lease. Changes no status. Answers the deadline it set, if it set one.
+ */
+export async function chargeParkedTime(ctx: WriteContext, run: RunsTable, leaseId: string): Promise<number | undefined> {
+  if (run.attempts <= 1 || run.attempt_deadline_at === null) return undefined;
+  const before = await ctx.trx
+    .selectFrom('run_attempts')
+    .select(['outcome', 'started_at', 'ended_at'])
+    .where('tenant_id', '=', run.tenant_id)
+    .where('run_id', '=', run.id)
+    .where('attempt', '<', run.attempts)
+    .orderBy('attempt', 'desc')
+    .limit(1000)
+    .execute();
+  let worked = 0;
+  for (const a of before) {
+    if (a.outcome !== 'parked') break;
+    worked += Math.max(0, (a.ended_at ?? a.started_at) - a.started_at);
+  }
+  if (worked === 0) return undefined;
+  const deadline = run.attempt_deadline_at - worked;
+  await ctx.trx.updateTable('runs').set({ attempt_deadline_at: deadline }).where('tenant_id', '=', run.tenant_id).where('id', '=', run.id).where('lease_id', '=', leaseId).execute();
+  return deadline;
+}
+
 /** admit: the manifest approval a new run waited on was granted; the run joins the queue. */
 export function admitRun(ctx: WriteContext, run: RunsTable, approvalId: string): Promise<RunsTable | undefined> {
   return applyTransition(ctx, 'admit', run, { set: { waiting_reason: null, waiting_since: null, available_at: ctx.now }, data: { approval_id: approvalId } });

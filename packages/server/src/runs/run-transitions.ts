@@ -16,6 +16,8 @@ import type { RunsTable } from '../store/index.ts';
  *   heartbeat running, waiting           → (same)     —               extends the lease
  *   wait      running                    → waiting    run.waiting     (a worker's approval, its wait for a signal; a workflow at its approval gates)
  *   resume    waiting                    → running    run.resumed     (the worker's approvals settled, or its signal consumed / its wait timed out)
+ *   park      running, waiting           → waiting    run.waiting     ends the attempt (parked): the LLM loop waits holding no lease
+ *   unpark    waiting                    → queued     run.resumed     (what a parked run waited for happened: it is leased again)
  *   admit     waiting                    → queued     run.resumed     (the manifest approval granted)
  *   retry     running, waiting           → queued     run.retrying    ends the attempt
  *   release   running, waiting           → queued     run.queued      ends the attempt (released)
@@ -47,7 +49,7 @@ export interface RunTransitionSpec {
   attempt: { begins: 'running' } | { ends: AttemptOutcome | 'cause' } | null;
 }
 
-export type AttemptOutcome = 'succeeded' | 'failed' | 'lease_expired' | 'timed_out' | 'released' | 'cancelled';
+export type AttemptOutcome = 'succeeded' | 'failed' | 'lease_expired' | 'timed_out' | 'released' | 'parked' | 'cancelled';
 
 /** The outcomes of a failed attempt: what `retry`, `fail` and `timeOut` end the attempt with. */
 export type FailureOutcome = 'failed' | 'lease_expired' | 'timed_out';
@@ -70,6 +72,9 @@ export const RUN_TRANSITIONS = {
   wait: { from: [RunStatus.running], to: RunStatus.waiting, event: EventType.runWaiting, settlesApprovals: null, attempt: null },
   resume: { from: [RunStatus.waiting], to: RunStatus.running, event: EventType.runResumed, settlesApprovals: null, attempt: null },
   admit: { from: [RunStatus.waiting], to: Q, event: EventType.runResumed, settlesApprovals: null, attempt: null },
+  // An LLM loop that waits (a tool approval, an agent tool's child) gives its lease up: nothing of it stays in memory.
+  park: { from: LEASED_STATUSES, to: RunStatus.waiting, event: EventType.runWaiting, settlesApprovals: null, attempt: { ends: 'parked' } },
+  unpark: { from: [RunStatus.waiting], to: Q, event: EventType.runResumed, settlesApprovals: null, attempt: null },
   retry: { from: LEASED_STATUSES, to: Q, event: EventType.runRetrying, settlesApprovals: null, attempt: { ends: 'cause' } },
   release: { from: LEASED_STATUSES, to: Q, event: EventType.runQueued, settlesApprovals: null, attempt: { ends: 'released' } },
   complete: { from: LEASED_STATUSES, to: RunStatus.succeeded, event: EventType.runSucceeded, settlesApprovals: 'the run completed', attempt: { ends: 'succeeded' } },

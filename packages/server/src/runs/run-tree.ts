@@ -1,6 +1,7 @@
 import { RunStatus, type RunFailure } from '@agentd/protocol';
 import type { EndedChild, RunsTable, WriteContext } from '../store/index.ts';
 import { applyTransition } from './run-transition-writes.ts';
+import { isParked, unparkRun } from './run-state-machine.ts';
 import { ACTIVE_STATUSES, canTransition } from './run-transitions.ts';
 
 // Run trees (child runs, ctx.call): what the state machine does to a tree when one of its runs
@@ -98,6 +99,11 @@ export async function resumeAwaitingParent(ctx: WriteContext, child: EndedChild)
     .limit(1)
     .executeTakeFirst();
   if (live) return;
+  // An LLM loop parked on its child holds no lease: it goes back to the queue, and its next holder rebuilds from its events.
+  if (isParked(parent)) {
+    await unparkRun(ctx, parent, { reason: 'child', child_run_id: child.id, child_status: child.status });
+    return;
+  }
   const paused = parent.waiting_since ? ctx.now - parent.waiting_since : 0;
   await applyTransition(ctx, 'resume', parent, {
     set: { waiting_reason: null, waiting_since: null, attempt_deadline_at: parent.attempt_deadline_at === null ? null : parent.attempt_deadline_at + paused },

@@ -175,7 +175,7 @@ class RunAttemptDataItem(_Model):
     worker_id: str | None
     started_at: str
     ended_at: str | None
-    outcome: Literal["running", "succeeded", "failed", "released", "lease_expired", "cancelled", "timed_out"]
+    outcome: Literal["running", "succeeded", "failed", "released", "parked", "lease_expired", "cancelled", "timed_out"]
     error: RunFailure | None
 
 
