@@ -2,8 +2,9 @@
  * The LLM loop with the server's outbound tools and aliases, on both databases, against the fake
  * provider: a prompt-injected http_fetch reply (TESTPLAN 26) neither gets a granted secret into
  * any model request or event (the secret is sent as the tool's header, and redacted from the
- * reply) nor gets a gated tool past its approval; an alias whose calls keep failing hands the
- * step to its fallback alias (another provider protocol).
+ * reply) nor gets a gated tool past its approval; an alias whose calls keep failing (5xx, a
+ * connection refused) hands the step to its fallback alias (another provider protocol), a reply
+ * the SDK cannot read does not; a tool schema's `$schema` is not sent to the model.
  */
 import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -54,6 +55,8 @@ for (const d of await dialects()) {
           fake: { provider: 'openai-compatible', base_url: openai.baseUrl, model: 'fake-1', api_key_secret: 'model_key' },
           flaky: { provider: 'openai-compatible', base_url: openai.baseUrl, model: 'flaky-1', api_key_secret: 'model_key', max_retries: 0, fallback: 'claude' },
           claude: { provider: 'anthropic', base_url: anthropic.baseUrl, model: 'claude-fake', api_key_secret: 'model_key' },
+          // Nothing listens on port 1: every call is a connection refused.
+          dead: { provider: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1', model: 'dead-1', api_key_secret: 'model_key', max_retries: 0, fallback: 'claude' },
         },
         llm: { pollIntervalMs: 50 },
       });
@@ -138,6 +141,50 @@ for (const d of await dialects()) {
       const step = (await t.call('GET', `/v1/runs/${run.id}/events?limit=1000`, { headers: { accept: 'application/json' } })).json().data.find((e: any) => e.type === 'run.llm.step');
       assert.equal(step.data.alias, 'claude');
       assert.equal(step.data.model, 'claude-fake');
+    });
+
+    it('a connection refused is a provider failure too: the step goes to the fallback alias', async () => {
+      const name = `dead${n}`;
+      const manifest = { apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name }, spec: { runtime: 'llm', model: 'dead' } };
+      assert.equal((await t.call('POST', '/v1/agents', { body: manifest })).statusCode, 201);
+      const r = await t.call('POST', '/v1/runs', { body: { agent: name, endpoint: 'chat', input: { message: 'hello' } } });
+      const run = await finished(r.json().id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      const step = (await t.call('GET', `/v1/runs/${run.id}/events?limit=1000`, { headers: { accept: 'application/json' } })).json().data.find((e: any) => e.type === 'run.llm.step');
+      assert.equal(step.data.alias, 'claude');
+    });
+
+    it('a reply the SDK cannot read is no provider failure: the run fails (model_error) without the fallback', async () => {
+      const name = `bad${n}`;
+      const manifest = { apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name }, spec: { runtime: 'llm', model: 'flaky', endpoints: { chat: { input: { type: 'object' }, retry: { max_attempts: 1 } } } } };
+      assert.equal((await t.call('POST', '/v1/agents', { body: manifest })).statusCode, 201);
+      openai.script = () => ({ malformed: true });
+      const fromA = anthropic.chatRequests().length;
+      const r = await t.call('POST', '/v1/runs', { body: { agent: name, endpoint: 'chat', input: { message: 'hello' } } });
+      const run = await finished(r.json().id);
+      assert.equal(run.status, 'failed');
+      assert.equal(run.error.type, 'model_error');
+      assert.equal(anthropic.chatRequests().length - fromA, 0, 'the fallback alias was not called');
+    });
+
+    it("a tool schema's $schema key is not sent to the model, and the arguments are still validated against the schema", async () => {
+      const worker = `sch${n}`;
+      const input = { $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: { amount: { type: 'number' } }, required: ['amount'], additionalProperties: false };
+      const w = { apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name: worker }, spec: { runtime: 'worker', endpoints: { issue: { input, timeout: '1m', retry: { max_attempts: 1 } } } } };
+      assert.equal((await t.call('POST', '/v1/agents', { body: w })).statusCode, 201);
+      const name = `schema${n}`;
+      const m = { apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name }, spec: { runtime: 'llm', model: 'fake', tools: [{ agent: worker, endpoint: 'issue' }] } };
+      assert.equal((await t.call('POST', '/v1/agents', { body: m })).statusCode, 201);
+      openai.script = (turn) => (turn.toolResults.length > 0 ? `told: ${turn.toolResults[0].text}` : { toolCalls: [{ name: `${worker}_issue`, args: { amount: 'lots' } }] });
+      const from = openai.chatRequests().length;
+      const r = await t.call('POST', '/v1/runs', { body: { agent: name, endpoint: 'chat', input: { message: 'refund' } } });
+      const run = await finished(r.json().id);
+      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+      const offered = openai.chatRequests()[from].body.tools[0].function.parameters;
+      assert.ok(!('$schema' in offered), JSON.stringify(offered));
+      assert.deepEqual(offered.required, ['amount']);
+      assert.match(run.output.text, /invalid_arguments/);
+      assert.equal((await t.call('GET', `/v1/runs/${run.id}/children`)).json().data.length, 0, 'no child for invalid arguments');
     });
   });
 }

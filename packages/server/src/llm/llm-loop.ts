@@ -169,8 +169,9 @@ export class LlmLoop {
     try {
       result = await this.#call(model, call);
     } catch (err) {
-      // The alias's retries spent on 429/5xx or a dead connection: its fallback alias, once.
-      if (this.#lease.signal.aborted || err instanceof RunStop || !retryable(err) || !model.config.fallback) throw err;
+      // The alias's retries spent on 429/5xx, a timeout or a dead connection: its fallback alias,
+      // once. Not on anything else (a reply the SDK cannot read, a bug of ours): another provider would not fix it.
+      if (this.#lease.signal.aborted || err instanceof RunStop || !providerFailure(err) || !model.config.fallback) throw err;
       model = await this.#model(model.config.fallback);
       result = await this.#call(model, call);
     }
@@ -372,6 +373,28 @@ function retryable(err: unknown): boolean {
   const cause = (err as { lastError?: unknown; errors?: unknown[] })?.lastError ?? err;
   if (APICallError.isInstance(cause)) return cause.isRetryable;
   return true;
+}
+
+/** Error codes of a connection that failed or dropped (Node's sockets and undici). */
+const CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
+
+/**
+ * Whether a model call failed on the provider's side, so that another alias may succeed: an API
+ * answer the SDK deems retryable (429, 5xx, and the connection failures it wraps as such), the
+ * alias's timeout, or a connection refused or dropped mid-stream. A 4xx, a reply that does not
+ * parse, a tool or schema problem, or a bug of ours is not: the fallback would fail the same way.
+ */
+export function providerFailure(err: unknown): boolean {
+  const last = (err as { lastError?: unknown })?.lastError ?? err;
+  if (APICallError.isInstance(last)) return last.isRetryable;
+  for (let e: unknown = last, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
+    if (APICallError.isInstance(e)) return e.isRetryable;
+    if (name === 'TimeoutError') return true;
+    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
+    if (e instanceof TypeError && typeof message === 'string' && /^(fetch failed|terminated)$/i.test(message)) return true;
+  }
+  return false;
 }
 
 function messageOf(err: unknown): string {

@@ -1,5 +1,5 @@
 import { jsonSchema, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
-import type { ToolSpec } from '../tools/index.ts';
+import { withoutSchemaKeyword, type ToolSpec } from '../tools/index.ts';
 import { tokenCount } from '../usage/index.ts';
 import type { ResolvedModel } from './language-models.ts';
 import type { StepUsage } from './usage-port.ts';
@@ -32,8 +32,10 @@ export async function modelStep(opts: {
 }): Promise<ModelStepResult> {
   const inputs = new Map<string, string>();
   const tools: ToolSet = {};
-  for (const t of opts.tools) tools[t.name] = tool({ description: t.description, inputSchema: jsonSchema(t.inputSchema as never) });
+  for (const t of opts.tools) tools[t.name] = tool({ description: t.description, inputSchema: jsonSchema(withoutSchemaKeyword(t.inputSchema) as never) });
   let failure: unknown = null;
+  // The alias's timeout as its own signal: a call it ends fails with a TimeoutError (a provider failure), not an abort.
+  const signal = opts.model.timeoutMs ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.model.timeoutMs)]) : opts.signal;
   const result = streamText({
     model: opts.model.model,
     instructions: opts.instructions || undefined,
@@ -41,7 +43,7 @@ export async function modelStep(opts: {
     tools: opts.tools.length > 0 ? tools : undefined,
     maxOutputTokens: opts.maxOutputTokens ?? undefined,
     maxRetries: opts.model.maxRetries,
-    abortSignal: opts.model.timeoutMs ? AbortSignal.any([opts.signal, AbortSignal.timeout(opts.model.timeoutMs)]) : opts.signal,
+    abortSignal: signal,
     onError: ({ error }) => {
       failure ??= error;
     },
@@ -72,7 +74,7 @@ export async function modelStep(opts: {
     } else if (part.type === 'error') {
       failure ??= part.error;
     } else if (part.type === 'abort') {
-      failure ??= opts.signal.reason ?? new Error('the model call was aborted');
+      failure ??= signal.reason ?? new Error('the model call was aborted');
     }
   }
   if (failure) throw failure;

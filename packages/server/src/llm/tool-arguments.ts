@@ -1,5 +1,5 @@
 import { compileUserSchema, type ValidateFunction } from '@agentd/protocol/manifest';
-import type { ToolSpec } from '../tools/index.ts';
+import { withoutSchemaKeyword, type ToolSpec } from '../tools/index.ts';
 
 /** Checks a call's arguments against its tool's schema before the call (compiled once per tool and loop). */
 export class ToolArguments {
@@ -10,7 +10,7 @@ export class ToolArguments {
     let validate = this.#compiled.get(spec.name);
     if (validate === undefined) {
       try {
-        validate = compileUserSchema(spec.inputSchema);
+        validate = compileUserSchema(withoutSchemaKeyword(spec.inputSchema));
       } catch {
         validate = null;
       }

@@ -16,6 +16,17 @@ export const DEFAULT_TOOL_CAPS: ToolCaps = { maxReplyBytes: 1024 * 1024, timeout
 export const toolError = (code: string, message: string): ToolOutcome => ({ ok: false, error: { code, message } });
 
 /**
+ * A tool's input schema as it is compiled and offered to the model: without its top-level
+ * `$schema` (a draft's URI, e.g. draft-07 from zod-to-json-schema), which the 2020-12 compiler
+ * refuses and which the model has no use for (some providers reject unknown keywords).
+ */
+export function withoutSchemaKeyword(schema: Record<string, unknown>): Record<string, unknown> {
+  if (!('$schema' in schema)) return schema;
+  const { $schema: _drop, ...rest } = schema;
+  return rest;
+}
+
+/**
  * The arguments' validator, compiled once per tool with the project's JSON Schema compiler (the
  * one endpoint inputs use). A `$schema` naming another draft is dropped: tools are judged by
  * 2020-12, the draft MCP and the model providers use.
@@ -23,8 +34,7 @@ export const toolError = (code: string, message: string): ToolOutcome => ({ ok: 
 export function argsValidator(schema: Record<string, unknown>): (args: unknown) => ToolOutcome | null {
   let validate: ValidateFunction;
   try {
-    const { $schema: _drop, ...rest } = schema;
-    validate = compileUserSchema(rest);
+    validate = compileUserSchema(withoutSchemaKeyword(schema));
   } catch (err) {
     const why = (err as Error).message;
     return () => toolError('TOOL_SCHEMA_INVALID', `the tool's input schema does not compile: ${why}`);

@@ -43,6 +43,8 @@ export interface FakeReply {
   retryAfter?: string;
   /** Wait this long before the last chunk (for crash tests). */
   holdMs?: number;
+  /** OpenAI protocol: a 200 stream whose first chunk does not match the chunk schema (a reply the SDK cannot read). */
+  malformed?: boolean;
 }
 
 export type FakeScript = (turn: FakeTurn) => FakeReply | string;
@@ -154,6 +156,11 @@ export class FakeLlm {
     rec.reply = { text, toolCalls: calls, usage: withUsage ? { input, output } : null };
     const sent = withUsage ? { input, output: reply.usage === 'input_only' ? undefined : output } : null;
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    if (reply.malformed) {
+      sse(res, null, { id: 'chatcmpl-bad', object: 'chat.completion.chunk', choices: 'not a list' });
+      res.write('data: [DONE]\n\n');
+      return void res.end();
+    }
     const reasoning = reply.reasoning ?? '';
     if (isOpenai) await this.#openaiStream(res, body, reasoning, text, calls, sent, reply.holdMs);
     else await this.#anthropicStream(res, body, reasoning, text, calls, sent, reply.holdMs);
