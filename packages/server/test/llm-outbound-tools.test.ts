@@ -79,6 +79,7 @@ for (const d of await dialects()) {
         return `results: ${turn.toolResults.map((r) => r.text).join(' | ')}`;
       };
       const from = model.chatRequests().length;
+      const methods = mcp.state.methods.length;
       const { done, events } = await run('who am I?');
       assert.equal(done.status, 'succeeded', JSON.stringify(done.error));
       assert.match(done.output.text, /echo: hi/);
@@ -88,6 +89,11 @@ for (const d of await dialects()) {
       for (const r of requests) assert.ok(!JSON.stringify(r.body).includes(CANARY), 'no canary in any model request');
       assert.ok(!events.includes(CANARY), 'no canary in any event');
       assert.ok(mcp.state.requests.every((h) => h.authorization === `Bearer ${CANARY}`), 'the MCP server did get it');
+      // One client for the loop: connected once for both calls (each call lists the tools again, then calls).
+      const sent = mcp.state.methods.slice(methods);
+      assert.equal(sent.filter((m) => m === 'server/discover' || m === 'initialize').length, 1, sent.join(','));
+      assert.deepEqual(sent.filter((m) => m === 'tools/call').length, 2);
+      assert.deepEqual(sent.filter((m) => m === 'tools/list').length, 2);
     });
 
     it('tells the model the MCP server is disabled once a tool description changed, and never calls it (TESTPLAN 27)', async () => {

@@ -111,6 +111,9 @@ export class LlmLoop {
       }
     } catch (err) {
       await this.#stop(err);
+    } finally {
+      // The tools' connections (one MCP client per server) live as long as the loop.
+      for (const t of this.#tools.values()) await t.close?.().catch(() => undefined);
     }
   }
 

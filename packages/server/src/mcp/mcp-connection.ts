@@ -40,6 +40,68 @@ export async function withMcpClient<T>(egress: EgressClient, target: McpTarget, 
   }
 }
 
+/**
+ * One MCP server's client for the length of an LLM loop: connected (the era negotiated) on the
+ * first call, reused by the calls after it, closed when the loop ends. Each exchange is still
+ * capped by its own call's signal and reply cap (the fetch reads `opts()` per request), and a
+ * call that fails drops the client, so the next one connects afresh. A target whose headers
+ * changed (another auth secret value) gets a new client. The loop's calls are one at a time.
+ */
+export class McpSession {
+  readonly #egress: EgressClient;
+  #current: { key: string; client: Client } | null = null;
+  #call: McpExchangeOptions | null = null;
+  #closed = false;
+
+  constructor(egress: EgressClient) {
+    this.#egress = egress;
+  }
+
+  /** Runs `fn` with the session's client for `target`, under this call's `opts`. */
+  async use<T>(target: McpTarget, opts: McpExchangeOptions, fn: (client: Client) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error('the MCP session is closed');
+    this.#call = opts;
+    const key = canonicalJson(target);
+    try {
+      if (this.#current?.key !== key) {
+        await this.#drop();
+        const session = this;
+        const fetchOpts = {
+          get maxResponseBytes() {
+            return session.#call?.maxReplyBytes ?? opts.maxReplyBytes;
+          },
+          get signal() {
+            return session.#call?.signal;
+          },
+          originHeaders: Object.keys(target.headers),
+        };
+        const transport = new StreamableHTTPClientTransport(new URL(target.url), { fetch: egressFetch(this.#egress, fetchOpts), requestInit: { headers: target.headers } });
+        const client = new Client(CLIENT_INFO, { versionNegotiation: { mode: 'auto' } });
+        this.#current = { key, client };
+        await client.connect(transport, { signal: opts.signal, timeout: opts.timeoutMs });
+      }
+      return await fn(this.#current!.client);
+    } catch (err) {
+      await this.#drop();
+      throw err;
+    } finally {
+      this.#call = null;
+    }
+  }
+
+  async #drop(): Promise<void> {
+    const c = this.#current;
+    this.#current = null;
+    await c?.client.close().catch(() => undefined);
+  }
+
+  /** Closes the client (the loop ended); later calls are refused. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#drop();
+  }
+}
+
 /** The server's tools as agentd pins them: name, description and input schema, sorted by name. */
 export async function listMcpTools(client: Client, opts: McpExchangeOptions): Promise<McpTool[]> {
   const { tools } = await client.listTools(undefined, { signal: opts.signal, timeout: opts.timeoutMs, cacheMode: 'bypass' });

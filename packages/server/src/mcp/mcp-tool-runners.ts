@@ -1,7 +1,7 @@
 import type { McpTool } from '@agentd/protocol';
 import type { CallToolResult } from '@modelcontextprotocol/client';
 import { argsValidator, capSignal, outcomeOfError, redact, toolError, type ToolCallRequest, type ToolCaps, type ToolOutcome, type ToolRunner } from '../tools/index.ts';
-import { listMcpTools, toolsHash, withMcpClient } from './mcp-connection.ts';
+import { listMcpTools, McpSession, toolsHash } from './mcp-connection.ts';
 import type { McpServerService } from './mcp-server-service.ts';
 
 /** Tool names as model providers accept them: `[A-Za-z0-9_-]{1,64}`. */
@@ -21,16 +21,19 @@ export function mcpToolName(prefix: string, toolName: string): string {
  *    (TESTPLAN 27) and refuses: a changed description or schema is never used;
  * 4. calls the tool, its whole exchange capped in time and each HTTP answer in bytes.
  * The auth secret comes from `req.secret` (the agent's grants), goes in a header only, and is
- * redacted from the outcome. Throws MCP_SERVER_NOT_FOUND for an unknown server.
+ * redacted from the outcome. The runners share one client (McpSession), connected on the first
+ * call and closed by `close` (the loop's end). Throws MCP_SERVER_NOT_FOUND for an unknown server.
  */
 export async function mcpToolRunners(service: McpServerService, input: { tenantId: string; serverName: string; prefix?: string; caps?: Partial<ToolCaps> }): Promise<ToolRunner[]> {
   const row = await service.row({ tenantId: input.tenantId, name: input.serverName });
   const caps: ToolCaps = { ...service.caps, ...input.caps };
   const tools = JSON.parse(row.tools) as McpTool[];
-  return tools.map((tool) => runner(service, { tenantId: input.tenantId, serverName: input.serverName, prefix: input.prefix ?? input.serverName, tool, caps }));
+  // One client for all of this server's tools, for as long as the loop that asked for them.
+  const session = new McpSession(service.egress);
+  return tools.map((tool) => runner(service, session, { tenantId: input.tenantId, serverName: input.serverName, prefix: input.prefix ?? input.serverName, tool, caps }));
 }
 
-function runner(service: McpServerService, ctx: { tenantId: string; serverName: string; prefix: string; tool: McpTool; caps: ToolCaps }): ToolRunner {
+function runner(service: McpServerService, session: McpSession, ctx: { tenantId: string; serverName: string; prefix: string; tool: McpTool; caps: ToolCaps }): ToolRunner {
   const { tool, caps } = ctx;
   const validate = argsValidator(tool.input_schema);
   return {
@@ -47,7 +50,7 @@ function runner(service: McpServerService, ctx: { tenantId: string; serverName: 
       const signal = capSignal(req.signal, caps.timeoutMs);
       const opts = { signal, timeoutMs: caps.timeoutMs, maxReplyBytes: caps.maxReplyBytes };
       try {
-        const outcome = await withMcpClient(service.egress, { url: row.url, headers: service.authHeaders(row, secret) }, opts, async (client): Promise<ToolOutcome> => {
+        const outcome = await session.use({ url: row.url, headers: service.authHeaders(row, secret) }, opts, async (client): Promise<ToolOutcome> => {
           const listed = await listMcpTools(client, opts);
           const hash = toolsHash(listed);
           if (hash !== row.tools_hash) return disabled(ctx.serverName, await service.disableChanged(row, listed, hash));
@@ -59,6 +62,7 @@ function runner(service: McpServerService, ctx: { tenantId: string; serverName: 
         return redact(outcomeOfError(err, { signal, callerSignal: req.signal, caps }), secrets);
       }
     },
+    close: () => session.close(),
   };
 }
 

@@ -41,4 +41,6 @@ export type ToolOutcome = { ok: true; output: unknown } | { ok: false; error: { 
 export interface ToolRunner {
   spec: ToolSpec;
   call(req: ToolCallRequest): Promise<ToolOutcome>;
+  /** Ends what the runner holds between calls (an MCP server's client); the loop calls it once it ends. May be shared by several runners, so it is idempotent. */
+  close?(): Promise<void>;
 }

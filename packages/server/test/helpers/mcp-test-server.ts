@@ -14,6 +14,8 @@ export interface McpTestState {
   requests: http.IncomingHttpHeaders[];
   /** Tool calls the server's handlers ran, by tool name. */
   calls: string[];
+  /** The JSON-RPC methods of every POST, in order (`server/discover`, `initialize`: a client connecting). */
+  methods: string[];
 }
 
 export interface McpTestServer {
@@ -28,7 +30,7 @@ const EMPTY = { type: 'object', properties: {} } as const;
 
 /** `legacy`: the server answers `server/discover` as a 2025 server does (method not found), so clients fall back to `initialize`. */
 export async function startMcpTestServer(opts: { legacy?: boolean } = {}): Promise<McpTestServer> {
-  const state: McpTestState = { echoDescription: 'Echoes its text.', requests: [], calls: [] };
+  const state: McpTestState = { echoDescription: 'Echoes its text.', requests: [], calls: [], methods: [] };
   let lastAuth = '';
   const handler = createMcpHandler(() => {
     const server = new McpServer({ name: 'test-tools', version: '1.0.0' });
@@ -69,6 +71,14 @@ export async function startMcpTestServer(opts: { legacy?: boolean } = {}): Promi
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one);
     const method = req.method ?? 'GET';
+    if (method === 'POST') {
+      try {
+        const parsed = JSON.parse(Buffer.concat(chunks).toString() || 'null') as unknown;
+        for (const m of Array.isArray(parsed) ? parsed : [parsed]) if (m && typeof (m as { method?: unknown }).method === 'string') state.methods.push((m as { method: string }).method);
+      } catch {
+        // not JSON: the handler answers it
+      }
+    }
     if (opts.legacy && method === 'POST') {
       const msg = JSON.parse(Buffer.concat(chunks).toString() || '{}') as { id?: unknown; method?: string };
       if (msg.method === 'server/discover') {
