@@ -22,6 +22,10 @@
  *    the model → the `run.output.delta` holding it heard on the SSE stream; the deltas are
  *    coalesced, 50 ms by default, so that is part of it), the time for all of them, and the
  *    server's RSS. Checked: every run succeeded with the whole text.
+ * 3. AGENTD_BENCH_LLM_PARKED runs (default 1000) of the agent redeployed with a gated tool
+ *    (`approval: always`): each parks on its call's approval (no lease, no loop), and the
+ *    server's RSS is read with all of them waiting; then every approval is rejected and the time
+ *    until all succeeded (each leased again, rebuilt from its events, told of the refusal) taken.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,6 +47,7 @@ const CHUNKS = Number(process.env.AGENTD_BENCH_LLM_CHUNKS ?? 8);
 const CONCURRENT = Number(process.env.AGENTD_BENCH_LLM_CONCURRENT ?? 1000);
 const STREAM_CHUNKS = Number(process.env.AGENTD_BENCH_LLM_STREAM_CHUNKS ?? 20);
 const GAP_MS = Number(process.env.AGENTD_BENCH_LLM_GAP_MS ?? 100);
+const PARKED = Number(process.env.AGENTD_BENCH_LLM_PARKED ?? 1000);
 const BACKENDS = (process.env.AGENTD_BENCH_BACKENDS ?? 'sqlite,postgres').split(',');
 const PG_ADMIN = process.env.AGENTD_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 const KEY = 'sk-bench-llm';
@@ -215,6 +220,8 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
     if (bad > 0) throw new Error(`${bad} of ${CONCURRENT} concurrent runs did not succeed with the whole text`);
     log(`${backend}: ${CONCURRENT} concurrent streaming runs in ${Math.round(elapsed)} ms`);
     const mem = server.memory();
+    const parked = await benchParked(client, http, events, server, tag);
+    log(`${backend}: ${PARKED} parked runs resumed in ${parked.parked_resume_seconds} s`);
     return {
       backend,
       ttft_overhead_p50_ms: ms(p(runTtft, 50) - p(directTtft, 50)),
@@ -243,6 +250,7 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
       server_rss_mb_before: rss0?.rssMb ?? null,
       server_rss_mb_max: rssMax || null,
       server_peak_rss_mb: mem?.peakRssMb ?? null,
+      ...parked,
       verified: true,
       loadavg_1m_before: load0,
       loadavg_1m_after: loadavg()[0],
@@ -256,6 +264,51 @@ async function benchBackend(backend: 'sqlite' | 'postgres', databaseUrl?: string
     await model.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** Phase 3: PARKED runs waiting on their tool call's approval at once, then all rejected. */
+async function benchParked(client: Agentd, http: BenchHttp, events: RunEvents, server: { memory(): { rssMb: number } | null }, tag: () => string): Promise<Record<string, unknown>> {
+  if (PARKED <= 0) return {};
+  await client.agents.deploy({ apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name: 'bench-refund' }, spec: { runtime: 'worker', endpoints: { issue: { input: { type: 'object' } } } } });
+  await client.agents.deploy({ apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name: AGENT }, spec: { runtime: 'llm', model: 'fake', instructions: 'Answer.', tools: [{ agent: 'bench-refund', endpoint: 'issue', approval: 'always' }] } });
+  await sleep(1500); // the runner's list of LLM agents and their versions settle
+  const rss0 = server.memory()?.rssMb ?? null;
+  const t0 = performance.now();
+  const ids: string[] = [];
+  for (let i = 0; i < PARKED; i += 500) {
+    const n = Math.min(500, PARKED - i);
+    const r = await http.post('/v1/runs/batch', JSON.stringify({ runs: Array.from({ length: n }, () => ({ agent: AGENT, endpoint: 'chat', input: { message: tag() } })) }));
+    expect(r.status, r.text, 201);
+    for (const run of (JSON.parse(r.text) as { data: { id: string }[] }).data) ids.push(run.id);
+  }
+  const wanted = new Set(ids);
+  let pending: string[] = [];
+  for (;;) {
+    pending = [];
+    for await (const a of client.approvals.list({ status: 'pending', agent: AGENT, limit: 200 })) if (wanted.has(a.run_id)) pending.push(a.id);
+    if (pending.length === PARKED) break;
+    if (performance.now() - t0 > 600_000) throw new Error(`only ${pending.length} of ${PARKED} runs parked within 10 minutes`);
+    await sleep(250);
+  }
+  const parkedSeconds = (performance.now() - t0) / 1000;
+  await sleep(2000); // what the runs left behind is collected
+  const rssParked = server.memory()?.rssMb ?? null;
+  const r0 = performance.now();
+  for (let i = 0; i < pending.length; i += 64) {
+    await Promise.all(pending.slice(i, i + 64).map(async (id) => expect((await http.post(`/v1/approvals/${id}/reject`, JSON.stringify({ reason: 'bench' }))).status, 'reject', 200)));
+  }
+  const rejectSeconds = (performance.now() - r0) / 1000;
+  const heard = await Promise.all(ids.map((id) => events.ended(id)));
+  const bad = heard.filter((h) => h.status !== 'run.succeeded').length;
+  if (bad > 0) throw new Error(`${bad} of ${PARKED} parked runs did not succeed after the rejection`);
+  return {
+    parked_runs: PARKED,
+    parked_seconds: ms(parkedSeconds),
+    server_rss_mb_parked_before: rss0,
+    server_rss_mb_parked: rssParked,
+    parked_reject_seconds: ms(rejectSeconds),
+    parked_resume_seconds: ms((performance.now() - r0) / 1000),
+  };
 }
 
 let failed = false;
