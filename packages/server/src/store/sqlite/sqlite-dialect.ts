@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { profiled, statementProfiling } from './statement-profile.ts';
 import { SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
 
 export interface SqliteOptions {
@@ -52,8 +53,8 @@ class NodeSqliteAdapter implements SqliteDatabase {
     const s: StatementSync = this.db.prepare(sqlText);
     const statement: SqliteStatement = {
       reader: s.columns().length > 0,
-      all: (params) => s.all(...(params as never[])),
-      run: (params) => s.run(...(params as never[])),
+      all: statementProfiling ? (params) => profiled(sqlText, () => s.all(...(params as never[]))) : (params) => s.all(...(params as never[])),
+      run: statementProfiling ? (params) => profiled(sqlText, () => s.run(...(params as never[]))) : (params) => s.run(...(params as never[])),
       iterate: (params) => s.iterate(...(params as never[])) as IterableIterator<unknown>,
     };
     this.#cache.set(sqlText, statement);
