@@ -57,6 +57,7 @@ for (const d of await dialects()) {
           claude: { provider: 'anthropic', base_url: anthropic.baseUrl, model: 'claude-fake', api_key_secret: 'model_key' },
           // Nothing listens on port 1: every call is a connection refused.
           dead: { provider: 'openai-compatible', base_url: 'http://127.0.0.1:1/v1', model: 'dead-1', api_key_secret: 'model_key', max_retries: 0, fallback: 'claude' },
+          slow: { provider: 'openai-compatible', base_url: openai.baseUrl, model: 'slow-1', api_key_secret: 'model_key', max_retries: 0, timeout: '300ms', fallback: 'claude' },
         },
         llm: { pollIntervalMs: 50 },
       });
@@ -143,16 +144,21 @@ for (const d of await dialects()) {
       assert.equal(step.data.model, 'claude-fake');
     });
 
-    it('a connection refused is a provider failure too: the step goes to the fallback alias', async () => {
-      const name = `dead${n}`;
-      const manifest = { apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name }, spec: { runtime: 'llm', model: 'dead' } };
-      assert.equal((await t.call('POST', '/v1/agents', { body: manifest })).statusCode, 201);
-      const r = await t.call('POST', '/v1/runs', { body: { agent: name, endpoint: 'chat', input: { message: 'hello' } } });
-      const run = await finished(r.json().id);
-      assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
-      const step = (await t.call('GET', `/v1/runs/${run.id}/events?limit=1000`, { headers: { accept: 'application/json' } })).json().data.find((e: any) => e.type === 'run.llm.step');
-      assert.equal(step.data.alias, 'claude');
-    });
+    for (const [alias, what] of [['dead', 'a connection refused'], ['slow', "the alias's timeout"]] as const) {
+      it(`${what} is a provider failure too: the step goes to the fallback alias`, async () => {
+        const name = `${alias}${n}`;
+        const manifest = { apiVersion: 'agentd.dev/v1', kind: 'Agent', metadata: { name }, spec: { runtime: 'llm', model: alias } };
+        assert.equal((await t.call('POST', '/v1/agents', { body: manifest })).statusCode, 201);
+        // The slow alias's model holds its answer far past the alias's 300 ms.
+        openai.script = (turn) => (turn.body.model === 'slow-1' ? { text: 'too late', holdMs: 20_000 } : defaultScript(turn));
+        const r = await t.call('POST', '/v1/runs', { body: { agent: name, endpoint: 'chat', input: { message: 'hello' } } });
+        const run = await finished(r.json().id);
+        assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
+        assert.equal(run.output.text, 'Hello from fake model: hello');
+        const step = (await t.call('GET', `/v1/runs/${run.id}/events?limit=1000`, { headers: { accept: 'application/json' } })).json().data.find((e: any) => e.type === 'run.llm.step');
+        assert.equal(step.data.alias, 'claude');
+      });
+    }
 
     it('a reply the SDK cannot read is no provider failure: the run fails (model_error) without the fallback', async () => {
       const name = `bad${n}`;
