@@ -86,7 +86,7 @@ for (const d of await dialects()) {
       assert.equal(run.status, 'succeeded', JSON.stringify(run.error));
       assert.equal(run.output.text, 'Hello from fake model: hello');
 
-      // The waiting loops take their slots back when decided (at most 2 at once) and end.
+      // Decided, the parked runs go back to the queue, are leased again (at most 2 at once) and end.
       for (const a of pending) assert.equal((await t.call('POST', `/v1/approvals/${a.id}/reject`, { body: { reason: 'no' } })).statusCode, 200);
       for (const id of ids) {
         const r = await finished(t, id);
@@ -95,7 +95,9 @@ for (const d of await dialects()) {
         const attempts = (await t.call('GET', `/v1/runs/${id}/attempts`)).json().data.map((a: { outcome: string }) => a.outcome);
         assert.deepEqual(attempts, ['parked', 'succeeded']);
       }
-      assert.equal(t.engine.llm.active, 0);
+      // A loop leaves the runner just after its run's completion commits.
+      await waitUntil(async () => t.engine.llm.active === 0 || null, { timeoutMs: 30_000, what: 'the loops to end' });
+      assert.equal(await leased(t), 0);
     });
 
     it('a parent whose tool is an LLM child agent completes with a limit of 1', async () => {
