@@ -111,7 +111,7 @@ async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
 
 async def test_ctx_call_runs_a_child_and_returns_its_output_or_raises(aclient: AsyncAgentd) -> None:
     name = "py-" + uuid.uuid4().hex[:8]
-    endpoints: dict[str, Any] = {e: {} for e in ("parent", "child", "broken", "catching", "uncaught")}
+    endpoints: dict[str, Any] = {e: {} for e in ("parent", "child", "envelope", "broken", "catching", "uncaught")}
     await aclient.agents.deploy({"apiVersion": "agentd.dev/v1", "kind": "Agent", "metadata": {"name": name},
                                  "spec": {"runtime": "worker", "endpoints": endpoints}})
     worker = Worker(aclient, agent=name, concurrency=4, poll_wait_ms=500, handle_signals=False)
@@ -125,6 +125,15 @@ async def test_ctx_call_runs_a_child_and_returns_its_output_or_raises(aclient: A
     @worker.endpoint("child")
     async def child(input: Any, ctx: Context) -> dict[str, Any]:
         return {"doubled": input["n"] * 2, "parent": ctx.parent_run_id}
+
+    def envelope_of(ctx: Context) -> dict[str, Any]:
+        return {"run": ctx.run_id, "parent": ctx.parent_run_id, "root": ctx.root_run_id, "caller": ctx.caller_agent, "depth": ctx.depth}
+
+    @worker.endpoint("envelope")
+    async def envelope(input: Any, ctx: Context) -> dict[str, Any]:
+        # Calls itself down to `levels` deep; each level returns its own envelope and the one below.
+        below = await ctx.call(name, "envelope", {"levels": input["levels"] - 1}) if input["levels"] > 0 else None
+        return {"me": envelope_of(ctx), "below": below}
 
     @worker.endpoint("broken")
     async def broken(input: Any, ctx: Context) -> None:
@@ -150,6 +159,18 @@ async def test_ctx_call_runs_a_child_and_returns_its_output_or_raises(aclient: A
         kids = [r async for r in aclient.runs.list(agent=name) if r.parent_run_id == run.id]
         assert len(kids) == 2 and all(k.status == "succeeded" for k in kids)
         assert {k.model_dump()["metadata"].get("hop") for k in kids} == {None, 2}
+        assert out["first"]["parent"] == run.id and out["second"]["parent"] == run.id
+
+        # The call envelope: a root run, its child and grandchild, each seeing its caller's ids.
+        tree = await aclient.runs.create_and_wait(agent=name, endpoint="envelope", input={"levels": 2}, timeout=60)
+        assert tree.status == "succeeded", tree.error
+        top = tree.model_dump()["output"]
+        mid, low = top["below"], top["below"]["below"]
+        assert top["me"] == {"run": tree.id, "parent": None, "root": tree.id, "caller": None, "depth": 0}
+        assert mid["me"]["parent"] == tree.id and mid["me"]["root"] == tree.id and mid["me"]["caller"] == name and mid["me"]["depth"] == 1
+        assert low["me"] == {"run": low["me"]["run"], "parent": mid["me"]["run"], "root": tree.id, "caller": name, "depth": 2}
+        assert low["below"] is None and len({tree.id, mid["me"]["run"], low["me"]["run"]}) == 3
+        assert (await aclient.runs.retrieve(low["me"]["run"])).parent_run_id == mid["me"]["run"]
 
         caught = await aclient.runs.create_and_wait(agent=name, endpoint="catching", input={}, timeout=60)
         assert caught.status == "succeeded", caught.error

@@ -58,15 +58,23 @@ class Context:
     def __init__(self, client: AsyncAgentd, task: Task) -> None:
         self._client = client
         self._task = task
-        self.run_id = task.run_id
-        self.lease_id = task.lease_id
-        self.agent = task.agent
-        self.endpoint = task.endpoint
-        self.attempt = task.attempt
-        self.max_attempts = task.max_attempts
-        self.deadline = task.deadline_at
-        self.metadata = task.metadata
-        self.parent_run_id: str | None = task.model_extra.get("parent_run_id") if task.model_extra else None
+        self.run_id: str = task.run_id
+        self.lease_id: str = task.lease_id
+        self.agent: str = task.agent
+        self.endpoint: str = task.endpoint
+        # 1 for the first attempt.
+        self.attempt: int = task.attempt
+        self.max_attempts: int = task.max_attempts
+        # The run's deadline (ISO 8601), or None when it has none.
+        self.deadline: str | None = task.deadline_at
+        self.metadata: dict[str, Any] = task.metadata
+        # The call envelope: the run that called this one (`ctx.call`, a workflow step) and its
+        # agent, None for a root run; the root of the run's tree (this run's own id for a root
+        # run); and the depth, 0 for a root run, the parent's depth + 1 for a child.
+        self.parent_run_id: str | None = task.parent_run_id
+        self.root_run_id: str = task.root_run_id
+        self.caller_agent: str | None = task.caller_agent
+        self.depth: int = task.depth
         self.secrets = TaskSecrets(task)
         # A run of a session's message: the session's id and its earlier messages and replies,
         # oldest first (each user message followed by its reply). None outside a session.
