@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentd._async._resource import AsyncResource, body_of
-from agentd._models import (
+from agentd._options import seg
+from agentd.models import (
     AppendEventsResponse,
     Approval,
     CompleteBatchResponse,
@@ -17,7 +18,6 @@ from agentd._models import (
     SignalWaitResult,
     StepRecorded,
 )
-from agentd._options import seg
 
 # A long-poll may legitimately take its wait; this margin covers the round trip.
 LONG_POLL_MARGIN = 15.0

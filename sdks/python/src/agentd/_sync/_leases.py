@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentd._sync._resource import Resource, body_of
-from agentd._models import (
+from agentd._options import seg
+from agentd.models import (
     AppendEventsResponse,
     Approval,
     CompleteBatchResponse,
@@ -18,7 +19,6 @@ from agentd._models import (
     SignalWaitResult,
     StepRecorded,
 )
-from agentd._options import seg
 
 # A long-poll may legitimately take its wait; this margin covers the round trip.
 LONG_POLL_MARGIN = 15.0

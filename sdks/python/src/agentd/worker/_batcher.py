@@ -12,7 +12,7 @@ from typing import Any
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Task
+from agentd.models import Task
 
 # The server accepts up to 100 results per call.
 MAX_BATCH = 100

@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Approval, Run, Task, TaskSession
 from agentd._options import TERMINAL_STATUSES
+from agentd.models import Approval, Run, Task, TaskSession
 from agentd.worker._errors import ChildRunFailed, LeaseLostError, SecretNotGrantedError
 
 T = TypeVar("T")

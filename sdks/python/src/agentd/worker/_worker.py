@@ -19,9 +19,9 @@ from typing import Any, TypeVar
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Task
 from agentd._retry import backoff_delay, retry_after_seconds
 from agentd._sync._client import Agentd
+from agentd.models import Task
 from agentd.worker._batcher import CompletionBatcher
 from agentd.worker._context import Context
 from agentd.worker._errors import LeaseLostError, failure_of
