@@ -75,14 +75,33 @@ class Context:
         self.root_run_id: str = task.root_run_id
         self.caller_agent: str | None = task.caller_agent
         self.depth: int = task.depth
-        self.secrets = TaskSecrets(task)
         # A run of a session's message: the session's id and its earlier messages and replies,
         # oldest first (each user message followed by its reply). None outside a session.
         self.session: TaskSession | None = task.session
-        self.cancelled = asyncio.Event()
+        # Made when first asked for (most runs never do): `secrets`, `cancelled`.
+        self._secrets: TaskSecrets | None = None
+        self._cancelled: asyncio.Event | None = None
         self._approvals = 0
         self._calls = 0
         self._steps: dict[str, Any] | None = None
+
+    @property
+    def secrets(self) -> TaskSecrets:
+        """The secrets granted to the run's agent (`await ctx.secrets.get(name)`)."""
+        if self._secrets is None:
+            self._secrets = TaskSecrets(self._task)
+        return self._secrets
+
+    @property
+    def cancelled(self) -> asyncio.Event:
+        """Set when the run is cancelled or the lease is lost (the handler's task is cancelled too)."""
+        if self._cancelled is None:
+            self._cancelled = asyncio.Event()
+        return self._cancelled
+
+    @property
+    def was_cancelled(self) -> bool:
+        return self._cancelled is not None and self._cancelled.is_set()
 
     async def _call(self, coro: Any) -> Any:
         try:

@@ -202,7 +202,7 @@ class Worker:
                 # An output that is not JSON fails the run when the batch is serialized (see the batcher).
                 result: dict[str, Any] = {"lease_id": lease_id, "output": await self._call(task, ctx, pool)}
             except asyncio.CancelledError:
-                if ctx.cancelled.is_set() or (self._stop is not None and self._stop.is_set()):
+                if ctx.was_cancelled or (self._stop is not None and self._stop.is_set()):
                     return  # cancelled on the server, lease lost, or released at shutdown: nothing to report
                 raise
             except LeaseLostError:
