@@ -3,6 +3,7 @@ import { BenchWorker, type WorkerTraffic } from './bench-worker.ts';
 import type { BenchHttp } from './http-client.ts';
 import { log } from './log.ts';
 import { ms, percentile, perSecond, sleep } from './stats.ts';
+import { cpuBetween, type DbCpu } from './db-cpu.ts';
 
 /** Everything a phase needs to reach the server. */
 export interface Target {
@@ -17,27 +18,54 @@ export interface Target {
   stallTimeoutMs: number;
   /** The server process's CPU seconds so far (null where /proc is missing). */
   serverCpuSeconds: () => number | null;
+  /** The database's processes' CPU (see db-cpu.ts). */
+  dbCpu: DbCpu;
 }
 
-/** CPU use of the server and of this (client) process over a timed window, in % of one core. */
+/**
+ * CPU use of the server, of the database (PostgreSQL's backends; null on SQLite, which runs in
+ * the server) and of this (client) process over a timed window: % of one core and seconds.
+ */
 export interface CpuShare {
   serverPct: number | null;
   clientPct: number;
+  serverSeconds: number | null;
+  dbSeconds: number | null;
+  clientSeconds: number;
 }
 
-function cpuMeter(target: Target): () => CpuShare {
+async function cpuMeter(target: Target): Promise<() => Promise<CpuShare>> {
+  const d0 = await target.dbCpu.sample();
   const t0 = performance.now();
   const s0 = target.serverCpuSeconds();
   const c0 = process.cpuUsage();
-  return () => {
+  return async () => {
     const wallS = (performance.now() - t0) / 1000;
     const s1 = target.serverCpuSeconds();
     const c = process.cpuUsage(c0);
+    const d1 = await target.dbCpu.sample();
+    const serverSeconds = s0 === null || s1 === null ? null : s1 - s0;
+    const clientSeconds = (c.user + c.system) / 1e6;
     return {
-      serverPct: s0 === null || s1 === null ? null : Math.round((100 * (s1 - s0)) / wallS),
-      clientPct: Math.round((c.user + c.system) / 1e4 / wallS),
+      serverPct: serverSeconds === null ? null : Math.round((100 * serverSeconds) / wallS),
+      clientPct: Math.round((100 * clientSeconds) / wallS),
+      serverSeconds,
+      dbSeconds: d0 === null || d1 === null ? null : cpuBetween(d0, d1),
+      clientSeconds,
     };
   };
+}
+
+/** CPU µs per run of a phase: the server's, the database's and the bench client's. */
+export interface CpuPerRun {
+  server: number | null;
+  db: number | null;
+  bench: number;
+}
+
+export function cpuPerRun(cpu: CpuShare, runs: number): CpuPerRun {
+  const us = (seconds: number) => Math.round((seconds * 1e6) / runs);
+  return { server: cpu.serverSeconds === null ? null : us(cpu.serverSeconds), db: cpu.dbSeconds === null ? null : us(cpu.dbSeconds), bench: us(cpu.clientSeconds) };
 }
 
 export const ENDPOINT = 'noop';
@@ -152,13 +180,13 @@ async function throughputPhase(
   const created = new Set<string>();
   const latencies: number[] = [];
   try {
-    const meter = cpuMeter(target);
+    const meter = await cpuMeter(target);
     const start = performance.now();
     await produce(created, latencies);
     const createElapsedMs = performance.now() - start;
     const end = await withStallGuard(target, worker, `${agent}`, allDone);
     const elapsedMs = end - start;
-    const cpu = meter();
+    const cpu = await meter();
     await worker.stop();
     await verifyAllSucceeded(target.client, agent, created);
     return { runs, elapsedMs, createElapsedMs, runsPerSec: perSecond(runs, elapsedMs), createP50Ms: ms(percentile(latencies, 50)), createP99Ms: ms(percentile(latencies, 99)), traffic: worker.traffic, cpu };
@@ -248,10 +276,11 @@ export async function dispatchPhase(target: Target, agent: string, samples: numb
 }
 
 export function describeThroughput(label: string, r: ThroughputResult): void {
+  const perRun = cpuPerRun(r.cpu, r.runs);
   const perLease = r.traffic.leaseCalls ? (r.traffic.leasedTasks / r.traffic.leaseCalls).toFixed(1) : '0';
   log(
     `${label}: ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(2)} s = ${r.runsPerSec} runs/s; all created after ${(r.createElapsedMs / 1000).toFixed(2)} s ` +
       `(create p50 ${r.createP50Ms} ms, p99 ${r.createP99Ms} ms; ${r.traffic.leaseCalls} lease calls, ${perLease} tasks/lease, ${r.traffic.completeCalls} complete calls; ` +
-      `CPU: server ${r.cpu.serverPct ?? '?'}%, bench ${r.cpu.clientPct}% of one core)`,
+      `CPU: server ${r.cpu.serverPct ?? '?'}%, bench ${r.cpu.clientPct}% of one core; per run: server ${perRun.server ?? '?'} µs, database ${perRun.db ?? '-'} µs, bench ${perRun.bench} µs)`,
   );
 }

@@ -10,8 +10,9 @@ import { Agentd } from '@agentd/sdk';
 import { readBenchConfig, type Backend, type BenchConfig } from './bench-config.ts';
 import { log } from './log.ts';
 import { BenchHttp } from './http-client.ts';
-import { createBenchDatabase, postgresUnreachable, type BenchDatabase } from './postgres-db.ts';
-import { batchPhase, describeThroughput, dispatchPhase, noopManifest, oneByOnePhase, type Target } from './phases.ts';
+import { BENCH_DATABASE, createBenchDatabase, postgresUnreachable, type BenchDatabase } from './postgres-db.ts';
+import { batchPhase, cpuPerRun, describeThroughput, dispatchPhase, noopManifest, oneByOnePhase, type CpuPerRun, type Target } from './phases.ts';
+import { noDbCpu, postgresCpu } from './db-cpu.ts';
 import { schedulePhase } from './schedule-phase.ts';
 import { startServerProcess, type ServerProcess } from './server-process.ts';
 import { callPhase } from './call-phase.ts';
@@ -58,10 +59,12 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
     cleanups.push(server.stop);
     log(`${backend}: server pid ${server.pid} at ${server.url}${config.nodeArgs.length ? ` (node ${config.nodeArgs.join(' ')})` : ''}`);
 
+    const dbCpu = db ? await postgresCpu(config.databaseUrl, BENCH_DATABASE) : noDbCpu;
+    cleanups.push(() => dbCpu.close());
     const client = new Agentd({ baseURL: server.url, apiKey: adminKey, maxRetries: 0 });
     const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
     cleanups.push(() => http.close());
-    const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds };
+    const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds, dbCpu };
     const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-schedules', 'bench-call-parent', 'bench-call-child', 'bench-step'];
     for (let round = 1; round <= config.repeat; round++) agents.push(`bench-e2e-${round}`, `bench-batch-${round}`);
     for (const name of agents) await client.agents.deploy(noopManifest(name));
@@ -87,6 +90,8 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       workflow_step_p50_ms: null,
       workflow_step_p99_ms: null,
       server_rss_mb: null,
+      server_cpu_us_per_run: null,
+      db_cpu_us_per_run: null,
     };
     // Throughput phases alternate (e2e, batch, e2e, batch, …), each repetition on agents of its
     // own, so drift on the machine hits both alike; the figures are the medians.
@@ -97,16 +102,19 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
         log(`${backend}: end to end (${round}/${config.repeat}), ${config.runs} runs one request each, ${config.producers} in flight, worker concurrency ${config.workerConcurrency}, prefetch ${config.workerPrefetch}`);
         const r = await oneByOnePhase(target, `bench-e2e-${round}`, config.runs, config.producers);
         describeThroughput(`${backend} e2e`, r);
-        e2eRounds.push({ runs_per_sec: r.runsPerSec, e2e_seconds: Math.round(r.elapsedMs) / 1000, e2e_created_seconds: Math.round(r.createElapsedMs) / 1000, create_p50_ms: r.createP50Ms, create_p99_ms: r.createP99Ms, e2e_tasks_per_lease: round1(r.traffic.leasedTasks / r.traffic.leaseCalls), e2e_server_cpu_pct: r.cpu.serverPct, e2e_bench_cpu_pct: r.cpu.clientPct });
+        e2eRounds.push({ runs_per_sec: r.runsPerSec, e2e_seconds: Math.round(r.elapsedMs) / 1000, e2e_created_seconds: Math.round(r.createElapsedMs) / 1000, create_p50_ms: r.createP50Ms, create_p99_ms: r.createP99Ms, e2e_tasks_per_lease: round1(r.traffic.leasedTasks / r.traffic.leaseCalls), e2e_server_cpu_pct: r.cpu.serverPct, e2e_bench_cpu_pct: r.cpu.clientPct, ...perRunFields('e2e_', cpuPerRun(r.cpu, r.runs)) });
       }
       if (config.phases.includes('batch')) {
         log(`${backend}: batch route (${round}/${config.repeat}), ${config.runs} runs in batches of ${config.batchSize}, ${config.batchProducers} in flight`);
         const r = await batchPhase(target, `bench-batch-${round}`, config.runs, config.batchSize, config.batchProducers);
         describeThroughput(`${backend} batch`, r);
-        batchRounds.push({ batch_runs_per_sec: r.runsPerSec, batch_seconds: Math.round(r.elapsedMs) / 1000, batch_created_seconds: Math.round(r.createElapsedMs) / 1000, batch_create_p50_ms: r.createP50Ms, batch_tasks_per_lease: round1(r.traffic.leasedTasks / r.traffic.leaseCalls), batch_server_cpu_pct: r.cpu.serverPct, batch_bench_cpu_pct: r.cpu.clientPct });
+        batchRounds.push({ batch_runs_per_sec: r.runsPerSec, batch_seconds: Math.round(r.elapsedMs) / 1000, batch_created_seconds: Math.round(r.createElapsedMs) / 1000, batch_create_p50_ms: r.createP50Ms, batch_tasks_per_lease: round1(r.traffic.leasedTasks / r.traffic.leaseCalls), batch_server_cpu_pct: r.cpu.serverPct, batch_bench_cpu_pct: r.cpu.clientPct, ...perRunFields('batch_', cpuPerRun(r.cpu, r.runs)) });
       }
     }
     if (e2eRounds.length > 0) Object.assign(result, medianRound(e2eRounds, 'runs_per_sec'), { runs_per_sec_each: e2eRounds.map((r) => r.runs_per_sec) });
+    // The headline CPU figures are the one-request-per-run phase's (the batch phase's have the
+    // prefix batch_), from the same median repetition as runs_per_sec.
+    if (e2eRounds.length > 0) Object.assign(result, { server_cpu_us_per_run: result.e2e_server_cpu_us_per_run, db_cpu_us_per_run: result.e2e_db_cpu_us_per_run });
     if (batchRounds.length > 0) Object.assign(result, medianRound(batchRounds, 'batch_runs_per_sec'), { batch_runs_per_sec_each: batchRounds.map((r) => r.batch_runs_per_sec) });
     if (config.phases.includes('dispatch')) {
       log(`${backend}: dispatch latency, ${config.dispatchSamples} sequential samples`);
@@ -158,6 +166,10 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
 }
 
 const round1 = (n: number): number => Math.round(n * 10) / 10;
+
+function perRunFields(prefix: string, cpu: CpuPerRun): Record<string, number | null> {
+  return { [`${prefix}server_cpu_us_per_run`]: cpu.server, [`${prefix}db_cpu_us_per_run`]: cpu.db, [`${prefix}bench_cpu_us_per_run`]: cpu.bench };
+}
 
 /** The repetition whose `key` is the median (the lower middle one for an even count), whole. */
 function medianRound(rounds: Record<string, unknown>[], key: string): Record<string, unknown> {

@@ -66,7 +66,8 @@ function readStatusKb(pid: number, field: string): number | null {
 /** Clock ticks per second of /proc/<pid>/stat times: 100 on every Linux Node runs on. */
 const CLOCK_TICKS = 100;
 
-function readCpuSeconds(pid: number): number | null {
+/** User + system CPU seconds of process `pid` so far, from /proc (null where it cannot be read). */
+export function readCpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the parenthesised command name (which may hold spaces): state is field 3.

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry } from './audit-service.ts';
 import type { Engine } from '../engine.ts';
 import { hashKey } from '../keys/index.ts';
+import { attachRouteHook, routeMethods } from '../http/index.ts';
 
 /** What the response said that the audit row wants, read before it is sent (onResponse sees no body). */
 interface ResponseNote {
@@ -135,21 +136,25 @@ const routeKey = (request: FastifyRequest): string => `${request.method} ${reque
 export function registerAuditHooks(app: FastifyInstance, engine: Engine): void {
   app.decorateRequest('auditNote', null);
   app.decorateRequest('auditActor', null);
-  // Objects are read before serialization (no parse); what arrives as text is read in onSend.
-  app.addHook('preSerialization', async (request, reply, payload) => {
-    if (MUTATING.has(request.method) && request.routeOptions.url) request.auditNote = noteFromBody(request, reply.statusCode, payload);
-    return payload;
-  });
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (request.auditNote === null && MUTATING.has(request.method) && request.routeOptions.url) request.auditNote = noteFromPayload(request, reply, payload);
-    return payload;
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    if (!MUTATING.has(request.method) || !request.routeOptions.url) return; // unknown routes: a 404 that touched nothing
-    const outcome = outcomeOf(reply.statusCode);
-    const key = routeKey(request);
-    if (outcome !== 'denied' && (HIGH_VOLUME.has(key) || (key === LEASE_POLL && request.auditNote?.emptyLease))) return;
-    engine.audit.recordInBackground(entryFor(engine, request, reply, outcome), (err) => request.log.error({ err }, 'could not write the audit record'));
+  // Only mutating routes are audited: their hooks are theirs alone (a read pays for none).
+  app.addHook('onRoute', (route) => {
+    if (!routeMethods(route).some((m) => MUTATING.has(m))) return;
+    // Objects are read before serialization (no parse); what arrives as text is read in onSend.
+    attachRouteHook(route, 'preSerialization', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      if (MUTATING.has(request.method)) request.auditNote = noteFromBody(request, reply.statusCode, payload);
+      return payload;
+    });
+    attachRouteHook(route, 'onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+      if (request.auditNote === null && MUTATING.has(request.method)) request.auditNote = noteFromPayload(request, reply, payload);
+      return payload;
+    });
+    attachRouteHook(route, 'onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!MUTATING.has(request.method)) return;
+      const outcome = outcomeOf(reply.statusCode);
+      const key = routeKey(request);
+      if (outcome !== 'denied' && (HIGH_VOLUME.has(key) || (key === LEASE_POLL && request.auditNote?.emptyLease))) return;
+      engine.audit.recordInBackground(entryFor(engine, request, reply, outcome), (err) => request.log.error({ err }, 'could not write the audit record'));
+    });
   });
 }
 

@@ -53,6 +53,11 @@ const GUARDED: Record<string, { section: string; id: (req: Request) => string | 
 /** The header that takes a managed resource out of the file's hands. */
 export const TAKEOVER_HEADER = 'agentd-takeover';
 
+/** Whether a route (`METHOD /url` of one of its methods) writes what the config file may manage. */
+export function isManagedRoute(method: string, url: string): boolean {
+  return Object.hasOwn(GUARDED, `${method} ${url}`);
+}
+
 /** onRoute: the guarded routes document the 409 MANAGED_BY_CONFIG they may answer. */
 export function declareManagedConflicts(route: RouteOptions): void {
   const schema = route.schema as { response?: Record<string, unknown> } | undefined;
@@ -69,7 +74,7 @@ export function declareManagedConflicts(route: RouteOptions): void {
  */
 export function managedGuard(engine: Engine) {
   return async (request: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const guard = GUARDED[`${request.method} ${request.routeOptions.url}`];
+    const guard = Object.hasOwn(GUARDED, `${request.method} ${request.routeOptions.url}`) ? GUARDED[`${request.method} ${request.routeOptions.url}`] : undefined;
     if (!guard || !request.principal) return;
     const id = guard.id(request as Request);
     if (id === undefined) return;
