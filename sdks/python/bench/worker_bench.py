@@ -8,7 +8,13 @@ TypeScript one: `@agentd/sdk/worker`, concurrency 50) serving a no-op agent of i
 a warm-up of 200 runs (not measured), then BENCH_RUNS runs created by one producer in batches of
 500 (`POST /v1/runs/batch`) while the worker, already long-polling, drains them. The clock runs
 from the first create request until the server lists no queued or running run of the agent
-(checked every 20 ms); every run is then checked to be listed as succeeded."""
+(checked every 20 ms); every run is then checked to be listed as succeeded. `cpu_us_per_run` is the
+worker process's CPU time (user + system, from /proc) over the measured runs, per run
+(`server_cpu_us_per_run` the server's, producer's requests included); `load_avg`
+the machine's 1-minute load average at the start (the machine may be shared).
+
+BENCH_PY_WORKER_PATH, when set, is put first on the Python worker's PYTHONPATH (a copy of another
+version's src/, to measure two versions of the worker alternately against the same client)."""
 
 from __future__ import annotations
 
@@ -54,6 +60,12 @@ def drain(client: Agentd, agent: str, n: int) -> dict[str, float]:
     return {"seconds": time.perf_counter() - started, "created_seconds": created}
 
 
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process, from /proc (fields 14 and 15, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(client: Agentd, server: ServerProcess, kind: str) -> dict[str, Any]:
     agent = f"bench-{kind}"
     deploy(client, agent)
@@ -61,18 +73,24 @@ def measure(client: Agentd, server: ServerProcess, kind: str) -> dict[str, Any]:
         args = [str(BENCH / "py_noop_worker.py"), agent]
     else:
         args = ["node", "--conditions=@agentd/source", str(BENCH / "ts_noop_worker.ts"), agent]
-    worker = WorkerProcess(args, url=server.url, api_key=server.admin_key, cwd=REPO, python=kind == "py")
+    extra = os.environ.get("BENCH_PY_WORKER_PATH") if kind == "py" else None
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (extra, os.environ.get("PYTHONPATH")) if p)} if extra else None
+    worker = WorkerProcess(args, url=server.url, api_key=server.admin_key, cwd=REPO, python=kind == "py", env=env)
     try:
         worker.wait_for_line("ready")
         drain(client, agent, WARMUP)
+        assert server.proc is not None
+        cpu, server_cpu = cpu_seconds(worker.proc.pid), cpu_seconds(server.proc.pid)
         t = drain(client, agent, RUNS)
+        cpu, server_cpu = cpu_seconds(worker.proc.pid) - cpu, cpu_seconds(server.proc.pid) - server_cpu
         succeeded = sum(1 for _ in client.runs.list(agent=agent, status="succeeded", limit=500))
         if succeeded != RUNS + WARMUP:
             raise SystemExit(f"{kind}: {succeeded} runs succeeded, expected {RUNS + WARMUP}")
         worker.proc.send_signal(signal.SIGTERM)
         worker.wait()
         return {"runs_per_sec": round(RUNS / t["seconds"]), "seconds": round(t["seconds"], 3),
-                "created_seconds": round(t["created_seconds"], 3)}
+                "created_seconds": round(t["created_seconds"], 3), "cpu_us_per_run": round(cpu / RUNS * 1e6),
+                "server_cpu_us_per_run": round(server_cpu / RUNS * 1e6)}
     finally:
         worker.close()
 
@@ -96,13 +114,15 @@ def overhead(client: Agentd, server: ServerProcess, n: int = 500) -> dict[str, f
 
 
 def main() -> None:
+    load = round(os.getloadavg()[0], 2)
     server = ServerProcess()
     server.start()
     try:
         with Agentd(base_url=server.url, api_key=server.admin_key) as client:
             py = measure(client, server, "py")
             ts = measure(client, server, "ts")
-            result = {"backend": "sqlite", "runs": RUNS, "concurrency": 50, "python_worker": py, "ts_worker": ts,
+            result = {"backend": "sqlite", "runs": RUNS, "load_avg": load, "concurrency": 50,
+                      "python_worker": py, "ts_worker": ts,
                       "python_vs_ts": round(py["runs_per_sec"] / ts["runs_per_sec"], 2), **overhead(client, server),
                       "verified": True}
         print(json.dumps(result))

@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
-"""Writes src/agentd/_models.py from packages/server/openapi.json (the one wire schema).
+"""Writes src/agentd/models/ from packages/server/openapi.json (the one wire schema).
 
 The OpenAPI document inlines every schema (TypeBox emits no components but the error body), so
-models are named here: NAMES gives the name of the answer of a route (for a page, of its items);
+models are named here (model_names.py): NAMES gives the name of the answer of a route (for a page, of its items);
 nested objects are named after their parent and field. Structurally equal object schemas become
 one class, so `Run` is one type whether it came from `GET /v1/runs/{id}` or a page of runs.
 
+One module per API area (the OpenAPI tag of the operation that first needs the model:
+models/runs.py, models/sessions.py, …; the error body in models/errors.py). A model that uses a
+model of an area later in AREA order goes in that later area with it, so modules only import from
+earlier ones (no import cycle). models/__init__.py re-exports every model; agentd._models and
+agentd.types re-export that.
+
 Run: python3 sdks/python/scripts/generate_models.py [--check]
---check exits 1 when the committed file differs (the drift test uses the same function).
-Standard library only, so it runs before any virtual environment exists.
+--check exits 1 when a written file differs or models/ holds a file it would not write (the drift
+test uses the same function). Standard library only, so it runs before any virtual environment exists.
 """
 
 from __future__ import annotations
@@ -23,90 +29,31 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 OPENAPI = REPO / "packages" / "server" / "openapi.json"
-OUTPUT = HERE.parent / "src" / "agentd" / "_models.py"
+OUTPUT = HERE.parent / "src" / "agentd" / "models"
+# A module over this many lines fails generation: name a rule that splits its area.
+MAX_LINES = 400
 
-# (method, path) → the name of its 2xx answer (of the items when the answer is a page).
-# Earlier entries win when two routes answer with the same shape.
-NAMES: list[tuple[str, str, str]] = [
-    ("get", "/v1/runs/{id}", "Run"),
-    ("get", "/v1/agents/{name}", "Agent"),
-    ("get", "/v1/agents/{name}/versions/{version}", "AgentVersion"),
-    ("delete", "/v1/agents/{name}", "AgentDeleted"),
-    ("get", "/v1/keys", "ApiKey"),
-    ("post", "/v1/keys", "CreatedApiKey"),
-    ("get", "/v1/runs/{id}/attempts", "RunAttempt"),
-    ("get", "/v1/events", "RunEvent"),
-    ("post", "/v1/worker/lease", "LeaseResponse"),
-    ("post", "/v1/leases/{lease_id}/heartbeat", "HeartbeatResult"),
-    ("post", "/v1/leases/{lease_id}/events", "AppendEventsResponse"),
-    ("post", "/v1/worker/complete", "CompleteBatchResponse"),
-    ("get", "/v1/approvals/{id}", "Approval"),
-    ("post", "/v1/approvals/{id}/link", "ApprovalLink"),
-    ("post", "/v1/runs/{id}/signals/{name}", "Signal"),
-    ("post", "/v1/leases/{lease_id}/signals/{name}/wait", "SignalWaitResult"),
-    ("post", "/v1/leases/{lease_id}/steps", "StepRecorded"),
-    ("get", "/v1/leases/{lease_id}/steps", "RecordedSteps"),
-    ("get", "/v1/secrets", "Secret"),
-    ("get", "/v1/secrets/{name}", "SecretDetail"),
-    ("delete", "/v1/secrets/{name}", "SecretDeleted"),
-    ("post", "/v1/secrets/rewrap", "SecretRewrapResult"),
-    ("get", "/v1/grants", "Grant"),
-    ("post", "/v1/leases/{lease_id}/findings", "FindingCreateResponse"),
-    ("get", "/v1/findings", "Finding"),
-    ("get", "/v1/logs", "LogLine"),
-    ("get", "/v1/audit", "AuditRecord"),
-    ("get", "/v1/workflows/{name}", "Workflow"),
-    ("get", "/v1/workflows/{name}/versions/{version}", "WorkflowVersion"),
-    ("delete", "/v1/workflows/{name}", "WorkflowDeleted"),
-    ("get", "/v1/schedules/{id}", "Schedule"),
-    ("delete", "/v1/schedules/{id}", "ScheduleDeleted"),
-    ("get", "/v1/schedules/{id}/runs", "ScheduleFire"),
-    ("get", "/v1/webhooks/{id}", "Webhook"),
-    ("post", "/v1/webhooks", "WebhookWithSecret"),
-    ("delete", "/v1/webhooks/{id}", "WebhookDeleted"),
-    ("get", "/v1/webhooks/{id}/deliveries/{delivery_id}", "WebhookDelivery"),
-    ("get", "/v1/health", "Health"),
-    ("get", "/v1/sessions/{id}", "Session"),
-    ("get", "/v1/sessions/{id}/messages", "SessionMessage"),
-    ("post", "/v1/sessions/{id}/messages", "SessionMessageAccepted"),
-    ("delete", "/v1/sessions/{id}", "SessionDeleted"),
-    ("get", "/v1/health/ready", "Readiness"),
-    ("get", "/v1/approval-links/{token}", "ApprovalLinkView"),
-    ("get", "/v1/triggers/{id}", "Trigger"),
-    ("post", "/v1/triggers", "TriggerWithSecret"),
-    ("delete", "/v1/triggers/{id}", "TriggerDeleted"),
-    ("get", "/v1/triggers/{id}/deliveries", "TriggerDelivery"),
-    ("post", "/v1/reload", "ReloadResult"),
-    ("get", "/v1/models", "ModelList"),
-    ("get", "/v1/usage", "UsageReport"),
-    ("get", "/v1/budgets", "BudgetList"),
-    ("put", "/v1/budgets", "BudgetPutResult"),
-    ("get", "/v1/mcp-servers/{name}", "McpServer"),
-    ("delete", "/v1/mcp-servers/{name}", "McpServerDeleted"),
-]
+# The names live beside this script (it also runs by path, from the drift test).
+sys.path.insert(0, str(HERE))
+from model_names import AREA_MODULES, NAMES, RENAMES, RESERVED  # noqa: E402
 
-# Nested objects worth a name of their own (default: parent + field + "Item").
-RENAMES = {"LeaseResponseTasksItem": "Task", "RunError": "RunFailure", "ErrorBodyError": "ErrorDetail", "ModelListDataItem": "ModelInfo",
-           "BudgetListDataItem": "Budget", "UsageReportDataItem": "UsageRow", "UsageReportTotals": "UsageTotals"}
+BASE = '''"""Generated from packages/server/openapi.json by scripts/generate_models.py. Do not edit.
 
-# Names BaseModel already uses; a field so named gets a trailing underscore and an alias.
-RESERVED = {"model_config", "model_fields", "schema", "json", "dict", "copy", "validate", "construct", "fields"}
-
-HEADER = '''"""Generated from packages/server/openapi.json by scripts/generate_models.py. Do not edit.
-
-Every model allows extra fields, so a newer server's additions reach the caller instead of
-failing validation; `.model_dump()` gives the wire JSON (aliases applied, nothing dropped).
+The base of every model: extra fields are allowed, so a newer server's additions reach the caller
+instead of failing validation; `.model_dump()` gives the wire JSON (aliases applied, nothing dropped).
 """
 
-from __future__ import annotations
-
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True, serialize_by_alias=True)
+'''
+
+INIT_DOC = '''"""Generated from packages/server/openapi.json by scripts/generate_models.py. Do not edit.
+
+The wire models, one module per API area, all re-exported here.
+"""
 '''
 
 
@@ -131,13 +78,31 @@ def canonical(schema: Any) -> str:
     return json.dumps(strip(schema), sort_keys=True)
 
 
+TYPING_NAMES = ("Any", "Literal")
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NAME = re.compile(r"[A-Za-z_]\w*")
+
+
+def area_of(op: dict[str, Any]) -> str:
+    tags: list[str] = op.get("tags") or ["misc"]
+    return AREA_MODULES.get(tags[0], tags[0].replace("-", "_"))
+
+
 class Generator:
     def __init__(self, doc: dict[str, Any]) -> None:
         self.doc = doc
-        self.classes: list[str] = []  # rendered class bodies in definition order
+        self.classes: list[tuple[str, str]] = []  # (name, rendered body) in definition order
         self.by_shape: dict[str, str] = {}
         self.taken: set[str] = {"_Model"}
-        self.aliases: list[str] = []
+        self.aliases: list[tuple[str, str, str]] = []  # (name, target, area)
+        # The area being generated, each model's first area, and what its annotations use
+        # (other models, and Any / Literal / Field).
+        self.area = "errors"
+        self.home: dict[str, str] = {}
+        self.uses: dict[str, set[str]] = {}
+
+    def used_in(self, annotation: str) -> set[str]:
+        return {n for n in _NAME.findall(_QUOTED.sub("", annotation)) if n in self.taken or n in TYPING_NAMES}
 
     def resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
         ref = schema.get("$ref")
@@ -225,6 +190,7 @@ class Generator:
         self.taken.add(name)
         self.by_shape[shape] = name
         required = set(schema.get("required", []))
+        uses: set[str] = set()
         lines = [f"class {name}(_Model):"]
         desc: Any = schema.get("description")
         if desc:
@@ -232,9 +198,11 @@ class Generator:
             lines.append("")
         for field, sub in schema["properties"].items():
             py = self.type_of(sub, name + pascal(field))
+            uses |= self.used_in(py)
             attr = field
             if not attr.isidentifier() or keyword.iskeyword(attr) or attr in RESERVED or attr.startswith("model_"):
                 attr = re.sub(r"\W", "_", field) + "_"
+                uses.add("Field")
             if field in required:
                 default = "..." if attr == field else f'Field(alias="{field}")'
                 lines.append(f"    {attr}: {py}" + ("" if attr == field else f" = {default}"))
@@ -245,7 +213,9 @@ class Generator:
             sd: Any = sub.get("description") if isinstance(sub, dict) else None
             if sd:
                 lines.append(f"    {json.dumps(sd)}")
-        self.classes.append("\n".join(lines))
+        self.classes.append((name, "\n".join(lines)))
+        self.home[name] = self.area
+        self.uses[name] = uses - {name}
         return name
 
     def answer(self, op: dict[str, Any]) -> dict[str, Any] | None:
@@ -263,10 +233,11 @@ class Generator:
             return item
         return None
 
-    def run(self) -> str:
+    def collect(self) -> None:
         self.model(self.doc["components"]["schemas"]["ErrorBody"], "ErrorBody")
         paths = self.doc["paths"]
         for method, path, name in NAMES:
+            self.area = area_of(paths[path][method])
             schema = self.answer(paths[path][method])
             if schema is None:
                 raise SystemExit(f"{method.upper()} {path} has no JSON answer; fix NAMES")
@@ -274,9 +245,10 @@ class Generator:
             got = self.type_of(target, name)
             if got != name and got.isidentifier():
                 # Same shape as a model named before: one class, both names.
-                self.aliases.append(f"{name} = {got}")
+                self.aliases.append((name, got, self.area))
         for path, ops in paths.items():
             for method, op in ops.items():
+                self.area = area_of(op)
                 auto = pascal(method) + pascal(path.replace("/v1/", "").replace("{", "by_").replace("}", ""))
                 schema = self.answer(op)
                 if schema is not None:
@@ -285,26 +257,112 @@ class Generator:
                 body = op.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
                 if body is not None:
                     self.type_of(body, auto + "Body")
+
+    def run(self) -> dict[str, str]:
+        """Every file of models/, by name."""
+        self.collect()
+        # Areas in the order they first made a model; a model goes to its own area or, when it
+        # uses a model of a later area, to the latest such (models come after what they use).
+        order: list[str] = []
+        for name, _ in self.classes:
+            if self.home[name] not in order:
+                order.append(self.home[name])
+        module: dict[str, str] = {}
+        for name, _ in self.classes:
+            module[name] = max([self.home[name], *(module[u] for u in self.uses[name] if u in module)], key=order.index)
+        alias_lines: dict[str, list[str]] = {}
+        for name, target, area in self.aliases:
+            home = area if area in order and order.index(area) >= order.index(module[target]) else module[target]
+            module[name] = home
+            self.uses[name] = {target}
+            alias_lines.setdefault(home, []).append(f"{name} = {target}")
         codes = self.doc["components"]["schemas"]["ErrorCode"]["enum"]
-        tail = "ErrorCode = Literal[" + ", ".join(json.dumps(c) for c in codes) + "]"
-        names = sorted([*self.by_shape.values(), *(a.split(" = ")[0] for a in self.aliases)])
-        all_list = "__all__ = [\n" + "".join(f'    "{n}",\n' for n in [*names, "ErrorCode"]) + "]"
-        aliases = "".join(a + "\n" for a in self.aliases)
-        return HEADER + "\n\n" + "\n\n\n".join(self.classes) + "\n\n\n" + aliases + tail + "\n\n" + all_list + "\n"
+        module["ErrorCode"], self.uses["ErrorCode"] = "errors", {"Literal"}
+        alias_lines.setdefault("errors", []).append("ErrorCode = Literal[" + ", ".join(json.dumps(c) for c in codes) + "]")
+
+        files = {"_base.py": BASE}
+        exported: dict[str, list[str]] = {}
+        for area in order:
+            names = [n for n, _ in self.classes if module[n] == area]
+            bodies = [b for n, b in self.classes if module[n] == area]
+            tail = alias_lines.get(area, [])
+            members = sorted([*names, *(line.split(" = ")[0] for line in tail)])
+            exported[area] = members
+            files[f"{area}.py"] = self.render_area(area, members, bodies, tail, module)
+        lines = [INIT_DOC, ""]
+        everything: list[str] = []
+        for area in sorted(exported):
+            lines.append(import_line(f"agentd.models.{area}", exported[area]))
+            everything += exported[area]
+        lines.append("")
+        lines.append("__all__ = [\n" + "".join(f'    "{n}",\n' for n in sorted(everything)) + "]")
+        files["__init__.py"] = "\n".join(lines) + "\n"
+        for file, text in files.items():
+            if text.count("\n") >= MAX_LINES:
+                raise SystemExit(f"models/{file} would have {text.count(chr(10))} lines (over {MAX_LINES}): split its area")
+        return files
+
+    def render_area(self, area: str, members: list[str], bodies: list[str], tail: list[str], module: dict[str, str]) -> str:
+        uses: set[str] = set()
+        for n in members:
+            uses |= self.uses[n]
+        typing = [t for t in TYPING_NAMES if t in uses]
+        imports = ["from __future__ import annotations", ""]
+        if typing:
+            imports += [f"from typing import {', '.join(typing)}", ""]
+        if "Field" in uses:
+            imports += ["from pydantic import Field", ""]
+        others: dict[str, list[str]] = {}
+        for u in sorted(uses):
+            if u in module and module[u] != area:
+                others.setdefault(module[u], []).append(u)
+        imports.append(import_line("agentd.models._base", ["_Model"]))
+        imports += [import_line(f"agentd.models.{m}", others[m]) for m in sorted(others)]
+        doc = f'''"""Generated from packages/server/openapi.json by scripts/generate_models.py. Do not edit.
+
+The models of the `{area}` area (first needed by its operations; see the script's rules).
+"""'''
+        parts = [doc + "\n\n" + "\n".join(imports), *bodies]
+        text = "\n\n\n".join(parts) + "\n"
+        if tail:
+            text += "\n\n" + "\n".join(tail) + "\n"
+        all_list = "__all__ = [\n" + "".join(f'    "{n}",\n' for n in members) + "]"
+        return text + "\n" + all_list + "\n"
 
 
-def generate() -> str:
+def import_line(module: str, names: list[str]) -> str:
+    """isort's form: one line when it fits, else one name a line."""
+    names = sorted(names, key=lambda n: (not n.isupper(), not n[:1].isupper(), n))
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 150:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {n},\n" for n in names) + ")"
+
+
+def generate() -> dict[str, str]:
     return Generator(json.loads(OPENAPI.read_text())).run()
 
 
+def drift(files: dict[str, str], out: Path) -> list[str]:
+    """What in `out` differs from `files`: files out of date or missing, and .py files not generated."""
+    on_disk = {p.name for p in out.glob("*.py")} if out.is_dir() else set()
+    stale = [n for n, text in files.items() if not (out / n).is_file() or (out / n).read_text() != text]
+    return sorted(stale) + [f"{n} (not generated)" for n in sorted(on_disk - set(files))]
+
+
 def main() -> int:
-    text = generate()
+    files = generate()
     if "--check" in sys.argv[1:]:
-        if OUTPUT.read_text() != text:
-            print(f"{OUTPUT} is out of date: run python3 sdks/python/scripts/generate_models.py", file=sys.stderr)
+        problems = drift(files, OUTPUT)
+        if problems:
+            print(f"{OUTPUT} is out of date ({', '.join(problems)}): run python3 sdks/python/scripts/generate_models.py", file=sys.stderr)
             return 1
         return 0
-    OUTPUT.write_text(text)
+    OUTPUT.mkdir(exist_ok=True)
+    for stray in set(p.name for p in OUTPUT.glob("*.py")) - set(files):
+        (OUTPUT / stray).unlink()
+    for name, text in files.items():
+        (OUTPUT / name).write_text(text)
     return 0
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from agentd import Agentd, APIError, AsyncAgentd, ConflictError, NotFoundError
+from agentd import Agentd, APIError, AsyncAgentd, ConflictError, GoneError, NotFoundError
 from agentd.types import Task
 from agentd.worker import Context, Worker
 from tests.test_worker import serving
@@ -91,9 +91,9 @@ def test_session_conversation_with_the_sync_client(client: Agentd) -> None:
 
     ended = client.sessions.end(session.id, reason="done")
     assert ended.status == "ended" and ended.end_reason
-    with pytest.raises(APIError) as gone:
+    with pytest.raises(GoneError) as gone:
         client.sessions.send_message(session.id, {"text": "anyone?"})
-    assert gone.value.status_code == 410 and gone.value.code == "SESSION_ENDED" and gone.value.request_id
+    assert isinstance(gone.value, APIError) and gone.value.status_code == 410 and gone.value.code == "SESSION_ENDED" and gone.value.request_id
     deleted = client.sessions.delete(fork.id)
     assert deleted.deleted and deleted.messages_deleted == 2
     with pytest.raises(NotFoundError) as nf:
@@ -128,4 +128,8 @@ async def test_worker_ctx_session_with_the_async_client(aclient: AsyncAgentd) ->
     assert [m.role async for m in aclient.sessions.messages(session.id)] == ["user", "assistant", "user", "assistant"]
     assert session.id in [s.id async for s in aclient.sessions.list(status="active")]
     assert (await aclient.sessions.end(session.id)).status == "ended"
+    # An ended session is gone for good: pausing it is a GoneError in the async client too.
+    with pytest.raises(GoneError) as gone:
+        await aclient.sessions.pause(session.id)
+    assert gone.value.status_code == 410 and gone.value.code == "SESSION_ENDED" and gone.value.request_id
     assert (await aclient.sessions.delete(session.id)).deleted

@@ -85,6 +85,53 @@ async def test_worker_output_delta(aclient: AsyncAgentd) -> None:
     assert deltas == [{"delta": "Hel"}, {"delta": "lo"}]
 
 
+async def test_unserializable_output_and_handler_value_errors(aclient: AsyncAgentd) -> None:
+    name = "py-" + uuid.uuid4().hex[:8]
+    await aclient.agents.deploy(hello_manifest(name))
+    worker = Worker(aclient, agent=name, concurrency=8, poll_wait_ms=500, handle_signals=False)
+
+    @worker.endpoint("greet")
+    async def greet(input: Any, ctx: Context) -> Any:
+        if input.get("bad"):
+            return {"not json": {1, 2}}  # a set: the batch it rides in cannot be serialized as is
+        return {"n": input["n"]}
+
+    @worker.endpoint("boom")
+    async def boom(input: Any, ctx: Context) -> None:
+        raise ValueError("a handler's own ValueError")  # an ordinary, retryable failure
+
+    async with serving(worker):
+        # Created together, so the bad output shares a completion batch with good ones.
+        runs = await aclient.runs.create_batch([{"agent": name, "endpoint": "greet", "input": {"n": i, "bad": i == 3}} for i in range(6)])
+        done = {r.id: await aclient.runs.wait(r.id, timeout=30) for r in runs.data}
+        failed = await aclient.runs.create_and_wait(agent=name, endpoint="boom", input={}, timeout=60)
+    bad = done[runs.data[3].id]
+    assert bad.status == "failed" and bad.attempts == 1
+    assert bad.error is not None and bad.error.type == "output_unserializable" and bad.error.non_retryable
+    assert [d.model_dump()["output"] for i, d in enumerate(done.values()) if i != 3] == [{"n": i} for i in range(6) if i != 3]
+    assert failed.status == "failed" and failed.attempts == 3
+    assert failed.error is not None and failed.error.type == "ValueError" and not failed.error.non_retryable
+
+
+async def test_heartbeats_keep_a_run_longer_than_its_lease(aclient: AsyncAgentd) -> None:
+    name = "py-" + uuid.uuid4().hex[:8]
+    await aclient.agents.deploy(hello_manifest(name))
+    # A 1.5 s lease (heartbeat every 0.5 s) around a 4 s handler: without beats it would lapse and be leased again.
+    worker = Worker(aclient, agent=name, poll_wait_ms=500, lease_ttl_ms=1500, handle_signals=False)
+    calls: list[int] = []
+
+    @worker.endpoint("slow")
+    async def slow(input: Any, ctx: Context) -> dict[str, int]:
+        calls.append(ctx.attempt)
+        await asyncio.sleep(4)
+        return {"attempt": ctx.attempt}
+
+    async with serving(worker):
+        run = await aclient.runs.create_and_wait(agent=name, endpoint="slow", input={}, timeout=60)
+    assert run.status == "succeeded", run.error
+    assert run.attempts == 1 and calls == [1] and run.model_dump()["output"] == {"attempt": 1}
+
+
 async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
     name = "py-" + uuid.uuid4().hex[:8]
     await aclient.agents.deploy(hello_manifest(name))
@@ -111,7 +158,7 @@ async def test_worker_cancellation(aclient: AsyncAgentd) -> None:
 
 async def test_ctx_call_runs_a_child_and_returns_its_output_or_raises(aclient: AsyncAgentd) -> None:
     name = "py-" + uuid.uuid4().hex[:8]
-    endpoints: dict[str, Any] = {e: {} for e in ("parent", "child", "broken", "catching", "uncaught")}
+    endpoints: dict[str, Any] = {e: {} for e in ("parent", "child", "envelope", "broken", "catching", "uncaught")}
     await aclient.agents.deploy({"apiVersion": "agentd.dev/v1", "kind": "Agent", "metadata": {"name": name},
                                  "spec": {"runtime": "worker", "endpoints": endpoints}})
     worker = Worker(aclient, agent=name, concurrency=4, poll_wait_ms=500, handle_signals=False)
@@ -125,6 +172,15 @@ async def test_ctx_call_runs_a_child_and_returns_its_output_or_raises(aclient: A
     @worker.endpoint("child")
     async def child(input: Any, ctx: Context) -> dict[str, Any]:
         return {"doubled": input["n"] * 2, "parent": ctx.parent_run_id}
+
+    def envelope_of(ctx: Context) -> dict[str, Any]:
+        return {"run": ctx.run_id, "parent": ctx.parent_run_id, "root": ctx.root_run_id, "caller": ctx.caller_agent, "depth": ctx.depth}
+
+    @worker.endpoint("envelope")
+    async def envelope(input: Any, ctx: Context) -> dict[str, Any]:
+        # Calls itself down to `levels` deep; each level returns its own envelope and the one below.
+        below = await ctx.call(name, "envelope", {"levels": input["levels"] - 1}) if input["levels"] > 0 else None
+        return {"me": envelope_of(ctx), "below": below}
 
     @worker.endpoint("broken")
     async def broken(input: Any, ctx: Context) -> None:
@@ -150,6 +206,18 @@ async def test_ctx_call_runs_a_child_and_returns_its_output_or_raises(aclient: A
         kids = [r async for r in aclient.runs.list(agent=name) if r.parent_run_id == run.id]
         assert len(kids) == 2 and all(k.status == "succeeded" for k in kids)
         assert {k.model_dump()["metadata"].get("hop") for k in kids} == {None, 2}
+        assert out["first"]["parent"] == run.id and out["second"]["parent"] == run.id
+
+        # The call envelope: a root run, its child and grandchild, each seeing its caller's ids.
+        tree = await aclient.runs.create_and_wait(agent=name, endpoint="envelope", input={"levels": 2}, timeout=60)
+        assert tree.status == "succeeded", tree.error
+        top = tree.model_dump()["output"]
+        mid, low = top["below"], top["below"]["below"]
+        assert top["me"] == {"run": tree.id, "parent": None, "root": tree.id, "caller": None, "depth": 0}
+        assert mid["me"]["parent"] == tree.id and mid["me"]["root"] == tree.id and mid["me"]["caller"] == name and mid["me"]["depth"] == 1
+        assert low["me"] == {"run": low["me"]["run"], "parent": mid["me"]["run"], "root": tree.id, "caller": name, "depth": 2}
+        assert low["below"] is None and len({tree.id, mid["me"]["run"], low["me"]["run"]}) == 3
+        assert (await aclient.runs.retrieve(low["me"]["run"])).parent_run_id == mid["me"]["run"]
 
         caught = await aclient.runs.create_and_wait(agent=name, endpoint="catching", input={}, timeout=60)
         assert caught.status == "succeeded", caught.error

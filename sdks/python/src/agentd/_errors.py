@@ -47,6 +47,10 @@ class ConflictError(APIError):
     """409."""
 
 
+class GoneError(APIError):
+    """410: the resource existed and is over for good (an ended session: `SESSION_ENDED`)."""
+
+
 class UnprocessableEntityError(APIError):
     """422."""
 
@@ -87,6 +91,7 @@ _BY_STATUS: dict[int, type[APIError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: ConflictError,
+    410: GoneError,
     422: UnprocessableEntityError,
     429: RateLimitError,
 }

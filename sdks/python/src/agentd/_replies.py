@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from agentd._models import RunEvent, RunFailure
+from agentd.models import RunEvent, RunFailure
 
 ReplyStatus = Literal["succeeded", "failed", "cancelled", "timed_out"]
 TERMINAL: dict[str, ReplyStatus] = {"run.succeeded": "succeeded", "run.failed": "failed", "run.cancelled": "cancelled",

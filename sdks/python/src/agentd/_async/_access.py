@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from agentd._async._page import AsyncPage
 from agentd._async._resource import AsyncResource, body_of
-from agentd._models import (
+from agentd._options import seg
+from agentd.models import (
     ApiKey,
     Approval,
     ApprovalLink,
@@ -16,7 +17,6 @@ from agentd._models import (
     SecretDetail,
     SecretRewrapResult,
 )
-from agentd._options import seg
 
 
 class AsyncKeysResource(AsyncResource):

@@ -6,8 +6,8 @@ from typing import Any
 
 from agentd._async._page import AsyncPage
 from agentd._async._resource import AsyncResource, body_of, text_or_json
-from agentd._models import Agent, AgentDeleted, AgentVersion, Run, Workflow, WorkflowDeleted, WorkflowVersion
 from agentd._options import seg
+from agentd.models import Agent, AgentDeleted, AgentVersion, Run, Workflow, WorkflowDeleted, WorkflowVersion
 
 
 class AsyncAgentsResource(AsyncResource):

@@ -18,8 +18,8 @@ from agentd._async._sessions import AsyncSessionsResource
 from agentd._async._triggers import AsyncTriggersResource
 from agentd._async._usage import AsyncBudgetsResource, AsyncModelsResource, AsyncUsageResource
 from agentd._async._webhooks import AsyncWebhooksResource
-from agentd._models import Health, Readiness, ReloadResult
 from agentd._options import ClientOptions, resolve_options
+from agentd.models import Health, Readiness, ReloadResult
 
 
 class AsyncAgentd:

@@ -10,21 +10,31 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from agentd._errors import AgentdError, APIConnectionError, APIError, APITimeoutError, make_api_error
 from agentd._options import ClientOptions
 from agentd._retry import backoff_delay, is_retryable_status, retry_after_seconds
 
+# unasync: skip-start
+from agentd._sniffio import skip_missing_sniffio
+
+# unasync: skip-end
+
 Query = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
 
 
 class AsyncHTTP:
     def __init__(self, options: ClientOptions, http_client: httpx.AsyncClient | None = None) -> None:
         self.options = options
         self._owns = http_client is None
+        # unasync: skip-start
+        skip_missing_sniffio()
+        # unasync: skip-end
         # No client-level timeout: each try gets what is left of the call's deadline.
         self._http = http_client or httpx.AsyncClient(timeout=None)
 
@@ -47,6 +57,27 @@ class AsyncHTTP:
                       raw_body: tuple[str, str] | None = None, idempotency_key: str | None = None,
                       timeout: float | None = None, max_retries: int | None = None, headers: dict[str, str] | None = None) -> Any:
         """Sends a request, retrying as the policy allows, and returns the parsed JSON body."""
+        text = await self.request_text(method, path, query=query, body=body, raw_body=raw_body, idempotency_key=idempotency_key,
+                                       timeout=timeout, max_retries=max_retries, headers=headers)
+        return _parse(text, method, path)
+
+    async def request_model(self, model: type[M], method: str, path: str, *, query: Query | None = None, body: Any = None,
+                            raw_body: tuple[str, str] | None = None, idempotency_key: str | None = None,
+                            timeout: float | None = None, max_retries: int | None = None) -> M:
+        """`request`, answered as `model`: pydantic parses the JSON text into the model in one pass
+        (no dict of the whole answer first). A body that does not fit fails as `request` +
+        `model_validate` would: invalid JSON an AgentdError, a wrong shape pydantic's ValidationError."""
+        text = await self.request_text(method, path, query=query, body=body, raw_body=raw_body, idempotency_key=idempotency_key,
+                                       timeout=timeout, max_retries=max_retries)
+        try:
+            return model.model_validate_json(text)
+        except ValidationError:
+            return model.model_validate(_parse(text, method, path))
+
+    async def request_text(self, method: str, path: str, *, query: Query | None = None, body: Any = None,
+                           raw_body: tuple[str, str] | None = None, idempotency_key: str | None = None,
+                           timeout: float | None = None, max_retries: int | None = None, headers: dict[str, str] | None = None) -> str:
+        """Sends a request, retrying as the policy allows, and returns the body of its success as text."""
         retries = self.options.max_retries if max_retries is None else max_retries
         total = self.options.timeout if timeout is None else timeout
         deadline = time.monotonic() + total
@@ -75,12 +106,7 @@ class AsyncHTTP:
                 continue
             text = response.text
             if response.is_success:
-                if not text:
-                    return None
-                try:
-                    return json.loads(text)
-                except ValueError as err:
-                    raise AgentdError(f"invalid JSON in the {response.status_code} answer to {method} {path}") from err
+                return text
             error = make_api_error(response, text)
             if retry >= retries or not is_retryable_status(response.status_code, error.code):
                 raise error
@@ -113,6 +139,15 @@ class AsyncHTTP:
             yield response
         finally:
             await response.aclose()
+
+
+def _parse(text: str, method: str, path: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise AgentdError(f"invalid JSON in the answer to {method} {path}") from err
 
 
 def _clean(query: Query | None) -> dict[str, str]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from agentd._async._resource import AsyncResource, body_of
-from agentd._models import (
+from agentd._options import seg
+from agentd.models import (
     AppendEventsResponse,
     Approval,
     CompleteBatchResponse,
@@ -17,7 +18,6 @@ from agentd._models import (
     SignalWaitResult,
     StepRecorded,
 )
-from agentd._options import seg
 
 # A long-poll may legitimately take its wait; this margin covers the round trip.
 LONG_POLL_MARGIN = 15.0
@@ -27,17 +27,16 @@ class AsyncWorkerResource(AsyncResource):
     async def lease(self, *, agent: str, endpoints: list[str] | None = None, max_tasks: int | None = None, wait_ms: int | None = None,
                     worker_id: str | None = None, lease_ttl_ms: int | None = None, max_retries: int | None = None) -> LeaseResponse:
         body = body_of(agent=agent, endpoints=endpoints, max_tasks=max_tasks, wait_ms=wait_ms, worker_id=worker_id, lease_ttl_ms=lease_ttl_ms)
-        answer = await self._http.request("POST", "/v1/worker/lease", body=body, timeout=(wait_ms or 0) / 1000 + LONG_POLL_MARGIN,
-                                          max_retries=max_retries)
-        return LeaseResponse.model_validate(answer)
+        return await self._http.request_model(LeaseResponse, "POST", "/v1/worker/lease", body=body,
+                                              timeout=(wait_ms or 0) / 1000 + LONG_POLL_MARGIN, max_retries=max_retries)
 
     async def complete_batch(
         self, results: list[dict[str, Any]], *, lease: dict[str, Any] | None = None, max_retries: int | None = None,
     ) -> CompleteBatchResponse:
         """Completes (`output`) or fails (`error`) many leases in one call; with `lease`, leases more in the same call
         (then pass `max_retries=0`: a retry would lease again)."""
-        answer = await self._http.request("POST", "/v1/worker/complete", body=body_of(results=results, lease=lease), max_retries=max_retries)
-        return CompleteBatchResponse.model_validate(answer)
+        return await self._http.request_model(CompleteBatchResponse, "POST", "/v1/worker/complete", body=body_of(results=results, lease=lease),
+                                              max_retries=max_retries)
 
 
 class AsyncLeasesResource(AsyncResource):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from agentd._async._page import AsyncPage
 from agentd._async._resource import AsyncResource, body_of
-from agentd._models import McpServer, McpServerDeleted
 from agentd._options import seg
+from agentd.models import McpServer, McpServerDeleted
 
 
 class AsyncMcpServersResource(AsyncResource):

@@ -7,8 +7,8 @@ from collections import OrderedDict
 from agentd._async._page import AsyncPage
 from agentd._async._resource import AsyncResource
 from agentd._async._stream import AsyncEventStream
-from agentd._models import AuditRecord, Finding, LogLine, RunEvent
 from agentd._options import seg
+from agentd.models import AuditRecord, Finding, LogLine, RunEvent
 
 # Events of many runs have no single order to deduplicate by; the last ids seen do it.
 RECENT_IDS = 10_000

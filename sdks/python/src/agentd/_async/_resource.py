@@ -29,12 +29,12 @@ class AsyncResource:
         self._http = http
 
     async def _get(self, model: type[T], path: str, query: Query | None = None, timeout: float | None = None) -> T:
-        return model.model_validate(await self._http.request("GET", path, query=query, timeout=timeout))
+        return await self._http.request_model(model, "GET", path, query=query, timeout=timeout)
 
     async def _send(self, model: type[T], method: str, path: str, body: Any = None, *, idempotency_key: str | None = None,
                     timeout: float | None = None, raw_body: tuple[str, str] | None = None) -> T:
-        answer = await self._http.request(method, path, body=body, raw_body=raw_body, idempotency_key=idempotency_key, timeout=timeout)
-        return model.model_validate(answer)
+        return await self._http.request_model(model, method, path, body=body, raw_body=raw_body, idempotency_key=idempotency_key,
+                                              timeout=timeout)
 
     def _page(self, model: type[T], path: str, query: Query, cursor_param: str = "cursor") -> AsyncPage[T]:
         """`cursor_param` is what the route calls its position: `cursor`, or `after`/`since` for streams of records."""

@@ -11,9 +11,9 @@ from agentd._async._page import AsyncPage
 from agentd._async._resource import AsyncResource, body_of
 from agentd._async._stream import AsyncEventStream
 from agentd._errors import AgentdError, APITimeoutError, RunWaitTimeoutError
-from agentd._models import GetRunsByIdSignalsResponse, PostRunsBatchResponse, Run, RunAttempt, RunEvent, Signal
 from agentd._options import TERMINAL_EVENT_TYPES, TERMINAL_STATUSES, seg
 from agentd._retry import backoff_delay
+from agentd.models import GetRunsByIdSignalsResponse, PostRunsBatchResponse, Run, RunAttempt, RunEvent, Signal
 
 # A few failed reconnects are enough to decide the stream does not work here; polling then.
 STREAM_RECONNECTS_BEFORE_POLLING = 3

@@ -6,8 +6,8 @@ from typing import Any
 
 from agentd._async._page import AsyncPage
 from agentd._async._resource import AsyncResource, body_of
-from agentd._models import Run, Schedule, ScheduleDeleted, ScheduleFire
 from agentd._options import seg
+from agentd.models import Run, Schedule, ScheduleDeleted, ScheduleFire
 
 
 class AsyncSchedulesResource(AsyncResource):

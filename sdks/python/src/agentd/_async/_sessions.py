@@ -10,9 +10,9 @@ from agentd._async._resource import AsyncResource, body_of
 from agentd._async._runs import AsyncRunsResource
 from agentd._async._stream import AsyncEventStream
 from agentd._errors import AgentdError
-from agentd._models import RunEvent, Session, SessionDeleted, SessionMessage, SessionMessageAccepted
 from agentd._options import seg
 from agentd._replies import ReplyTracker, SessionReply
+from agentd.models import RunEvent, Session, SessionDeleted, SessionMessage, SessionMessageAccepted
 
 
 class AsyncSessionMessageStream:

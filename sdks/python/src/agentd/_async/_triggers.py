@@ -8,8 +8,8 @@ from typing import Any
 
 from agentd._async._page import AsyncPage
 from agentd._async._resource import AsyncResource, body_of
-from agentd._models import Trigger, TriggerDeleted, TriggerDelivery, TriggerWithSecret
 from agentd._options import seg
+from agentd.models import Trigger, TriggerDeleted, TriggerDelivery, TriggerWithSecret
 
 
 class AsyncTriggersResource(AsyncResource):

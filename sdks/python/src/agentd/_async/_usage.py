@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentd._async._resource import AsyncResource, body_of
-from agentd._models import Budget, BudgetList, BudgetPutResult, ModelInfo, ModelList, UsageReport
+from agentd.models import Budget, BudgetList, BudgetPutResult, ModelInfo, ModelList, UsageReport
 
 
 class AsyncUsageResource(AsyncResource):

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from agentd._sync._page import Page
 from agentd._sync._resource import Resource, body_of
-from agentd._models import (
+from agentd._options import seg
+from agentd.models import (
     ApiKey,
     Approval,
     ApprovalLink,
@@ -17,7 +18,6 @@ from agentd._models import (
     SecretDetail,
     SecretRewrapResult,
 )
-from agentd._options import seg
 
 
 class KeysResource(Resource):

@@ -7,8 +7,8 @@ from typing import Any
 
 from agentd._sync._page import Page
 from agentd._sync._resource import Resource, body_of, text_or_json
-from agentd._models import Agent, AgentDeleted, AgentVersion, Run, Workflow, WorkflowDeleted, WorkflowVersion
 from agentd._options import seg
+from agentd.models import Agent, AgentDeleted, AgentVersion, Run, Workflow, WorkflowDeleted, WorkflowVersion
 
 
 class AgentsResource(Resource):

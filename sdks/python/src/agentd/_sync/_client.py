@@ -19,8 +19,8 @@ from agentd._sync._sessions import SessionsResource
 from agentd._sync._triggers import TriggersResource
 from agentd._sync._usage import BudgetsResource, ModelsResource, UsageResource
 from agentd._sync._webhooks import WebhooksResource
-from agentd._models import Health, Readiness, ReloadResult
 from agentd._options import ClientOptions, resolve_options
+from agentd.models import Health, Readiness, ReloadResult
 
 
 class Agentd:

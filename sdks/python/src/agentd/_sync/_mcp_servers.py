@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from agentd._sync._page import Page
 from agentd._sync._resource import Resource, body_of
-from agentd._models import McpServer, McpServerDeleted
 from agentd._options import seg
+from agentd.models import McpServer, McpServerDeleted
 
 
 class McpServersResource(Resource):

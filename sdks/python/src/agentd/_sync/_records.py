@@ -8,8 +8,8 @@ from collections import OrderedDict
 from agentd._sync._page import Page
 from agentd._sync._resource import Resource
 from agentd._sync._stream import EventStream
-from agentd._models import AuditRecord, Finding, LogLine, RunEvent
 from agentd._options import seg
+from agentd.models import AuditRecord, Finding, LogLine, RunEvent
 
 # Events of many runs have no single order to deduplicate by; the last ids seen do it.
 RECENT_IDS = 10_000

@@ -11,9 +11,9 @@ from agentd._sync._page import Page
 from agentd._sync._resource import Resource, body_of
 from agentd._sync._stream import EventStream
 from agentd._errors import AgentdError, APITimeoutError, RunWaitTimeoutError
-from agentd._models import GetRunsByIdSignalsResponse, PostRunsBatchResponse, Run, RunAttempt, RunEvent, Signal
 from agentd._options import TERMINAL_EVENT_TYPES, TERMINAL_STATUSES, seg
 from agentd._retry import backoff_delay
+from agentd.models import GetRunsByIdSignalsResponse, PostRunsBatchResponse, Run, RunAttempt, RunEvent, Signal
 
 # A few failed reconnects are enough to decide the stream does not work here; polling then.
 STREAM_RECONNECTS_BEFORE_POLLING = 3

@@ -7,8 +7,8 @@ from typing import Any
 
 from agentd._sync._page import Page
 from agentd._sync._resource import Resource, body_of
-from agentd._models import Run, Schedule, ScheduleDeleted, ScheduleFire
 from agentd._options import seg
+from agentd.models import Run, Schedule, ScheduleDeleted, ScheduleFire
 
 
 class SchedulesResource(Resource):

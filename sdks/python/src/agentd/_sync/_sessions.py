@@ -11,9 +11,9 @@ from agentd._sync._resource import Resource, body_of
 from agentd._sync._runs import RunsResource
 from agentd._sync._stream import EventStream
 from agentd._errors import AgentdError
-from agentd._models import RunEvent, Session, SessionDeleted, SessionMessage, SessionMessageAccepted
 from agentd._options import seg
 from agentd._replies import ReplyTracker, SessionReply
+from agentd.models import RunEvent, Session, SessionDeleted, SessionMessage, SessionMessageAccepted
 
 
 class SessionMessageStream:

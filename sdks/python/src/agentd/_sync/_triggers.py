@@ -9,8 +9,8 @@ from typing import Any
 
 from agentd._sync._page import Page
 from agentd._sync._resource import Resource, body_of
-from agentd._models import Trigger, TriggerDeleted, TriggerDelivery, TriggerWithSecret
 from agentd._options import seg
+from agentd.models import Trigger, TriggerDeleted, TriggerDelivery, TriggerWithSecret
 
 
 class TriggersResource(Resource):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentd._sync._resource import Resource, body_of
-from agentd._models import Budget, BudgetList, BudgetPutResult, ModelInfo, ModelList, UsageReport
+from agentd.models import Budget, BudgetList, BudgetPutResult, ModelInfo, ModelList, UsageReport
 
 
 class UsageResource(Resource):

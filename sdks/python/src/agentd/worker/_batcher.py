@@ -12,7 +12,7 @@ from typing import Any
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Task
+from agentd.models import Task
 
 # The server accepts up to 100 results per call.
 MAX_BATCH = 100
@@ -88,7 +88,7 @@ class CompletionBatcher:
         if not batch:
             return []
         try:
-            answer = await self._client.worker.complete_batch([r for r, _ in batch], lease=lease, max_retries=0)
+            answer = await self._complete(batch, lease, 0)
         except Exception as err:
             # An older server refuses the unknown `lease` field (details name `body.lease`); a 400
             # about the results themselves is answered again, item by item, below.
@@ -101,7 +101,7 @@ class CompletionBatcher:
 
     async def _send(self, batch: list[Pending]) -> None:
         try:
-            answer = await self._client.worker.complete_batch([r for r, _ in batch], max_retries=COMPLETION_RETRIES)
+            answer = await self._complete(batch, None, COMPLETION_RETRIES)
         except Exception as err:  # the whole call failed after its retries: the leases will expire and be re-leased
             log.warning("completion batch failed: %s", err)
             for _, f in batch:
@@ -109,6 +109,17 @@ class CompletionBatcher:
                     f.set_result(False)
             return
         self._settle(batch, answer.results)
+
+    async def _complete(self, batch: list[Pending], lease: dict[str, Any] | None, retries: int) -> Any:
+        """The call, its body serialized once (outputs are not checked one by one beforehand): when
+        it cannot be, the outputs that are not JSON become non-retryable failures of their runs
+        (`output_unserializable`) and the call is made with the rest as they were."""
+        try:
+            return await self._client.worker.complete_batch([r for r, _ in batch], lease=lease, max_retries=retries)
+        except (TypeError, ValueError):
+            if not replace_unserializable(batch):
+                raise
+        return await self._client.worker.complete_batch([r for r, _ in batch], lease=lease, max_retries=retries)
 
     def _settle(self, batch: list[Pending], results: list[Any]) -> None:
         by_lease = {r.lease_id: r for r in results}
@@ -125,3 +136,18 @@ class CompletionBatcher:
         while self._pending or self._in_flight:
             self._send_pending()
             await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+
+def replace_unserializable(batch: list[Pending]) -> bool:
+    """Replaces each result whose output is not JSON with its run's failure; whether any was."""
+    replaced = False
+    for i, (result, future) in enumerate(batch):
+        if "output" not in result:
+            continue
+        try:
+            json.dumps(result["output"])
+        except (TypeError, ValueError) as err:
+            failure = {"type": "output_unserializable", "message": str(err), "non_retryable": True}
+            batch[i] = ({"lease_id": result["lease_id"], "error": failure}, future)
+            replaced = True
+    return replaced

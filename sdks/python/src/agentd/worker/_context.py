@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Approval, Run, Task, TaskSession
 from agentd._options import TERMINAL_STATUSES
+from agentd.models import Approval, Run, Task, TaskSession
 from agentd.worker._errors import ChildRunFailed, LeaseLostError, SecretNotGrantedError
 
 T = TypeVar("T")
@@ -58,23 +58,50 @@ class Context:
     def __init__(self, client: AsyncAgentd, task: Task) -> None:
         self._client = client
         self._task = task
-        self.run_id = task.run_id
-        self.lease_id = task.lease_id
-        self.agent = task.agent
-        self.endpoint = task.endpoint
-        self.attempt = task.attempt
-        self.max_attempts = task.max_attempts
-        self.deadline = task.deadline_at
-        self.metadata = task.metadata
-        self.parent_run_id: str | None = task.model_extra.get("parent_run_id") if task.model_extra else None
-        self.secrets = TaskSecrets(task)
+        self.run_id: str = task.run_id
+        self.lease_id: str = task.lease_id
+        self.agent: str = task.agent
+        self.endpoint: str = task.endpoint
+        # 1 for the first attempt.
+        self.attempt: int = task.attempt
+        self.max_attempts: int = task.max_attempts
+        # The run's deadline (ISO 8601), or None when it has none.
+        self.deadline: str | None = task.deadline_at
+        self.metadata: dict[str, Any] = task.metadata
+        # The call envelope: the run that called this one (`ctx.call`, a workflow step) and its
+        # agent, None for a root run; the root of the run's tree (this run's own id for a root
+        # run); and the depth, 0 for a root run, the parent's depth + 1 for a child.
+        self.parent_run_id: str | None = task.parent_run_id
+        self.root_run_id: str = task.root_run_id
+        self.caller_agent: str | None = task.caller_agent
+        self.depth: int = task.depth
         # A run of a session's message: the session's id and its earlier messages and replies,
         # oldest first (each user message followed by its reply). None outside a session.
         self.session: TaskSession | None = task.session
-        self.cancelled = asyncio.Event()
+        # Made when first asked for (most runs never do): `secrets`, `cancelled`.
+        self._secrets: TaskSecrets | None = None
+        self._cancelled: asyncio.Event | None = None
         self._approvals = 0
         self._calls = 0
         self._steps: dict[str, Any] | None = None
+
+    @property
+    def secrets(self) -> TaskSecrets:
+        """The secrets granted to the run's agent (`await ctx.secrets.get(name)`)."""
+        if self._secrets is None:
+            self._secrets = TaskSecrets(self._task)
+        return self._secrets
+
+    @property
+    def cancelled(self) -> asyncio.Event:
+        """Set when the run is cancelled or the lease is lost (the handler's task is cancelled too)."""
+        if self._cancelled is None:
+            self._cancelled = asyncio.Event()
+        return self._cancelled
+
+    @property
+    def was_cancelled(self) -> bool:
+        return self._cancelled is not None and self._cancelled.is_set()
 
     async def _call(self, coro: Any) -> Any:
         try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentd._models import Run
+from agentd.models import Run
 
 
 class NonRetryableError(Exception):

@@ -7,24 +7,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import json
 import logging
 import os
 import signal
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
-from agentd._models import Task
 from agentd._retry import backoff_delay, retry_after_seconds
 from agentd._sync._client import Agentd
+from agentd.models import Task
 from agentd.worker._batcher import CompletionBatcher
 from agentd.worker._context import Context
 from agentd.worker._errors import LeaseLostError, failure_of
+from agentd.worker._heartbeat import Heartbeats
 
 Handler = Callable[[Any, Context], Any]
 F = TypeVar("F", bound=Handler)
@@ -48,11 +48,13 @@ class Worker:
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._threads = threads or min(32, concurrency)
         self._endpoints: dict[str, Handler] = {}
+        self._is_async: dict[str, bool] = {}
         # Every task held, from lease until its outcome is reported; `_busy`: those whose handler runs.
         self._active: dict[str, asyncio.Task[None]] = {}
         self._busy: set[str] = set()
         self._long_polling = False
         self._stop: asyncio.Event | None = None
+        self._heartbeats: Heartbeats | None = None
         self._slot_freed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -61,6 +63,7 @@ class Worker:
 
         def register(fn: F) -> F:
             self._endpoints[name] = fn
+            self._is_async[name] = inspect.iscoroutinefunction(fn)
             return fn
 
         return register
@@ -107,6 +110,7 @@ class Worker:
                                default_headers=o.default_headers) as client:
             pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="agentd-handler")
             batcher = CompletionBatcher(client, alone=lambda: self._long_polling and not self._busy)
+            self._heartbeats = Heartbeats(client)
             log.info("worker %s started for agent %s (%s)", self.id, self.agent, ", ".join(self._endpoints))
             try:
                 await self._lease_loop(client, batcher, pool)
@@ -117,6 +121,7 @@ class Worker:
                     for sig in (signal.SIGTERM, signal.SIGINT):
                         loop.remove_signal_handler(sig)
                 pool.shutdown(wait=False, cancel_futures=True)
+                self._heartbeats.close()
                 log.info("worker %s stopped", self.id)
 
     async def _lease_loop(self, client: AsyncAgentd, batcher: CompletionBatcher, pool: ThreadPoolExecutor) -> None:
@@ -177,75 +182,62 @@ class Worker:
         self._busy.add(task.lease_id)
         self._active[task.lease_id] = asyncio.create_task(self._execute(client, batcher, pool, task))
 
+    def _lease_gone(self, lease_id: str, ctx: Context) -> None:
+        """The run was cancelled or the lease lost: the handler, if it still runs, is cancelled."""
+        ctx.cancelled.set()
+        running = self._active.get(lease_id)
+        if running is not None and lease_id in self._busy:
+            running.cancel()
+
     async def _execute(self, client: AsyncAgentd, batcher: CompletionBatcher, pool: ThreadPoolExecutor, task: Task) -> None:
+        # One asyncio task per run: the handler is awaited here (not in a task of its own) and the
+        # heartbeat is an entry in the worker's Heartbeats, so a short run costs one task and one future.
+        lease_id = task.lease_id
         ctx = Context(client, task)
-        handler = self._endpoints.get(task.endpoint)
-        work = asyncio.ensure_future(self._call(handler, task, ctx, pool))
-        beat = asyncio.create_task(self._heartbeat(client, task, ctx, work))
+        assert self._heartbeats is not None and self._slot_freed is not None
+        heartbeats = self._heartbeats
+        heartbeats.add(lease_id, task.heartbeat_interval_ms / 1000, lambda: self._lease_gone(lease_id, ctx))
         try:
             try:
-                output = await work
-                result: dict[str, Any] = {"lease_id": task.lease_id, "output": output}
-                json.dumps(output)
+                # An output that is not JSON fails the run when the batch is serialized (see the batcher).
+                result: dict[str, Any] = {"lease_id": lease_id, "output": await self._call(task, ctx, pool)}
             except asyncio.CancelledError:
-                if ctx.cancelled.is_set() or (self._stop is not None and self._stop.is_set()):
+                if ctx.was_cancelled or (self._stop is not None and self._stop.is_set()):
                     return  # cancelled on the server, lease lost, or released at shutdown: nothing to report
                 raise
             except LeaseLostError:
                 return
-            except (TypeError, ValueError) as err:
-                result = {"lease_id": task.lease_id, "error": {"type": "output_unserializable", "message": str(err), "non_retryable": True}}
             except Exception as err:
-                result = {"lease_id": task.lease_id, "error": failure_of(err)}
-            self._free_slot(task.lease_id)
+                result = {"lease_id": lease_id, "error": failure_of(err)}
+            self._free_slot(lease_id)
             refused = await batcher.submit(result)
             if getattr(refused, "code", None) == "OUTPUT_INVALID":
                 # The output broke the endpoint's schema: the run fails, and retrying would fail the same way.
                 message = getattr(refused, "message", "output invalid")
-                await batcher.submit({"lease_id": task.lease_id, "error": {"type": "output_invalid", "message": message,
-                                                                           "non_retryable": True, "details": getattr(refused, "details", None)}})
+                await batcher.submit({"lease_id": lease_id, "error": {"type": "output_invalid", "message": message,
+                                                                      "non_retryable": True, "details": getattr(refused, "details", None)}})
         finally:
-            beat.cancel()
-            self._active.pop(task.lease_id, None)
-            self._free_slot(task.lease_id)
+            heartbeats.remove(lease_id)
+            self._active.pop(lease_id, None)
+            self._busy.discard(lease_id)
+            self._slot_freed.set()
 
     def _free_slot(self, lease_id: str) -> None:
         self._busy.discard(lease_id)
         if self._slot_freed is not None:
             self._slot_freed.set()
 
-    async def _call(self, handler: Handler | None, task: Task, ctx: Context, pool: ThreadPoolExecutor) -> Any:
+    async def _call(self, task: Task, ctx: Context, pool: ThreadPoolExecutor) -> Any:
+        handler = self._endpoints.get(task.endpoint)
         if handler is None:
             raise LookupError(f"this worker has no handler for endpoint {task.endpoint}")
-        if inspect.iscoroutinefunction(handler):
+        if self._is_async[task.endpoint]:
             return await handler(task.input, ctx)
         loop = asyncio.get_running_loop()
         out = await loop.run_in_executor(pool, handler, task.input, ctx)
         if inspect.isawaitable(out):
             return await out
         return out
-
-    async def _heartbeat(self, client: AsyncAgentd, task: Task, ctx: Context, work: Awaitable[Any]) -> None:
-        """Extends the lease; a cancelled run or a lost lease cancels the handler."""
-        interval = task.heartbeat_interval_ms / 1000
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                beat = await client.leases.heartbeat(task.lease_id)
-            except APIError as err:
-                if err.code in ("LEASE_LOST", "LEASE_NOT_FOUND", "RUN_ALREADY_TERMINAL"):
-                    ctx.cancelled.set()
-                    asyncio.ensure_future(work).cancel()
-                    return
-                log.warning("heartbeat of lease %s failed: %s", task.lease_id, err)
-                continue
-            except Exception as err:
-                log.warning("heartbeat of lease %s failed: %s", task.lease_id, err)
-                continue
-            if beat.status == "cancelled":
-                ctx.cancelled.set()
-                asyncio.ensure_future(work).cancel()
-                return
 
     async def _drain(self, client: AsyncAgentd) -> None:
         """After stop: waits `shutdown_grace` for running handlers, then cancels and releases the rest."""
