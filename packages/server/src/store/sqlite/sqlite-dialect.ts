@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { profiled, statementProfiling } from './statement-profile.ts';
+import { StatementProfile, statementProfiling } from './statement-profile.ts';
 import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { WriterThread, WriterThreadDialect } from './writer-thread.ts';
 
@@ -34,9 +34,11 @@ class NodeSqliteAdapter implements SqliteDatabase {
   readonly db: DatabaseSync;
   /** Prepared statements and their kind, by SQL text: `columns()` is costly, ask it once. */
   readonly #cache = new LRUCache<string, SqliteStatement>({ max: STATEMENT_CACHE_SIZE });
+  readonly #profile: StatementProfile | null;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: DatabaseSync, label: string) {
     this.db = db;
+    this.#profile = statementProfiling ? new StatementProfile(label) : null;
   }
 
   close(): void {
@@ -52,10 +54,11 @@ class NodeSqliteAdapter implements SqliteDatabase {
     const cached = this.#cache.get(sqlText);
     if (cached) return cached;
     const s: StatementSync = this.db.prepare(sqlText);
+    const profile = this.#profile;
     const statement: SqliteStatement = {
       reader: s.columns().length > 0,
-      all: statementProfiling ? (params) => profiled(sqlText, () => s.all(...(params as never[]))) : (params) => s.all(...(params as never[])),
-      run: statementProfiling ? (params) => profiled(sqlText, () => s.run(...(params as never[]))) : (params) => s.run(...(params as never[])),
+      all: profile ? (params) => profile.time(sqlText, () => s.all(...(params as never[]))) : (params) => s.all(...(params as never[])),
+      run: profile ? (params) => profile.time(sqlText, () => s.run(...(params as never[]))) : (params) => s.run(...(params as never[])),
       iterate: (params) => s.iterate(...(params as never[])) as IterableIterator<unknown>,
     };
     this.#cache.set(sqlText, statement);
@@ -103,7 +106,7 @@ export function openSqlite(options: SqliteOptions): { dialect: SqliteDialect; ra
   raw.exec(`PRAGMA synchronous = ${options.synchronous}`);
   raw.exec('PRAGMA foreign_keys = ON');
   if (options.autoCheckpointPages !== undefined) raw.exec(`PRAGMA wal_autocheckpoint = ${Math.trunc(options.autoCheckpointPages)}`);
-  const adapter = new NodeSqliteAdapter(raw);
+  const adapter = new NodeSqliteAdapter(raw, options.readOnly ? 'read' : 'write');
   return { dialect: options.readOnly ? new ReadOnlyDialect({ database: adapter }) : new SqliteDialect({ database: adapter }), raw };
 }
 
