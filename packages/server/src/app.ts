@@ -24,7 +24,7 @@ import { webhookRoutes } from './webhooks/index.ts';
 import { sessionRoutes } from './sessions/index.ts';
 import { hookRoutes, triggerRoutes } from './triggers/index.ts';
 import { declareManagedConflicts, isManagedRoute, managedGuard, reloadRoutes, type ConfigReloader } from './config-file/index.ts';
-import { attachRouteHook, routeMethods } from './http/route-hooks.ts';
+import { attachRouteHook, routeMethods } from './http/index.ts';
 import { modelRoutes } from './models/index.ts';
 import { usageRoutes } from './usage/index.ts';
 import { mcpRoutes } from './mcp/index.ts';

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditEntry } from './audit-service.ts';
 import type { Engine } from '../engine.ts';
 import { hashKey } from '../keys/index.ts';
-import { attachRouteHook, routeMethods } from '../http/route-hooks.ts';
+import { attachRouteHook, routeMethods } from '../http/index.ts';
 
 /** What the response said that the audit row wants, read before it is sent (onResponse sees no body). */
 interface ResponseNote {

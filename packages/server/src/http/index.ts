@@ -20,3 +20,4 @@ export { serverTimeoutOptions } from './server-timeouts.ts';
 export { frameworkErrors } from './framework-errors.ts';
 export { declareFrameworkErrors } from './declared-errors.ts';
 export { registerRequestGuards } from './request-guards.ts';
+export { attachRouteHook, routeMethods } from './route-hooks.ts';
