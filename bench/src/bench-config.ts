@@ -1,5 +1,6 @@
 /** What `npm run bench` can be told, all from the environment (see bench/README.md). */
-export type Backend = 'sqlite' | 'postgres';
+/** `sqlite-thread`: SQLite with its writes on a thread of their own (`--sqlite-writer thread`). */
+export type Backend = 'sqlite' | 'sqlite-thread' | 'postgres';
 export type Phase = 'e2e' | 'batch' | 'dispatch' | 'schedules' | 'call' | 'workflow';
 
 export interface BenchConfig {
@@ -7,7 +8,7 @@ export interface BenchConfig {
   runs: number;
   /** Each throughput phase runs this many times, alternating; figures are medians. AGENTD_BENCH_REPEAT, default 3. */
   repeat: number;
-  /** Backends in order. AGENTD_BENCH_BACKENDS, default `sqlite,postgres`. */
+  /** Backends in order. AGENTD_BENCH_BACKENDS, default `sqlite,sqlite-thread,postgres`. */
   backends: Backend[];
   /** Phases to run. AGENTD_BENCH_PHASES, default `e2e,batch,dispatch,schedules,call,workflow`. */
   phases: Phase[];
@@ -69,7 +70,7 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
   return {
     runs: positiveInt(env, 'AGENTD_BENCH_RUNS', 10_000),
     repeat: positiveInt(env, 'AGENTD_BENCH_REPEAT', 3),
-    backends: list(env, 'AGENTD_BENCH_BACKENDS', ['sqlite', 'postgres'] as const, ['sqlite', 'postgres']),
+    backends: list(env, 'AGENTD_BENCH_BACKENDS', ['sqlite', 'sqlite-thread', 'postgres'] as const, ['sqlite', 'sqlite-thread', 'postgres']),
     phases: list(env, 'AGENTD_BENCH_PHASES', ['e2e', 'batch', 'dispatch', 'schedules', 'call', 'workflow'] as const, ['e2e', 'batch', 'dispatch', 'schedules', 'call', 'workflow']),
     callSamples: positiveInt(env, 'AGENTD_BENCH_CALL_SAMPLES', 200),
     workflows: positiveInt(env, 'AGENTD_BENCH_WORKFLOWS', 20),

@@ -18,6 +18,8 @@ export interface Target {
   stallTimeoutMs: number;
   /** The server process's CPU seconds so far (null where /proc is missing). */
   serverCpuSeconds: () => number | null;
+  /** The server's main thread's CPU seconds so far. */
+  serverMainCpuSeconds: () => number | null;
   /** The database's processes' CPU (see db-cpu.ts). */
   dbCpu: DbCpu;
 }
@@ -30,6 +32,7 @@ export interface CpuShare {
   serverPct: number | null;
   clientPct: number;
   serverSeconds: number | null;
+  serverMainSeconds: number | null;
   dbSeconds: number | null;
   clientSeconds: number;
 }
@@ -38,10 +41,12 @@ async function cpuMeter(target: Target): Promise<() => Promise<CpuShare>> {
   const d0 = await target.dbCpu.sample();
   const t0 = performance.now();
   const s0 = target.serverCpuSeconds();
+  const m0 = target.serverMainCpuSeconds();
   const c0 = process.cpuUsage();
   return async () => {
     const wallS = (performance.now() - t0) / 1000;
     const s1 = target.serverCpuSeconds();
+    const m1 = target.serverMainCpuSeconds();
     const c = process.cpuUsage(c0);
     const d1 = await target.dbCpu.sample();
     const serverSeconds = s0 === null || s1 === null ? null : s1 - s0;
@@ -50,6 +55,7 @@ async function cpuMeter(target: Target): Promise<() => Promise<CpuShare>> {
       serverPct: serverSeconds === null ? null : Math.round((100 * serverSeconds) / wallS),
       clientPct: Math.round((100 * clientSeconds) / wallS),
       serverSeconds,
+      serverMainSeconds: m0 === null || m1 === null ? null : m1 - m0,
       dbSeconds: d0 === null || d1 === null ? null : cpuBetween(d0, d1),
       clientSeconds,
     };
@@ -59,13 +65,15 @@ async function cpuMeter(target: Target): Promise<() => Promise<CpuShare>> {
 /** CPU µs per run of a phase: the server's, the database's and the bench client's. */
 export interface CpuPerRun {
   server: number | null;
+  /** The server's main thread alone. */
+  serverMain: number | null;
   db: number | null;
   bench: number;
 }
 
 export function cpuPerRun(cpu: CpuShare, runs: number): CpuPerRun {
   const us = (seconds: number) => Math.round((seconds * 1e6) / runs);
-  return { server: cpu.serverSeconds === null ? null : us(cpu.serverSeconds), db: cpu.dbSeconds === null ? null : us(cpu.dbSeconds), bench: us(cpu.clientSeconds) };
+  return { server: cpu.serverSeconds === null ? null : us(cpu.serverSeconds), serverMain: cpu.serverMainSeconds === null ? null : us(cpu.serverMainSeconds), db: cpu.dbSeconds === null ? null : us(cpu.dbSeconds), bench: us(cpu.clientSeconds) };
 }
 
 export const ENDPOINT = 'noop';
@@ -281,6 +289,6 @@ export function describeThroughput(label: string, r: ThroughputResult): void {
   log(
     `${label}: ${r.runs} runs in ${(r.elapsedMs / 1000).toFixed(2)} s = ${r.runsPerSec} runs/s; all created after ${(r.createElapsedMs / 1000).toFixed(2)} s ` +
       `(create p50 ${r.createP50Ms} ms, p99 ${r.createP99Ms} ms; ${r.traffic.leaseCalls} lease calls, ${perLease} tasks/lease, ${r.traffic.completeCalls} complete calls; ` +
-      `CPU: server ${r.cpu.serverPct ?? '?'}%, bench ${r.cpu.clientPct}% of one core; per run: server ${perRun.server ?? '?'} µs, database ${perRun.db ?? '-'} µs, bench ${perRun.bench} µs)`,
+      `CPU: server ${r.cpu.serverPct ?? '?'}%, bench ${r.cpu.clientPct}% of one core; per run: server ${perRun.server ?? '?'} µs (main thread ${perRun.serverMain ?? '?'}), database ${perRun.db ?? '-'} µs, bench ${perRun.bench} µs)`,
   );
 }

@@ -55,7 +55,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
       cleanups.push(db.drop);
     }
     const adminKey = `agd_bench${randomBytes(24).toString('hex')}`;
-    server = await startServerProcess({ dataDir, adminKey, databaseUrl: db?.url, nodeArgs: config.nodeArgs, serverArgs: config.serverArgs });
+    server = await startServerProcess({ dataDir, adminKey, databaseUrl: db?.url, nodeArgs: config.nodeArgs, serverArgs: [...(backend === 'sqlite-thread' ? ['--sqlite-writer', 'thread'] : []), ...config.serverArgs] });
     cleanups.push(server.stop);
     log(`${backend}: server pid ${server.pid} at ${server.url}${config.nodeArgs.length ? ` (node ${config.nodeArgs.join(' ')})` : ''}`);
 
@@ -64,7 +64,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
     const client = new Agentd({ baseURL: server.url, apiKey: adminKey, maxRetries: 0 });
     const http = new BenchHttp(server.url, adminKey, Math.max(config.producers, config.batchProducers));
     cleanups.push(() => http.close());
-    const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds, dbCpu };
+    const target: Target = { baseURL: server.url, apiKey: adminKey, client, http, workerConcurrency: config.workerConcurrency, workerPrefetch: config.workerPrefetch, stallTimeoutMs: config.stallTimeoutMs, serverCpuSeconds: server.cpuSeconds, serverMainCpuSeconds: server.mainThreadCpuSeconds, dbCpu };
     const agents = ['bench-warmup', 'bench-warmup-batch', 'bench-dispatch', 'bench-schedules', 'bench-call-parent', 'bench-call-child', 'bench-step'];
     for (let round = 1; round <= config.repeat; round++) agents.push(`bench-e2e-${round}`, `bench-batch-${round}`);
     for (const name of agents) await client.agents.deploy(noopManifest(name));
@@ -168,7 +168,7 @@ async function benchBackend(backend: Backend, config: BenchConfig): Promise<Reco
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 function perRunFields(prefix: string, cpu: CpuPerRun): Record<string, number | null> {
-  return { [`${prefix}server_cpu_us_per_run`]: cpu.server, [`${prefix}db_cpu_us_per_run`]: cpu.db, [`${prefix}bench_cpu_us_per_run`]: cpu.bench };
+  return { [`${prefix}server_cpu_us_per_run`]: cpu.server, [`${prefix}server_main_thread_cpu_us_per_run`]: cpu.serverMain, [`${prefix}db_cpu_us_per_run`]: cpu.db, [`${prefix}bench_cpu_us_per_run`]: cpu.bench };
 }
 
 /** The repetition whose `key` is the median (the lower middle one for an even count), whole. */

@@ -26,6 +26,8 @@ export interface ServerProcess {
   memory(): ServerMemory | null;
   /** CPU seconds (user + system) the child has used so far, from /proc (Linux); null elsewhere. */
   cpuSeconds(): number | null;
+  /** The same for its main thread alone (JavaScript's; the rest is libuv, V8 and worker threads). */
+  mainThreadCpuSeconds(): number | null;
   /** SIGTERM (a graceful close, so `--cpu-prof` gets written), then SIGKILL if it hangs. */
   stop(): Promise<void>;
 }
@@ -67,9 +69,9 @@ function readStatusKb(pid: number, field: string): number | null {
 const CLOCK_TICKS = 100;
 
 /** User + system CPU seconds of process `pid` so far, from /proc (null where it cannot be read). */
-export function readCpuSeconds(pid: number): number | null {
+export function readCpuSeconds(pid: number, tid?: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     // Fields after the parenthesised command name (which may hold spaces): state is field 3.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
@@ -146,6 +148,7 @@ export async function startServerProcess(opts: ServerProcessOptions): Promise<Se
       return rss === null || hwm === null ? null : { rssMb: mb(rss), peakRssMb: mb(hwm) };
     },
     cpuSeconds: () => readCpuSeconds(pid),
+    mainThreadCpuSeconds: () => readCpuSeconds(pid, pid),
     stop() {
       stopping ??= (async () => {
         if (child.exitCode !== null || child.signalCode !== null) return;

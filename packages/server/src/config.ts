@@ -23,6 +23,8 @@ export interface ServeConfig {
   databaseUrl?: string;
   /** SQLite durability FULL or NORMAL. Flag --sqlite-synchronous, env AGENTD_SQLITE_SYNCHRONOUS. Default FULL. */
   sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** Where SQLite's write transactions run: inline or thread. Flag --sqlite-writer, env AGENTD_SQLITE_WRITER. Default inline. */
+  sqliteWriter: 'inline' | 'thread';
   /** Log level (fatal…trace, or silent). Flag --log-level, env AGENTD_LOG_LEVEL. Default info. */
   logLevel: string;
   /** Idempotency-Key retention. Flag --idempotency-retention, env AGENTD_IDEMPOTENCY_RETENTION. Default 24h. */
@@ -90,6 +92,7 @@ export interface ServeFlags {
   dataDir?: string;
   databaseUrl?: string;
   sqliteSynchronous?: string;
+  sqliteWriter?: string;
   logLevel?: string;
   idempotencyRetention?: string;
   headerTimeout?: string;
@@ -221,6 +224,8 @@ function resolveSettings(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be 0..65535');
   const sync = (flags.sqliteSynchronous ?? env.AGENTD_SQLITE_SYNCHRONOUS ?? 'FULL').toUpperCase();
   if (sync !== 'FULL' && sync !== 'NORMAL') fail('--sqlite-synchronous must be FULL or NORMAL');
+  const sqliteWriter = (flags.sqliteWriter ?? env.AGENTD_SQLITE_WRITER ?? 'inline').toLowerCase();
+  if (sqliteWriter !== 'inline' && sqliteWriter !== 'thread') fail('--sqlite-writer must be inline or thread');
   const retention = parseDuration(flags.idempotencyRetention ?? env.AGENTD_IDEMPOTENCY_RETENTION ?? '24h');
   if (retention === undefined || retention < 60_000) fail('--idempotency-retention must be a duration of at least 1m');
   const sweep = parseDuration(env.AGENTD_SWEEP_INTERVAL ?? '1s');
@@ -242,6 +247,7 @@ function resolveSettings(flags: ServeFlags, env: NodeJS.ProcessEnv): ServeConfig
     dataDir: resolve(flags.dataDir ?? env.AGENTD_DATA_DIR ?? '.agentd'),
     databaseUrl: flags.databaseUrl ?? (env.AGENTD_DATABASE_URL || undefined),
     sqliteSynchronous: sync,
+    sqliteWriter,
     logLevel: flags.logLevel ?? env.AGENTD_LOG_LEVEL ?? 'info',
     idempotencyRetentionMs: retention,
     sweepIntervalMs: sweep,

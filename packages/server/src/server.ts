@@ -56,7 +56,7 @@ export async function startServer(config: ServeConfig, print: (line: string) => 
   // The request serializer of loggerOptions keeps credentials in paths (decision-link tokens) out of the log.
   const logger = config.logLevel === 'silent' ? null : pino(loggerOptions({ level: config.logLevel }) as Record<string, unknown>);
   const loops = new LoopHealth({ logger: logger ?? silentLogger(), failureThreshold: config.loopFailureThreshold });
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, checkTenantScope: config.checkTenantScope, loops, now: () => systemClock.now() });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSynchronous: config.sqliteSynchronous, sqliteWriter: config.sqliteWriter, checkTenantScope: config.checkTenantScope, loops, now: () => systemClock.now() });
   const engine = createEngine({
     store,
     clock: systemClock,

@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 const ROOTS = ['../src/', '../../sdk/src/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 /** Entry points that are programs of their own: one command per process, one module instance per thread. */
-const PROGRAMS = new Set(['cli/main.ts', 'store/sqlite/checkpoint-worker.ts']);
+const PROGRAMS = new Set(['cli/main.ts', 'store/sqlite/checkpoint-worker.ts', 'store/sqlite/writer-thread-worker.ts']);
 
 const TOP_LEVEL_BINDING = /^(?:export\s+)?(?:let|var)\s+\w+/;
 const TOP_LEVEL_COLLECTION = /^(?:export\s+)?const\s+\w+(\s*:\s*[^=]+)?\s*=\s*new\s+(Map|Set|WeakMap|WeakSet|LRUCache|TtlCache|Array)\b/;

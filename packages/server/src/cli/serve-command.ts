@@ -11,6 +11,7 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'data directory (env AGENTD_DATA_DIR; default ./.agentd)')
     .option('--database-url <url>', 'PostgreSQL connection string (env AGENTD_DATABASE_URL)')
     .option('--sqlite-synchronous <mode>', 'FULL (durable on power loss) or NORMAL (env AGENTD_SQLITE_SYNCHRONOUS; default FULL)')
+    .option('--sqlite-writer <where>', "inline (on the server's thread) or thread (SQLite's writes on a thread of their own) (env AGENTD_SQLITE_WRITER; default inline)")
     .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (env AGENTD_LOG_LEVEL; default info)')
     .option('--idempotency-retention <duration>', 'how long Idempotency-Key responses are kept (default 24h)')
     .option('--header-timeout <duration>', 'time a client has to send the request headers (env AGENTD_HEADER_TIMEOUT; default 10s)')

@@ -12,6 +12,7 @@ const SETTINGS: Record<string, { env: string; type: 'string' | 'number' | 'boole
   host: { env: 'AGENTD_HOST', type: 'string' },
   data_dir: { env: 'AGENTD_DATA_DIR', type: 'path' },
   sqlite_synchronous: { env: 'AGENTD_SQLITE_SYNCHRONOUS', type: 'string' },
+  sqlite_writer: { env: 'AGENTD_SQLITE_WRITER', type: 'string' },
   log_level: { env: 'AGENTD_LOG_LEVEL', type: 'string' },
   idempotency_retention: { env: 'AGENTD_IDEMPOTENCY_RETENTION', type: 'string' },
   sweep_interval: { env: 'AGENTD_SWEEP_INTERVAL', type: 'string' },

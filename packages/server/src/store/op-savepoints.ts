@@ -5,6 +5,8 @@ const SAVEPOINT = CompiledQuery.raw('SAVEPOINT agentd_op');
 const RELEASE = CompiledQuery.raw('RELEASE SAVEPOINT agentd_op');
 const RELEASE_AND_SAVEPOINT = CompiledQuery.raw('RELEASE SAVEPOINT agentd_op; SAVEPOINT agentd_op');
 const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT agentd_op');
+/** Answers only once every statement sent before it has run (see settle). */
+const SETTLE = CompiledQuery.raw('select 1');
 
 /**
  * The savepoint each operation of a group commit runs in, at one statement per operation: the
@@ -18,12 +20,25 @@ const ROLLBACK_TO = CompiledQuery.raw('ROLLBACK TO SAVEPOINT agentd_op');
 export class OpSavepoints {
   readonly #trx: Transaction<Database>;
   readonly #oneRoundTrip: boolean;
+  readonly #pipelined: boolean;
   /** none: not taken yet; used: an operation may have written under it; empty: just rolled back to. */
   #state: 'none' | 'used' | 'empty' = 'none';
 
-  constructor(trx: Transaction<Database>, opts: { multiStatement: boolean }) {
+  /** `pipelined`: statements may be sent without waiting for them (see settle). */
+  constructor(trx: Transaction<Database>, opts: { multiStatement: boolean; pipelined?: boolean }) {
     this.#trx = trx;
     this.#oneRoundTrip = opts.multiStatement;
+    this.#pipelined = opts.pipelined ?? false;
+  }
+
+  /**
+   * After an operation (or a deferred step) returned: where statements are sent without waiting
+   * (SQLite's writer thread), waits until all of its own have run, so a failure of one of them
+   * is reported now, as that operation's, and not by whatever statement comes next. Elsewhere a
+   * statement has run by the time it returns: nothing to wait for.
+   */
+  async settle(): Promise<void> {
+    if (this.#pipelined) await this.#trx.executeQuery(SETTLE);
   }
 
   /** Before an operation: what it writes from now on can be undone alone. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Kysely, sql, type KyselyPlugin, type Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import { migrate } from './migrate.ts';
-import { openSqlite } from './sqlite/sqlite-dialect.ts';
+import { openSqlite, openSqliteWriter } from './sqlite/sqlite-dialect.ts';
 import { WalSync } from './sqlite/wal-sync.ts';
 import { Checkpointer } from './sqlite/checkpointer.ts';
 import { SQLITE_MIGRATIONS } from './sqlite/migrations.ts';
@@ -29,6 +29,11 @@ export interface StoreOptions {
   dataDir: string;
   /** SQLite durability; see sqlite-dialect.ts. Default FULL. */
   sqliteSynchronous?: 'FULL' | 'NORMAL';
+  /**
+   * Where SQLite's write transactions run: `inline` (default) on the event loop's thread, or
+   * `thread`, on a thread of their own (see sqlite/writer-thread.ts).
+   */
+  sqliteWriter?: 'inline' | 'thread';
   /** Tests only: stands in for `fs.fsync` of SQLite's WAL (see wal-sync.ts). */
   sqliteSyncFile?: typeof fsync;
   /** Tests only: how often the background thread checkpoints SQLite's WAL. Default 100 ms. */
@@ -168,11 +173,10 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
   const durable = (opts.sqliteSynchronous ?? 'FULL') === 'FULL';
   // FULL durability is NORMAL plus a WAL fsync per group commit, issued off the event loop.
   // Checkpoints run on a thread of their own; the writer's inline one is only a safety net.
-  const { dialect, raw: writerConnection } = openSqlite({ file, synchronous: 'NORMAL', autoCheckpointPages: SAFETY_NET_CHECKPOINT_PAGES });
   // A WAL that grew during a backlog is cut back to this size when SQLite next starts it over.
-  writerConnection.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  const writeConnection = openSqliteWriter(opts.sqliteWriter ?? 'inline', { file, autoCheckpointPages: SAFETY_NET_CHECKPOINT_PAGES, pragmas: [`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`] });
   const scope = tenantScope(opts.checkTenantScope);
-  const writeDb = new Kysely<Database>({ dialect, plugins: scope.plugins });
+  const writeDb = new Kysely<Database>({ dialect: writeConnection.dialect, plugins: scope.plugins });
   // Migrations change every tenant's rows at once.
   await migrate(scope.allTenants(writeDb), SQLITE_MIGRATIONS, (fn) => fn());
   await seedDefaultTenant(writeDb, opts.now());
@@ -188,7 +192,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
     monitor: checkpoints,
     onFailure: (err) => {
       // Without the thread, the writer checkpoints inline again at SQLite's usual threshold.
-      if (writerConnection.isOpen) writerConnection.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_CHECKPOINT_PAGES}`);
+      writeConnection.exec(`PRAGMA wal_autocheckpoint = ${SQLITE_DEFAULT_CHECKPOINT_PAGES}`);
       checkpoints.failed(err, { what: 'the checkpoint thread stopped: checkpoints are back on the event loop', file });
     },
   });
@@ -197,12 +201,12 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
   const wire = new WireFormat();
   const runHooks = new RunHooks();
   // node:sqlite prepares only the first statement of a text: one statement per call.
-  const writer = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), queries, ids, wire, runHooks, multiStatement: false, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
+  const writeQueue = new WriteQueue({ db: withPlugins(writeDb, opts.writerPlugins), queries, ids, wire, runHooks, multiStatement: false, pipelined: writeConnection.pipelined, rowLocks: false, now: opts.now, concurrency: 1, maxBatch: 2000, onCommit: (r) => notifier.publishCommit(r), durability: walSync });
   return {
     db,
     capabilities: { skipLocked: false, listenNotify: false, rowLocks: false },
     queries,
-    writer,
+    writer: writeQueue,
     notifier,
     eventHorizon: (tenantId) => walSync.horizon(tenantId),
     // One process owns the file: it always leads, and there is nobody to fence off.
@@ -217,14 +221,15 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
       await sql`SELECT 1`.execute(db);
     },
     close: async () => {
-      await writer.drain();
+      await writeQueue.drain();
       await checkpointer.close();
       await db.destroy();
       await writeDb.destroy();
       // Kysely closes a connection only if it was ever used; one that never was would keep every
       // file descriptor of the database open (SQLite defers closing them while any connection of
       // the process has the file open) and the WAL in place.
-      for (const raw of [reader.raw, writerConnection]) if (raw.isOpen) raw.close();
+      if (reader.raw.isOpen) reader.raw.close();
+      await writeConnection.close();
       walSync.close();
     },
   };

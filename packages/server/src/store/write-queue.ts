@@ -28,6 +28,8 @@ export interface WriteQueueOptions {
   runHooks?: RunHooks;
   /** Several statements can go in one simple query (PostgreSQL; see OpSavepoints). */
   multiStatement: boolean;
+  /** Statements may be sent without waiting for them (SQLite's writer thread; see OpSavepoints.settle). */
+  pipelined?: boolean;
   /** StoreCapabilities.rowLocks, handed to every operation. Default false. */
   rowLocks?: boolean;
   now: () => number;
@@ -280,6 +282,7 @@ export class WriteQueue {
       let value: unknown;
       try {
         value = await p.op(ctx);
+        await savepoints.settle();
       } catch (err) {
         await savepoints.rollback().catch((rollbackError: unknown) => {
           throw isStoreUnavailable(err) ? err : rollbackError;
@@ -304,7 +307,7 @@ export class WriteQueue {
       const pending: PendingEvent[] = [];
       const deferred: { index: number; step: (trx: Transaction<Database>) => Promise<void> }[] = [];
       const out: Outcome[] = [];
-      const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.multiStatement });
+      const savepoints = new OpSavepoints(trx, { multiStatement: this.#opts.multiStatement, pipelined: this.#opts.pipelined });
       for (const [index, p] of batch.entries()) {
         const run = await this.#runOp(trx, savepoints, p, now, onRollback, batch.length === 1);
         out.push(run.outcome);
@@ -318,6 +321,7 @@ export class WriteQueue {
       for (const d of deferred) {
         try {
           await d.step(trx);
+          await savepoints.settle();
         } catch (err) {
           if (isStoreUnavailable(err)) throw err;
           throw new DeferredStepFailed(d.index, err);

@@ -46,7 +46,7 @@ export async function createSqliteDatabase(): Promise<TestDatabase> {
   return {
     dialect: 'sqlite',
     location: dir,
-    open: (now, extra = {}) => openStore({ dataDir: dir, now, checkTenantScope: true, ...extra }),
+    open: (now, extra = {}) => openStore({ dataDir: dir, now, checkTenantScope: true, ...sqliteWriterFromEnv(), ...extra }),
     cleanup: async () => rmSync(dir, { recursive: true, force: true }),
   };
 }
@@ -95,4 +95,10 @@ export async function dialects(): Promise<DialectCase[]> {
     { name: 'sqlite', skip: false, create: createSqliteDatabase },
     { name: 'postgres', skip: why ? `PostgreSQL unreachable (${why})` : false, create: createPostgresDatabase },
   ];
+}
+
+/** `AGENTD_SQLITE_WRITER=thread` runs the suite's SQLite stores with the writer thread (as `agentd serve` reads it). */
+function sqliteWriterFromEnv(): { sqliteWriter?: 'inline' | 'thread' } {
+  const w = process.env.AGENTD_SQLITE_WRITER;
+  return w === 'thread' || w === 'inline' ? { sqliteWriter: w } : {};
 }

@@ -3,7 +3,8 @@ import { LRUCache } from 'lru-cache';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StatementProfile, statementProfiling } from './statement-profile.ts';
-import { SqliteAdapter, SqliteDialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { WriterThread, WriterThreadDialect } from './writer-thread.ts';
 
 export interface SqliteOptions {
   /** Path of the database file. */
@@ -107,4 +108,47 @@ export function openSqlite(options: SqliteOptions): { dialect: SqliteDialect; ra
   if (options.autoCheckpointPages !== undefined) raw.exec(`PRAGMA wal_autocheckpoint = ${Math.trunc(options.autoCheckpointPages)}`);
   const adapter = new NodeSqliteAdapter(raw, options.readOnly ? 'read' : 'write');
   return { dialect: options.readOnly ? new ReadOnlyDialect({ database: adapter }) : new SqliteDialect({ database: adapter }), raw };
+}
+
+/** The write connection, wherever its statements run (see StoreOptions.sqliteWriter). */
+export interface SqliteWriter {
+  dialect: Dialect;
+  /** Statements may be sent without waiting for them (the write queue settles each operation). */
+  pipelined: boolean;
+  /** Runs a statement that answers nothing on the connection (a PRAGMA); a failure is thrown away. */
+  exec(sqlText: string): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The connection that writes, in WAL mode at `synchronous = NORMAL` (the write queue's WalSync
+ * makes commits durable), then `pragmas`: on the event loop's thread (`inline`) or on a thread of
+ * its own (`thread`, see writer-thread.ts).
+ */
+export function openSqliteWriter(mode: 'inline' | 'thread', opts: { file: string; autoCheckpointPages: number; pragmas: string[] }): SqliteWriter {
+  if (mode === 'inline') {
+    const { dialect, raw } = openSqlite({ file: opts.file, synchronous: 'NORMAL', autoCheckpointPages: opts.autoCheckpointPages });
+    for (const p of opts.pragmas) raw.exec(p);
+    return {
+      dialect,
+      pipelined: false,
+      exec: (sqlText) => {
+        if (raw.isOpen) raw.exec(sqlText);
+      },
+      close: async () => {
+        if (raw.isOpen) raw.close();
+      },
+    };
+  }
+  mkdirSync(dirname(opts.file), { recursive: true });
+  const thread = new WriterThread({
+    file: opts.file,
+    pragmas: ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL', 'PRAGMA foreign_keys = ON', `PRAGMA wal_autocheckpoint = ${Math.trunc(opts.autoCheckpointPages)}`, ...opts.pragmas],
+  });
+  return {
+    dialect: new WriterThreadDialect(thread),
+    pipelined: true,
+    exec: (sqlText) => void thread.request(sqlText, []).catch(() => {}),
+    close: () => thread.close(),
+  };
 }

@@ -1,0 +1,85 @@
+/**
+ * The SQLite writer's thread (see writer-thread.ts): it owns the write connection and runs the
+ * statements the event loop sends it, in the order sent. Only plain values cross: SQL text,
+ * parameters, rows, counts, and errors as their fields.
+ *
+ * A statement sent without an `id` is pipelined: nobody waits for it. If it fails, the failure is
+ * kept and every later statement is refused with it, unexecuted, until the sender undoes what it
+ * was part of (`ROLLBACK TO SAVEPOINT …` or `rollback`) or a new transaction begins — as
+ * PostgreSQL treats an aborted transaction. So the first statement anyone waits for after a
+ * failed pipelined one (the write queue waits at the end of each operation) reports that
+ * failure, and nothing written after it in the same operation takes effect.
+ */
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { parentPort, workerData } from 'node:worker_threads';
+
+export interface WriterThreadData {
+  file: string;
+  /** PRAGMAs run once the connection is open, in order. */
+  pragmas: string[];
+}
+
+/** From the event loop: `id` present means the sender waits for the answer. */
+export type WriterRequest = { id?: number; sql: string; params: readonly unknown[] } | { close: true };
+
+export type WriterError = { message: string; code?: string; errcode?: number; errstr?: string };
+export type WriterReply = { id: number; rows?: unknown[]; changes?: number; lastInsertRowid?: number; error?: WriterError };
+
+const { file, pragmas } = workerData as WriterThreadData;
+const db = new DatabaseSync(file, { timeout: 5000 });
+for (const p of pragmas) db.exec(p);
+
+/** Prepared statements and whether they return rows, by SQL text (least recently used go first). */
+const STATEMENT_CACHE_SIZE = 500;
+const cache = new Map<string, { s: StatementSync; reader: boolean }>();
+
+function prepare(sqlText: string): { s: StatementSync; reader: boolean } {
+  let entry = cache.get(sqlText);
+  if (entry) {
+    cache.delete(sqlText); // re-inserted below: Map order is recency order
+  } else {
+    const s = db.prepare(sqlText);
+    entry = { s, reader: s.columns().length > 0 };
+    if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  }
+  cache.set(sqlText, entry);
+  return entry;
+}
+
+/** The failure of a pipelined statement, until it is undone (see the module comment). */
+let failed: WriterError | null = null;
+
+const asError = (err: unknown): WriterError => {
+  const e = err as { message?: string; code?: string; errcode?: number; errstr?: string };
+  return { message: String(e?.message ?? err), code: e?.code, errcode: e?.errcode, errstr: e?.errstr };
+};
+
+function execute(sqlText: string, params: readonly unknown[]): Omit<WriterReply, 'id'> {
+  const lower = sqlText.length < 40 ? sqlText.toLowerCase() : '';
+  const undoes = lower === 'rollback' || lower.startsWith('rollback to savepoint') || lower === 'begin';
+  if (failed && !undoes) return { error: failed };
+  if (undoes) failed = null;
+  // After SQLITE_FULL or an I/O error at COMMIT SQLite may have rolled back by itself; a ROLLBACK
+  // then would fail with "no transaction is active" in place of the error that told what happened.
+  if (lower === 'rollback' && !db.isTransaction) return { rows: [], changes: 0 };
+  const { s, reader } = prepare(sqlText);
+  if (reader) return { rows: s.all(...(params as never[])) };
+  const r = s.run(...(params as never[]));
+  return { rows: [], changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
+}
+
+parentPort!.on('message', (req: WriterRequest) => {
+  if ('close' in req) {
+    if (db.isOpen) db.close();
+    parentPort!.close();
+    return;
+  }
+  let reply: Omit<WriterReply, 'id'>;
+  try {
+    reply = execute(req.sql, req.params);
+  } catch (err) {
+    reply = { error: asError(err) };
+    if (req.id === undefined) failed = reply.error!;
+  }
+  if (req.id !== undefined) parentPort!.postMessage({ id: req.id, ...reply });
+});
