@@ -7,6 +7,7 @@
  * On SQLite the database runs inside the server process, so its CPU is in the server's figure.
  */
 import pg from 'pg';
+import { log } from './log.ts';
 import { readCpuSeconds } from './server-process.ts';
 
 export interface DbCpu {
@@ -36,7 +37,7 @@ export async function postgresCpu(adminUrl: string, database: string): Promise<D
       }
       return cpu;
     },
-    close: () => client.end().catch(() => {}),
+    close: () => client.end().catch((err: Error) => log(`db-cpu: closing the pg_stat_activity connection failed: ${err.message}`)),
   };
 }
 

@@ -1,6 +1,7 @@
 import { EventType, type Task } from '@agentd/protocol';
 import { compileUserSchema, type LlmSpec } from '@agentd/protocol/manifest';
-import { APICallError, type ModelMessage } from 'ai';
+import type { ModelMessage } from 'ai';
+import { messageOf, providerFailure, retryable } from './model-failures.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { ApprovalService } from '../approvals/index.ts';
 import type { CallService } from '../calls/index.ts';
@@ -113,7 +114,9 @@ export class LlmLoop {
       await this.#stop(err);
     } finally {
       // The tools' connections (one MCP client per server) live as long as the loop.
-      for (const t of this.#tools.values()) await t.close?.().catch(() => undefined);
+      for (const t of this.#tools.values()) {
+        await t.close?.().catch((err: unknown) => this.#d.store.loops.loop('llm-runner').itemFailed(err, { what: "closing an LLM run's tool connection", run_id: this.#task.run_id, tool: t.spec.name }));
+      }
     }
   }
 
@@ -369,39 +372,4 @@ function capped(o: ToolOutcome): ToolOutcome {
 function stripFence(text: string): string {
   const m = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/.exec(text);
   return m ? m[1] : text;
-}
-
-/** A model error another attempt may get past: 429, 5xx, timeouts and connection errors. 4xx are not. */
-function retryable(err: unknown): boolean {
-  const cause = (err as { lastError?: unknown; errors?: unknown[] })?.lastError ?? err;
-  if (APICallError.isInstance(cause)) return cause.isRetryable;
-  return true;
-}
-
-/** Error codes of a connection that failed or dropped (Node's sockets and undici). */
-const CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CLOSED']);
-
-/**
- * Whether a model call failed on the provider's side, so that another alias may succeed: an API
- * answer the SDK deems retryable (429, 5xx, and the connection failures it wraps as such), the
- * alias's timeout, or a connection refused or dropped mid-stream. A 4xx, a reply that does not
- * parse, a tool or schema problem, or a bug of ours is not: the fallback would fail the same way.
- */
-export function providerFailure(err: unknown): boolean {
-  const last = (err as { lastError?: unknown })?.lastError ?? err;
-  if (APICallError.isInstance(last)) return last.isRetryable;
-  for (let e: unknown = last, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    const { name, code, message } = e as { name?: unknown; code?: unknown; message?: unknown };
-    if (APICallError.isInstance(e)) return e.isRetryable;
-    if (name === 'TimeoutError') return true;
-    if (typeof code === 'string' && CONNECTION_CODES.has(code)) return true;
-    if (e instanceof TypeError && typeof message === 'string' && /^(fetch failed|terminated)$/i.test(message)) return true;
-  }
-  return false;
-}
-
-function messageOf(err: unknown): string {
-  const cause = (err as { lastError?: unknown })?.lastError;
-  const msg = err instanceof Error ? err.message : String(err);
-  return (cause instanceof Error && cause.message !== msg ? `${msg} (${cause.message})` : msg).slice(0, 2000);
 }

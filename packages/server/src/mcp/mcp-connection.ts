@@ -36,6 +36,8 @@ export async function withMcpClient<T>(egress: EgressClient, target: McpTarget, 
     await client.connect(transport, { signal: opts.signal, timeout: opts.timeoutMs });
     return await fn(client);
   } finally {
+    // Closing only aborts the transport's own requests and forgets the session id (the SDK sends
+    // nothing): it holds nothing that a failure could leave open, and the exchange's answer stands.
     await client.close().catch(() => undefined);
   }
 }
@@ -92,6 +94,8 @@ export class McpSession {
   async #drop(): Promise<void> {
     const c = this.#current;
     this.#current = null;
+    // As in withMcpClient: closing aborts the client's own requests and holds nothing a failure
+    // could leave open; the call's own error is what the caller hears.
     await c?.client.close().catch(() => undefined);
   }
 

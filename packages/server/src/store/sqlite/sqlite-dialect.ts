@@ -115,7 +115,7 @@ export interface SqliteWriter {
   dialect: Dialect;
   /** Statements may be sent without waiting for them (the write queue settles each operation). */
   pipelined: boolean;
-  /** Runs a statement that answers nothing on the connection (a PRAGMA); a failure is thrown away. */
+  /** Runs a statement that answers nothing on the connection (a PRAGMA); a failure goes to stderr. */
   exec(sqlText: string): void;
   close(): Promise<void>;
 }
@@ -148,7 +148,9 @@ export function openSqliteWriter(mode: 'inline' | 'thread', opts: { file: string
   return {
     dialect: new WriterThreadDialect(thread),
     pipelined: true,
-    exec: (sqlText) => void thread.request(sqlText, []).catch(() => {}),
+    exec: (sqlText) => void thread.request(sqlText, []).then((reply) => {
+      if (reply.error) process.stderr.write(`agentd: the SQLite writer thread refused ${sqlText}: ${reply.error.message}\n`);
+    }, (err: Error) => process.stderr.write(`agentd: the SQLite writer thread could not run ${sqlText}: ${err.message}\n`)),
     close: () => thread.close(),
   };
 }

@@ -11,6 +11,7 @@
  * failure, and nothing written after it in the same operation takes effect.
  */
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { LRUCache } from 'lru-cache';
 import { parentPort, workerData } from 'node:worker_threads';
 
 export interface WriterThreadData {
@@ -29,20 +30,16 @@ const { file, pragmas } = workerData as WriterThreadData;
 const db = new DatabaseSync(file, { timeout: 5000 });
 for (const p of pragmas) db.exec(p);
 
-/** Prepared statements and whether they return rows, by SQL text (least recently used go first). */
-const STATEMENT_CACHE_SIZE = 500;
-const cache = new Map<string, { s: StatementSync; reader: boolean }>();
+/** Prepared statements and whether they return rows, by SQL text (as NodeSqliteAdapter keeps them). */
+const cache = new LRUCache<string, { s: StatementSync; reader: boolean }>({ max: 500 });
 
 function prepare(sqlText: string): { s: StatementSync; reader: boolean } {
   let entry = cache.get(sqlText);
-  if (entry) {
-    cache.delete(sqlText); // re-inserted below: Map order is recency order
-  } else {
+  if (!entry) {
     const s = db.prepare(sqlText);
     entry = { s, reader: s.columns().length > 0 };
-    if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(sqlText, entry);
   }
-  cache.set(sqlText, entry);
   return entry;
 }
 
