@@ -5,6 +5,7 @@ import type { LimitsConfig, Rate } from './http/index.ts';
 import { EgressPolicy, EgressRefusedError } from './egress/index.ts';
 import type { ModelAliasConfig } from '@agentd/protocol/schemas';
 import type { FieldProblem } from '@agentd/protocol';
+import { CONFIG_SECTION_NAMES } from './config-section-names.ts';
 import { CONFIG_SECTIONS, formatProblems, loadConfigFile, type LoadedConfig } from './config-file/index.ts';
 import { DEFAULT_RETRY_SCHEDULE_MS, DEFAULT_WEBHOOK_POLL_MS, DEFAULT_WEBHOOK_TIMEOUT_MS, parseRetrySchedule } from './webhooks/index.ts';
 
@@ -289,8 +290,10 @@ function resolveLlm(env: NodeJS.ProcessEnv): NonNullable<ServeConfig['llm']> {
 /** What `agentd config validate` says about a file. */
 export type ConfigCheck = { ok: true; file: string; sections: Record<string, string[]> } | { ok: false; file: string; problems: FieldProblem[] };
 
-/** The sections a config file may hold, in the order they are applied. */
-export const CONFIG_SECTION_NAMES: readonly string[] = CONFIG_SECTIONS.map((s) => s.name);
+// The CLI lists the sections without loading them (config-section-names.ts); the two must agree.
+if (CONFIG_SECTIONS.map((s) => s.name).join() !== CONFIG_SECTION_NAMES.join()) {
+  throw new Error(`config-section-names.ts lists ${CONFIG_SECTION_NAMES.join(', ')}; config-file has ${CONFIG_SECTIONS.map((s) => s.name).join(', ')}`);
+}
 
 /**
  * Checks a config file offline, as `agentd serve --config` reads it: its YAML, every section,

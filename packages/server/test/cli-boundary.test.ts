@@ -5,6 +5,7 @@
  * statements of src/cli/, static and dynamic.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -24,7 +25,7 @@ const ALLOWED_PACKAGES = new Set([
 ]);
 /** The server files `serve` starts, and nothing else may reach. */
 const SERVE_COMMAND = 'serve-command.ts';
-const SERVE_IMPORTS = new Set(['config.ts', 'server.ts']);
+const SERVE_IMPORTS = new Set(['config.ts', 'config-section-names.ts', 'server.ts']);
 
 const IMPORT = /(?:^|[^.\w$])(?:import|export)\s*(?:type\s+)?(?:[\w$*{}\s,]+?\s*from\s*)?['"]([^'"\n]+)['"]|\bimport\s*\(\s*['"]([^'"\n]+)['"]\s*\)/g;
 
@@ -37,7 +38,7 @@ test('src/cli imports the SDK, commander and node: only; only serve-command.ts r
   const files = readdirSync(CLI, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
   assert.ok(files.length > 10 && files.includes(SERVE_COMMAND), `src/cli holds ${files.join(', ')}`);
   const wrong: string[] = [];
-  let serveReaches = 0;
+  const serveReaches = new Set<string>();
   for (const name of files) {
     const file = join(CLI, name);
     for (const spec of importsOf(file)) {
@@ -46,7 +47,7 @@ test('src/cli imports the SDK, commander and node: only; only serve-command.ts r
         const target = resolve(CLI, name, '..', spec);
         if (!relative(CLI, target).startsWith('..')) continue;
         if (name === SERVE_COMMAND && SERVE_IMPORTS.has(relative(SRC, target))) {
-          serveReaches++;
+          serveReaches.add(relative(SRC, target));
           continue;
         }
       }
@@ -55,5 +56,18 @@ test('src/cli imports the SDK, commander and node: only; only serve-command.ts r
   }
   assert.deepEqual(wrong, [], 'the CLI takes the server only through `serve`; other commands go through @agentd/sdk');
   // The walk sees the imports it allows, too (a pattern that matched nothing would pass anything).
-  assert.equal(serveReaches, SERVE_IMPORTS.size, 'serve-command.ts imports ../config.ts and ../server.ts');
+  assert.deepEqual([...serveReaches].sort(), [...SERVE_IMPORTS].sort(), 'serve-command.ts imports ../config.ts, ../config-section-names.ts and ../server.ts');
+});
+
+test('a client command loads neither the server nor its schemas: `agentd --help` starts on the CLI, the SDK and commander', () => {
+  const bin = resolve(SRC, '../bin/agentd.js');
+  const hook = resolve(import.meta.dirname, 'fixtures/loaded-modules.ts');
+  const r = spawnSync(process.execPath, ['--import', hook, bin, '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const loaded: string[] = JSON.parse(r.stderr.trimEnd().split('\n').at(-1)!);
+  const server = loaded.filter((u) => u.includes('/packages/server/src/') && !u.includes('/packages/server/src/cli/') && !u.endsWith('/config-section-names.ts'));
+  const heavy = loaded.filter((u) => /\/node_modules\/(typebox|kysely|fastify|pg|ajv|yaml|jsonata)\//.test(u) || u.includes('/packages/protocol/src/schemas/'));
+  assert.deepEqual(server, [], 'server modules loaded for --help');
+  assert.deepEqual(heavy, [], 'schemas, database or HTTP framework modules loaded for --help');
+  assert.ok(loaded.some((u) => u.includes('/packages/server/src/cli/main.ts')), 'the walk saw the CLI itself');
 });

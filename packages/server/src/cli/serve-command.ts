@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { checkConfigFile, CONFIG_SECTION_NAMES, resolveServeConfig, type ServeFlags } from '../config.ts';
+import type { ServeFlags } from '../config.ts';
+import { CONFIG_SECTION_NAMES } from '../config-section-names.ts';
 
 export function registerServe(program: Command): void {
   program
@@ -26,7 +27,9 @@ export function registerServe(program: Command): void {
     .option('--sse-stall-timeout <duration>', 'a stream whose client has not read for this long is closed (env AGENTD_SSE_STALL_TIMEOUT; default 30s)')
     .option('--egress-allow <list>', 'addresses, CIDRs and hosts outbound calls (webhooks) may reach although loopback/private/link-local/metadata, e.g. 127.0.0.1,10.0.0.0/8 (env AGENTD_EGRESS_ALLOW; default none)')
     .action(async (flags: ServeFlags) => {
-      // Loaded here, not at the top: every other command would pay for Fastify, Kysely and pg.
+      // Loaded here, not at the top: every other command would pay for Fastify, Kysely, pg and the
+      // config file's parsers (a client command starts in half the time without them).
+      const { resolveServeConfig } = await import('../config.ts');
       const { describeReload, startServer } = await import('../server.ts');
       const server = await startServer(resolveServeConfig(flags));
       // With --config, SIGHUP re-reads the file (an invalid one changes nothing and is reported);
@@ -72,7 +75,8 @@ export function registerConfigValidate(program: Command): void {
     .description('check a config file without a server; each problem with its path in the file')
     .option('--skip-secrets', 'check env:/file: references by their form only (on a machine without the server environment)')
     .option('--json', 'print {ok, file, sections} or {ok, file, problems} as JSON')
-    .action((file: string, opts: { skipSecrets?: boolean; json?: boolean }) => {
+    .action(async (file: string, opts: { skipSecrets?: boolean; json?: boolean }) => {
+      const { checkConfigFile } = await import('../config.ts');
       const result = checkConfigFile(file, { skipSecrets: opts.skipSecrets });
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else if (result.ok) process.stdout.write(`${result.file}: ok — ${Object.entries(result.sections).map(([k, v]) => `${v.length} ${k}`).join(', ')}\n`);

@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { parseManifestText, validateManifest } from '@agentd/protocol/manifest';
-import { compileWorkflow, isWorkflowDocument } from '@agentd/protocol/workflow';
 import type { FieldProblem } from '@agentd/sdk';
 
 /** What a valid file holds, for the one-line answer and `--json`. */
@@ -12,7 +10,10 @@ type Checked = { ok: true; kind: 'Agent' | 'Workflow'; name: string; summary: st
  * cycle) and its expressions. Offline, so whether each step's agent exists is the server's
  * check at deploy.
  */
-function check(text: string): Checked {
+async function check(text: string): Promise<Checked> {
+  // Loaded when a file is checked: the schemas and YAML parser would slow every other command.
+  const { parseManifestText, validateManifest } = await import('@agentd/protocol/manifest');
+  const { compileWorkflow, isWorkflowDocument } = await import('@agentd/protocol/workflow');
   const parsed = parseManifestText(text);
   if (!parsed.ok) return parsed;
   if (isWorkflowDocument(parsed.value)) {
@@ -33,7 +34,7 @@ export function registerValidate(program: Command): void {
     .command('validate <file>')
     .description('check an agent manifest or a workflow definition (YAML or JSON) without a server')
     .option('--json', 'print the result as JSON')
-    .action((file: string, opts: { json?: boolean }) => {
+    .action(async (file: string, opts: { json?: boolean }) => {
       let text: string;
       try {
         text = readFileSync(file, 'utf8');
@@ -42,7 +43,7 @@ export function registerValidate(program: Command): void {
         process.exitCode = 2;
         return;
       }
-      const result = check(text);
+      const result = await check(text);
       if (opts.json) {
         process.stdout.write(`${JSON.stringify(result.ok ? { ok: true, kind: result.kind, name: result.name, ...result.names } : { ok: false, problems: result.problems }, null, 2)}\n`);
       } else if (result.ok) {
