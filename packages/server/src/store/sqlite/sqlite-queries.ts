@@ -3,6 +3,8 @@ import type { Database, RunAttemptsTable } from '../db-types.ts';
 import { inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
 import { insertRowsSqlite } from './sqlite-insert-rows.ts';
 
+const RETURNING_LEASED = LEASED_COLUMNS.join(', ');
+const RETURNING_SUCCEEDED = SUCCEEDED_COLUMNS.join(', ');
 const ATTEMPT_COLUMNS = ['tenant_id', 'run_id', 'attempt', 'lease_id', 'worker_id', 'started_at', 'ended_at', 'outcome', 'error'] as const;
 
 /** The dialect queries on SQLite (see DialectQueries). */
@@ -24,32 +26,22 @@ function tenantIs(tenantId: string): RawBuilder<boolean> {
   return sql<boolean>`+${sql.ref('tenant_id')} = ${tenantId}`;
 }
 
-/** Each run gets its own lease id through a CASE; the attempts follow in a multi-row INSERT. */
+/**
+ * One UPDATE … FROM a json_each of `{run id: lease id}`: the planner walks the JSON object and
+ * finds each run by its primary key, where a `CASE id WHEN … END` compared every row with every
+ * branch (O(n²) in the batch). The attempts follow in a multi-row INSERT.
+ */
 async function leaseRuns(trx: Transaction<Database>, lease: RunLeaseWrite): Promise<LeasedRun[]> {
   const { ids, leaseIds, now } = lease;
-  const updated = await trx
-    .updateTable('runs')
-    .set((eb) => ({
-      status: lease.to,
-      attempts: eb('attempts', '+', 1),
-      lease_id: sql<string>`CASE id ${sql.join(
-        ids.map((id) => sql`WHEN ${id} THEN ${leaseIds.get(id)}`),
-        sql` `,
-      )} END`,
-      lease_expires_at: now + lease.leaseTtlMs,
-      lease_ttl_ms: lease.leaseTtlMs,
-      attempt_deadline_at: sql<number>`${now} + timeout_ms`,
-      worker_id: lease.workerId,
-      started_at: sql<number>`coalesce(started_at, ${now})`,
-      waiting_reason: null,
-      updated_at: now,
-      last_seq: eb('last_seq', '+', 1),
-    }))
-    .where(tenantIs(lease.tenantId)) // kept off runs_ready, see DialectQueries.tenantIs
-    .where('id', 'in', ids)
-    .where(sql.raw<boolean>(statusCondition('status', lease.from)))
-    .returning(LEASED_COLUMNS)
-    .execute();
+  const pairs = JSON.stringify(Object.fromEntries(ids.map((id) => [id, leaseIds.get(id)])));
+  const { rows: updated } = await sql<LeasedRun>`UPDATE runs SET
+      status = ${lease.to}, attempts = attempts + 1, lease_id = j.run_lease,
+      lease_expires_at = ${now + lease.leaseTtlMs}, lease_ttl_ms = ${lease.leaseTtlMs},
+      attempt_deadline_at = ${now} + timeout_ms, worker_id = ${lease.workerId},
+      started_at = coalesce(started_at, ${now}), waiting_reason = NULL, updated_at = ${now}, last_seq = last_seq + 1
+    FROM (SELECT key AS run_key, value AS run_lease FROM json_each(${pairs})) AS j
+    WHERE +runs.tenant_id = ${lease.tenantId} AND runs.id = j.run_key AND ${sql.raw(statusCondition('runs.status', lease.from))}
+    RETURNING ${sql.raw(RETURNING_LEASED)}`.execute(trx);
   inOrderOf(ids, updated);
   const attempts: RunAttemptsTable[] = updated.map((run) => ({
     tenant_id: lease.tenantId, run_id: run.id, attempt: run.attempts, lease_id: run.lease_id!, worker_id: lease.workerId, started_at: now, ended_at: null, outcome: lease.attemptOutcome, error: null,
@@ -58,30 +50,17 @@ async function leaseRuns(trx: Transaction<Database>, lease: RunLeaseWrite): Prom
   return updated;
 }
 
-/** The outputs through a CASE on the primary key; the attempts in a second UPDATE. */
+/** The outputs through an UPDATE … FROM a json_each of `{run id: output}` (see leaseRuns); the attempts in a second UPDATE. */
 async function succeedRuns(trx: Transaction<Database>, success: RunSuccessWrite): Promise<SucceededRun[]> {
   const { runs, now, tenantId } = success;
-  const updated = await trx
-    .updateTable('runs')
-    .set((eb) => ({
-      status: success.to,
-      output: sql<string>`CASE id ${sql.join(
-        runs.map((r) => sql`WHEN ${r.id} THEN ${r.output}`),
-        sql` `,
-      )} END`,
-      waiting_reason: null,
-      waiting_since: null,
-      finished_at: now,
-      lease_expires_at: null,
-      updated_at: now,
-      last_seq: eb('last_seq', '+', 1),
-    }))
-    // On the primary key: a plain tenant_id equality made SQLite walk runs_tenant_lease (5× slower).
-    .where(tenantIs(tenantId))
-    .where('id', 'in', runs.map((r) => r.id))
-    .where(sql.raw<boolean>(statusCondition('status', success.from)))
-    .returning(SUCCEEDED_COLUMNS)
-    .execute();
+  const outputs = JSON.stringify(Object.fromEntries(runs.map((r) => [r.id, r.output])));
+  // On the primary key: a plain tenant_id equality made SQLite walk runs_tenant_lease (5× slower).
+  const { rows: updated } = await sql<SucceededRun>`UPDATE runs SET
+      status = ${success.to}, output = j.run_output, waiting_reason = NULL, waiting_since = NULL,
+      finished_at = ${now}, lease_expires_at = NULL, updated_at = ${now}, last_seq = last_seq + 1
+    FROM (SELECT key AS run_key, value AS run_output FROM json_each(${outputs})) AS j
+    WHERE +runs.tenant_id = ${tenantId} AND runs.id = j.run_key AND ${sql.raw(statusCondition('runs.status', success.from))}
+    RETURNING ${sql.raw(RETURNING_SUCCEEDED)}`.execute(trx);
   const done = new Set(updated.map((r) => r.id));
   await trx
     .updateTable('run_attempts')
