@@ -203,9 +203,13 @@ describe('10,000 concurrent SSE streams (real sockets, a client process)', () =>
     assert.equal((await t.call('GET', '/v1/health', { key: null })).statusCode, 200);
     // Everything the streams held is released: the JS heap is back near its baseline.
     for (const w of [first, second]) assert.ok(w.after.heap - before.heap < (w.during.heap - before.heap) / 4, `JS heap after ${fig(w.after)} vs before ${fig(before)}, during ${fig(w.during)}`);
-    // Native memory the allocator keeps is reused, not added to: a second wave does not grow it.
+    // Native memory the allocator keeps is reused, not added to: a second wave does not grow it by
+    // what a wave takes. What the streams themselves hold is the JS-heap check above (buffers count
+    // as external memory there); RSS also moves with the allocator's fragmentation and with what sits
+    // in the never-readers' queues when it is read: measured 28–198 MB more in the second wave for a
+    // first wave of 630–690 MB. Streams that leaked what they hold would add a whole wave's growth.
     const growth = first.during.rss - before.rss;
-    assert.ok(second.during.rss - first.during.rss < growth / 4, `RSS grew from ${fig(first.during)} to ${fig(second.during)} in the second wave`);
-    assert.ok(second.after.rss - first.after.rss < growth / 4, `RSS after the second wave ${fig(second.after)} vs the first ${fig(first.after)}`);
+    assert.ok(second.during.rss - first.during.rss < growth / 2, `RSS grew from ${fig(first.during)} to ${fig(second.during)} in the second wave`);
+    assert.ok(second.after.rss - first.after.rss < growth / 2, `RSS after the second wave ${fig(second.after)} vs the first ${fig(first.after)}`);
   });
 });
