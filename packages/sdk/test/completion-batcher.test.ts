@@ -59,3 +59,29 @@ it('without the hint (the default) an outcome waits for the delay too', async ()
   await done;
   assert.deepEqual(calls, [['l1']]);
 });
+
+it('a full batch is the size the worker gives (its slots), and goes on the next turn', async () => {
+  const { client, calls } = recordingClient();
+  const batcher = new CompletionBatcher(client, { batchSize: 3 });
+  const done = ['l1', 'l2', 'l3'].map((id) => batcher.submit({ lease_id: id, output: {} }));
+  await nextTurn();
+  assert.deepEqual(calls, [['l1', 'l2', 'l3']], 'sent before the delay timer fired');
+  await Promise.all(done);
+  const alone = batcher.submit({ lease_id: 'l4', output: {} });
+  await nextTurn();
+  assert.equal(calls.length, 1, 'one short of a batch waits for the delay');
+  mock.timers.tick(5);
+  await alone;
+  assert.deepEqual(calls.at(-1), ['l4']);
+});
+
+it('never sends more than the server takes in one call: a burst past 500 goes in several', async () => {
+  const { client, calls } = recordingClient();
+  const batcher = new CompletionBatcher(client, { batchSize: 10_000 });
+  const ids = Array.from({ length: 1_100 }, (_, i) => `l${i}`);
+  const done = ids.map((id) => batcher.submit({ lease_id: id, output: {} }));
+  mock.timers.tick(5);
+  await Promise.all(done);
+  assert.deepEqual(calls.map((c) => c.length), [500, 500, 100]);
+  assert.deepEqual(calls.flat(), ids, 'each once, in order');
+});

@@ -54,7 +54,11 @@ export class Worker {
     this.#options = resolveWorkerOptions(options);
     this.id = this.#options.workerId;
     // An outcome with nothing to batch with (one task, the loop parked in its long-poll) goes at once.
-    this.#batcher = new CompletionBatcher(this.#options.client, { alone: () => this.#longPolling && this.#active.size <= 1 });
+    // A full batch is as many outcomes as the worker holds tasks: one completion call per refill.
+    this.#batcher = new CompletionBatcher(this.#options.client, {
+      alone: () => this.#longPolling && this.#active.size <= 1,
+      batchSize: this.#options.concurrency + this.#options.prefetch,
+    });
   }
 
   /** Handlers running right now. */

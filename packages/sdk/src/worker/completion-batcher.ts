@@ -4,8 +4,10 @@ import { APIError } from '../errors/index.ts';
 import type { CompleteLeaseParams, CompletionItem, CompletionResult } from '../resources/resource-types.ts';
 import type { Task } from '@agentd/protocol';
 
-/** A batch goes out once this many completions wait... */
-const MAX_BATCH = 50;
+/** The most results one `POST /v1/worker/complete` takes (the server's limit). */
+export const MAX_RESULTS_PER_CALL = 500;
+/** A batch goes out once this many completions wait (the worker sizes it by its slots)... */
+const DEFAULT_BATCH = 50;
 /** ...or this long after the first one arrived: short enough to add no visible latency. */
 const FLUSH_DELAY_MS = 5;
 /**
@@ -40,10 +42,13 @@ export class CompletionBatcher {
    * at a time (a workflow's steps, a ctx.call child) pays no batching delay per run.
    */
   readonly #alone: () => boolean;
+  readonly #batchSize: number;
 
-  constructor(client: Agentd, opts: { alone?: () => boolean } = {}) {
+  /** `batchSize`: how many outcomes make a full batch (capped at MAX_RESULTS_PER_CALL). */
+  constructor(client: Agentd, opts: { alone?: () => boolean; batchSize?: number } = {}) {
     this.#client = client;
     this.#alone = opts.alone ?? (() => false);
+    this.#batchSize = Math.max(1, Math.min(opts.batchSize ?? DEFAULT_BATCH, MAX_RESULTS_PER_CALL));
   }
 
   submit(item: CompletionItem): Promise<CompletionResult> {
@@ -51,7 +56,7 @@ export class CompletionBatcher {
       this.#pending.push({ item, resolve, reject });
       // A full batch goes on the next turn, not at once: the lease loop may take it first and
       // lease more in the same call (sendWithLease).
-      if (this.#pending.length >= MAX_BATCH || (this.#pending.length === 1 && this.#alone())) this.#immediate ??= setImmediate(() => this.#sendPending());
+      if (this.#pending.length >= this.#batchSize || (this.#pending.length === 1 && this.#alone())) this.#immediate ??= setImmediate(() => this.#sendPending());
       else this.#timer ??= setTimeout(() => this.#sendPending(), FLUSH_DELAY_MS);
     });
   }
@@ -101,7 +106,10 @@ export class CompletionBatcher {
     this.#timer = undefined;
     if (this.#immediate) clearImmediate(this.#immediate);
     this.#immediate = undefined;
-    return this.#pending.splice(0, this.#pending.length);
+    const batch = this.#pending.splice(0, MAX_RESULTS_PER_CALL);
+    // More than one call takes (a burst of a very wide worker): the rest go on the next turn.
+    if (this.#pending.length > 0) this.#immediate = setImmediate(() => this.#sendPending());
+    return batch;
   }
 
   #track(request: Promise<unknown>): void {
