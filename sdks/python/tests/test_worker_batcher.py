@@ -79,3 +79,19 @@ async def test_outcomes_not_taken_go_on_their_own() -> None:
     futures = [batcher.submit({"lease_id": f"l{i}", "output": {}}) for i in range(2)]
     assert await asyncio.wait_for(asyncio.gather(*futures), 5) == [None, None]
     assert worker.calls == [{"leases": ["l0", "l1"], "lease": None, "max_retries": COMPLETION_RETRIES}]
+
+
+async def test_a_full_batch_is_the_size_the_worker_gives_and_no_call_passes_the_servers_500() -> None:
+    worker = ScriptedWorker([])
+    batcher = CompletionBatcher(cast(AsyncAgentd, SimpleNamespace(worker=worker)), batch_size=3)
+    futures = [batcher.submit({"lease_id": f"l{i}", "output": {}}) for i in range(3)]
+    await asyncio.sleep(0)  # a full batch goes on the next turn, not after the delay
+    await asyncio.sleep(0)
+    assert [c["leases"] for c in worker.calls] == [["l0", "l1", "l2"]]
+    await asyncio.gather(*futures)
+
+    wide = CompletionBatcher(cast(AsyncAgentd, SimpleNamespace(worker=worker)), batch_size=10_000)
+    worker.calls.clear()
+    burst = [wide.submit({"lease_id": f"b{i}", "output": {}}) for i in range(1_100)]
+    await asyncio.gather(*burst)
+    assert [len(c["leases"]) for c in worker.calls] == [500, 500, 100]

@@ -14,8 +14,10 @@ from agentd._async._client import AsyncAgentd
 from agentd._errors import APIError
 from agentd.models import Task
 
-# The server accepts up to 100 results per call.
-MAX_BATCH = 100
+# The server accepts up to 500 results per call.
+MAX_RESULTS_PER_CALL = 500
+# A full batch when the worker gives no size (it gives the tasks it can hold: one call per refill).
+DEFAULT_BATCH = 100
 # Outcomes the lease loop does not take go this long after the first arrived: short enough to add
 # no visible latency, long enough for the lease loop (woken by the same freed slot) to take them first.
 FLUSH_DELAY = 0.005
@@ -28,8 +30,9 @@ Pending = tuple[dict[str, Any], "asyncio.Future[Any]"]
 
 
 class CompletionBatcher:
-    def __init__(self, client: AsyncAgentd, *, alone: Callable[[], bool] | None = None) -> None:
+    def __init__(self, client: AsyncAgentd, *, alone: Callable[[], bool] | None = None, batch_size: int = DEFAULT_BATCH) -> None:
         self._client = client
+        self._batch_size = max(1, min(batch_size, MAX_RESULTS_PER_CALL))
         # Whether nothing could join a batch now (the lease loop is parked in a long-poll and no
         # handler runs): then an outcome goes on the next turn instead of after FLUSH_DELAY.
         self._alone = alone or (lambda: False)
@@ -46,11 +49,11 @@ class CompletionBatcher:
         self._pending.append((result, future))
         if self._timer is None:
             # A batch goes on a later turn, not at once: the lease loop may take it first.
-            if len(self._pending) >= MAX_BATCH or self._alone():
+            if len(self._pending) >= self._batch_size or self._alone():
                 self._timer = loop.call_soon(self._send_pending)
             else:
                 self._timer = loop.call_later(FLUSH_DELAY, self._send_pending)
-        elif len(self._pending) >= MAX_BATCH:
+        elif len(self._pending) >= self._batch_size:
             self._timer.cancel()
             self._timer = loop.call_soon(self._send_pending)
         return future
@@ -61,7 +64,7 @@ class CompletionBatcher:
         return 0 if self._lease_ride_refused else len(self._pending)
 
     def _take(self) -> list[Pending]:
-        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        batch, self._pending = self._pending[:MAX_RESULTS_PER_CALL], self._pending[MAX_RESULTS_PER_CALL:]
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None

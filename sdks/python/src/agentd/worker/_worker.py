@@ -109,7 +109,8 @@ class Worker:
         async with AsyncAgentd(base_url=o.base_url, api_key=o.api_key, timeout=o.timeout, max_retries=o.max_retries,
                                default_headers=o.default_headers) as client:
             pool = ThreadPoolExecutor(max_workers=self._threads, thread_name_prefix="agentd-handler")
-            batcher = CompletionBatcher(client, alone=lambda: self._long_polling and not self._busy)
+            # A full batch is as many outcomes as the worker holds tasks (it leases up to twice its slots).
+            batcher = CompletionBatcher(client, alone=lambda: self._long_polling and not self._busy, batch_size=2 * self.concurrency)
             self._heartbeats = Heartbeats(client)
             log.info("worker %s started for agent %s (%s)", self.id, self.agent, ", ".join(self._endpoints))
             try:
