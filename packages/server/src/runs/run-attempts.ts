@@ -32,7 +32,7 @@ export async function endAttempt(ctx: WriteContext, run: RunsTable, outcome: str
 }
 
 /**
- * Every attempt of `run` (this tenant's; 404 is the caller's), in order: the ended rows and the
+ * Every attempt of run `runId` (this tenant's; 404 is the caller's), in order: the ended rows and the
  * open one from the run row, in one statement so both halves are one snapshot (an attempt that
  * ends meanwhile is seen once, open or ended).
  */
