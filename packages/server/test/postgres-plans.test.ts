@@ -91,6 +91,14 @@ describe('PostgreSQL plans of the hot-path statements', { skip: why ? `PostgreSQ
     assert.deepEqual(found.filter((a) => a.includes('tenant_id')), [], `no access to runs by tenant: ${found.join('; ')}`);
   });
 
+  it('the attempt-timeout sweep reads only the due runs (runs_attempt_due), and runs keeps a tenth of each page free for HOT updates', async () => {
+    // The query of RunTimers.attemptTimeouts (timers/run-timers.ts).
+    const found = await accesses({ text: `select * from runs where status = 'running' and attempt_deadline_at < $1 limit $2`, params: [1, 100] });
+    assert.ok(found.some((a) => a.includes('runs_attempt_due') && a.includes('attempt_deadline_at')), found.join('; '));
+    const options = await client.query(`select reloptions from pg_class where relname = 'runs'`);
+    assert.ok((options.rows[0].reloptions as string[]).includes('fillfactor=90'), JSON.stringify(options.rows));
+  });
+
   it('the batched success UPDATE does not find its runs through a tenant-led index', async () => {
     const runs = Array.from({ length: BATCH }, (_, i) => ({ id: `run_r${String(i + 1).padStart(8, '0')}`, leaseId: `lse_run_r${i + 1}`, output: '{}' }));
     const found = await accesses(succeedRunsStatement({ ...statusChange('complete'), tenantId: TENANT, runs, now: 1 }));

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { TERMINAL_STATUSES, type RunStatus } from '@agentd/protocol';
-import { RUN_TRANSITIONS, type RunTransitionName, type RunTransitionSpec } from '../src/runs/index.ts';
+import { openAttempt, RUN_TRANSITIONS, type RunTransitionName, type RunTransitionSpec } from '../src/runs/index.ts';
 import { DomainError } from '../src/core/index.ts';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { FaultInjector, isInjected } from './helpers/fault-injector.ts';
@@ -210,9 +210,16 @@ async function checkInvariants(t: TestApp, runs: string[], seenTerminal: Map<str
   if (runs.length === 0) return;
   const rows = await t.store.allTenants(t.store.db).selectFrom('runs').selectAll().where('id', 'in', runs).execute();
   assert.equal(rows.length, runs.length, 'every acknowledged run exists');
-  const live = await t.store.allTenants(t.store.db).selectFrom('run_attempts').select(['run_id', 'lease_id']).where('run_id', 'in', runs).where('outcome', '=', 'running').execute();
+  // An attempt's row is written once, when it ends: no row is ever `running`; the open attempt is the run row's.
+  const ended = await t.store.allTenants(t.store.db).selectFrom('run_attempts').select(['run_id', 'lease_id', 'outcome']).where('run_id', 'in', runs).execute();
+  assert.deepEqual(ended.filter((a) => a.outcome === 'running'), [], 'no attempt row is written before its attempt ends');
+  const endedByRun = new Map<string, string[]>();
+  for (const a of ended) endedByRun.set(a.run_id, [...(endedByRun.get(a.run_id) ?? []), a.lease_id]);
   const liveByRun = new Map<string, string[]>();
-  for (const a of live) liveByRun.set(a.run_id, [...(liveByRun.get(a.run_id) ?? []), a.lease_id]);
+  for (const run of rows) {
+    const open = openAttempt(run);
+    if (open) liveByRun.set(run.id, [open.lease_id]);
+  }
   for (const run of rows) {
     const status = run.status as RunStatus;
     const terminal = seenTerminal.get(run.id);
@@ -222,6 +229,9 @@ async function checkInvariants(t: TestApp, runs: string[], seenTerminal: Map<str
     seenAttempts.set(run.id, run.attempts);
     const liveLeases = liveByRun.get(run.id) ?? [];
     assert.ok(liveLeases.length <= 1, `at most one live lease, got ${liveLeases.length}`);
+    const endedLeases = endedByRun.get(run.id) ?? [];
+    assert.equal(endedLeases.length + liveLeases.length, run.attempts, 'every attempt begun is open (on the run row) or ended (one row)');
+    assert.ok(!liveLeases.some((l) => endedLeases.includes(l)), 'an open attempt has no row yet');
     // A run waiting on a worker's approval keeps that worker's lease; one waiting on a manifest approval was never leased.
     if (status === 'running' || (status === 'waiting' && run.lease_id)) assert.deepEqual(liveLeases, [run.lease_id], `a ${status} run holds exactly its current lease`);
     else assert.equal(liveLeases.length, 0, `a ${status} run holds no live lease`);

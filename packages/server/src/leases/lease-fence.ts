@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, RunsTable } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
+import { leaseIssued } from '../runs/index.ts';
 
 /**
  * The one error for a lease that no longer works. A lease this tenant issued (an attempt names
@@ -14,14 +15,13 @@ export function staleLeaseError(leaseId: string, issued: boolean): DomainError {
 }
 
 /**
- * staleLeaseError for a lease whose run no longer holds it, told apart by its attempt: read in
- * the write operation's `trx`, or `store.db` outside one. `runId` narrows it to the attempts of
- * one run (a lease of another run is then not found).
+ * staleLeaseError for a lease whose run no longer holds it, told apart by whether it was issued
+ * (a run names it, or an ended attempt: runs/run-attempts.ts): read in the write operation's
+ * `trx`, or `store.db` outside one. `runId` narrows it to one run (a lease of another run is
+ * then not found).
  */
 export async function staleLease(db: Kysely<Database> | Transaction<Database>, lease: { tenantId: string; leaseId: string; runId?: string }): Promise<DomainError> {
-  let q = db.selectFrom('run_attempts').select('run_id').where('tenant_id', '=', lease.tenantId).where('lease_id', '=', lease.leaseId);
-  if (lease.runId !== undefined) q = q.where('run_id', '=', lease.runId);
-  return staleLeaseError(lease.leaseId, (await q.executeTakeFirst()) !== undefined);
+  return staleLeaseError(lease.leaseId, await leaseIssued(db, lease));
 }
 
 /**

@@ -1,8 +1,10 @@
 import type { RunAttemptsTable, RunsTable } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
-import { DomainError } from '../core/index.ts';
+import type { DomainError } from '../core/index.ts';
+import { endedAttemptByLease } from '../runs/index.ts';
+import { staleLease as staleLeaseIn, staleLeaseError } from './lease-fence.ts';
 
-export const leaseLost = (leaseId: string): DomainError => new DomainError('LEASE_LOST', `lease ${leaseId} is no longer held; the call changed nothing`);
+export const leaseLost = (leaseId: string): DomainError => staleLeaseError(leaseId, true);
 
 /**
  * The run a lease names, locked to the commit: the status this call decides on (running, not
@@ -15,12 +17,15 @@ export async function lockedRunByLease(ctx: WriteContext, tenantId: string, leas
   return q.executeTakeFirst();
 }
 
+/**
+ * The attempt a lease began, once it has ended (how it ended tells a repeated complete or fail
+ * from a stale one); undefined while it is open: the open attempt is its run row's.
+ */
 export async function attemptByLease(ctx: WriteContext, tenantId: string, leaseId: string): Promise<RunAttemptsTable | undefined> {
-  return ctx.trx.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('lease_id', '=', leaseId).executeTakeFirst();
+  return endedAttemptByLease(ctx.trx, tenantId, leaseId);
 }
 
 /** Why a lease no longer works: unknown to this tenant (404) or no longer the run's (409). */
-export async function staleLease(ctx: WriteContext, tenantId: string, leaseId: string): Promise<DomainError> {
-  const attempt = await attemptByLease(ctx, tenantId, leaseId);
-  return attempt ? leaseLost(leaseId) : new DomainError('LEASE_NOT_FOUND', `no lease ${JSON.stringify(leaseId)}`);
+export function staleLease(ctx: WriteContext, tenantId: string, leaseId: string): Promise<DomainError> {
+  return staleLeaseIn(ctx.trx, { tenantId, leaseId });
 }

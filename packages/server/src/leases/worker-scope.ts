@@ -3,6 +3,7 @@ import type { Engine } from '../engine.ts';
 import { ApiError, tenantOf } from '../http/index.ts';
 import { mayServe, servesEveryAgent, type KeyScope } from '../keys/index.ts';
 import { TtlCache } from '../core/index.ts';
+import { leaseAttempts } from '../runs/index.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,7 +27,8 @@ export function assertMayServe(scope: KeyScope, agent: string): void {
 const LEASE_AGENT_TTL_MS = 60_000;
 
 /**
- * The agent of each lease this tenant issued (live or not), from the attempt the lease began.
+ * The agent of each lease this tenant issued (live or not), from the attempt the lease began
+ * (open on its run row, or ended: runs/'s leaseAttempts).
  * A lease of another tenant, or none at all, is absent: the call itself then answers 404, so
  * this check tells nobody that a lease exists elsewhere.
  */
@@ -47,14 +49,7 @@ export class LeaseAgents {
       else found.set(id, agent);
     }
     if (missing.length === 0) return found;
-    const rows = await this.#engine.store.db
-      .selectFrom('run_attempts as a')
-      .innerJoin('runs as r', 'r.id', 'a.run_id')
-      .select(['a.lease_id', 'r.agent'])
-      .where('a.tenant_id', '=', tenantId)
-      .where('r.tenant_id', '=', tenantId)
-      .where(this.#engine.store.queries.anyOf('a.lease_id', missing))
-      .execute();
+    const rows = await leaseAttempts(this.#engine.store.db, this.#engine.store.queries, tenantId, missing);
     for (const r of rows) {
       this.#cache.set(`${tenantId}\u0000${r.lease_id}`, r.agent);
       found.set(r.lease_id, r.agent);

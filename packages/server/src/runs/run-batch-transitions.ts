@@ -12,7 +12,7 @@ import { afterRunEnded } from './run-tree.ts';
 // from the table in run-transitions.ts; the dialects' SQL (store.queries) is handed them.
 
 /** A run as its creator prepared it; its status, waiting fields and seq come from `create`/`hold`. */
-export type NewRun = Omit<RunsTable, 'status' | 'waiting_reason' | 'waiting_since' | 'last_seq' | 'generation'>;
+export type NewRun = Omit<RunsTable, 'status' | 'waiting_reason' | 'waiting_since' | 'last_seq' | 'generation' | 'attempt_started_at'>;
 
 const RUN_INSERT_CHUNK = 100;
 const RUN_COLUMNS = [
@@ -36,7 +36,7 @@ export async function createRuns(ctx: WriteContext, items: readonly { run: NewRu
   const approvals = new Map<string, ApprovalsTable>();
   const held = new Set<string>();
   const rows = items.map(({ run, approval, heldFor }): RunsTable => {
-    const r: RunsTable = { ...run, status: create.to, waiting_reason: null, last_seq: 1, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now,
+    const r: RunsTable = { ...run, status: create.to, waiting_reason: null, attempt_started_at: null, last_seq: 1, created_at: ctx.now, updated_at: ctx.now, available_at: ctx.now,
       generation: 1, // live controls (PATCH /v1/runs/{id}) start from generation 1
     };
     if (heldFor) {
@@ -133,7 +133,7 @@ export async function completeRuns(ctx: WriteContext, tenantId: string, items: r
  */
 export async function startWorkflowRun(ctx: WriteContext, run: NewRun, queued: Record<string, unknown> = {}): Promise<RunsTable> {
   const { create, start } = RUN_TRANSITIONS;
-  const row: RunsTable = { ...run, status: start.to, waiting_reason: null, waiting_since: null, last_seq: 2, created_at: ctx.now, started_at: ctx.now, updated_at: ctx.now, available_at: ctx.now, generation: 1 };
+  const row: RunsTable = { ...run, status: start.to, waiting_reason: null, waiting_since: null, attempt_started_at: null, last_seq: 2, created_at: ctx.now, started_at: ctx.now, updated_at: ctx.now, available_at: ctx.now, generation: 1 };
   await ctx.queries.insertRows(ctx.trx, 'runs', RUN_COLUMNS, [row]);
   const event = (seq: number, type: string, data: Record<string, unknown>) => ctx.events.push({ tenant_id: row.tenant_id, run_id: row.id, agent: row.agent, seq, type, at: ctx.now, data });
   event(1, create.event, { agent_version: row.agent_version, endpoint: row.endpoint, kind: row.kind, ...queued });

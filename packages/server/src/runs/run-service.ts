@@ -7,6 +7,7 @@ import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { toAttempt, toRun } from './run-codec.ts';
+import { attemptsOfRun } from './run-attempts.ts';
 import { newestFirstPage } from '../store/index.ts';
 import { createRuns, type NewRun } from './run-batch-transitions.ts';
 import { cancelRun } from './run-state-machine.ts';
@@ -247,8 +248,8 @@ export class RunService {
 
   async attempts(tenantId: string, id: string): Promise<RunAttempt[]> {
     await this.#row(tenantId, id);
-    const rows = await this.#store.db.selectFrom('run_attempts').selectAll().where('tenant_id', '=', tenantId).where('run_id', '=', id).orderBy('attempt').orderBy('started_at').execute();
-    return rows.map((r) => toAttempt(r, this.#store.wire));
+    // The ended attempts and the open one (from the run row, outcome running), in attempt order.
+    return (await attemptsOfRun(this.#store.db, tenantId, id)).map((r) => toAttempt(r, this.#store.wire));
   }
 
   /** Cancels a run that has not ended (see cancelRun); `after` runs in the cancelling transaction. */

@@ -3,7 +3,8 @@ import { isTerminal, type RunFailure } from '@agentd/protocol';
 import type { RunsTable, WriteContext } from '../store/index.ts';
 import { appendRunEvents, wakeKey } from './run-event-append.ts';
 import { afterRunEnded } from './run-tree.ts';
-import { RUN_TRANSITIONS, canTransition, holdsLease, terminalFields, type FailureOutcome, type RunTransitionName, type RunTransitionSpec } from './run-transitions.ts';
+import { endAttempt, openAttempt } from './run-attempts.ts';
+import { RUN_TRANSITIONS, canTransition, terminalFields, type FailureOutcome, type RunTransitionName, type RunTransitionSpec } from './run-transitions.ts';
 
 /** What a caller adds to a transition of the table: its own fields, its event's data, its fence. */
 export interface TransitionWrite {
@@ -22,7 +23,8 @@ export interface TransitionWrite {
  * Performs transition `name` of the table (one that changes the status) on `run` as the caller
  * read it (locked on PostgreSQL), in this order: nothing if the table does not allow it from the
  * run's status; the run's pending approvals settled, if it settles them; the status changed by a
- * compare-and-set that bumps `last_seq` and records the event with that seq; the attempt ended;
+ * compare-and-set that bumps `last_seq` and records the event with that seq; the attempt ended
+ * (its run_attempts row inserted, from the run's open attempt as read);
  * the queue woken when the run goes back to it. `undefined`: the transition is not legal from
  * here, or the compare-and-set lost (a concurrent transition won).
  */
@@ -31,6 +33,8 @@ export async function applyTransition(ctx: WriteContext, name: RunTransitionName
   const { to, event } = spec;
   if (to === null || event === null) throw new Error(`${name} changes no status`);
   if (!canTransition(name, run.status)) return undefined;
+  // The attempt this transition ends, if the run holds one: its run_attempts row is inserted from `run` below.
+  const ends = spec.attempt !== null && 'ends' in spec.attempt && openAttempt(run) !== null ? spec.attempt.ends : null;
   if (spec.settlesApprovals !== null) await cancelPendingApprovals(ctx, run, spec.settlesApprovals);
   let q = ctx.trx
     .updateTable('runs')
@@ -39,30 +43,21 @@ export async function applyTransition(ctx: WriteContext, name: RunTransitionName
     .where('id', '=', run.id)
     .where('status', 'in', spec.from);
   if (write.leaseId !== undefined) q = q.where('lease_id', '=', write.leaseId);
+  // The attempt is ended from `run`: it must still be the run's (else its row would be written twice, or a newer one lost).
+  else if (spec.attempt !== null && 'ends' in spec.attempt) q = run.lease_id === null ? q.where('lease_id', 'is', null) : q.where('lease_id', '=', run.lease_id);
   // A compare-and-set: the guard makes a concurrent transition lose cleanly instead of overwriting.
   const updated = await q.returningAll().executeTakeFirst();
   if (!updated) return undefined;
   ctx.events.push({ tenant_id: run.tenant_id, run_id: run.id, agent: run.agent, seq: updated.last_seq, type: event, at: ctx.now, data: write.data });
-  const attempt = spec.attempt;
-  if (attempt !== null && 'ends' in attempt && holdsLease(run.status) && run.lease_id) {
-    const outcome = attempt.ends === 'cause' ? write.cause : attempt.ends;
+  if (ends !== null) {
+    const outcome = ends === 'cause' ? write.cause : ends;
     if (outcome === undefined) throw new Error(`${name} ends the attempt with its cause's outcome: none given`);
-    await endAttempt(ctx, run.tenant_id, run.lease_id, outcome, write.failure ?? null);
+    await endAttempt(ctx, run, outcome, write.failure ? JSON.stringify(write.failure) : null);
   }
   if (to === 'queued') ctx.wakes.add(wakeKey(run.tenant_id, run.agent));
   // The run's tree hears of its end in this same write (cascade, parent's resume, hooks).
   if (isTerminal(to)) await afterRunEnded(ctx, updated);
   return updated;
-}
-
-async function endAttempt(ctx: WriteContext, tenantId: string, leaseId: string, outcome: string, error: RunFailure | null): Promise<void> {
-  await ctx.trx
-    .updateTable('run_attempts')
-    .set({ ended_at: ctx.now, outcome, error: error ? JSON.stringify(error) : null })
-    .where('tenant_id', '=', tenantId)
-    .where('lease_id', '=', leaseId)
-    .where('outcome', '=', 'running')
-    .execute();
 }
 
 /** The `approval.decided` event of an approval the system cancelled because its run ended. */

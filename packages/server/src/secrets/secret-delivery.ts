@@ -6,6 +6,7 @@ import { DomainError } from '../core/index.ts';
 import type { AuditEntry, AuditService } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { LeaseService } from '../leases/index.ts';
+import { leaseAttempts } from '../runs/index.ts';
 import { createScrubber, noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
 import type { SecretService } from './secret-service.ts';
 import { receivesSecrets, secretsWithheld, type KeyScope } from '../keys/index.ts';
@@ -169,13 +170,8 @@ export class SecretDelivery {
       else missing.push(id);
     }
     if (missing.length === 0) return result;
-    const attempts = await this.#store.db
-      .selectFrom('run_attempts as a')
-      .innerJoin('runs as r', 'r.id', 'a.run_id')
-      .select(['a.lease_id', 'r.agent', 'r.endpoint', 'a.started_at'])
-      .where('a.tenant_id', '=', tenantId)
-      .where(this.#store.queries.anyOf('a.lease_id', missing))
-      .execute();
+    // Each lease's attempt, open (its run row) or ended.
+    const attempts = await leaseAttempts(this.#store.db, this.#store.queries, tenantId, missing);
     if (attempts.length === 0) return result;
     const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));
     const rows = await this.#store.db

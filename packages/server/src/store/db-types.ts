@@ -78,6 +78,12 @@ export interface RunsTable {
   lease_ttl_ms: number | null;
   attempt_deadline_at: number | null;
   worker_id: string | null;
+  /**
+   * When the run's latest attempt began (set by the lease). The open attempt is on this row
+   * (attempts, lease_id, worker_id, this) while the run holds a lease (running or waiting with a
+   * lease_id); run_attempts gets its row only when it ends (runs/run-attempts.ts).
+   */
+  attempt_started_at: number | null;
   last_seq: number;
   created_at: number;
   started_at: number | null;

@@ -1,5 +1,5 @@
 import type { RawBuilder, Transaction } from 'kysely';
-import type { Database, RunsTable } from './db-types.ts';
+import type { Database, RunAttemptsTable, RunsTable } from './db-types.ts';
 
 /**
  * The queries whose SQL differs per dialect, behind one interface: `sqlite/sqlite-queries.ts`
@@ -30,16 +30,18 @@ export interface DialectQueries {
   insertRows<T extends keyof Database>(trx: Transaction<Database>, table: T, columns: readonly (keyof Database[T] & string)[], rows: readonly Database[T][]): Promise<void>;
   /**
    * Leases `ids` of one tenant in one UPDATE: each run moves `from` → `to` with its own lease id,
-   * its attempt count bumped and its attempt row inserted (outcome `attemptOutcome`). Runs no
-   * longer in a `from` status are left alone and absent from the answer, which is in the order
-   * of `ids`. The statuses are the
+   * its attempt count bumped and `attempt_started_at` set: the open attempt lives on the run row
+   * (no run_attempts row until it ends, see runs/run-attempts.ts). Runs no longer in a `from`
+   * status are left alone and absent from the answer, which is in the order of `ids`. The
+   * statuses are the
    * run state machine's (runs/run-transitions.ts); they are written into the SQL as literals,
    * where the planner can match them to the partial indexes.
    */
   leaseRuns(trx: Transaction<Database>, lease: RunLeaseWrite): Promise<LeasedRun[]>;
   /**
-   * Ends runs of one tenant as `to` with their outputs in one UPDATE, and their live attempts
-   * (outcome `attemptOutcome`). Runs no longer in a `from` status are left alone and absent.
+   * Ends runs of one tenant as `to` with their outputs in one UPDATE, and inserts the run_attempts
+   * row of each one's open attempt (outcome `attemptOutcome`, see endedAttempt). Runs no longer
+   * in a `from` status are left alone and absent.
    */
   succeedRuns(trx: Transaction<Database>, success: RunSuccessWrite): Promise<SucceededRun[]>;
 }
@@ -48,7 +50,7 @@ export interface DialectQueries {
 export interface StatusChange {
   from: readonly string[];
   to: string;
-  /** The outcome the attempt row gets (`running` for the attempt a lease begins). */
+  /** The outcome the attempt row gets when it is inserted (the lease's `running` is the open attempt's, on the run row). */
   attemptOutcome: string;
 }
 
@@ -79,8 +81,29 @@ export type LeasedRun = Pick<RunsTable, (typeof LEASED_COLUMNS)[number]>;
 
 // parent_run_id and child_count: whether the run's tree must hear of its end (runs/run-tree.ts),
 // known from the UPDATE itself so that runs outside any tree cost no extra statement.
-export const SUCCEEDED_COLUMNS = ['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts', 'parent_run_id', 'child_count', 'session_id'] as const;
+// worker_id and attempt_started_at: the open attempt's row, inserted as it ends (endedAttempt).
+export const SUCCEEDED_COLUMNS = ['id', 'tenant_id', 'agent', 'last_seq', 'lease_id', 'attempts', 'worker_id', 'attempt_started_at', 'parent_run_id', 'child_count', 'session_id'] as const;
 export type SucceededRun = Pick<RunsTable, (typeof SUCCEEDED_COLUMNS)[number]>;
+
+/** The columns of a run_attempts row, as its one INSERT writes them. */
+export const ATTEMPT_COLUMNS = ['tenant_id', 'run_id', 'attempt', 'lease_id', 'worker_id', 'started_at', 'ended_at', 'outcome', 'error'] as const;
+
+/**
+ * The run_attempts row of the attempt `run` holds, ended at `now`: an attempt's only write to
+ * that table. `run` is the row as it was before the transition that ends the attempt (its lease,
+ * worker and start). `attempt_started_at` is set by every lease (and by migration 20 / 21 for
+ * attempts open at the upgrade); `now` only keeps the NOT NULL column filled if it is not.
+ */
+export function endedAttempt(
+  run: Pick<RunsTable, 'tenant_id' | 'id' | 'attempts' | 'lease_id' | 'worker_id' | 'attempt_started_at'>,
+  end: { now: number; outcome: string; error: string | null },
+): RunAttemptsTable {
+  if (run.lease_id === null) throw new Error(`endedAttempt: run ${run.id} holds no lease`);
+  return {
+    tenant_id: run.tenant_id, run_id: run.id, attempt: run.attempts, lease_id: run.lease_id, worker_id: run.worker_id,
+    started_at: run.attempt_started_at ?? end.now, ended_at: end.now, outcome: end.outcome, error: end.error,
+  };
+}
 
 /**
  * `column = 'a'` or `column in ('a', 'b')` as SQL text, for statuses the code declares (never

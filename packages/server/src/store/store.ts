@@ -2,7 +2,7 @@ import type { fsync } from 'node:fs';
 import { join } from 'node:path';
 import { Kysely, sql, type KyselyPlugin, type Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
-import { migrate } from './migrate.ts';
+import { migrate, type Migration } from './migrate.ts';
 import { openSqlite, openSqliteWriter } from './sqlite/sqlite-dialect.ts';
 import { WalSync } from './sqlite/wal-sync.ts';
 import { Checkpointer } from './sqlite/checkpointer.ts';
@@ -38,6 +38,8 @@ export interface StoreOptions {
   sqliteSyncFile?: typeof fsync;
   /** Tests only: how often the background thread checkpoints SQLite's WAL. Default 100 ms. */
   sqliteCheckpointIntervalMs?: number;
+  /** Tests only: apply the migrations up to this id and no further (a database of an earlier version, for the upgrade tests). */
+  migrateUpTo?: number;
   /** Tests only: plugins on the writer's connection (the fault injector of the property test). */
   writerPlugins?: KyselyPlugin[];
   /** PostgreSQL pool size. Default 10. */
@@ -168,6 +170,11 @@ const SAFETY_NET_CHECKPOINT_PAGES = 16_000;
 const SQLITE_DEFAULT_CHECKPOINT_PAGES = 1000;
 const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
+/** The migrations up to `id` (all without one). */
+function upTo(migrations: Migration[], id: number | undefined): Migration[] {
+  return id === undefined ? migrations : migrations.filter((m) => m.id <= id);
+}
+
 async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: LoopHealth): Promise<Store> {
   const file = join(opts.dataDir, 'agentd.db');
   const durable = (opts.sqliteSynchronous ?? 'FULL') === 'FULL';
@@ -178,7 +185,7 @@ async function openSqliteStore(opts: StoreOptions, notifier: Notifier, loops: Lo
   const scope = tenantScope(opts.checkTenantScope);
   const writeDb = new Kysely<Database>({ dialect: writeConnection.dialect, plugins: scope.plugins });
   // Migrations change every tenant's rows at once.
-  await migrate(scope.allTenants(writeDb), SQLITE_MIGRATIONS, (fn) => fn());
+  await migrate(scope.allTenants(writeDb), upTo(SQLITE_MIGRATIONS, opts.migrateUpTo), (fn) => fn());
   await seedDefaultTenant(writeDb, opts.now());
   // Reads get a connection of their own: on the writer's they would queue behind every open
   // write transaction (Kysely lends a single connection to one user at a time). Here they go
@@ -241,7 +248,7 @@ async function openPostgresStore(opts: StoreOptions, url: string, notifier: Noti
   const db = new Kysely<Database>({ dialect: postgresDialect(pool), plugins: scope.plugins });
   const lockClient = await pool.connect();
   try {
-    await migrate(scope.allTenants(db), POSTGRES_MIGRATIONS, async (fn) => {
+    await migrate(scope.allTenants(db), upTo(POSTGRES_MIGRATIONS, opts.migrateUpTo), async (fn) => {
       await lockClient.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
       try {
         return await fn();

@@ -4,6 +4,7 @@ import { POSTGRES_SESSIONS } from './migration-sessions.ts';
 import { POSTGRES_TRIGGERS } from './migration-triggers.ts';
 import { POSTGRES_002 } from './migration-002.ts';
 import { POSTGRES_USAGE } from './migration-usage.ts';
+import { POSTGRES_ATTEMPTS } from './migration-attempts.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -397,4 +398,5 @@ CREATE INDEX agents_llm ON agents (tenant_id, name) WHERE runtime = 'llm';
 `,
   },
   { id: 20, name: 'triggers', sql: POSTGRES_TRIGGERS },
+  { id: 21, name: 'open-attempt-on-run', sql: POSTGRES_ATTEMPTS },
 ];

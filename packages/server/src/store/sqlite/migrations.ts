@@ -4,6 +4,7 @@ import { SQLITE_SESSIONS } from './migration-sessions.ts';
 import { SQLITE_TRIGGERS } from './migration-triggers.ts';
 import { SQLITE_002 } from './migration-002.ts';
 import { SQLITE_USAGE } from './migration-usage.ts';
+import { SQLITE_ATTEMPTS } from './migration-attempts.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const SQLITE_MIGRATIONS: Migration[] = [
@@ -385,4 +386,5 @@ CREATE INDEX agents_llm ON agents (tenant_id, name) WHERE runtime = 'llm';
 `,
   },
   { id: 19, name: 'triggers', sql: SQLITE_TRIGGERS },
+  { id: 20, name: 'open-attempt-on-run', sql: SQLITE_ATTEMPTS },
 ];

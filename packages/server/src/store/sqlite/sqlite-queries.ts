@@ -1,11 +1,10 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
-import type { Database, RunAttemptsTable } from '../db-types.ts';
-import { inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
+import type { Database } from '../db-types.ts';
+import { ATTEMPT_COLUMNS, endedAttempt, inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
 import { insertRowsSqlite } from './sqlite-insert-rows.ts';
 
 const RETURNING_LEASED = LEASED_COLUMNS.join(', ');
 const RETURNING_SUCCEEDED = SUCCEEDED_COLUMNS.join(', ');
-const ATTEMPT_COLUMNS = ['tenant_id', 'run_id', 'attempt', 'lease_id', 'worker_id', 'started_at', 'ended_at', 'outcome', 'error'] as const;
 
 /** The dialect queries on SQLite (see DialectQueries). */
 export function sqliteQueries(): DialectQueries {
@@ -29,7 +28,8 @@ function tenantIs(tenantId: string): RawBuilder<boolean> {
 /**
  * One UPDATE … FROM a json_each of `{run id: lease id}`: the planner walks the JSON object and
  * finds each run by its primary key, where a `CASE id WHEN … END` compared every row with every
- * branch (O(n²) in the batch). The attempts follow in a multi-row INSERT.
+ * branch (O(n²) in the batch). The open attempt is the run row's (attempt_started_at): no
+ * run_attempts row until it ends.
  */
 async function leaseRuns(trx: Transaction<Database>, lease: RunLeaseWrite): Promise<LeasedRun[]> {
   const { ids, leaseIds, now } = lease;
@@ -37,20 +37,19 @@ async function leaseRuns(trx: Transaction<Database>, lease: RunLeaseWrite): Prom
   const { rows: updated } = await sql<LeasedRun>`UPDATE runs SET
       status = ${lease.to}, attempts = attempts + 1, lease_id = j.run_lease,
       lease_expires_at = ${now + lease.leaseTtlMs}, lease_ttl_ms = ${lease.leaseTtlMs},
-      attempt_deadline_at = ${now} + timeout_ms, worker_id = ${lease.workerId},
+      attempt_deadline_at = ${now} + timeout_ms, worker_id = ${lease.workerId}, attempt_started_at = ${now},
       started_at = coalesce(started_at, ${now}), waiting_reason = NULL, updated_at = ${now}, last_seq = last_seq + 1
     FROM (SELECT key AS run_key, value AS run_lease FROM json_each(${pairs})) AS j
     WHERE +runs.tenant_id = ${lease.tenantId} AND runs.id = j.run_key AND ${sql.raw(statusCondition('runs.status', lease.from))}
     RETURNING ${sql.raw(RETURNING_LEASED)}`.execute(trx);
-  inOrderOf(ids, updated);
-  const attempts: RunAttemptsTable[] = updated.map((run) => ({
-    tenant_id: lease.tenantId, run_id: run.id, attempt: run.attempts, lease_id: run.lease_id!, worker_id: lease.workerId, started_at: now, ended_at: null, outcome: lease.attemptOutcome, error: null,
-  }));
-  await insertRowsSqlite(trx, 'run_attempts', ATTEMPT_COLUMNS, attempts);
-  return updated;
+  return inOrderOf(ids, updated);
 }
 
-/** The outputs through an UPDATE … FROM a json_each of `{run id: output}` (see leaseRuns); the attempts in a second UPDATE. */
+/**
+ * The outputs through an UPDATE … FROM a json_each of `{run id: output}` (see leaseRuns); the
+ * ended attempts in one multi-row INSERT, from the open attempt the UPDATE returns (its columns
+ * are not changed by it).
+ */
 async function succeedRuns(trx: Transaction<Database>, success: RunSuccessWrite): Promise<SucceededRun[]> {
   const { runs, now, tenantId } = success;
   const outputs = JSON.stringify(Object.fromEntries(runs.map((r) => [r.id, r.output])));
@@ -61,13 +60,7 @@ async function succeedRuns(trx: Transaction<Database>, success: RunSuccessWrite)
     FROM (SELECT key AS run_key, value AS run_output FROM json_each(${outputs})) AS j
     WHERE +runs.tenant_id = ${tenantId} AND runs.id = j.run_key AND ${sql.raw(statusCondition('runs.status', success.from))}
     RETURNING ${sql.raw(RETURNING_SUCCEEDED)}`.execute(trx);
-  const done = new Set(updated.map((r) => r.id));
-  await trx
-    .updateTable('run_attempts')
-    .set({ ended_at: now, outcome: success.attemptOutcome, error: null })
-    .where('tenant_id', '=', tenantId)
-    .where(anyOf('lease_id', runs.filter((r) => done.has(r.id)).map((r) => r.leaseId)))
-    .where('outcome', '=', 'running')
-    .execute();
+  const attempts = updated.filter((r) => r.lease_id !== null).map((r) => endedAttempt(r, { now, outcome: success.attemptOutcome, error: null }));
+  if (attempts.length > 0) await insertRowsSqlite(trx, 'run_attempts', ATTEMPT_COLUMNS, attempts);
   return updated;
 }
