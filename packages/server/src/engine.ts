@@ -163,8 +163,11 @@ export function createEngine(opts: {
   const leases = new LeaseService({ store, agents, clock, random: opts.random });
   const approvals = new ApprovalService(store, clock);
   // No keyring (the OpenAPI generator): secret routes answer 500 instead of inventing a key.
-  const secrets = new SecretService(store, opts.keyring ?? null);
+  // A grant or secret changed: this node's cached scrubbers of the tenant are forgotten (see SecretDelivery.forget).
+  const forgetScrubbers = (tenantId: string) => secretDelivery.forget(tenantId);
+  const secrets = new SecretService(store, opts.keyring ?? null, { onChange: forgetScrubbers });
   const audit = new AuditService(store, clock);
+  const secretDelivery = new SecretDelivery({ store, secrets, leases, audit, clock });
   const runs = new RunService(store, agents, leases, clock);
   const crons = new CronCache();
   const hooks = opts.webhooks ?? {};
@@ -215,8 +218,8 @@ export function createEngine(opts: {
     approvalLinks: new ApprovalLinks(opts.linkKey ?? opts.keyring?.derive('approval links v1') ?? randomBytes(32)),
     audit,
     secrets,
-    grants: new GrantService(store, agents),
-    secretDelivery: new SecretDelivery({ store, secrets, leases, audit, clock }),
+    grants: new GrantService(store, agents, { onChange: forgetScrubbers }),
+    secretDelivery,
     workflows,
     workflowRuns,
     workflowRetries: new WorkflowRetrier({ store, driver, clock }),

@@ -201,6 +201,32 @@ for (const d of await dialects()) {
       for (const task of [t2, t3]) await w(`/v1/leases/${task.lease_id}/complete`, { output: {} });
     });
 
+    it('a grant made while a lease is out counts for it: what that lease reports is scrubbed of the new secret', async () => {
+      // The lease's scrubber is known at lease time (nothing granted, nothing to scrub); the grant
+      // made afterwards must still reach it: the same worker may get the value through a later lease.
+      assert.equal((await call('POST', '/v1/agents', { body: agentManifest('delta', ['run']) })).statusCode, 201);
+      const deltaKey = await t.keyFor('worker', undefined, ['delta']);
+      const LATE = `late-${randomBytes(12).toString('hex')}`;
+      assert.equal((await call('POST', '/v1/secrets', { body: { name: 'late_token', value: LATE } })).statusCode, 201);
+      const leaseDelta = async (runId: string): Promise<LeasedTask> => {
+        const r = await call('POST', '/v1/worker/lease', { key: deltaKey, body: { agent: 'delta', max_tasks: 10, wait_ms: 0 } });
+        assert.equal(r.statusCode, 200, r.body);
+        const task = (r.json().tasks as LeasedTask[]).find((x) => x.run_id === runId);
+        assert.ok(task, `run ${runId} was leased`);
+        return task;
+      };
+      const before = await leaseDelta(await run('delta'));
+      assert.deepEqual(before.secrets, {});
+      await grant({ secret: 'late_token', agent: 'delta' });
+      const later = await leaseDelta(await run('delta'));
+      assert.equal(later.secrets!.late_token, LATE);
+      const done = await call('POST', '/v1/worker/complete', { key: deltaKey, body: { results: [{ lease_id: before.lease_id, output: { leaked: LATE } }, { lease_id: later.lease_id, output: { leaked: LATE } }] } });
+      assert.equal(done.statusCode, 200, done.body);
+      for (const id of [before.run_id, later.run_id]) {
+        assert.deepEqual((await call('GET', `/v1/runs/${id}`)).json().output, { leaked: '[redacted:late_token]' });
+      }
+    });
+
     it('scrubs every granted value from output, failures, events and batched completions before storing them', async () => {
       const ids = [await run('alpha'), await run('alpha'), await run('alpha'), await run('alpha')];
       const tasks = await lease('alpha');

@@ -35,10 +35,13 @@ export interface GrantFilter {
 export class GrantService {
   readonly #store: Store;
   readonly #agents: AgentService;
+  readonly #onChange: (tenantId: string) => void;
 
-  constructor(store: Store, agents: AgentService) {
+  /** `onChange`: after a grant is made or revoked (SecretDelivery forgets the tenant's scrubbers). */
+  constructor(store: Store, agents: AgentService, opts: { onChange?: (tenantId: string) => void } = {}) {
     this.#store = store;
     this.#agents = agents;
+    this.#onChange = opts.onChange ?? (() => {});
   }
 
   /**
@@ -51,7 +54,7 @@ export class GrantService {
     const endpoint = input.endpoint ?? null;
     if (endpoint === null) await this.#agents.get(input.tenantId, input.agent);
     else await this.#agents.resolveLatest(input.tenantId, input.agent, endpoint);
-    return this.#store.writer.write(async (ctx) => {
+    const made = await this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
       const secret = await trx.selectFrom('secrets').select('name').where('tenant_id', '=', input.tenantId).where('name', '=', input.secret).where('deleted_at', 'is', null).executeTakeFirst();
       if (!secret) throw new DomainError('SECRET_NOT_FOUND', `no secret named ${JSON.stringify(input.secret)}`);
@@ -74,6 +77,8 @@ export class GrantService {
       if (record) await record(ctx, grant);
       return grant;
     });
+    this.#onChange(input.tenantId);
+    return made;
   }
 
   async list(f: GrantFilter): Promise<Page<Grant>> {
@@ -87,12 +92,14 @@ export class GrantService {
 
   /** Revokes a grant; leases taken from now on no longer carry the secret. Repeating it changes nothing. */
   async revoke(input: { tenantId: string; id: string }): Promise<Grant> {
-    return this.#store.writer.write(async ({ trx, now }) => {
+    const revoked = await this.#store.writer.write(async ({ trx, now }) => {
       const row = await trx.selectFrom('grants').selectAll().where('tenant_id', '=', input.tenantId).where('id', '=', input.id).executeTakeFirst();
       if (!row) throw new DomainError('GRANT_NOT_FOUND', `no grant ${JSON.stringify(input.id)}`);
       if (row.revoked_at !== null) return toGrant(row, this.#store.wire);
       await trx.updateTable('grants').set({ revoked_at: now }).where('tenant_id', '=', input.tenantId).where('id', '=', row.id).execute();
       return toGrant({ ...row, revoked_at: now }, this.#store.wire);
     });
+    this.#onChange(input.tenantId);
+    return revoked;
   }
 }

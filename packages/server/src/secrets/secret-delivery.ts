@@ -29,6 +29,11 @@ export interface DeliveryRequest {
 const SCRUBBER_TTL_MS = 5_000;
 const SCRUBBER_CACHE_SIZE = 1_000;
 
+/** What a scrubber is built from: the lease, the run's agent and endpoint, when the attempt began. */
+type LeaseStart = { lease_id: string; agent: string; endpoint: string; started_at: number | string };
+
+const scrubberKey = (tenantId: string, leaseId: string): string => `${tenantId}\u0000${leaseId}`;
+
 type Decrypted = { value: string; version: number } | { error: DomainError };
 
 /**
@@ -71,6 +76,8 @@ export class SecretDelivery {
   }
 
   async #deliver(req: DeliveryRequest): Promise<Task[]> {
+    // Grants revoked from now on still count for these leases' scrubbers: the grants read below are what they carry.
+    const readAt = this.#clock.now();
     const agents = [...new Set(req.tasks.map((t) => t.agent))];
     const grants = await this.#store.db
       .selectFrom('grants as g')
@@ -84,7 +91,12 @@ export class SecretDelivery {
       .where('s.deleted_at', 'is', null)
       .orderBy('g.created_at')
       .execute();
-    if (grants.length === 0) return req.tasks.map((t) => ({ ...t, secrets: {} }));
+    if (grants.length === 0) {
+      // Nothing granted, so nothing to scrub from what these leases report: known now, not
+      // looked up again when the batch completes (a grant made meanwhile on this node forgets it).
+      for (const t of req.tasks) this.#scrubbers.set(scrubberKey(req.tenantId, t.lease_id), { at: readAt, scrub: noScrubbing });
+      return req.tasks.map((t) => ({ ...t, secrets: {} }));
+    }
 
     const decrypted = new Map<string, Decrypted>();
     const decrypt = (row: SecretVersionsTable): Decrypted => {
@@ -126,7 +138,20 @@ export class SecretDelivery {
     // Recorded before anything is handed out: a delivery the trail does not show never happens.
     await this.#audit.record(audit);
     await this.#failUndeliverable(req.tenantId, failed);
+    // Their scrubbers now, from what the lease knows (agent, endpoint, its start), so the
+    // completion of these leases on this node looks nothing up.
+    await this.#buildScrubbers(req.tenantId, delivered.map((t) => ({ lease_id: t.lease_id, agent: t.agent, endpoint: t.endpoint, started_at: readAt })), readAt, new Map());
     return delivered;
+  }
+
+  /**
+   * Forgets the tenant's cached scrubbers: a grant or a secret version changed, so what a lease
+   * must have scrubbed may have too. Called after the change commits (on this node; another node's
+   * cache lapses within SCRUBBER_TTL_MS).
+   */
+  forget(tenantId: string): void {
+    const prefix = scrubberKey(tenantId, '');
+    for (const key of [...this.#scrubbers.keys()]) if (key.startsWith(prefix)) this.#scrubbers.delete(key);
   }
 
   /**
@@ -165,13 +190,19 @@ export class SecretDelivery {
     const result = new Map<string, Scrubber>();
     const missing: string[] = [];
     for (const id of new Set(leaseIds)) {
-      const cached = this.#scrubbers.get(`${tenantId}\u0000${id}`);
+      const cached = this.#scrubbers.get(scrubberKey(tenantId, id));
       if (cached && now - cached.at < SCRUBBER_TTL_MS) result.set(id, cached.scrub);
       else missing.push(id);
     }
     if (missing.length === 0) return result;
     // Each lease's attempt, open (its run row) or ended.
     const attempts = await leaseAttempts(this.#store.db, this.#store.queries, tenantId, missing);
+    if (attempts.length === 0) return result;
+    return this.#buildScrubbers(tenantId, attempts, now, result);
+  }
+
+  /** The scrubbers of `attempts` (cached), added to `result`: the secrets granted to each one's agent and endpoint, every stored version. */
+  async #buildScrubbers(tenantId: string, attempts: readonly LeaseStart[], now: number, result: Map<string, Scrubber>): Promise<Map<string, Scrubber>> {
     if (attempts.length === 0) return result;
     const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));
     const rows = await this.#store.db
@@ -206,7 +237,7 @@ export class SecretDelivery {
         if (value !== null) entries.push({ name: g.name, value });
       }
       const scrub = createScrubber(entries);
-      this.#scrubbers.set(`${tenantId}\u0000${a.lease_id}`, { at: now, scrub });
+      this.#scrubbers.set(scrubberKey(tenantId, a.lease_id), { at: now, scrub });
       result.set(a.lease_id, scrub);
     }
     return result;

@@ -39,10 +39,13 @@ export class SecretService {
   readonly #store: Store;
   readonly #keyring: Keyring | null;
   #fingerprintKey: Buffer | null = null;
+  readonly #onChange: (tenantId: string) => void;
 
-  constructor(store: Store, keyring: Keyring | null) {
+  /** `onChange`: after a secret gains a version or is deleted (SecretDelivery forgets the tenant's scrubbers). */
+  constructor(store: Store, keyring: Keyring | null, opts: { onChange?: (tenantId: string) => void } = {}) {
     this.#store = store;
     this.#keyring = keyring;
+    this.#onChange = opts.onChange ?? (() => {});
   }
 
   get keyring(): Keyring {
@@ -94,7 +97,7 @@ export class SecretService {
   async create(input: { tenantId: string; name: string; value: string; description?: string | null }, opts: { record?: SecretRecorder<Secret> } = {}): Promise<Secret> {
     const { record } = opts;
     const keyring = this.keyring;
-    return this.#store.writer.write(async (ctx) => {
+    const created = await this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
       // Versions of a deleted name are never reused: an old ciphertext can never match a new version.
       const row = await trx
@@ -119,13 +122,15 @@ export class SecretService {
       if (record) await record(ctx, secret);
       return secret;
     });
+    this.#onChange(input.tenantId);
+    return created;
   }
 
   /** Adds a version holding the new value; it is what the next lease delivers. */
   async rotate(input: { tenantId: string; name: string; value: string; description?: string | null }, opts: { record?: SecretRecorder<Secret> } = {}): Promise<Secret> {
     const { record } = opts;
     const keyring = this.keyring;
-    return this.#store.writer.write(async (ctx) => {
+    const rotated = await this.#store.writer.write(async (ctx) => {
       const { trx, now } = ctx;
       // Bumping first takes the row lock: concurrent rotations get distinct versions.
       const row = await trx
@@ -141,6 +146,8 @@ export class SecretService {
       if (record) await record(ctx, secret);
       return secret;
     });
+    this.#onChange(input.tenantId);
+    return rotated;
   }
 
   async #insertVersion(ctx: WriteContext, keyring: Keyring, row: SecretsTable, value: string): Promise<Secret> {
@@ -202,7 +209,7 @@ export class SecretService {
    * revoked. The name may be used again; its versions then continue from the old numbers.
    */
   async delete(input: { tenantId: string; name: string }): Promise<SecretDeleted> {
-    return this.#store.writer.write(async ({ trx, now }) => {
+    const deleted = await this.#store.writer.write(async ({ trx, now }): Promise<SecretDeleted> => {
       const row = await trx
         .updateTable('secrets')
         .set({ deleted_at: now, updated_at: now, description: null })
@@ -222,6 +229,8 @@ export class SecretService {
         .executeTakeFirst();
       return { name: input.name, deleted: true, grants_revoked: Number(revoked.numUpdatedRows) };
     });
+    this.#onChange(input.tenantId);
+    return deleted;
   }
 
   /** Decrypts one stored version; SECRET_UNREADABLE when it fails authentication. Never for an API response. */
