@@ -110,7 +110,9 @@ export async function leaseAttempts(db: Db, queries: DialectQueries, tenantId: s
     .innerJoin('runs as r', 'r.id', 'a.run_id')
     .select(['a.lease_id', 'a.run_id', 'r.agent', 'r.endpoint', 'a.started_at'])
     .where('a.tenant_id', '=', tenantId)
-    .where('r.tenant_id', '=', tenantId)
+    // Kept out of index selection on SQLite: as a plain equality the planner walked every run of
+    // the tenant (runs_list) to join them, ~10 ms a batched completion against ~0.3.
+    .where(queries.tenantIs(tenantId, 'r.tenant_id'))
     .where(queries.anyOf('a.lease_id', leaseIds));
   return (await open.unionAll(ended).execute()) as LeaseAttempt[];
 }

@@ -63,6 +63,17 @@ export class SecretDelivery {
    */
   async forTasks(req: DeliveryRequest): Promise<Task[]> {
     if (req.tasks.length === 0) return req.tasks;
+    // Grants revoked from now on still count for these leases' scrubbers: the grants read below are what they carry.
+    const leasedAt = this.#clock.now();
+    const tasks = await this.#withSecrets(req);
+    // The leases' scrubbers now, from what the lease knows (agent, endpoint, its start): a batched
+    // completion of these leases on this node then looks nothing up. A grant or a secret version
+    // changed meanwhile on this node forgets them (forget); on another node they lapse in SCRUBBER_TTL_MS.
+    await this.#buildScrubbers(req.tenantId, tasks.map((t) => ({ lease_id: t.lease_id, agent: t.agent, endpoint: t.endpoint, started_at: leasedAt })), leasedAt, new Map());
+    return tasks;
+  }
+
+  async #withSecrets(req: DeliveryRequest): Promise<Task[]> {
     // Decided here, at lease time, with the key that leased: an admin or ["*"] key gets none.
     const receiving = req.tasks.filter((t) => receivesSecrets(req.recipient, t.agent));
     if (receiving.length === req.tasks.length) return this.#deliver(req);
@@ -76,8 +87,6 @@ export class SecretDelivery {
   }
 
   async #deliver(req: DeliveryRequest): Promise<Task[]> {
-    // Grants revoked from now on still count for these leases' scrubbers: the grants read below are what they carry.
-    const readAt = this.#clock.now();
     const agents = [...new Set(req.tasks.map((t) => t.agent))];
     const grants = await this.#store.db
       .selectFrom('grants as g')
@@ -91,12 +100,7 @@ export class SecretDelivery {
       .where('s.deleted_at', 'is', null)
       .orderBy('g.created_at')
       .execute();
-    if (grants.length === 0) {
-      // Nothing granted, so nothing to scrub from what these leases report: known now, not
-      // looked up again when the batch completes (a grant made meanwhile on this node forgets it).
-      for (const t of req.tasks) this.#scrubbers.set(scrubberKey(req.tenantId, t.lease_id), { at: readAt, scrub: noScrubbing });
-      return req.tasks.map((t) => ({ ...t, secrets: {} }));
-    }
+    if (grants.length === 0) return req.tasks.map((t) => ({ ...t, secrets: {} }));
 
     const decrypted = new Map<string, Decrypted>();
     const decrypt = (row: SecretVersionsTable): Decrypted => {
@@ -138,9 +142,6 @@ export class SecretDelivery {
     // Recorded before anything is handed out: a delivery the trail does not show never happens.
     await this.#audit.record(audit);
     await this.#failUndeliverable(req.tenantId, failed);
-    // Their scrubbers now, from what the lease knows (agent, endpoint, its start), so the
-    // completion of these leases on this node looks nothing up.
-    await this.#buildScrubbers(req.tenantId, delivered.map((t) => ({ lease_id: t.lease_id, agent: t.agent, endpoint: t.endpoint, started_at: readAt })), readAt, new Map());
     return delivered;
   }
 

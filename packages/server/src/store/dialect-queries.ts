@@ -19,8 +19,9 @@ export interface DialectQueries {
    * SQLite (no statistics) a `tenant_id` equality beside `id IN (…)` or `run_id IN (…)` makes the
    * planner take an index that starts with tenant_id (`runs_ready`, `approvals_list`) and walk the
    * tenant's rows; the unary `+` keeps the column out of index selection (EXPLAIN QUERY PLAN).
+   * `column`: a qualified name in a join (`r.tenant_id`), default `tenant_id`.
    */
-  tenantIs(tenantId: string): RawBuilder<boolean>;
+  tenantIs(tenantId: string, column?: string): RawBuilder<boolean>;
   /**
    * A multi-row INSERT of the hottest tables (runs, events, attempts, audit records), written as
    * SQL text directly. Kysely's builder turns every cell into a node and walks them all to compile;

@@ -19,8 +19,8 @@ function anyOf(column: string, values: readonly string[]): RawBuilder<boolean> {
   return sql<boolean>`${sql.ref(column)} = any(${sql.val(values)}::text[])`;
 }
 
-function tenantIs(tenantId: string): RawBuilder<boolean> {
-  return sql<boolean>`${sql.ref('tenant_id')} = ${tenantId}`;
+function tenantIs(tenantId: string, column = 'tenant_id'): RawBuilder<boolean> {
+  return sql<boolean>`${sql.ref(column)} = ${tenantId}`;
 }
 
 /**

@@ -21,8 +21,8 @@ function anyOf(column: string, values: readonly string[]): RawBuilder<boolean> {
   return sql<boolean>`${sql.ref(column)} in (${sql.join(values.map((v) => sql.val(v)))})`;
 }
 
-function tenantIs(tenantId: string): RawBuilder<boolean> {
-  return sql<boolean>`+${sql.ref('tenant_id')} = ${tenantId}`;
+function tenantIs(tenantId: string, column = 'tenant_id'): RawBuilder<boolean> {
+  return sql<boolean>`+${sql.ref(column)} = ${tenantId}`;
 }
 
 /**
