@@ -98,6 +98,11 @@ export interface LeaseAttempt {
  */
 export async function leaseAttempts(db: Db, queries: DialectQueries, tenantId: string, leaseIds: readonly string[]): Promise<LeaseAttempt[]> {
   if (leaseIds.length === 0) return [];
+  return (await leaseAttemptsQuery(db, queries, tenantId, leaseIds).execute()) as LeaseAttempt[];
+}
+
+/** The statement of leaseAttempts (its plan is tested: test/sqlite-plans.test.ts). */
+export function leaseAttemptsQuery(db: Db, queries: DialectQueries, tenantId: string, leaseIds: readonly string[]) {
   const open = db
     .selectFrom('runs')
     .select((eb) => ['lease_id', 'id as run_id', 'agent', 'endpoint', eb.fn.coalesce('attempt_started_at', 'started_at').as('started_at')])
@@ -114,5 +119,5 @@ export async function leaseAttempts(db: Db, queries: DialectQueries, tenantId: s
     // the tenant (runs_list) to join them, ~10 ms a batched completion against ~0.3.
     .where(queries.tenantIs(tenantId, 'r.tenant_id'))
     .where(queries.anyOf('a.lease_id', leaseIds));
-  return (await open.unionAll(ended).execute()) as LeaseAttempt[];
+  return open.unionAll(ended);
 }
