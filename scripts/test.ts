@@ -4,6 +4,7 @@
  * under CI=true it must be reachable, elsewhere its half of the suite is skipped with a notice.
  */
 import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { globSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pg from 'pg';
@@ -35,9 +36,10 @@ const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=@agentd/source'].fi
 // the source, so an edited file is compiled afresh.
 const compileCache = process.env.NODE_COMPILE_CACHE ?? resolve(import.meta.dirname, '../node_modules/.cache/agentd-node-compile');
 // Test files at once: most of a file's time is spent waiting (servers starting, timers, fsync,
-// child processes), so on two cores three files keep the CPU busier than two without starving
-// any (AGENTD_TEST_CONCURRENCY to change it).
-const concurrency = Number(process.env.AGENTD_TEST_CONCURRENCY ?? 3);
+// child processes), so two per core keep the CPU busy without starving any: on two cores a clean
+// clone's suite took 555 s with four, 598 s with three and ~770 s with two (AGENTD_TEST_CONCURRENCY
+// to change it).
+const concurrency = Number(process.env.AGENTD_TEST_CONCURRENCY ?? Math.max(2, availableParallelism() * 2));
 const child = spawn(process.execPath, ['--test', '--test-reporter=tap', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files], {
   stdio: 'inherit',
   // Every server a test starts fails a query on a tenant table that names no tenant (config.ts).
