@@ -37,7 +37,7 @@ const nodeOptions = [process.env.NODE_OPTIONS, '--conditions=@agentd/source'].fi
 const compileCache = process.env.NODE_COMPILE_CACHE ?? resolve(import.meta.dirname, '../node_modules/.cache/agentd-node-compile');
 // Test files at once: most of a file's time is spent waiting (servers starting, timers, fsync,
 // child processes), so two per core keep the CPU busy without starving any: on two cores a clean
-// clone's suite took 555 s with four, 598 s with three and ~770 s with two (AGENTD_TEST_CONCURRENCY
+// clone's suite took 555 s with four, 598 s with three and 640–770 s with two (AGENTD_TEST_CONCURRENCY
 // to change it).
 const concurrency = Number(process.env.AGENTD_TEST_CONCURRENCY ?? Math.max(2, availableParallelism() * 2));
 const child = spawn(process.execPath, ['--test', '--test-reporter=tap', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files], {
