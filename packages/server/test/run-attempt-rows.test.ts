@@ -8,20 +8,12 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { RunAttempt as Attempt } from '@agentd/protocol';
 import { dialects, type TestDatabase } from './helpers/dialects.ts';
 import { HELLO_MANIFEST, ManualClock, startTestApp, type TestApp } from './helpers/test-app.ts';
 
 const OTHER = { ...HELLO_MANIFEST, metadata: { name: 'other' } };
 
-interface Attempt {
-  attempt: number;
-  lease_id: string;
-  worker_id: string | null;
-  started_at: string;
-  ended_at: string | null;
-  outcome: string;
-  error: { type: string } | null;
-}
 
 for (const d of await dialects()) {
   describe(`run attempts: one row each, written when it ends (${d.name})`, { skip: d.skip }, () => {
