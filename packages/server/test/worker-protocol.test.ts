@@ -222,6 +222,22 @@ for (const d of await dialects()) {
       assert.deepEqual(statuses, ['succeeded', 'succeeded', 'succeeded', 'failed', 'running']);
     });
 
+    it('leases up to 500 runs in one call and completes them in one, in priority order; 501 is refused', async () => {
+      await t.call('POST', '/v1/agents', { body: { ...HELLO_MANIFEST, metadata: { name: 'wide' } } });
+      const runs = Array.from({ length: 520 }, (_, i) => ({ agent: 'wide', endpoint: 'greet', input: { name: `w${i}` }, priority: i < 20 ? -1 : 0 }));
+      for (let i = 0; i < runs.length; i += 260) assert.equal((await t.call('POST', '/v1/runs/batch', { body: { runs: runs.slice(i, i + 260) } })).statusCode, 201);
+      const refused = await w('POST', '/v1/worker/lease', { agent: 'wide', max_tasks: 501, wait_ms: 0 });
+      assert.equal(refused.statusCode, 400, refused.body);
+      const tasks = await lease('wide', 500);
+      assert.equal(tasks.length, 500);
+      assert.equal(new Set(tasks.map((x) => x.lease_id)).size, 500);
+      assert.ok(tasks.every((x) => Number((x.input as { name: string }).name.slice(1)) >= 20), 'the 20 low-priority runs are left');
+      const done = await w('POST', '/v1/worker/complete', { results: tasks.map((x) => ({ lease_id: x.lease_id, output: { greeting: 'ok' } })) });
+      assert.equal(done.statusCode, 200, done.body);
+      assert.ok(done.json().results.every((x: { ok: boolean }) => x.ok));
+      assert.equal((await lease('wide', 500)).length, 20);
+    });
+
     it('reports results and leases more in one call when a lease rides on the completion', async () => {
       await t.call('POST', '/v1/agents', { body: { ...HELLO_MANIFEST, metadata: { name: 'refill' } } });
       const first = [];

@@ -51,7 +51,7 @@ export const LeaseRequest = Type.Object(
   {
     agent: Type.String({ minLength: 1, maxLength: 63 }),
     endpoints: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 63 }), { minItems: 1, maxItems: 100 })),
-    max_tasks: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })),
+    max_tasks: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
     wait_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 30_000 })),
     worker_id: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     lease_ttl_ms: Type.Optional(Type.Integer({ minimum: 1000, maximum: 600_000 })),

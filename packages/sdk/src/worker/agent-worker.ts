@@ -8,8 +8,8 @@ import { TaskExecution } from './task-execution.ts';
 import { resolveWorkerOptions, type ResolvedWorkerOptions, type WorkerOptions } from './worker-options.ts';
 import { errorFields } from './worker-logger.ts';
 
-/** The server caps `max_tasks` at 100 per lease request. */
-const MAX_TASKS_PER_LEASE = 100;
+/** The server caps `max_tasks` at 500 per lease request. */
+const MAX_TASKS_PER_LEASE = 500;
 /** The lease call may legitimately take `pollWaitMs`; this margin covers the round trip. */
 const LEASE_TIMEOUT_MARGIN_MS = 15_000;
 /** Lease failures back off up to this: an outage is noticed within seconds of its end. */

@@ -30,7 +30,7 @@ Handler = Callable[[Any, Context], Any]
 F = TypeVar("F", bound=Handler)
 log = logging.getLogger("agentd.worker")
 
-MAX_TASKS_PER_LEASE = 100
+MAX_TASKS_PER_LEASE = 500
 MAX_LEASE_BACKOFF = 15.0
 
 
