@@ -39,7 +39,12 @@ const compileCache = process.env.NODE_COMPILE_CACHE ?? resolve(import.meta.dirna
 // child processes), so two per core keep the CPU busy without starving any: on two cores a clean
 // clone's suite took 555 s with four, 598 s with three and 640–770 s with two (AGENTD_TEST_CONCURRENCY
 // to change it).
-const concurrency = Number(process.env.AGENTD_TEST_CONCURRENCY ?? Math.max(2, availableParallelism() * 2));
+// At most eight: each file has PostgreSQL databases of its own with pools of up to ten connections.
+const concurrency = process.env.AGENTD_TEST_CONCURRENCY ? Number(process.env.AGENTD_TEST_CONCURRENCY) : Math.min(8, Math.max(2, availableParallelism() * 2));
+if (!Number.isInteger(concurrency) || concurrency < 1) {
+  process.stderr.write(`AGENTD_TEST_CONCURRENCY must be a positive integer, not ${JSON.stringify(process.env.AGENTD_TEST_CONCURRENCY)}\n`);
+  process.exit(2);
+}
 const child = spawn(process.execPath, ['--test', '--test-reporter=tap', `--test-concurrency=${concurrency}`, '--test-timeout=180000', ...files], {
   stdio: 'inherit',
   // Every server a test starts fails a query on a tenant table that names no tenant (config.ts).

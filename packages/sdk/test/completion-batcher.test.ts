@@ -85,3 +85,12 @@ it('never sends more than the server takes in one call: a burst past 500 goes in
   assert.deepEqual(calls.map((c) => c.length), [500, 500, 100]);
   assert.deepEqual(calls.flat(), ids, 'each once, in order');
 });
+
+it('flush waits for every call of a burst past 500, not only the first', async () => {
+  const { client, calls } = recordingClient();
+  const batcher = new CompletionBatcher(client, { batchSize: 10_000 });
+  const done = Array.from({ length: 1_100 }, (_, i) => batcher.submit({ lease_id: `l${i}`, output: {} }));
+  await batcher.flush();
+  assert.deepEqual(calls.map((c) => c.length), [500, 500, 100], 'every outcome was sent before flush resolved');
+  await Promise.all(done);
+});

@@ -309,8 +309,13 @@ for (const d of await dialects()) {
     it('deleting a secret revokes its grants', async () => {
       await call('POST', '/v1/secrets', { body: { name: 'short_lived', value: 'value-short-lived' } });
       await grant({ secret: 'short_lived', agent: 'beta' });
+      const holder = await leaseOne('beta', await run('beta'));
+      assert.equal(holder.secrets!.short_lived, 'value-short-lived');
       const del = await call('DELETE', '/v1/secrets/short_lived');
       assert.equal(del.json().grants_revoked, 1);
+      // The worker that got the value before the delete still holds it: what it reports is scrubbed all the same.
+      const reported = await w(`/v1/leases/${holder.lease_id}/complete`, { output: { said: 'value-short-lived' } });
+      assert.deepEqual(reported.json().output, { said: '[redacted:short_lived]' });
       assert.equal((await call('GET', '/v1/grants?secret=short_lived')).json().data.length, 0);
       await call('POST', '/v1/secrets', { body: { name: 'short_lived', value: 'value-short-lived-2' } });
       const id = await run('beta');

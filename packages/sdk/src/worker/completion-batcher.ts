@@ -63,8 +63,11 @@ export class CompletionBatcher {
 
   /** Sends what waits and resolves when every request in flight has finished. */
   async flush(): Promise<void> {
-    this.#sendPending();
-    await Promise.allSettled([...this.#inFlight]);
+    // A burst past one call's limit sends in several turns: wait until nothing waits or flies.
+    while (this.#pending.length > 0 || this.#inFlight.size > 0) {
+      this.#sendPending();
+      await Promise.allSettled([...this.#inFlight]);
+    }
   }
 
   /** Completions waiting to be sent. */

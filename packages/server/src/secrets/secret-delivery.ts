@@ -1,5 +1,4 @@
 import type { RunFailure, Task } from '@agentd/protocol';
-import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/index.ts';
 import type { SecretVersionsTable } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
@@ -7,7 +6,8 @@ import type { AuditEntry, AuditService } from '../audit/index.ts';
 import type { Clock } from '../core/index.ts';
 import type { LeaseService } from '../leases/index.ts';
 import { leaseAttempts } from '../runs/index.ts';
-import { createScrubber, noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
+import { ScrubberCache } from './scrubber-cache.ts';
+import { noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
 import type { SecretService } from './secret-service.ts';
 import { receivesSecrets, secretsWithheld, type KeyScope } from '../keys/index.ts';
 
@@ -22,17 +22,8 @@ export interface DeliveryRequest {
   requestId: string | null;
 }
 
-/**
- * A lease's scrubber is reused this long: a worker appending events in bursts costs one
- * decryption per lease, not one per request. Short, because it holds plaintext in memory.
- */
-const SCRUBBER_TTL_MS = 5_000;
-const SCRUBBER_CACHE_SIZE = 1_000;
-
 /** What a scrubber is built from: the lease, the run's agent and endpoint, when the attempt began. */
 type LeaseStart = { lease_id: string; agent: string; endpoint: string; started_at: number | string };
-
-const scrubberKey = (tenantId: string, leaseId: string): string => `${tenantId}\u0000${leaseId}`;
 
 type Decrypted = { value: string; version: number } | { error: DomainError };
 
@@ -47,7 +38,7 @@ export class SecretDelivery {
   readonly #leases: LeaseService;
   readonly #audit: AuditService;
   readonly #clock: Clock;
-  readonly #scrubbers = new LRUCache<string, { at: number; scrub: Scrubber }>({ max: SCRUBBER_CACHE_SIZE });
+  readonly #scrubbers = new ScrubberCache();
 
   constructor(deps: { store: Store; secrets: SecretService; leases: LeaseService; audit: AuditService; clock: Clock }) {
     this.#store = deps.store;
@@ -65,11 +56,18 @@ export class SecretDelivery {
     if (req.tasks.length === 0) return req.tasks;
     // Grants revoked from now on still count for these leases' scrubbers: the grants read below are what they carry.
     const leasedAt = this.#clock.now();
+    const generation = this.#scrubbers.generation(req.tenantId);
     const tasks = await this.#withSecrets(req);
-    // The leases' scrubbers now, from what the lease knows (agent, endpoint, its start): a batched
-    // completion of these leases on this node then looks nothing up. A grant or a secret version
-    // changed meanwhile on this node forgets them (forget); on another node they lapse in SCRUBBER_TTL_MS.
-    await this.#buildScrubbers(req.tenantId, tasks.map((t) => ({ lease_id: t.lease_id, agent: t.agent, endpoint: t.endpoint, started_at: leasedAt })), leasedAt, new Map());
+    // The leases' scrubbers now, from what the lease knows (agent, endpoint, its start, the values
+    // it carries): a batched completion of these leases on this node then looks nothing up. A
+    // grant or secret changed meanwhile on this node makes them stale (forget); on another node
+    // they lapse in SCRUBBER_TTL_MS. Should this fail, the first report builds them instead.
+    const carried = new Map(tasks.map((t) => [t.lease_id, Object.entries(t.secrets ?? {}).map(([name, value]) => ({ name, value }))]));
+    try {
+      await this.#buildScrubbers(req.tenantId, tasks.map((t) => ({ lease_id: t.lease_id, agent: t.agent, endpoint: t.endpoint, started_at: leasedAt })), leasedAt, generation, new Map(), carried);
+    } catch (err) {
+      this.#store.loops.loop('secret-delivery').itemFailed(err, { what: 'building the scrubbers of leases as they go out (the first report builds them)', tenant_id: req.tenantId });
+    }
     return tasks;
   }
 
@@ -146,13 +144,12 @@ export class SecretDelivery {
   }
 
   /**
-   * Forgets the tenant's cached scrubbers: a grant or a secret version changed, so what a lease
-   * must have scrubbed may have too. Called after the change commits (on this node; another node's
-   * cache lapses within SCRUBBER_TTL_MS).
+   * A grant or a secret of the tenant changed: this node's cached scrubbers of the tenant are
+   * rebuilt on their next use, keeping the values they held (another node's lapse within
+   * SCRUBBER_TTL_MS). Called after the change commits.
    */
   forget(tenantId: string): void {
-    const prefix = scrubberKey(tenantId, '');
-    for (const key of [...this.#scrubbers.keys()]) if (key.startsWith(prefix)) this.#scrubbers.delete(key);
+    this.#scrubbers.forget(tenantId);
   }
 
   /**
@@ -191,19 +188,27 @@ export class SecretDelivery {
     const result = new Map<string, Scrubber>();
     const missing: string[] = [];
     for (const id of new Set(leaseIds)) {
-      const cached = this.#scrubbers.get(scrubberKey(tenantId, id));
-      if (cached && now - cached.at < SCRUBBER_TTL_MS) result.set(id, cached.scrub);
+      const cached = this.#scrubbers.fresh(tenantId, id, now);
+      if (cached) result.set(id, cached);
       else missing.push(id);
     }
     if (missing.length === 0) return result;
+    const generation = this.#scrubbers.generation(tenantId);
     // Each lease's attempt, open (its run row) or ended.
     const attempts = await leaseAttempts(this.#store.db, this.#store.queries, tenantId, missing);
     if (attempts.length === 0) return result;
-    return this.#buildScrubbers(tenantId, attempts, now, result);
+    return this.#buildScrubbers(tenantId, attempts, now, generation, result);
   }
 
   /** The scrubbers of `attempts` (cached), added to `result`: the secrets granted to each one's agent and endpoint, every stored version. */
-  async #buildScrubbers(tenantId: string, attempts: readonly LeaseStart[], now: number, result: Map<string, Scrubber>): Promise<Map<string, Scrubber>> {
+  async #buildScrubbers(
+    tenantId: string,
+    attempts: readonly LeaseStart[],
+    now: number,
+    generation: number,
+    result: Map<string, Scrubber>,
+    carried: ReadonlyMap<string, ScrubEntry[]> = new Map(),
+  ): Promise<Map<string, Scrubber>> {
     if (attempts.length === 0) return result;
     const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));
     const rows = await this.#store.db
@@ -237,9 +242,7 @@ export class SecretDelivery {
         const value = open(g);
         if (value !== null) entries.push({ name: g.name, value });
       }
-      const scrub = createScrubber(entries);
-      this.#scrubbers.set(scrubberKey(tenantId, a.lease_id), { at: now, scrub });
-      result.set(a.lease_id, scrub);
+      result.set(a.lease_id, this.#scrubbers.put(tenantId, a.lease_id, [...entries, ...(carried.get(a.lease_id) ?? [])], now, generation));
     }
     return result;
   }
