@@ -134,5 +134,30 @@ for (const d of await dialects()) {
       assert.equal((await rows(openId)).length, 1);
       assert.equal((await rows(id)).length, 1);
     });
+
+    it('during a rolling upgrade, an attempt whose running row an older node inserted at lease time ends in that row', async () => {
+      // What the version before open-attempt-on-run wrote at lease time, beside the run row.
+      const olderNodeLeased = async () => {
+        const id = await create();
+        const [task] = await lease();
+        await t.store.db
+          .insertInto('run_attempts')
+          .values({ tenant_id: t.tenantId, run_id: id, attempt: task.attempt, lease_id: task.lease_id, worker_id: 'w1', started_at: clock.now(), ended_at: null, outcome: 'running', error: null })
+          .execute();
+        return { id, task };
+      };
+      const one = await olderNodeLeased();
+      const two = await olderNodeLeased();
+      const three = await olderNodeLeased();
+      // A single completion, a batched one and a failure: each ends the row instead of failing on its key.
+      assert.equal((await w(`/v1/leases/${one.task.lease_id}/complete`, { output: { greeting: 'hi' } })).statusCode, 200);
+      const batch = await w('/v1/worker/complete', { results: [{ lease_id: two.task.lease_id, output: { greeting: 'hi' } }] });
+      assert.ok(batch.json().results[0].ok, batch.body);
+      assert.equal((await w(`/v1/leases/${three.task.lease_id}/fail`, { error: { type: 'x', message: 'no', non_retryable: true } })).statusCode, 200);
+      for (const [{ id, task }, outcome] of [[one, 'succeeded'], [two, 'succeeded'], [three, 'failed']] as const) {
+        assert.deepEqual((await rows(id)).map((r) => [r.lease_id, r.outcome, r.ended_at !== null]), [[task.lease_id, outcome, true]]);
+        assert.equal((await t.call('GET', `/v1/runs/${id}`)).json().status, outcome);
+      }
+    });
   });
 }

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { ATTEMPT_COLUMNS, endedAttempt, type Database, type DialectQueries, type RunAttemptsTable, type RunsTable, type WriteContext } from '../store/index.ts';
+import { ATTEMPT_COLUMNS, END_OF_ATTEMPT, endedAttempt, type Database, type DialectQueries, type RunAttemptsTable, type RunsTable, type WriteContext } from '../store/index.ts';
 import { holdsLease, LEASED_STATUSES, RUN_TRANSITIONS } from './run-transitions.ts';
 
 // A run's attempts, written once each. The open attempt (at most one) lives on the run row: the
@@ -28,7 +28,7 @@ export function openAttempt(run: Pick<RunsTable, 'tenant_id' | 'id' | 'status' |
  * `outcome`: the attempt's one write to run_attempts, an INSERT.
  */
 export async function endAttempt(ctx: WriteContext, run: RunsTable, outcome: string, error: string | null): Promise<void> {
-  await ctx.queries.insertRows(ctx.trx, 'run_attempts', ATTEMPT_COLUMNS, [endedAttempt(run, { now: ctx.now, outcome, error })]);
+  await ctx.queries.insertRows(ctx.trx, 'run_attempts', ATTEMPT_COLUMNS, [endedAttempt(run, { now: ctx.now, outcome, error })], END_OF_ATTEMPT);
 }
 
 /**

@@ -28,7 +28,7 @@ export interface DialectQueries {
    * for a few hundred rows of a dozen columns that was a measurable share of the server's time.
    * Column names come from the caller's code, never from input; values are always parameters.
    */
-  insertRows<T extends keyof Database>(trx: Transaction<Database>, table: T, columns: readonly (keyof Database[T] & string)[], rows: readonly Database[T][]): Promise<void>;
+  insertRows<T extends keyof Database>(trx: Transaction<Database>, table: T, columns: readonly (keyof Database[T] & string)[], rows: readonly Database[T][], conflict?: ConflictUpdate): Promise<void>;
   /**
    * Leases `ids` of one tenant in one UPDATE: each run moves `from` → `to` with its own lease id,
    * its attempt count bumped and `attempt_started_at` set: the open attempt lives on the run row
@@ -46,6 +46,31 @@ export interface DialectQueries {
    */
   succeedRuns(trx: Transaction<Database>, success: RunSuccessWrite): Promise<SucceededRun[]>;
 }
+
+/**
+ * An INSERT that, on a key conflict, updates `update` from the new row where the existing row's
+ * `onlyIf.column` is `onlyIf.is` (and else leaves it): `ON CONFLICT … DO UPDATE … WHERE`, the
+ * same text on both dialects. Names come from the code and are checked.
+ */
+export interface ConflictUpdate {
+  key: string;
+  update: readonly string[];
+  onlyIf: { column: string; is: string };
+}
+
+/** The ` on conflict …` clause of `c` for `table`. */
+export function conflictClause(table: string, c: ConflictUpdate): string {
+  for (const name of [table, c.key, ...c.update, c.onlyIf.column]) if (!/^[a-z_]+$/.test(name)) throw new Error(`conflictClause: ${JSON.stringify(name)} is not a column name`);
+  const set = c.update.map((u) => `"${u}" = excluded."${u}"`).join(', ');
+  return ` on conflict ("${c.key}") do update set ${set} where "${table}"."${c.onlyIf.column}" = ${statusLiteral(c.onlyIf.is)}`;
+}
+
+/**
+ * How an attempt's end writes its row: an INSERT, or, where a node of the version before
+ * `open-attempt-on-run` inserted the attempt's `running` row at lease time (a rolling upgrade),
+ * the end of that row. A row that already ended is left as it is.
+ */
+export const END_OF_ATTEMPT: ConflictUpdate = { key: 'lease_id', update: ['ended_at', 'outcome', 'error'], onlyIf: { column: 'outcome', is: 'running' } };
 
 /** A state change that a set-wise query performs, as the run state machine declares it. */
 export interface StatusChange {

@@ -1,6 +1,6 @@
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
-import type { DialectQueries } from '../dialect-queries.ts';
+import { conflictClause, type ConflictUpdate, type DialectQueries } from '../dialect-queries.ts';
 import { PREPARE } from './prepared-statements.ts';
 
 /**
@@ -37,6 +37,7 @@ export function pgRowInserter(): DialectQueries['insertRows'] {
     table: T,
     columns: readonly (keyof Database[T] & string)[],
     rows: readonly Database[T][],
+    conflict?: ConflictUpdate,
   ): Promise<void> {
     if (rows.length === 0) return;
     const types = await typesOf(trx, table);
@@ -52,7 +53,7 @@ export function pgRowInserter(): DialectQueries['insertRows'] {
       if (!type) throw new Error(`insertRows: ${table}.${c} is not a scalar column of the table`);
       return `$${i + 1}::${type}[]`;
     });
-    const text = `${PREPARE}insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) select * from unnest(${casts.join(', ')})`;
+    const text = `${PREPARE}insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) select * from unnest(${casts.join(', ')})${conflict ? conflictClause(table, conflict) : ''}`;
     await trx.executeQuery(CompiledQuery.raw(text, arrays));
   };
 }

@@ -1,6 +1,6 @@
 import { CompiledQuery, sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
-import { ATTEMPT_COLUMNS, inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, statusLiteral, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
+import { ATTEMPT_COLUMNS, conflictClause, END_OF_ATTEMPT, inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, statusLiteral, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
 import { pgRowInserter } from './pg-insert-rows.ts';
 import { PREPARE } from './prepared-statements.ts';
 
@@ -77,7 +77,7 @@ export function succeedRunsStatement(success: RunSuccessWrite): { text: string; 
       ), ended as (
         insert into run_attempts (${ATTEMPT_COLUMNS.join(', ')})
         select tenant_id, id, attempts, lease_id, worker_id, coalesce(attempt_started_at, $3::bigint), $3::bigint, ${statusLiteral(success.attemptOutcome)}, null
-        from done where lease_id is not null
+        from done where lease_id is not null${conflictClause('run_attempts', END_OF_ATTEMPT)}
       )
       select * from done`;
   const params = [success.runs.map((r) => r.id), success.runs.map((r) => r.output), success.now, success.runs.map(() => success.tenantId)];

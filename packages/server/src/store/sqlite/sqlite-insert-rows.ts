@@ -1,5 +1,6 @@
 import { CompiledQuery, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
+import { conflictClause, type ConflictUpdate } from '../dialect-queries.ts';
 
 /** DialectQueries.insertRows on SQLite: one `VALUES (?, …), (?, …)` statement. */
 export async function insertRowsSqlite<T extends keyof Database>(
@@ -7,6 +8,7 @@ export async function insertRowsSqlite<T extends keyof Database>(
   table: T,
   columns: readonly (keyof Database[T] & string)[],
   rows: readonly Database[T][],
+  conflict?: ConflictUpdate,
 ): Promise<void> {
   if (rows.length === 0) return;
   const params: unknown[] = [];
@@ -19,6 +21,6 @@ export async function insertRowsSqlite<T extends keyof Database>(
     }
     tuples.push(marks);
   }
-  const text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}`;
+  const text = `insert into "${table}" (${columns.map((c) => `"${c}"`).join(', ')}) values ${tuples.join(', ')}${conflict ? conflictClause(table, conflict) : ''}`;
   await trx.executeQuery(CompiledQuery.raw(text, params));
 }

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder, type Transaction } from 'kysely';
 import type { Database } from '../db-types.ts';
-import { ATTEMPT_COLUMNS, endedAttempt, inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
+import { ATTEMPT_COLUMNS, END_OF_ATTEMPT, endedAttempt, inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
 import { insertRowsSqlite } from './sqlite-insert-rows.ts';
 
 const RETURNING_LEASED = LEASED_COLUMNS.join(', ');
@@ -61,6 +61,6 @@ async function succeedRuns(trx: Transaction<Database>, success: RunSuccessWrite)
     WHERE +runs.tenant_id = ${tenantId} AND runs.id = j.run_key AND ${sql.raw(statusCondition('runs.status', success.from))}
     RETURNING ${sql.raw(RETURNING_SUCCEEDED)}`.execute(trx);
   const attempts = updated.filter((r) => r.lease_id !== null).map((r) => endedAttempt(r, { now, outcome: success.attemptOutcome, error: null }));
-  if (attempts.length > 0) await insertRowsSqlite(trx, 'run_attempts', ATTEMPT_COLUMNS, attempts);
+  if (attempts.length > 0) await insertRowsSqlite(trx, 'run_attempts', ATTEMPT_COLUMNS, attempts, END_OF_ATTEMPT);
   return updated;
 }
