@@ -5,6 +5,7 @@ import { POSTGRES_TRIGGERS } from './migration-triggers.ts';
 import { POSTGRES_002 } from './migration-002.ts';
 import { POSTGRES_USAGE } from './migration-usage.ts';
 import { POSTGRES_ATTEMPTS } from './migration-attempts.ts';
+import { POSTGRES_CONFIG_RESOURCES, POSTGRES_MCP_SERVERS } from './migration-resources.ts';
 
 /** Forward-only. Never edit a migration that has shipped; add the next number. */
 export const POSTGRES_MIGRATIONS: Migration[] = [
@@ -336,56 +337,8 @@ CREATE INDEX workflow_steps_wake ON workflow_steps (wake_at) WHERE wake_at IS NO
     sql: `ALTER TABLE workflow_steps ADD COLUMN input TEXT;`,
   },
   { id: 15, name: 'usage', sql: POSTGRES_USAGE },
-  {
-    id: 16,
-    name: 'mcp-servers',
-    // MCP servers registered per tenant (mcp/): the tools an admin approved (tools, pinned by
-    // tools_hash over names, descriptions and input schemas) and, once the server lists something
-    // else, what it listed (pending_tools) while it stays disabled until approved again.
-    // auth_secret is a vault secret's name, never a value.
-    sql: `
-CREATE TABLE mcp_servers (
-  tenant_id TEXT NOT NULL REFERENCES tenants(id),
-  name TEXT NOT NULL,
-  url TEXT NOT NULL,
-  auth_secret TEXT,
-  auth_header TEXT,
-  description TEXT,
-  status TEXT NOT NULL,
-  tools TEXT NOT NULL,
-  tools_hash TEXT NOT NULL,
-  pending_tools TEXT,
-  pending_tools_hash TEXT,
-  disabled_reason TEXT,
-  disabled_at BIGINT,
-  approved_at BIGINT NOT NULL,
-  approved_by TEXT,
-  created_at BIGINT NOT NULL,
-  updated_at BIGINT NOT NULL,
-  PRIMARY KEY (tenant_id, name)
-);
-`,
-  },
-  {
-    id: 17,
-    name: 'config-file-resources',
-    // Resources the config file (`agentd serve --config`) manages: one row per (section, name)
-    // with the id of what it made (an agent's name, a schedule's id, a webhook's whk_ id) and the
-    // digest of the file's definition, so a reload knows what was added, changed or removed. The
-    // API refuses writes to a resource with a row here (409 MANAGED_BY_CONFIG) unless taken over.
-    sql: `
-CREATE TABLE config_resources (
-  tenant_id TEXT NOT NULL REFERENCES tenants(id),
-  section TEXT NOT NULL,
-  name TEXT NOT NULL,
-  resource_id TEXT NOT NULL,
-  digest TEXT NOT NULL,
-  applied_at BIGINT NOT NULL,
-  PRIMARY KEY (tenant_id, section, name)
-);
-CREATE UNIQUE INDEX config_resources_resource ON config_resources (tenant_id, section, resource_id);
-`,
-  },
+  { id: 16, name: 'mcp-servers', sql: POSTGRES_MCP_SERVERS },
+  { id: 17, name: 'config-file-resources', sql: POSTGRES_CONFIG_RESOURCES },
   { id: 18, name: 'sessions', sql: POSTGRES_SESSIONS },
   {
     id: 19,
