@@ -196,7 +196,6 @@ export class SecretDelivery {
     const generation = this.#scrubbers.generation(tenantId);
     // Each lease's attempt, open (its run row) or ended.
     const attempts = await leaseAttempts(this.#store.db, this.#store.queries, tenantId, missing);
-    if (attempts.length === 0) return result;
     return this.#buildScrubbers(tenantId, attempts, now, generation, result);
   }
 
