@@ -1,7 +1,8 @@
 /**
  * The SQLite writer's thread (see writer-thread.ts): it owns the write connection and runs the
- * statements the event loop sends it, in the order sent. Only plain values cross: SQL text,
- * parameters, rows, counts, and errors as their fields.
+ * statements the event loop sends it, in the order sent, a batch per message (answered, where
+ * anybody waits, with one message of replies). Only plain values cross: SQL text, parameters,
+ * rows, counts, and errors as their fields.
  *
  * A statement sent without an `id` is pipelined: nobody waits for it. If it fails, the failure is
  * kept and every later statement is refused with it, unexecuted, until the sender undoes what it
@@ -20,8 +21,10 @@ export interface WriterThreadData {
   pragmas: string[];
 }
 
-/** From the event loop: `id` present means the sender waits for the answer. */
-export type WriterRequest = { id?: number; sql: string; params: readonly unknown[] } | { close: true };
+/** A statement from the event loop: `id` present means the sender waits for the answer. */
+export type WriterStatement = { id?: number; sql: string; params: readonly unknown[] };
+/** From the event loop: statements to run in order, or the end. */
+export type WriterMessage = { statements: WriterStatement[] } | { close: true };
 
 export type WriterError = { message: string; code?: string; errcode?: number; errstr?: string };
 export type WriterReply = { id: number; rows?: unknown[]; changes?: number; lastInsertRowid?: number; error?: WriterError };
@@ -65,18 +68,22 @@ function execute(sqlText: string, params: readonly unknown[]): Omit<WriterReply,
   return { rows: [], changes: Number(r.changes), lastInsertRowid: Number(r.lastInsertRowid) };
 }
 
-parentPort!.on('message', (req: WriterRequest) => {
-  if ('close' in req) {
+parentPort!.on('message', (msg: WriterMessage) => {
+  if ('close' in msg) {
     if (db.isOpen) db.close();
     parentPort!.close();
     return;
   }
-  let reply: Omit<WriterReply, 'id'>;
-  try {
-    reply = execute(req.sql, req.params);
-  } catch (err) {
-    reply = { error: asError(err) };
-    if (req.id === undefined) failed = reply.error!;
+  const replies: WriterReply[] = [];
+  for (const req of msg.statements) {
+    let reply: Omit<WriterReply, 'id'>;
+    try {
+      reply = execute(req.sql, req.params);
+    } catch (err) {
+      reply = { error: asError(err) };
+      if (req.id === undefined) failed = reply.error!;
+    }
+    if (req.id !== undefined) replies.push({ id: req.id, ...reply });
   }
-  if (req.id !== undefined) parentPort!.postMessage({ id: req.id, ...reply });
+  if (replies.length > 0) parentPort!.postMessage(replies);
 });

@@ -13,7 +13,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
-import type { WriterError, WriterReply, WriterRequest, WriterThreadData } from './writer-thread-worker.ts';
+import type { WriterError, WriterMessage, WriterReply, WriterStatement, WriterThreadData } from './writer-thread-worker.ts';
 
 const WORKER = import.meta.url.endsWith('.ts') ? './writer-thread-worker.ts' : './writer-thread-worker.js';
 
@@ -40,21 +40,31 @@ export function isPipelined(sqlText: string): boolean {
  * commits' writes to the WAL — no longer takes the server's one JavaScript thread. Statements
  * whose answer nobody needs go without a round trip (isPipelined); the write queue waits once at
  * the end of each operation (OpSavepoints.settle), so a failure is still its operation's alone.
+ *
+ * Statements cross in batches, not one message each: a pipelined statement is held until the
+ * next one somebody waits for (or the end of the event loop's turn), and they go together in one
+ * message; the thread answers a batch with one message too. A transaction thus costs as many
+ * hand-overs as it has statements whose answer it needs, not as many as it has statements.
  */
 export class WriterThread {
   readonly #worker: Worker;
   readonly #waiting = new Map<number, { resolve: (r: WriterReply) => void; reject: (e: Error) => void }>();
   #nextId = 1;
   #dead: Error | null = null;
+  /** Pipelined statements not sent yet (see the class comment). */
+  #held: WriterStatement[] = [];
+  #flushArmed = false;
   readonly #exited: Promise<void>;
 
   constructor(data: WriterThreadData) {
     this.#worker = new Worker(new URL(WORKER, import.meta.url), { workerData: data });
-    this.#worker.on('message', (reply: WriterReply) => {
-      const w = this.#waiting.get(reply.id);
-      if (!w) return;
-      this.#waiting.delete(reply.id);
-      w.resolve(reply);
+    this.#worker.on('message', (replies: WriterReply[]) => {
+      for (const reply of replies) {
+        const w = this.#waiting.get(reply.id);
+        if (!w) continue;
+        this.#waiting.delete(reply.id);
+        w.resolve(reply);
+      }
     });
     const fail = (err: Error) => {
       this.#dead ??= err;
@@ -74,18 +84,36 @@ export class WriterThread {
     const id = this.#nextId++;
     return new Promise<WriterReply>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      this.#worker.postMessage({ id, sql: sqlText, params } satisfies WriterRequest);
+      this.#held.push({ id, sql: sqlText, params });
+      this.#flush();
     });
   }
 
-  /** Sends a statement without waiting for it (see isPipelined). */
+  /** Sends a statement without waiting for it (see isPipelined): with the next batch. */
   pipeline(sqlText: string, params: readonly unknown[]): void {
     if (this.#dead) return; // the next request reports it
-    this.#worker.postMessage({ sql: sqlText, params } satisfies WriterRequest);
+    this.#held.push({ sql: sqlText, params });
+    if (this.#flushArmed) return;
+    // Nobody may wait for anything after it (a write outside the write queue): it still goes.
+    this.#flushArmed = true;
+    setImmediate(() => {
+      this.#flushArmed = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (this.#held.length === 0 || this.#dead) return;
+    const statements = this.#held;
+    this.#held = [];
+    this.#worker.postMessage({ statements } satisfies WriterMessage);
   }
 
   async close(): Promise<void> {
-    if (!this.#dead) this.#worker.postMessage({ close: true } satisfies WriterRequest);
+    if (!this.#dead) {
+      this.#flush();
+      this.#worker.postMessage({ close: true } satisfies WriterMessage);
+    }
     await this.#exited;
   }
 }
