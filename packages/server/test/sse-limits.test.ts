@@ -204,13 +204,14 @@ describe('10,000 concurrent SSE streams (real sockets, a client process)', () =>
     assert.equal((await t.call('GET', '/v1/health', { key: null })).statusCode, 200);
     // Everything the streams held is released: the JS heap is back near its baseline after each wave.
     for (const w of waves) assert.ok(w.after.heap - before.heap < (w.during.heap - before.heap) / 4, `JS heap after ${fig(w.after)} vs before ${fig(before)}, during ${fig(w.during)}`);
-    // Native memory reaches a steady state: the third wave adds nothing to what the second took.
-    // (The second may still add: V8 keeps a larger heap reserved after it, and the allocator its
-    // arenas; measured +28 to +268 MB over a first wave of 500–770 MB, then +2 to +6 MB a wave
-    // for waves three to five. Streams that leaked what they hold would add a wave's growth each.)
+    // Native memory reaches a steady state: the third wave adds less than half of what the first
+    // took. (The second may still add: V8 keeps a larger heap reserved after it, and the allocator
+    // its arenas; measured +28 to +268 MB over a first wave of 500–770 MB, then +2 to +6 MB a wave
+    // for waves three to five, once +174 MB in a CI run whose JS heap was back at its baseline:
+    // glibc's per-thread arenas. Streams that leaked what they hold would add a wave's growth each.)
     const [, second, third] = waves;
     const growth = waves[0].during.rss - before.rss;
-    assert.ok(third.during.rss - second.during.rss < growth / 4, `RSS grew from ${fig(second.during)} to ${fig(third.during)} in the third wave`);
-    assert.ok(third.after.rss - second.after.rss < growth / 4, `RSS after the third wave ${fig(third.after)} vs the second ${fig(second.after)}`);
+    assert.ok(third.during.rss - second.during.rss < growth / 2, `RSS grew from ${fig(second.during)} to ${fig(third.during)} in the third wave`);
+    assert.ok(third.after.rss - second.after.rss < growth / 2, `RSS after the third wave ${fig(third.after)} vs the second ${fig(second.after)}`);
   });
 });
