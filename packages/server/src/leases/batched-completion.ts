@@ -1,6 +1,6 @@
 import type { RunFailure } from '@agentd/protocol';
 import { schemaProblems } from '@agentd/protocol/manifest';
-import type { RunsTable } from '../store/index.ts';
+import { precompiled, type RunsTable } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
@@ -11,6 +11,19 @@ export type CompletionItem = { lease_id: string; output: unknown } | { lease_id:
 export type CompletionResult = { lease_id: string; ok: true } | { lease_id: string; ok: false; error: { code: string; message: string; details: unknown } };
 
 type LiveRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'agent_version' | 'endpoint' | 'status' | 'lease_id'>;
+
+/** The runs a batched completion names by lease id; only what it needs, not the input, output or metadata of a hundred runs. */
+const LIVE_RUNS = precompiled(
+  (p: { leaseIds: string[]; lock: boolean }) => `${p.leaseIds.length}:${p.lock}`,
+  (db, p: { tenantId: string; leaseIds: string[]; lock: boolean }, queries) => {
+    const q = db
+      .selectFrom('runs')
+      .select(['id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'lease_id'])
+      .where('tenant_id', '=', p.tenantId)
+      .where(queries.anyOf('lease_id', p.leaseIds));
+    return p.lock ? q.forUpdate() : q;
+  },
+);
 
 /**
  * One chunk of a batched completion, in one write operation. Successes of live leases are
@@ -24,14 +37,8 @@ export async function completeChunk(ctx: WriteContext, deps: { agents: AgentServ
     if (err instanceof DomainError) return { lease_id: leaseId, ok: false, error: { code: err.code, message: err.message, details: err.details ?? null } };
     throw err;
   };
-  // Only what the completion needs: not the input, output or metadata of a hundred runs.
-  let q = ctx.trx
-    .selectFrom('runs')
-    .select(['id', 'tenant_id', 'agent', 'agent_version', 'endpoint', 'status', 'lease_id'])
-    .where('tenant_id', '=', tenantId)
-    .where(ctx.queries.anyOf('lease_id', items.map((it) => it.lease_id)));
-  if (ctx.rowLocks) q = q.forUpdate();
-  const live = new Map((await q.execute()).filter((r) => canTransition('complete', r.status)).map((r) => [r.lease_id!, r]));
+  const read = await ctx.queries.statements.rows(ctx.trx, LIVE_RUNS, { tenantId, leaseIds: items.map((it) => it.lease_id), lock: ctx.rowLocks });
+  const live = new Map(read.filter((r) => canTransition('complete', r.status)).map((r) => [r.lease_id!, r]));
   const results = new Map<number, CompletionResult>();
   const fast: { index: number; run: LiveRun; output: unknown }[] = [];
   const seen = new Set<string>();

@@ -1,6 +1,6 @@
 import type { Task } from '@agentd/protocol';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { Database, LeasedRun, Store } from '../store/index.ts';
+import { precompiled, type Database, type LeasedRun, type Store } from '../store/index.ts';
 import type { WriteContext } from '../store/index.ts';
 import { DomainError, type WireFormat } from '../core/index.ts';
 import type { AgentService } from '../agents/index.ts';
@@ -36,6 +36,35 @@ export async function endpointFilter(agents: AgentService, req: LeaseRequest): P
   return endpoints.filter((e) => !disabled.has(e));
 }
 
+interface CandidateParams {
+  tenantId: string;
+  agent: string;
+  now: number;
+  limit: number;
+  endpoints: string[] | undefined;
+  lock: boolean;
+}
+
+/** The lease candidates' SELECT, compiled once per lock mode and number of endpoints. */
+const LEASE_CANDIDATES = precompiled(
+  (p: CandidateParams) => `${p.lock}:${p.endpoints?.length ?? '-'}`,
+  (db, p) => {
+    let q = db
+      .selectFrom('runs')
+      .select('id')
+      .where('tenant_id', '=', p.tenantId)
+      .where('agent', '=', p.agent)
+      // A literal, not a parameter: the planner can then use the partial index runs_ready.
+      .where(sql<boolean>`status = 'queued'`)
+      .where('available_at', '<=', p.now)
+      .where((eb) => eb.or([eb('deadline_at', 'is', null), eb('deadline_at', '>', p.now)]));
+    if (p.endpoints) q = q.where('endpoint', 'in', p.endpoints);
+    q = q.orderBy('priority', 'desc').orderBy('available_at').orderBy('id').limit(p.limit);
+    // On PostgreSQL concurrent pollers skip each other's rows instead of queueing on them.
+    return p.lock ? q.forUpdate().skipLocked() : q;
+  },
+);
+
 /** The queued runs `req` may lease now, best first; `lock`: inside the write (PostgreSQL skips rows others hold). */
 export async function leaseCandidates(
   store: Store,
@@ -46,20 +75,8 @@ export async function leaseCandidates(
   lock: boolean,
 ): Promise<string[]> {
   if (endpoints && endpoints.length === 0) return [];
-  let q = db
-    .selectFrom('runs')
-    .select('id')
-    .where('tenant_id', '=', req.tenantId)
-    .where('agent', '=', req.agent)
-    // A literal, not a parameter: the planner can then use the partial index runs_ready.
-    .where(sql<boolean>`status = 'queued'`)
-    .where('available_at', '<=', now)
-    .where((eb) => eb.or([eb('deadline_at', 'is', null), eb('deadline_at', '>', now)]));
-  if (endpoints) q = q.where('endpoint', 'in', endpoints);
-  q = q.orderBy('priority', 'desc').orderBy('available_at').orderBy('id').limit(req.maxTasks);
-  // On PostgreSQL concurrent pollers skip each other's rows instead of queueing on them.
-  if (lock && store.capabilities.skipLocked) q = q.forUpdate().skipLocked();
-  return (await q.execute()).map((r) => r.id);
+  const params = { tenantId: req.tenantId, agent: req.agent, now, limit: req.maxTasks, endpoints, lock: lock && store.capabilities.skipLocked };
+  return (await store.queries.statements.rows(db, LEASE_CANDIDATES, params)).map((r) => r.id);
 }
 
 /** Leases these queued runs to `req`'s worker (the state machine's `lease`, set-wise) as tasks. */

@@ -1,6 +1,6 @@
 import { EventType, type ApprovalSpec } from '@agentd/protocol';
 import { sql } from 'kysely';
-import type { ApprovalsTable, LeasedRun, RunsTable, WriteContext } from '../store/index.ts';
+import { precompiled, type ApprovalsTable, type LeasedRun, type RunsTable, type WriteContext } from '../store/index.ts';
 import { approvalRow, requestedEventData } from './run-approvals.ts';
 import { appendRunEvents, wakeKey } from './run-event-append.ts';
 import { approvalCancelled } from './run-transition-writes.ts';
@@ -86,6 +86,19 @@ export async function leaseRuns(ctx: WriteContext, lease: { tenantId: string; id
 /** A live run of a batched completion, as read (and locked) with the lease it was completed through. */
 export type CompletingRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'lease_id'>;
 
+/** The pending approvals of `runIds` cancelled, as `complete` settles them (compiled once per number of runs). */
+const CANCEL_PENDING_APPROVALS = precompiled(
+  (p: { runIds: string[] }) => String(p.runIds.length),
+  (db, p: { tenantId: string; runIds: string[]; now: number; reason: string }, queries) =>
+    db
+      .updateTable('approvals')
+      .set({ status: 'cancelled', reason: p.reason, decided_at: p.now, decided_by: 'system' })
+      .where(queries.tenantIs(p.tenantId)) // on approvals_run_pending, not approvals_list
+      .where(queries.anyOf('run_id', p.runIds))
+      .where(sql<boolean>`status = 'pending'`)
+      .returning(['id', 'run_id']),
+);
+
 /**
  * complete, set-wise: the runs' pending approvals cancelled in one UPDATE, then the runs and
  * their attempts ended in one statement (store.queries.succeedRuns), `run.succeeded` recorded.
@@ -97,14 +110,7 @@ export async function completeRuns(ctx: WriteContext, tenantId: string, items: r
   if (items.length === 0) return completed;
   const { complete } = RUN_TRANSITIONS;
   const runIds = items.map((f) => f.run.id);
-  const settled = await ctx.trx
-    .updateTable('approvals')
-    .set({ status: 'cancelled', reason: complete.settlesApprovals, decided_at: ctx.now, decided_by: 'system' })
-    .where(ctx.queries.tenantIs(tenantId)) // on approvals_run_pending, not approvals_list
-    .where(ctx.queries.anyOf('run_id', runIds))
-    .where(sql<boolean>`status = 'pending'`)
-    .returning(['id', 'run_id'])
-    .execute();
+  const settled = await ctx.queries.statements.rows(ctx.trx, CANCEL_PENDING_APPROVALS, { tenantId, runIds, now: ctx.now, reason: complete.settlesApprovals });
   for (const a of settled) {
     const run = items.find((f) => f.run.id === a.run_id)!.run;
     await appendRunEvents(ctx, run, [approvalCancelled(a.id, complete.settlesApprovals)]);

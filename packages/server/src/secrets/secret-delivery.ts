@@ -1,5 +1,5 @@
 import type { RunFailure, Task } from '@agentd/protocol';
-import type { Store } from '../store/index.ts';
+import { precompiled, type Store } from '../store/index.ts';
 import type { SecretVersionsTable } from '../store/index.ts';
 import { DomainError } from '../core/index.ts';
 import type { AuditEntry, AuditService } from '../audit/index.ts';
@@ -10,6 +10,20 @@ import { ScrubberCache } from './scrubber-cache.ts';
 import { noScrubbing, type ScrubEntry, type Scrubber } from './secret-scrubber.ts';
 import type { SecretService } from './secret-service.ts';
 import { receivesSecrets, secretsWithheld, type KeyScope } from '../keys/index.ts';
+
+/** The versions of every secret granted to `agents` by a grant live at `earliest` or later (compiled once per number of agents). */
+const GRANTED_VERSIONS = precompiled(
+  (p: { agents: string[] }) => String(p.agents.length),
+  (db, p: { tenantId: string; agents: string[]; earliest: number }) =>
+    db
+      .selectFrom('grants as g')
+      .innerJoin('secret_versions as v', (j) => j.onRef('v.tenant_id', '=', 'g.tenant_id').onRef('v.name', '=', 'g.secret'))
+      .select(['g.agent as grant_agent', 'g.endpoint as grant_endpoint', 'g.revoked_at as grant_revoked_at'])
+      .selectAll('v')
+      .where('g.tenant_id', '=', p.tenantId)
+      .where('g.agent', 'in', p.agents)
+      .where((eb) => eb.or([eb('g.revoked_at', 'is', null), eb('g.revoked_at', '>=', p.earliest)])),
+);
 
 /** Who leased the tasks: what decides whether they carry secrets, and the audit trail's actor. */
 export interface DeliveryRequest {
@@ -210,15 +224,7 @@ export class SecretDelivery {
   ): Promise<Map<string, Scrubber>> {
     if (attempts.length === 0) return result;
     const earliest = Math.min(...attempts.map((a) => Number(a.started_at)));
-    const rows = await this.#store.db
-      .selectFrom('grants as g')
-      .innerJoin('secret_versions as v', (j) => j.onRef('v.tenant_id', '=', 'g.tenant_id').onRef('v.name', '=', 'g.secret'))
-      .select(['g.agent as grant_agent', 'g.endpoint as grant_endpoint', 'g.revoked_at as grant_revoked_at'])
-      .selectAll('v')
-      .where('g.tenant_id', '=', tenantId)
-      .where('g.agent', 'in', [...new Set(attempts.map((a) => a.agent))])
-      .where((eb) => eb.or([eb('g.revoked_at', 'is', null), eb('g.revoked_at', '>=', earliest)]))
-      .execute();
+    const rows = await this.#store.queries.statements.rows(this.#store.db, GRANTED_VERSIONS, { tenantId, agents: [...new Set(attempts.map((a) => a.agent))], earliest });
     const plaintexts = new Map<string, string | null>();
     const open = (row: SecretVersionsTable): string | null => {
       const key = `${row.name}\u0000${row.version}`;

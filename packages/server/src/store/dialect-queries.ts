@@ -1,5 +1,6 @@
 import type { RawBuilder, Transaction } from 'kysely';
 import type { Database, RunAttemptsTable, RunsTable } from './db-types.ts';
+import type { StatementTemplates } from './precompiled.ts';
 
 /**
  * The queries whose SQL differs per dialect, behind one interface: `sqlite/sqlite-queries.ts`
@@ -8,6 +9,8 @@ import type { Database, RunAttemptsTable, RunsTable } from './db-types.ts';
  * knows which one runs. They are the hot paths, where each dialect's fastest form was measured.
  */
 export interface DialectQueries {
+  /** This store's compiled hot statements (see precompiled.ts): `statements.rows(db, STATEMENT, params)`. */
+  statements: StatementTemplates;
   /**
    * `column IN (…values)`. On PostgreSQL `column = ANY($1::text[])`: one array parameter whatever
    * the number of values, so the statement's text stays the same from batch to batch and is

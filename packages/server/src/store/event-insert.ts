@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Database } from './db-types.ts';
 import type { DialectQueries } from './dialect-queries.ts';
+import { precompiled } from './precompiled.ts';
 import type { CommittedEvent, PendingEvent } from './write-queue.ts';
 
 /**
@@ -17,6 +18,17 @@ export function eventsByTenant(events: PendingEvent[]): [string, PendingEvent[]]
   return [...byTenant.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Takes `count` event ids from the tenant's counter, under its row lock (see insertEvents). */
+const TAKE_EVENT_IDS = precompiled(
+  () => '',
+  (db, p: { tenant: string; count: number }) =>
+    db
+      .updateTable('tenants')
+      .set((eb) => ({ event_seq: eb('event_seq', '+', p.count) }))
+      .where('id', '=', p.tenant)
+      .returning(['event_seq', 'event_hooks_version']),
+);
+
 /** Rows per INSERT: 8 parameters each keeps us far below both dialects' parameter limits. */
 const EVENT_INSERT_CHUNK = 500;
 const EVENT_COLUMNS = ['tenant_id', 'id', 'run_id', 'agent', 'seq', 'type', 'at', 'data'] as const;
@@ -30,12 +42,8 @@ export async function insertEvents(trx: Transaction<Database>, events: PendingEv
   if (events.length === 0) return [];
   const committed: CommittedEvent[] = [];
   for (const [tenant, list] of eventsByTenant(events)) {
-    const row = await trx
-      .updateTable('tenants')
-      .set((eb) => ({ event_seq: eb('event_seq', '+', list.length) }))
-      .where('id', '=', tenant)
-      .returning(['event_seq', 'event_hooks_version'])
-      .executeTakeFirstOrThrow();
+    const [row] = await queries.statements.rows(trx, TAKE_EVENT_IDS, { tenant, count: list.length });
+    if (!row) throw new Error(`no tenant row for ${tenant}`);
     hookVersions?.set(tenant, Number(row.event_hooks_version ?? 0));
     let id = Number(row.event_seq) - list.length;
     for (const e of list) committed.push({ ...e, id: ++id });

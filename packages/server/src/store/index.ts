@@ -3,6 +3,7 @@ export type { AgentVersionsTable, ConfigResourcesTable, AgentsTable, ApiKeysTabl
 export type { SessionMessagesTable, SessionsTable } from './db-types-sessions.ts';
 export type { TriggersTable, TriggerSecretsTable, TriggerReceiptsTable, TriggerDeliveriesTable } from './db-types-triggers.ts';
 export type { DialectQueries, LeasedRun, SucceededRun } from './dialect-queries.ts';
+export { precompiled, type Precompiled } from './precompiled.ts';
 export { ATTEMPT_COLUMNS, END_OF_ATTEMPT, endedAttempt } from './dialect-queries.ts';
 export { DEFAULT_TENANT, openStore } from './store.ts';
 export type { ExclusiveSection, Scopeable, Store, StoreOptions } from './store.ts';

@@ -3,16 +3,18 @@ import type { Database } from '../db-types.ts';
 import { ATTEMPT_COLUMNS, conflictClause, END_OF_ATTEMPT, inOrderOf, LEASED_COLUMNS, SUCCEEDED_COLUMNS, statusCondition, statusLiteral, type DialectQueries, type LeasedRun, type RunLeaseWrite, type RunSuccessWrite, type SucceededRun } from '../dialect-queries.ts';
 import { pgRowInserter } from './pg-insert-rows.ts';
 import { PREPARE } from './prepared-statements.ts';
+import { StatementTemplates } from '../precompiled.ts';
 
 /** The dialect queries on PostgreSQL (see DialectQueries). */
 export function postgresQueries(): DialectQueries {
-  return {
+  const queries = {
     anyOf,
     tenantIs,
     insertRows: pgRowInserter(),
     leaseRuns,
     succeedRuns,
   };
+  return { ...queries, statements: new StatementTemplates(queries) };
 }
 
 function anyOf(column: string, values: readonly string[]): RawBuilder<boolean> {
