@@ -51,10 +51,13 @@ export class LeaseService {
     }
   }
 
-  /** One attempt to lease, without waiting. A cheap read first keeps idle polls off the writer. */
+  /**
+   * One attempt to lease, without waiting. A cheap read first keeps idle polls off the writer:
+   * whether one run is there (the write reads the candidates again, under its lock).
+   */
   async leaseOnce(req: LeaseRequest): Promise<Task[]> {
     const endpoints = await endpointFilter(this.#agents, req);
-    const peek = await leaseCandidates(this.#store, req, endpoints, this.#clock.now(), this.#store.db, false);
+    const peek = await leaseCandidates(this.#store, { ...req, maxTasks: 1 }, endpoints, this.#clock.now(), this.#store.db, false);
     if (peek.length === 0) return [];
     return this.#store.writer.write(async (ctx) => {
       const ids = await leaseCandidates(this.#store, req, endpoints, ctx.now, ctx.trx, true);
