@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { PostgresDialect } from 'kysely';
 import { prepareSmallStatements, StatementNames } from './prepared-statements.ts';
+import { pgStatementProfiling, StatementProfile } from '../statement-profile.ts';
 
 /** int8 (oid 20) as a JS number: our bigints are epoch milliseconds and counters, all < 2^53. */
 const INT8_OID = 20;
@@ -27,6 +28,7 @@ export function createPgPool(connectionString: string, max: number): pg.Pool {
   });
   // Names are the pool's own: two stores in one process prepare and invalidate independently.
   const names = new StatementNames();
+  const profile = pgStatementProfiling ? new StatementProfile('postgresql, every connection of a pool') : null;
   // An idle client's error (e.g. the server restarted) must not crash the process; the pool drops it.
   pool.on('error', () => {});
   pool.on('connect', (client) => {
@@ -37,10 +39,23 @@ export function createPgPool(connectionString: string, max: number): pg.Pool {
     // discards the client when it is released (it is no longer queryable).
     client.on('error', () => {});
     prepareSmallStatements(client, names);
+    if (profile) profileStatements(client, profile);
   });
   return pool;
 }
 
 export function postgresDialect(pool: pg.Pool): PostgresDialect {
   return new PostgresDialect({ pool });
+}
+
+/** Times each `query(text, values)` of `client` in `profile` (AGENTD_PG_STATEMENT_PROFILE=1). */
+function profileStatements(client: pg.PoolClient, profile: StatementProfile): void {
+  type QueryFn = (...args: unknown[]) => Promise<unknown>;
+  const query = client.query.bind(client) as unknown as QueryFn;
+  (client as unknown as { query: QueryFn }).query = (...args: unknown[]) => {
+    const [text] = args;
+    const result = query(...args);
+    const sqlText = typeof text === 'string' ? text : (text as { text?: string } | null)?.text;
+    return typeof sqlText === 'string' && result instanceof Promise ? profile.timeAsync(sqlText, result) : result;
+  };
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { LRUCache } from 'lru-cache';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { StatementProfile, statementProfiling } from './statement-profile.ts';
+import { StatementProfile, sqliteStatementProfiling } from '../statement-profile.ts';
 import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import { WriterThread, WriterThreadDialect } from './writer-thread.ts';
 
@@ -38,7 +38,7 @@ class NodeSqliteAdapter implements SqliteDatabase {
 
   constructor(db: DatabaseSync, label: string) {
     this.db = db;
-    this.#profile = statementProfiling ? new StatementProfile(label) : null;
+    this.#profile = sqliteStatementProfiling ? new StatementProfile(`sqlite, ${label} connection`) : null;
   }
 
   close(): void {
