@@ -14,7 +14,6 @@ type LiveRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'agent_version' | 
 
 /** The runs a batched completion names by lease id; only what it needs, not the input, output or metadata of a hundred runs. */
 const LIVE_RUNS = precompiled(
-  (p: { leaseIds: string[]; lock: boolean }) => `${p.leaseIds.length}:${p.lock}`,
   (db, p: { tenantId: string; leaseIds: string[]; lock: boolean }, queries) => {
     const q = db
       .selectFrom('runs')

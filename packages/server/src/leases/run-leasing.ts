@@ -45,10 +45,9 @@ interface CandidateParams {
   lock: boolean;
 }
 
-/** The lease candidates' SELECT, compiled once per lock mode and number of endpoints. */
+/** The lease candidates' SELECT (compiled once per lock mode and number of endpoints). */
 const LEASE_CANDIDATES = precompiled(
-  (p: CandidateParams) => `${p.lock}:${p.endpoints?.length ?? '-'}`,
-  (db, p) => {
+  (db, p: CandidateParams) => {
     let q = db
       .selectFrom('runs')
       .select('id')

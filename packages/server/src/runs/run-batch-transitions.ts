@@ -88,7 +88,6 @@ export type CompletingRun = Pick<RunsTable, 'id' | 'tenant_id' | 'agent' | 'leas
 
 /** The pending approvals of `runIds` cancelled, as `complete` settles them (compiled once per number of runs). */
 const CANCEL_PENDING_APPROVALS = precompiled(
-  (p: { runIds: string[] }) => String(p.runIds.length),
   (db, p: { tenantId: string; runIds: string[]; now: number; reason: string }, queries) =>
     db
       .updateTable('approvals')

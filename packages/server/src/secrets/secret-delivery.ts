@@ -13,7 +13,6 @@ import { receivesSecrets, secretsWithheld, type KeyScope } from '../keys/index.t
 
 /** The versions of every secret granted to `agents` by a grant live at `earliest` or later (compiled once per number of agents). */
 const GRANTED_VERSIONS = precompiled(
-  (p: { agents: string[] }) => String(p.agents.length),
   (db, p: { tenantId: string; agents: string[]; earliest: number }) =>
     db
       .selectFrom('grants as g')

@@ -20,7 +20,6 @@ export function eventsByTenant(events: PendingEvent[]): [string, PendingEvent[]]
 
 /** Takes `count` event ids from the tenant's counter, under its row lock (see insertEvents). */
 const TAKE_EVENT_IDS = precompiled(
-  () => '',
   (db, p: { tenant: string; count: number }) =>
     db
       .updateTable('tenants')

@@ -17,28 +17,28 @@ const isRaw = <R>(b: Built<R>): b is RawBuilder<R> => (b as { isRawBuilder?: boo
  * query walks and freezes a tree of a few dozen nodes; for the lease candidates, the event
  * counter or a batched completion's read that was most of Kysely's share of the server's time.
  *
- * A statement is defined once (`precompiled(shape, build)`); `build` gets the call's parameters
- * with every value replaced by a stand-in (top-level values, and each element of a top-level
- * array), so the compiled SQL has a placeholder where each will go. Booleans, `undefined` and
- * the `literals` are passed as they are, for `build` to branch on or write into the SQL: `shape`
- * must name everything `build` branches on (a flag, whether a value is there, an array's
- * length). Plugins still see every execution (the tenant-scope guard, the tests' fault
- * injector): the stored tree is passed through them before the statement runs. `build` also gets
- * the store's dialect queries (`anyOf`, `tenantIs`), whose SQL differs per dialect.
+ * A statement is defined once (`precompiled(build)`); `build` gets the call's parameters with
+ * every value replaced by a stand-in (each top-level value, and each element of a top-level
+ * list), so the compiled SQL has a placeholder where each will go. Booleans, `undefined` and the
+ * `literals` are passed as they are, for `build` to branch on or to write into the SQL. The
+ * shape a template is kept under is derived from the call: which values it has, each list's
+ * length, each boolean, which values are `undefined`, each literal. So `build` may branch on exactly those, and must not look
+ * inside a value (`p.item.id`, `p.ids.join()`): that would fix the first call's value in the SQL.
+ *
+ * Plugins see every execution (the tenant-scope guard, the tests' fault injector): the stored
+ * tree, with its stand-ins, passes through them before the statement runs, and their result
+ * transformation runs on its answer. A plugin that rewrites the query is refused: its rewrite
+ * could not reach SQL compiled beforehand. `build` also gets the store's dialect queries
+ * (`anyOf`, `tenantIs`), whose SQL differs per dialect.
  */
 export interface Precompiled<P, R> {
-  readonly shape: (params: P) => string;
   readonly build: (db: Kysely<Database>, params: P, queries: DialectBuilders) => Built<R>;
-  /** Parameters passed to `build` as they are, for SQL literals (the statuses a transition moves from); `shape` must name them. */
+  /** Parameters passed to `build` as they are, for SQL literals (the statuses a transition moves from). */
   readonly literals: ReadonlySet<string>;
 }
 
-export function precompiled<P, R>(
-  shape: (params: P) => string,
-  build: (db: Kysely<Database>, params: P, queries: DialectBuilders) => Built<R>,
-  literals: readonly (keyof P & string)[] = [],
-): Precompiled<P, R> {
-  return Object.freeze({ shape, build, literals: new Set<string>(literals) });
+export function precompiled<P, R>(build: (db: Kysely<Database>, params: P, queries: DialectBuilders) => Built<R>, literals: readonly (keyof P & string)[] = []): Precompiled<P, R> {
+  return Object.freeze({ build, literals: new Set<string>(literals) });
 }
 
 /** Stands in for one value while a statement is compiled: the `key` of the parameters, or its `index`-th element. */
@@ -79,11 +79,24 @@ const bindOf = (slot: unknown): Bind => {
 function standIns(params: object, literals: ReadonlySet<string>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(params)) {
-    if (value === undefined || typeof value === 'boolean' || literals.has(key)) out[key] = value;
+    if (passedAsIs(key, value, literals)) out[key] = value;
     else if (Array.isArray(value)) out[key] = value.map((_, i) => new StandIn(key, i));
     else out[key] = new StandIn(key, null);
   }
   return out;
+}
+
+const passedAsIs = (key: string, value: unknown, literals: ReadonlySet<string>): boolean => value === undefined || typeof value === 'boolean' || literals.has(key);
+
+/** What decides a call's SQL: which values it has, each list's length, each value passed as it is (see Precompiled). */
+function shapeOf(params: object, literals: ReadonlySet<string>): string {
+  let shape = '';
+  for (const [key, value] of Object.entries(params)) {
+    if (passedAsIs(key, value, literals)) shape += `|${key}=${value === undefined ? '~' : JSON.stringify(value)}`;
+    else if (Array.isArray(value)) shape += `|${key}#${value.length}`;
+    else shape += `|${key}`;
+  }
+  return shape;
 }
 
 /**
@@ -105,7 +118,9 @@ export class StatementTemplates {
     const template = this.#template(db, statement, params);
     const executor = db.getExecutor();
     const queryId = createQueryId();
-    if (executor.plugins.length > 0) executor.transformQuery(template.node, queryId);
+    if (executor.plugins.length > 0 && executor.transformQuery(template.node, queryId) !== template.node) {
+      throw new Error('a precompiled statement ran under a plugin that rewrites queries: its SQL was compiled before the plugin saw it');
+    }
     const values = params as Record<string, unknown>;
     const compiled: CompiledQuery<R> = { query: template.node, queryId, sql: template.sql, parameters: template.binds.map((b) => b(values)) };
     return (await executor.executeQuery(compiled)).rows;
@@ -114,7 +129,7 @@ export class StatementTemplates {
   #template<P extends object, R>(db: Kysely<Database>, statement: Precompiled<P, R>, params: P): Template {
     let id = this.#ids.get(statement as Precompiled<never, unknown>);
     if (id === undefined) this.#ids.set(statement as Precompiled<never, unknown>, (id = this.#next++));
-    const key = `${id}:${statement.shape(params)}`;
+    const key = `${id}${shapeOf(params, statement.literals)}`;
     let template = this.#templates.get(key);
     if (!template) {
       const plain = db.withoutPlugins();

@@ -34,7 +34,6 @@ function tenantIs(tenantId: string, column = 'tenant_id'): RawBuilder<boolean> {
  * run_attempts row until it ends. Compiled once per set of statuses it moves from.
  */
 const LEASE_RUNS = precompiled(
-  (p: { from: readonly string[] }) => p.from.join(),
   (_db, p: { tenantId: string; pairs: string; to: string; now: number; expiresAt: number; leaseTtlMs: number; workerId: string | null; from: readonly string[] }) => sql<LeasedRun>`UPDATE runs SET
       status = ${p.to}, attempts = attempts + 1, lease_id = j.run_lease,
       lease_expires_at = ${p.expiresAt}, lease_ttl_ms = ${p.leaseTtlMs},
@@ -59,7 +58,6 @@ async function leaseRuns(trx: Transaction<Database>, lease: RunLeaseWrite, state
  * are not changed by it).
  */
 const SUCCEED_RUNS = precompiled(
-  (p: { from: readonly string[] }) => p.from.join(),
   // On the primary key: a plain tenant_id equality made SQLite walk runs_tenant_lease (5× slower).
   (_db, p: { tenantId: string; outputs: string; to: string; now: number; from: readonly string[] }) => sql<SucceededRun>`UPDATE runs SET
       status = ${p.to}, output = j.run_output, waiting_reason = NULL, waiting_since = NULL,
