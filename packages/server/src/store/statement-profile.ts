@@ -9,11 +9,11 @@
 export const sqliteStatementProfiling = process.env.AGENTD_SQLITE_STATEMENT_PROFILE === '1';
 export const pgStatementProfiling = process.env.AGENTD_PG_STATEMENT_PROFILE === '1';
 
-/** The text with its value lists folded (`(?, ?), (?, ?)` and `($1, $2)` become `(…)`), on one line. */
+/** The text with its value lists folded (`(?, ?), (+?, +?)` and `($1, $2)` become `(…)`), on one line. */
 const fold = (sqlText: string): string =>
   sqlText
-    .replace(/\((?:\?|\$\d+)(?:, (?:\?|\$\d+))*\)(?:, \((?:\?|\$\d+)(?:, (?:\?|\$\d+))*\))*/g, '(…)')
-    .replace(/(?:\?|\$\d+)(?:, (?:\?|\$\d+))+/g, '…')
+    .replace(/\((?:\+?\?|\$\d+)(?:, (?:\+?\?|\$\d+))*\)(?:, \((?:\+?\?|\$\d+)(?:, (?:\+?\?|\$\d+))*\))*/g, '(…)')
+    .replace(/(?:\+?\?|\$\d+)(?:, (?:\+?\?|\$\d+))+/g, '…')
     .replace(/\s+/g, ' ')
     .trim()
     .slice(0, 200);

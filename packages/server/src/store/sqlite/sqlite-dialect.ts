@@ -3,7 +3,8 @@ import { LRUCache } from 'lru-cache';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { StatementProfile, sqliteStatementProfiling } from '../statement-profile.ts';
-import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter, type Driver, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { SqliteAdapter, SqliteDialect, type Dialect, type DialectAdapter, type Driver, type QueryCompiler, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { AgentdSqliteQueryCompiler } from './sqlite-compiler.ts';
 import { WriterThread, WriterThreadDialect } from './writer-thread.ts';
 
 export interface SqliteOptions {
@@ -85,7 +86,14 @@ class UnlockedSqliteAdapter extends SqliteAdapter {
  * statements of concurrent callers never interleave. Transactions would, so they are refused
  * (reads inside a write operation use its transaction).
  */
-class ReadOnlyDialect extends SqliteDialect {
+/** Kysely's SQLite dialect with the compiler that prepares each statement once (sqlite-compiler.ts). */
+class AgentdSqliteDialect extends SqliteDialect {
+  override createQueryCompiler(): QueryCompiler {
+    return new AgentdSqliteQueryCompiler();
+  }
+}
+
+class ReadOnlyDialect extends AgentdSqliteDialect {
   override createAdapter(): DialectAdapter {
     return new UnlockedSqliteAdapter();
   }
@@ -107,7 +115,7 @@ export function openSqlite(options: SqliteOptions): { dialect: SqliteDialect; ra
   raw.exec('PRAGMA foreign_keys = ON');
   if (options.autoCheckpointPages !== undefined) raw.exec(`PRAGMA wal_autocheckpoint = ${Math.trunc(options.autoCheckpointPages)}`);
   const adapter = new NodeSqliteAdapter(raw, options.readOnly ? 'read' : 'write');
-  return { dialect: options.readOnly ? new ReadOnlyDialect({ database: adapter }) : new SqliteDialect({ database: adapter }), raw };
+  return { dialect: options.readOnly ? new ReadOnlyDialect({ database: adapter }) : new AgentdSqliteDialect({ database: adapter }), raw };
 }
 
 /** The write connection, wherever its statements run (see StoreOptions.sqliteWriter). */

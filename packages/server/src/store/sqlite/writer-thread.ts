@@ -3,7 +3,6 @@ import {
   CompiledQuery,
   SqliteAdapter,
   SqliteIntrospector,
-  SqliteQueryCompiler,
   type DatabaseConnection,
   type DatabaseIntrospector,
   type Dialect,
@@ -13,6 +12,7 @@ import {
   type QueryCompiler,
   type QueryResult,
 } from 'kysely';
+import { AgentdSqliteQueryCompiler } from './sqlite-compiler.ts';
 import type { WriterError, WriterMessage, WriterReply, WriterStatement, WriterThreadData } from './writer-thread-worker.ts';
 
 const WORKER = import.meta.url.endsWith('.ts') ? './writer-thread-worker.ts' : './writer-thread-worker.js';
@@ -183,7 +183,7 @@ export class WriterThreadDialect implements Dialect {
     return new ThreadDriver(this.#thread);
   }
   createQueryCompiler(): QueryCompiler {
-    return new SqliteQueryCompiler();
+    return new AgentdSqliteQueryCompiler();
   }
   createAdapter(): DialectAdapter {
     return new SqliteAdapter();
