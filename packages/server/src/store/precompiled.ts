@@ -22,8 +22,9 @@ const isRaw = <R>(b: Built<R>): b is RawBuilder<R> => (b as { isRawBuilder?: boo
  * list), so the compiled SQL has a placeholder where each will go. Booleans, `undefined` and the
  * `literals` are passed as they are, for `build` to branch on or to write into the SQL. The
  * shape a template is kept under is derived from the call: which values it has, each list's
- * length, each boolean, which values are `undefined`, each literal. So `build` may branch on exactly those, and must not look
- * inside a value (`p.item.id`, `p.ids.join()`): that would fix the first call's value in the SQL.
+ * length, each boolean, which values are `undefined`, each literal. So `build` may branch on
+ * exactly those, and must not look inside a value (`p.item.id`, `p.ids.join()`): that would fix
+ * the first call's value in the SQL.
  *
  * Plugins see every execution (the tenant-scope guard, the tests' fault injector): the stored
  * tree, with its stand-ins, passes through them before the statement runs, and their result

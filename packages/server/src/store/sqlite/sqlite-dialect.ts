@@ -78,6 +78,13 @@ class UnlockedSqliteAdapter extends SqliteAdapter {
   }
 }
 
+/** Kysely's SQLite dialect with the compiler that prepares each statement once (sqlite-compiler.ts). */
+class AgentdSqliteDialect extends SqliteDialect {
+  override createQueryCompiler(): QueryCompiler {
+    return new AgentdSqliteQueryCompiler();
+  }
+}
+
 /**
  * The dialect of the read connection. Kysely puts a lock around a single-connection dialect whose
  * every release wakes every waiter, and all but one wait again: with thousands of reads queued
@@ -86,13 +93,6 @@ class UnlockedSqliteAdapter extends SqliteAdapter {
  * statements of concurrent callers never interleave. Transactions would, so they are refused
  * (reads inside a write operation use its transaction).
  */
-/** Kysely's SQLite dialect with the compiler that prepares each statement once (sqlite-compiler.ts). */
-class AgentdSqliteDialect extends SqliteDialect {
-  override createQueryCompiler(): QueryCompiler {
-    return new AgentdSqliteQueryCompiler();
-  }
-}
-
 class ReadOnlyDialect extends AgentdSqliteDialect {
   override createAdapter(): DialectAdapter {
     return new UnlockedSqliteAdapter();
